@@ -220,11 +220,14 @@ public final class LlmClient implements AutoCloseable {
     private record Failure(String outcome, int status, boolean retriable) {}
 
     private static Failure classify(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
+        // The HTTP status first, wherever it sits: LangChain4j wraps HttpException in its own mapped exceptions.
+        for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
             if (t instanceof HttpException h) {
                 int s = h.statusCode();
                 return new Failure("http_" + s, s, s == 429 || s == 408 || s >= 500);
             }
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof java.net.http.HttpTimeoutException || t instanceof java.net.SocketTimeoutException
                     || t instanceof java.util.concurrent.TimeoutException || t instanceof dev.langchain4j.exception.TimeoutException) {
                 return new Failure("timeout", 0, true);
