@@ -25,24 +25,6 @@ import static org.junit.jupiter.api.Assertions.*;
 class ExtractTest {
     @TempDir Path dir;
 
-    /** 40 samples per domain; "zeta gamma" only ever appears in red spans, "the common" only in blue. */
-    static Path writeBracketed(Path dir, String mode) {
-        Path f = dir.resolve("bracketed_" + mode + ".jsonl");
-        try (AppendLog log = AppendLog.open(f)) {
-            for (String domain : List.of("code", "math")) {
-                for (int i = 0; i < 40; i++) {
-                    int red = 1 + i % 5;
-                    String text = "<blue>the common words here</blue> plain " + "<red>zeta gamma " + domain + "</red> ".repeat(red) + "<blue>the common</blue>";
-                    ObjectNode n = AppendLog.JSON.createObjectNode();
-                    n.put("domain", domain).put("sample_id", domain + "-" + i).put("mode", mode)
-                            .put("n_tokens_total", 20).put("n_tokens_blue", 6).put("n_tokens_red", 3 * red).put("text", text);
-                    log.append(n);
-                }
-            }
-        }
-        return f;
-    }
-
     @Test void spansAndUnbalancedTags() {
         BracketedSample s = new BracketedSample("d", "s1", "balance", 3, 1, 1, "a <red>b</red> <blue>c</blue>");
         assertEquals(List.of(new BracketedSample.Span("plain", "a "), new BracketedSample.Span("red", "b"),
@@ -89,8 +71,8 @@ class ExtractTest {
         }
     }
 
-    @Test void withoutEndpointTheStatisticsAreTheGuideline() {
-        Path f = writeBracketed(dir, "balance");
+    @Test void withoutEndpointTheStatisticsAreTheGuideline() throws Exception {
+        Path f = ExtractTestData.writeBracketed(dir, "balance");
         ExtractStage.Result r = ExtractStage.run(new ExtractParams(List.of(f), dir, Set.of(), 6, 400, 2, 2, 5, 42, null, null,
                 LlmParams.DEFAULT), Progress.NONE);
         assertEquals(2, r.guidelines().size());
@@ -104,7 +86,7 @@ class ExtractTest {
     }
 
     @Test void llmGuidelineCarriesStatisticsAndExamplesInThePrompt() throws Exception {
-        Path f = writeBracketed(dir, "q_sensitivity");
+        Path f = ExtractTestData.writeBracketed(dir, "q_sensitivity");
         try (FaultyOpenAiServer s = new FaultyOpenAiServer().script(FaultyOpenAiServer.Fault.HTTP_503)
                 .answer(b -> "1. Write about " + b.path("messages").get(0).path("content").asText().contains("Statistical evidence"))) {
             LlmOptions o = LlmOptions.of(s.baseUrl(), "gen").withRetries(2, Duration.ofMillis(1));
