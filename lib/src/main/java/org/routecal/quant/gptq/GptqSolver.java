@@ -160,14 +160,19 @@ public final class GptqSolver {
                 }
             }
             if (i2 == cols) continue;
+            // W[:, i2:] -= Err1 · U[i1:i2, i2:]: the product is summed first and subtracted once, as the reference's
+            // matmul does (subtracting term by term rounds 128 times and drifts from it)
+            float[] acc = new float[cols - i2];
             for (int r = 0; r < rows; r++) {
-                int rowBase = r * cols;
+                java.util.Arrays.fill(acc, 0f);
                 for (int k = 0; k < count; k++) {
                     float e = err[r * blockSize + k];
                     if (e == 0f) continue;
-                    int ub = (i1 + k) * cols;
-                    for (int j = i2; j < cols; j++) w[rowBase + j] -= e * u[ub + j];
+                    int ub = (i1 + k) * cols + i2;
+                    for (int j = 0; j < acc.length; j++) acc[j] += e * u[ub + j];
                 }
+                int rowBase = r * cols + i2;
+                for (int j = 0; j < acc.length; j++) w[rowBase + j] -= acc[j];
             }
         }
         return loss / 2;
