@@ -24,10 +24,10 @@ public final class ByteCodec implements TextCodec {
         return new String(b, StandardCharsets.UTF_8);
     }
 
-    @Override public String renderChat(List<Map<String, Object>> messages) {
+    @Override public String renderChat(List<Map<String, Object>> messages, boolean addGenerationPrompt) {
         StringBuilder sb = new StringBuilder();
         for (Map<String, Object> m : messages) sb.append(m.get("role")).append(": ").append(m.get("content")).append('\n');
-        return sb.append("assistant: ").toString();
+        return addGenerationPrompt ? sb.append("assistant: ").toString() : sb.toString();
     }
 
     @Override public Set<Integer> stopIds() { return Set.of(); }

@@ -130,7 +130,7 @@ public final class OpenAiServer implements AutoCloseable {
     private void tokenize(HttpExchange ex) throws IOException {
         JsonNode body = body(ex);
         String text;
-        if (body.has("messages")) text = model.codec().renderChat(messages(body));
+        if (body.has("messages")) text = model.codec().renderChat(messages(body), true);
         else if (body.path("prompt").isTextual()) text = body.get("prompt").asText();
         else if (body.path("text").isTextual()) text = body.get("text").asText();
         else throw new ApiError(400, "tokenize needs 'prompt' (string) or 'messages'");
@@ -175,7 +175,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void chat(HttpExchange ex) throws IOException {
         JsonNode body = body(ex);
-        String prompt = model.codec().renderChat(messages(body));
+        String prompt = model.codec().renderChat(messages(body), true);
         int[] ids = model.codec().encode(prompt);
         int maxTokens = body.has("max_completion_tokens") ? body.get("max_completion_tokens").asInt() : body.path("max_tokens").asInt(Math.max(1, Math.min(512, model.maxContext() - ids.length)));
         Generator.Params p = new Generator.Params(maxTokens, body.path("temperature").asDouble(1.0), body.path("top_p").asDouble(1.0),

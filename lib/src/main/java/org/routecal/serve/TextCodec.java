@@ -12,8 +12,8 @@ public interface TextCodec {
     /** The text of {@code ids} (special tokens kept, so stop tokens can be seen). */
     String decode(int[] ids);
 
-    /** The prompt for {@code messages} ({@code {role, content}} maps) with the generation prompt appended. */
-    String renderChat(List<Map<String, Object>> messages);
+    /** {@code messages} ({@code {role, content}} maps) in the chat template, with the generation prompt if asked. */
+    String renderChat(List<Map<String, Object>> messages, boolean addGenerationPrompt);
 
     /** Ids that end a generation (EOS, end-of-turn). */
     Set<Integer> stopIds();
