@@ -16,6 +16,10 @@ public final class Commands {
         // name → constructor; keep in pipeline order
         m.put("inspect", InspectCommand::new);
         m.put("bench-forward", BenchCommand::new);
+        m.put("extract", org.routecal.synth.cli.ExtractCommand::new);
+        m.put("synthesize", org.routecal.synth.cli.SynthesizeCommand::new);
+        m.put("select", org.routecal.synth.cli.SelectCommand::new);
+        m.put("serve", org.routecal.serve.ServeCommand::new);
         return m;
     }
 }

@@ -73,6 +73,8 @@ class SelectStageTest {
         // brute-force greedy over the same routed counts picks the same set, in the same order
         AcceptanceRule rule = new AcceptanceRule(params, orig);
         RoutingCounts cur = orig.copy();
+        List<RoutingCounts> routed = new ArrayList<>();
+        for (int i = 0; i < 30; i++) routed.add(target.route(pool.get(i).text()));
         List<Integer> remaining = new ArrayList<>();
         for (int i = 0; i < 30; i++) remaining.add(i);
         List<String> expectedOrder = new ArrayList<>();
@@ -81,13 +83,13 @@ class SelectStageTest {
             double bestScore = 0;
             AcceptanceRule.Decision bestD = null;
             for (int i : remaining) {
-                AcceptanceRule.Decision d = rule.decide(cur, target.route(pool.get(i).text()));
+                AcceptanceRule.Decision d = rule.decide(cur, routed.get(i));
                 if (best < 0 || d.score() > bestScore) { best = i; bestScore = d.score(); bestD = d; }
             }
             if (best < 0) break;
             remaining.remove(Integer.valueOf(best));
             if (bestD.accepted()) {
-                cur.add(target.route(pool.get(best).text()));
+                cur.add(routed.get(best));
                 expectedOrder.add(pool.get(best).id());
             }
         }
