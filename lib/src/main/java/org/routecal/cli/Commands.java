@@ -19,6 +19,7 @@ public final class Commands {
         m.put("extract", org.routecal.synth.cli.ExtractCommand::new);
         m.put("synthesize", org.routecal.synth.cli.SynthesizeCommand::new);
         m.put("select", org.routecal.synth.cli.SelectCommand::new);
+        m.put("refine", org.routecal.synth.cli.RefineCommand::new);
         m.put("serve", org.routecal.serve.ServeCommand::new);
         return m;
     }
