@@ -5,7 +5,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.routecal.RoutecalException;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,10 +14,6 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.*;
 
 class RunDirManifestTest {
-    static {
-        try { Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir"))); } catch (IOException e) { throw new UncheckedIOException(e); }
-    }
-
     @TempDir Path tmp;
 
     @Test

@@ -19,8 +19,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * Costs a few KB of real disk where the filesystem supports sparse files; skipped otherwise.
  */
 class SafetensorsLargeFileTest {
-    static { Fixtures.ensureTmpDir(); }
-
     @TempDir Path tmp;
 
     @Test

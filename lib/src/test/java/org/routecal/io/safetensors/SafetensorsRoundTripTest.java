@@ -18,8 +18,6 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** Writer → reader round trips for every dtype, single file and sharded, plus the commit/abort rules. */
 class SafetensorsRoundTripTest {
-    static { Fixtures.ensureTmpDir(); }
-
     @TempDir Path tmp;
 
     /** Adds one tensor of each dtype with seeded random content; returns nothing, the reader test recomputes. */
