@@ -14,6 +14,8 @@ public final class Commands {
     public static Map<String, Supplier<Object>> all() {
         Map<String, Supplier<Object>> m = new LinkedHashMap<>();
         // name → constructor; keep in pipeline order
+        m.put("inspect", InspectCommand::new);
+        m.put("bench-forward", BenchCommand::new);
         return m;
     }
 }
