@@ -3,13 +3,13 @@ package org.routecal.route;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import org.routecal.RoutecalException;
+import org.routecal.io.AtomicFiles;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import java.io.OutputStreamWriter;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.function.IntFunction;
 
@@ -22,11 +22,12 @@ import java.util.function.IntFunction;
  * Keys of the two maps are decoder-layer indices as strings; ids are by descending weight; {@code weights} (absent in
  * the reference, which discarded them) are the routing weights as the model combines them. {@code sample_id} is written
  * as a number when the corpus id is a canonical integer (as in the reference), else as a string. Large (≈ 3 kB per
- * token at 48 × 8), hence optional. Written to a temporary name and renamed on close.
+ * token at 48 × 8), hence optional. Written atomically ({@link AtomicFiles}).
  */
 public final class TokenRoutingJsonl implements AutoCloseable {
     private static final JsonFactory JSON = new JsonFactory();
-    private final Path target, temp;
+    private final Path target;
+    private final AtomicFiles.Output file;
     private final BufferedWriter out;
     private final List<String> sampleIds;
     private final IntFunction<String> tokenString;
@@ -39,16 +40,12 @@ public final class TokenRoutingJsonl implements AutoCloseable {
      */
     public TokenRoutingJsonl(Path target, RoutingGeometry geometry, List<String> sampleIds, IntFunction<String> tokenString) {
         this.target = target;
-        this.temp = target.resolveSibling(target.getFileName() + ".tmp");
         this.sampleIds = sampleIds;
         this.tokenString = tokenString;
         this.layerKeys = new String[geometry.layers()];
         for (int l = 0; l < layerKeys.length; l++) layerKeys[l] = String.valueOf(geometry.layerIndex()[l]);
-        try {
-            this.out = Files.newBufferedWriter(temp, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new RoutecalException(target + ": cannot create: " + e.getMessage(), e);
-        }
+        this.file = AtomicFiles.open(target);
+        this.out = new BufferedWriter(new OutputStreamWriter(file, StandardCharsets.UTF_8), 1 << 16);
     }
 
     /** Appends one line per token of the batch. */
@@ -84,15 +81,20 @@ public final class TokenRoutingJsonl implements AutoCloseable {
                 out.write('\n');
             }
         } catch (IOException e) {
+            file.abort();
             throw new RoutecalException(target + ": write failed: " + e.getMessage(), e);
         }
     }
 
+    /** Discards what was written; the target is left as it was. */
+    public void abort() { file.abort(); }
+
     @Override public void close() {
         try {
-            out.close();
-            Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            out.flush();
+            file.close();
         } catch (IOException e) {
+            file.abort();
             throw new RoutecalException(target + ": cannot finish: " + e.getMessage(), e);
         }
     }
