@@ -100,7 +100,8 @@ final class ExpertStats {
             int cols = table.columnCount();
             for (int r = 0; r < table.rowCount(); r++) {
                 Object[] row = new Object[cols];
-                for (int k = 0; k < cols; k++) row[k] = table.column(k).get(r);
+                // DoubleColumn.get() turns NaN into null (Tablesaw's missing value); the file keeps NaN
+                for (int k = 0; k < cols; k++) row[k] = table.column(k) instanceof DoubleColumn dc ? (Object) dc.getDouble(r) : table.column(k).get(r);
                 w.append(row);
             }
         }
