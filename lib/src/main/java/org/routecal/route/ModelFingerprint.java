@@ -19,7 +19,7 @@ import java.util.Map;
 
 /**
  * Identifies the model a run directory was made with: sha256 over config.json (parsed, keys sorted, so formatting does
- * not matter) and the first MoE layer's router weights (so two fine-tunes with one config differ). Cheap: one router
+ * not matter; the parsed config for an in-memory model) and the first MoE layer's router weights (so two fine-tunes with one config differ). Cheap: one router
  * tensor is [experts, hidden].
  */
 public final class ModelFingerprint {
@@ -32,8 +32,10 @@ public final class ModelFingerprint {
         Path config = model.dir().resolve("config.json");
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
-            Object tree = SORTED.readValue(config.toFile(), Map.class);
-            md.update(SORTED.writeValueAsString(tree).getBytes(StandardCharsets.UTF_8));
+            // an in-memory model (tests, benchmarks) has no config.json: its parsed config stands in
+            String canonical = Files.isRegularFile(config)
+                    ? SORTED.writeValueAsString(SORTED.readValue(config.toFile(), Map.class)) : model.config().toString();
+            md.update(canonical.getBytes(StandardCharsets.UTF_8));
             int layer = g.layerIndex()[0];
             float[] router = model.weights().tensor(MoeFamily.name(model.family().tensors().router(), layer, 0),
                     g.experts(), model.config().hiddenSize());

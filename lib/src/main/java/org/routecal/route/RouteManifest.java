@@ -31,8 +31,9 @@ final class RouteManifest {
             in.putObject(e.getKey()).put("path", e.getValue().toAbsolutePath().toString()).put("sha256", ModelFingerprint.sha256(e.getValue()));
         }
         if (model != null) {
-            root.putObject("model").put("dir", model.dir().toAbsolutePath().toString())
-                    .put("config_sha256", ModelFingerprint.sha256(model.dir().resolve("config.json"))).put("fingerprint", fingerprint);
+            ObjectNode m = root.putObject("model").put("dir", model.dir().toAbsolutePath().toString()).put("fingerprint", fingerprint);
+            Path config = model.dir().resolve("config.json");
+            if (Files.isRegularFile(config)) m.put("config_sha256", ModelFingerprint.sha256(config));
         } else if (fingerprint != null) {
             root.putObject("model").put("fingerprint", fingerprint);
         }
