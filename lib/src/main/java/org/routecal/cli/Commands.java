@@ -17,6 +17,11 @@ public final class Commands {
         m.put("inspect", InspectCommand::new);
         m.put("bench-forward", BenchCommand::new);
         m.put("bracket", org.routecal.route.BracketCommand::new);
+        m.put("extract", org.routecal.synth.cli.ExtractCommand::new);
+        m.put("synthesize", org.routecal.synth.cli.SynthesizeCommand::new);
+        m.put("select", org.routecal.synth.cli.SelectCommand::new);
+        m.put("refine", org.routecal.synth.cli.RefineCommand::new);
+        m.put("serve", org.routecal.serve.ServeCommand::new);
         return m;
     }
 }
