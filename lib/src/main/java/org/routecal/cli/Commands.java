@@ -15,6 +15,7 @@ public final class Commands {
         Map<String, Supplier<Object>> m = new LinkedHashMap<>();
         // name → constructor; keep in pipeline order
         m.put("inspect", InspectCommand::new);
+        m.put("bench-forward", BenchCommand::new);
         return m;
     }
 }

@@ -168,6 +168,7 @@ public record ModelConfig(
                 throw new RoutecalException(where + ": field \"rope_scaling.rope_type\" \"" + type + "\" is not supported (default, linear, dynamic, yarn, llama3)");
             }
             if (s.has("rope_theta")) theta = s.get("rope_theta").asDouble();
+            if (type.equals("default")) return Rope.defaults(theta);
             return new Rope(theta, type, s.path("factor").asDouble(1.0),
                     s.path("original_max_position_embeddings").asDouble(intOr("max_position_embeddings", 32768)),
                     s.path("beta_fast").asDouble(32), s.path("beta_slow").asDouble(1),
