@@ -68,6 +68,11 @@ public final class CompressedTensorsWriter implements AutoCloseable {
         quantized.add(module);
     }
 
+    /** The temp directory that becomes {@code out} on commit: side outputs (reports, manifest) go here first. */
+    public Path stagingDir() {
+        return tmp;
+    }
+
     /** Modules added so far. */
     public Set<String> quantizedModules() {
         return Set.copyOf(quantized);
