@@ -16,6 +16,8 @@ public final class Commands {
         // name → constructor; keep in pipeline order
         m.put("inspect", InspectCommand::new);
         m.put("bench-forward", BenchCommand::new);
+        m.put("quantize", org.routecal.quant.QuantizeCommand::new);
+        m.put("evaluate", org.routecal.eval.EvaluateCommand::new);
         return m;
     }
 }

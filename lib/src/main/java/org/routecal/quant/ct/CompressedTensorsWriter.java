@@ -140,7 +140,7 @@ public final class CompressedTensorsWriter implements AutoCloseable {
         deleteTree(tmp);
     }
 
-    static void deleteTree(Path root) {
+    public static void deleteTree(Path root) {
         if (!Files.exists(root)) return;
         try (Stream<Path> s = Files.walk(root)) {
             s.sorted(Comparator.reverseOrder()).forEach(p -> {
