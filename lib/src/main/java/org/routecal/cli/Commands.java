@@ -22,6 +22,8 @@ public final class Commands {
         m.put("select", org.routecal.synth.cli.SelectCommand::new);
         m.put("refine", org.routecal.synth.cli.RefineCommand::new);
         m.put("serve", org.routecal.serve.ServeCommand::new);
+        m.put("quantize", org.routecal.quant.QuantizeCommand::new);
+        m.put("evaluate", org.routecal.eval.EvaluateCommand::new);
         return m;
     }
 }
