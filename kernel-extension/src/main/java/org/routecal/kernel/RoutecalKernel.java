@@ -20,8 +20,9 @@ import java.util.logging.Level;
  * {@code java … org.routecal.kernel.RoutecalKernel {connection_file}}.
  */
 public final class RoutecalKernel extends BaseKernel {
-    /** basekernel logs every socket loop's start and stop at INFO; held here so the level setting is not GC'd. */
-    private static final java.util.logging.Logger BASEKERNEL_LOG = java.util.logging.Logger.getLogger("io.github.spencerpark");
+    /** basekernel logs every socket loop's start and stop at INFO, under top-level names ("Loop-shell"): quiet the
+     *  root logger. Held here so the level setting is not lost to GC. */
+    private static final java.util.logging.Logger ROOT_LOG = java.util.logging.Logger.getLogger("");
     private final Session session;
     private int cellCount;
 
@@ -38,7 +39,7 @@ public final class RoutecalKernel extends BaseKernel {
             System.exit(2);
         }
         JupyterSocket.JUPYTER_LOGGER.setLevel(Level.WARNING);
-        BASEKERNEL_LOG.setLevel(Level.WARNING);
+        ROOT_LOG.setLevel(Level.WARNING);
         JupyterConnection conn = new JupyterConnection(KernelConnectionProperties.parse(Files.readString(Path.of(args[0]))));
         RoutecalKernel kernel = new RoutecalKernel();
         kernel.becomeHandlerForConnection(conn);

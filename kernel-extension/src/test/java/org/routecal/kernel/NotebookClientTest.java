@@ -117,13 +117,20 @@ class NotebookClientTest {
         assertEquals("pending", cells.get(3).at("/metadata/papermill/status").asText());
     }
 
-    /** Runs a process with inherited output (so Maven's log shows the Python checks) and returns its exit code. */
+    /**
+     * Runs a process and returns its exit code. Its output is echoed through System.out (surefire's forked JVM
+     * must not have its native stdout written to directly) and kept under target/notebook-test/logs.
+     */
     static int run(List<String> cmd, int timeoutSeconds) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).directory(REPO.toFile()).inheritIO().start();
-        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail("timed out after " + timeoutSeconds + " s: " + cmd);
-        }
+        Files.createDirectories(WORK.resolve("logs"));
+        Path log = Files.createTempFile(WORK.resolve("logs"), Path.of(cmd.get(Math.min(1, cmd.size() - 1))).getFileName()
+                .toString().replaceAll("[^A-Za-z0-9_.-]", "_"), ".log");
+        Process p = new ProcessBuilder(cmd).directory(REPO.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
+        boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
+        if (!done) p.destroyForcibly().waitFor();
+        System.out.println(Files.readString(log));
+        if (!done) fail("timed out after " + timeoutSeconds + " s: " + cmd);
         return p.exitValue();
     }
 }
