@@ -14,6 +14,7 @@ if ! command -v nvcc >/dev/null 2>&1; then
   exit 0
 fi
 mkdir -p "$out"
+out=$(cd "$out" && pwd)  # absolute: nvcc runs from inside cuda/
 for cu in "$here"/*.cu; do
   name=$(basename "$cu" .cu)
   ptx="$out/$name.ptx"

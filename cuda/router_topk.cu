@@ -9,8 +9,9 @@
 //   ids = the k largest `choice` values in descending order; weights = s[ids];
 //   renormalize != 0: weights /= sum(weights) (sigmoid adds 1e-20 to the sum as DeepSeek-V3 does);
 //   weights *= routedScaling.
-// Ties: equal choice values are taken lower expert index first, which is what torch.topk does on CPU for the
-//   small rows we compare against (torch does not document a tie order; tests/gpu measures the near-tie rate).
+// Ties: equal choice values are taken lower expert index first (deterministic). torch.topk's tie order is
+//   unspecified and in practice is not index order (on CPU, 16 equal values give 10, 11, 12, 9), so on exact ties we
+//   agree with HF on the selected set and weights, not on the order; tests/gpu reports the near-tie rate.
 // Limits: experts ≤ 256 (8 values per lane), k ≤ 8 and k ≤ experts; group-limited selection (n_group/topk_group)
 //   is not implemented here — CudaKernels rejects such rules and the caller stays on the CPU path.
 // Variants: 1. router_topk — one warp per token, 8 tokens per 256-thread block, k rounds of warp arg-max.
