@@ -195,7 +195,7 @@ U = hinv_upper(Hg)
 Wg = torch.randn(32, cols)
 sc = symmetric_scales(Wg, 32)
 Wout, loss = gptq_sweep(Wg, U, sc, 32, -8, 7)
-out["gptq"] = {"rows": 32, "k": cols, "group_size": 32, "qmin": -8, "qmax": 7, "w": fl(Wg), "hinv_upper": fl(U),
+out["gptq"] = {"rows": 32, "k": cols, "group_size": 32, "qmin": -8, "qmax": 7, "w": fl(Wg), "hessian": fl(Hg), "hinv_upper": fl(U),
                "scale": fl(sc), "deq": fl(Wout), "loss": fl(loss)}
 
 path = os.path.join(os.path.dirname(__file__), "..", "fixtures", "cuda_ref", "ref.json")

@@ -174,4 +174,12 @@ class ReferenceMoeOpsTest {
         assertTrue(same >= expected.length * 0.995, "GPTQ output agrees on " + same + " of " + expected.length);
         close(f(o, "loss"), r.loss(), 1e-2, 1e-3, "GPTQ loss");
     }
+
+    @Test
+    void hessianInverseFactorMatchesTorchCholesky() throws Exception {
+        JsonNode o = op("gptq");
+        int k = n(o, "k");
+        float[] u = HessianInverse.upperCholeskyOfInverse(f(o, "hessian"), k, 0.01);
+        close(f(o, "hinv_upper"), u, 1e-4, 1e-6, "upper Cholesky factor of the damped inverse Hessian");
+    }
 }
