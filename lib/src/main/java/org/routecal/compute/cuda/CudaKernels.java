@@ -183,6 +183,17 @@ public final class CudaKernels {
         ctx.launch(Kernel.NVFP4_QUANTIZE, blocks((long) rows * (kDim / 16), BLOCK), 1, 1, BLOCK, 0, stream, a);
     }
 
+    /**
+     * Upper Cholesky factors of the damped inverse Hessians, batched: H, work, u [batches, K, K]; status [batches]
+     * (0 ok, j+1 = not positive definite at column j: fall back to RTN for that matrix).
+     */
+    public void hinvUpper(DeviceBuffer h, DeviceBuffer work, DeviceBuffer u, int batches, int kDim, float dampFraction,
+                          DeviceBuffer status, CudaStream stream) {
+        require(kDim <= 4096, Kernel.HINV_UPPER_B1, "K " + kDim + " exceeds 4096");
+        ctx.launch(Kernel.HINV_UPPER_B1, batches, 1, 1, 1024, 0, stream,
+                new LaunchArgs().ptr(h).ptr(work).ptr(u).i(kDim).f(dampFraction).ptr(status));
+    }
+
     /** GPTQ sweep in place on W [rows, K] with upper Cholesky factors of H⁻¹ (see gptq_sweep.cu). */
     public void gptqSweep(DeviceBuffer w, int rows, int kDim, DeviceBuffer hinvUpper, int rowsPerH, DeviceBuffer scale,
                           DeviceBuffer zp, DeviceBuffer gIdx, int gs, int qmin, int qmax, DeviceBuffer loss, CudaStream stream) {
@@ -191,5 +202,11 @@ public final class CudaKernels {
         LaunchArgs a = new LaunchArgs().ptr(w).i(rows).i(kDim).ptr(hinvUpper).i(rowsPerH).ptr(scale).ptr(zp).ptr(gIdx).i(gs)
                 .i(qmin).i(qmax).ptr(loss);
         ctx.launch(Kernel.GPTQ_SWEEP_B32, (rows + 31) / 32, 1, 1, BLOCK, 0, stream, a);
+    }
+
+    /** Fills n elements with deterministic uniform noise of standard deviation {@code scale} (random_init.cu). */
+    public void fillUniform(DeviceBuffer out, long n, boolean bf16, long seed, float scale, CudaStream stream) {
+        ctx.launch(bf16 ? Kernel.FILL_UNIFORM_BF16 : Kernel.FILL_UNIFORM_F32, blocks(n, BLOCK), 1, 1, BLOCK, 0, stream,
+                new LaunchArgs().ptr(out).l(n).l(seed).f(scale));
     }
 }

@@ -229,6 +229,25 @@ public final class CudaMoeOps implements MoeOps {
     }
 
     @Override
+    public float[][] hinvUpper(float[] h, int batches, int kDim, float dampFraction) {
+        DeviceBuffer dh = up(h, "hessian"), work = alloc(4L * h.length, "cholesky work"), u = alloc(4L * h.length, "hinv_upper");
+        DeviceBuffer status = alloc(4L * batches, "status");
+        try {
+            k.hinvUpper(dh, work, u, batches, kDim, dampFraction, status, stream);
+            sync("hinv_upper_b1");
+            int[] st = status.downloadInts(batches);
+            float[] all = u.downloadFloats(h.length);
+            float[][] out = new float[batches][];
+            for (int b = 0; b < batches; b++) {
+                if (st[b] == 0) out[b] = java.util.Arrays.copyOfRange(all, b * kDim * kDim, (b + 1) * kDim * kDim);
+            }
+            return out;
+        } finally {
+            closeAll(dh, work, u, status);
+        }
+    }
+
+    @Override
     public GptqResult gptqSweep(float[] w, int rows, int kDim, float[] hinvUpper, int rowsPerH, float[] scale, float[] zp, int[] gIdx,
                                 int groupSize, int qmin, int qmax) {
         DeviceBuffer dw = up(w, "weight"), dh = up(hinvUpper, "hinv"), ds = up(scale, "weight_scale"), dz = up(zp, "weight_zero_point");

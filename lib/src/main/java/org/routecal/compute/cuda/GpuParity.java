@@ -273,6 +273,12 @@ public final class GpuParity {
         float[] x = randn(n * kd, 1);
         float[] h = ref.hessian(x, kd, new int[] {0, n}, null, null, 2f / n);
         float[] u = HessianInverse.upperCholeskyOfInverse(h, kd, 0.01);
+        float[][] uGpu = gpu.hinvUpper(h, 1, kd, 0.01f);
+        if (uGpu[0] == null) {
+            record(new Check("hinv_upper_b1", "K" + kd, "status", 1, 0, false, "GPU Cholesky reported not positive definite"));
+        } else {
+            nmseCheck("hinv_upper_b1 (fp32 Cholesky)", "K" + kd, u, uGpu[0], 1e-6);
+        }
         float[] w = randn(rows * kd, 0.02);
         MoeOps.IntQuant sc = ref.rtnInt(w, rows, kd, 128, 4, true, false);
         MoeOps.GptqResult a = ref.gptqSweep(w, rows, kd, u, 0, sc.scale(), null, null, 128, -8, 7);

@@ -35,7 +35,10 @@ public enum Kernel {
     QUANT_INT_GROUPS("quantize", "quant_int_groups", "PIIIPPIIPP"),
     QUANT_FP8_GROUPS("quantize", "quant_fp8_groups", "PIIIPPP"),
     NVFP4_QUANTIZE("quantize", "nvfp4_quantize", "PIIFFPPP"),
-    GPTQ_SWEEP_B32("gptq_sweep", "gptq_sweep_b32", "PIIPIPPPIIIP");
+    GPTQ_SWEEP_B32("gptq_sweep", "gptq_sweep_b32", "PIIPIPPPIIIP"),
+    HINV_UPPER_B1("hessian_inverse", "hinv_upper_b1", "PPPIFP"),
+    FILL_UNIFORM_BF16("random_init", "fill_uniform_bf16", "PLLF"),
+    FILL_UNIFORM_F32("random_init", "fill_uniform_f32", "PLLF");
 
     private final String module;
     private final String entry;

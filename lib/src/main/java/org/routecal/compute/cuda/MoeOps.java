@@ -66,6 +66,12 @@ public interface MoeOps extends AutoCloseable {
 
     Nvfp4Quant nvfp4(float[] w, int rows, int kDim);
 
+    /**
+     * Upper Cholesky factors U of the damped inverse of each Hessian h [batches, k, k] (dead diagonal → 1, damping
+     * dampFraction · mean(diag)); a matrix that is not positive definite comes back as null in the array.
+     */
+    float[][] hinvUpper(float[] h, int batches, int kDim, float dampFraction);
+
     /** GPTQ sweep result: on-grid weights [rows, k] and per-row loss. */
     record GptqResult(float[] deq, float[] loss) {}
 

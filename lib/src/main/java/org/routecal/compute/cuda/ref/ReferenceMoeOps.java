@@ -307,6 +307,20 @@ public final class ReferenceMoeOps implements MoeOps {
     }
 
     @Override
+    public float[][] hinvUpper(float[] h, int batches, int kDim, float dampFraction) {
+        float[][] out = new float[batches][];
+        for (int b = 0; b < batches; b++) {
+            float[] hb = java.util.Arrays.copyOfRange(h, b * kDim * kDim, (b + 1) * kDim * kDim);
+            try {
+                out[b] = HessianInverse.upperCholeskyOfInverse(hb, kDim, dampFraction);
+            } catch (org.routecal.RoutecalException notPositiveDefinite) {
+                out[b] = null;
+            }
+        }
+        return out;
+    }
+
+    @Override
     public GptqResult gptqSweep(float[] w, int rows, int kDim, float[] hinvUpper, int rowsPerH, float[] scale, float[] zp, int[] gIdx,
                                 int groupSize, int qmin, int qmax) {
         int groups = (kDim + groupSize - 1) / groupSize;
