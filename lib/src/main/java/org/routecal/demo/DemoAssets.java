@@ -70,13 +70,8 @@ public final class DemoAssets {
     /** Generates the model into {@code dir/model} and copies the corpus files into {@code dir}. */
     public static void writeTo(Path dir) throws IOException {
         Path model = dir.resolve("model");
-        long t0 = System.nanoTime();
-        List<String> tt = trainingTexts();
-        long t1 = System.nanoTime();
-        DemoTokenizerBuilder.Vocabulary vocab = DemoTokenizerBuilder.train(tt, VOCAB_SIZE);
-        long t2 = System.nanoTime();
+        DemoTokenizerBuilder.Vocabulary vocab = DemoTokenizerBuilder.train(trainingTexts(), VOCAB_SIZE);
         DemoModelBuilder.build(model, vocab, DemoModelBuilder.DEFAULT);
-        System.err.printf("TIMING texts %.2f train %.2f model %.2f%n", (t1-t0)/1e9, (t2-t1)/1e9, (System.nanoTime()-t2)/1e9);
         Files.write(model.resolve("tokenizer.json"), DemoTokenizerBuilder.tokenizerJson(vocab));
         Files.write(model.resolve("tokenizer_config.json"), DemoTokenizerBuilder.tokenizerConfigJson(vocab, 4096));
         DemoCorpus.copyTo(dir);

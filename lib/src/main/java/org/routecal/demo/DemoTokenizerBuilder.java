@@ -52,13 +52,11 @@ public final class DemoTokenizerBuilder {
     /** Trains on {@code texts} until {@code vocabSize} tokens (specials included) or no pair occurs twice. */
     public static Vocabulary train(List<String> texts, int vocabSize) {
         // Pre-tokenize: distinct byte-level words with counts, in sorted order so ids never depend on hashing.
-        long tStart = System.nanoTime();
         TreeMap<String, Integer> wordCounts = new TreeMap<>();
         for (String text : texts) {
             Matcher m = SPLIT.matcher(Normalizer.normalize(text, Normalizer.Form.NFC));
             while (m.find()) wordCounts.merge(ByteLevel.encode(m.group().getBytes(StandardCharsets.UTF_8)), 1, Integer::sum);
         }
-        long tA = System.nanoTime();
         List<String> tokens = new ArrayList<>();
         Map<String, Integer> tokenIds = new HashMap<>();
         for (int i = 0; i < 256; i++) {
@@ -112,7 +110,6 @@ public final class DemoTokenizerBuilder {
                 if (c != null && c > 0) heap.add(new long[] {c, k});
             }
         }
-        System.err.printf("TIMING pretok %.2f words %d merges %.2f%n", (tA - tStart)/1e9, words.length, (System.nanoTime()-tA)/1e9);
         int firstSpecial = tokens.size();
         tokens.addAll(SPECIALS);
         return new Vocabulary(List.copyOf(tokens), List.copyOf(merges), firstSpecial);
