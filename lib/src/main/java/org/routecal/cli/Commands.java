@@ -15,6 +15,8 @@ public final class Commands {
         Map<String, Supplier<Object>> m = new LinkedHashMap<>();
         // name → constructor; keep in pipeline order
         m.put("demo-assets", org.routecal.demo.DemoAssetsCommand::new);
+        m.put("inspect", InspectCommand::new);
+        m.put("bench-forward", BenchCommand::new);
         return m;
     }
 }

@@ -1,0 +1,30 @@
+package org.routecal.io.safetensors;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Locates the committed fixtures under the repository's tests/fixtures (tests run with lib/ as working dir). */
+final class Fixtures {
+    private Fixtures() {}
+
+    /**
+     * Surefire points java.io.tmpdir at target/tmp, which nothing creates on a clean build; JUnit's @TempDir then
+     * fails. Test classes call this from a static initialiser (it runs before @TempDir fields are filled).
+     */
+    static void ensureTmpDir() {
+        try {
+            Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir")));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    static Path dir(String name) {
+        Path here = Path.of("").toAbsolutePath();
+        for (Path p = here; p != null; p = p.getParent()) {
+            Path f = p.resolve("tests/fixtures").resolve(name);
+            if (Files.isDirectory(f)) return f;
+        }
+        throw new IllegalStateException("fixtures/" + name + " not found above " + here);
+    }
+}

@@ -1,0 +1,50 @@
+package org.routecal.tokenize;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.GZIPInputStream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/** Locates tests/fixtures/tokenizer (made by tests/make_tokenizer_fixtures.py) and unpacks the Qwen3 tokenizer once. */
+public final class TokenizerFixtures {
+    private static Path qwen3Dir;
+
+    private TokenizerFixtures() { }
+
+    public static Path dir() {
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            Path d = p.resolve("tests/fixtures/tokenizer");
+            if (Files.isDirectory(d)) return d;
+        }
+        throw new IllegalStateException("tests/fixtures/tokenizer not found above " + Path.of("").toAbsolutePath());
+    }
+
+    public static JsonNode json(String name) {
+        try {
+            return new ObjectMapper().readTree(dir().resolve(name).toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A model-like directory with tokenizer.json (gunzipped from the fixture) and tokenizer_config.json. */
+    public static synchronized Path qwen3() {
+        if (qwen3Dir != null) return qwen3Dir;
+        try {
+            Path d = Files.createTempDirectory("qwen3-tokenizer");
+            try (InputStream in = new GZIPInputStream(Files.newInputStream(dir().resolve("qwen3/tokenizer.json.gz")))) {
+                Files.copy(in, d.resolve("tokenizer.json"));
+            }
+            Files.copy(dir().resolve("qwen3/tokenizer_config.json"), d.resolve("tokenizer_config.json"));
+            qwen3Dir = d;
+            return d;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
