@@ -104,8 +104,8 @@ class SynthesizeAgainstServeTest {
         try {
             SynthesizeStage.run(params((String) b[1], dir), m, SynthesizeStageTest.original(m), SynthesizeStageTest.original(m), Progress.NONE);
         } finally {
-            ((Process) b[0]).destroy();
-            ((Process) b[0]).waitFor(10, TimeUnit.SECONDS);
+            ((Process) b[0]).destroy(); // SIGTERM: the shutdown hook stops the server cleanly
+            assertTrue(((Process) b[0]).waitFor(20, TimeUnit.SECONDS), "serve exits on SIGTERM");
         }
         List<SyntheticRow> after = SyntheticRow.readLog(log);
         assertEquals(before, after.subList(0, before.size()), "rows of the first run kept");
