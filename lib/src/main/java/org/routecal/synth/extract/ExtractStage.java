@@ -65,6 +65,13 @@ public final class ExtractStage {
             }
         }
         progress.finish();
+        org.routecal.pipeline.Manifest.Builder m = org.routecal.pipeline.Manifest.builder("extract").seed(p.seed())
+                .parameter("domains", List.copyOf(p.domains())).parameter("examples_per_domain", p.examplesPerDomain())
+                .parameter("max_example_chars", p.maxExampleChars()).parameter("max_n", p.maxN()).parameter("min_count", p.minCount())
+                .parameter("top_terms", p.topTerms()).parameter("prompt_dir", String.valueOf(p.promptDir()))
+                .parameter("llm", org.routecal.synth.SynthManifests.llm(p.llm(), p.llmParams()));
+        p.bracketed().forEach(f -> m.input("bracketed", f));
+        org.routecal.synth.SynthManifests.write(m, p.outDir(), "guidelines", "llm_calls.jsonl");
         return new Result(dir, out);
     }
 

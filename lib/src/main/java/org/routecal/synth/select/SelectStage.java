@@ -128,6 +128,10 @@ public final class SelectStage {
         m.set("acceptance", AppendLog.JSON.valueToTree(params));
         m.set("reasons", AppendLog.JSON.valueToTree(reasons));
         SynthFiles.writeJson(outDir.resolve("select_metrics.json"), m);
+        org.routecal.synth.SynthManifests.write(org.routecal.pipeline.Manifest.builder("select")
+                        .parameter("acceptance", org.routecal.synth.SynthManifests.acceptance(params)).parameter("max_accepted", maxAccepted)
+                        .parameter("max_tokens_per_sample", maxTokensPerSample).parameter("pool_size", pool.size()),
+                outDir, "selected.jsonl", "selected_accepted.jsonl", "select_metrics.json");
         return r;
     }
 

@@ -153,6 +153,14 @@ public final class SynthesizeStage {
         progress.finish();
         List<SyntheticRow> all = SyntheticRow.readLog(logFile);
         SyntheticExport.write(p.outDir(), all);
+        org.routecal.synth.SynthManifests.write(org.routecal.pipeline.Manifest.builder("synthesize").seed(p.seed())
+                        .input("guidelines", p.guidelinesDir()).parameter("round", p.round()).parameter("target_per_combo", p.targetPerCombo())
+                        .parameter("max_candidates_per_combo", p.maxCandidatesPerCombo()).parameter("max_tokens_per_sample", p.maxTokensPerSample())
+                        .parameter("few_shot", p.fewShot()).parameter("few_shot_chars", p.fewShotChars())
+                        .parameter("prompt_dir", String.valueOf(p.promptDir()))
+                        .parameter("llm", org.routecal.synth.SynthManifests.llm(p.llm(), p.llmParams()))
+                        .parameter("acceptance", org.routecal.synth.SynthManifests.acceptance(p.acceptance())),
+                p.outDir(), "synthetic.jsonl", SyntheticExport.PARQUET, SyntheticExport.ACCEPTED, "llm_calls.jsonl");
         return summarize(logFile, all, p.round(), deficitBefore, counts, p.acceptance().target());
     }
 

@@ -103,6 +103,19 @@ class ExtractTest {
         }
     }
 
+    @Test void extractCommandWritesGuidelinesAndAManifest() throws Exception {
+        Path f = ExtractTestData.writeBracketed(dir, "balance");
+        int rc = org.routecal.cli.Main.run("extract", "--bracketed", f.toString(), "--out", dir.resolve("run").toString(),
+                "--examples", "3", "--ngram", "2", "--min-count", "2");
+        assertEquals(0, rc);
+        assertEquals("statistics", Guideline.read(dir.resolve("run/guidelines/balance_math.json")).source());
+        var m = org.routecal.pipeline.Manifest.read(dir.resolve("run/manifest.json"));
+        assertEquals("extract", m.command());
+        assertEquals(1, m.inputs("bracketed").size());
+        assertEquals(4, m.outputs().size(), "2 guidelines × (.md + .json)");
+        assertEquals(2, org.routecal.cli.Main.run("extract", "--bracketed", dir.resolve("missing.jsonl").toString(), "--out", dir.toString()));
+    }
+
     @Test void promptDirOverridesAndMissingValuesFail() throws Exception {
         Path pd = Files.createDirectories(dir.resolve("prompts"));
         Files.writeString(pd.resolve("extract_balance.md"), "custom {{domain}} {{statistics}}");
