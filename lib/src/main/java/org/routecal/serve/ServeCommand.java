@@ -17,7 +17,7 @@ import java.util.concurrent.CountDownLatch;
                 + "/tokenize) for lm-eval's local-completions and for the synth tests.")
 public final class ServeCommand implements StageCommand {
     @Option(names = "--model", required = true, description = "HF model directory") Path model;
-    @Option(names = "--quantized", description = "checkpoint whose float tensors replace the model's (a dequantized export)") Path quantized;
+    @Option(names = "--quantized", description = "our compressed-tensors checkpoint (served dequantized), or a float checkpoint whose tensors replace the model's") Path quantized;
     @Option(names = "--tokenizer", defaultValue = "auto", description = "auto or byte (default ${DEFAULT-VALUE})") String tokenizer;
     @Option(names = "--host", defaultValue = "127.0.0.1") String host;
     @Option(names = "--port", defaultValue = "8000") int port;
@@ -26,8 +26,7 @@ public final class ServeCommand implements StageCommand {
     @Option(names = "--max-queue", defaultValue = "16", description = "requests waiting beyond that before 429 (default ${DEFAULT-VALUE})") int maxQueue;
 
     @Override public Object execute(Progress progress) throws Exception {
-        try (MoeModel m = MoeModel.load(model)) {
-            if (quantized != null) overrideFrom(m, quantized);
+        try (MoeModel m = load(model, quantized)) {
             String id = name != null ? name : model.toAbsolutePath().normalize().getFileName().toString();
             TextCodec codec = Codecs.load(model, tokenizer);
             OpenAiServer server = OpenAiServer.start(new ServedModel(id, m, codec), host, port, maxConcurrent, maxQueue);
@@ -42,6 +41,20 @@ public final class ServeCommand implements StageCommand {
             if (codec instanceof AutoCloseable c) c.close();
             return "serve: stopped";
         }
+    }
+
+    /** The model to serve: {@code model}, or the quantized checkpoint dequantized (tokenizer always from {@code model}). */
+    public static MoeModel load(Path model, Path quantized) {
+        if (quantized == null) return MoeModel.load(model);
+        if (org.routecal.quant.ct.CompressedTensorsReader.isCompressedTensors(quantized)) {
+            // dequantized tensors are cached up to a quarter of the heap; the rest is re-read per layer
+            return new MoeModel(quantized, org.routecal.model.ModelConfig.load(quantized),
+                    org.routecal.quant.ct.CompressedTensorsReader.open(quantized), org.routecal.compute.cpu.Backends.select(),
+                    Runtime.getRuntime().maxMemory() / 4);
+        }
+        MoeModel m = MoeModel.load(model);
+        overrideFrom(m, quantized);
+        return m;
     }
 
     /** Loads every float tensor of {@code dir} over the model's weights; packed quantized tensors need the quant reader. */

@@ -1,0 +1,42 @@
+package org.routecal.serve;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.routecal.model.MoeModel;
+import org.routecal.pipeline.Progress;
+import org.routecal.quant.MoeMode;
+import org.routecal.quant.QuantizeOptions;
+import org.routecal.quant.QuantizeStage;
+import org.routecal.quant.gptq.ActOrder;
+import org.routecal.quant.gptq.GptqArgs;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** serve --quantized: our compressed-tensors checkpoint is served dequantized. */
+class QuantizedServeTest {
+    @TempDir Path dir;
+
+    @Test void quantizedCheckpointIsServedDequantized() throws Exception {
+        Path src = Path.of("../tests/fixtures/models/qwen3_moe/v1");
+        Random r = new Random(1);
+        List<int[]> calib = new ArrayList<>();
+        for (int s = 0; s < 4; s++) { int[] ids = new int[16]; for (int i = 0; i < 16; i++) ids[i] = r.nextInt(256); calib.add(ids); }
+        QuantizeStage.run(src, calib, new QuantizeOptions("w4a16", true, 16, false, false, new GptqArgs(128, 0.01, ActOrder.STATIC),
+                MoeMode.HYBRID, 0.5, 16, true, true, null, false), dir.resolve("q"), Map.of(), Progress.NONE);
+        int[] prompt = calib.get(0);
+        try (MoeModel orig = ServeCommand.load(src, null); MoeModel quant = ServeCommand.load(src, dir.resolve("q"))) {
+            float[] a = orig.decode(orig.newCache(), prompt, org.routecal.model.ForwardTaps.NONE);
+            float[] b = quant.decode(quant.newCache(), prompt, org.routecal.model.ForwardTaps.NONE);
+            double diff = 0, scale = 0;
+            for (int i = 0; i < a.length; i++) { diff = Math.max(diff, Math.abs(a[i] - b[i])); scale = Math.max(scale, Math.abs(a[i])); }
+            assertTrue(diff > 1e-4 * scale, "4-bit weights change the logits");
+            assertTrue(diff < 0.5 * scale, "but stay close: " + diff + " vs " + scale);
+        }
+    }
+}
