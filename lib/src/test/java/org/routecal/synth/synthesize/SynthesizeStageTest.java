@@ -108,6 +108,26 @@ class SynthesizeStageTest {
         }
     }
 
+    /** The synthesize CLI with the tiny model's router deciding and the fault-injecting server generating. */
+    @Test void synthesizeCommandWithTheTinyModelRouter() throws Exception {
+        guidelines();
+        Files.writeString(dir.resolve("corpus.jsonl"), "{\"text\":\"alpha beta gamma\",\"domain\":\"chat\"}\n");
+        try (FaultyOpenAiServer s = generator().script(Fault.HTTP_503)) {
+            int rc = org.routecal.cli.Main.run("synthesize", "--model", "../tests/fixtures/models/qwen3_moe/v1", "--tokenizer", "byte",
+                    "--corpus", dir.resolve("corpus.jsonl").toString(), "--guidelines", dir.resolve("guidelines").toString(),
+                    "--out", dir.toString(), "--per-combo", "2", "--max-candidates", "6", "--llm-base-url", s.baseUrl(),
+                    "--llm-model", "gen", "--llm-retries", "2", "--max-candidate-js", "1", "--max-corpus-drift-js", "1",
+                    "--max-added-token-ratio", "0");
+            assertEquals(0, rc);
+            List<SyntheticRow> rows = SyntheticRow.readLog(dir.resolve("synthetic.jsonl"));
+            assertEquals(4, rows.stream().filter(SyntheticRow::accepted).count(), "2 per combo: the 64-token target is far away");
+            assertTrue(rows.stream().allMatch(r -> r.nTokens() > 0 && r.text().startsWith("system: ")), "byte codec's chat rendering");
+            var m = org.routecal.pipeline.Manifest.read(dir.resolve("manifest.json"));
+            assertEquals("synthesize", m.command());
+            assertFalse(Files.readString(dir.resolve("manifest.json")).contains("sk-"), "no key material");
+        }
+    }
+
     @Test void budgetStopThenResumeLosesAndDuplicatesNothing() throws Exception {
         guidelines();
         HashingTargetModel m = new HashingTargetModel(2, 8);
