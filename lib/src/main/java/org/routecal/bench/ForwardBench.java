@@ -1,0 +1,103 @@
+package org.routecal.bench;
+
+import org.routecal.compute.Ops;
+import org.routecal.compute.cpu.Backends;
+import org.routecal.compute.cpu.FmaPeak;
+import org.routecal.model.CalibrationMode;
+import org.routecal.model.ForwardTaps;
+import org.routecal.model.ModelConfig;
+import org.routecal.model.MoeModel;
+import org.routecal.model.RandomModels;
+import org.routecal.model.family.Families;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * CPU forward-pass benchmark on a random Qwen3-MoE-shaped model: tokens/s of a full prefill, GFLOP/s of the core
+ * matmul at the model's projection shapes, and both against the measured single-core FMA peak.
+ */
+public final class ForwardBench {
+    public record Settings(int hidden, int layers, int experts, int topK, int expertIntermediate, int heads, int kvHeads,
+                           int headDim, int vocab, int seq, int batch, int repeats, long seed) {}
+
+    private ForwardBench() {}
+
+    public static ModelConfig config(Settings s) {
+        return new ModelConfig("qwen3_moe", Families.QWEN3_MOE, s.vocab(), s.hidden(), s.layers(), s.heads(), s.kvHeads(),
+                s.headDim(), 1e-6f, new ModelConfig.Rope(1e6, "default", 1, 0, 32, 1, 1, 4, null), 40960,
+                s.expertIntermediate() * 4, s.experts(), s.topK(), s.expertIntermediate(), 0, true, false, false, 0f,
+                java.util.Set.of(), 1, 0, 1, 1, 1f);
+    }
+
+    public static Map<String, Object> run(Settings s) {
+        Ops ops = Backends.select();
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("settings", s);
+        r.put("backend", ops.name());
+        r.put("cores", Runtime.getRuntime().availableProcessors());
+        r.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+        r.put("cpu", cpuModel());
+        double peak = FmaPeak.singleThreadGflops(3);
+        r.put("fma_peak_gflops_per_core", round(peak));
+        r.put("vector_bits", FmaPeak.vectorBits());
+
+        // Core matmul: the attention projection shape, [seq, hidden] x [hidden, hidden]^T.
+        int rows = s.seq(), in = s.hidden(), out = s.heads() * s.headDim();
+        float[] x = random(rows * in, 1), w = random(out * in, 2), y = new float[rows * out];
+        ops.matmulTransposed(x, rows, in, w, out, null, y); // warm-up
+        double bestMatmul = 0;
+        for (int i = 0; i < s.repeats() + 2; i++) {
+            long t0 = System.nanoTime();
+            ops.matmulTransposed(x, rows, in, w, out, null, y);
+            bestMatmul = Math.max(bestMatmul, 2.0 * rows * in * out / (System.nanoTime() - t0));
+        }
+        int threads = Integer.getInteger("routecal.threads", Runtime.getRuntime().availableProcessors());
+        r.put("matmul_shape", rows + "x" + in + "x" + out);
+        r.put("matmul_gflops", round(bestMatmul));
+        r.put("matmul_gflops_per_thread", round(bestMatmul / threads));
+        r.put("matmul_share_of_peak_per_core", round(bestMatmul / threads / peak));
+
+        try (MoeModel model = RandomModels.create(config(s), s.seed(), ops)) {
+            SplittableRandom rnd = new SplittableRandom(s.seed());
+            List<int[]> batch = new ArrayList<>();
+            for (int b = 0; b < s.batch(); b++) {
+                int[] seq = new int[s.seq()];
+                for (int i = 0; i < seq.length; i++) seq[i] = rnd.nextInt(s.vocab());
+                batch.add(seq);
+            }
+            model.forward(batch, ForwardTaps.NONE, CalibrationMode.ROUTED, false); // warm-up
+            double best = 0;
+            for (int i = 0; i < s.repeats(); i++) {
+                long t0 = System.nanoTime();
+                model.forward(batch, ForwardTaps.NONE, CalibrationMode.ROUTED, false);
+                best = Math.max(best, (double) s.seq() * s.batch() / ((System.nanoTime() - t0) / 1e9));
+            }
+            r.put("forward_tokens_per_s", round(best));
+        } catch (Exception e) {
+            throw new RuntimeException(e);
+        }
+        return r;
+    }
+
+    private static String cpuModel() {
+        try {
+            return java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo")).stream()
+                    .filter(l -> l.startsWith("model name")).findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("?");
+        } catch (Exception e) {
+            return "?";
+        }
+    }
+
+    private static double round(double v) { return Math.round(v * 1000) / 1000.0; }
+
+    private static float[] random(int n, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) r.nextDouble(-1, 1);
+        return a;
+    }
+}

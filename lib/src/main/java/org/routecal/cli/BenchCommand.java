@@ -1,0 +1,44 @@
+package org.routecal.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import org.routecal.bench.ForwardBench;
+import org.routecal.pipeline.Progress;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** {@code routecal bench-forward}: the CPU forward-pass benchmark; writes a JSON results file. */
+@Command(name = "bench-forward", mixinStandardHelpOptions = true,
+        description = "Benchmark the CPU forward pass on a random Qwen3-MoE-shaped model (tokens/s, matmul GFLOP/s vs FMA peak).")
+public final class BenchCommand implements StageCommand {
+    @Option(names = "--hidden", defaultValue = "1024") int hidden;
+    @Option(names = "--layers", defaultValue = "8") int layers;
+    @Option(names = "--experts", defaultValue = "32") int experts;
+    @Option(names = "--top-k", defaultValue = "4") int topK;
+    @Option(names = "--moe-intermediate", defaultValue = "512") int moeIntermediate;
+    @Option(names = "--heads", defaultValue = "16") int heads;
+    @Option(names = "--kv-heads", defaultValue = "4") int kvHeads;
+    @Option(names = "--head-dim", defaultValue = "64") int headDim;
+    @Option(names = "--vocab", defaultValue = "32000") int vocab;
+    @Option(names = "--seq", defaultValue = "512") int seq;
+    @Option(names = "--batch", defaultValue = "1") int batch;
+    @Option(names = "--repeats", defaultValue = "3") int repeats;
+    @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--out", defaultValue = "bench/results/forward.json", description = "results file (default ${DEFAULT-VALUE})") Path out;
+
+    @Override
+    public Object execute(Progress progress) throws Exception {
+        progress.start("bench-forward", -1);
+        Map<String, Object> r = ForwardBench.run(new ForwardBench.Settings(hidden, layers, experts, topK, moeIntermediate,
+                heads, kvHeads, headDim, vocab, seq, batch, repeats, seed));
+        progress.finish();
+        if (out.getParent() != null) Files.createDirectories(out.getParent());
+        String json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r);
+        Files.writeString(out, json);
+        return json + "\nwritten to " + out;
+    }
+}

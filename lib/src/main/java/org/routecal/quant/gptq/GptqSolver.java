@@ -1,0 +1,180 @@
+package org.routecal.quant.gptq;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.routecal.RoutecalException;
+import org.routecal.quant.scheme.QuantParams;
+import org.routecal.quant.scheme.QuantScheme;
+import org.routecal.quant.scheme.QuantizedWeight;
+
+/**
+ * GPTQ (Frantar et al. 2022) as llm-compressor's {@code quantize_weight} runs it (research/llmcompressor.md §2.3):
+ * scales observed from the original weight, optional act-order, dead columns zeroed, relative damping, upper Cholesky
+ * factor of H⁻¹, column sweep in blocks with lazy updates; Cholesky failure falls back to the identity (= RTN) and is
+ * flagged. Pure math: no I/O. Weights are processed in float32 like the reference; the factorisation is in double.
+ */
+public final class GptqSolver {
+    private GptqSolver() {}
+
+    /**
+     * Quantizes one weight.
+     *
+     * @param module      HF module name, only for error messages
+     * @param w           [rows, cols] row-major (not modified)
+     * @param h           [cols, cols] row-major Hessian (any positive scale; not modified)
+     * @param globalScale NVFP4 shared global scale divisor, or NaN
+     */
+    public static GptqResult quantize(String module, QuantScheme scheme, float[] w, int rows, int cols, double[] h,
+                                      GptqArgs args, float globalScale) {
+        return solve(module, scheme, w, rows, cols, prepare(module, h, cols, args), args, globalScale);
+    }
+
+    /** Quantizes several weights of identical shape calibrated on the same Hessian: one factorisation for all. */
+    public static List<GptqResult> quantizeShared(String module, QuantScheme scheme, List<float[]> weights, int rows,
+                                                  int cols, double[] h, GptqArgs args, float[] globalScales) {
+        PreparedHessian p = prepare(module, h, cols, args);
+        List<GptqResult> out = new ArrayList<>(weights.size());
+        for (int i = 0; i < weights.size(); i++) {
+            out.add(solve(module, scheme, weights.get(i), rows, cols, p, args,
+                    globalScales == null ? Float.NaN : globalScales[i]));
+        }
+        return out;
+    }
+
+    /** Orders columns, masks dead ones, damps and factorises H. Throws (naming the module) on NaN/Inf. */
+    public static PreparedHessian prepare(String module, double[] h, int cols, GptqArgs args) {
+        if (h.length != (long) cols * cols) {
+            throw new RoutecalException("module " + module + ": Hessian has " + h.length + " entries, expected " + cols + "²");
+        }
+        for (int i = 0; i < h.length; i++) {
+            if (!Double.isFinite(h[i])) {
+                throw new RoutecalException("module " + module + ": Hessian entry (" + i / cols + ", " + i % cols
+                        + ") is " + h[i] + " (NaN/Inf in the calibration activations?)");
+            }
+        }
+        int[] perm = new int[cols];
+        for (int i = 0; i < cols; i++) perm[i] = i;
+        if (args.actOrder() != ActOrder.NONE) {
+            // stable sort by descending diagonal; torch.argsort is not stable, ties are rare in real Hessians
+            Integer[] boxed = new Integer[cols];
+            for (int i = 0; i < cols; i++) boxed[i] = i;
+            java.util.Arrays.sort(boxed, (a, b) -> Double.compare(h[b * cols + b], h[a * cols + a]));
+            for (int i = 0; i < cols; i++) perm[i] = boxed[i];
+        }
+        // [cols, cols] permuted copy, processing order
+        double[] a = new double[cols * cols];
+        for (int i = 0; i < cols; i++) {
+            int pi = perm[i];
+            for (int j = 0; j < cols; j++) a[i * cols + j] = h[pi * cols + perm[j]];
+        }
+        boolean[] dead = new boolean[cols];
+        double diagSum = 0;
+        for (int i = 0; i < cols; i++) {
+            if (a[i * cols + i] == 0) {
+                dead[i] = true;
+                a[i * cols + i] = 1; // a column never activated: its weights are zeroed and it costs nothing
+            }
+            diagSum += a[i * cols + i];
+        }
+        double damp = args.dampeningFrac() * diagSum / cols;
+        for (int i = 0; i < cols; i++) a[i * cols + i] += damp;
+        float[] u = new float[cols * cols];
+        String reason = CholeskyInverse.upperFactorOfInverse(a, cols, u);
+        if (reason != null) {
+            java.util.Arrays.fill(u, 0f);
+            for (int i = 0; i < cols; i++) u[i * cols + i] = 1f;
+        }
+        return new PreparedHessian(cols, perm, dead, u, reason != null, reason);
+    }
+
+    /** The column sweep for one weight against a prepared Hessian. */
+    public static GptqResult solve(String module, QuantScheme scheme, float[] w, int rows, int cols, PreparedHessian p,
+                                   GptqArgs args, float globalScale) {
+        if (p.cols() != cols || w.length != rows * cols) {
+            throw new RoutecalException("module " + module + ": weight is " + w.length + " values, expected " + rows + "×" + cols);
+        }
+        for (int i = 0; i < w.length; i++) {
+            if (!Float.isFinite(w[i])) {
+                throw new RoutecalException("module " + module + ": weight (" + i / cols + ", " + i % cols + ") is " + w[i]);
+            }
+        }
+        scheme.validate(module, rows, cols);
+        int gs = scheme.groupSize(cols);
+        int[] perm = p.perm();
+        // [rows, cols] in processing order
+        float[] wp = new float[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < cols; j++) wp[r * cols + j] = w[r * cols + perm[j]];
+        }
+        boolean group = args.actOrder() == ActOrder.GROUP;
+        // STATIC/NONE: scales from the original layout; GROUP: from contiguous groups of the permuted layout
+        QuantParams params = group ? scheme.observe(wp, rows, cols, globalScale) : scheme.observe(w, rows, cols, globalScale);
+        int[] groupOfStep = new int[cols]; // group of the column processed at step j
+        for (int j = 0; j < cols; j++) groupOfStep[j] = group ? j / gs : perm[j] / gs;
+        boolean[] dead = p.dead();
+        for (int j = 0; j < cols; j++) {
+            if (dead[j]) for (int r = 0; r < rows; r++) wp[r * cols + j] = 0f;
+        }
+        int[] codesP = new int[rows * cols];
+        double loss = sweep(scheme, wp, rows, cols, p.hinvUpper(), params, groupOfStep, args.blockSize(), codesP);
+        int[] codes = new int[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < cols; j++) codes[r * cols + perm[j]] = codesP[r * cols + j];
+        }
+        int[] gIdx = null;
+        if (group && params.groups() > 1) {
+            gIdx = new int[cols];
+            for (int j = 0; j < cols; j++) gIdx[perm[j]] = j / gs;
+        }
+        QuantizedWeight q = new QuantizedWeight(scheme, rows, cols, codes, params, gs, gIdx);
+        return new GptqResult(loss, q, p.fallback(), p.deadCount(), p.fallbackReason());
+    }
+
+    /**
+     * Quantizes columns in order, spreading each column's error over the not-yet-quantized columns through U.
+     * Within a block the update is immediate; the rest of the matrix gets one rank-{@code block} update per block.
+     */
+    private static double sweep(QuantScheme scheme, float[] w, int rows, int cols, float[] u, QuantParams params,
+                                int[] groupOfStep, int blockSize, int[] codes) {
+        float[] err = new float[rows * blockSize]; // [rows, blockSize] scaled errors of the current block
+        double loss = 0;
+        for (int i1 = 0; i1 < cols; i1 += blockSize) {
+            int i2 = Math.min(i1 + blockSize, cols);
+            int count = i2 - i1;
+            for (int i = i1; i < i2; i++) {
+                float d = u[i * cols + i];
+                int g = groupOfStep[i];
+                for (int r = 0; r < rows; r++) {
+                    int at = r * cols + i;
+                    float x = w[at];
+                    float scale = params.effectiveScale(r, g);
+                    int zero = params.zero(r, g);
+                    int code = scheme.encode(x, scale, zero);
+                    float q = scheme.decode(code, scale, zero);
+                    codes[at] = code;
+                    w[at] = q;
+                    float e = (x - q) / d;
+                    loss += (double) e * e;
+                    err[r * blockSize + (i - i1)] = e;
+                    for (int j = i + 1, ui = i * cols; j < i2; j++) w[r * cols + j] -= e * u[ui + j];
+                }
+            }
+            if (i2 == cols) continue;
+            // W[:, i2:] -= Err1 · U[i1:i2, i2:]: the product is summed first and subtracted once, as the reference's
+            // matmul does (subtracting term by term rounds 128 times and drifts from it)
+            float[] acc = new float[cols - i2];
+            for (int r = 0; r < rows; r++) {
+                java.util.Arrays.fill(acc, 0f);
+                for (int k = 0; k < count; k++) {
+                    float e = err[r * blockSize + k];
+                    if (e == 0f) continue;
+                    int ub = (i1 + k) * cols + i2;
+                    for (int j = 0; j < acc.length; j++) acc[j] += e * u[ub + j];
+                }
+                int rowBase = r * cols + i2;
+                for (int j = 0; j < acc.length; j++) w[rowBase + j] -= acc[j];
+            }
+        }
+        return loss / 2;
+    }
+}

@@ -1,0 +1,77 @@
+package org.routecal.route;
+
+/**
+ * The reference's weight-outlier "Q-sensitivity" score (step 4, {@code blockwise_max_median_ratio}), reproduced
+ * bit for bit in float32. Pure math.
+ *
+ * <p>For one weight W [out, in] (input dim last, as HF Linear stores it): take |W| over the first
+ * {@code floor(in/g)·g} columns, split each row into groups of g along the input dim, and compute per group
+ * {@code max / max(median, 1e-20)}; the matrix score is the maximum over all rows and groups, NaN when in &lt; g.
+ * The median is torch's {@code torch.median}, i.e. the <em>lower</em> median (the ⌊(g−1)/2⌋-th smallest, the 64th of
+ * 128), not numpy's mean of the two middle values: the reference calls torch. The division is float32, as in torch.
+ * An expert's score is the maximum over gate_proj, up_proj and down_proj of the non-NaN matrix scores (NaN if all are).
+ */
+public final class ReferenceSensitivity {
+    /** Group size along the input dim (ModelOpt INT4 blockwise default, used by the reference). */
+    public static final int GROUP = 128;
+    private static final float MEDIAN_FLOOR = 1e-20f;
+
+    private ReferenceSensitivity() {}
+
+    /** Score of one matrix. // w: [rows, cols] row-major */
+    public static float matrix(float[] w, int rows, int cols, int group) {
+        if (cols < group) return Float.NaN;
+        int groups = cols / group;
+        float[] scratch = new float[group];
+        float best = Float.NEGATIVE_INFINITY;
+        for (int r = 0; r < rows; r++) {
+            int rowBase = r * cols;
+            for (int gi = 0; gi < groups; gi++) {
+                int base = rowBase + gi * group;
+                float max = 0;
+                for (int i = 0; i < group; i++) {
+                    float a = Math.abs(w[base + i]);
+                    scratch[i] = a;
+                    if (a > max) max = a;
+                }
+                float median = select(scratch, (group - 1) / 2);
+                float ratio = max / Math.max(median, MEDIAN_FLOOR);
+                if (ratio > best) best = ratio;
+            }
+        }
+        return best;
+    }
+
+    /** Score of one expert: max over its three projections, ignoring NaN (matrices narrower than a group). */
+    public static float expert(float gateProj, float upProj, float downProj) {
+        float best = Float.NaN;
+        for (float s : new float[]{gateProj, upProj, downProj}) {
+            if (!Float.isNaN(s) && (Float.isNaN(best) || s > best)) best = s;
+        }
+        return best;
+    }
+
+    /** The k-th smallest value (0-based) of a, by quickselect; reorders a. */
+    static float select(float[] a, int k) {
+        int lo = 0, hi = a.length - 1;
+        while (lo < hi) {
+            float pivot = a[(lo + hi) >>> 1];
+            int i = lo, j = hi;
+            while (i <= j) {
+                while (a[i] < pivot) i++;
+                while (a[j] > pivot) j--;
+                if (i <= j) {
+                    float t = a[i];
+                    a[i] = a[j];
+                    a[j] = t;
+                    i++;
+                    j--;
+                }
+            }
+            if (k <= j) hi = j;
+            else if (k >= i) lo = i;
+            else return a[k];
+        }
+        return a[k];
+    }
+}

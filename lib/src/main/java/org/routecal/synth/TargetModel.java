@@ -1,0 +1,27 @@
+package org.routecal.synth;
+
+import org.routecal.synth.accept.RoutingCounts;
+
+import java.util.List;
+
+/**
+ * The model being quantized, as the synth stages need it: its chat template, its tokenizer and its router. A
+ * candidate is rendered with {@link #render}, counted with {@link #countTokens} and routed with {@link #route} on
+ * exactly that rendered text. Implementations must be thread-safe or document otherwise (the stages call them from
+ * one thread).
+ */
+public interface TargetModel extends AutoCloseable {
+    /** One chat turn: role is system, user or assistant. */
+    record Turn(String role, String content) {}
+
+    /** The turns in the target's chat template (without a generation prompt); a plain join when it has none. */
+    String render(List<Turn> turns);
+
+    /** Tokens of {@code text} under the target tokenizer (no special tokens added). */
+    int countTokens(String text);
+
+    /** Top-k picks per (layer, expert) when {@code text} is run through the target model. */
+    RoutingCounts route(String text);
+
+    @Override default void close() {}
+}
