@@ -3,6 +3,7 @@ package org.routecal.demo;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.routecal.cli.Main;
@@ -37,6 +38,17 @@ class DemoAssetsTest {
         cache = Files.createTempDirectory("demo-cache");
         modelDir = DemoAssets.ensure(cache);
         expected = new ObjectMapper().readTree(fixtureDir().resolve("expected.json").toFile());
+    }
+
+    @AfterAll
+    static void cleanUp() throws Exception {
+        deleteTree(cache);
+    }
+
+    static void deleteTree(Path dir) throws Exception {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
     }
 
     static Path fixtureDir() {
@@ -123,9 +135,14 @@ class DemoAssetsTest {
 
     @Test
     void cliWritesTheAssets() throws Exception {
-        Path out = Files.createTempDirectory("demo-cli").resolve("assets");
-        assertEquals(0, Main.run("demo-assets", "--out", out.toString()));
-        assertArrayEquals(Files.readAllBytes(modelDir.resolve("tokenizer.json")), Files.readAllBytes(out.resolve("model/tokenizer.json")));
-        assertNotEquals(0, Main.run("demo-assets", "--out", out.toString()), "refuses a non-empty directory");
+        Path tmp = Files.createTempDirectory("demo-cli");
+        Path out = tmp.resolve("assets");
+        try {
+            assertEquals(0, Main.run("demo-assets", "--out", out.toString()));
+            assertArrayEquals(Files.readAllBytes(modelDir.resolve("model.safetensors")), Files.readAllBytes(out.resolve("model/model.safetensors")));
+            assertNotEquals(0, Main.run("demo-assets", "--out", out.toString()), "refuses a non-empty directory");
+        } finally {
+            deleteTree(tmp);
+        }
     }
 }
