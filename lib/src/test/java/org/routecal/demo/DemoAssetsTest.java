@@ -102,6 +102,23 @@ class DemoAssetsTest {
     }
 
     @Test
+    void projectTokenizerAndChatTemplateReproduceHf() throws Exception {
+        try (org.routecal.tokenize.Tokenizer tok = org.routecal.tokenize.Tokenizer.load(modelDir)) {
+            for (JsonNode item : expected.get("texts")) {
+                String text = item.has("text") ? item.get("text").asText() : null;
+                if (item.has("messages")) {
+                    List<Map<String, Object>> msgs = new java.util.ArrayList<>();
+                    for (JsonNode m : item.get("messages")) msgs.add(new ObjectMapper().convertValue(m, Map.class));
+                    text = tok.chatTemplate().orElseThrow().renderMaps(msgs, false, Map.of());
+                    assertEquals(item.get("rendered").asText(), text, "chat template renders as HF's apply_chat_template");
+                }
+                int[] hf = new ObjectMapper().convertValue(item.get("ids"), int[].class);
+                assertArrayEquals(hf, tok.encode(text).ids(), "token ids of: " + text);
+            }
+        }
+    }
+
+    @Test
     void plantedGroupsPartitionTheExpertsInEveryLayer() throws Exception {
         JsonNode planted = new ObjectMapper().readTree(modelDir.resolve("planted_routing.json").toFile());
         JsonNode config = new ObjectMapper().readTree(modelDir.resolve("config.json").toFile());
