@@ -16,6 +16,7 @@ public final class Commands {
         // name → constructor; keep in pipeline order
         m.put("inspect", InspectCommand::new);
         m.put("bench-forward", BenchCommand::new);
+        m.put("route", org.routecal.route.RouteCommand::new);
         m.put("bracket", org.routecal.route.BracketCommand::new);
         return m;
     }
