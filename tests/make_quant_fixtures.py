@@ -11,6 +11,8 @@ compressed-tensors is imported from $CT_SRC (default /tmp/ct/src): a source chec
 github.com/vllm-project/compressed-tensors (read at 0.18.0, ac8e2ba) with a one-line src/compressed_tensors/version.py
 (`version = "0.18.0"`), plus pydantic and loguru installed (`pip install pydantic loguru`).
 
+Then `--format-proof` decodes the compressed-tensors checkpoints our Java writer produced (see format_proof).
+
 Outputs (small): rtn_<case>.safetensors (w, codes, scales[, zeros]), hessians.safetensors (the Hessians, shared by cases), gptq_<case>.safetensors (w, codes, scales,
 [zeros], [g_idx], q), and cases.json (scheme parameters, GPTQ loss, reference layer-output error).
 """
@@ -236,7 +238,38 @@ def tie_row(cols):
     return vals.repeat(cols // len(vals) + 1)[:cols]
 
 
+def format_proof():
+    """Decodes the checkpoints our writer produced (tests/fixtures/quant/ct/<scheme>/, written by
+    CompressedTensorsRoundTripTest with -Droutecal.regenerateFixtures=true) with compressed-tensors' own config parser
+    and decompressors, and stores the dequantized weights as ct/<scheme>.decoded.safetensors (float32)."""
+    from safetensors.torch import load_file
+    from compressed_tensors.compressors import BaseCompressor
+    from compressed_tensors.quantization import QuantizationConfig
+
+    ct_dir = os.path.join(OUT, "ct")
+    for scheme in sorted(os.listdir(ct_dir)):
+        d = os.path.join(ct_dir, scheme)
+        if not os.path.isdir(d):
+            continue
+        with open(os.path.join(d, "config.json")) as f:
+            qc = QuantizationConfig.model_validate(json.load(f)["quantization_config"])  # pydantic: rejects unknown keys
+        group = qc.config_groups["group_0"]
+        compressor = BaseCompressor.get_value_from_registry(qc.format)
+        tensors = load_file(os.path.join(d, "model.safetensors"))
+        modules = sorted(k[: -len(".weight_scale")] for k in tensors if k.endswith(".weight_scale"))
+        decoded = {}
+        for m in modules:
+            state = {k[len(m) + 1:]: v for k, v in tensors.items() if k.startswith(m + ".")}
+            out = compressor.decompress(state, group)
+            decoded[m + ".weight"] = out["weight"].float().contiguous()
+        save_file(decoded, os.path.join(ct_dir, f"{scheme}.decoded.safetensors"))
+        print(f"{scheme}: {qc.format}, decoded {len(modules)} modules with {compressor.__name__}")
+
+
 def main():
+    if "--format-proof" in sys.argv:
+        format_proof()
+        return
     os.makedirs(OUT, exist_ok=True)
     gen = torch.Generator().manual_seed(20261123)
     rows, cols = 32, 256

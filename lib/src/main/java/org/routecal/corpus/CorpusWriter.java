@@ -4,46 +4,37 @@ import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.routecal.RoutecalException;
+import org.routecal.io.AtomicFiles;
 
 /**
  * Writes a corpus as JSONL that {@link Corpus} reads back: one object per line with {@code sample_id},
  * {@code domain} and either {@code text} or {@code messages}. Select/refine use it to write compound corpora
- * (original rows plus synthetic ones). The file appears atomically on {@link #close()} (written to a temporary
- * sibling, then renamed), so a crash never leaves half a corpus behind.
+ * (original rows plus synthetic ones). The file appears atomically on {@link #close()} ({@link AtomicFiles}: a
+ * temporary sibling, fsynced, then renamed), so a crash never leaves half a corpus behind; {@link #abort()} discards.
  */
 public final class CorpusWriter implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path target;
-    private final Path temp;
+    private final AtomicFiles.Output file;
     private final BufferedWriter out;
     private boolean closed;
 
-    private CorpusWriter(Path target, Path temp, BufferedWriter out) {
+    private CorpusWriter(Path target, AtomicFiles.Output file) {
         this.target = target;
-        this.temp = temp;
-        this.out = out;
+        this.file = file;
+        this.out = new BufferedWriter(new OutputStreamWriter(file, StandardCharsets.UTF_8));
     }
 
     public static CorpusWriter open(Path file) {
-        try {
-            Path dir = file.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            Path temp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-            return new CorpusWriter(file, temp,
-                new BufferedWriter(new OutputStreamWriter(Files.newOutputStream(temp), StandardCharsets.UTF_8)));
-        } catch (IOException e) {
-            throw new RoutecalException("cannot write corpus " + file + ": " + e.getMessage(), e);
-        }
+        return new CorpusWriter(file, AtomicFiles.open(file));
     }
 
     /** A plain-text row. */
@@ -78,31 +69,41 @@ public final class CorpusWriter implements AutoCloseable {
             out.write(JSON.writeValueAsString(row)); // JSON escapes \n and \r, so a row is one line
             out.write('\n');
         } catch (IOException e) {
+            abort();
             throw new RoutecalException("cannot write corpus " + target + ": " + e.getMessage(), e);
         }
     }
 
     /** Writes all samples to {@code file} atomically. */
     public static void writeAll(Path file, List<Sample> samples) {
-        try (CorpusWriter w = open(file)) {
+        CorpusWriter w = open(file);
+        try {
             samples.forEach(w::write);
+        } catch (RuntimeException e) {
+            w.abort();
+            throw e;
         }
+        w.close();
     }
 
+    /** Discards what was written; the target file is left as it was. */
+    public void abort() {
+        if (closed) return;
+        closed = true;
+        file.abort();
+    }
+
+    /** Finishes the file and renames it into place. */
     @Override
     public void close() {
         if (closed) return;
         closed = true;
         try {
-            out.close();
-            Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            out.flush();
         } catch (IOException e) {
-            try {
-                Files.deleteIfExists(temp);
-            } catch (IOException ignored) {
-                // the original error is the one to report
-            }
+            file.abort();
             throw new RoutecalException("cannot write corpus " + target + ": " + e.getMessage(), e);
         }
+        file.close();
     }
 }

@@ -10,6 +10,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.huggingface.tokenizers.jni.CharSpan;
@@ -52,7 +54,8 @@ public final class Tokenizer implements AutoCloseable {
         if (!Files.isRegularFile(json)) {
             throw new RoutecalException("tokenizer file missing: " + json + " (the model directory needs the Hugging Face tokenizer.json)");
         }
-        Vocabulary vocab = Vocabulary.read(json);
+        // The vocabulary table and DJL each parse the whole tokenizer.json: do both at once
+        CompletableFuture<Vocabulary> vocab = CompletableFuture.supplyAsync(() -> Vocabulary.read(json));
         JsonNode config = readConfig(dir.resolve("tokenizer_config.json"));
         ChatTemplate template = readChatTemplate(dir, config);
         DjlSetup.configure();
@@ -60,10 +63,18 @@ public final class Tokenizer implements AutoCloseable {
         options.put("addSpecialTokens", "false");
         options.put("truncation", "false");
         options.put("padding", "false");
+        HuggingFaceTokenizer hf;
         try {
-            return new Tokenizer(dir, HuggingFaceTokenizer.newInstance(json, options), vocab, template);
+            hf = HuggingFaceTokenizer.newInstance(json, options);
         } catch (IOException | RuntimeException e) {
+            vocab.cancel(false);
             throw new RoutecalException("cannot load tokenizer " + json + ": " + e.getMessage(), e);
+        }
+        try {
+            return new Tokenizer(dir, hf, vocab.join(), template);
+        } catch (CompletionException e) {
+            hf.close();
+            throw e.getCause() instanceof RuntimeException r ? r : e;
         }
     }
 

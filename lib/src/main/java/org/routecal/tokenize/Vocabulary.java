@@ -39,17 +39,21 @@ final class Vocabulary {
         ObjectMapper mapper = new ObjectMapper();
         try (JsonParser p = new JsonFactory(mapper).createParser(file.toFile())) {
             if (p.nextToken() != JsonToken.START_OBJECT) throw new IOException("not a JSON object");
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
+            boolean addedSeen = false;
+            boolean vocabSeen = false;
+            // HF writes added_tokens before model, and model.vocab before model.merges (half the file): stop early
+            while (!(addedSeen && vocabSeen) && p.nextToken() == JsonToken.FIELD_NAME) {
                 String field = p.currentName();
                 p.nextToken();
                 if (field.equals("added_tokens")) {
+                    addedSeen = true;
                     for (JsonNode t : (JsonNode) p.readValueAsTree()) {
                         int id = t.get("id").asInt();
                         ids.put(t.get("content").asText(), id);
                         if (t.path("special").asBoolean(false)) special.set(id);
                     }
                 } else if (field.equals("model") && p.currentToken() == JsonToken.START_OBJECT) {
-                    readModel(p, ids);
+                    vocabSeen = readModel(p, ids, addedSeen); // without added_tokens yet, read on to find them
                 } else {
                     p.skipChildren();
                 }
@@ -64,28 +68,40 @@ final class Vocabulary {
         return new Vocabulary(tokens, ids, special);
     }
 
-    private static void readModel(JsonParser p, Map<String, Integer> ids) throws IOException {
+    /**
+     * Reads model.vocab. With {@code stopAfterVocab} it returns true right after the vocab, leaving the parser inside
+     * the model object (the caller then stops reading); otherwise it reads the model object to its end.
+     */
+    private static boolean readModel(JsonParser p, Map<String, Integer> ids, boolean stopAfterVocab) throws IOException {
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String field = p.currentName();
             JsonToken t = p.nextToken();
             if (!field.equals("vocab")) {
                 p.skipChildren();
-            } else if (t == JsonToken.START_OBJECT) {
-                while (p.nextToken() == JsonToken.FIELD_NAME) {
-                    String token = p.currentName();
-                    p.nextToken();
-                    ids.putIfAbsent(token, p.getIntValue());
-                }
-            } else if (t == JsonToken.START_ARRAY) { // Unigram: [[piece, score], ...], id = position
-                int id = 0;
-                while (p.nextToken() == JsonToken.START_ARRAY) {
-                    p.nextToken();
-                    ids.putIfAbsent(p.getText(), id++);
-                    while (p.nextToken() != JsonToken.END_ARRAY) p.skipChildren();
-                }
-            } else {
-                p.skipChildren();
+                continue;
             }
+            readVocab(p, t, ids);
+            if (stopAfterVocab) return true;
+        }
+        return false;
+    }
+
+    private static void readVocab(JsonParser p, JsonToken t, Map<String, Integer> ids) throws IOException {
+        if (t == JsonToken.START_OBJECT) { // BPE, WordPiece: {token: id}
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String token = p.currentName();
+                p.nextToken();
+                ids.putIfAbsent(token, p.getIntValue());
+            }
+        } else if (t == JsonToken.START_ARRAY) { // Unigram: [[piece, score], ...], id = position
+            int id = 0;
+            while (p.nextToken() == JsonToken.START_ARRAY) {
+                p.nextToken();
+                ids.putIfAbsent(p.getText(), id++);
+                while (p.nextToken() != JsonToken.END_ARRAY) p.skipChildren();
+            }
+        } else {
+            p.skipChildren();
         }
     }
 

@@ -219,6 +219,11 @@ class CorpusTest {
         assertEquals(multiLine, back.get(0).text());
         assertEquals(qwen3.chatTemplate().orElseThrow().renderMaps(chat, false, Map.of()), back.get(1).text());
 
+        CorpusWriter aborted = CorpusWriter.open(tmp.resolve("aborted.jsonl"));
+        aborted.writeText("x", "d", "never committed");
+        aborted.abort();
+        assertTrue(Files.notExists(tmp.resolve("aborted.jsonl")), "abort leaves no file");
+
         Path again = tmp.resolve("again.jsonl");
         CorpusWriter.writeAll(again, back);
         List<Sample> twice = Corpus.load(CorpusOptions.of(again), qwen3);

@@ -5,11 +5,20 @@ package org.routecal.quant.scheme;
  * FP32 global scale. The global scale is a divisor, {@code gs = 448·6 / amax(|W|)}; group scale
  * {@code E4M3(gs · amax_g / 6)}; a value is {@code E2M1(x / (scale_g / gs))}. Fused projections (gate/up, q/k/v)
  * must share gs: pass the smallest of their own divisors to {@link #observe(float[], int, int, float)}.
+ * Dequantized values are rounded to {@code valueDtype} (the model's dtype), as compressed-tensors' decompressor
+ * returns them in BF16; GPTQ runs with F32.
+ *
+ * @param valueDtype dtype of dequantized values
  */
-public record Nvfp4Scheme() implements QuantScheme {
+public record Nvfp4Scheme(ScaleDType valueDtype) implements QuantScheme {
     public static final int GROUP_SIZE = 16;
     /** compressed-tensors' replacement for a zero FP8 scale (its "eps" for float8_e4m3fn). */
     private static final float FP8_SCALE_EPS = 0.125f;
+
+    /** Dequantized values kept in float32. */
+    public Nvfp4Scheme() {
+        this(ScaleDType.F32);
+    }
 
     @Override
     public String name() {
@@ -59,6 +68,6 @@ public record Nvfp4Scheme() implements QuantScheme {
 
     @Override
     public float decode(int code, float effectiveScale, int zero) {
-        return FloatFormats.decodeE2m1(code) * effectiveScale;
+        return valueDtype.round(FloatFormats.decodeE2m1(code) * effectiveScale);
     }
 }

@@ -6,7 +6,6 @@ import org.routecal.RoutecalException;
 import tech.tablesaw.api.Table;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -17,10 +16,6 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.*;
 
 class ParquetRoundTripTest {
-    static {
-        try { Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir"))); } catch (IOException e) { throw new UncheckedIOException(e); }
-    }
-
     @TempDir Path tmp;
 
     static final ParquetSchema SCHEMA = ParquetSchema.builder("routing")

@@ -1,0 +1,31 @@
+package org.routecal.eval;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.routecal.cli.StageCommand;
+import org.routecal.pipeline.Progress;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code routecal evaluate}: parses flags and calls {@link EvaluateStage}. */
+@Command(name = "evaluate", mixinStandardHelpOptions = true,
+        description = "Perplexity per sample and domain, KL(original‖quantized), top-1 and router agreement, per-expert output error.")
+public final class EvaluateCommand implements StageCommand {
+    @Option(names = "--model", required = true, description = "original HF model directory")
+    Path model;
+    @Option(names = "--quantized", arity = "0..*", description = "quantized checkpoints (compressed-tensors) to compare")
+    List<Path> quantized = List.of();
+    @Option(names = "--corpus", required = true, description = "evaluation corpus (JSONL with token \"ids\", \"sample_id\", \"domain\")")
+    Path corpus;
+    @Option(names = "--max-samples", defaultValue = "0", description = "use at most N samples (0 = all)")
+    int maxSamples;
+    @Option(names = "--out", required = true, description = "output directory")
+    Path out;
+    @Option(names = "--overwrite", description = "replace an existing --out")
+    boolean overwrite;
+
+    @Override
+    public Object execute(Progress progress) {
+        return EvaluateStage.run(model, quantized, TokenCorpus.read(corpus, maxSamples), out, overwrite, progress);
+    }
+}

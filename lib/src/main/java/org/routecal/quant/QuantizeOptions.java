@@ -1,0 +1,31 @@
+package org.routecal.quant;
+
+import java.util.List;
+import org.routecal.quant.gptq.GptqArgs;
+
+/**
+ * Parameters of the quantize stage.
+ *
+ * @param scheme        w4a16 | w8a16 | fp8 | nvfp4
+ * @param symmetric     int schemes: symmetric (no zero point)
+ * @param groupSize     int schemes: input columns per scale group; 0 = per output channel
+ * @param fp8PerTensor  fp8: one scale per tensor instead of per output channel
+ * @param gptq          true = GPTQ, false = RTN
+ * @param gptqArgs      block size, damping, act-order
+ * @param moeMode       how expert Hessians are built
+ * @param hybridLambda  λ of the hybrid mode (0.5)
+ * @param minTokens     experts with fewer routed tokens fall back (never to zeroed weights)
+ * @param fallbackToAll true: fall back to the all-token Hessian; false: to RTN
+ * @param sequential    calibrate layer L on the outputs of the already-quantized layers before it
+ * @param ignore        ignore rules (exact names, re:REGEX); null = the family's defaults
+ * @param overwrite     replace an existing output directory
+ */
+public record QuantizeOptions(String scheme, boolean symmetric, int groupSize, boolean fp8PerTensor, boolean gptq,
+                              GptqArgs gptqArgs, MoeMode moeMode, double hybridLambda, int minTokens,
+                              boolean fallbackToAll, boolean sequential, List<String> ignore, boolean overwrite) {
+    /** The defaults: W4A16 symmetric g128 GPTQ (static act-order), hybrid λ = 0.5, min 32 tokens → all. */
+    public static QuantizeOptions defaults() {
+        return new QuantizeOptions("w4a16", true, 128, false, true, GptqArgs.DEFAULT, MoeMode.HYBRID, 0.5, 32, true, true,
+                null, false);
+    }
+}

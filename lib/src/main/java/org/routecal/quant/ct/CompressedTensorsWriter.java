@@ -1,0 +1,163 @@
+package org.routecal.quant.ct;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.routecal.RoutecalException;
+import org.routecal.io.safetensors.SafetensorsCheckpoint;
+import org.routecal.io.safetensors.SafetensorsWriter;
+import org.routecal.io.safetensors.TensorInfo;
+import org.routecal.quant.scheme.QuantizedWeight;
+
+/**
+ * Writes a compressed-tensors checkpoint that vLLM loads: quantized modules as {@link CtCodec} tensors (added as soon
+ * as each is quantized, so memory holds one module), every other source tensor copied byte for byte under its source
+ * name, sharded safetensors + index, config.json with {@code quantization_config}, and the tokenizer/generation files
+ * copied. Everything goes into a hidden sibling temp directory that is renamed onto {@code out} only by
+ * {@link #commit}; {@link #abort} (or a crash) leaves {@code out} untouched.
+ */
+public final class CompressedTensorsWriter implements AutoCloseable {
+    /** Shard size of the written checkpoint (transformers' default is 5 GB; vLLM accepts any). */
+    public static final long SHARD_BYTES = 4L << 30;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path out;
+    private final Path tmp;
+    private final boolean overwrite;
+    private final SafetensorsWriter tensors;
+    private final Set<String> quantized = new HashSet<>();
+    private boolean done;
+
+    private CompressedTensorsWriter(Path out, boolean overwrite, long shardBytes) {
+        this.out = out.toAbsolutePath().normalize();
+        this.overwrite = overwrite;
+        if (Files.exists(this.out) && !overwrite) {
+            throw new RoutecalException(this.out + " already exists; pass --overwrite to replace it");
+        }
+        try {
+            Files.createDirectories(this.out.getParent());
+            this.tmp = Files.createTempDirectory(this.out.getParent(), "." + this.out.getFileName() + ".tmp-");
+        } catch (IOException e) {
+            throw new RoutecalException(this.out + ": cannot create a temp directory beside it: " + e.getMessage(), e);
+        }
+        this.tensors = SafetensorsWriter.sharded(tmp, shardBytes, Map.of("format", "pt"));
+    }
+
+    /** Starts a checkpoint at {@code out}; refuses an existing {@code out} unless {@code overwrite}. */
+    public static CompressedTensorsWriter create(Path out, boolean overwrite) {
+        return new CompressedTensorsWriter(out, overwrite, SHARD_BYTES);
+    }
+
+    /** As {@link #create(Path, boolean)} with a given shard size (tests use small shards). */
+    public static CompressedTensorsWriter create(Path out, boolean overwrite, long shardBytes) {
+        return new CompressedTensorsWriter(out, overwrite, shardBytes);
+    }
+
+    /** Adds one quantized module (module name without ".weight"). */
+    public void addQuantized(String module, QuantizedWeight q) {
+        for (CtCodec.CtTensor t : CtCodec.encode(module, q)) tensors.add(t.name(), t.dtype(), t.shape(), t.data());
+        quantized.add(module);
+    }
+
+    /** The temp directory that becomes {@code out} on commit: side outputs (reports, manifest) go here first. */
+    public Path stagingDir() {
+        return tmp;
+    }
+
+    /** Modules added so far. */
+    public Set<String> quantizedModules() {
+        return Set.copyOf(quantized);
+    }
+
+    /**
+     * Copies the remaining source tensors, writes config.json (the source's plus {@code quantization_config}) and the
+     * tokenizer files, then renames the temp directory onto {@code out}.
+     */
+    public void commit(Path sourceDir, SafetensorsCheckpoint source, CtQuantConfig config) {
+        try {
+            for (String name : new java.util.TreeSet<>(source.names())) {
+                if (name.endsWith(".weight") && quantized.contains(name.substring(0, name.length() - 7))) continue;
+                TensorInfo info = source.info(name);
+                tensors.add(name, info.dtype(), info.shape(), source.readBytes(name));
+            }
+            tensors.close();
+            ObjectNode cfg = (ObjectNode) JSON.readTree(sourceDir.resolve("config.json").toFile());
+            cfg.set("quantization_config", config.toJson());
+            Files.writeString(tmp.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(cfg));
+            copySideFiles(sourceDir, tmp);
+            if (Files.exists(out)) {
+                if (!overwrite) throw new RoutecalException(out + " appeared while writing; pass --overwrite to replace it");
+                Path old = Files.createTempDirectory(out.getParent(), "." + out.getFileName() + ".old-");
+                Files.move(out, old.resolve("d"), StandardCopyOption.ATOMIC_MOVE);
+                Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
+                deleteTree(old);
+            } else {
+                Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
+            }
+            done = true;
+        } catch (IOException e) {
+            abort();
+            throw new RoutecalException(out + ": writing the checkpoint failed: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            abort();
+            throw e;
+        }
+    }
+
+    /** Tokenizer, chat template and generation files are copied as they are; weights and config.json are ours. */
+    static void copySideFiles(Path from, Path to) throws IOException {
+        try (Stream<Path> s = Files.list(from)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                String n = p.getFileName().toString();
+                if (!Files.isRegularFile(p) || n.endsWith(".safetensors") || n.equals("model.safetensors.index.json")
+                        || n.equals("config.json") || n.startsWith(".")) continue;
+                if (n.startsWith("tokenizer") || n.equals("special_tokens_map.json") || n.equals("generation_config.json")
+                        || n.startsWith("chat_template") || n.startsWith("vocab") || n.equals("merges.txt")) {
+                    Files.copy(p, to.resolve(n), StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+    }
+
+    /** Drops everything written; {@code out} is untouched. */
+    public void abort() {
+        if (done) return;
+        done = true;
+        try {
+            tensors.abort();
+        } catch (RuntimeException ignored) {
+            // already closed or aborted: the temp tree is removed below either way
+        }
+        deleteTree(tmp);
+    }
+
+    public static void deleteTree(Path root) {
+        if (!Files.exists(root)) return;
+        try (Stream<Path> s = Files.walk(root)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            // best effort: a leftover hidden temp dir is harmless and named as such
+        }
+    }
+
+    /** Aborts unless committed (so try-with-resources never leaves a half-written checkpoint). */
+    @Override
+    public void close() {
+        abort();
+    }
+}

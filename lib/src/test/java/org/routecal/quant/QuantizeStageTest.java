@@ -1,0 +1,143 @@
+package org.routecal.quant;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.routecal.RoutecalException;
+import org.routecal.compute.cpu.Backends;
+import org.routecal.model.CalibrationMode;
+import org.routecal.model.ForwardTaps;
+import org.routecal.model.ModelConfig;
+import org.routecal.model.MoeModel;
+import org.routecal.pipeline.Progress;
+import org.routecal.quant.ct.CompressedTensorsReader;
+import org.routecal.quant.gptq.ActOrder;
+import org.routecal.quant.gptq.GptqArgs;
+import org.routecal.quant.report.FlatParquet;
+
+/** The quantize stage end to end on the tiny HF-made fixture models (tests/fixtures/models). */
+class QuantizeStageTest {
+    static {
+        try {
+            Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir")));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    static Path model(String family) {
+        return FixtureTensors.DIR.getParent().resolve("models").resolve(family).resolve("v1");
+    }
+
+    static List<int[]> corpus(int samples, int len, long seed) {
+        Random r = new Random(seed);
+        List<int[]> out = new ArrayList<>();
+        for (int s = 0; s < samples; s++) {
+            int[] ids = new int[len];
+            for (int i = 0; i < len; i++) ids[i] = r.nextInt(256);
+            out.add(ids);
+        }
+        return out;
+    }
+
+    static QuantizeOptions opts(MoeMode mode, boolean gptq, int group) {
+        return new QuantizeOptions("w4a16", true, group, false, gptq, new GptqArgs(128, 0.01, ActOrder.STATIC), mode, 0.5, 16, true,
+                true, null, false);
+    }
+
+    /** Mean squared logit difference of a (quantized) model against the original on held-out sequences. */
+    static double logitMse(Path original, Path quantized, List<int[]> eval) throws Exception {
+        try (MoeModel a = MoeModel.load(original);
+             MoeModel b = new MoeModel(quantized, ModelConfig.load(quantized), CompressedTensorsReader.open(quantized), Backends.select(), 1L << 28)) {
+            float[] la = a.forward(eval, ForwardTaps.NONE, CalibrationMode.ROUTED, true).logits();
+            float[] lb = b.forward(eval, ForwardTaps.NONE, CalibrationMode.ROUTED, true).logits();
+            double s = 0;
+            for (int i = 0; i < la.length; i++) s += (la[i] - lb[i]) * (double) (la[i] - lb[i]);
+            return s / la.length;
+        }
+    }
+
+    @Test
+    void everyMoeModeProducesALoadableCheckpointAndGptqBeatsRtn(@TempDir Path tmp) throws Exception {
+        Path src = model("qwen3_moe");
+        List<int[]> calib = corpus(12, 32, 1), eval = corpus(4, 32, 2);
+        QuantizeStage.Result rtn = QuantizeStage.run(src, calib, opts(MoeMode.HYBRID, false, 16), tmp.resolve("rtn"), Map.of(), Progress.NONE);
+        double rtnMse = logitMse(src, tmp.resolve("rtn"), eval);
+        for (MoeMode mode : MoeMode.values()) {
+            Path out = tmp.resolve(mode.id());
+            QuantizeStage.Result r = QuantizeStage.run(src, calib, opts(mode, true, 16), out, Map.of(), Progress.NONE);
+            assertEquals(rtn.quantized(), r.quantized());
+            double mse = logitMse(src, out, eval);
+            assertTrue(mse < rtnMse, mode + ": GPTQ logit MSE " + mse + " should beat RTN's " + rtnMse);
+            FlatParquet.Table t = QuantReport.read(out.resolve("quant_report.parquet"));
+            assertEquals(r.quantized(), t.rows().size());
+            for (Map<String, Object> row : t.rows()) {
+                String role = (String) row.get("role");
+                assertNotEquals("router", role, "routers are ignored by default");
+                if (role.startsWith("expert")) {
+                    String h = (String) row.get("hessian"), fb = (String) row.get("fallback");
+                    long routed = (Long) row.get("tokens_routed");
+                    if (mode == MoeMode.ALL) assertEquals("all", h);
+                    else if (routed < 16) assertEquals("all", fb, "min-token policy falls back to all");
+                    else assertEquals(mode.id(), h);
+                    assertEquals(12 * 32, (long) (Long) row.get("tokens_all"));
+                }
+            }
+            JsonNode qc = new ObjectMapper().readTree(out.resolve("config.json").toFile()).get("quantization_config");
+            List<String> ignore = new ArrayList<>();
+            qc.get("ignore").forEach(n -> ignore.add(n.asText()));
+            assertTrue(ignore.contains("model.layers.0.mlp.gate"));
+            assertTrue(ignore.contains("lm_head"));
+            assertFalse(ignore.contains("model.layers.0.mlp.experts.0.gate_proj"));
+        }
+    }
+
+    @Test
+    void sharedExpertFamilyAndRoutedModeWithRtnFallback(@TempDir Path tmp) throws Exception {
+        Path src = model("qwen2_moe");
+        QuantizeOptions o = new QuantizeOptions("w8a16", true, 0, false, true, GptqArgs.DEFAULT, MoeMode.ROUTED, 0.5, 1000, false,
+                true, null, false);
+        QuantizeStage.run(src, corpus(4, 16, 3), o, tmp.resolve("q"), Map.of(), Progress.NONE);
+        FlatParquet.Table t = QuantReport.read(tmp.resolve("q/quant_report.parquet"));
+        boolean sawShared = false;
+        for (Map<String, Object> row : t.rows()) {
+            if (((String) row.get("role")).startsWith("expert")) assertEquals("rtn", row.get("fallback"), "under 1000 tokens → RTN");
+            if (((String) row.get("module")).contains("shared_expert.")) sawShared = true;
+            assertFalse(((String) row.get("module")).endsWith("shared_expert_gate"));
+        }
+        assertTrue(sawShared);
+        try (CompressedTensorsReader r = CompressedTensorsReader.open(tmp.resolve("q"))) {
+            float[] w = r.readFloat("model.layers.0.mlp.experts.0.up_proj.weight");
+            double norm = 0;
+            for (float v : w) norm += v * v;
+            assertTrue(norm > 0, "RTN fallback never zeroes an expert");
+        }
+    }
+
+    @Test
+    void badInputsAreClearErrors(@TempDir Path tmp) throws Exception {
+        Path src = model("qwen3_moe");
+        RoutecalException e = assertThrows(RoutecalException.class,
+                () -> QuantizeStage.run(src, corpus(2, 8, 4), opts(MoeMode.HYBRID, true, 48), tmp.resolve("a"), Map.of(), Progress.NONE));
+        assertTrue(e.getMessage().contains("model.layers.0.self_attn.q_proj") && e.getMessage().contains("48"), e.getMessage());
+        assertFalse(Files.exists(tmp.resolve("a")));
+        Files.createDirectories(tmp.resolve("b"));
+        e = assertThrows(RoutecalException.class,
+                () -> QuantizeStage.run(src, corpus(2, 8, 4), opts(MoeMode.HYBRID, false, 16), tmp.resolve("b"), Map.of(), Progress.NONE));
+        assertTrue(e.getMessage().contains("--overwrite"));
+        QuantizeOptions typo = new QuantizeOptions("w4a16", true, 16, false, false, GptqArgs.DEFAULT, MoeMode.HYBRID, 0.5, 16, true,
+                true, List.of("lm_head", "re:mlp\\.gate$"), false);
+        QuantizeStage.Result r = QuantizeStage.run(src, corpus(2, 8, 4), typo, tmp.resolve("c"), Map.of(), Progress.NONE);
+        assertTrue(r.warnings().stream().anyMatch(w -> w.contains("re:mlp\\.gate$") && w.contains("matches no")), r.warnings().toString());
+    }
+}
