@@ -128,21 +128,17 @@ public final class GptqMoeBench {
         System.out.print(json);
     }
 
-    /** 2·XᵀX over the given rows (null = all) of x [tokens, cols]; upper triangle accumulated, then mirrored. */
+    /** XᵀX over the given rows (null = all) of x [tokens, cols]; upper triangle accumulated, then mirrored. */
     static double[] xtx(float[] x, int tokens, int cols, int[] rows) {
         double[] h = new double[cols * cols];
-        int n = rows == null ? tokens : rows.length;
-        float[] xr = new float[cols];
-        for (int i = 0; i < n; i++) {
-            int t = rows == null ? i : rows[i];
-            System.arraycopy(x, t * cols, xr, 0, cols);
-            for (int a = 0; a < cols; a++) {
-                double va = 2.0 * xr[a];
-                if (va == 0) continue;
-                int base = a * cols;
-                for (int b = a; b < cols; b++) h[base + b] += va * xr[b];
-            }
+        if (rows == null) {
+            rows = new int[tokens];
+            for (int i = 0; i < tokens; i++) rows[i] = i;
         }
+        // the production accumulation (rows with weight 1); 2× is irrelevant to GPTQ (scale-invariant)
+        float[] xs = new float[rows.length * cols];
+        for (int i = 0; i < rows.length; i++) System.arraycopy(x, rows[i] * cols, xs, i * cols, cols);
+        org.routecal.quant.HessianAccumulation.accumulate(h, cols, xs, rows.length);
         for (int a = 0; a < cols; a++) for (int b = 0; b < a; b++) h[a * cols + b] = h[b * cols + a];
         return h;
     }
