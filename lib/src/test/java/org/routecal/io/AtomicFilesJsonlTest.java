@@ -6,7 +6,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.routecal.RoutecalException;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,10 +16,6 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.*;
 
 class AtomicFilesJsonlTest {
-    static {
-        try { Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir"))); } catch (IOException e) { throw new UncheckedIOException(e); }
-    }
-
     @TempDir Path tmp;
 
     private long filesIn(Path dir) throws IOException {

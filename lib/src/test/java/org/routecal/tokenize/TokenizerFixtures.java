@@ -13,8 +13,30 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 /** Locates tests/fixtures/tokenizer (made by tests/make_tokenizer_fixtures.py) and unpacks the Qwen3 tokenizer once. */
 public final class TokenizerFixtures {
     private static Path qwen3Dir;
+    private static Tokenizer qwen3Tokenizer;
+
+    static {
+        // Surefire points java.io.tmpdir at target/tmp without creating it; @TempDir and createTempDirectory need it.
+        try {
+            Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir")));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 
     private TokenizerFixtures() { }
+
+    /**
+     * The Qwen3 tokenizer, loaded once per test JVM (loading the 11 MB tokenizer.json is the slow part of these tests);
+     * shared, so callers must not close it.
+     */
+    public static synchronized Tokenizer qwen3Tokenizer() {
+        if (qwen3Tokenizer == null) qwen3Tokenizer = Tokenizer.load(qwen3());
+        return qwen3Tokenizer;
+    }
+
+    /** A 300-token byte-level BPE (tests/fixtures/tokenizer/tiny) with no tokenizer_config.json, hence no chat template. */
+    public static Path tiny() { return dir().resolve("tiny"); }
 
     public static Path dir() {
         for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {

@@ -22,6 +22,13 @@ import java.nio.ByteOrder;
 public final class DTypeCodec {
     private DTypeCodec() {}
 
+    /** All 256 e4m3fn values, for table decoding. */
+    private static final float[] FP8_TABLE = new float[256];
+
+    static {
+        for (int i = 0; i < 256; i++) FP8_TABLE[i] = fp8e4m3ToFloat((byte) i);
+    }
+
     // ---- BF16 ----
 
     public static float bf16ToFloat(short bits) {
@@ -112,9 +119,22 @@ public final class DTypeCodec {
         int p = b.position();
         switch (dtype) {
             case F32 -> b.asFloatBuffer().get(dst, off, n);
-            case BF16 -> { for (int i = 0; i < n; i++) dst[off + i] = bf16ToFloat(b.getShort(p + 2 * i)); }
-            case F16 -> { for (int i = 0; i < n; i++) dst[off + i] = f16ToFloat(b.getShort(p + 2 * i)); }
-            case F8_E4M3 -> { for (int i = 0; i < n; i++) dst[off + i] = fp8e4m3ToFloat(b.get(p + i)); }
+            case BF16, F16 -> {
+                // Bulk-copy chunks out of the (mapped) buffer, then widen: far faster than per-element getShort.
+                java.nio.ShortBuffer sb = b.asShortBuffer();
+                short[] chunk = new short[Math.min(n, 1 << 16)];
+                for (int done = 0; done < n; ) {
+                    int m = Math.min(chunk.length, n - done);
+                    sb.get(chunk, 0, m);
+                    if (dtype == DType.BF16) for (int i = 0; i < m; i++) dst[off + done + i] = Float.intBitsToFloat((chunk[i] & 0xFFFF) << 16);
+                    else for (int i = 0; i < m; i++) dst[off + done + i] = f16ToFloat(chunk[i]);
+                    done += m;
+                }
+            }
+            case F8_E4M3 -> {
+                float[] table = FP8_TABLE;
+                for (int i = 0; i < n; i++) dst[off + i] = table[b.get(p + i) & 0xFF];
+            }
             case I8 -> { for (int i = 0; i < n; i++) dst[off + i] = b.get(p + i); }
             case U8 -> { for (int i = 0; i < n; i++) dst[off + i] = b.get(p + i) & 0xFF; }
             case I32 -> { for (int i = 0; i < n; i++) dst[off + i] = b.getInt(p + 4 * i); }

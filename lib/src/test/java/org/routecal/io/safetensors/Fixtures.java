@@ -7,18 +7,6 @@ import java.nio.file.Path;
 final class Fixtures {
     private Fixtures() {}
 
-    /**
-     * Surefire points java.io.tmpdir at target/tmp, which nothing creates on a clean build; JUnit's @TempDir then
-     * fails. Test classes call this from a static initialiser (it runs before @TempDir fields are filled).
-     */
-    static void ensureTmpDir() {
-        try {
-            Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir")));
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
     static Path dir(String name) {
         Path here = Path.of("").toAbsolutePath();
         for (Path p = here; p != null; p = p.getParent()) {

@@ -17,8 +17,6 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** Damaged files fail at open with a message naming the file, the tensor and the likely cause. */
 class SafetensorsCorruptionTest {
-    static { Fixtures.ensureTmpDir(); }
-
     @TempDir Path tmp;
 
     private static byte[] file(String headerJson, int dataBytes) {

@@ -19,16 +19,16 @@ import static org.junit.jupiter.api.Assertions.*;
  * Costs a few KB of real disk where the filesystem supports sparse files; skipped otherwise.
  */
 class SafetensorsLargeFileTest {
-    static { Fixtures.ensureTmpDir(); }
-
     @TempDir Path tmp;
 
     @Test
     void readsRowsBeyondTwoGigabytes() throws IOException {
         long rows = 327_680, cols = 4096;                       // [rows, cols] BF16 = 2.5 GiB
         long bytes = rows * cols * 2;
+        // A second, small tensor after the big one starts past 2.5 GB: whole-tensor reads must work at any offset.
         String json = "{\"__metadata__\":{\"format\":\"pt\"},\"model.embed_tokens.weight\":{\"dtype\":\"BF16\",\"shape\":[" + rows + "," + cols
-                + "],\"data_offsets\":[0," + bytes + "]}}";
+                + "],\"data_offsets\":[0," + bytes + "]},\"model.norm.weight\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":["
+                + bytes + "," + (bytes + 16) + "]}}";
         byte[] h = json.getBytes(StandardCharsets.UTF_8);
         int pad = (8 - h.length % 8) % 8;
         long dataStart = 8 + h.length + pad;
@@ -41,7 +41,7 @@ class SafetensorsLargeFileTest {
             while (head.hasRemaining()) head.put((byte) ' ');
             f.write(head.array());
             try {
-                f.setLength(dataStart + bytes);
+                f.setLength(dataStart + bytes + 16);
             } catch (IOException e) {
                 Assumptions.abort("cannot create a 2.5 GB sparse file here: " + e.getMessage());
             }
@@ -52,8 +52,13 @@ class SafetensorsLargeFileTest {
                 f.seek(dataStart + r * cols * 2);
                 f.write(row.array());
             }
+            f.seek(dataStart + bytes);
+            ByteBuffer norm = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+            norm.asFloatBuffer().put(new float[] {1.5f, -2f, 3.25f, 1e-3f});
+            f.write(norm.array());
         }
         try (SafetensorsCheckpoint ck = SafetensorsCheckpoint.open(p)) {
+            assertArrayEquals(new float[] {1.5f, -2f, 3.25f, 1e-3f}, ck.readFloat("model.norm.weight"));
             TensorInfo t = ck.info("model.embed_tokens.weight");
             assertEquals(bytes, t.byteLength());
             float[] got = ck.readFloatRows(t.name(), 300_000, 3);

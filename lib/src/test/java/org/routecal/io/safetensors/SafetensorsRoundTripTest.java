@@ -18,8 +18,6 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** Writer → reader round trips for every dtype, single file and sharded, plus the commit/abort rules. */
 class SafetensorsRoundTripTest {
-    static { Fixtures.ensureTmpDir(); }
-
     @TempDir Path tmp;
 
     /** Adds one tensor of each dtype with seeded random content; returns nothing, the reader test recomputes. */
@@ -164,6 +162,27 @@ class SafetensorsRoundTripTest {
             w.add("t", DType.U8, new long[] {1}, new byte[1]);
             e = assertThrows(RoutecalException.class, () -> w.add("t", DType.U8, new long[] {1}, new byte[1]));
             assertTrue(e.getMessage().contains("added twice"), e.getMessage());
+        }
+    }
+
+    @Test
+    void bulkDecodeCrossesChunkBoundaries() {
+        float[] x = new float[70_001]; // > the 65,536-element decode chunk
+        Random r = new Random(9);
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian() * 100;
+        Path p = tmp.resolve("big.safetensors");
+        try (SafetensorsWriter w = SafetensorsWriter.toFile(p, Map.of())) {
+            w.addFloat("bf16", DType.BF16, new long[] {x.length}, x);
+            w.addFloat("f16", DType.F16, new long[] {x.length}, x);
+            w.addFloat("fp8", DType.F8_E4M3, new long[] {x.length}, x);
+        }
+        try (SafetensorsCheckpoint ck = SafetensorsCheckpoint.open(p)) {
+            float[] bf = ck.readFloat("bf16"), h = ck.readFloat("f16"), f8 = ck.readFloat("fp8");
+            for (int i = 0; i < x.length; i++) {
+                assertEquals(DTypeCodec.bf16ToFloat(DTypeCodec.floatToBf16(x[i])), bf[i], "bf16[" + i + "]");
+                assertEquals(DTypeCodec.f16ToFloat(DTypeCodec.floatToF16(x[i])), h[i], "f16[" + i + "]");
+                assertEquals(DTypeCodec.fp8e4m3ToFloat(DTypeCodec.floatToFp8e4m3(x[i])), f8[i], "fp8[" + i + "]");
+            }
         }
     }
 }

@@ -1,0 +1,7 @@
+package org.routecal.kernel;
+
+/**
+ * Marks a CLI command that makes no sense inside a notebook ({@code kernel install}, {@code run-notebook}): it is not
+ * offered as a magic even though it is a {@link org.routecal.cli.StageCommand}.
+ */
+public interface ShellOnly {}

@@ -1,0 +1,136 @@
+package org.routecal.kernel;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.routecal.cli.Main;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * End to end with real clients: the kernel installed into a temp prefix and driven by Debian's nbclient (every
+ * notebook in notebooks/, plus the kernel-features test notebook), and the headless runner's HTML opened in headless
+ * Chromium. Outputs and the screenshot stay under kernel-extension/target/notebook-test/ as artifacts.
+ */
+class NotebookClientTest {
+    static final Path REPO = Path.of("").toAbsolutePath().getParent();
+    static final Path WORK = Path.of("target", "notebook-test").toAbsolutePath();
+    static final String PYTHON = "/usr/bin/python3";
+    static Path jupyterPath;
+
+    @BeforeAll
+    static void installKernel() throws Exception {
+        assumeTrue(run(List.of(PYTHON, "-c", "import nbclient, nbformat, jupyter_client"), 60) == 0,
+                "Debian's python3-nbclient, python3-nbformat and python3-jupyter-client are not installed"
+                        + " (.ci/run installs them): skipping the Jupyter client tests");
+        Files.createDirectories(WORK);
+        Path prefix = Files.createTempDirectory(WORK, "prefix");
+        // The test class path holds lib, the kernel classes and the demo-table test stage.
+        assertEquals(0, Main.run("kernel", "install", "--prefix", prefix.toString(), "--heap", "1g",
+                "--classpath", System.getProperty("java.class.path")));
+        jupyterPath = prefix.resolve("share/jupyter");
+    }
+
+    @Test
+    void exampleNotebooksRunUnderNbclientWithTablesAndFigures() throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(PYTHON, REPO.resolve("tests/notebooks/run_notebooks.py").toString(),
+                "--jupyter-path", jupyterPath.toString(), "--out", WORK.resolve("executed").toString(), "--rich"));
+        try (Stream<Path> s = Files.list(REPO.resolve("notebooks"))) {
+            List<String> nbs = s.filter(p -> p.toString().endsWith(".ipynb")).map(Path::toString).sorted().toList();
+            assertEquals(3, nbs.size(), "quickstart, routing-analysis, quantization-comparison");
+            cmd.addAll(nbs);
+        }
+        assertEquals(0, run(cmd, 900), "see the output above for the failing checks");
+    }
+
+    @Test
+    void kernelFeaturesUnderNbclient() throws Exception {
+        assertEquals(0, run(List.of(PYTHON, REPO.resolve("tests/notebooks/run_notebooks.py").toString(),
+                "--jupyter-path", jupyterPath.toString(), "--out", WORK.resolve("executed").toString(),
+                REPO.resolve("tests/notebooks/kernel-features.ipynb").toString()), 600));
+    }
+
+    @Test
+    void headlessRunnerInjectsParametersAndItsHtmlRendersInChromium() throws Exception {
+        Path out = WORK.resolve("quickstart-run.ipynb");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream oldErr = System.err;
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        int rc;
+        try {
+            rc = Main.run("run-notebook", REPO.resolve("notebooks/quickstart.ipynb").toString(), out.toString(),
+                    "-p", "experts=12", "-p", "bogus=1", "--to", "html");
+        } finally {
+            System.setErr(oldErr);
+        }
+        String stderr = err.toString(StandardCharsets.UTF_8);
+        assertEquals(0, rc, stderr);
+        assertTrue(stderr.contains("Passed unknown parameter: bogus"), stderr);
+        JsonNode nb = new ObjectMapper().readTree(out.toFile());
+        JsonNode cells = nb.get("cells");
+        int params = -1;
+        for (int i = 0; i < cells.size(); i++) if (Parameters.hasTag(cells.get(i), "parameters")) params = i;
+        JsonNode injected = cells.get(params + 1);
+        assertTrue(Parameters.hasTag(injected, "injected-parameters"));
+        assertTrue(Parameters.source(injected).contains("int experts = 12;"), Parameters.source(injected));
+        assertTrue(nb.toString().contains("expert load — 12 rows"), "the table reflects the injected parameter");
+        assertEquals(12, nb.at("/metadata/papermill/parameters/experts").asInt());
+        assertEquals("completed", cells.get(cells.size() - 1).at("/metadata/papermill/status").asText());
+        assertEquals(0, run(List.of(PYTHON, "-c", "import nbformat,sys; nbformat.validate(nbformat.read(sys.argv[1], 4))",
+                out.toString()), 60), "nbformat accepts the executed notebook");
+        Path html = WORK.resolve("quickstart-run.html");
+        assumeTrue(run(List.of("sh", "-c", "command -v chromium"), 30) == 0, "chromium not installed: skipping the browser check");
+        assertEquals(0, run(List.of(PYTHON, REPO.resolve("tests/notebooks/check_html.py").toString(), html.toString(),
+                "--figures", "1", "--title", "Tokens per expert", "--screenshot", WORK.resolve("quickstart.png").toString()), 600));
+    }
+
+    @Test
+    void failingCellStopsTheRunAndKeepsTheNotebookUpToIt() throws Exception {
+        Path in = WORK.resolve("failing.ipynb"), out = WORK.resolve("failing-out.ipynb");
+        Files.writeString(in, """
+                {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+                 {"cell_type": "code", "id": "a", "metadata": {}, "outputs": [], "execution_count": null, "source": "int x = 1;"},
+                 {"cell_type": "code", "id": "b", "metadata": {}, "outputs": [], "execution_count": null, "source": "int y = x / 0;"},
+                 {"cell_type": "code", "id": "c", "metadata": {}, "outputs": [], "execution_count": null, "source": "\\"never\\""}]}
+                """);
+        assertEquals(2, Main.run("run-notebook", in.toString(), out.toString()));
+        JsonNode cells = new ObjectMapper().readTree(out.toFile()).get("cells");
+        assertTrue(Parameters.hasTag(cells.get(0), "papermill-error-cell-tag"));
+        JsonNode failed = cells.get(2).at("/outputs/0");
+        assertEquals("ArithmeticException", failed.get("ename").asText());
+        assertEquals("/ by zero", failed.get("evalue").asText());
+        assertEquals("failed", cells.get(2).at("/metadata/papermill/status").asText());
+        assertTrue(cells.get(3).get("execution_count").isNull());
+        assertEquals("pending", cells.get(3).at("/metadata/papermill/status").asText());
+    }
+
+    /**
+     * Runs a process and returns its exit code. Its output is echoed through System.out (surefire's forked JVM
+     * must not have its native stdout written to directly) and kept under target/notebook-test/logs.
+     */
+    static int run(List<String> cmd, int timeoutSeconds) throws IOException, InterruptedException {
+        Files.createDirectories(WORK.resolve("logs"));
+        Path log = Files.createTempFile(WORK.resolve("logs"), Path.of(cmd.get(Math.min(1, cmd.size() - 1))).getFileName()
+                .toString().replaceAll("[^A-Za-z0-9_.-]", "_"), ".log");
+        Process p = new ProcessBuilder(cmd).directory(REPO.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
+        boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
+        if (!done) p.destroyForcibly().waitFor();
+        System.out.println(Files.readString(log));
+        if (!done) fail("timed out after " + timeoutSeconds + " s: " + cmd);
+        return p.exitValue();
+    }
+}

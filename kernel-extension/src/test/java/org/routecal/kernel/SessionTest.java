@@ -1,0 +1,169 @@
+package org.routecal.kernel;
+
+import io.github.spencerpark.jupyter.kernel.display.DisplayData;
+import io.github.spencerpark.jupyter.kernel.display.mime.MIMEType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.routecal.report.Figures;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The kernel's session in-process: Java cells, errors, interrupt, magics with the CLI parser, --as, %%config. */
+class SessionTest {
+    static final List<DisplayData> displayed = new ArrayList<>();
+    static final List<String> updatedIds = new ArrayList<>();
+    static Session session;
+
+    @BeforeAll
+    static void start() {
+        session = new Session(new OutputSink() {
+            @Override public void display(DisplayData d) { synchronized (displayed) { displayed.add(d); } }
+            @Override public synchronized void updateDisplay(String id, DisplayData d) { updatedIds.add(id); }
+        });
+    }
+
+    @AfterAll
+    static void stop() {
+        session.close();
+    }
+
+    static String plain(DisplayData d) {
+        return String.valueOf(d.getData(MIMEType.TEXT_PLAIN));
+    }
+
+    static synchronized boolean progressShown() {
+        synchronized (displayed) {
+            return displayed.stream().anyMatch(d -> String.valueOf(d.getData(MIMEType.TEXT_HTML)).contains("rc-progress"));
+        }
+    }
+
+    @Test
+    void expressionValueIsTheLiveObjectAndDeclarationsShowNothing() throws Exception {
+        assertNull(session.eval("int a = 20;\nint b = 22;", "t1"));
+        assertEquals("42", plain(session.eval("a + b", "t2")));
+        // A table result is rendered as HTML with its rows, proving the live object (not JShell's string) was used.
+        DisplayData t = session.eval("Table.create(\"tt\", IntColumn.create(\"k\", new int[]{7, 8, 9}))", "t3");
+        String html = (String) t.getData(MIMEType.TEXT_HTML);
+        assertTrue(html.contains("<td>8</td>") && html.contains("3 rows"), html);
+    }
+
+    @Test
+    void runtimeErrorNamesTheUsersLine() {
+        CellException e = assertThrows(CellException.class,
+                () -> session.eval("int q = 1;\n\nint r = q / 0;\n", "cell [9]"));
+        assertEquals("ArithmeticException", e.ename());
+        assertTrue(e.traceback().stream().anyMatch(l -> l.contains("cell [9] line 3: int r = q / 0;")), e.traceback().toString());
+        assertTrue(e.traceback().stream().noneMatch(l -> l.contains("org.routecal.kernel")), e.traceback().toString());
+    }
+
+    @Test
+    void compileErrorNamesTheLineAndSymbol() {
+        CellException e = assertThrows(CellException.class, () -> session.eval("int ok = 1;\nnoSuchMethod(ok);", "c"));
+        assertInstanceOf(CellException.CompilationError.class, e);
+        assertTrue(e.getMessage().startsWith("c line 2: cannot find symbol"), e.getMessage());
+    }
+
+    @Test
+    void interruptStopsACpuBoundLoopAndTheSessionGoesOn() throws Exception {
+        Thread interrupter = new Thread(() -> {
+            try {
+                Thread.sleep(1500);
+            } catch (InterruptedException ignored) {
+                return;
+            }
+            session.interrupt();
+        });
+        interrupter.start();
+        long t0 = System.nanoTime();
+        assertThrows(CellException.Interrupted.class, () -> session.eval("long n = 0;\nwhile (true) { n++; }", "loop"));
+        assertTrue((System.nanoTime() - t0) / 1e9 < 30, "stopped within 30 s");
+        assertEquals("3", plain(session.eval("1 + 2", "after")));
+    }
+
+    @Test
+    void isCompleteAndCompletion() throws Exception {
+        session.eval("String s = \"x\";", "s");
+        assertEquals("complete", session.isComplete("int z = 1;"));
+        assertEquals("incomplete", session.isComplete("for (int i = 0; i < 3; i++) {"));
+        assertEquals("complete", session.isComplete("%demo-table --rows 3"));
+        JavaEvaluator.Completions c = session.complete("String s = \"x\";\ns.toUpp", 23);
+        assertTrue(c.matches().stream().anyMatch(m -> m.startsWith("toUpperCase")), c.matches().toString());
+        JavaEvaluator.Completions m = session.complete("%demo-t", 7);
+        assertEquals(List.of("%demo-table"), m.matches());
+        JavaEvaluator.Completions o = session.complete("%demo-table --ro", 16);
+        assertEquals(List.of("--rows"), o.matches());
+    }
+
+    @Test
+    void magicParsesWithTheCliParserRendersAndBindsTheResult() throws Exception {
+        displayed.clear();
+        DisplayData last = session.eval("%demo-table --rows 4 --title Sq --as res", "m");
+        // Parts: summary text, table, figure; all but the last are displayed, the figure is the execute_result.
+        assertNotNull(last);
+        assertTrue(last.hasDataForType(MIMEType.parse(Figures.PLOTLY_MIME)));
+        assertTrue(displayed.stream().anyMatch(d -> String.valueOf(d.getData(MIMEType.TEXT_HTML)).contains("<td>3</td>")));
+        assertFalse(updatedIds.isEmpty(), "the progress bar was updated in place");
+        // The variable holds the very result object with its static type, usable in the next cell.
+        assertEquals("4", plain(session.eval("res.table().rowCount()", "n")));
+        assertEquals("Sq", plain(session.eval("res.table().name()", "n2")));
+    }
+
+    @Test
+    void unknownMagicAndBadOptionGiveUsageNotStackTraces() {
+        CellException u = assertThrows(CellException.UsageError.class, () -> session.eval("%nosuch --x", "u"));
+        assertTrue(u.traceback().stream().anyMatch(l -> l.contains("%demo-table")), u.traceback().toString());
+        CellException o = assertThrows(CellException.UsageError.class, () -> session.eval("%demo-table --rowz 3", "o"));
+        assertTrue(o.getMessage().contains("--rowz"), o.getMessage());
+        assertTrue(String.join("\n", o.traceback()).contains("Usage: %demo-table"), o.traceback().toString());
+        CellException f = assertThrows(CellException.RuntimeError.class, () -> session.eval("%demo-table --fail", "f"));
+        assertEquals("RoutecalException", f.ename());
+        assertEquals(List.of("error: demo-table: --fail was given"), f.traceback());
+    }
+
+    @Test
+    void configSetsDefaultsAndRejectsUnknownKeys() throws Exception {
+        session.eval("%%config --replace\ndemo-table:\n  rows: 2\ntitle: FromConfig", "cfg");
+        session.eval("%demo-table --as c1", "use");
+        assertEquals("2", plain(session.eval("c1.table().rowCount()", "x")));
+        assertEquals("FromConfig", plain(session.eval("c1.table().name()", "y")));
+        // A value on the magic line wins over the default.
+        session.eval("%demo-table --rows 3 --as c2", "use2");
+        assertEquals("3", plain(session.eval("c2.table().rowCount()", "z")));
+        CellException e = assertThrows(CellException.UsageError.class, () -> session.eval("%%config\nrowz: 3", "bad"));
+        assertTrue(e.getMessage().contains("'rowz'"), e.getMessage());
+        session.eval("%%config --replace\n{}", "reset");
+    }
+
+    @Test
+    void interruptedMagicLeavesNoHalfWrittenFiles(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("run");
+        displayed.clear();
+        // Interrupt once the stage is inside its loop (its progress bar is up and its temp file exists).
+        Thread interrupter = new Thread(() -> {
+            try {
+                long deadline = System.nanoTime() + 60_000_000_000L;
+                while (System.nanoTime() < deadline && !progressShown()) Thread.sleep(50);
+                Thread.sleep(300);
+            } catch (InterruptedException ignored) {
+                return;
+            }
+            session.interrupt();
+        });
+        interrupter.start();
+        assertThrows(CellException.Interrupted.class,
+                () -> session.eval("%demo-table --rows 1000 --spin-ms 100 --out " + out, "slow"));
+        assertTrue(Files.isDirectory(out), "the stage had started writing");
+        try (Stream<Path> files = Files.list(out)) {
+            assertEquals(List.of(), files.toList(), "no temp or result file remains");
+        }
+        assertEquals("5", plain(session.eval("2 + 3", "next")));
+    }
+}

@@ -1,0 +1,143 @@
+package org.routecal.compute.cuda;
+
+import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
+import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
+import static jcuda.driver.JCudaDriver.cuDeviceGet;
+import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
+import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
+import static jcuda.driver.JCudaDriver.cuLaunchKernel;
+import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
+import static jcuda.driver.JCudaDriver.cuModuleLoadDataJIT;
+import static jcuda.driver.JCudaDriver.cuModuleUnload;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Map;
+import jcuda.Pointer;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUjit_option;
+import jcuda.driver.CUmodule;
+import jcuda.driver.CUresult;
+import jcuda.driver.JITOptions;
+
+/**
+ * One CUDA device's primary context and our PTX modules, loaded lazily from the classpath with the driver JIT
+ * ({@code cuModuleLoadData} semantics via {@code cuModuleLoadDataJIT}, which also returns the JIT error log — the log
+ * goes into the exception when a module does not load). Every driver call is checked; a failed launch names the
+ * kernel, module and grid. Not thread-safe: use a context from one thread at a time (the CUDA context is made
+ * current on the calling thread by {@link #makeCurrent()}, which every launch does).
+ */
+public final class CudaContext implements AutoCloseable {
+    private final CUdevice device = new CUdevice();
+    private final CUcontext context = new CUcontext();
+    private final CudaAvailability.Probe probe;
+    private final Map<String, CUmodule> modules = new HashMap<>();
+    private final Map<Kernel, CUfunction> functions = new EnumMap<>(Kernel.class);
+    private boolean closed;
+
+    private CudaContext(CudaAvailability.Probe probe) {
+        this.probe = probe;
+        CudaException.check(cuDeviceGet(device, 0), "cuDeviceGet(0)");
+        CudaException.check(cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain");
+        makeCurrent();
+    }
+
+    /** Opens device 0; throws a {@link CudaException} carrying the probe's reason when CUDA is unusable. */
+    public static CudaContext open() {
+        CudaAvailability.Probe p = CudaAvailability.probe();
+        if (!p.available()) throw new CudaException("CUDA is not available: " + p.reason());
+        return new CudaContext(p);
+    }
+
+    /** The device this context runs on. */
+    public CudaAvailability.Probe device() { return probe; }
+
+    /** Binds the context to the calling thread (cheap when already current). */
+    public void makeCurrent() {
+        if (closed) throw new IllegalStateException("CudaContext is closed");
+        CudaException.check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
+    }
+
+    /** Waits for all work on the device; the exception names {@code after} (typically the last kernel launched). */
+    public void synchronize(String after) {
+        makeCurrent();
+        CudaException.check(cuCtxSynchronize(), "cuCtxSynchronize after " + after);
+    }
+
+    /** The function handle of a kernel, loading its module on first use. */
+    CUfunction function(Kernel k) {
+        CUfunction f = functions.get(k);
+        if (f == null) {
+            f = new CUfunction();
+            CudaException.check(cuModuleGetFunction(f, module(k.module()), k.entry()),
+                    "cuModuleGetFunction(" + k.entry() + " in " + k.module() + ".ptx)");
+            functions.put(k, f);
+        }
+        return f;
+    }
+
+    private CUmodule module(String name) {
+        CUmodule m = modules.get(name);
+        if (m != null) return m;
+        String ptx = readPtx(name);
+        m = new CUmodule();
+        JITOptions jit = new JITOptions();
+        jit.putBytes(CUjit_option.CU_JIT_ERROR_LOG_BUFFER, new byte[16384]);
+        byte[] image = (ptx + '\0').getBytes(StandardCharsets.US_ASCII);
+        int rc = cuModuleLoadDataJIT(m, Pointer.to(image), jit);
+        if (rc != CUresult.CUDA_SUCCESS) {
+            String log = jit.getString(CUjit_option.CU_JIT_ERROR_LOG_BUFFER);
+            throw new CudaException("CUDA cuModuleLoadData(" + name + ".ptx) failed: " + CUresult.stringFor(rc)
+                    + (log == null || log.isBlank() ? "" : "; JIT log: " + log.trim())
+                    + (rc == CUresult.CUDA_ERROR_UNSUPPORTED_PTX_VERSION
+                            ? " (the driver is older than the nvcc that produced the PTX; rebuild with an older nvcc)" : ""));
+        }
+        modules.put(name, m);
+        return m;
+    }
+
+    /** The bundled PTX text of a module. */
+    public static String readPtx(String module) {
+        String res = Kernel.ptxResource(module);
+        try (InputStream in = CudaContext.class.getResourceAsStream(res)) {
+            if (in == null) throw new CudaException("PTX resource " + res + " is missing from the classpath (lib jar built without it?)");
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            throw new CudaException("cannot read PTX resource " + res + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Launches {@code k} on {@code stream} (null: the legacy default stream). The arguments are checked against the
+     * kernel's declared signature first. Launch errors are reported immediately; execution errors surface at the next
+     * synchronizing call, which {@link #synchronize(String)} names.
+     */
+    void launch(Kernel k, int gridX, int gridY, int gridZ, int block, int sharedBytes, CudaStream stream, LaunchArgs args) {
+        if (!args.signature().equals(k.signature())) {
+            throw new CudaException("kernel " + k.entry() + " expects arguments " + k.signature() + " but got " + args.signature());
+        }
+        if (gridX <= 0 || gridY <= 0 || gridZ <= 0) return;  // empty problem: nothing to do
+        makeCurrent();
+        CUfunction f = function(k);
+        CudaException.check(cuLaunchKernel(f, gridX, gridY, gridZ, block, 1, 1, sharedBytes,
+                        stream != null ? stream.handle() : null, args.toKernelParams(), null),
+                "launch of " + k.entry() + " (" + k.module() + ".cu, grid " + gridX + "×" + gridY + "×" + gridZ
+                        + ", block " + block + ")");
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        makeCurrent();
+        for (CUmodule m : modules.values()) cuModuleUnload(m);
+        modules.clear();
+        functions.clear();
+        closed = true;
+        cuDevicePrimaryCtxRelease(device);
+    }
+}

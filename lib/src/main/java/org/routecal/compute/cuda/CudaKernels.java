@@ -1,0 +1,212 @@
+package org.routecal.compute.cuda;
+
+/**
+ * Typed launchers for the kernels in {@code cuda/*.cu}, one method per operation. Each method checks the
+ * preconditions its kernel relies on (alignment, size limits) with a message naming the kernel, picks the variant and
+ * launch configuration documented at the top of the .cu file, and queues the launch on {@code stream}. Buffers hold
+ * row-major data in the layouts stated per method; all calls are asynchronous.
+ */
+public final class CudaKernels {
+    private static final int BLOCK = 256;
+    private static final int MAX_GRID = 65535 * 4;
+    private final CudaContext ctx;
+
+    public CudaKernels(CudaContext ctx) { this.ctx = ctx; }
+
+    public CudaContext context() { return ctx; }
+
+    private static int blocks(long work, int perBlock) { return (int) Math.min(MAX_GRID, Math.max(1, (work + perBlock - 1) / perBlock)); }
+
+    private static void require(boolean ok, Kernel k, String what) {
+        if (!ok) throw new CudaException(k.entry() + ": " + what);
+    }
+
+    /** y[rows, dim] (row stride ldy) = rmsnorm(x[rows, dim] (stride ldx)) · w; bf16 output when {@code bf16Out}. */
+    public void rmsnorm(DeviceBuffer x, int ldx, DeviceBuffer w, DeviceBuffer y, int ldy, int rows, int dim, float eps,
+                        boolean bf16Out, CudaStream stream) {
+        boolean perWarp = dim <= 256;  // variant 2 for per-head norms, variant 1 for hidden sizes
+        Kernel k = perWarp ? (bf16Out ? Kernel.RMSNORM_WARP_BF16 : Kernel.RMSNORM_WARP_F32)
+                : (bf16Out ? Kernel.RMSNORM_BF16 : Kernel.RMSNORM_F32);
+        LaunchArgs a = new LaunchArgs().ptr(x).i(ldx).ptr(w).ptr(y).i(ldy).i(rows).i(dim).f(eps);
+        ctx.launch(k, perWarp ? (rows + 7) / 8 : rows, 1, 1, BLOCK, 0, stream, a);
+    }
+
+    /** NeoX rotate-half RoPE in place on x[tokens, heads, headDim] (token stride ldx); invFreq [rot/2]. */
+    public void ropeNeox(DeviceBuffer x, int ldx, DeviceBuffer positions, DeviceBuffer invFreq, int tokens, int heads,
+                         int headDim, int rot, float attnScale, CudaStream stream) {
+        require(rot % 2 == 0 && rot <= headDim, Kernel.ROPE_NEOX_F32, "rotary dim " + rot + " must be even and ≤ head_dim " + headDim);
+        LaunchArgs a = new LaunchArgs().ptr(x).i(ldx).ptr(positions).ptr(invFreq).i(tokens).i(heads).i(headDim).i(rot).f(attnScale);
+        ctx.launch(Kernel.ROPE_NEOX_F32, blocks((long) tokens * heads * (rot / 2), BLOCK), 1, 1, BLOCK, 0, stream, a);
+    }
+
+    /** out[rows, inter] = silu(gate) · up, gate/up with row stride ldIn (use offsets into one buffer for fused gate_up). */
+    public void siluMul(DeviceBuffer gate, DeviceBuffer up, int ldIn, DeviceBuffer out, int rows, int inter, boolean bf16Out,
+                        CudaStream stream) {
+        Kernel k = bf16Out ? Kernel.SILU_MUL_BF16 : Kernel.SILU_MUL_F32;
+        LaunchArgs a = new LaunchArgs().ptr(gate).ptr(up).i(ldIn).ptr(out).i(rows).i(inter);
+        ctx.launch(k, blocks((long) rows * inter, BLOCK), 1, 1, BLOCK, 0, stream, a);
+    }
+
+    /** y[i] += x[i] for n floats. */
+    public void residualAdd(DeviceBuffer y, DeviceBuffer x, long n, CudaStream stream) {
+        ctx.launch(Kernel.RESIDUAL_ADD_F32, blocks(n, BLOCK), 1, 1, BLOCK, 0, stream, new LaunchArgs().ptr(y).ptr(x).l(n));
+    }
+
+    /** y = bf16(x) (round to nearest even) for n elements. */
+    public void castToBf16(DeviceBuffer x, DeviceBuffer y, long n, CudaStream stream) {
+        ctx.launch(Kernel.CAST_F32_BF16, blocks(n, BLOCK), 1, 1, BLOCK, 0, stream, new LaunchArgs().ptr(x).ptr(y).l(n));
+    }
+
+    /** Router scoring + top-k (see router_topk.cu for the exact rule); bias may be null. */
+    public void routerTopk(DeviceBuffer logits, DeviceBuffer bias, int tokens, int experts, int k, RouterScoring scoring,
+                           boolean renormalize, float routedScaling, DeviceBuffer topkIds, DeviceBuffer topkWeights,
+                           CudaStream stream) {
+        require(experts <= 256 && k >= 1 && k <= 8 && k <= experts, Kernel.ROUTER_TOPK,
+                "supports experts ≤ 256 and 1 ≤ k ≤ 8, got experts=" + experts + " k=" + k);
+        LaunchArgs a = new LaunchArgs().ptr(logits).ptr(bias).i(tokens).i(experts).i(k).i(scoring.code())
+                .i(renormalize ? 1 : 0).f(routedScaling).ptr(topkIds).ptr(topkWeights);
+        ctx.launch(Kernel.ROUTER_TOPK, (tokens + 7) / 8, 1, 1, BLOCK, 0, stream, a);
+    }
+
+    /**
+     * Groups routed slots by expert: counts [experts] (zeroed here), offsets [experts+1], sortedToken [n] and
+     * slotPos [n] for ids = topkIds [tokens, k] flattened (n = tokens·k). Stable: rows of one expert stay in token order.
+     */
+    public void sortByExpert(DeviceBuffer ids, int tokens, int k, int experts, DeviceBuffer counts, DeviceBuffer offsets,
+                             DeviceBuffer sortedToken, DeviceBuffer slotPos, CudaStream stream) {
+        require(experts <= 1024, Kernel.EXPERT_HISTOGRAM, "supports ≤ 1024 experts, got " + experts);
+        int n = tokens * k;
+        counts.zero(stream);
+        ctx.launch(Kernel.EXPERT_HISTOGRAM, Math.min(1024, blocks(n, BLOCK)), 1, 1, BLOCK, 0, stream,
+                new LaunchArgs().ptr(ids).i(n).i(experts).ptr(counts));
+        ctx.launch(Kernel.EXPERT_OFFSETS, 1, 1, 1, 32, 0, stream, new LaunchArgs().ptr(counts).i(experts).ptr(offsets));
+        ctx.launch(Kernel.MOE_SORT_STABLE, experts, 1, 1, BLOCK, 0, stream,
+                new LaunchArgs().ptr(ids).i(n).i(k).ptr(offsets).ptr(sortedToken).ptr(slotPos));
+    }
+
+    /** counts[e] += number of ids equal to e (counts is not cleared). */
+    public void expertHistogram(DeviceBuffer ids, int n, int experts, DeviceBuffer counts, CudaStream stream) {
+        require(experts <= 1024, Kernel.EXPERT_HISTOGRAM, "supports ≤ 1024 experts, got " + experts);
+        ctx.launch(Kernel.EXPERT_HISTOGRAM, Math.min(1024, blocks(n, BLOCK)), 1, 1, BLOCK, 0, stream,
+                new LaunchArgs().ptr(ids).i(n).i(experts).ptr(counts));
+    }
+
+    /** out[t] (+)= Σ_j w[t,j] · y[slotPos[t·k+j]]; y [tokens·k, hidden] in expert-sorted order. */
+    public void moeCombine(DeviceBuffer y, DeviceBuffer slotPos, DeviceBuffer topkWeights, int tokens, int k, int hidden,
+                           DeviceBuffer out, boolean accumulate, CudaStream stream) {
+        LaunchArgs a = new LaunchArgs().ptr(y).ptr(slotPos).ptr(topkWeights).i(tokens).i(k).i(hidden).ptr(out).i(accumulate ? 1 : 0);
+        ctx.launch(Kernel.MOE_COMBINE, blocks((long) tokens * hidden, BLOCK), 1, 1, BLOCK, 0, stream, a);
+    }
+
+    /** C[M, N] (stride ldc) (+)= A[M, K] (bf16, stride lda) · Wᵀ, W [N, K] bf16. */
+    public void gemmBf16(DeviceBuffer a, int lda, DeviceBuffer w, DeviceBuffer c, int ldc, int m, int n, int kDim,
+                         boolean bf16Out, boolean accumulate, CudaStream stream) {
+        Kernel k = bf16Out ? Kernel.GEMM_BF16_BF16 : Kernel.GEMM_BF16_F32;
+        requireGemm(k, kDim, lda);
+        LaunchArgs args = new LaunchArgs().ptr(a).i(lda).ptr(w).ptr(c).i(ldc).i(m).i(n).i(kDim).i(accumulate ? 1 : 0);
+        ctx.launch(k, (n + 127) / 128, (m + 127) / 128, 1, BLOCK, 0, stream, args);
+    }
+
+    /**
+     * Expert GEMM over rows grouped by expert: rows offsets[e]..offsets[e+1] of C [rows, N] get A[rowIndex[r]] · W_eᵀ,
+     * W [experts, N, K] bf16. {@code totalRows} (= offsets[experts]) sizes the grid from the host without a sync.
+     */
+    public void groupedGemmBf16(DeviceBuffer a, int lda, DeviceBuffer rowIndex, DeviceBuffer offsets, int experts, int totalRows,
+                                DeviceBuffer w, DeviceBuffer c, int ldc, int n, int kDim, boolean bf16Out, boolean accumulate,
+                                CudaStream stream) {
+        Kernel k = bf16Out ? Kernel.GROUPED_GEMM_BF16_BF16 : Kernel.GROUPED_GEMM_BF16_F32;
+        requireGemm(k, kDim, lda);
+        LaunchArgs args = new LaunchArgs().ptr(a).i(lda).ptr(rowIndex).ptr(offsets).i(experts).ptr(w).ptr(c).i(ldc).i(n).i(kDim)
+                .i(accumulate ? 1 : 0);
+        ctx.launch(k, (n + 127) / 128, (totalRows + 127) / 128 + experts, 1, BLOCK, 0, stream, args);
+    }
+
+    private static void requireGemm(Kernel k, int kDim, int lda) {
+        require(kDim % 8 == 0 && lda % 8 == 0, k, "needs K and lda multiples of 8 (16-byte cp.async chunks), got K=" + kDim + " lda=" + lda);
+    }
+
+    /** Causal GQA prefill attention over packed sequences seqStart [numSeqs+1]; head dim 64 or 128. */
+    public void attentionPrefill(DeviceBuffer q, int ldq, DeviceBuffer k, int ldk, DeviceBuffer v, int ldv, DeviceBuffer out, int ldo,
+                                 DeviceBuffer seqStart, int numSeqs, int totalTokens, int hq, int hkv, int headDim, float scale,
+                                 CudaStream stream) {
+        Kernel kern = headDim == 128 ? Kernel.ATTENTION_PREFILL_D128 : Kernel.ATTENTION_PREFILL_D64;
+        require(headDim == 64 || headDim == 128, kern, "head_dim " + headDim + " not compiled (64 and 128 are)");
+        require(hkv > 0 && hq % hkv == 0, kern, "query heads " + hq + " must be a multiple of KV heads " + hkv);
+        LaunchArgs a = new LaunchArgs().ptr(q).i(ldq).ptr(k).i(ldk).ptr(v).i(ldv).ptr(out).i(ldo).ptr(seqStart).i(numSeqs)
+                .i(hq).i(hkv).f(scale);
+        ctx.launch(kern, (totalTokens + 15) / 16 + numSeqs, hq, 1, 128, 0, stream, a);
+    }
+
+    /** H[b] += alpha · Σ_r w_r x_r x_rᵀ over rows offsets[b]..offsets[b+1] (see hessian.cu); X fp32 or bf16. */
+    public void hessianAccumulate(DeviceBuffer x, int ldx, boolean xBf16, DeviceBuffer rowIndex, DeviceBuffer rowWeight,
+                                  DeviceBuffer offsets, int batches, int kDim, DeviceBuffer h, float alpha, CudaStream stream) {
+        Kernel k = xBf16 ? Kernel.HESSIAN_BF16 : Kernel.HESSIAN_F32;
+        int tiles = (kDim + 63) / 64;
+        LaunchArgs a = new LaunchArgs().ptr(x).i(ldx).ptr(rowIndex).ptr(rowWeight).ptr(offsets).i(kDim).ptr(h).f(alpha);
+        ctx.launch(k, tiles, tiles, batches, BLOCK, 0, stream, a);
+    }
+
+    /** out = max |x| over n floats; out is zeroed here. */
+    public void absmax(DeviceBuffer x, long n, DeviceBuffer out, CudaStream stream) {
+        out.zero(stream);
+        ctx.launch(Kernel.ABSMAX_F32, Math.min(1024, blocks(n, BLOCK)), 1, 1, BLOCK, 0, stream, new LaunchArgs().ptr(x).l(n).ptr(out));
+    }
+
+    /** Per-group scales (and zero points for {@link ScaleMode#INT_ASYMMETRIC}) of W [rows, K], groups of gs columns. */
+    public void groupScales(DeviceBuffer w, int rows, int kDim, int gs, ScaleMode mode, int qmin, int qmax, float eps,
+                            boolean roundScaleBf16, DeviceBuffer scale, DeviceBuffer zp, CudaStream stream) {
+        long items = (long) rows * ((kDim + gs - 1) / gs);
+        LaunchArgs a = new LaunchArgs().ptr(w).i(rows).i(kDim).i(gs).i(mode.code()).i(qmin).i(qmax).f(eps)
+                .i(roundScaleBf16 ? 1 : 0).ptr(scale).ptr(zp);
+        ctx.launch(Kernel.GROUP_SCALES, blocks(items, 8), 1, 1, BLOCK, 0, stream, a);
+    }
+
+    /** RTN integer quantization with given scales; q (int8) and deq (fp32) may each be null. */
+    public void quantIntGroups(DeviceBuffer w, int rows, int kDim, int gs, DeviceBuffer scale, DeviceBuffer zp, int qmin, int qmax,
+                               DeviceBuffer q, DeviceBuffer deq, CudaStream stream) {
+        LaunchArgs a = new LaunchArgs().ptr(w).i(rows).i(kDim).i(gs).ptr(scale).ptr(zp).i(qmin).i(qmax).ptr(q).ptr(deq);
+        ctx.launch(Kernel.QUANT_INT_GROUPS, blocks((long) rows * kDim, BLOCK), 1, 1, BLOCK, 0, stream, a);
+    }
+
+    /** FP8 E4M3 quantization with given scales; q (codes) and deq may each be null. */
+    public void quantFp8Groups(DeviceBuffer w, int rows, int kDim, int gs, DeviceBuffer scale, DeviceBuffer q, DeviceBuffer deq,
+                               CudaStream stream) {
+        LaunchArgs a = new LaunchArgs().ptr(w).i(rows).i(kDim).i(gs).ptr(scale).ptr(q).ptr(deq);
+        ctx.launch(Kernel.QUANT_FP8_GROUPS, blocks((long) rows * kDim, BLOCK), 1, 1, BLOCK, 0, stream, a);
+    }
+
+    /** NVFP4: packed [rows, K/2], FP8 group scales [rows, K/16]; globalScale = 448·6/amax (a divisor). */
+    public void nvfp4Quantize(DeviceBuffer w, int rows, int kDim, float globalScale, float eps, DeviceBuffer packed,
+                              DeviceBuffer scaleFp8, DeviceBuffer deq, CudaStream stream) {
+        require(kDim % 16 == 0, Kernel.NVFP4_QUANTIZE, "in_features " + kDim + " must be a multiple of 16");
+        LaunchArgs a = new LaunchArgs().ptr(w).i(rows).i(kDim).f(globalScale).f(eps).ptr(packed).ptr(scaleFp8).ptr(deq);
+        ctx.launch(Kernel.NVFP4_QUANTIZE, blocks((long) rows * (kDim / 16), BLOCK), 1, 1, BLOCK, 0, stream, a);
+    }
+
+    /**
+     * Upper Cholesky factors of the damped inverse Hessians, batched: H, work, u [batches, K, K]; status [batches]
+     * (0 ok, j+1 = not positive definite at column j: fall back to RTN for that matrix).
+     */
+    public void hinvUpper(DeviceBuffer h, DeviceBuffer work, DeviceBuffer u, int batches, int kDim, float dampFraction,
+                          DeviceBuffer status, CudaStream stream) {
+        require(kDim <= 4096, Kernel.HINV_UPPER_B1, "K " + kDim + " exceeds 4096");
+        ctx.launch(Kernel.HINV_UPPER_B1, batches, 1, 1, 1024, 0, stream,
+                new LaunchArgs().ptr(h).ptr(work).ptr(u).i(kDim).f(dampFraction).ptr(status));
+    }
+
+    /** GPTQ sweep in place on W [rows, K] with upper Cholesky factors of H⁻¹ (see gptq_sweep.cu). */
+    public void gptqSweep(DeviceBuffer w, int rows, int kDim, DeviceBuffer hinvUpper, int rowsPerH, DeviceBuffer scale,
+                          DeviceBuffer zp, DeviceBuffer gIdx, int gs, int qmin, int qmax, DeviceBuffer loss, CudaStream stream) {
+        require(kDim % 32 == 0, Kernel.GPTQ_SWEEP_B32, "in_features " + kDim + " must be a multiple of 32");
+        require(rowsPerH % 32 == 0, Kernel.GPTQ_SWEEP_B32, "rows per Hessian " + rowsPerH + " must be a multiple of 32 (or 0 = shared)");
+        LaunchArgs a = new LaunchArgs().ptr(w).i(rows).i(kDim).ptr(hinvUpper).i(rowsPerH).ptr(scale).ptr(zp).ptr(gIdx).i(gs)
+                .i(qmin).i(qmax).ptr(loss);
+        ctx.launch(Kernel.GPTQ_SWEEP_B32, (rows + 31) / 32, 1, 1, BLOCK, 0, stream, a);
+    }
+
+    /** Fills n elements with deterministic uniform noise of standard deviation {@code scale} (random_init.cu). */
+    public void fillUniform(DeviceBuffer out, long n, boolean bf16, long seed, float scale, CudaStream stream) {
+        ctx.launch(bf16 ? Kernel.FILL_UNIFORM_BF16 : Kernel.FILL_UNIFORM_F32, blocks(n, BLOCK), 1, 1, BLOCK, 0, stream,
+                new LaunchArgs().ptr(out).l(n).l(seed).f(scale));
+    }
+}

@@ -1,0 +1,40 @@
+package org.routecal.demo;
+
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+
+/** Pretty JSON with '\n' line ends whatever the platform (Jackson's default indenter uses the system separator). */
+final class DemoJson {
+    private DemoJson() {}
+
+    private static final ObjectWriter WRITER;
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    static {
+        DefaultPrettyPrinter pp = new DefaultPrettyPrinter().withObjectIndenter(new DefaultIndenter("  ", "\n"));
+        WRITER = new ObjectMapper().writer(pp);
+    }
+
+    static byte[] bytes(Object value) {
+        try {
+            return (WRITER.writeValueAsString(value) + "\n").getBytes(StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** One line, no trailing newline. */
+    static byte[] compact(Object value) {
+        try {
+            return MAPPER.writeValueAsBytes(value);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package org.routecal.route;
+
+import org.routecal.cli.StageCommand;
+import org.routecal.pipeline.Progress;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+
+/** {@code routecal bracket --run DIR --mode balance|q_sensitivity}: tag blue/red token runs in the routed texts. */
+@Command(name = "bracket", mixinStandardHelpOptions = true,
+        description = "Wrap runs of blue/red tokens of a route run in <blue>…</blue> / <red>…</red> → bracketed_{mode}.jsonl.")
+public final class BracketCommand implements StageCommand {
+    @Option(names = "--run", required = true, description = "run directory of `routecal route`")
+    Path run;
+
+    @Option(names = "--mode", required = true, description = "balance or q_sensitivity")
+    String mode;
+
+    @Option(names = "--after", defaultValue = "none",
+            description = "tag only text after the first occurrence of this marker (the reference used '<think>\\n'; escapes \\n \\t allowed); none = everywhere (default)")
+    String after;
+
+    @Option(names = "--blue-x", description = "blue box: x < this (default: the mode's reference value)") Double blueX;
+    @Option(names = "--blue-y", description = "blue box: y > this") Double blueY;
+    @Option(names = "--red-x", description = "red box: x > this") Double redX;
+    @Option(names = "--red-y", description = "red box: y < this") Double redY;
+
+    @Option(names = "--freq-thr", defaultValue = "0.25", description = "share of slots called frequent (default ${DEFAULT-VALUE})") double freqThr;
+    @Option(names = "--less-thr", defaultValue = "0.25", description = "share of slots called scarce (default ${DEFAULT-VALUE})") double lessThr;
+    @Option(names = "--rob-thr", defaultValue = "0.25", description = "share of slots called robust (default ${DEFAULT-VALUE})") double robThr;
+    @Option(names = "--sen-thr", defaultValue = "0.25", description = "share of slots called sensitive (default ${DEFAULT-VALUE})") double senThr;
+
+    @Option(names = "--ranking", defaultValue = "global", description = "slot ranking: global (reference) or per-layer (default ${DEFAULT-VALUE})")
+    String ranking;
+
+    @Option(names = "--overlap", defaultValue = "blue-first", description = "a token in both boxes: blue-first (reference) or red-first")
+    String overlap;
+
+    @Override
+    public Object execute(Progress progress) {
+        Mode m = Mode.parse(mode);
+        Boxes boxes = m.defaultBoxes().with(blueX, blueY, redX, redY);
+        BracketStage.Params p = new BracketStage.Params(m, RouteCommand.marker(after), boxes, freqThr, lessThr, robThr, senThr,
+                RouteCommand.ranking(ranking), Brackets.Overlap.valueOf(RouteCommand.enumName(overlap, "--overlap", "blue-first", "red-first")));
+        return BracketStage.run(run, p, progress);
+    }
+}

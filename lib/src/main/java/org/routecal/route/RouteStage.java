@@ -1,0 +1,191 @@
+package org.routecal.route;
+
+import org.routecal.RoutecalException;
+import org.routecal.io.Jsonl;
+import org.routecal.model.CalibrationMode;
+import org.routecal.model.ForwardTaps;
+import org.routecal.model.ModelConfig;
+import org.routecal.model.MoeModel;
+import org.routecal.model.family.MoeFamily;
+import org.routecal.pipeline.Progress;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.IntFunction;
+import java.util.stream.IntStream;
+
+/**
+ * Stage 1, routing analysis. Phases:
+ * <ol>
+ *   <li>prepare: geometry and fingerprint of the model, run-directory check ({@link RouteRunDir}), samples.jsonl;</li>
+ *   <li>per batch (pass 1): forward whole samples (≤ batchTokens tokens) with a routing tap, append the batch to
+ *       routing.parquet (and token_routing.jsonl), add it to the {@link ExpertCounts}, and, if asked, accumulate
+ *       each expert's RTN output error on its routed rows; only one batch's activations are alive at a time;</li>
+ *   <li>finish: weight sensitivity, balance metrics, slot sets; pass 2 streams routing.parquet back to score every
+ *       token against the final sets (token_scores.parquet, class counts per domain);</li>
+ *   <li>outputs: expert_stats.parquet, metrics.json, report.html, manifest.json.</li>
+ * </ol>
+ * Memory is O(slots × domains + one batch), independent of corpus size apart from writer buffers.
+ */
+public final class RouteStage {
+    private RouteStage() {}
+
+    /**
+     * Runs the stage.
+     *
+     * @param tokenString text of a token id for token_routing.jsonl (only used with {@code params.jsonl()})
+     * @param inputs      named input files for the manifest (e.g. corpus), hashed there
+     * @param settings    extra parameters to record in the manifest (e.g. corpus options)
+     */
+    public static RouteResult run(MoeModel model, List<RoutedSample> samples, IntFunction<String> tokenString, RouteParams params,
+                                  Path out, Map<String, Path> inputs, Map<String, Object> settings, Progress progress) {
+        long t0 = System.nanoTime();
+        if (samples.isEmpty()) throw new RoutecalException("the corpus has no sample to route");
+        for (RoutedSample s : samples) {
+            if (s.tokens() == 0) throw new RoutecalException("sample " + s.sampleId() + " (" + s.domain() + ") has no token");
+        }
+        RoutingGeometry g = geometry(model.config());
+        String fingerprint = ModelFingerprint.of(model, g);
+        RouteRunDir.prepare(out, fingerprint, params.overwrite());
+        List<String> domains = samples.stream().map(RoutedSample::domain).distinct().sorted().toList();
+        int[] domainOfSample = samples.stream().mapToInt(s -> domains.indexOf(s.domain())).toArray();
+        writeSamples(out.resolve(RouteRunDir.SAMPLES), samples);
+
+        // pass 1: capture + counts (+ RTN error)
+        ExpertCounts counts = new ExpertCounts(g, domains);
+        ExpertErrorTap errorTap = params.rtnSensitivity() ? new ExpertErrorTap(model, g, 1L << 30) : null;
+        long totalTokens = samples.stream().mapToLong(RoutedSample::tokens).sum();
+        long tCapture = System.nanoTime(), forwardNanos = 0;
+        progress.start("route: forward + capture", totalTokens);
+        try (RoutingParquet.Writer routing = new RoutingParquet.Writer(out.resolve(RouteRunDir.ROUTING), g, fingerprint);
+             TokenRoutingJsonl jsonl = params.jsonl() ? new TokenRoutingJsonl(out.resolve(RouteRunDir.TOKEN_ROUTING), g,
+                     samples.stream().map(RoutedSample::sampleId).toList(), tokenString) : null) {
+            for (int[] range : batches(samples, params.batchTokens())) {
+                List<RoutedSample> part = samples.subList(range[0], range[1]);
+                RoutingCapture capture = new RoutingCapture(g, part, IntStream.range(range[0], range[1]).toArray());
+                long f0 = System.nanoTime();
+                model.forward(part.stream().map(RoutedSample::tokenIds).toList(), combine(capture, errorTap), CalibrationMode.ROUTED, false);
+                forwardNanos += System.nanoTime() - f0;
+                RoutingBatch batch = capture.batch();
+                routing.write(batch);
+                if (jsonl != null) jsonl.write(batch);
+                counts.add(batch, domainOfSample);
+                progress.advance(batch.tokens());
+            }
+        }
+        progress.finish();
+        double captureSeconds = (System.nanoTime() - tCapture) / 1e9;
+
+        // finish: sensitivity, metrics, sets
+        long target = params.target() > 0 ? params.target() : model.config().hiddenSize();
+        double[] sensitivity = referenceSensitivity(model, g, progress);
+        double[] rtnError = new double[g.slots()];
+        double[][] rtnByProj = new double[3][g.slots()];
+        for (int s = 0; s < g.slots(); s++) {
+            rtnError[s] = errorTap == null ? Double.NaN : errorTap.expertError(s);
+            for (int p = 0; p < 3; p++) rtnByProj[p][s] = errorTap == null ? Double.NaN : errorTap.relativeError(s, p);
+        }
+        long[] c = counts.counts();
+        SlotSets balance = SlotSets.balance(g, c, params.freqThr(), params.lessThr(), params.ranking());
+        SlotSets qSens = SlotSets.qSensitivity(g, sensitivity, params.robThr(), params.senThr(), params.ranking());
+        List<BalanceMetrics> perLayer = BalanceMetrics.perLayer(counts, target);
+        BalanceMetrics all = BalanceMetrics.allSlots(counts, target);
+
+        // pass 2: token scores against the final sets
+        long tScore = System.nanoTime();
+        long[] deficits = BalanceMetrics.deficits(c, target);
+        TokenScoreWriter.Summary scoreSummary = TokenScoreWriter.write(out, g, params, balance, qSens, deficits, target,
+                domains, domainOfSample, params.batchTokens(), progress);
+        double scoreSeconds = (System.nanoTime() - tScore) / 1e9;
+
+        ExpertStats stats = new ExpertStats(counts, sensitivity, rtnError, rtnByProj, target, balance, qSens);
+        stats.write(out.resolve(RouteRunDir.EXPERT_STATS), fingerprint);
+        Map<String, Double> timings = new LinkedHashMap<>();
+        timings.put("capture_seconds", captureSeconds);
+        timings.put("forward_seconds", forwardNanos / 1e9);
+        timings.put("score_seconds", scoreSeconds);
+        RouteMetricsJson.write(out.resolve(RouteRunDir.METRICS), g, counts, target, perLayer, all, balance, qSens, scoreSummary, params);
+        RouteResult result = new RouteResult(out, g, fingerprint, counts.tokens(), samples.size(), domains, target, perLayer, all,
+                balance, qSens, scoreSummary, stats.table(), timings, params.balanceBoxes(), params.qBoxes());
+        RouteReport.write(out.resolve(RouteRunDir.REPORT), result);
+        timings.put("total_seconds", (System.nanoTime() - t0) / 1e9);
+        RouteManifest.write(out, "route", model, fingerprint, params, inputs, settings, timings);
+        return result;
+    }
+
+    /** MoE layers, experts and top-k of a model. */
+    public static RoutingGeometry geometry(ModelConfig c) {
+        int[] moe = IntStream.range(0, c.layerCount()).filter(c::isMoeLayer).toArray();
+        if (moe.length == 0) throw new RoutecalException("model " + c.modelType() + " has no MoE layer: nothing to route");
+        return new RoutingGeometry(moe, c.expertCount(), c.expertUsedCount());
+    }
+
+    /** The reference weight-outlier score of every expert (max over gate/up/down). // [slots] */
+    static double[] referenceSensitivity(MoeModel model, RoutingGeometry g, Progress progress) {
+        ModelConfig c = model.config();
+        MoeFamily.Tensors n = model.family().tensors();
+        int hidden = c.hiddenSize(), inter = c.expertIntermediateSize();
+        double[] out = new double[g.slots()];
+        progress.start("route: weight sensitivity", g.slots());
+        for (int l = 0; l < g.layers(); l++) {
+            int layer = g.layerIndex()[l];
+            for (int e = 0; e < g.experts(); e++) {
+                float gate = ReferenceSensitivity.matrix(model.weights().linear(n.expertGate(), layer, e, inter, hidden, false).w(), inter, hidden, ReferenceSensitivity.GROUP);
+                float up = ReferenceSensitivity.matrix(model.weights().linear(n.expertUp(), layer, e, inter, hidden, false).w(), inter, hidden, ReferenceSensitivity.GROUP);
+                float down = ReferenceSensitivity.matrix(model.weights().linear(n.expertDown(), layer, e, hidden, inter, false).w(), hidden, inter, ReferenceSensitivity.GROUP);
+                out[g.slot(l, e)] = ReferenceSensitivity.expert(gate, up, down);
+                progress.advance(1);
+            }
+        }
+        progress.finish();
+        return out;
+    }
+
+    /** Consecutive sample ranges of at most {@code batchTokens} tokens (a longer sample forms its own batch). */
+    static List<int[]> batches(List<RoutedSample> samples, int batchTokens) {
+        List<int[]> out = new ArrayList<>();
+        int start = 0, tokens = 0;
+        for (int i = 0; i < samples.size(); i++) {
+            int n = samples.get(i).tokens();
+            if (i > start && tokens + n > batchTokens) {
+                out.add(new int[]{start, i});
+                start = i;
+                tokens = 0;
+            }
+            tokens += n;
+        }
+        out.add(new int[]{start, samples.size()});
+        return out;
+    }
+
+    private static void writeSamples(Path file, List<RoutedSample> samples) {
+        List<Map<String, Object>> rows = new ArrayList<>(samples.size());
+        for (int i = 0; i < samples.size(); i++) {
+            RoutedSample s = samples.get(i);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("sample_index", i);
+            m.put("sample_id", s.sampleId());
+            m.put("domain", s.domain());
+            m.put("n_tokens", s.tokens());
+            m.put("text", s.text());
+            rows.add(m);
+        }
+        Jsonl.write(file, rows);
+    }
+
+    private static ForwardTaps combine(RoutingCapture capture, ExpertErrorTap errors) {
+        if (errors == null) return capture;
+        return new ForwardTaps() {
+            @Override public void routing(int layer, int tokens, int topK, int[] ids, float[] w, float[] logits) {
+                capture.routing(layer, tokens, topK, ids, w, logits);
+            }
+
+            @Override public void linearInput(String module, int rows, int in, float[] x, int[] tokenIndex, float[] rowWeight, boolean all) {
+                errors.linearInput(module, rows, in, x, tokenIndex, rowWeight, all);
+            }
+        };
+    }
+}

@@ -1,0 +1,69 @@
+package org.routecal.synth;
+
+import org.routecal.model.CalibrationMode;
+import org.routecal.model.ForwardTaps;
+import org.routecal.model.MoeModel;
+import org.routecal.serve.TextCodec;
+import org.routecal.synth.accept.RoutingCounts;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The real {@link TargetModel}: the MoE model's router decides. Texts are cut into windows of at most
+ * {@code maxTokens} tokens (each routed as its own sequence) so arbitrarily long candidates stay within the context.
+ * Counts cover the MoE layers only, in layer order. Not thread-safe (one forward pass at a time).
+ */
+public final class ModelTargetModel implements TargetModel {
+    private final MoeModel model;
+    private final TextCodec codec;
+    private final int maxTokens;
+    private final int[] moeLayers; // HF layer index of each counted layer
+
+    public ModelTargetModel(MoeModel model, TextCodec codec, int maxTokens) {
+        this.model = model;
+        this.codec = codec;
+        this.maxTokens = Math.max(1, Math.min(maxTokens, model.config().maxPositionEmbeddings()));
+        List<Integer> ls = new ArrayList<>();
+        for (int l = 0; l < model.config().layerCount(); l++) if (model.config().isMoeLayer(l)) ls.add(l);
+        this.moeLayers = ls.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    public int moeLayerCount() { return moeLayers.length; }
+    public int expertCount() { return model.config().expertCount(); }
+
+    @Override public String render(List<Turn> turns) {
+        List<Map<String, Object>> ms = new ArrayList<>();
+        for (Turn t : turns) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("role", t.role());
+            m.put("content", t.content());
+            ms.add(m);
+        }
+        return codec.renderChat(ms, false);
+    }
+
+    @Override public int countTokens(String text) { return codec.encode(text).length; }
+
+    @Override public RoutingCounts route(String text) {
+        int[] ids = codec.encode(text);
+        int experts = model.config().expertCount();
+        long[][] counts = new long[moeLayers.length][experts]; // [moeLayers][experts]
+        Map<Integer, Integer> ordinal = new LinkedHashMap<>();
+        for (int i = 0; i < moeLayers.length; i++) ordinal.put(moeLayers[i], i);
+        ForwardTaps taps = new ForwardTaps() {
+            @Override public void routing(int layer, int tokens, int topK, int[] topkIds, float[] topkWeights, float[] routerLogits) {
+                Integer o = ordinal.get(layer);
+                if (o == null) return;
+                for (int i = 0; i < tokens * topK; i++) counts[o][topkIds[i]]++;
+            }
+        };
+        for (int start = 0; start < ids.length; start += maxTokens) {
+            int[] window = java.util.Arrays.copyOfRange(ids, start, Math.min(ids.length, start + maxTokens));
+            model.forward(List.of(window), taps, CalibrationMode.ROUTED, false);
+        }
+        return RoutingCounts.of(counts, ids.length);
+    }
+}

@@ -1,0 +1,84 @@
+package org.routecal.synth.refine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.routecal.cli.Main;
+import org.routecal.synth.AppendLog;
+import org.routecal.synth.accept.RoutingCounts;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class RefineTest {
+    @TempDir Path dir;
+
+    @Test void stopRuleOrder() {
+        RoutingCounts full = RoutingCounts.of(new long[][]{{10, 10}}, 10);
+        RoutingCounts skewed = RoutingCounts.of(new long[][]{{19, 1}}, 10);
+        assertEquals("target_reached", new StopRule(10, 0, 2, 5).check(full, List.of(5L), 0));
+        assertNull(new StopRule(10, 0, 2, 5).check(skewed, List.of(9L), 0));
+        assertEquals("entropy_reached", new StopRule(10, 0.2, 2, 5).check(skewed, List.of(9L), 0)); // H(0.95, 0.05)/ln 2 = 0.286
+        assertEquals("no_progress", new StopRule(10, 0, 2, 5).check(skewed, List.of(9L, 9L, 9L), 2));
+        assertNull(new StopRule(10, 0, 2, 5).check(skewed, List.of(9L, 9L, 8L), 2));
+        assertEquals("max_rounds", new StopRule(10, 0, 2, 2).check(skewed, List.of(9L, 8L, 7L), 2));
+    }
+
+    static void writeJsonl(Path f, List<String> texts, String prefix) throws Exception {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < texts.size(); i++) {
+            ObjectNode n = AppendLog.JSON.createObjectNode().put("sample_id", prefix + i).put("domain", i % 2 == 0 ? "chat" : "code").put("text", texts.get(i));
+            sb.append(n).append('\n');
+        }
+        Files.writeString(f, sb.toString());
+    }
+
+    /** The refine CLI over the tiny model: rounds, metrics, compound corpus, manifests, chart. */
+    @Test void refineWithPoolThroughTheCli() throws Exception {
+        Random r = new Random(11);
+        List<String> corpus = new java.util.ArrayList<>(), pool = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) corpus.add(randomText(r, 50, "hello world, how are you? "));
+        for (int i = 0; i < 40; i++) pool.add(randomText(r, 40, i % 3 == 0 ? "0123456789+-*/=()" : "abcdefghijklmnopqrstuvwxyz .,"));
+        writeJsonl(dir.resolve("corpus.jsonl"), corpus, "c");
+        writeJsonl(dir.resolve("pool.jsonl"), pool, "p");
+        Path out = dir.resolve("out");
+        int rc = Main.run("refine", "--model", "../tests/fixtures/models/qwen3_moe/v1", "--tokenizer", "byte", "--corpus",
+                dir.resolve("corpus.jsonl").toString(), "--pool", dir.resolve("pool.jsonl").toString(), "--out", out.toString(),
+                "--target", "100", "--per-round", "3", "--max-rounds", "3", "--max-candidate-js", "0.8", "--max-corpus-drift-js", "0.3",
+                "--max-added-token-ratio", "0");
+        assertEquals(0, rc);
+        List<ObjectNode> metrics = AppendLog.read(out.resolve("refine_metrics.jsonl"));
+        // round 0, up to 3 rounds, and the stop row
+        JsonNode stop = metrics.get(metrics.size() - 1);
+        assertTrue(List.of("max_rounds", "target_reached", "no_progress", "pool_exhausted").contains(stop.path("stop_reason").asText()), stop.toString());
+        int rounds = metrics.size() - 2;
+        assertTrue(rounds >= 1 && rounds <= 3);
+        long prev = metrics.get(0).path("deficit").asLong();
+        int added = 0;
+        for (int i = 1; i <= rounds; i++) {
+            JsonNode m = metrics.get(i);
+            assertTrue(m.path("added").asInt() <= 3);
+            assertTrue(m.path("deficit").asLong() <= prev, "the deficit never grows");
+            assertTrue(m.path("js_drift").asDouble() <= 0.3 + 1e-12);
+            prev = m.path("deficit").asLong();
+            added += m.path("added").asInt();
+            assertTrue(Files.exists(out.resolve("round_" + i + "/manifest.json")));
+        }
+        assertTrue(added > 0);
+        List<ObjectNode> compound = AppendLog.read(out.resolve("compound.jsonl"));
+        assertEquals(4 + added, compound.size(), "the original corpus is kept whole and the accepted texts added");
+        assertEquals(4, compound.stream().filter(n -> n.path("source").asText().equals("original")).count());
+        assertTrue(Files.readString(out.resolve("refine_chart.svg")).startsWith("<svg"));
+    }
+
+    static String randomText(Random r, int len, String alphabet) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < len; i++) sb.append(alphabet.charAt(r.nextInt(alphabet.length())));
+        return sb.toString();
+    }
+}
