@@ -112,6 +112,8 @@ public final class QuantizeStage {
                     fallbacks += lq.fallbacks;
                     warnings.addAll(lq.warnings);
                     if (o.sequential()) model.layer(layer, act, ForwardTaps.NONE, CalibrationMode.ROUTED);
+                    // quantized layers never run again: drop their dequantized copies so memory stays at one layer
+                    model.weights().clearOverrides();
                     progress.advance(1);
                 }
                 String head = LinearModules.lmHead(config);
