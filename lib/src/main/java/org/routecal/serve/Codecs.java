@@ -21,9 +21,7 @@ public final class Codecs {
                 if (!Files.exists(modelDir.resolve("tokenizer.json"))) {
                     throw new RoutecalException(modelDir + " has no tokenizer.json; for a byte-vocabulary test model pass --tokenizer byte");
                 }
-                // The HF tokenizer wrapper lives in org.routecal.tokenize (another work area); until it is in this build
-                // only byte-level models can be served.
-                throw new RoutecalException("HF tokenizers are not available in this build yet (org.routecal.tokenize.Tokenizer); use --tokenizer byte");
+                return new TokenizerCodec(modelDir);
             default:
                 throw new RoutecalException("--tokenizer must be auto or byte, got '" + kind + "'");
         }

@@ -29,7 +29,8 @@ public final class ServeCommand implements StageCommand {
         try (MoeModel m = MoeModel.load(model)) {
             if (quantized != null) overrideFrom(m, quantized);
             String id = name != null ? name : model.toAbsolutePath().normalize().getFileName().toString();
-            OpenAiServer server = OpenAiServer.start(new ServedModel(id, m, Codecs.load(model, tokenizer)), host, port, maxConcurrent, maxQueue);
+            TextCodec codec = Codecs.load(model, tokenizer);
+            OpenAiServer server = OpenAiServer.start(new ServedModel(id, m, codec), host, port, maxConcurrent, maxQueue);
             CountDownLatch stopped = new CountDownLatch(1);
             Thread hook = new Thread(() -> {
                 server.stop(5);
@@ -38,6 +39,7 @@ public final class ServeCommand implements StageCommand {
             Runtime.getRuntime().addShutdownHook(hook);
             progress.message("serving " + id + " at " + server.baseUrl() + " (Ctrl-C to stop)");
             stopped.await();
+            if (codec instanceof AutoCloseable c) c.close();
             return "serve: stopped";
         }
     }

@@ -47,7 +47,21 @@ public final class ModelTargetModel implements TargetModel {
 
     @Override public int countTokens(String text) { return codec.encode(text).length; }
 
+    /** Texts routed recently (refine re-offers a pool every round; synthesize re-routes accepted rows on resume). */
+    private final Map<String, RoutingCounts> memo = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override protected boolean removeEldestEntry(Map.Entry<String, RoutingCounts> e) { return size() > MEMO_ENTRIES; }
+    };
+    private static final int MEMO_ENTRIES = 1024;
+
     @Override public RoutingCounts route(String text) {
+        RoutingCounts hit = memo.get(text);
+        if (hit != null) return hit.copy();
+        RoutingCounts fresh = routeUncached(text);
+        memo.put(text, fresh.copy());
+        return fresh;
+    }
+
+    private RoutingCounts routeUncached(String text) {
         int[] ids = codec.encode(text);
         int experts = model.config().expertCount();
         long[][] counts = new long[moeLayers.length][experts]; // [moeLayers][experts]

@@ -15,7 +15,9 @@ import java.util.stream.Stream;
 /**
  * Texts to choose from (or the original corpus to measure): a JSONL file whose rows have {@code text} or chat
  * {@code messages} (rendered with the target's chat template), optional {@code domain} and {@code sample_id}/{@code id};
- * or a directory of {@code .txt} files (one text each; the domain is the sub-directory name, if any).
+ * a Parquet file with a string column {@code text} (or {@code seed_augmentation}, the reference's synthetic column)
+ * and optional {@code domain}, {@code sample_id}; or a directory of {@code .txt} files (one text each; the domain is
+ * the sub-directory name, if any).
  */
 public final class CandidatePool {
     private CandidatePool() {}
@@ -27,8 +29,9 @@ public final class CandidatePool {
         if (Files.isDirectory(source)) return readDir(source);
         String name = source.getFileName().toString();
         if (name.endsWith(".jsonl") || name.endsWith(".json")) return readJsonl(source, target);
+        if (name.endsWith(".parquet")) return readParquet(source);
         if (!Files.exists(source)) throw new RoutecalException("candidate pool not found: " + source);
-        throw new RoutecalException("candidate pool " + source + ": expected a .jsonl file or a directory of .txt files");
+        throw new RoutecalException("candidate pool " + source + ": expected a .jsonl or .parquet file, or a directory of .txt files");
     }
 
     private static List<Candidate> readJsonl(Path file, TargetModel target) {
@@ -52,6 +55,21 @@ public final class CandidatePool {
             } else throw new RoutecalException(file + " row " + row + ": needs a string 'text' or a 'messages' list");
             String id = n.path("sample_id").isTextual() ? n.get("sample_id").asText() : n.path("id").asText(String.valueOf(row));
             out.add(new Candidate(id, n.path("domain").asText("default"), text));
+        }
+        return out;
+    }
+
+    private static List<Candidate> readParquet(Path file) {
+        org.routecal.io.parquet.ParquetTableReader r = org.routecal.io.parquet.ParquetTableReader.open(file);
+        String textCol = r.schema().has("text") ? "text" : r.schema().has("seed_augmentation") ? "seed_augmentation" : null;
+        if (textCol == null) throw new RoutecalException(file + ": no string column 'text' or 'seed_augmentation'");
+        List<Candidate> out = new ArrayList<>();
+        for (org.routecal.io.parquet.Row row : r.readAll()) {
+            String text = row.getString(textCol);
+            if (text == null) text = "";
+            String id = r.schema().has("sample_id") ? row.getString("sample_id") : r.schema().has("key") ? row.getString("key") : String.valueOf(row.number());
+            String domain = r.schema().has("domain") && row.getString("domain") != null ? row.getString("domain") : "default";
+            out.add(new Candidate(id, domain, text));
         }
         return out;
     }

@@ -41,10 +41,15 @@ import java.util.concurrent.Future;
  * <p>Persistence: every decided candidate is appended (fsync) to {@code synthetic.jsonl} before the next decision.
  * Decisions are made on one thread in completion order, so the log order is the decision order; a resumed run
  * replays the log (accepted rows of this round are re-routed into the running counts), skips every key already there,
- * and continues — nothing is lost or decided twice. Killed mid-flight, at most the calls in flight are redone.
+ * and continues — nothing is lost or decided twice. Killed mid-flight, at most the calls in flight are redone. A call
+ * that fails for good (retries used up) is not a decision: no row, the key is retried by the next run; after
+ * {@value #MAX_FAILURES_IN_A_ROW} such failures in a row the stage stops with an error that says to rerun.
  */
 public final class SynthesizeStage {
     private SynthesizeStage() {}
+
+    /** After this many calls in a row fail for good, the stage stops (the endpoint is down); a rerun resumes. */
+    static final int MAX_FAILURES_IN_A_ROW = 3;
 
     /** Totals of one run over all combos (rows of this round, resumed ones included). */
     public record Result(Path log, int rows, int accepted, Map<String, Integer> reasons, Map<String, Integer> acceptedPerCombo,
@@ -102,9 +107,11 @@ public final class SynthesizeStage {
                 ExecutorCompletionService<Generated> ecs = new ExecutorCompletionService<>(pool);
                 int next = 0, inFlight = 0;
                 boolean budgetOut = false;
+                int failuresInARow = 0;
+                String lastFailure = null;
                 while (true) {
                     // keep the pool full while more accepted rows are wanted
-                    while (!budgetOut && inFlight < p.llm().maxConcurrency() && accepted + inFlight < p.targetPerCombo()
+                    while (!budgetOut && failuresInARow < MAX_FAILURES_IN_A_ROW && inFlight < p.llm().maxConcurrency() && accepted + inFlight < p.targetPerCombo()
                             && next < p.maxCandidatesPerCombo()) {
                         int index = next++;
                         if (done.containsKey(SyntheticRow.key(g.mode(), g.domain(), p.round(), index))) continue;
@@ -118,6 +125,13 @@ public final class SynthesizeStage {
                         budgetOut = true; // not a decision: the key stays free for a later run with more budget
                         continue;
                     }
+                    if (gen.error() != null) {
+                        // retries used up: not a decision either (the attempts are in llm_calls.jsonl); a rerun retries the key
+                        failuresInARow++;
+                        lastFailure = gen.error().getMessage();
+                        continue;
+                    }
+                    failuresInARow = 0;
                     SyntheticRow row = decide(p, g, gen, model, rule, counts, seenTexts, accepted >= p.targetPerCombo());
                     log.append(row.toJson());
                     done.put(row.key(), row);
@@ -127,6 +141,11 @@ public final class SynthesizeStage {
                     }
                 }
                 if (budgetOut) progress.message(combo + ": LLM budget exhausted at " + accepted + " accepted");
+                if (failuresInARow >= MAX_FAILURES_IN_A_ROW) {
+                    SyntheticExport.write(p.outDir(), SyntheticRow.readLog(logFile));
+                    throw new RoutecalException(combo + ": " + failuresInARow + " LLM calls in a row failed after retries (last: "
+                            + lastFailure + "); every decided row is in " + logFile + ", rerun the same command to resume");
+                }
             }
         } finally {
             pool.shutdownNow();
@@ -185,7 +204,6 @@ public final class SynthesizeStage {
                                        RoutingCounts counts, Set<String> seen, boolean targetReached) {
         String key = SyntheticRow.key(g.mode(), g.domain(), p.round(), gen.index());
         String callId = gen.result() == null ? null : gen.result().callId();
-        if (gen.error() != null) return reject(p, g, gen, null, null, 0, 0, "llm_error", callId);
         String raw = gen.result().content();
         if (raw.isBlank()) return reject(p, g, gen, raw, null, 0, 0, "empty", callId);
         if (!seen.add(normalize(raw))) return reject(p, g, gen, raw, null, 0, 0, "duplicate", callId);

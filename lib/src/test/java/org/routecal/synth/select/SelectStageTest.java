@@ -108,6 +108,15 @@ class SelectStageTest {
         Set<String> domains = new HashSet<>();
         c.forEach(x -> domains.add(x.domain()));
         assertEquals(Set.of("math", "default"), domains);
+        // a Parquet pool (the reference's synthetic column name)
+        var schema = org.routecal.io.parquet.ParquetSchema.builder("pool").string("domain").string("seed_augmentation").build();
+        try (var w = org.routecal.io.parquet.ParquetTableWriter.create(dir.resolve("pool.parquet"), schema, "test.pool", 1, java.util.Map.of())) {
+            w.append("stem", "first text");
+            w.append("math", "second text");
+        }
+        List<CandidatePool.Candidate> pq = CandidatePool.read(dir.resolve("pool.parquet"), target);
+        assertEquals(List.of("first text", "second text"), pq.stream().map(CandidatePool.Candidate::text).toList());
+        assertEquals("math", pq.get(1).domain());
         Path jl = dir.resolve("p.jsonl");
         Files.writeString(jl, "{\"id\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}\n{\"nope\":1}\n");
         var e = assertThrows(org.routecal.RoutecalException.class, () -> CandidatePool.read(jl, target));

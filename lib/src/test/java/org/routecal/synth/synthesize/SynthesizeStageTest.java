@@ -90,8 +90,18 @@ class SynthesizeStageTest {
             assertTrue(r.deficitAfter() < r.deficitBefore());
             // the deficit drop equals the sum of accepted gains (greedy bookkeeping is exact)
             assertEquals(r.deficitBefore() - r.deficitAfter(), rows.stream().filter(SyntheticRow::accepted).mapToLong(SyntheticRow::gain).sum());
-            // exported corpus = accepted rows
+            // exported corpus = accepted rows; the Parquet table = the log
             assertEquals(8, AppendLog.read(dir.resolve(SyntheticExport.ACCEPTED)).size());
+            var reader = org.routecal.io.parquet.ParquetTableReader.open(dir.resolve(SyntheticExport.PARQUET))
+                    .requireFormat(SyntheticExport.FORMAT, 1, 1);
+            var table = reader.readAll();
+            assertEquals(rows.size(), table.size());
+            for (int i = 0; i < rows.size(); i++) {
+                assertEquals(rows.get(i).key(), table.get(i).getString("key"));
+                assertEquals(rows.get(i).accepted(), table.get(i).getBoolean("accepted"));
+                assertEquals(rows.get(i).nTokens(), table.get(i).getLong("n_tokens"));
+                assertEquals(rows.get(i).domain(), table.get(i).getString("domain"));
+            }
             // the prompt carried the guideline and examples
             String prompt = s.bodies().get(0).path("messages").get(0).path("content").asText();
             assertTrue(prompt.contains("Use more of these words") && prompt.contains("Reference example 2"), prompt);
