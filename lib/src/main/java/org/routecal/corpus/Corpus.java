@@ -59,7 +59,16 @@ public final class Corpus {
         if (rows.isEmpty()) throw new RoutecalException("corpus " + options.corpus() + " is empty (no rows)");
 
         List<Candidate> candidates = new ArrayList<>();
-        for (CorpusReader.Row row : rows) candidates.add(candidate(row, options, tokenizer));
+        Map<String, String> idAt = new LinkedHashMap<>(); // sample_id → row location: later stages key on the id
+        for (CorpusReader.Row row : rows) {
+            Candidate c = candidate(row, options, tokenizer);
+            String first = idAt.putIfAbsent(c.sampleId, row.location());
+            if (first != null) {
+                throw new RoutecalException(row.location() + ": sample_id '" + c.sampleId + "' repeats the one at " + first
+                    + " (a row without sample_id gets its 0-based row index)");
+            }
+            candidates.add(c);
+        }
 
         Set<String> present = new TreeSet<>();
         candidates.forEach(c -> present.add(c.domain));

@@ -106,7 +106,8 @@ public final class DemoAssets {
         return texts;
     }
 
-    private static void deleteTree(Path dir) {
+    static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) return;
         try (Stream<Path> walk = Files.walk(dir)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
         } catch (IOException ignored) {

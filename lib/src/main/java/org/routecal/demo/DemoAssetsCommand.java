@@ -33,7 +33,17 @@ public final class DemoAssetsCommand implements StageCommand {
         }
         long t0 = System.nanoTime();
         progress.start("demo assets", -1);
-        DemoAssets.writeTo(out);
+        // Generate next to the target and rename: a failed or killed run leaves no half-written --out.
+        Path abs = out.toAbsolutePath();
+        Files.createDirectories(abs.getParent());
+        Path tmp = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".tmp-");
+        try {
+            DemoAssets.writeTo(tmp);
+            Files.deleteIfExists(abs); // an empty directory, checked above
+            Files.move(tmp, abs, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            DemoAssets.deleteTree(tmp);
+        }
         progress.finish();
         return new Result(out, out.resolve("model"), out.resolve(DemoCorpus.CORPUS), out.resolve(DemoCorpus.POOL),
                 (System.nanoTime() - t0) / 1e9);

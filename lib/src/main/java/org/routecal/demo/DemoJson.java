@@ -14,7 +14,6 @@ final class DemoJson {
     private DemoJson() {}
 
     private static final ObjectWriter WRITER;
-    private static final ObjectMapper MAPPER = new ObjectMapper();
 
     static {
         DefaultPrettyPrinter pp = new DefaultPrettyPrinter().withObjectIndenter(new DefaultIndenter("  ", "\n"));
@@ -24,15 +23,6 @@ final class DemoJson {
     static byte[] bytes(Object value) {
         try {
             return (WRITER.writeValueAsString(value) + "\n").getBytes(StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** One line, no trailing newline. */
-    static byte[] compact(Object value) {
-        try {
-            return MAPPER.writeValueAsBytes(value);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

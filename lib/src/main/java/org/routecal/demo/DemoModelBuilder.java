@@ -1,9 +1,13 @@
 package org.routecal.demo;
 
+import org.routecal.io.safetensors.DType;
+import org.routecal.io.safetensors.SafetensorsWriter;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +39,7 @@ public final class DemoModelBuilder {
                        double lmHeadClass, double lmHeadNoise) {}
 
     public static final Spec DEFAULT = new Spec(64, 4, 4, 2, 16, 16, 2, 32, 4096, 20261123L, 25,
-            1.0, 0.12, 0.40, 0.12, 1.0, 0.6, 0.2, 0.3, 1.0, 0.5);
+            1.0, 0.12, 0.36, 0.12, 1.0, 0.3, 0.2, 0.3, 1.0, 0.5);
 
     /** Experts per class, in {@link TokenClass} order (sums to 16 experts). */
     static final int[] GROUP_SIZES = {3, 3, 3, 2, 2, 2, 1};
@@ -45,56 +49,74 @@ public final class DemoModelBuilder {
 
     /** Writes {@code config.json}, {@code model.safetensors} and {@code planted_routing.json} into {@code dir}. */
     public static void build(Path dir, DemoTokenizerBuilder.Vocabulary vocab, Spec spec) throws IOException {
-        int h = spec.hiddenSize(), classes = TokenClass.values().length;
         if (vocab.size() > spec.vocabSize()) throw new IllegalArgumentException("vocabulary larger than vocab_size");
-        DemoRandom root = new DemoRandom(spec.seed());
-        double[][] basis = orthonormal(h, h, root.fork("basis")); // [hidden][hidden]: rows are C, then N, then M
-        double[][] u = java.util.Arrays.copyOfRange(basis, 0, classes);                      // C
-        double[][] noise = java.util.Arrays.copyOfRange(basis, classes, classes + spec.noiseDims()); // N
-        double[][] mixing = java.util.Arrays.copyOfRange(basis, classes + spec.noiseDims(), h);   // M
-        double[][] fixed = java.util.Arrays.copyOfRange(basis, 0, classes + spec.noiseDims());    // C ∪ N
         int[] tokenClass = new int[spec.vocabSize()];
         for (int t = 0; t < spec.vocabSize(); t++) {
             // Padding ids beyond the tokenizer (as in Qwen's padded vocab) are never produced; give them OTHER.
             tokenClass[t] = t < vocab.size() ? TokenClass.of(vocab.bytes(t), vocab.isSpecial(t)).ordinal() : TokenClass.OTHER.ordinal();
         }
-        DemoSafetensors st = new DemoSafetensors();
-        st.addBf16("model.embed_tokens.weight", new long[] {spec.vocabSize(), h},
-                classRows(tokenClass, u, spec.embedClass(), noise, spec.embedNoise(), root.fork("embed_tokens")));
-        st.addBf16("lm_head.weight", new long[] {spec.vocabSize(), h},
-                classRows(tokenClass, u, spec.lmHeadClass(), basis, spec.lmHeadNoise(), root.fork("lm_head")));
-        st.addBf16("model.norm.weight", new long[] {h}, ones(h));
-        List<Map<String, List<Integer>>> groups = new ArrayList<>();
-        for (int layer = 0; layer < spec.layers(); layer++) {
-            DemoRandom rnd = root.fork("layer-" + layer);
-            String p = "model.layers." + layer + ".";
-            int q = spec.heads() * spec.headDim(), kv = spec.kvHeads() * spec.headDim();
-            st.addBf16(p + "input_layernorm.weight", new long[] {h}, ones(h));
-            st.addBf16(p + "post_attention_layernorm.weight", new long[] {h}, ones(h));
-            st.addBf16(p + "self_attn.q_proj.weight", new long[] {q, h}, gaussian(q * h, 1.0 / StrictMath.sqrt(h), rnd));
-            st.addBf16(p + "self_attn.k_proj.weight", new long[] {kv, h}, gaussian(kv * h, 1.0 / StrictMath.sqrt(h), rnd));
-            st.addBf16(p + "self_attn.v_proj.weight", new long[] {kv, h}, gaussian(kv * h, 1.0 / StrictMath.sqrt(h), rnd));
-            st.addBf16(p + "self_attn.o_proj.weight", new long[] {h, q},
-                    projectColumnsOff(gaussian(h * q, spec.attnOutScale() / StrictMath.sqrt(q), rnd), h, q, fixed));
-            st.addBf16(p + "self_attn.q_norm.weight", new long[] {spec.headDim()}, ones(spec.headDim()));
-            st.addBf16(p + "self_attn.k_norm.weight", new long[] {spec.headDim()}, ones(spec.headDim()));
-            int[] expertClass = expertClasses(spec.experts(), rnd);
-            groups.add(groupMap(expertClass));
-            st.addBf16(p + "mlp.gate.weight", new long[] {spec.experts(), h}, router(expertClass, u, noise, mixing, spec, rnd));
-            int m = spec.moeIntermediateSize();
-            for (int e = 0; e < spec.experts(); e++) {
-                String ep = p + "mlp.experts." + e + ".";
-                st.addBf16(ep + "gate_proj.weight", new long[] {m, h}, gaussian(m * h, 1.0 / StrictMath.sqrt(h), rnd));
-                st.addBf16(ep + "up_proj.weight", new long[] {m, h}, gaussian(m * h, 1.0 / StrictMath.sqrt(h), rnd));
-                st.addBf16(ep + "down_proj.weight", new long[] {h, m},
-                        projectColumnsOff(gaussian(h * m, spec.expertOutScale() / StrictMath.sqrt(m), rnd), h, m, fixed));
-            }
-        }
         Files.createDirectories(dir);
-        Files.write(dir.resolve("model.safetensors"), st.toBytes());
+        // One file, BF16 (round to nearest even), tensors in the order added; renamed into place on close.
+        SafetensorsWriter st = SafetensorsWriter.toFile(dir.resolve("model.safetensors"), Map.of("format", "pt"));
+        List<Map<String, List<Integer>>> groups;
+        try {
+            groups = addTensors(st, spec, tokenClass);
+        } catch (RuntimeException | Error e) {
+            st.abort();
+            throw e;
+        }
+        st.close();
         Files.write(dir.resolve("config.json"), DemoJson.bytes(config(spec, vocab)));
         Files.write(dir.resolve("generation_config.json"), DemoJson.bytes(generationConfig(vocab)));
         Files.write(dir.resolve("planted_routing.json"), DemoJson.bytes(plantedRouting(groups, tokenClass, vocab.size())));
+    }
+
+    /** Generates and adds every tensor; returns each layer's class → expert group map. */
+    private static List<Map<String, List<Integer>>> addTensors(SafetensorsWriter st, Spec spec, int[] tokenClass) {
+        int h = spec.hiddenSize(), classes = TokenClass.values().length;
+        DemoRandom root = new DemoRandom(spec.seed());
+        double[][] basis = orthonormal(h, h, root.fork("basis"));                                // [hidden][hidden]
+        double[][] u = Arrays.copyOfRange(basis, 0, classes);                                     // C
+        double[][] noise = Arrays.copyOfRange(basis, classes, classes + spec.noiseDims());        // N
+        double[][] mixing = Arrays.copyOfRange(basis, classes + spec.noiseDims(), h);             // M
+        double[][] fixed = Arrays.copyOfRange(basis, 0, classes + spec.noiseDims());              // C ∪ N
+        add(st, "model.embed_tokens.weight", new long[] {spec.vocabSize(), h},
+                classRows(tokenClass, u, spec.embedClass(), noise, spec.embedNoise(), root.fork("embed_tokens")));
+        add(st, "lm_head.weight", new long[] {spec.vocabSize(), h},
+                classRows(tokenClass, u, spec.lmHeadClass(), basis, spec.lmHeadNoise(), root.fork("lm_head")));
+        add(st, "model.norm.weight", new long[] {h}, ones(h));
+        List<Map<String, List<Integer>>> groups = new ArrayList<>();
+        int q = spec.heads() * spec.headDim(), kv = spec.kvHeads() * spec.headDim(), m = spec.moeIntermediateSize();
+        double inStd = 1.0 / StrictMath.sqrt(h);
+        for (int layer = 0; layer < spec.layers(); layer++) {
+            DemoRandom rnd = root.fork("layer-" + layer);
+            String p = "model.layers." + layer + ".";
+            add(st, p + "input_layernorm.weight", new long[] {h}, ones(h));
+            add(st, p + "post_attention_layernorm.weight", new long[] {h}, ones(h));
+            add(st, p + "self_attn.q_proj.weight", new long[] {q, h}, gaussian(q * h, inStd, rnd));
+            add(st, p + "self_attn.k_proj.weight", new long[] {kv, h}, gaussian(kv * h, inStd, rnd));
+            add(st, p + "self_attn.v_proj.weight", new long[] {kv, h}, gaussian(kv * h, inStd, rnd));
+            add(st, p + "self_attn.o_proj.weight", new long[] {h, q},
+                    projectColumnsOff(gaussian(h * q, spec.attnOutScale() / StrictMath.sqrt(q), rnd), h, q, fixed));
+            add(st, p + "self_attn.q_norm.weight", new long[] {spec.headDim()}, ones(spec.headDim()));
+            add(st, p + "self_attn.k_norm.weight", new long[] {spec.headDim()}, ones(spec.headDim()));
+            int[] expertClass = expertClasses(spec.experts(), rnd);
+            groups.add(groupMap(expertClass));
+            add(st, p + "mlp.gate.weight", new long[] {spec.experts(), h}, router(expertClass, u, noise, mixing, spec, rnd));
+            for (int e = 0; e < spec.experts(); e++) {
+                // Per-expert 2-D tensors: the layout real Qwen3-MoE checkpoints and transformers 5's save_pretrained use.
+                String ep = p + "mlp.experts." + e + ".";
+                add(st, ep + "gate_proj.weight", new long[] {m, h}, gaussian(m * h, inStd, rnd));
+                add(st, ep + "up_proj.weight", new long[] {m, h}, gaussian(m * h, inStd, rnd));
+                add(st, ep + "down_proj.weight", new long[] {h, m},
+                        projectColumnsOff(gaussian(h * m, spec.expertOutScale() / StrictMath.sqrt(m), rnd), h, m, fixed));
+            }
+        }
+        return groups;
+    }
+
+    private static void add(SafetensorsWriter st, String name, long[] shape, float[] values) {
+        st.addFloat(name, DType.BF16, shape, values);
     }
 
     /** [vocab, hidden] rows {@code scale · u[class] + std · (Gaussian in the span of noiseDirs)}. */
@@ -194,7 +216,7 @@ public final class DemoModelBuilder {
 
     private static float[] ones(int n) {
         float[] w = new float[n];
-        java.util.Arrays.fill(w, 1f);
+        Arrays.fill(w, 1f);
         return w;
     }
 

@@ -5,7 +5,9 @@ import java.util.List;
 import org.routecal.cli.StageCommand;
 import org.routecal.pipeline.Progress;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import org.routecal.corpus.CorpusOptionsMixin;
 
 /** {@code routecal evaluate}: parses flags and calls {@link EvaluateStage}. */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
@@ -15,10 +17,8 @@ public final class EvaluateCommand implements StageCommand {
     Path model;
     @Option(names = "--quantized", arity = "0..*", description = "quantized checkpoints (compressed-tensors) to compare")
     List<Path> quantized = List.of();
-    @Option(names = "--corpus", required = true, description = "evaluation corpus (JSONL with token \"ids\", \"sample_id\", \"domain\")")
-    Path corpus;
-    @Option(names = "--max-samples", defaultValue = "0", description = "use at most N samples (0 = all)")
-    int maxSamples;
+    @Mixin
+    CorpusOptionsMixin corpus;
     @Option(names = "--out", required = true, description = "output directory")
     Path out;
     @Option(names = "--overwrite", description = "replace an existing --out")
@@ -26,6 +26,6 @@ public final class EvaluateCommand implements StageCommand {
 
     @Override
     public Object execute(Progress progress) {
-        return EvaluateStage.run(model, quantized, TokenCorpus.read(corpus, maxSamples), out, overwrite, progress);
+        return EvaluateStage.run(model, quantized, CalibrationCorpus.load(corpus.toOptions(), model), out, overwrite, progress);
     }
 }

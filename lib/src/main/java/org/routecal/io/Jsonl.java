@@ -7,7 +7,6 @@ import org.routecal.RoutecalException;
 
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -91,7 +90,7 @@ public final class Jsonl {
                     }
                     return true;
                 } catch (IOException e) {
-                    throw new UncheckedIOException(file + ": read failed at line " + number, e);
+                    throw new RoutecalException(file + ": read failed after line " + number + ": " + e.getMessage(), e);
                 }
             }
 

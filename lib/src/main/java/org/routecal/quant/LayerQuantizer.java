@@ -128,12 +128,12 @@ final class LayerQuantizer {
             if (o.fallbackToAll() && hAll != null) return new Choice(hAll, "all", routed, allRows, "all");
             return new Choice(null, "none", routed, allRows, "rtn");
         }
+        if (a == null) return new Choice(null, "none", 0, allRows, "rtn"); // never ran (min-tokens 0): still never zeroed
         return switch (o.moeMode()) {
             case ROUTED -> new Choice(a.routed, "routed", routed, allRows, "none");
             case WEIGHTED -> new Choice(a.weighted, "weighted", routed, allRows, "none");
             default -> {
                 // hybrid: H_r + λ·(n_r/n_all)·H_all — the all-token part carries λ times the routed token mass
-                int n = a.cols;
                 double[] h = a.routed.clone();
                 double f = o.hybridLambda() * routed / (double) Math.max(1, allRows);
                 for (int i = 0; i < h.length; i++) h[i] += f * hAll[i];

@@ -13,7 +13,9 @@ final class MemoryEstimate {
     private MemoryEstimate() {}
 
     static long bytes(ModelConfig c, int tokens, QuantizeOptions o) {
-        long h = c.hiddenSize(), inter = Math.max(c.expertIntermediateSize(), 1), dense = Math.max(c.intermediateSize(), 1);
+        boolean anyDense = false;
+        for (int l = 0; l < c.layerCount(); l++) anyDense |= !c.isMoeLayer(l);
+        long h = c.hiddenSize(), inter = Math.max(c.expertIntermediateSize(), 1), dense = anyDense ? Math.max(c.intermediateSize(), 1) : 0;
         long attnOut = (long) c.headCount() * c.headDim();
         long hess = 0, layerWeights = 0;
         if (o.gptq()) {
@@ -26,7 +28,8 @@ final class MemoryEstimate {
             long maxCols = Math.max(Math.max(h, attnOut), dense);
             hess += maxCols * maxCols * (8 * 3 + 4); // permuted copy, factor, inverse (double) + U (float)
         }
-        layerWeights = 4L * ((long) c.expertCount() * 3 * h * inter + 4 * h * attnOut + 3 * h * dense) * 2; // weights + dequantized copy
+        // the model's float32 copy of the layer, the quantizer's working copy, and the dequantized overrides
+        layerWeights = 4L * ((long) c.expertCount() * 3 * h * inter + 4 * h * attnOut + 3 * h * dense) * 3;
         long acts = 4L * tokens * (h * 4 + (long) inter * 3 + attnOut);
         return hess + layerWeights + acts;
     }

@@ -6,12 +6,15 @@ import java.util.List;
 import java.util.Map;
 import org.routecal.cli.StageCommand;
 import org.routecal.eval.EvalSample;
-import org.routecal.eval.TokenCorpus;
 import org.routecal.pipeline.Progress;
 import org.routecal.quant.gptq.ActOrder;
 import org.routecal.quant.gptq.GptqArgs;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import org.routecal.corpus.CorpusOptions;
+import org.routecal.corpus.CorpusOptionsMixin;
+import org.routecal.eval.CalibrationCorpus;
 
 /** {@code routecal quantize}: parses flags and calls {@link QuantizeStage}. */
 @Command(name = "quantize", mixinStandardHelpOptions = true,
@@ -19,10 +22,8 @@ import picocli.CommandLine.Option;
 public final class QuantizeCommand implements StageCommand {
     @Option(names = "--model", required = true, description = "HF model directory")
     Path model;
-    @Option(names = "--corpus", required = true, description = "calibration corpus (JSONL with token \"ids\"; interim until the tokenizer-backed loader lands)")
-    Path corpus;
-    @Option(names = "--max-samples", defaultValue = "0", description = "use at most N samples (0 = all)")
-    int maxSamples;
+    @Mixin
+    CorpusOptionsMixin corpus;
     @Option(names = "--out", required = true, description = "output checkpoint directory")
     Path out;
     @Option(names = "--overwrite", description = "replace an existing --out")
@@ -68,9 +69,11 @@ public final class QuantizeCommand implements StageCommand {
         } catch (IllegalArgumentException e) {
             throw new org.routecal.RoutecalException(e.getMessage());
         }
-        List<EvalSample> samples = TokenCorpus.read(corpus, maxSamples);
+        CorpusOptions co = corpus.toOptions();
+        List<EvalSample> samples = CalibrationCorpus.load(co, model);
         Map<String, Object> inputs = new LinkedHashMap<>();
-        inputs.put("corpus", corpus.toAbsolutePath().toString());
+        inputs.put("corpus", co.corpus().toAbsolutePath().toString());
+        inputs.put("corpus_options", co.toString());
         inputs.put("samples", samples.size());
         return QuantizeStage.run(model, samples.stream().map(EvalSample::ids).toList(), o, out, inputs, progress);
     }

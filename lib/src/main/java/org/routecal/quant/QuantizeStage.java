@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -23,9 +22,6 @@ import org.routecal.pipeline.Progress;
 import org.routecal.quant.ct.CompressedTensorsWriter;
 import org.routecal.quant.ct.CtQuantConfig;
 import org.routecal.quant.gptq.ActOrder;
-import org.routecal.quant.gptq.GptqResult;
-import org.routecal.quant.gptq.GptqSolver;
-import org.routecal.quant.gptq.PreparedHessian;
 import org.routecal.quant.scheme.Fp8Scheme;
 import org.routecal.quant.scheme.IntScheme;
 import org.routecal.quant.scheme.Nvfp4Scheme;
@@ -112,6 +108,8 @@ public final class QuantizeStage {
                     fallbacks += lq.fallbacks;
                     warnings.addAll(lq.warnings);
                     if (o.sequential()) model.layer(layer, act, ForwardTaps.NONE, CalibrationMode.ROUTED);
+                    // quantized layers never run again: drop their dequantized copies so memory stays at one layer
+                    model.weights().clearOverrides();
                     progress.advance(1);
                 }
                 String head = LinearModules.lmHead(config);

@@ -88,6 +88,8 @@ public final class BracketStage {
             cur.flush(out, samples, p, perDomain);
         });
         progress.finish();
+        RouteManifest.write(runDir, "manifest_bracket_" + p.mode().key() + ".json", "bracket", null, h.modelFingerprint(), p,
+                Map.of("routing", routingFile, "expert_stats", statsFile), Map.of(), Map.of());
         return new Result(output, p.mode(), perDomain);
     }
 

@@ -4,12 +4,15 @@ import org.routecal.model.ForwardTaps;
 import org.routecal.model.ModelConfig;
 import org.routecal.model.MoeModel;
 import org.routecal.model.family.MoeFamily;
+import org.routecal.quant.scheme.IntScheme;
+import org.routecal.quant.scheme.Rtn;
+import org.routecal.quant.scheme.ScaleDType;
 
 import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Hessian-aware sensitivity: the relative output error of RTN W4 g128 on each expert projection, measured on the
+ * Hessian-aware sensitivity: the relative output error of RTN W4 g128 (quant/'s own RTN) on each expert projection, measured on the
  * expert's own routed inputs as they stream by: {@code Σ‖(Ŵ − W)x‖² / Σ‖Wx‖²} over the rows the expert received.
  * That is {@code tr(ΔW H ΔWᵀ) / tr(W H Wᵀ)} with H = Σ x xᵀ, without ever forming H (hidden² per expert would be 4 GB
  * per layer at Qwen3-30B-A3B size): the cost is two extra matmuls per routed row, the same order as the expert's
@@ -54,7 +57,7 @@ final class ExpertErrorTap implements ForwardTaps {
         float[] w = model.weights().tensor(module + ".weight", out, in);
         float[] delta = deltaCache.get(idx);
         if (delta == null) {
-            delta = RtnW4.error(w, out, in, ReferenceSensitivity.GROUP);
+            delta = rtnError(w, out, in);
             if (cachedBytes + 4L * delta.length <= cacheBytes) {
                 deltaCache.put(idx, delta);
                 cachedBytes += 4L * delta.length;
@@ -66,6 +69,17 @@ final class ExpertErrorTap implements ForwardTaps {
         model.ops().matmulTransposed(x, n, in, w, out, null, y);
         ref[idx] += sumSquares(y);
         rows[idx] += n;
+    }
+
+    /**
+     * Ŵ − W for RTN W4 symmetric with our quantizer ({@link Rtn}, compressed-tensors grid: scale = absmax / 7.5, scales
+     * rounded to bf16) in groups of 128 input columns; per output channel when the width is not a multiple of 128.
+     */
+    static float[] rtnError(float[] w, int rows, int cols) {
+        int group = cols % ReferenceSensitivity.GROUP == 0 ? ReferenceSensitivity.GROUP : 0;
+        float[] q = Rtn.quantize(new IntScheme(4, true, group, ScaleDType.BF16), w, rows, cols).dequantize();
+        for (int i = 0; i < q.length; i++) q[i] -= w[i];
+        return q;
     }
 
     /** Relative RTN output error of one projection (0 gate, 1 up, 2 down); NaN if the expert saw no token. */

@@ -1,10 +1,96 @@
 package org.routecal.route;
 
 import org.routecal.RoutecalException;
+import org.routecal.cli.StageCommand;
+import org.routecal.corpus.Corpus;
+import org.routecal.corpus.CorpusOptions;
+import org.routecal.corpus.CorpusOptionsMixin;
+import org.routecal.corpus.Sample;
+import org.routecal.model.MoeModel;
+import org.routecal.pipeline.Progress;
+import org.routecal.tokenize.Tokenizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
-/** Helpers shared by the route and bracket commands (argument parsing only). */
-final class RouteCommand {
-    private RouteCommand() {}
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code routecal route --model DIR --corpus FILE --out DIR …}: stage 1, routing capture and analysis. Parses only;
+ * the work is {@link RouteStage}.
+ */
+@Command(name = "route", mixinStandardHelpOptions = true,
+        description = "Route a corpus through an MoE model: routing.parquet, expert_stats.parquet, metrics.json, token_scores.parquet, report.html.")
+public final class RouteCommand implements StageCommand {
+    @Option(names = "--model", required = true, description = "HF model directory (config.json, safetensors, tokenizer.json)")
+    Path model;
+
+    @Option(names = "--out", required = true, description = "run directory")
+    Path out;
+
+    @Mixin
+    CorpusOptionsMixin corpus;
+
+    @Option(names = "--jsonl", description = "also write token_routing.jsonl in the reference schema (≈3 kB per token at 48×8)")
+    boolean jsonl;
+
+    @Option(names = "--target", defaultValue = "0", description = "tokens each expert should see; 0 = the expert's input width (hidden size)")
+    long target;
+
+    @Option(names = "--freq-thr", defaultValue = "0.25", description = "share of slots called frequent (default ${DEFAULT-VALUE})") double freqThr;
+    @Option(names = "--less-thr", defaultValue = "0.25", description = "share of slots called scarce (default ${DEFAULT-VALUE})") double lessThr;
+    @Option(names = "--rob-thr", defaultValue = "0.25", description = "share of slots called robust (default ${DEFAULT-VALUE})") double robThr;
+    @Option(names = "--sen-thr", defaultValue = "0.25", description = "share of slots called sensitive (default ${DEFAULT-VALUE})") double senThr;
+
+    @Option(names = "--ranking", defaultValue = "global", description = "slot ranking: global (reference) or per-layer (default ${DEFAULT-VALUE})")
+    String ranking;
+
+    @Option(names = "--batch-tokens", defaultValue = "2048", description = "tokens per forward batch (default ${DEFAULT-VALUE})")
+    int batchTokens;
+
+    @Option(names = "--no-rtn-sensitivity", description = "skip the RTN W4 output-error measurement (two extra matmuls per routed row)")
+    boolean noRtn;
+
+    @Option(names = "--overwrite", description = "replace an existing run of the same model in --out")
+    boolean overwrite;
+
+    @Override
+    public Object execute(Progress progress) throws Exception {
+        RouteParams p = new RouteParams(target, freqThr, lessThr, robThr, senThr, ranking(ranking), Mode.BALANCE.defaultBoxes(),
+                Mode.Q_SENSITIVITY.defaultBoxes(), batchTokens, jsonl, !noRtn, overwrite);
+        CorpusOptions options = corpus.toOptions();
+        try (Tokenizer tokenizer = Tokenizer.load(model); MoeModel m = MoeModel.load(model)) {
+            progress.message("loading corpus " + options.corpus());
+            List<Sample> samples = Corpus.load(options, tokenizer);
+            List<RoutedSample> routed = samples.stream().map(s -> new RoutedSample(s.sampleId(), s.domain(), s.text(),
+                    s.encoding().ids(), s.encoding().charStart(), s.encoding().charEnd())).toList();
+            Map<String, Object> settings = new LinkedHashMap<>();
+            settings.put("corpus", options.corpus().toString());
+            settings.put("chat_template", options.chatTemplate());
+            settings.put("enable_thinking", options.enableThinking());
+            settings.put("max_tokens_per_sample", options.maxTokensPerSample());
+            settings.put("max_samples", options.maxSamples());
+            settings.put("samples_per_domain", options.samplesPerDomain());
+            settings.put("domains", options.domains());
+            settings.put("dedup", options.dedup());
+            settings.put("seed", options.seed());
+            Map<Integer, String> cache = new HashMap<>();
+            return RouteStage.run(m, routed, id -> cache.computeIfAbsent(id, i -> tokenString(tokenizer, i)), p, out,
+                    Map.of("corpus", options.corpus()), settings, progress);
+        }
+    }
+
+    /** The reference's token_str: decode([id]); the vocabulary string if that is blank; else "&lt;id=N&gt;". */
+    static String tokenString(Tokenizer t, int id) {
+        String s = t.decode(new int[]{id});
+        if (s != null && !s.isBlank()) return s;
+        String v = t.tokenString(id);
+        return v != null && !v.isBlank() ? v : "<id=" + id + ">";
+    }
 
     /** {@code none} → null; otherwise the marker with \n, \t and \\ unescaped. */
     static String marker(String s) {

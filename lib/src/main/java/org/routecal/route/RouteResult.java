@@ -1,5 +1,7 @@
 package org.routecal.route;
 
+import org.routecal.report.DisplayPart;
+import org.routecal.report.Displayable;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.LongColumn;
@@ -7,6 +9,7 @@ import tech.tablesaw.api.Table;
 import tech.tablesaw.plotly.components.Figure;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -14,7 +17,7 @@ import java.util.Map;
  * What a route run produced: the run directory, statistics as Tablesaw tables, slot sets, token-class summary, and the
  * figures. {@link #toString()} is the CLI summary.
  */
-public final class RouteResult {
+public final class RouteResult implements Displayable {
     private final Path runDir;
     private final RoutingGeometry geometry;
     private final String fingerprint;
@@ -107,6 +110,19 @@ public final class RouteResult {
 
     /** The stage-1 figures by title. */
     public Map<String, Figure> figures() { return RouteFigures.all(this, true); }
+
+    /** Summary, per-layer metrics, then each figure under its title (the kernel and report.html show these). */
+    @Override public List<DisplayPart> displayParts() {
+        List<DisplayPart> parts = new ArrayList<>();
+        parts.add(DisplayPart.text(toString()));
+        parts.add(DisplayPart.html("<h2>Per-layer balance</h2>"));
+        parts.add(DisplayPart.table(metricsTable()));
+        figures().forEach((title, fig) -> {
+            parts.add(DisplayPart.html("<h2>" + title.replace("&", "&amp;").replace("<", "&lt;") + "</h2>"));
+            parts.add(DisplayPart.figure(fig));
+        });
+        return parts;
+    }
 
     /** Seconds per phase. */
     public Map<String, Double> timings() { return timings; }

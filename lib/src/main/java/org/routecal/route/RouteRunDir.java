@@ -1,12 +1,11 @@
 package org.routecal.route;
 
 import org.routecal.RoutecalException;
+import org.routecal.pipeline.RunDir;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * The route stage's files in a run directory, and the rule that keeps runs from different models apart: a directory
@@ -19,14 +18,14 @@ public final class RouteRunDir {
             EXPERT_STATS = "expert_stats.parquet", METRICS = "metrics.json", TOKEN_SCORES = "token_scores.parquet",
             REPORT = "report.html", MANIFEST = "manifest.json";
 
-    /** Files a route run writes (bracket outputs are named by mode). */
-    static final List<String> OWNED = List.of(ROUTING, SAMPLES, TOKEN_ROUTING, EXPERT_STATS, METRICS, TOKEN_SCORES, REPORT,
-            MANIFEST, "bracketed_balance.jsonl", "bracketed_q_sensitivity.jsonl");
-
     private RouteRunDir() {}
 
-    /** Checks and prepares {@code out} for a new route run of the model with {@code fingerprint}. */
-    static void prepare(Path out, String fingerprint, boolean overwrite) {
+    /**
+     * Checks and prepares {@code out} for a new route run of the model with {@code fingerprint}: refuses another
+     * model's run, then lets {@link RunDir#create} handle an existing directory (refused unless --overwrite, and only
+     * a routecal run directory is ever cleared).
+     */
+    static RunDir prepare(Path out, String fingerprint, boolean overwrite) {
         Path routing = out.resolve(ROUTING);
         if (Files.exists(routing)) {
             String other;
@@ -39,19 +38,8 @@ public final class RouteRunDir {
                 throw new RoutecalException(out + " holds a routing run of a different model (fingerprint " + abbrev(other)
                         + ", this model " + abbrev(fingerprint) + "); runs are never mixed: choose another --out or delete it");
             }
-            if (!overwrite) throw new RoutecalException(out + " already holds a routing run of this model; pass --overwrite to replace it");
         }
-        try {
-            Files.createDirectories(out);
-            for (String f : OWNED) Files.deleteIfExists(out.resolve(f));
-            if (Files.isDirectory(out.resolve("figures"))) {
-                try (Stream<Path> s = Files.list(out.resolve("figures"))) {
-                    for (Path p : s.toList()) Files.deleteIfExists(p);
-                }
-            }
-        } catch (IOException e) {
-            throw new RoutecalException(out + ": cannot prepare the run directory: " + e.getMessage(), e);
-        }
+        return RunDir.create(out, overwrite);
     }
 
     /** Requires a finished route run in {@code run} (for bracket). */

@@ -112,7 +112,7 @@ public final class RouteStage {
                 balance, qSens, scoreSummary, stats.table(), timings, params.balanceBoxes(), params.qBoxes());
         RouteReport.write(out.resolve(RouteRunDir.REPORT), result);
         timings.put("total_seconds", (System.nanoTime() - t0) / 1e9);
-        RouteManifest.write(out, "route", model, fingerprint, params, inputs, settings, timings);
+        RouteManifest.write(out, RouteRunDir.MANIFEST, "route", model, fingerprint, params, inputs, settings, timings);
         return result;
     }
 

@@ -181,6 +181,9 @@ class CorpusTest {
         assertError(tmp.resolve("missing.jsonl"), "corpus file not found");
         assertError(jsonl("c.csv", List.of("a,b")), "unknown format");
 
+        Path dupIds = jsonl("ids.jsonl", List.of(Map.of("text", "a", "sample_id", "x"), Map.of("text", "b", "sample_id", "x")));
+        assertError(dupIds, dupIds + " line 2: sample_id 'x' repeats the one at " + dupIds + " line 1");
+
         Path domains = jsonl("dom.jsonl", List.of(text("a", "math"), text("b", "code")));
         RoutecalException e = assertThrows(RoutecalException.class,
             () -> Corpus.load(CorpusOptions.of(domains).withDomains(List.of("chat")), qwen3));

@@ -3,6 +3,7 @@ package org.routecal.demo;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.routecal.cli.Main;
@@ -37,6 +38,17 @@ class DemoAssetsTest {
         cache = Files.createTempDirectory("demo-cache");
         modelDir = DemoAssets.ensure(cache);
         expected = new ObjectMapper().readTree(fixtureDir().resolve("expected.json").toFile());
+    }
+
+    @AfterAll
+    static void cleanUp() throws Exception {
+        deleteTree(cache);
+    }
+
+    static void deleteTree(Path dir) throws Exception {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
     }
 
     static Path fixtureDir() {
@@ -90,6 +102,23 @@ class DemoAssetsTest {
     }
 
     @Test
+    void projectTokenizerAndChatTemplateReproduceHf() throws Exception {
+        try (org.routecal.tokenize.Tokenizer tok = org.routecal.tokenize.Tokenizer.load(modelDir)) {
+            for (JsonNode item : expected.get("texts")) {
+                String text = item.has("text") ? item.get("text").asText() : null;
+                if (item.has("messages")) {
+                    List<Map<String, Object>> msgs = new java.util.ArrayList<>();
+                    for (JsonNode m : item.get("messages")) msgs.add(new ObjectMapper().convertValue(m, Map.class));
+                    text = tok.chatTemplate().orElseThrow().renderMaps(msgs, false, Map.of());
+                    assertEquals(item.get("rendered").asText(), text, "chat template renders as HF's apply_chat_template");
+                }
+                int[] hf = new ObjectMapper().convertValue(item.get("ids"), int[].class);
+                assertArrayEquals(hf, tok.encode(text).ids(), "token ids of: " + text);
+            }
+        }
+    }
+
+    @Test
     void plantedGroupsPartitionTheExpertsInEveryLayer() throws Exception {
         JsonNode planted = new ObjectMapper().readTree(modelDir.resolve("planted_routing.json").toFile());
         JsonNode config = new ObjectMapper().readTree(modelDir.resolve("config.json").toFile());
@@ -123,9 +152,14 @@ class DemoAssetsTest {
 
     @Test
     void cliWritesTheAssets() throws Exception {
-        Path out = Files.createTempDirectory("demo-cli").resolve("assets");
-        assertEquals(0, Main.run("demo-assets", "--out", out.toString()));
-        assertArrayEquals(Files.readAllBytes(modelDir.resolve("tokenizer.json")), Files.readAllBytes(out.resolve("model/tokenizer.json")));
-        assertNotEquals(0, Main.run("demo-assets", "--out", out.toString()), "refuses a non-empty directory");
+        Path tmp = Files.createTempDirectory("demo-cli");
+        Path out = tmp.resolve("assets");
+        try {
+            assertEquals(0, Main.run("demo-assets", "--out", out.toString()));
+            assertArrayEquals(Files.readAllBytes(modelDir.resolve("model.safetensors")), Files.readAllBytes(out.resolve("model/model.safetensors")));
+            assertNotEquals(0, Main.run("demo-assets", "--out", out.toString()), "refuses a non-empty directory");
+        } finally {
+            deleteTree(tmp);
+        }
     }
 }

@@ -17,14 +17,23 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Tokens/s of route capture + statistics on a mid-size random Qwen3-MoE (hidden 1024, 8 MoE layers × 64 experts,
- * top-8, expert width 256), against the bare forward pass. Not a unit test: {@code java -cp … org.routecal.route.RouteBench [tokens]}.
+ * Tokens/s of route capture + statistics on a mid-size random Qwen3-MoE (default hidden 512, 8 MoE layers × 32
+ * experts, top-4, expert width 256, vocab 8000), against the bare forward pass. Not a unit test:
+ * {@code java -cp … org.routecal.route.RouteBench [tokens [hidden [experts [topK]]]]}.
  */
 public final class RouteBench {
+    /** CPU time of the whole process (all threads), robust to other load on the machine. */
+    private static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    private static int arg(String[] a, int i, int def) { return a.length > i ? Integer.parseInt(a[i]) : def; }
+
     public static void main(String[] args) throws Exception {
-        int tokens = args.length > 0 ? Integer.parseInt(args[0]) : 4096, seq = 512;
-        ModelConfig c = new ModelConfig("qwen3_moe", Families.QWEN3_MOE, 32000, 1024, 8, 8, 4, 128, 1e-6f,
-                new ModelConfig.Rope(1e6, "default", 1, 0, 32, 1, 1, 4, null), 40960, 1024, 64, 8, 256, 0, true, false, false, 0f,
+        int tokens = arg(args, 0, 1024), hidden = arg(args, 1, 512), experts = arg(args, 2, 32), topK = arg(args, 3, 4), seq = 256;
+        int vocab = 8000;
+        ModelConfig c = new ModelConfig("qwen3_moe", Families.QWEN3_MOE, vocab, hidden, 8, 8, 4, hidden / 8, 1e-6f,
+                new ModelConfig.Rope(1e6, "default", 1, 0, 32, 1, 1, 4, null), 40960, 1024, experts, topK, 256, 0, true, false, false, 0f,
                 java.util.Set.of(), 1, 0, 1, 1, 1f);
         try (MoeModel model = RandomModels.create(c, 7, Backends.select())) {
             SplittableRandom rnd = new SplittableRandom(3);
@@ -32,32 +41,35 @@ public final class RouteBench {
             for (int s = 0; s < tokens / seq; s++) {
                 int[] ids = new int[seq], cs = new int[seq], ce = new int[seq];
                 for (int i = 0; i < seq; i++) {
-                    ids[i] = rnd.nextInt(32000);
+                    ids[i] = rnd.nextInt(vocab);
                     cs[i] = i;
                     ce[i] = i + 1;
                 }
                 samples.add(new RoutedSample(String.valueOf(s), s % 2 == 0 ? "a" : "b", "x".repeat(seq), ids, cs, ce));
             }
             model.forward(List.of(samples.get(0).tokenIds()), ForwardTaps.NONE, CalibrationMode.ROUTED, false); // warm-up
-            long t0 = System.nanoTime();
+            long t0 = System.nanoTime(), c0 = cpuNanos();
             for (int s = 0; s < samples.size(); s += 4) {
                 model.forward(samples.subList(s, Math.min(samples.size(), s + 4)).stream().map(RoutedSample::tokenIds).toList(),
                         ForwardTaps.NONE, CalibrationMode.ROUTED, false);
             }
-            double fwd = (System.nanoTime() - t0) / 1e9;
-            System.out.printf("backend %s, %d threads; forward only: %.1f tokens/s%n", model.ops().name(),
-                    Runtime.getRuntime().availableProcessors(), tokens / fwd);
+            double fwd = (System.nanoTime() - t0) / 1e9, fwdCpu = (cpuNanos() - c0) / 1e9;
+            System.out.printf("model: hidden %d, 8 MoE layers x %d experts, top-%d, expert width 256; %d tokens%n", hidden, experts, topK, tokens);
+            System.out.printf("backend %s, %d threads; forward only: %.1f tokens/s wall, %.1f tokens per CPU-second%n",
+                    model.ops().name(), Runtime.getRuntime().availableProcessors(), tokens / fwd, tokens / fwdCpu);
             for (boolean rtn : new boolean[]{false, true}) {
                 Path out = Files.createTempDirectory("route-bench");
                 RouteParams p = RouteParams.defaults().withBatchTokens(2048);
                 p = new RouteParams(p.target(), p.freqThr(), p.lessThr(), p.robThr(), p.senThr(), p.ranking(), p.balanceBoxes(), p.qBoxes(),
                         p.batchTokens(), false, rtn, false);
+                long rc0 = cpuNanos();
                 RouteResult r = RouteStage.run(model, samples, id -> "", p, out, Map.of(), Map.of(), Progress.NONE);
+                double cpu = (cpuNanos() - rc0) / 1e9;
                 Map<String, Double> t = r.timings();
                 System.out.printf("route (rtn sensitivity %s): capture+counts %.1f tokens/s (forward %.1f s of %.1f s), "
-                                + "scoring pass %.1f tokens/s, total %.1f s; routing.parquet %d bytes%n", rtn ? "on" : "off",
+                                + "scoring pass %.1f tokens/s, total %.1f s (%.1f tokens per CPU-second); routing.parquet %d bytes%n", rtn ? "on" : "off",
                         tokens / t.get("capture_seconds"), t.get("forward_seconds"), t.get("capture_seconds"),
-                        tokens / t.get("score_seconds"), t.get("total_seconds"), Files.size(out.resolve(RouteRunDir.ROUTING)));
+                        tokens / t.get("score_seconds"), t.get("total_seconds"), tokens / cpu, Files.size(out.resolve(RouteRunDir.ROUTING)));
             }
         }
     }

@@ -126,6 +126,7 @@ class RouteStageTest {
         assertEquals(64, metrics.get("target").asLong(), "default target = hidden size");
         String report = Files.readString(out.resolve(RouteRunDir.REPORT));
         assertTrue(report.contains("<h2>Expert counts (layer × expert)</h2>") && report.contains("Plotly.newPlot"));
+        assertTrue(!report.contains("src=\"http") && !report.contains("src='http"), "report.html must open offline (no CDN)");
         assertTrue(Files.exists(out.resolve(RouteRunDir.MANIFEST)));
 
         // bracket: one line per sample, tags strip back to the text

@@ -15,15 +15,6 @@ public final class TokenizerFixtures {
     private static Path qwen3Dir;
     private static Tokenizer qwen3Tokenizer;
 
-    static {
-        // Surefire points java.io.tmpdir at target/tmp without creating it; @TempDir and createTempDirectory need it.
-        try {
-            Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir")));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     private TokenizerFixtures() { }
 
     /**

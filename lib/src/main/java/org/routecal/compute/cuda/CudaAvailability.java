@@ -52,6 +52,23 @@ public final class CudaAvailability {
         return p;
     }
 
+    /**
+     * Smoke test for a GPU machine: prints the probe, then JIT-loads every bundled PTX module and resolves every kernel.
+     * Exit 0 when all load, 1 when one fails (the message names the module), 3 without a usable GPU.
+     */
+    public static void main(String[] args) {
+        Probe p = probe();
+        System.out.println(p.available() ? "CUDA device: " + p.describe() : "CUDA unavailable: " + p.reason());
+        if (!p.available()) System.exit(3);
+        try (CudaContext ctx = CudaContext.open()) {
+            for (Kernel k : Kernel.values()) ctx.function(k);
+            System.out.println("loaded all " + Kernel.values().length + " kernels from the bundled PTX");
+        } catch (CudaException e) {
+            System.out.println("error: " + e.getMessage());
+            System.exit(1);
+        }
+    }
+
     private static Probe probeNow() {
         int rc;
         try {

@@ -15,7 +15,15 @@ public final class CudaKernels {
 
     public CudaContext context() { return ctx; }
 
+    /** Blocks for a grid-stride kernel: enough to fill the GPU, capped (each thread loops over the rest). */
     private static int blocks(long work, int perBlock) { return (int) Math.min(MAX_GRID, Math.max(1, (work + perBlock - 1) / perBlock)); }
+
+    /** Blocks for a kernel with one thread (or warp) per work item and no stride loop: never capped. */
+    private static int blocksExact(long work, int perBlock, Kernel k) {
+        long b = Math.max(1, (work + perBlock - 1) / perBlock);
+        require(b <= Integer.MAX_VALUE, k, "problem too large for one launch (" + work + " items)");
+        return (int) b;
+    }
 
     private static void require(boolean ok, Kernel k, String what) {
         if (!ok) throw new CudaException(k.entry() + ": " + what);
@@ -36,7 +44,7 @@ public final class CudaKernels {
                          int headDim, int rot, float attnScale, CudaStream stream) {
         require(rot % 2 == 0 && rot <= headDim, Kernel.ROPE_NEOX_F32, "rotary dim " + rot + " must be even and ≤ head_dim " + headDim);
         LaunchArgs a = new LaunchArgs().ptr(x).i(ldx).ptr(positions).ptr(invFreq).i(tokens).i(heads).i(headDim).i(rot).f(attnScale);
-        ctx.launch(Kernel.ROPE_NEOX_F32, blocks((long) tokens * heads * (rot / 2), BLOCK), 1, 1, BLOCK, 0, stream, a);
+        ctx.launch(Kernel.ROPE_NEOX_F32, blocksExact((long) tokens * heads * (rot / 2), BLOCK, Kernel.ROPE_NEOX_F32), 1, 1, BLOCK, 0, stream, a);
     }
 
     /** out[rows, inter] = silu(gate) · up, gate/up with row stride ldIn (use offsets into one buffer for fused gate_up). */
@@ -158,7 +166,7 @@ public final class CudaKernels {
         long items = (long) rows * ((kDim + gs - 1) / gs);
         LaunchArgs a = new LaunchArgs().ptr(w).i(rows).i(kDim).i(gs).i(mode.code()).i(qmin).i(qmax).f(eps)
                 .i(roundScaleBf16 ? 1 : 0).ptr(scale).ptr(zp);
-        ctx.launch(Kernel.GROUP_SCALES, blocks(items, 8), 1, 1, BLOCK, 0, stream, a);
+        ctx.launch(Kernel.GROUP_SCALES, blocksExact(items, 8, Kernel.GROUP_SCALES), 1, 1, BLOCK, 0, stream, a);
     }
 
     /** RTN integer quantization with given scales; q (int8) and deq (fp32) may each be null. */
@@ -180,7 +188,7 @@ public final class CudaKernels {
                               DeviceBuffer scaleFp8, DeviceBuffer deq, CudaStream stream) {
         require(kDim % 16 == 0, Kernel.NVFP4_QUANTIZE, "in_features " + kDim + " must be a multiple of 16");
         LaunchArgs a = new LaunchArgs().ptr(w).i(rows).i(kDim).f(globalScale).f(eps).ptr(packed).ptr(scaleFp8).ptr(deq);
-        ctx.launch(Kernel.NVFP4_QUANTIZE, blocks((long) rows * (kDim / 16), BLOCK), 1, 1, BLOCK, 0, stream, a);
+        ctx.launch(Kernel.NVFP4_QUANTIZE, blocksExact((long) rows * (kDim / 16), BLOCK, Kernel.NVFP4_QUANTIZE), 1, 1, BLOCK, 0, stream, a);
     }
 
     /**

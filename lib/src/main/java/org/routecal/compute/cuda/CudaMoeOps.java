@@ -27,6 +27,9 @@ public final class CudaMoeOps implements MoeOps {
     @Override
     public String name() { return "cuda"; }
 
+    /** The context these ops run on. */
+    public CudaContext context() { return ctx; }
+
     private void sync(String after) { ctx.synchronize(after); }
 
     private DeviceBuffer up(float[] a, String name) { return a == null ? null : DeviceBuffer.of(ctx, a, name); }

@@ -162,6 +162,15 @@ public final class GpuParity {
             nmseCheck("gemm_bf16 (mma m16n8k16)", "M" + s[0] + " K" + s[1] + " N" + s[2], ref.linear(x, s[0], s[1], w, s[2]),
                     gpu.linear(x, s[0], s[1], w, s[2]), 1e-9);
         }
+        if (gpu instanceof CudaMoeOps cm) {  // the model-facing Ops adapter: fp32 inputs, so bf16 tolerance
+            float[] x = randn(512 * 2048, 1), w = randn(768 * 2048, 0.05), bias = randn(768, 1);
+            float[] y0 = new float[512 * 768], y1 = new float[512 * 768];
+            new org.routecal.compute.cpu.ReferenceOps().matmulTransposed(x, 512, 2048, w, 768, bias, y0);
+            CudaOps ops = new CudaOps(new org.routecal.compute.cpu.ReferenceOps(), cm.context());
+            ops.matmulTransposed(x, 512, 2048, w, 768, bias, y1);
+            ops.forget(w);
+            nmseCheck("CudaOps.matmulTransposed (fp32 in, bf16 GEMM)", "512x2048 · 768x2048ᵀ + bias", y0, y1, 1e-4);
+        }
     }
 
     private void router() {
@@ -294,5 +303,20 @@ public final class GpuParity {
         }
         double rel = Math.abs(la - lb) / la;
         record(new Check("gptq_sweep_b32 loss", rows + "x" + kd, "relative diff", rel, 0.01, rel <= 0.01, ""));
+
+        // Two Hessians (rowsPerH 128), asymmetric zero points and an act-order group index.
+        float[] u2 = new float[2 * kd * kd];
+        System.arraycopy(u, 0, u2, 0, kd * kd);
+        float[] h2 = ref.hessian(randn(n * kd, 1), kd, new int[] {0, n}, null, null, 2f / n);
+        System.arraycopy(HessianInverse.upperCholeskyOfInverse(h2, kd, 0.01), 0, u2, kd * kd, kd * kd);
+        int[] gIdx = new int[kd];
+        for (int c = 0; c < kd; c++) gIdx[c] = rnd.nextInt(kd / 128);
+        MoeOps.IntQuant asym = ref.rtnInt(w, rows, kd, 128, 4, false, false);
+        MoeOps.GptqResult c = ref.gptqSweep(w, rows, kd, u2, 128, asym.scale(), asym.zp(), gIdx, 128, -8, 7);
+        MoeOps.GptqResult d = gpu.gptqSweep(w, rows, kd, u2, 128, asym.scale(), asym.zp(), gIdx, 128, -8, 7);
+        int same2 = 0;
+        for (int i = 0; i < c.deq().length; i++) if (Math.abs(c.deq()[i] - d.deq()[i]) <= 1e-6f) same2++;
+        double frac2 = same2 / (double) c.deq().length;
+        record(new Check("gptq_sweep_b32 2 H, asym, g_idx", rows + "x" + kd + " int4 g128", "fraction equal", frac2, 0.99, frac2 >= 0.99, ""));
     }
 }

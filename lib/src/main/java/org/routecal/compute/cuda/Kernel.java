@@ -59,9 +59,6 @@ public enum Kernel {
     /** One letter per parameter: P pointer, L long, I int, F float. */
     public String signature() { return signature; }
 
-    /** Classpath resource holding the PTX of this kernel's module. */
-    public String resource() { return ptxResource(module); }
-
     /** Classpath resource of a module's PTX (bundled in the lib jar by the build). */
     public static String ptxResource(String module) { return "/org/routecal/compute/cuda/ptx/" + module + ".ptx"; }
 }

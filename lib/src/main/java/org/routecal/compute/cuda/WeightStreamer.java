@@ -61,7 +61,7 @@ public final class WeightStreamer implements AutoCloseable {
     private final Future<Map<String, DeviceBuffer>>[] pending = new Future[2];
     private final ExecutorService worker;
     private int nextStaging;
-    private long bytesCopied;
+    private volatile long bytesCopied;  // written by the copy thread only
 
     /**
      * @param stagingBytes size of each of the two pinned staging buffers (e.g. 64 MiB); larger tensors are copied in chunks

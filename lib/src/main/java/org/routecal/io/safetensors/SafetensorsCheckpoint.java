@@ -19,7 +19,8 @@ import java.util.TreeMap;
  * {@code model.safetensors.index.json} naming many shards. Every header is parsed and validated at open (cheap:
  * headers only); tensor data is memory-mapped per read, so a 60 GB checkpoint costs nothing until used.
  * Java 17 maps at most 2 GB at once: whole-tensor reads need a tensor below 2 GB, {@link #readFloatRows} maps only
- * the rows asked for and works at any offset in files of any size.
+ * the rows asked for and works at any offset in files of any size. Reads are thread-safe (each maps its own region),
+ * so layers can be loaded in parallel.
  */
 public final class SafetensorsCheckpoint implements AutoCloseable {
     public static final String SINGLE_FILE = "model.safetensors";

@@ -77,74 +77,68 @@ public final class GptqMoeBench {
             hDown.add(xtx(g, routedPerExpert, inter, null));
             downHessSec += sec(t2);
         }
-        // per-expert: each gate/up factorises its own Hessian (here the routed one), down its own
-        double perPrepare = 0, perSweep = 0;
+        // Timed per operation and interleaved (expert e: its own factorisation, then the shared one again, then the
+        // sweeps), so a noisy, shared machine slows both variants alike; medians are extrapolated.
+        double[] prepOwn = new double[experts], prepShared = new double[experts], sweepGateUp = new double[experts], down = new double[experts];
+        PreparedHessian shared = null;
         for (int e = 0; e < experts; e++) {
-            for (float[] w : List.of(gates.get(e), ups.get(e))) {
-                long a = System.nanoTime();
-                PreparedHessian p = GptqSolver.prepare("gate_up", hRouted.get(e), hidden, gargs);
-                perPrepare += sec(a);
-                long b = System.nanoTime();
-                GptqSolver.solve("gate_up", scheme, w, inter, hidden, p, gargs, Float.NaN);
-                perSweep += sec(b);
-            }
-        }
-        // shared: one factorisation of the all-token Hessian for every expert's gate and up
-        long a = System.nanoTime();
-        PreparedHessian shared = GptqSolver.prepare("shared", hAll, hidden, gargs);
-        double sharedPrepare = sec(a);
-        double sharedSweep = 0;
-        for (int e = 0; e < experts; e++) {
+            long a = System.nanoTime();
+            GptqSolver.prepare("own", hRouted.get(e), hidden, gargs);
+            prepOwn[e] = sec(a);
             long b = System.nanoTime();
+            shared = GptqSolver.prepare("shared", hAll, hidden, gargs);
+            prepShared[e] = sec(b);
+            long c = System.nanoTime();
             GptqSolver.solve("gate", scheme, gates.get(e), inter, hidden, shared, gargs, Float.NaN);
             GptqSolver.solve("up", scheme, ups.get(e), inter, hidden, shared, gargs, Float.NaN);
-            sharedSweep += sec(b);
-        }
-        double downSec = 0;
-        for (int e = 0; e < experts; e++) {
-            long b = System.nanoTime();
+            sweepGateUp[e] = sec(c);
+            long d = System.nanoTime();
             GptqSolver.quantize("down", scheme, downs.get(e), hidden, inter, hDown.get(e), gargs, Float.NaN);
-            downSec += sec(b);
+            down[e] = sec(d);
         }
-        double scale = fullExperts / (double) experts;
-        double perExpertLayer = (perPrepare + perSweep + downSec + routedHessSec + downHessSec) * scale;
-        double sharedLayer = sharedPrepare + (sharedSweep + downSec + downHessSec) * scale + hAllSec;
+        double mPrepOwn = median(prepOwn), mPrepShared = median(prepShared), mSweep = median(sweepGateUp), mDown = median(down);
+        double mRoutedHess = routedHessSec / experts, mDownHess = downHessSec / experts;
+        // one solve per expert: each expert factorises its own gate/up Hessian (gate and up share it, as the stage does)
+        double perExpertLayer = fullExperts * (mRoutedHess + mPrepOwn + mSweep + mDownHess + mDown);
+        // shared: the block-input Hessian accumulated and factorised once for all experts' gate/up
+        double sharedLayer = hAllSec + mPrepShared + fullExperts * (mSweep + mDownHess + mDown);
         String json = String.format(Locale.ROOT, """
-                {"format": "routecal.bench.gptq_moe_layer", "format_version": 1,
+                {"format": "routecal.bench.gptq_moe_layer", "format_version": 2,
                  "geometry": {"hidden": %d, "moe_intermediate": %d, "experts_full": %d, "experts_run": %d, "top_k": %d, "tokens": %d, "routed_tokens_per_expert": %d},
                  "scheme": "w4a16 g128 sym, GPTQ block 128, damp 0.01, act-order static",
                  "cpu": {"available_processors": %d, "java": "%s"},
-                 "measured_seconds": {"hessian_all_tokens_once": %.3f, "hessian_routed_gate_up_total": %.3f, "hessian_down_total": %.3f,
-                   "per_expert_factorisations_gate_up_total": %.3f, "per_expert_sweeps_gate_up_total": %.3f,
-                   "shared_factorisation_once": %.3f, "shared_sweeps_gate_up_total": %.3f, "down_proj_gptq_total": %.3f},
-                 "extrapolated_to_full_layer_seconds": {"note": "linear in experts: per-expert parts × %d/%d; the shared factorisation and the all-token Hessian counted once",
+                 "measured_seconds": {"hessian_all_tokens_once": %.3f, "hessian_routed_gate_up_per_expert": %.3f, "hessian_down_per_expert_routed": %.3f,
+                   "factorisation_2048_own_median": %.3f, "factorisation_2048_shared_median": %.3f,
+                   "sweeps_gate_plus_up_per_expert_median": %.3f, "down_proj_gptq_per_expert_median": %.3f},
+                 "extrapolated_to_full_layer_seconds": {"note": "medians × %d experts; the shared factorisation and the all-token Hessian once. down_proj Hessians counted on routed tokens in both variants",
                    "one_solve_per_expert": %.1f, "shared_hessian_batch": %.1f}}
                 """, hidden, inter, fullExperts, experts, topK, tokens, routedPerExpert,
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
-                hAllSec, routedHessSec, downHessSec, perPrepare, perSweep, sharedPrepare, sharedSweep, downSec,
-                fullExperts, experts, perExpertLayer, sharedLayer);
+                hAllSec, mRoutedHess, mDownHess, mPrepOwn, mPrepShared, mSweep, mDown, fullExperts, perExpertLayer, sharedLayer);
         if (out.getParent() != null) Files.createDirectories(out.getParent());
         Files.writeString(out, json);
         System.out.print(json);
     }
 
-    /** 2·XᵀX over the given rows (null = all) of x [tokens, cols]; upper triangle accumulated, then mirrored. */
+    /** XᵀX over the given rows (null = all) of x [tokens, cols]; upper triangle accumulated, then mirrored. */
     static double[] xtx(float[] x, int tokens, int cols, int[] rows) {
         double[] h = new double[cols * cols];
-        int n = rows == null ? tokens : rows.length;
-        float[] xr = new float[cols];
-        for (int i = 0; i < n; i++) {
-            int t = rows == null ? i : rows[i];
-            System.arraycopy(x, t * cols, xr, 0, cols);
-            for (int a = 0; a < cols; a++) {
-                double va = 2.0 * xr[a];
-                if (va == 0) continue;
-                int base = a * cols;
-                for (int b = a; b < cols; b++) h[base + b] += va * xr[b];
-            }
+        if (rows == null) {
+            rows = new int[tokens];
+            for (int i = 0; i < tokens; i++) rows[i] = i;
         }
+        // the production accumulation (rows with weight 1); 2× is irrelevant to GPTQ (scale-invariant)
+        float[] xs = new float[rows.length * cols];
+        for (int i = 0; i < rows.length; i++) System.arraycopy(x, rows[i] * cols, xs, i * cols, cols);
+        org.routecal.quant.HessianAccumulation.accumulate(h, cols, xs, rows.length);
         for (int a = 0; a < cols; a++) for (int b = 0; b < a; b++) h[a * cols + b] = h[b * cols + a];
         return h;
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        java.util.Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
     static float[] randomW(Random rnd, int rows, int cols) {

@@ -130,13 +130,31 @@ public final class GptqSolver {
         return new GptqResult(loss, q, p.fallback(), p.deadCount(), p.fallbackReason());
     }
 
+    /** Rows per parallel task: rows are independent in GPTQ (each reads only its own row and U). */
+    private static final int ROW_CHUNK = 64;
+
     /**
      * Quantizes columns in order, spreading each column's error over the not-yet-quantized columns through U.
      * Within a block the update is immediate; the rest of the matrix gets one rank-{@code block} update per block.
+     * Output rows are independent, so chunks of rows run in parallel with identical results.
      */
     private static double sweep(QuantScheme scheme, float[] w, int rows, int cols, float[] u, QuantParams params,
                                 int[] groupOfStep, int blockSize, int[] codes) {
-        float[] err = new float[rows * blockSize]; // [rows, blockSize] scaled errors of the current block
+        int chunks = (rows + ROW_CHUNK - 1) / ROW_CHUNK;
+        double[] losses = new double[chunks];
+        java.util.stream.IntStream.range(0, chunks).parallel().forEach(c -> losses[c] = sweepRows(scheme, w, c * ROW_CHUNK,
+                Math.min(rows, (c + 1) * ROW_CHUNK), cols, u, params, groupOfStep, blockSize, codes));
+        double loss = 0;
+        for (double l : losses) loss += l;
+        return loss / 2;
+    }
+
+    /** The sweep for rows [r0, r1); returns Σ ((w − q)/d)². */
+    private static double sweepRows(QuantScheme scheme, float[] w, int r0, int r1, int cols, float[] u, QuantParams params,
+                                    int[] groupOfStep, int blockSize, int[] codes) {
+        int n = r1 - r0;
+        float[] err = new float[n * blockSize]; // [n, blockSize] scaled errors of the current block
+        float[] acc = new float[cols];
         double loss = 0;
         for (int i1 = 0; i1 < cols; i1 += blockSize) {
             int i2 = Math.min(i1 + blockSize, cols);
@@ -144,7 +162,7 @@ public final class GptqSolver {
             for (int i = i1; i < i2; i++) {
                 float d = u[i * cols + i];
                 int g = groupOfStep[i];
-                for (int r = 0; r < rows; r++) {
+                for (int r = r0; r < r1; r++) {
                     int at = r * cols + i;
                     float x = w[at];
                     float scale = params.effectiveScale(r, g);
@@ -155,26 +173,26 @@ public final class GptqSolver {
                     w[at] = q;
                     float e = (x - q) / d;
                     loss += (double) e * e;
-                    err[r * blockSize + (i - i1)] = e;
+                    err[(r - r0) * blockSize + (i - i1)] = e;
                     for (int j = i + 1, ui = i * cols; j < i2; j++) w[r * cols + j] -= e * u[ui + j];
                 }
             }
             if (i2 == cols) continue;
             // W[:, i2:] -= Err1 · U[i1:i2, i2:]: the product is summed first and subtracted once, as the reference's
             // matmul does (subtracting term by term rounds 128 times and drifts from it)
-            float[] acc = new float[cols - i2];
-            for (int r = 0; r < rows; r++) {
-                java.util.Arrays.fill(acc, 0f);
+            int len = cols - i2;
+            for (int r = r0; r < r1; r++) {
+                java.util.Arrays.fill(acc, 0, len, 0f);
                 for (int k = 0; k < count; k++) {
-                    float e = err[r * blockSize + k];
+                    float e = err[(r - r0) * blockSize + k];
                     if (e == 0f) continue;
                     int ub = (i1 + k) * cols + i2;
-                    for (int j = 0; j < acc.length; j++) acc[j] += e * u[ub + j];
+                    for (int j = 0; j < len; j++) acc[j] += e * u[ub + j];
                 }
                 int rowBase = r * cols + i2;
-                for (int j = 0; j < acc.length; j++) w[rowBase + j] -= acc[j];
+                for (int j = 0; j < len; j++) w[rowBase + j] -= acc[j];
             }
         }
-        return loss / 2;
+        return loss;
     }
 }

@@ -87,10 +87,14 @@ class CompressedTensorsRoundTripTest {
 
     /** Quantizes the source's modules (GPTQ with group act-order on one, so weight_g_idx is written) and exports. */
     static Map<String, QuantizedWeight> export(Path src, Path out, String schemeName, boolean overwrite) {
+        return export(src, out, schemeName, overwrite, 1 << 14);
+    }
+
+    static Map<String, QuantizedWeight> export(Path src, Path out, String schemeName, boolean overwrite, long shardBytes) {
         QuantScheme s = scheme(schemeName);
         Map<String, QuantizedWeight> qs = new LinkedHashMap<>();
         try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(src);
-             CompressedTensorsWriter w = CompressedTensorsWriter.create(out, overwrite, 1 << 14)) {
+             CompressedTensorsWriter w = CompressedTensorsWriter.create(out, overwrite, shardBytes)) {
             for (int i = 0; i < MODULES.length; i++) {
                 float[] wt = ckpt.readFloat(MODULES[i] + ".weight");
                 QuantizedWeight q;
@@ -119,7 +123,8 @@ class CompressedTensorsRoundTripTest {
     void writerReaderRoundTrip(String schemeName, @TempDir Path tmp) throws IOException {
         Path src = source(tmp.resolve("src"));
         Path out = tmp.resolve("out");
-        Map<String, QuantizedWeight> written = export(src, out, schemeName, false);
+        Map<String, QuantizedWeight> written = export(src, out, schemeName, false, 1500); // several shards + index
+        assertTrue(Files.exists(out.resolve("model.safetensors.index.json")), "sharded");
         try (CompressedTensorsReader r = CompressedTensorsReader.open(out); SafetensorsCheckpoint s = SafetensorsCheckpoint.open(src)) {
             assertEquals(written.keySet(), r.quantizedModules());
             for (var e : written.entrySet()) {
