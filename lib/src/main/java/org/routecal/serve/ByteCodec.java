@@ -18,6 +18,23 @@ public final class ByteCodec implements TextCodec {
         return ids;
     }
 
+    /** Each byte maps to the UTF-16 span of the code point it belongs to. */
+    @Override public int[][] spans(String text) {
+        int n = text.getBytes(StandardCharsets.UTF_8).length;
+        int[] start = new int[n], end = new int[n];
+        int b = 0;
+        for (int c = 0; c < text.length(); ) {
+            int cp = text.codePointAt(c), chars = Character.charCount(cp);
+            int bytes = new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8).length;
+            for (int k = 0; k < bytes; k++, b++) {
+                start[b] = c;
+                end[b] = c + chars;
+            }
+            c += chars;
+        }
+        return new int[][]{start, end};
+    }
+
     @Override public String decode(int[] ids) {
         byte[] b = new byte[ids.length];
         for (int i = 0; i < ids.length; i++) b[i] = (byte) ids[i];

@@ -9,6 +9,9 @@ public interface TextCodec {
     /** Token ids of {@code text} without special tokens added. */
     int[] encode(String text);
 
+    /** Token spans of {@code encode(text)}: {charStart[], charEnd[]} in UTF-16 chars of {@code text}. */
+    int[][] spans(String text);
+
     /** The text of {@code ids} (special tokens kept, so stop tokens can be seen). */
     String decode(int[] ids);
 

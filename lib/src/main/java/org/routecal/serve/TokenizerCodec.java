@@ -42,6 +42,11 @@ public final class TokenizerCodec implements TextCodec, AutoCloseable {
 
     @Override public int[] encode(String text) { return tokenizer.encode(text).ids(); }
 
+    @Override public int[][] spans(String text) {
+        org.routecal.tokenize.Encoding e = tokenizer.encode(text);
+        return new int[][]{e.charStart(), e.charEnd()};
+    }
+
     @Override public String decode(int[] ids) { return tokenizer.decode(ids); }
 
     @Override public String renderChat(List<Map<String, Object>> messages, boolean addGenerationPrompt) {

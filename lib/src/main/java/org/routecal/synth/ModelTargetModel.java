@@ -61,6 +61,37 @@ public final class ModelTargetModel implements TargetModel {
         return fresh;
     }
 
+    @Override public org.routecal.route.Brackets.Tagged bracket(String text, RoutingCounts current, long target) {
+        int[] ids = codec.encode(text);
+        int[][] spans = codec.spans(text);
+        int[] shortPicks = new int[ids.length], picks = new int[ids.length];
+        Map<Integer, Integer> ordinal = new LinkedHashMap<>();
+        for (int i = 0; i < moeLayers.length; i++) ordinal.put(moeLayers[i], i);
+        for (int start = 0; start < ids.length; start += maxTokens) {
+            final int offset = start;
+            int[] window = java.util.Arrays.copyOfRange(ids, start, Math.min(ids.length, start + maxTokens));
+            model.forward(List.of(window), new ForwardTaps() {
+                @Override public void routing(int layer, int tokens, int topK, int[] topkIds, float[] topkWeights, float[] routerLogits) {
+                    Integer o = ordinal.get(layer);
+                    if (o == null) return;
+                    for (int t = 0; t < tokens; t++) {
+                        for (int k = 0; k < topK; k++) {
+                            picks[offset + t]++;
+                            if (current.get(o, topkIds[t * topK + k]) < target) shortPicks[offset + t]++;
+                        }
+                    }
+                }
+            }, CalibrationMode.ROUTED, false);
+        }
+        byte[] labels = new byte[ids.length];
+        for (int t = 0; t < ids.length; t++) {
+            if (picks[t] == 0) continue;
+            if (2 * shortPicks[t] >= picks[t]) labels[t] = org.routecal.route.Brackets.RED;
+            else if (shortPicks[t] == 0) labels[t] = org.routecal.route.Brackets.BLUE;
+        }
+        return org.routecal.route.Brackets.apply(text, spans[0], spans[1], labels, null);
+    }
+
     private RoutingCounts routeUncached(String text) {
         int[] ids = codec.encode(text);
         int experts = model.config().expertCount();

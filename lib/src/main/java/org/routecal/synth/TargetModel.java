@@ -23,5 +23,14 @@ public interface TargetModel extends AutoCloseable {
     /** Top-k picks per (layer, expert) when {@code text} is run through the target model. */
     RoutingCounts route(String text);
 
+    /**
+     * {@code text} with {@code <red>}/{@code <blue>} tags for the balance mode of extract: a token is red when at least
+     * half of its top-k picks (over all MoE layers) land on slots still short of {@code target} in {@code current},
+     * blue when none do.
+     */
+    default org.routecal.route.Brackets.Tagged bracket(String text, RoutingCounts current, long target) {
+        throw new org.routecal.RoutecalException(getClass().getSimpleName() + " cannot bracket text");
+    }
+
     @Override default void close() {}
 }

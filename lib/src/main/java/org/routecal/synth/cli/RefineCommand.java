@@ -27,7 +27,7 @@ public final class RefineCommand implements StageCommand {
     @Mixin TargetModelOptions target;
     @Option(names = "--corpus", required = true, description = "original corpus (.jsonl with text or messages, or a directory of .txt)") Path corpus;
     @Option(names = "--pool", description = "local candidate pool (no LLM); otherwise --llm-base-url and --guidelines") Path pool;
-    @Option(names = "--guidelines", description = "guidelines directory from extract (LLM mode)") Path guidelines;
+    @Option(names = "--guidelines", description = "fixed guidelines from extract (LLM mode); without it every round re-brackets and re-extracts") Path guidelines;
     @Option(names = "--out", required = true) Path out;
     @Option(names = "--max-rounds", defaultValue = "5") int maxRounds;
     @Option(names = "--min-entropy", defaultValue = "0", description = "stop when every layer's normalised entropy ≥ this (0: off)") double minEntropy;
@@ -47,7 +47,7 @@ public final class RefineCommand implements StageCommand {
             LlmOptions o = llm.options();
             SynthesizeParams s = null;
             if (pool == null) {
-                if (o == null || guidelines == null) throw new org.routecal.RoutecalException("refine needs --pool, or --llm-base-url/--llm-model with --guidelines");
+                if (o == null) throw new org.routecal.RoutecalException("refine needs --pool, or --llm-base-url and --llm-model");
                 s = new SynthesizeParams(out, guidelines, 0, perRound, maxCandidates, maxTokensPerSample, 3, 900, seed, promptDir, o,
                         new LlmParams(0.85, 0.95, 2048, null, Map.of()), a);
             }

@@ -27,7 +27,9 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * The loop: route → check the {@link StopRule} → (select from the pool | synthesize) → merge → repeat.
+ * The loop: route → check the {@link StopRule} → (select from the pool | bracket + extract + synthesize) → merge →
+ * repeat. In LLM mode without fixed guidelines, every round brackets the corpus as it stands against the current
+ * deficit ({@code round_<r>/bracketed_balance.jsonl}) and extracts fresh guidelines ({@code round_<r>/guidelines/}).
  *
  * <p>The original corpus is never replaced: each round adds accepted texts to it, and the acceptance rule measures
  * every candidate against the original routing distribution (PIPELINE.md's evidence: coverage-only selection hurt).
@@ -88,7 +90,9 @@ public final class RefineStage {
                 } else {
                     source = "synthesize";
                     SynthesizeParams s = p.synthesize();
-                    SynthesizeParams sp = new SynthesizeParams(p.outDir(), s.guidelinesDir(), round, p.perRound(), s.maxCandidatesPerCombo(),
+                    Path guidelines = s.guidelinesDir() != null ? s.guidelinesDir()
+                            : reExtract(p, model, original, added, current, target, roundDir, progress);
+                    SynthesizeParams sp = new SynthesizeParams(p.outDir(), guidelines, round, p.perRound(), s.maxCandidatesPerCombo(),
                             p.maxTokensPerSample(), s.fewShot(), s.fewShotChars(), s.seed(), s.promptDir(), s.llm(), s.llmParams(), p.acceptance());
                     SynthesizeStage.Result r = SynthesizeStage.run(sp, model, originalCounts, current, progress);
                     current = r.counts();
@@ -113,6 +117,31 @@ public final class RefineStage {
             return new Result(round, stop, deficits.get(0), deficits.get(deficits.size() - 1), entropies.get(0),
                     entropies.get(entropies.size() - 1), added.size(), p.outDir());
         }
+    }
+
+    /**
+     * Brackets the corpus as it stands against the current deficit (balance mode) and extracts fresh guidelines from it,
+     * so each round's prompts describe the slots still short, not those of round 1.
+     */
+    private static Path reExtract(RefineParams p, TargetModel model, List<CandidatePool.Candidate> original, List<Added> added,
+                                  RoutingCounts current, long target, Path roundDir, Progress progress) {
+        StringBuilder sb = new StringBuilder();
+        List<CandidatePool.Candidate> all = new ArrayList<>(original);
+        added.forEach(a -> all.add(new CandidatePool.Candidate(a.sampleId(), a.domain(), a.text())));
+        for (CandidatePool.Candidate c : all) {
+            if (c.text().isBlank()) continue;
+            org.routecal.route.Brackets.Tagged t = model.bracket(c.text(), current, target);
+            sb.append(AppendLog.JSON.createObjectNode().put("domain", c.domain()).put("sample_id", c.id()).put("mode", "balance")
+                    .put("n_tokens_total", t.tokens()).put("n_tokens_blue", t.blueTokens()).put("n_tokens_red", t.redTokens())
+                    .put("text", t.text())).append('\n');
+        }
+        Path bracketed = roundDir.resolve("bracketed_balance.jsonl");
+        SynthFiles.writeString(bracketed, sb.toString());
+        SynthesizeParams s = p.synthesize();
+        org.routecal.synth.extract.ExtractStage.run(new org.routecal.synth.extract.ExtractParams(List.of(bracketed), roundDir, Set.of(),
+                8, 1500, 3, 3, 25, s.seed(), s.promptDir(), s.llm(),
+                new org.routecal.synth.llm.LlmParams(0.6, null, 4096, null, java.util.Map.of())), progress);
+        return roundDir.resolve("guidelines");
     }
 
     private static ObjectNode metricsRow(int round, String source, int addedThisRound, int addedTotal, RoutingCounts c,
@@ -161,7 +190,8 @@ public final class RefineStage {
         m.put("per_round", p.perRound()).put("max_tokens_per_sample", p.maxTokensPerSample());
         if (p.synthesize() != null) {
             m.put("llm_base_url", p.synthesize().llm().normalizedBaseUrl()).put("llm_model", p.synthesize().llm().model())
-                    .put("guidelines", p.synthesize().guidelinesDir().toString()).put("seed", p.synthesize().seed());
+                    .put("guidelines", p.synthesize().guidelinesDir() == null
+                            ? "round_" + round + "/guidelines (re-extracted)" : p.synthesize().guidelinesDir().toString()).put("seed", p.synthesize().seed());
         }
         m.set("metrics", metrics);
         m.putArray("outputs").add("compound.jsonl").add("refine_metrics.jsonl");

@@ -76,6 +76,31 @@ class RefineTest {
         assertTrue(Files.readString(out.resolve("refine_chart.svg")).startsWith("<svg"));
     }
 
+    /** LLM mode without fixed guidelines: each round re-brackets against the current deficit and re-extracts. */
+    @Test void refineWithLlmReBracketsAndReExtractsEachRound() throws Exception {
+        Random r = new Random(5);
+        List<String> corpus = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) corpus.add(randomText(r, 60, "hello world, how are you? "));
+        writeJsonl(dir.resolve("corpus.jsonl"), corpus, "c");
+        Path out = dir.resolve("out");
+        try (var s = org.routecal.synth.synthesize.SynthesizeStageTest.generator()) {
+            int rc = Main.run("refine", "--model", "../tests/fixtures/models/qwen3_moe/v1", "--tokenizer", "byte", "--route-window", "128",
+                    "--corpus", dir.resolve("corpus.jsonl").toString(), "--out", out.toString(), "--llm-base-url", s.baseUrl(),
+                    "--llm-model", "gen", "--target", "100", "--per-round", "2", "--max-candidates", "4", "--max-rounds", "2",
+                    "--max-candidate-js", "1", "--max-corpus-drift-js", "1", "--max-added-token-ratio", "0");
+            assertEquals(0, rc);
+        }
+        for (int round = 1; round <= 2; round++) {
+            List<ObjectNode> b = AppendLog.read(out.resolve("round_" + round + "/bracketed_balance.jsonl"));
+            assertTrue(b.size() >= 4, "the compound corpus is bracketed");
+            assertTrue(b.stream().anyMatch(n -> n.path("n_tokens_red").asInt() > 0 && n.path("text").asText().contains("<red>")));
+            assertTrue(Files.exists(out.resolve("round_" + round + "/guidelines/balance_chat.json")));
+        }
+        // round 2 brackets what round 1 added
+        assertTrue(AppendLog.read(out.resolve("round_2/bracketed_balance.jsonl")).size() > 4);
+        assertTrue(AppendLog.read(out.resolve("synthetic.jsonl")).stream().anyMatch(n -> n.path("accepted").asBoolean()));
+    }
+
     static String randomText(Random r, int len, String alphabet) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < len; i++) sb.append(alphabet.charAt(r.nextInt(alphabet.length())));

@@ -29,13 +29,13 @@ import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class SynthesizeStageTest {
+public class SynthesizeStageTest {
     @TempDir Path dir;
     static final String[] VOCAB = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "
             + "sigma tau upsilon phi chi psi omega").split(" ");
 
     /** A "generator" whose every answer is a fresh conversation of random Greek-letter words. */
-    static FaultyOpenAiServer generator() throws Exception {
+    public static FaultyOpenAiServer generator() throws Exception {
         AtomicInteger n = new AtomicInteger();
         return new FaultyOpenAiServer().answer(body -> {
             Random r = new Random(n.incrementAndGet());
