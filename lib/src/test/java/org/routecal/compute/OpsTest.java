@@ -1,8 +1,5 @@
 package org.routecal.compute;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorSpecies;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.routecal.compute.cpu.ReferenceOps;
@@ -28,13 +25,12 @@ class OpsTest {
         return a;
     }
 
+    /** The width is fixed per JVM (a static final species, see VectorOps); run with -Droutecal.vectorBits=… for others. */
     @ParameterizedTest
-    @ValueSource(ints = {64, 128, 256, 512})
-    void matmulDotAxpyMatchReference(int bits) {
-        VectorSpecies<Float> species = VectorSpecies.of(float.class, VectorShape.forBitSize(bits));
-        if (bits > FloatVector.SPECIES_MAX.vectorBitSize()) return; // not on this CPU
-        Ops fast = new VectorOps(species, 2);
-        Random r = new Random(bits);
+    @ValueSource(ints = {1, 2})
+    void matmulDotAxpyMatchReference(int threads) {
+        Ops fast = new VectorOps(threads);
+        Random r = new Random(threads);
         for (int[] dims : new int[][]{{1, 7, 5}, {5, 33, 9}, {17, 64, 130}, {64, 96, 200}}) {
             int rows = dims[0], in = dims[1], out = dims[2];
             float[] x = random(r, rows * in), w = random(r, out * in), b = random(r, out);

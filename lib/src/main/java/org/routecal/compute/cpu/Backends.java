@@ -1,8 +1,6 @@
 package org.routecal.compute.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorSpecies;
 import org.routecal.compute.Ops;
 
 import java.util.logging.Logger;
@@ -25,9 +23,7 @@ public final class Backends {
         if ("reference".equals(backend) || bits == 0) {
             ops = new ReferenceOps();
         } else if ("vector".equals(backend)) {
-            VectorSpecies<Float> species = FloatVector.SPECIES_PREFERRED;
-            if (bits != species.vectorBitSize()) species = VectorSpecies.of(float.class, VectorShape.forBitSize(bits));
-            ops = new VectorOps(species, threads);
+            ops = new VectorOps(threads); // width fixed at class init from -Droutecal.vectorBits
         } else {
             throw new org.routecal.RoutecalException("unknown -Droutecal.backend=" + backend + " (valid: reference, vector)");
         }

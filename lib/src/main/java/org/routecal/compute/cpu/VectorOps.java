@@ -11,13 +11,23 @@ import java.util.concurrent.RecursiveAction;
 /**
  * Vector API kernels. The matmul computes a 4 (rows) × 4 (outputs) register tile of dot products at a time, so each
  * loaded x and w vector feeds four FMAs; tiles over output columns are split across a ForkJoin pool.
+ *
+ * <p>The species is a {@code static final} constant chosen once at class initialisation ({@code -Droutecal.vectorBits},
+ * default the CPU's preferred width): C2 only intrinsifies Vector API calls whose species it can constant-fold, and an
+ * instance field made every FMA fall back to Java code (a 20× slowdown seen in profiles).
  */
 public final class VectorOps implements Ops {
-    private final VectorSpecies<Float> species;
+    static final VectorSpecies<Float> SPECIES = pickSpecies();
+    private static final VectorSpecies<Float> species = SPECIES;
     private final ForkJoinPool pool;
 
-    public VectorOps(VectorSpecies<Float> species, int threads) {
-        this.species = species;
+    private static VectorSpecies<Float> pickSpecies() {
+        int bits = Integer.getInteger("routecal.vectorBits", 0);
+        if (bits <= 0 || bits == FloatVector.SPECIES_PREFERRED.vectorBitSize()) return FloatVector.SPECIES_PREFERRED;
+        return VectorSpecies.of(float.class, jdk.incubator.vector.VectorShape.forBitSize(bits));
+    }
+
+    public VectorOps(int threads) {
         this.pool = threads <= 1 ? null : new ForkJoinPool(threads);
     }
 
@@ -89,21 +99,23 @@ public final class VectorOps implements Ops {
             v = FloatVector.fromArray(species, x, x3 + i);
             a30 = v.fma(b0, a30); a31 = v.fma(b1, a31); a32 = v.fma(b2, a32); a33 = v.fma(b3, a33);
         }
-        float[][] acc = {
-                {a00.reduceLanes(VectorOperators.ADD), a01.reduceLanes(VectorOperators.ADD), a02.reduceLanes(VectorOperators.ADD), a03.reduceLanes(VectorOperators.ADD)},
-                {a10.reduceLanes(VectorOperators.ADD), a11.reduceLanes(VectorOperators.ADD), a12.reduceLanes(VectorOperators.ADD), a13.reduceLanes(VectorOperators.ADD)},
-                {a20.reduceLanes(VectorOperators.ADD), a21.reduceLanes(VectorOperators.ADD), a22.reduceLanes(VectorOperators.ADD), a23.reduceLanes(VectorOperators.ADD)},
-                {a30.reduceLanes(VectorOperators.ADD), a31.reduceLanes(VectorOperators.ADD), a32.reduceLanes(VectorOperators.ADD), a33.reduceLanes(VectorOperators.ADD)}};
-        for (; i < in; i++) {
-            for (int rr = 0; rr < 4; rr++) {
-                float xv = x[x0 + rr * in + i];
-                acc[rr][0] += xv * w[w0 + i]; acc[rr][1] += xv * w[w1 + i]; acc[rr][2] += xv * w[w2 + i]; acc[rr][3] += xv * w[w3 + i];
-            }
+        store(a00, a01, a02, a03, x, x0, w, w0, in, i, y, r * out + o, bias, o);
+        store(a10, a11, a12, a13, x, x1, w, w0, in, i, y, (r + 1) * out + o, bias, o);
+        store(a20, a21, a22, a23, x, x2, w, w0, in, i, y, (r + 2) * out + o, bias, o);
+        store(a30, a31, a32, a33, x, x3, w, w0, in, i, y, (r + 3) * out + o, bias, o);
+    }
+
+    /** Reduces one row's four accumulators, adds the scalar tail [from, in) and the bias, stores 4 outputs. */
+    private static void store(FloatVector c0, FloatVector c1, FloatVector c2, FloatVector c3, float[] x, int xo,
+                              float[] w, int w0, int in, int from, float[] y, int yo, float[] bias, int o) {
+        float s0 = c0.reduceLanes(VectorOperators.ADD), s1 = c1.reduceLanes(VectorOperators.ADD),
+                s2 = c2.reduceLanes(VectorOperators.ADD), s3 = c3.reduceLanes(VectorOperators.ADD);
+        for (int i = from; i < in; i++) {
+            float xv = x[xo + i];
+            s0 += xv * w[w0 + i]; s1 += xv * w[w0 + in + i]; s2 += xv * w[w0 + 2 * in + i]; s3 += xv * w[w0 + 3 * in + i];
         }
-        for (int rr = 0; rr < 4; rr++) {
-            int yo = (r + rr) * out + o;
-            for (int c = 0; c < 4; c++) y[yo + c] = bias == null ? acc[rr][c] : acc[rr][c] + bias[o + c];
-        }
+        if (bias != null) { s0 += bias[o]; s1 += bias[o + 1]; s2 += bias[o + 2]; s3 += bias[o + 3]; }
+        y[yo] = s0; y[yo + 1] = s1; y[yo + 2] = s2; y[yo + 3] = s3;
     }
 
     private void tile1x4(float[] x, int r, int in, float[] w, int o, int out, float[] bias, float[] y) {
