@@ -14,6 +14,7 @@ public final class Commands {
     public static Map<String, Supplier<Object>> all() {
         Map<String, Supplier<Object>> m = new LinkedHashMap<>();
         // name → constructor; keep in pipeline order
+        m.put("demo", org.routecal.demo.DemoCommand::new);
         m.put("demo-assets", org.routecal.demo.DemoAssetsCommand::new);
         m.put("inspect", InspectCommand::new);
         m.put("bench-forward", BenchCommand::new);

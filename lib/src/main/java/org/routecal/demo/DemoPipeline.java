@@ -1,0 +1,172 @@
+package org.routecal.demo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.routecal.RoutecalException;
+import org.routecal.cli.Main;
+import org.routecal.cli.StageCommand;
+import org.routecal.corpus.Corpus;
+import org.routecal.corpus.CorpusOptions;
+import org.routecal.corpus.Sample;
+import org.routecal.io.Jsonl;
+import org.routecal.pipeline.Manifest;
+import org.routecal.pipeline.Progress;
+import org.routecal.pipeline.RunDir;
+import org.routecal.route.RouteResult;
+import org.routecal.tokenize.Tokenizer;
+import picocli.CommandLine;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code routecal demo}: the whole loop on the embedded demo model, offline. Every step runs through the same command
+ * objects the CLI and the magics use (parsed by the same parser), so the demo exercises exactly what users run:
+ * route the original corpus → bracket → extract (statistical guidelines) → refine with the local pool → quantize
+ * (GPTQ W4) for four calibration sets × four MoE modes → route each calibration set for its coverage → evaluate every
+ * checkpoint on a held-out set → the evidence table and report.html.
+ */
+public final class DemoPipeline {
+    /** Sizes: {@code full} for the README's run, {@code small} for CI (same code path, fewer samples). */
+    public record Settings(Path out, String size, long seed, boolean overwrite, Path cache) {
+        boolean small() { return size.equals("small"); }
+    }
+
+    public static final List<String> SETS = List.of("skewed", "original", "original+more", "compound");
+    public static final List<String> MODES = List.of("routed", "all", "hybrid", "weighted");
+
+    private DemoPipeline() {}
+
+    public static DemoResult run(Settings s, Progress progress) throws Exception {
+        long t0 = System.nanoTime();
+        RunDir run = RunDir.create(s.out(), s.overwrite());
+        Path out = run.path();
+        Manifest.Builder manifest = Manifest.builder("demo").parameter("size", s.size()).seed(s.seed());
+        Map<String, Double> timings = new LinkedHashMap<>();
+
+        progress.message("demo assets (generated on first use, cached)");
+        Path model = s.cache() == null ? DemoAssets.ensure() : DemoAssets.ensure(s.cache());
+        Path assets = model.getParent();
+        Path data = Files.createDirectories(out.resolve("data"));
+
+        // 1. data splits
+        long t = System.nanoTime();
+        List<JsonNode> corpus = DemoData.read(assets.resolve(DemoCorpus.CORPUS));
+        List<JsonNode> pool = DemoData.read(assets.resolve(DemoCorpus.POOL));
+        if (s.small()) {
+            corpus = every(corpus, 3);
+            pool = every(pool, 3);
+        }
+        List<List<JsonNode>> split = DemoData.splitPool(pool, s.small() ? 4 : 12, s.seed());
+        List<JsonNode> eval = split.get(0), selection = split.get(1);
+        List<JsonNode> skewed = corpus.stream().filter(r -> r.path("domain").asText().equals("chat")
+                && r.path("language").asText("en").equals("en")).toList();
+        DemoData.write(data.resolve("original.jsonl"), corpus);
+        DemoData.write(data.resolve("skewed.jsonl"), skewed);
+        DemoData.write(data.resolve("eval.jsonl"), eval);
+        DemoData.write(data.resolve("pool.jsonl"), selection);
+        timings.put("data", secs(t));
+
+        // 2. stage 1 on the original corpus, brackets, statistical guidelines
+        t = System.nanoTime();
+        Object routed = stage(progress, "route", "--model", model.toString(), "--corpus", data.resolve("original.jsonl").toString(),
+                "--out", out.resolve("route/original").toString(), "--jsonl");
+        stage(progress, "bracket", "--run", out.resolve("route/original").toString(), "--mode", "balance");
+        stage(progress, "bracket", "--run", out.resolve("route/original").toString(), "--mode", "q_sensitivity");
+        stage(progress, "extract", "--bracketed", out.resolve("route/original/bracketed_balance.jsonl") + ","
+                + out.resolve("route/original/bracketed_q_sensitivity.jsonl"), "--out", out.resolve("extract").toString());
+        timings.put("route+bracket+extract", secs(t));
+
+        // 3. the loop: refine with the local pool (no LLM), target 4 × hidden so the starved scripts' experts show
+        t = System.nanoTime();
+        long target = 4L * ((RouteResult) routed).target(); // the default target is the hidden size
+        stage(progress, "refine", "--model", model.toString(), "--corpus", data.resolve("original.jsonl").toString(),
+                "--pool", data.resolve("pool.jsonl").toString(), "--out", out.resolve("refine").toString(),
+                "--target", Long.toString(target), "--max-rounds", s.small() ? "2" : "4", "--seed", Long.toString(s.seed()));
+        Path compound = out.resolve("refine/compound.jsonl");
+        Files.copy(compound, data.resolve("compound.jsonl"));
+        timings.put("refine", secs(t));
+
+        // 4. original + more at the compound corpus's token budget
+        Map<String, Integer> tokens = tokenCounts(model, List.of(data.resolve("original.jsonl"), data.resolve("pool.jsonl"), data.resolve("compound.jsonl")));
+        long originalTokens = corpus.stream().mapToLong(r -> tokens.getOrDefault(r.path("sample_id").asText(), 0)).sum();
+        long compoundTokens = Jsonl.read(data.resolve("compound.jsonl")).stream()
+                .mapToLong(r -> tokens.getOrDefault(r.path("sample_id").asText(), 0)).sum();
+        List<JsonNode> more = DemoData.originalPlusMore(corpus, selection, originalTokens, compoundTokens,
+                r -> tokens.getOrDefault(r.path("sample_id").asText(), 0), s.seed());
+        DemoData.write(data.resolve("original+more.jsonl"), more);
+
+        // 5. coverage of every calibration set (stage 1 on each), then quantize each set in each mode
+        t = System.nanoTime();
+        Map<String, RouteResult> coverage = new LinkedHashMap<>();
+        for (String set : SETS) {
+            coverage.put(set, (RouteResult) stage(progress, "route", "--model", model.toString(), "--corpus", data.resolve(set + ".jsonl").toString(),
+                    "--out", out.resolve("coverage/" + set).toString(), "--target", Long.toString(target), "--no-rtn-sensitivity"));
+        }
+        timings.put("coverage", secs(t));
+        t = System.nanoTime();
+        List<String> checkpoints = new ArrayList<>();
+        for (String set : SETS) {
+            for (String mode : MODES) {
+                Path q = out.resolve("quantized/" + set + "-" + mode);
+                stage(progress, "quantize", "--model", model.toString(), "--corpus", data.resolve(set + ".jsonl").toString(),
+                        "--out", q.toString(), "--scheme", "w4a16", "--group-size", "32", "--algorithm", "gptq", "--moe-mode", mode);
+                checkpoints.add(q.toString());
+            }
+        }
+        timings.put("quantize", secs(t));
+
+        // 6. evaluate everything on the held-out set
+        t = System.nanoTime();
+        List<String> evalArgs = new ArrayList<>(List.of("evaluate", "--model", model.toString(), "--corpus",
+                data.resolve("eval.jsonl").toString(), "--out", out.resolve("eval").toString()));
+        evalArgs.add("--quantized");
+        evalArgs.addAll(checkpoints);
+        stage(progress, evalArgs.toArray(String[]::new));
+        timings.put("evaluate", secs(t));
+
+        // 7. the evidence table and the report
+        EvidenceTable table = EvidenceTable.build(out.resolve("eval/eval.json"), coverage, compoundTokens, originalTokens);
+        DemoReport.write(out.resolve("report.html"), table, coverage, out, s, timings);
+        table.writeJson(out.resolve("evidence.json"));
+        timings.put("total", secs(t0));
+        timings.forEach(manifest::timing);
+        manifest.input("model", model).input("corpus", assets.resolve(DemoCorpus.CORPUS)).input("pool", assets.resolve(DemoCorpus.POOL));
+        manifest.output("report", out.resolve("report.html"), run).output("evidence", out.resolve("evidence.json"), run);
+        run.writeManifest(manifest.build());
+        return new DemoResult(out, table, timings);
+    }
+
+    /** Runs one subcommand through the CLI's own parser and returns its result object. */
+    static Object stage(Progress progress, String... args) throws Exception {
+        CommandLine cli = Main.commandLine();
+        CommandLine.ParseResult parsed = cli.parseArgs(args);
+        List<CommandLine> chain = parsed.asCommandLineList();
+        Object command = chain.get(chain.size() - 1).getCommand();
+        if (!(command instanceof StageCommand sc)) throw new RoutecalException("demo: '" + args[0] + "' is not a stage");
+        progress.message("$ routecal " + String.join(" ", args).replace(System.getProperty("user.home"), "~"));
+        return sc.execute(progress);
+    }
+
+    /** Token counts per sample_id, with the model's chat template, as every stage counts them. */
+    private static Map<String, Integer> tokenCounts(Path model, List<Path> files) {
+        Map<String, Integer> n = new LinkedHashMap<>();
+        try (Tokenizer tok = Tokenizer.load(model)) {
+            for (Path f : files) {
+                for (Sample smp : Corpus.load(CorpusOptions.of(f).withDedup(false), tok)) n.put(smp.sampleId(), smp.encoding().ids().length);
+            }
+        }
+        return n;
+    }
+
+    private static <T> List<T> every(List<T> rows, int k) {
+        List<T> out = new ArrayList<>();
+        for (int i = 0; i < rows.size(); i += k) out.add(rows.get(i));
+        return out;
+    }
+
+    private static double secs(long t0) { return Math.round((System.nanoTime() - t0) / 1e7) / 100.0; }
+}
