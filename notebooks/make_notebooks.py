@@ -36,96 +36,70 @@ int[][] route(int tokens, double[] bias, Random rng) {
     return chosen;
 }"""
 
+SETUP = """// The embedded demo model (generated on first use, cached) and its corpus and candidate pool.
+Path model = org.routecal.demo.DemoAssets.ensure();
+String corpus = model.resolveSibling("corpus.jsonl").toString();
+String pool = model.resolveSibling("pool.jsonl").toString();
+// A fresh run directory for this execution; small slices of the pool keep the notebook quick.
+Path runDir = Path.of(out).toAbsolutePath();
+if (Files.exists(runDir)) try (var paths = Files.walk(runDir)) {
+    paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+}
+Files.createDirectories(runDir);
+List<String> poolLines = Files.readAllLines(Path.of(pool));
+Files.write(runDir.resolve("pool-slice.jsonl"), poolLines.subList(0, Math.min(poolSlice, poolLines.size())));
+Files.write(runDir.resolve("eval.jsonl"), poolLines.subList(poolLines.size() - evalSamples, poolLines.size()));
+String poolSliceFile = runDir.resolve("pool-slice.jsonl").toString();
+String evalFile = runDir.resolve("eval.jsonl").toString();
+model"""
+
 QUICKSTART = [
     ("md", "# routecal quickstart\n\n"
-           "Java cells run in JShell on the **routecal** kernel; Tablesaw tables and Plotly charts render inline "
-           "(plotly.js is embedded once, so the notebook also renders offline).\n\n"
-           "This notebook simulates a Mixture-of-Experts router on random logits, counts how many tokens each expert "
-           "receives, and shows the load table and chart. Run it headless with parameters:\n\n"
-           "```\n./routecal run-notebook notebooks/quickstart.ipynb out.ipynb -p experts=16 -p topK=4 --to html\n```"),
-    ("params", "int experts = 8;\nint topK = 2;\nint tokens = 2000;\ndouble skew = 0.6;\nlong seed = 42;"),
-    ("code", ROUTER),
-    ("code", "int[][] chosen = route(tokens, bias, rng);\nint[] load = new int[experts];\n"
-             "for (int[] c : chosen) for (int e : c) load[e]++;\n"
-             "System.out.println(\"routed \" + tokens + \" tokens to \" + topK + \" of \" + experts + \" experts\");",
-     {"routecal_test": {"stdout_contains": "routed"}}),
-    ("md", "## Expert load\nTokens routed to each expert, and its share of all routing slots."),
-    ("code", "Table loadTable = Table.create(\"expert load\",\n"
-             "    IntColumn.create(\"expert\", java.util.stream.IntStream.range(0, experts).toArray()),\n"
-             "    IntColumn.create(\"tokens\", load));\n"
-             "loadTable.addColumns(loadTable.intColumn(\"tokens\").divide((double) tokens * topK).setName(\"share\"));\n"
-             "loadTable", TABLE),
-    ("code", "VerticalBarPlot.create(\"Tokens per expert\", loadTable, \"expert\", \"tokens\")", FIGURE),
-    ("md", "## Balance\nThe coefficient of variation of the load (0 = perfectly balanced) and the busiest expert's "
-           "load relative to the mean."),
-    ("code", "double mean = (double) tokens * topK / experts;\n"
-             "double var = Arrays.stream(load).mapToDouble(x -> (x - mean) * (x - mean)).sum() / experts;\n"
-             "String.format(\"cv = %.3f, max/mean = %.2f\", Math.sqrt(var) / mean, Arrays.stream(load).max().getAsInt() / mean)",
-     {"routecal_test": {"result_contains": "cv = "}}),
+           "The whole loop on the embedded demo model (Qwen3-MoE format, 16 experts top-2 per layer, routing planted so "
+           "that token classes — math, code, Latin prose, Greek, Cyrillic, CJK — reach distinct expert groups): "
+           "**route → bracket → refine (select from a local pool) → quantize → evaluate**, with tables and charts "
+           "inline. Magics take exactly the CLI's options; `${name}` inserts a notebook variable, `--as x` binds the "
+           "result. Run it headless with parameters:\n\n"
+           "```\n./routecal run-notebook notebooks/quickstart.ipynb out.ipynb -p samples=300 --to html\n```"),
+    ("params", "int samples = 150;\nint poolSlice = 400;\nint evalSamples = 40;\nlong seed = 0;\nString out = \"runs/quickstart\";"),
+    ("code", SETUP, {"routecal_test": {"result_contains": "model"}}),
+    ("code", "%inspect --model ${model}", {"routecal_test": {"result_contains": "Qwen3-MoE"}}),
+    ("md", "## Stage 1: which experts does the corpus starve?"),
+    ("code", "%route --model ${model} --corpus ${corpus} --max-samples ${samples} --seed ${seed} --out ${out}/route --as r", FIGURE),
+    ("code", "r.expertStats()", TABLE),
+    ("code", "%bracket --run ${out}/route --mode balance", {"routecal_test": {"result_contains": "red"}}),
+    ("md", "## The loop: add pool texts that reach starved experts (each candidate routed through the model first)"),
+    ("code", "%refine --model ${model} --corpus ${corpus} --pool ${poolSliceFile} --out ${out}/refine --target 256 --max-rounds 2",
+     {"routecal_test": {"result_contains": "refine"}}),
+    ("md", "## Stage 0: GPTQ W4 on the compound corpus (hybrid MoE mode), then evaluate against the original"),
+    ("code", "%quantize --model ${model} --corpus ${out}/refine/compound.jsonl --max-samples ${samples} --group-size 32 --out ${out}/quantized",
+     {"routecal_test": {"result_contains": "quantized"}}),
+    ("code", "%evaluate --model ${model} --quantized ${out}/quantized --corpus ${evalFile} --out ${out}/eval --as e",
+     {"routecal_test": {"result_contains": "ppl"}}),
 ]
 
 ROUTING = [
-    ("md", "# Routing analysis\n\nHow routing differs between domains: each domain shifts the router's bias, and the "
-           "heatmap shows which experts each domain's tokens reach."),
-    ("params", "int experts = 8;\nint topK = 2;\nint tokensPerDomain = 500;\ndouble skew = 0.5;\nlong seed = 7;\n"
-               "List<String> domains = List.of(\"code\", \"math\", \"chat\");"),
-    ("code", ROUTER),
-    ("code", "StringColumn domainCol = StringColumn.create(\"domain\");\nStringColumn expertCol = StringColumn.create(\"expert\");\n"
-             "for (String d : domains) {\n"
-             "    double[] shifted = bias.clone();\n"
-             "    Random drng = new Random(seed + d.hashCode());\n"
-             "    for (int e = 0; e < experts; e++) shifted[e] += drng.nextGaussian();\n"
-             "    for (int[] c : route(tokensPerDomain, shifted, drng))\n"
-             "        for (int e : c) { domainCol.append(d); expertCol.append(String.format(\"e%02d\", e)); }\n"
-             "}\n"
-             "Table assignments = Table.create(\"assignments\", domainCol, expertCol);\n"
-             "Table counts = assignments.xTabCounts(\"domain\", \"expert\");\ncounts", TABLE),
-    ("code", "Heatmap.create(\"Routing slots per domain and expert\", assignments, \"expert\", \"domain\")", FIGURE),
-    ("md", "## Per-domain concentration\nThe share of a domain's routing slots taken by its top two experts."),
-    ("code", "Table top2 = Table.create(\"top-2 share\", StringColumn.create(\"domain\"), DoubleColumn.create(\"top2_share\"));\n"
-             "for (String d : domains) {\n"
-             "    Table sub = assignments.where(assignments.stringColumn(\"domain\").isEqualTo(d));\n"
-             "    Table byExpert = sub.countBy(\"expert\").sortDescendingOn(\"Count\");\n"
-             "    double share = (byExpert.intColumn(\"Count\").getInt(0) + byExpert.intColumn(\"Count\").getInt(1)) / (double) sub.rowCount();\n"
-             "    top2.stringColumn(\"domain\").append(d);\n    top2.doubleColumn(\"top2_share\").append(share);\n"
-             "}\ntop2", TABLE),
-    ("code", "VerticalBarPlot.create(\"Top-2 expert share by domain\", top2, \"domain\", \"top2_share\")", FIGURE),
+    ("md", "# Routing analysis\n\nHow the embedded demo model routes each domain of its corpus: expert statistics, "
+           "per-layer balance metrics and the stage-1 charts (heatmap, rank curve, per-domain bars)."),
+    ("params", "int samples = 200;\nint poolSlice = 10;\nint evalSamples = 5;\nlong seed = 1;\nString out = \"runs/routing-analysis\";"),
+    ("code", SETUP),
+    ("code", "%route --model ${model} --corpus ${corpus} --max-samples ${samples} --seed ${seed} --ranking per-layer --out ${out}/route --as r", FIGURE),
+    ("code", "r.metricsTable()", TABLE),
+    ("code", "r.figures().values().iterator().next()", FIGURE),
+    ("code", "r.tokenScores()", TABLE),
 ]
 
 QUANT = [
-    ("md", "# Quantization comparison\n\nRound-to-nearest (RTN) symmetric quantization of a weight matrix at 4 and 8 "
-           "bits, per group of input columns, on Gaussian weights with a few outliers (as in real `down_proj` "
-           "weights). Smaller groups cost more scales but track outliers better."),
-    ("params", "int rows = 256;\nint cols = 512;\nlong seed = 3;\ndouble outlierRate = 0.002;"),
-    ("code", "// Weights [rows, cols] row-major: N(0, 0.02) with rare 10x outliers.\n"
-             "float[] w = new float[rows * cols];\nRandom rng = new Random(seed);\n"
-             "for (int i = 0; i < w.length; i++) {\n"
-             "    double v = 0.02 * rng.nextGaussian();\n"
-             "    w[i] = (float) (rng.nextDouble() < outlierRate ? 10 * v : v);\n}\n"
-             "// RTN: per row and group, scale = max|w| / qmax, q = clamp(round(w / scale)); returns the mean squared error.\n"
-             "double rtnMse(float[] w, int rows, int cols, int bits, int group) {\n"
-             "    int qmax = (1 << (bits - 1)) - 1;\n    double se = 0;\n"
-             "    for (int r = 0; r < rows; r++)\n"
-             "        for (int g = 0; g < cols; g += group) {\n"
-             "            double amax = 0;\n"
-             "            for (int c = g; c < g + group; c++) amax = Math.max(amax, Math.abs(w[r * cols + c]));\n"
-             "            double scale = amax == 0 ? 1 : amax / qmax;\n"
-             "            for (int c = g; c < g + group; c++) {\n"
-             "                double q = Math.max(-qmax - 1, Math.min(qmax, Math.rint(w[r * cols + c] / scale)));\n"
-             "                double d = q * scale - w[r * cols + c];\n                se += d * d;\n            }\n        }\n"
-             "    return se / ((double) rows * cols);\n}"),
-    ("code", "Table results = Table.create(\"RTN error\", StringColumn.create(\"scheme\"), IntColumn.create(\"bits\"),\n"
-             "    IntColumn.create(\"group\"), DoubleColumn.create(\"mse\"));\n"
-             "for (int bits : new int[] {4, 8})\n"
-             "    for (int group : new int[] {32, 128, cols}) {\n"
-             "        results.stringColumn(\"scheme\").append(\"int\" + bits + \"/g\" + group);\n"
-             "        results.intColumn(\"bits\").append(bits);\n        results.intColumn(\"group\").append(group);\n"
-             "        results.doubleColumn(\"mse\").append(rtnMse(w, rows, cols, bits, group));\n    }\n"
-             "results", TABLE),
-    ("code", "VerticalBarPlot.create(\"RTN mean squared error by scheme\", results, \"scheme\", \"mse\")", FIGURE),
-    ("code", "double ratio = results.doubleColumn(\"mse\").get(0) / results.doubleColumn(\"mse\").get(3);\n"
-             "String.format(\"int4/g32 error is %.0fx int8/g32 error\", ratio)",
-     {"routecal_test": {"result_contains": "x int8/g32"}}),
+    ("md", "# Quantization comparison\n\nRTN against GPTQ, and the MoE calibration modes, on the embedded demo model: "
+           "KL(original‖quantized) and perplexity on held-out pool text."),
+    ("params", "int samples = 120;\nint poolSlice = 10;\nint evalSamples = 30;\nlong seed = 0;\nString out = \"runs/quant-comparison\";"),
+    ("code", SETUP),
+    ("code", "for (String[] v : new String[][] {{\"rtn\", \"hybrid\"}, {\"gptq\", \"routed\"}, {\"gptq\", \"hybrid\"}})\n"
+             "    org.routecal.cli.Stages.run(\"quantize\", \"--model\", model.toString(), \"--corpus\", corpus, \"--max-samples\", \"\" + samples,\n"
+             "        \"--group-size\", \"32\", \"--algorithm\", v[0], \"--moe-mode\", v[1], \"--out\", out + \"/\" + v[0] + \"-\" + v[1]);\n"
+             "\"quantized 3 checkpoints\"", {"routecal_test": {"result_contains": "quantized 3"}}),
+    ("code", "%evaluate --model ${model} --quantized ${out}/rtn-hybrid ${out}/gptq-routed ${out}/gptq-hybrid --corpus ${evalFile} --out ${out}/eval --as e",
+     {"routecal_test": {"result_contains": "gptq-hybrid"}}),
 ]
 
 FEATURES = [

@@ -63,7 +63,7 @@ public final class Session implements AutoCloseable {
                 return magics.runConfig(p.args, p.text);
             }
             default: {
-                MagicRunner.Outcome o = magics.runLine(p.name, p.args, new KernelProgress(sink));
+                MagicRunner.Outcome o = magics.runLine(p.name, interpolate(p.args, cellLabel), new KernelProgress(sink));
                 if (o.bindAs() != null) {
                     if (o.value() == null) {
                         String msg = "%" + p.name + " returned no result to bind to " + o.bindAs();
@@ -74,6 +74,27 @@ public final class Session implements AutoCloseable {
                 return o.value();
             }
         }
+    }
+
+    private static final java.util.regex.Pattern VARIABLE = java.util.regex.Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
+
+    /**
+     * Replaces {@code ${name}} in magic arguments with the value of the notebook variable {@code name}, so parameter
+     * cells (papermill-style) can drive magics: {@code %route --model ${model} --max-samples ${samples}}.
+     */
+    private List<String> interpolate(List<String> args, String cellLabel) throws CellException {
+        List<String> out = new ArrayList<>(args.size());
+        for (String a : args) {
+            java.util.regex.Matcher m = VARIABLE.matcher(a);
+            StringBuilder sb = new StringBuilder();
+            while (m.find()) {
+                Object v = java.eval(m.group(1), cellLabel, 1);
+                m.appendReplacement(sb, java.util.regex.Matcher.quoteReplacement(String.valueOf(v)));
+            }
+            m.appendTail(sb);
+            out.add(sb.toString());
+        }
+        return out;
     }
 
     /** The renderer, for values a host wants to show itself. */

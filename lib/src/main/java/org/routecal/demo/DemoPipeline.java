@@ -1,9 +1,7 @@
 package org.routecal.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.routecal.RoutecalException;
-import org.routecal.cli.Main;
-import org.routecal.cli.StageCommand;
+import org.routecal.cli.Stages;
 import org.routecal.corpus.Corpus;
 import org.routecal.corpus.CorpusOptions;
 import org.routecal.corpus.Sample;
@@ -13,7 +11,6 @@ import org.routecal.pipeline.Progress;
 import org.routecal.pipeline.RunDir;
 import org.routecal.route.RouteResult;
 import org.routecal.tokenize.Tokenizer;
-import picocli.CommandLine;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -140,15 +137,10 @@ public final class DemoPipeline {
         return new DemoResult(out, table, timings);
     }
 
-    /** Runs one subcommand through the CLI's own parser and returns its result object. */
+    /** Runs one subcommand through the CLI's own parser (echoing it) and returns its result object. */
     static Object stage(Progress progress, String... args) throws Exception {
-        CommandLine cli = Main.commandLine();
-        CommandLine.ParseResult parsed = cli.parseArgs(args);
-        List<CommandLine> chain = parsed.asCommandLineList();
-        Object command = chain.get(chain.size() - 1).getCommand();
-        if (!(command instanceof StageCommand sc)) throw new RoutecalException("demo: '" + args[0] + "' is not a stage");
         progress.message("$ routecal " + String.join(" ", args).replace(System.getProperty("user.home"), "~"));
-        return sc.execute(progress);
+        return Stages.run(progress, args);
     }
 
     /** Token counts per sample_id, with the model's chat template, as every stage counts them. */
