@@ -100,6 +100,12 @@ QUANT = [
              "\"quantized 3 checkpoints\"", {"routecal_test": {"result_contains": "quantized 3"}}),
     ("code", "%evaluate --model ${model} --quantized ${out}/rtn-hybrid ${out}/gptq-routed ${out}/gptq-hybrid --corpus ${evalFile} --out ${out}/eval --as e",
      {"routecal_test": {"result_contains": "gptq-hybrid"}}),
+    ("code", "Table methods = Table.create(\"methods\", StringColumn.create(\"model\"), DoubleColumn.create(\"ppl\"), DoubleColumn.create(\"kl\"));\n"
+             "for (var m : e.models()) {\n"
+             "    methods.stringColumn(\"model\").append(m.name());\n"
+             "    methods.doubleColumn(\"ppl\").append(m.ppl());\n"
+             "    methods.doubleColumn(\"kl\").append(m.kl() == null ? 0.0 : m.kl());\n}\nmethods", TABLE),
+    ("code", "VerticalBarPlot.create(\"KL(original‖quantized) by method\", methods, \"model\", \"kl\")", FIGURE),
 ]
 
 FEATURES = [

@@ -7,6 +7,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * One notebook's state — JShell, run defaults, rendering — shared by the live kernel and the headless runner. A cell
@@ -76,7 +78,7 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    private static final java.util.regex.Pattern VARIABLE = java.util.regex.Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
+    private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
 
     /**
      * Replaces {@code ${name}} in magic arguments with the value of the notebook variable {@code name}, so parameter
@@ -85,11 +87,11 @@ public final class Session implements AutoCloseable {
     private List<String> interpolate(List<String> args, String cellLabel) throws CellException {
         List<String> out = new ArrayList<>(args.size());
         for (String a : args) {
-            java.util.regex.Matcher m = VARIABLE.matcher(a);
+            Matcher m = VARIABLE.matcher(a);
             StringBuilder sb = new StringBuilder();
             while (m.find()) {
                 Object v = java.eval(m.group(1), cellLabel, 1);
-                m.appendReplacement(sb, java.util.regex.Matcher.quoteReplacement(String.valueOf(v)));
+                m.appendReplacement(sb, Matcher.quoteReplacement(String.valueOf(v)));
             }
             m.appendTail(sb);
             out.add(sb.toString());

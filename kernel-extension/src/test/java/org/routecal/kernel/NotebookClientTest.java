@@ -78,7 +78,7 @@ class NotebookClientTest {
         int rc;
         try {
             rc = Main.run("run-notebook", REPO.resolve("notebooks/quickstart.ipynb").toString(), out.toString(),
-                    "-p", "experts=12", "-p", "bogus=1", "--to", "html");
+                    "-p", "samples=60", "-p", "bogus=1", "--to", "html");
         } finally {
             System.setErr(oldErr);
         }
@@ -91,16 +91,16 @@ class NotebookClientTest {
         for (int i = 0; i < cells.size(); i++) if (Parameters.hasTag(cells.get(i), "parameters")) params = i;
         JsonNode injected = cells.get(params + 1);
         assertTrue(Parameters.hasTag(injected, "injected-parameters"));
-        assertTrue(Parameters.source(injected).contains("int experts = 12;"), Parameters.source(injected));
-        assertTrue(nb.toString().contains("expert load — 12 rows"), "the table reflects the injected parameter");
-        assertEquals(12, nb.at("/metadata/papermill/parameters/experts").asInt());
+        assertTrue(Parameters.source(injected).contains("int samples = 60;"), Parameters.source(injected));
+        assertTrue(nb.toString().contains("of 60 samples"), "the route stage ran on the injected sample count");
+        assertEquals(60, nb.at("/metadata/papermill/parameters/samples").asInt());
         assertEquals("completed", cells.get(cells.size() - 1).at("/metadata/papermill/status").asText());
         assertEquals(0, run(List.of(PYTHON, "-c", "import nbformat,sys; nbformat.validate(nbformat.read(sys.argv[1], 4))",
                 out.toString()), 60), "nbformat accepts the executed notebook");
         Path html = WORK.resolve("quickstart-run.html");
         assumeTrue(run(List.of("sh", "-c", "command -v chromium"), 30) == 0, "chromium not installed: skipping the browser check");
         assertEquals(0, run(List.of(PYTHON, REPO.resolve("tests/notebooks/check_html.py").toString(), html.toString(),
-                "--figures", "1", "--title", "Tokens per expert", "--screenshot", WORK.resolve("quickstart.png").toString()), 600));
+                "--figures", "1", "--title", "Per-layer CV, normalised entropy and coverage at target", "--screenshot", WORK.resolve("quickstart.png").toString()), 600));
     }
 
     @Test
