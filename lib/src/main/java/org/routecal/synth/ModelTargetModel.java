@@ -40,6 +40,7 @@ public final class ModelTargetModel implements TargetModel {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("role", t.role());
             m.put("content", t.content());
+            if (t.reasoningContent() != null) m.put("reasoning_content", t.reasoningContent());
             ms.add(m);
         }
         return codec.renderChat(ms, false);

@@ -12,7 +12,10 @@ import java.util.List;
  */
 public interface TargetModel extends AutoCloseable {
     /** One chat turn: role is system, user or assistant. */
-    record Turn(String role, String content) {}
+    /** One chat turn; {@code reasoningContent} (the thinking text, may be null) is rendered by the template as the corpus loader does. */
+    record Turn(String role, String content, String reasoningContent) {
+        public Turn(String role, String content) { this(role, content, null); }
+    }
 
     /** The turns in the target's chat template (without a generation prompt); a plain join when it has none. */
     String render(List<Turn> turns);

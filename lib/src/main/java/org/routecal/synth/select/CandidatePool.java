@@ -48,7 +48,10 @@ public final class CandidatePool {
                     if (!m.path("role").isTextual() || !m.path("content").isTextual()) {
                         throw new RoutecalException(file + " row " + row + ": messages[" + i + "] needs string 'role' and 'content'");
                     }
-                    turns.add(new TargetModel.Turn(m.get("role").asText(), m.get("content").asText()));
+                    // the thinking text: reasoning_content (Qwen3's key) or the reference's renamed "reasoning"
+                    JsonNode reasoning = m.has("reasoning_content") ? m.get("reasoning_content") : m.get("reasoning");
+                    turns.add(new TargetModel.Turn(m.get("role").asText(), m.get("content").asText(),
+                            reasoning != null && reasoning.isTextual() && !reasoning.asText().isEmpty() ? reasoning.asText() : null));
                     i++;
                 }
                 text = target.render(turns);
