@@ -26,13 +26,8 @@ public final class BracketCommand implements StageCommand {
     @Option(names = "--red-x", description = "red box: x > this") Double redX;
     @Option(names = "--red-y", description = "red box: y < this") Double redY;
 
-    @Option(names = "--freq-thr", defaultValue = "0.25", description = "share of slots called frequent (default ${DEFAULT-VALUE})") double freqThr;
-    @Option(names = "--less-thr", defaultValue = "0.25", description = "share of slots called scarce (default ${DEFAULT-VALUE})") double lessThr;
-    @Option(names = "--rob-thr", defaultValue = "0.25", description = "share of slots called robust (default ${DEFAULT-VALUE})") double robThr;
-    @Option(names = "--sen-thr", defaultValue = "0.25", description = "share of slots called sensitive (default ${DEFAULT-VALUE})") double senThr;
-
-    @Option(names = "--ranking", defaultValue = "global", description = "slot ranking: global (reference) or per-layer (default ${DEFAULT-VALUE})")
-    String ranking;
+    @picocli.CommandLine.Mixin
+    SlotOptions slots = new SlotOptions();
 
     @Option(names = "--overlap", defaultValue = "blue-first", description = "a token in both boxes: blue-first (reference) or red-first")
     String overlap;
@@ -41,8 +36,8 @@ public final class BracketCommand implements StageCommand {
     public Object execute(Progress progress) {
         Mode m = Mode.parse(mode);
         Boxes boxes = m.defaultBoxes().with(blueX, blueY, redX, redY);
-        BracketStage.Params p = new BracketStage.Params(m, RouteCommand.marker(after), boxes, freqThr, lessThr, robThr, senThr,
-                RouteCommand.ranking(ranking), Brackets.Overlap.valueOf(RouteCommand.enumName(overlap, "--overlap", "blue-first", "red-first")));
+        BracketStage.Params p = new BracketStage.Params(m, RouteCommand.marker(after), boxes, slots.freqThr, slots.lessThr, slots.robThr, slots.senThr,
+                slots.ranking(), Brackets.Overlap.valueOf(RouteCommand.enumName(overlap, "--overlap", "blue-first", "red-first")));
         return BracketStage.run(run, p, progress);
     }
 }

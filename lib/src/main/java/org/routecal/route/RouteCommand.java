@@ -41,13 +41,8 @@ public final class RouteCommand implements StageCommand {
     @Option(names = "--target", defaultValue = "0", description = "tokens each expert should see; 0 = the expert's input width (hidden size)")
     long target;
 
-    @Option(names = "--freq-thr", defaultValue = "0.25", description = "share of slots called frequent (default ${DEFAULT-VALUE})") double freqThr;
-    @Option(names = "--less-thr", defaultValue = "0.25", description = "share of slots called scarce (default ${DEFAULT-VALUE})") double lessThr;
-    @Option(names = "--rob-thr", defaultValue = "0.25", description = "share of slots called robust (default ${DEFAULT-VALUE})") double robThr;
-    @Option(names = "--sen-thr", defaultValue = "0.25", description = "share of slots called sensitive (default ${DEFAULT-VALUE})") double senThr;
-
-    @Option(names = "--ranking", defaultValue = "global", description = "slot ranking: global (reference) or per-layer (default ${DEFAULT-VALUE})")
-    String ranking;
+    @picocli.CommandLine.Mixin
+    SlotOptions slots = new SlotOptions();
 
     @Option(names = "--batch-tokens", defaultValue = "2048", description = "tokens per forward batch (default ${DEFAULT-VALUE})")
     int batchTokens;
@@ -60,7 +55,7 @@ public final class RouteCommand implements StageCommand {
 
     @Override
     public Object execute(Progress progress) throws Exception {
-        RouteParams p = new RouteParams(target, freqThr, lessThr, robThr, senThr, ranking(ranking), Mode.BALANCE.defaultBoxes(),
+        RouteParams p = new RouteParams(target, slots.freqThr, slots.lessThr, slots.robThr, slots.senThr, slots.ranking(), Mode.BALANCE.defaultBoxes(),
                 Mode.Q_SENSITIVITY.defaultBoxes(), batchTokens, jsonl, !noRtn, overwrite);
         CorpusOptions options = corpus.toOptions();
         try (Tokenizer tokenizer = Tokenizer.load(model); MoeModel m = MoeModel.load(model)) {
