@@ -3,7 +3,6 @@ package org.routecal.bench;
 import org.routecal.compute.Ops;
 import org.routecal.compute.cpu.Backends;
 import org.routecal.compute.cpu.FmaPeak;
-import org.routecal.model.CalibrationMode;
 import org.routecal.model.ForwardTaps;
 import org.routecal.model.ModelConfig;
 import org.routecal.model.MoeModel;
@@ -61,7 +60,8 @@ public final class ForwardBench {
         r.put("matmul_gflops_per_thread", round(bestMatmul / threads));
         r.put("matmul_share_of_peak_per_core", round(bestMatmul / threads / peak));
 
-        try (MoeModel model = RandomModels.create(config(s), s.seed(), ops)) {
+        try (MoeModel model = RandomModels.create(config(s), s.seed(), new org.routecal.compute.cpu.CpuBackend(ops,
+                org.routecal.compute.Precision.FP32, "bench"))) {
             SplittableRandom rnd = new SplittableRandom(s.seed());
             List<int[]> batch = new ArrayList<>();
             for (int b = 0; b < s.batch(); b++) {
@@ -69,11 +69,11 @@ public final class ForwardBench {
                 for (int i = 0; i < seq.length; i++) seq[i] = rnd.nextInt(s.vocab());
                 batch.add(seq);
             }
-            model.forward(batch, ForwardTaps.NONE, CalibrationMode.ROUTED, false); // warm-up
+            model.forwardBatch(batch, ForwardTaps.NONE).close(); // warm-up
             double best = 0;
             for (int i = 0; i < s.repeats(); i++) {
                 long t0 = System.nanoTime();
-                model.forward(batch, ForwardTaps.NONE, CalibrationMode.ROUTED, false);
+                model.forwardBatch(batch, ForwardTaps.NONE).close();
                 best = Math.max(best, (double) s.seq() * s.batch() / ((System.nanoTime() - t0) / 1e9));
             }
             r.put("forward_tokens_per_s", round(best));

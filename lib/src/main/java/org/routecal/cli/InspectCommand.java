@@ -20,7 +20,7 @@ public final class InspectCommand implements StageCommand {
 
     @Override
     public Object execute(Progress progress) throws Exception {
-        try (MoeModel m = MoeModel.load(model)) {
+        try (org.routecal.compute.Backend cpu = org.routecal.compute.Devices.cpu(); MoeModel m = MoeModel.load(model, cpu)) {
             return ModelSummary.of(m, tokens);
         }
     }

@@ -3,7 +3,9 @@ package org.routecal.eval;
 import java.nio.file.Path;
 import java.util.List;
 import org.routecal.cli.StageCommand;
-import org.routecal.pipeline.Progress;
+import org.routecal.compute.DeviceOptions;
+import org.routecal.model.MoeModel;
+import org.routecal.pipeline.Session;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -24,8 +26,15 @@ public final class EvaluateCommand implements StageCommand {
     @Option(names = "--overwrite", description = "replace an existing --out")
     boolean overwrite;
 
+    @Mixin
+    DeviceOptions device = new DeviceOptions();
+
     @Override
-    public Object execute(Progress progress) {
-        return EvaluateStage.run(model, quantized, CalibrationCorpus.load(corpus.toOptions(), model), out, overwrite, progress);
+    public Object execute(Session session) {
+        List<EvalSample> samples = CalibrationCorpus.load(corpus.toOptions(), model);
+        MoeModel original = session.model(model, device);
+        List<EvaluateStage.Candidate> candidates = new java.util.ArrayList<>();
+        for (Path q : quantized) candidates.add(new EvaluateStage.Candidate(EvaluateStage.name(q), q, session.model(q, device)));
+        return EvaluateStage.run(original, candidates, samples, out, overwrite, session.progress(), session::checkCancelled);
     }
 }

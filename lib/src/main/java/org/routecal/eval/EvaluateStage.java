@@ -7,12 +7,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.routecal.RoutecalException;
-import org.routecal.compute.cpu.Backends;
-import org.routecal.model.CalibrationMode;
+import java.util.HashMap;
+import org.routecal.compute.Backend;
+import org.routecal.compute.Tensor;
+import org.routecal.compute.TensorType;
+import org.routecal.model.Activations;
+import org.routecal.model.ForwardTaps;
 import org.routecal.model.ModelConfig;
+import org.routecal.model.ModelWeights;
 import org.routecal.model.MoeModel;
 import org.routecal.pipeline.Progress;
-import org.routecal.quant.ct.CompressedTensorsReader;
 
 /**
  * Stage 0 evaluation: the original model and each quantized checkpoint on the same samples. Per sample and model:
@@ -42,96 +46,182 @@ public final class EvaluateStage {
         }
     }
 
-    /** Loads a quantized checkpoint (compressed-tensors, dequantized) or a plain HF one. */
-    static MoeModel load(Path dir, long cacheBytes) {
-        if (CompressedTensorsReader.isCompressedTensors(dir)) {
-            return new MoeModel(dir, ModelConfig.load(dir), CompressedTensorsReader.open(dir), Backends.select(), cacheBytes);
-        }
-        return MoeModel.load(dir);
-    }
+    /** Tokens per forward batch (samples are packed into batches of whole sequences). */
+    static final int BATCH_TOKENS = 2048;
+    /** Rows of logits materialised at once ([rows, vocab] per model). */
+    static final int LOGIT_ROWS = 256;
 
-    public static Result run(Path modelDir, List<Path> quantized, List<EvalSample> samples, Path out, boolean overwrite, Progress progress) {
+    /** A quantized checkpoint loaded for comparison, with the name its rows carry. */
+    public record Candidate(String name, Path path, MoeModel model) {}
+
+    /**
+     * Evaluates {@code original} and every candidate on the same samples. One forward of the original per batch is
+     * shared by all candidates (its logits are the KL reference, its block inputs feed the per-expert error).
+     */
+    public static Result run(MoeModel original, List<Candidate> quantized, List<EvalSample> samples, Path out, boolean overwrite,
+                             Progress progress, Runnable cancel) {
         Path target = out.toAbsolutePath().normalize();
         if (Files.exists(target) && !overwrite) throw new RoutecalException(target + " already exists; pass --overwrite to replace it");
-        long cache = Math.max(64L << 20, Runtime.getRuntime().maxMemory() / (3L * (quantized.size() + 1)));
-        List<MoeModel> models = new ArrayList<>();
-        try {
-            models.add(load(modelDir, cache));
-            for (Path q : quantized) models.add(load(q, cache));
-            ModelConfig cfg = models.get(0).config();
-            int vocab = cfg.vocabSize(), nq = quantized.size();
-            // accumulators per quantized model
-            long[] tokens = new long[nq + 1];
-            double[] nll = new double[nq + 1], kl = new double[nq + 1];
-            long[] top1 = new long[nq + 1];
-            List<Map<Integer, long[]>> router = new ArrayList<>(); // layer → {same, total}
-            double[][][] expNum = new double[nq][cfg.layerCount()][cfg.expertCount()], expDen = new double[nq][cfg.layerCount()][cfg.expertCount()];
-            long[][][] expCount = new long[nq][cfg.layerCount()][cfg.expertCount()];
-            for (int i = 0; i <= nq; i++) router.add(new LinkedHashMap<>());
-            List<Object[]> rows = new ArrayList<>();
-            progress.start("evaluate samples", samples.size());
-            for (EvalSample s : samples) {
-                if (s.ids().length < 2) continue;
-                int pos = s.ids().length - 1;
-                RoutingRecorder ro = new RoutingRecorder(true);
-                float[] lo = models.get(0).forward(List.of(s.ids()), ro, CalibrationMode.ROUTED, true).logits();
-                double n0 = SequenceMetrics.nllSum(lo, s.ids(), vocab);
-                tokens[0] += pos;
-                nll[0] += n0;
-                rows.add(new Object[]{"original", s.sampleId(), s.domain(), pos, n0 / pos, Math.exp(n0 / pos), null, null, null});
-                for (int q = 1; q <= nq; q++) {
-                    RoutingRecorder rq = new RoutingRecorder(false);
-                    float[] lq = models.get(q).forward(List.of(s.ids()), rq, CalibrationMode.ROUTED, true).logits();
-                    double nqs = SequenceMetrics.nllSum(lq, s.ids(), vocab), kls = SequenceMetrics.klSum(lo, lq, pos, vocab);
-                    int agree = SequenceMetrics.top1Agree(lo, lq, pos, vocab);
-                    long same = 0, total = 0;
-                    for (Map.Entry<Integer, int[]> e : ro.topk.entrySet()) {
-                        int layer = e.getKey(), tk = s.ids().length, k = ro.topK;
-                        int sm = SequenceMetrics.sameTopK(e.getValue(), rq.topk.get(layer), tk, k);
-                        long[] acc = router.get(q).computeIfAbsent(layer, l -> new long[2]);
-                        acc[0] += sm;
-                        acc[1] += tk;
-                        same += sm;
-                        total += tk;
-                        ExpertError.accumulate(models.get(0).weights(), models.get(q).weights(), cfg.family().tensors(), layer,
-                                cfg.expertCount(), cfg.hiddenSize(), cfg.expertIntermediateSize(), ro.blockInput.get(layer), e.getValue(), tk, k,
-                                expNum[q - 1][layer], expDen[q - 1][layer], expCount[q - 1][layer]);
+        Backend b = original.backend();
+        ModelConfig cfg = original.config();
+        int nq = quantized.size(), experts = cfg.expertCount();
+        long[] tokens = new long[nq + 1];
+        double[] nll = new double[nq + 1], kl = new double[nq + 1];
+        long[] top1 = new long[nq + 1];
+        List<Map<Integer, long[]>> router = new ArrayList<>(); // layer → {same, total}
+        double[][][] expNum = new double[nq][cfg.layerCount()][experts], expDen = new double[nq][cfg.layerCount()][experts];
+        long[][][] expCount = new long[nq][cfg.layerCount()][experts];
+        for (int i = 0; i <= nq; i++) router.add(new LinkedHashMap<>());
+        List<Object[]> rows = new ArrayList<>();
+        List<EvalSample> scored = samples.stream().filter(s -> s.ids().length >= 2).toList();
+        progress.start("evaluate samples", scored.size());
+        for (List<EvalSample> batch : batches(scored)) {
+            cancel.run();
+            List<int[]> seqs = batch.stream().map(EvalSample::ids).toList();
+            Map<Integer, int[]> origIds = new HashMap<>();
+            List<Map<Integer, int[]>> candIds = new ArrayList<>();
+            List<Activations> acts = new ArrayList<>();
+            try {
+                acts.add(original.forwardBatch(seqs, new ForwardTaps() {
+                    @Override public void routing(int layer, Activations a, Tensor x, Tensor ids, Tensor w, Tensor logits) {
+                        origIds.put(layer, b.downloadInts(ids));
+                        for (int q = 0; q < nq; q++) {
+                            ModelWeights.Experts ow = experts(original, layer), qw = experts(quantized.get(q).model(), layer);
+                            ExpertError.accumulate(b, ow, qw, x, ids, experts, expNum[q][layer], expDen[q][layer], expCount[q][layer]);
+                        }
                     }
-                    tokens[q] += pos;
-                    nll[q] += nqs;
-                    kl[q] += kls;
-                    top1[q] += agree;
-                    rows.add(new Object[]{name(quantized.get(q - 1)), s.sampleId(), s.domain(), pos, nqs / pos, Math.exp(nqs / pos),
-                            kls / pos, agree / (double) pos, total == 0 ? null : same / (double) total});
+                }));
+                for (Candidate c : quantized) {
+                    Map<Integer, int[]> ids = new HashMap<>();
+                    candIds.add(ids);
+                    acts.add(c.model().forwardBatch(seqs, new ForwardTaps() {
+                        @Override public void routing(int layer, Activations a, Tensor x, Tensor t, Tensor w, Tensor logits) {
+                            ids.put(layer, b.downloadInts(t));
+                        }
+                    }));
                 }
-                progress.advance(1);
+                double[][][] stats = tokenStats(original, quantized, acts, seqs); // [model][row] → nll, kl, agree
+                Activations a0 = acts.get(0);
+                for (int s = 0; s < batch.size(); s++) {
+                    EvalSample sample = batch.get(s);
+                    int start = a0.sequenceStart[s], pos = sample.ids().length - 1;
+                    for (int m = 0; m <= nq; m++) {
+                        double n = 0, k = 0;
+                        long agree = 0;
+                        for (int r = start; r < start + pos; r++) {
+                            n += stats[m][r][0];
+                            k += stats[m][r][1];
+                            agree += (long) stats[m][r][2];
+                        }
+                        tokens[m] += pos;
+                        nll[m] += n;
+                        if (m == 0) {
+                            rows.add(new Object[]{"original", sample.sampleId(), sample.domain(), pos, n / pos, Math.exp(n / pos), null, null, null});
+                            continue;
+                        }
+                        kl[m] += k;
+                        top1[m] += agree;
+                        long same = 0, total = 0;
+                        for (Map.Entry<Integer, int[]> e : origIds.entrySet()) {
+                            int layer = e.getKey(), tk = sample.ids().length, topK = e.getValue().length / a0.tokens();
+                            int[] a = java.util.Arrays.copyOfRange(e.getValue(), start * topK, (start + tk) * topK);
+                            int[] q = java.util.Arrays.copyOfRange(candIds.get(m - 1).get(layer), start * topK, (start + tk) * topK);
+                            int sm = SequenceMetrics.sameTopK(a, q, tk, topK);
+                            long[] acc = router.get(m).computeIfAbsent(layer, l -> new long[2]);
+                            acc[0] += sm;
+                            acc[1] += tk;
+                            same += sm;
+                            total += tk;
+                        }
+                        rows.add(new Object[]{quantized.get(m - 1).name(), sample.sampleId(), sample.domain(), pos, n / pos, Math.exp(n / pos),
+                                k / pos, agree / (double) pos, total == 0 ? null : same / (double) total});
+                    }
+                }
+            } finally {
+                acts.forEach(Activations::close);
             }
-            progress.finish();
-            List<ModelMetrics> metrics = new ArrayList<>();
-            for (int q = 0; q <= nq; q++) {
-                Map<Integer, Double> ra = new LinkedHashMap<>();
-                for (Map.Entry<Integer, long[]> e : router.get(q).entrySet()) ra.put(e.getKey(), e.getValue()[0] / (double) e.getValue()[1]);
-                double mean = nll[q] / Math.max(1, tokens[q]);
-                metrics.add(new ModelMetrics(q == 0 ? "original" : name(quantized.get(q - 1)), q == 0 ? modelDir.toString() : quantized.get(q - 1).toString(),
-                        tokens[q], mean, Math.exp(mean), q == 0 ? null : kl[q] / tokens[q], q == 0 ? null : top1[q] / (double) tokens[q], ra));
-            }
-            List<Object[]> experts = new ArrayList<>();
-            for (int q = 0; q < nq; q++)
-                for (int l = 0; l < cfg.layerCount(); l++)
-                    for (int e = 0; e < cfg.expertCount(); e++)
-                        if (expCount[q][l][e] > 0) experts.add(new Object[]{name(quantized.get(q)), l, e, expCount[q][l][e],
-                                expDen[q][l][e] == 0 ? 0.0 : expNum[q][l][e] / expDen[q][l][e]});
-            EvalOutputs.write(target, overwrite, rows, experts, metrics);
-            return new Result(target, metrics, samples.size());
-        } finally {
-            for (MoeModel m : models) {
-                try {
-                    m.close();
-                } catch (Exception ignored) {
-                    // closing a memory map: nothing to recover
+            progress.advance(batch.size());
+        }
+        progress.finish();
+        List<ModelMetrics> metrics = new ArrayList<>();
+        for (int q = 0; q <= nq; q++) {
+            Map<Integer, Double> ra = new LinkedHashMap<>();
+            for (Map.Entry<Integer, long[]> e : router.get(q).entrySet()) ra.put(e.getKey(), e.getValue()[0] / (double) e.getValue()[1]);
+            double mean = nll[q] / Math.max(1, tokens[q]);
+            metrics.add(new ModelMetrics(q == 0 ? "original" : quantized.get(q - 1).name(),
+                    q == 0 ? original.dir().toString() : quantized.get(q - 1).path().toString(),
+                    tokens[q], mean, Math.exp(mean), q == 0 ? null : kl[q] / tokens[q], q == 0 ? null : top1[q] / (double) tokens[q], ra));
+        }
+        List<Object[]> expertRows = new ArrayList<>();
+        for (int q = 0; q < nq; q++)
+            for (int l = 0; l < cfg.layerCount(); l++)
+                for (int e = 0; e < experts; e++)
+                    if (expCount[q][l][e] > 0) expertRows.add(new Object[]{quantized.get(q).name(), l, e, expCount[q][l][e],
+                            expDen[q][l][e] == 0 ? 0.0 : expNum[q][l][e] / expDen[q][l][e]});
+        EvalOutputs.write(target, overwrite, rows, expertRows, metrics);
+        return new Result(target, metrics, samples.size());
+    }
+
+    private static ModelWeights.Experts experts(MoeModel m, int layer) {
+        ModelConfig c = m.config();
+        return m.weights().experts(m.family().tensors(), layer, c.expertCount(), c.expertIntermediateSize(), c.hiddenSize());
+    }
+
+    /**
+     * Per model and row: (−log p(next token), KL(original ‖ model), top-1 agreement with the original) from the final
+     * residual streams, LOGIT_ROWS rows of logits at a time on the backend. Rows without a next token stay 0.
+     */
+    private static double[][][] tokenStats(MoeModel original, List<Candidate> quantized, List<Activations> acts, List<int[]> seqs) {
+        Backend b = original.backend();
+        Activations a0 = acts.get(0);
+        int total = a0.tokens(), nq = quantized.size();
+        int[] targets = new int[total];
+        java.util.Arrays.fill(targets, -1);
+        for (int s = 0; s < seqs.size(); s++) {
+            int[] ids = seqs.get(s);
+            for (int t = 0; t + 1 < ids.length; t++) targets[a0.sequenceStart[s] + t] = ids[t + 1];
+        }
+        double[][][] out = new double[nq + 1][total][3];
+        for (int r0 = 0; r0 < total; r0 += LOGIT_ROWS) {
+            int n = Math.min(LOGIT_ROWS, total - r0);
+            try (Tensor tg = b.uploadInts(java.util.Arrays.copyOfRange(targets, r0, r0 + n), 1, n, "targets");
+                 Tensor lo = original.logits(a0, r0, n);
+                 Tensor st = b.allocate(TensorType.F32, n, 4, "token stats")) {
+                b.tokenStats(lo, tg, null, st);
+                float[] v = b.download(st);
+                for (int i = 0; i < n; i++) out[0][r0 + i][0] = v[i * 4];
+                for (int q = 0; q < nq; q++) {
+                    try (Tensor lq = quantized.get(q).model().logits(acts.get(q + 1), r0, n)) {
+                        b.tokenStats(lq, tg, lo, st);
+                        float[] w = b.download(st);
+                        for (int i = 0; i < n; i++) {
+                            out[q + 1][r0 + i][0] = w[i * 4];
+                            out[q + 1][r0 + i][1] = w[i * 4 + 1];
+                            out[q + 1][r0 + i][2] = w[i * 4 + 2] == w[i * 4 + 3] ? 1 : 0;
+                        }
+                    }
                 }
             }
         }
+        return out;
+    }
+
+    /** Samples packed into forward batches of at most BATCH_TOKENS tokens (a longer sample gets its own). */
+    private static List<List<EvalSample>> batches(List<EvalSample> samples) {
+        List<List<EvalSample>> out = new ArrayList<>();
+        List<EvalSample> cur = new ArrayList<>();
+        int n = 0;
+        for (EvalSample s : samples) {
+            if (!cur.isEmpty() && n + s.ids().length > BATCH_TOKENS) {
+                out.add(cur);
+                cur = new ArrayList<>();
+                n = 0;
+            }
+            cur.add(s);
+            n += s.ids().length;
+        }
+        if (!cur.isEmpty()) out.add(cur);
+        return out;
     }
 
     static String name(Path p) {

@@ -1,31 +1,35 @@
 package org.routecal.model;
 
-import org.routecal.compute.Ops;
+import org.routecal.compute.AttentionLayout;
+import org.routecal.compute.Backend;
+import org.routecal.compute.Tensor;
+import org.routecal.compute.TensorType;
 import org.routecal.model.ModelWeights.Linear;
 import org.routecal.model.family.MoeFamily;
 import org.routecal.model.family.MoeFamily.QkNorm;
 
-import java.util.stream.IntStream;
-
 /**
  * Pre-norm causal self-attention with GQA, q/k norms where the family has them, RoPE, and an optional KV cache:
- * h += o_proj(attention(input_layernorm(h))). Batches of sequences of different lengths attend only within their own
- * sequence (no padding).
+ * h += o_proj(attention(input_layernorm(h))). Sequences of one batch attend only within themselves (no padding).
+ * Written once against {@link Backend}: the same code runs on the CPU and the GPU.
  */
 final class AttentionBlock {
     private final ModelConfig config;
     private final MoeFamily.Tensors names;
     private final ModelWeights weights;
-    private final Ops ops;
-    private final Rope rope;
+    private final Backend backend;
+    private final float[] invFreq;        // [rotaryDim / 2]
+    private final float attentionScaling; // YaRN's cos/sin factor
     private final boolean qkvBias;
 
-    AttentionBlock(ModelConfig config, ModelWeights weights, Ops ops) {
+    AttentionBlock(ModelConfig config, ModelWeights weights) {
         this.config = config;
         this.names = config.family().tensors();
         this.weights = weights;
-        this.ops = ops;
-        this.rope = new Rope(config.rope(), config.headDim());
+        this.backend = weights.backend();
+        Rope rope = new Rope(config.rope(), config.headDim());
+        this.invFreq = rope.invFreq();
+        this.attentionScaling = rope.attentionScaling();
         MoeFamily.Attention a = config.family().attention();
         this.qkvBias = a.qkvBiasAlways() || (a.qkvBiasFromConfig() && config.attentionBias());
     }
@@ -33,86 +37,79 @@ final class AttentionBlock {
     void forward(int layer, Activations act, ForwardTaps taps) {
         int tokens = act.tokens(), hidden = config.hiddenSize(), hd = config.headDim();
         int heads = config.headCount(), kvHeads = config.headCountKv(), qWidth = heads * hd, kvWidth = kvHeads * hd;
-
-        float[] x = new float[tokens * hidden]; // [tokens, hidden]
-        ops.rmsNorm(act.hidden, x, tokens, hidden, weights.tensor(MoeFamily.name(names.inputNorm(), layer, 0), hidden), config.rmsNormEps());
+        float eps = config.rmsNormEps();
 
         Linear qProj = weights.linear(names.qProj(), layer, 0, qWidth, hidden, qkvBias);
         Linear kProj = weights.linear(names.kProj(), layer, 0, kvWidth, hidden, qkvBias);
         Linear vProj = weights.linear(names.vProj(), layer, 0, kvWidth, hidden, qkvBias);
-        tapAll(taps, x, tokens, hidden, qProj.module(), kProj.module(), vProj.module());
-        float[] q = new float[tokens * qWidth], k = new float[tokens * kvWidth], v = new float[tokens * kvWidth];
-        ops.matmulTransposed(x, tokens, hidden, qProj.w(), qWidth, qProj.b(), q);
-        ops.matmulTransposed(x, tokens, hidden, kProj.w(), kvWidth, kProj.b(), k);
-        ops.matmulTransposed(x, tokens, hidden, vProj.w(), kvWidth, vProj.b(), v);
-
-        QkNorm qkNorm = config.family().attention().qkNorm();
-        if (qkNorm == QkNorm.PER_HEAD) {
-            ops.rmsNorm(q, q, tokens * heads, hd, weights.tensor(MoeFamily.name(names.qNorm(), layer, 0), hd), config.rmsNormEps());
-            ops.rmsNorm(k, k, tokens * kvHeads, hd, weights.tensor(MoeFamily.name(names.kNorm(), layer, 0), hd), config.rmsNormEps());
-        } else if (qkNorm == QkNorm.WHOLE_PROJECTION) {
-            ops.rmsNorm(q, q, tokens, qWidth, weights.tensor(MoeFamily.name(names.qNorm(), layer, 0), qWidth), config.rmsNormEps());
-            ops.rmsNorm(k, k, tokens, kvWidth, weights.tensor(MoeFamily.name(names.kNorm(), layer, 0), kvWidth), config.rmsNormEps());
-        }
-        if (config.clipQkv() > 0) {
-            float c = config.clipQkv();
-            for (float[] a : new float[][]{q, k, v}) for (int i = 0; i < a.length; i++) a[i] = Math.max(-c, Math.min(c, a[i]));
-        }
-        for (int t = 0; t < tokens; t++) {
-            rope.apply(q, t * qWidth, heads, act.position[t]);
-            rope.apply(k, t * kvWidth, kvHeads, act.position[t]);
-        }
-
-        float[] attn = new float[tokens * qWidth]; // [tokens, heads × headDim]
-        int groups = heads / kvHeads;
-        float scale = (float) (1.0 / Math.sqrt(hd));
-        for (int s = 0; s < act.sequences(); s++) {
-            int start = act.sequenceStart[s], len = act.sequenceLength[s];
-            KvCache cache = act.caches == null ? null : act.caches[s];
-            float[] keys = k, values = v;
-            int keyBase = start, past = 0;
-            if (cache != null) {
-                past = cache.length(layer);
-                cache.append(layer, k, start * kvWidth, v, start * kvWidth, len);
-                keys = cache.keys(layer);
-                values = cache.values(layer);
-                keyBase = 0;
-            }
-            final float[] fk = keys, fv = values;
-            final int fKeyBase = keyBase, fPast = past;
-            // one task per (query position, head): causal attention over [0, past + t]
-            IntStream.range(0, len * heads).parallel().forEach(task -> {
-                int t = task / heads, h = task % heads, kvh = h / groups;
-                int qOff = (start + t) * qWidth + h * hd;
-                int visible = fPast + t + 1;
-                float[] score = new float[visible];
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < visible; j++) {
-                    score[j] = ops.dot(q, qOff, fk, (fKeyBase + j) * kvWidth + kvh * hd, hd) * scale;
-                    max = Math.max(max, score[j]);
-                }
-                float sum = 0f;
-                for (int j = 0; j < visible; j++) { score[j] = (float) Math.exp(score[j] - max); sum += score[j]; }
-                int outOff = (start + t) * qWidth + h * hd;
-                for (int j = 0; j < visible; j++) {
-                    ops.axpy(score[j] / sum, fv, (fKeyBase + j) * kvWidth + kvh * hd, attn, outOff, hd);
-                }
-            });
-        }
-
         Linear oProj = weights.linear(names.oProj(), layer, 0, hidden, qWidth, false);
-        tapAll(taps, attn, tokens, qWidth, oProj.module());
-        float[] o = new float[tokens * hidden];
-        ops.matmulTransposed(attn, tokens, qWidth, oProj.w(), hidden, null, o);
-        for (int i = 0; i < o.length; i++) act.hidden[i] += o[i];
+        try (Tensor x = backend.allocate(TensorType.F32, tokens, hidden, "attention input");   // [T, H]
+             Tensor q = backend.allocate(TensorType.F32, tokens, qWidth, "q");                // [T, heads·hd]
+             Tensor k = backend.allocate(TensorType.F32, tokens, kvWidth, "k");               // [T, kvHeads·hd]
+             Tensor v = backend.allocate(TensorType.F32, tokens, kvWidth, "v");
+             Tensor attn = backend.allocate(TensorType.F32, tokens, qWidth, "attention output")) {
+            backend.rmsNorm(act.hidden, weights.vector(MoeFamily.name(names.inputNorm(), layer, 0), hidden), eps, x);
+            taps.linearInput(layer, act, new String[]{qProj.module(), kProj.module(), vProj.module()}, x);
+            backend.linear(x, qProj.w(), qProj.b(), q, false);
+            backend.linear(x, kProj.w(), kProj.b(), k, false);
+            backend.linear(x, vProj.w(), vProj.b(), v, false);
+
+            QkNorm qkNorm = config.family().attention().qkNorm();
+            if (qkNorm == QkNorm.PER_HEAD) {
+                Tensor qh = q.reshape((long) tokens * heads, hd), kh = k.reshape((long) tokens * kvHeads, hd);
+                backend.rmsNorm(qh, weights.vector(MoeFamily.name(names.qNorm(), layer, 0), hd), eps, qh);
+                backend.rmsNorm(kh, weights.vector(MoeFamily.name(names.kNorm(), layer, 0), hd), eps, kh);
+            } else if (qkNorm == QkNorm.WHOLE_PROJECTION) {
+                backend.rmsNorm(q, weights.vector(MoeFamily.name(names.qNorm(), layer, 0), qWidth), eps, q);
+                backend.rmsNorm(k, weights.vector(MoeFamily.name(names.kNorm(), layer, 0), kvWidth), eps, k);
+            }
+            if (config.clipQkv() > 0) {
+                backend.clamp(q, config.clipQkv());
+                backend.clamp(k, config.clipQkv());
+                backend.clamp(v, config.clipQkv());
+            }
+            backend.rope(q, heads, hd, hd, act.positions, invFreq, attentionScaling);
+            backend.rope(k, kvHeads, hd, hd, act.positions, invFreq, attentionScaling);
+
+            float scale = (float) (1.0 / Math.sqrt(hd));
+            if (act.caches == null) {
+                backend.attention(q, k, v, act.selfAttention(heads, kvHeads, hd, scale, 0), attn);
+            } else {
+                attendWithCaches(layer, act, q, k, v, attn, scale);
+            }
+            taps.linearInput(layer, act, new String[]{oProj.module()}, attn);
+            backend.linear(attn, oProj.w(), null, act.hidden, true);
+        }
     }
 
-    /** Tap for modules that see every token with weight 1. */
-    static void tapAll(ForwardTaps taps, float[] x, int rows, int in, String... modules) {
-        if (taps == ForwardTaps.NONE) return;
-        int[] index = new int[rows];
-        float[] ones = new float[rows];
-        for (int r = 0; r < rows; r++) { index[r] = r; ones[r] = 1f; }
-        for (String m : modules) taps.linearInput(m, rows, in, x, index, ones, true);
+    /** Appends this step's keys and values to each sequence's cache, then attends over the whole cache. */
+    private void attendWithCaches(int layer, Activations act, Tensor q, Tensor k, Tensor v, Tensor attn, float scale) {
+        int heads = config.headCount(), kvHeads = config.headCountKv(), hd = config.headDim();
+        int sequences = act.sequences();
+        int[] kvStart = new int[sequences + 1];
+        for (int s = 0; s < sequences; s++) {
+            act.caches[s].append(layer, k, v, act.sequenceStart[s], act.sequenceLength[s]);
+            kvStart[s + 1] = kvStart[s] + act.caches[s].length(layer);
+        }
+        if (sequences == 1) {
+            try (Tensor kv = backend.uploadInts(kvStart, 1, 2, "kv starts")) {
+                KvCache c = act.caches[0];
+                backend.attention(q, c.keys(layer), c.values(layer),
+                        new AttentionLayout(heads, kvHeads, hd, scale, 0, act.qStart(), act.sequenceStart, kv, kvStart), attn);
+            }
+            return;
+        }
+        // several sequences: pack their caches into one key/value tensor for a single attention call
+        try (Tensor keys = backend.allocate(TensorType.F32, kvStart[sequences], kvHeads * hd, "packed keys");
+             Tensor values = backend.allocate(TensorType.F32, kvStart[sequences], kvHeads * hd, "packed values");
+             Tensor kv = backend.uploadInts(kvStart, 1, sequences + 1, "kv starts")) {
+            for (int s = 0; s < sequences; s++) {
+                int len = kvStart[s + 1] - kvStart[s];
+                backend.copyRows(act.caches[s].keys(layer), 0, keys, kvStart[s], len);
+                backend.copyRows(act.caches[s].values(layer), 0, values, kvStart[s], len);
+            }
+            backend.attention(q, keys, values, new AttentionLayout(heads, kvHeads, hd, scale, 0, act.qStart(), act.sequenceStart,
+                    kv, kvStart), attn);
+        }
     }
 }

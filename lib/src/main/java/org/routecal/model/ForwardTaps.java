@@ -1,35 +1,34 @@
 package org.routecal.model;
 
+import org.routecal.compute.Tensor;
+
 /**
  * Named taps on the forward pass (STYLE H3): route/ (routing capture), quant/ (Hessians) and the parity tests observe
- * the same engine through these. All methods default to no-op. Token index = row of {@link Activations} (sequences
- * concatenated in order). Arrays passed in are owned by the forward pass: copy what you keep.
+ * the same engine through these. Every tensor is on the model's backend and owned by the forward pass: valid only
+ * during the call; download or reduce what you keep (on a GPU, reduce on the device and download results only).
+ * Rows are the batch's tokens, sequences concatenated in order. All methods default to no-op.
  */
 public interface ForwardTaps {
     ForwardTaps NONE = new ForwardTaps() {};
 
     /**
-     * Router result of one MoE layer for all tokens.
-     * @param topkIds      [tokens, topK] chosen experts by descending weight
-     * @param topkWeights  [tokens, topK] routing weights as the block combines them
-     * @param routerLogits [tokens, experts]
+     * Router result of one MoE layer for all tokens of a batch, with the block input that was routed.
+     * @param x       [tokens, hidden] F32 the block input (post-attention norm): the routed experts' gate/up input
+     * @param ids     [tokens, topK] I32 chosen experts by descending choice score
+     * @param weights [tokens, topK] F32 routing weights as the block combines them
+     * @param logits  [tokens, experts] F32 router logits
      */
-    default void routing(int layer, int tokens, int topK, int[] topkIds, float[] topkWeights, float[] routerLogits) {}
+    default void routing(int layer, Activations batch, Tensor x, Tensor ids, Tensor weights, Tensor logits) {}
 
-    /** Post-attention-norm input of an MoE (or dense MLP) block: x [tokens, hidden]. */
-    default void blockInput(int layer, int tokens, int hidden, float[] x) {}
+    /** Post-attention-norm input of the MoE or dense MLP block: x [tokens, hidden]; the routed experts' gate/up input. */
+    default void blockInput(int layer, Activations batch, Tensor x) {}
 
     /**
-     * Input rows of one Linear module, named as HF names the module (e.g. "model.layers.3.mlp.experts.5.down_proj").
-     * @param x          [rows, inFeatures] row-major
-     * @param tokenIndex [rows] the token each row came from
-     * @param rowWeight  [rows] routing weight of that token for this expert (0 when not routed: ALL mode); 1 for
-     *                   modules outside the routed experts
-     * @param allTokens  true when the rows are all tokens (ALL mode, or a non-expert module), false for routed only
+     * The input rows of Linear modules that see every token with weight 1 (attention projections, dense MLP, shared
+     * expert, router), named as HF names them; modules reading the same input come in one call. x [tokens, in].
      */
-    default void linearInput(String module, int rows, int inFeatures, float[] x, int[] tokenIndex, float[] rowWeight,
-                             boolean allTokens) {}
+    default void linearInput(int layer, Activations batch, String[] modules, Tensor x) {}
 
     /** Residual stream after layer {@code layer}: h [tokens, hidden]. */
-    default void layerOutput(int layer, int tokens, int hidden, float[] h) {}
+    default void layerOutput(int layer, Activations batch, Tensor h) {}
 }

@@ -1,22 +1,25 @@
 package org.routecal.model;
 
-import java.util.Arrays;
+import org.routecal.compute.Backend;
+import org.routecal.compute.Tensor;
+import org.routecal.compute.TensorType;
 
 /**
- * Keys and values of earlier positions of one sequence, per layer, for incremental decoding (serve). Keys are stored
- * after RoPE. Layout per layer: [positions, kvHeads × headDim].
+ * Keys and values of earlier positions of one sequence, per layer, on the model's backend, for incremental decoding
+ * (serve). Keys are stored after RoPE. Layout per layer: [capacity, kvHeads × headDim]; rows [0, length) are valid.
  */
-public final class KvCache {
+public final class KvCache implements AutoCloseable {
+    private final Backend backend;
     private final int width;
-    private final float[][] keys, values;
+    private final Tensor[] keys, values;
     private final int[] length;
 
-    public KvCache(int layers, int kvHeads, int headDim) {
+    public KvCache(Backend backend, int layers, int kvHeads, int headDim) {
+        this.backend = backend;
         this.width = kvHeads * headDim;
-        this.keys = new float[layers][];
-        this.values = new float[layers][];
+        this.keys = new Tensor[layers];
+        this.values = new Tensor[layers];
         this.length = new int[layers];
-        for (int l = 0; l < layers; l++) { keys[l] = new float[16 * width]; values[l] = new float[16 * width]; }
     }
 
     /** Positions cached so far (the same for every layer between forward calls). */
@@ -24,27 +27,41 @@ public final class KvCache {
 
     int length(int layer) { return length[layer]; }
 
-    float[] keys(int layer) { return keys[layer]; }
+    /** Valid keys of a layer: [length, width]. */
+    Tensor keys(int layer) { return keys[layer].rows(0, length[layer]); }
 
-    float[] values(int layer) { return values[layer]; }
+    Tensor values(int layer) { return values[layer].rows(0, length[layer]); }
 
-    /** Appends rows [rows, width] of new keys and values for {@code layer}. */
-    void append(int layer, float[] k, int kOff, float[] v, int vOff, int rows) {
-        int need = (length[layer] + rows) * width;
-        if (need > keys[layer].length) {
-            int cap = Math.max(need, keys[layer].length * 2);
-            keys[layer] = Arrays.copyOf(keys[layer], cap);
-            values[layer] = Arrays.copyOf(values[layer], cap);
+    /** Appends rows [from, from + rows) of k and v [*, width] for {@code layer}, growing the storage as needed. */
+    void append(int layer, Tensor k, Tensor v, int from, int rows) {
+        int need = length[layer] + rows;
+        if (keys[layer] == null || need > keys[layer].rows()) {
+            int cap = Math.max(need, keys[layer] == null ? 16 : 2 * keys[layer].rowCount());
+            keys[layer] = grow(keys[layer], cap, layer, "keys");
+            values[layer] = grow(values[layer], cap, layer, "values");
         }
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(k, kOff + r * width, keys[layer], (length[layer] + r) * width, width);
-            System.arraycopy(v, vOff + r * width, values[layer], (length[layer] + r) * width, width);
-        }
+        backend.copyRows(k, from, keys[layer], length[layer], rows);
+        backend.copyRows(v, from, values[layer], length[layer], rows);
         length[layer] += rows;
+    }
+
+    private Tensor grow(Tensor old, int capacity, int layer, String what) {
+        Tensor t = backend.allocate(TensorType.F32, capacity, width, "kv cache layer " + layer + " " + what);
+        if (old != null) {
+            backend.copyRows(old, 0, t, 0, Math.min(old.rows(), length[layer]));
+            old.close();
+        }
+        return t;
     }
 
     /** Drops positions from {@code newLength} on (e.g. to reuse a shared prompt prefix). */
     public void truncate(int newLength) {
         for (int l = 0; l < length.length; l++) length[l] = Math.min(length[l], newLength);
+    }
+
+    @Override
+    public void close() {
+        for (Tensor t : keys) if (t != null) t.close();
+        for (Tensor t : values) if (t != null) t.close();
     }
 }

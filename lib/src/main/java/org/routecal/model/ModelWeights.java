@@ -1,62 +1,128 @@
 package org.routecal.model;
 
-import org.routecal.RoutecalException;
-import org.routecal.model.family.MoeFamily;
-
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import org.routecal.RoutecalException;
+import org.routecal.compute.Backend;
+import org.routecal.compute.Tensor;
+import org.routecal.compute.TensorType;
+import org.routecal.model.family.MoeFamily;
 
 /**
- * Weights by HF name, decoded to float32 on first use from the (memory-mapped) source and kept in a byte-bounded LRU
- * cache, so a model larger than RAM runs layer by layer. Overrides (e.g. dequantized quantized weights) take
- * precedence over the source. Shapes are checked against the config and values for NaN/Inf on first read; errors
- * name the tensor and the file.
+ * A model's weights as tensors of its {@link Backend}, loaded by HF name from the (memory-mapped) source on first use
+ * and kept in a byte-bounded LRU cache: resident when the model fits the budget, streamed layer by layer when it does
+ * not (the forward pass is layer-major, so each weight crosses once per pass). Linear weights are stored in the
+ * backend's weight type (BF16 for a bf16 pass on a GPU, F32 otherwise); norms and biases as F32.
+ *
+ * <p>Shapes are checked against the config and values for NaN/Inf when a tensor is read; errors name the tensor and
+ * the checkpoint. Overrides (dequantized quantized weights) take precedence over the source.
  */
-public final class ModelWeights {
-    /** A Linear module: w [out, in] row-major (HF layout), b [out] or null. */
-    public record Linear(String module, float[] w, float[] b, int out, int in) {}
+public final class ModelWeights implements AutoCloseable {
+    /** A Linear module: w [out, in] (HF layout), b [1, out] or null. */
+    public record Linear(String module, Tensor w, Tensor b) {
+        public int out() { return w.rowCount(); }
+
+        public int in() { return w.cols(); }
+    }
+
+    /**
+     * The routed experts of one MoE layer, each expert's gate and up fused: gateUp.get(e) [2·I, H] (gate rows first),
+     * down.get(e) [H, I]. On a GPU the experts of one list are views of one contiguous [E·rows, cols] tensor, which
+     * the grouped expert product requires.
+     */
+    public record Experts(List<Tensor> gateUp, List<Tensor> down) {}
 
     private final TensorSource source;
+    private final Backend backend;
+    private final TensorType linearType;
     private final long budgetBytes;
     private final Map<String, float[]> overrides = new HashMap<>();
-    private final LinkedHashMap<String, float[]> cache = new LinkedHashMap<>(64, 0.75f, true);
+    private final LinkedHashMap<String, Tensor> cache = new LinkedHashMap<>(64, 0.75f, true);
+    private final Map<String, Object> pinned = new HashMap<>(); // keys in use by the running layer: never evicted
+    private final Map<String, List<Placement>> placements = new HashMap<>(); // source name → cached tensors holding it
+    private final java.util.Set<String> dirty = new java.util.HashSet<>();  // cache keys patched by overrides
     private long cachedBytes;
+    private long loadedBytes;
 
-    public ModelWeights(TensorSource source, long budgetBytes) {
+    /**
+     * @param linearType  element type of Linear weights and expert stacks on the backend
+     * @param budgetBytes bytes of weights kept resident; least recently used tensors beyond it are released
+     */
+    public ModelWeights(TensorSource source, Backend backend, TensorType linearType, long budgetBytes) {
         this.source = source;
+        this.backend = backend;
+        this.linearType = linearType;
         this.budgetBytes = budgetBytes;
     }
 
     public TensorSource source() { return source; }
 
-    /** Replaces a tensor's values for every later forward call (shape must match the source's). */
-    public synchronized void override(String name, float[] values) {
+    public Backend backend() { return backend; }
+
+    public TensorType linearType() { return linearType; }
+
+    /** Bytes uploaded to the backend so far (a streamed pass moves each layer's bytes once). */
+    public long loadedBytes() { return loadedBytes; }
+
+    public long cachedBytes() { return cachedBytes; }
+
+    public boolean contains(String name) { return overrides.containsKey(name) || source.contains(name); }
+
+    // ---- overrides ------------------------------------------------------------------------------------------------
+
+    /**
+     * Replaces a tensor's values for every later forward call (shape must match the source's), e.g. a quantized
+     * weight dequantized. Backend tensors that already hold it (a matrix, a fused gate/up, an expert stack) are patched
+     * in place, so a quantized layer costs no second copy of its weights; otherwise the values wait on the host for the
+     * next load. {@link #clearOverrides()} drops both.
+     */
+    public void override(String name, float[] values) {
         if (source.contains(name)) {
             long n = Arrays.stream(source.shape(name)).reduce(1, Math::multiplyExact);
             if (n != values.length) throw new RoutecalException("override of " + name + ": " + values.length + " values, tensor has " + n);
         }
-        overrides.put(name, values);
-        float[] old = cache.remove(name);
-        if (old != null) cachedBytes -= 4L * old.length;
+        boolean patched = false;
+        for (Placement p : placements.getOrDefault(name, List.of())) {
+            Tensor t = cache.get(p.key());
+            if (t == null || t.isClosed()) continue;
+            backend.write(t, p.row(), values);
+            dirty.add(p.key());
+            patched = true;
+        }
+        if (!patched) overrides.put(name, values);
     }
 
-    public synchronized void clearOverrides() { overrides.clear(); }
-
-    public boolean contains(String name) { return overrides.containsKey(name) || source.contains(name); }
-
-    /** The tensor as float32, checking its shape equals {@code expected}. */
-    public float[] tensor(String name, long... expected) {
-        float[] o;
-        synchronized (this) {
-            o = overrides.get(name);
-            if (o == null) o = cache.get(name);
+    /** Forgets every override: patched tensors are released and reload from the source on next use. */
+    public void clearOverrides() {
+        for (String key : dirty) {
+            Tensor t = cache.remove(key);
+            if (t != null) {
+                cachedBytes -= t.bytes();
+                t.close();
+            }
         }
+        dirty.clear();
+        overrides.clear();
+    }
+
+    /** Where a source tensor sits inside a cached backend tensor: cache key and first row. */
+    private record Placement(String key, long row) {}
+
+    private void place(String name, String key, long row) {
+        List<Placement> list = placements.computeIfAbsent(name, n -> new ArrayList<>());
+        for (Placement p : list) if (p.key().equals(key)) return;
+        list.add(new Placement(key, row));
+    }
+
+    /** Host values of a tensor as float32 (override or source), shape-checked. */
+    public float[] hostValues(String name, long... expected) {
+        float[] o = overrides.get(name);
         if (o != null) return o;
-        if (!source.contains(name)) {
-            throw new RoutecalException(source.describe() + ": tensor " + name + " is missing");
-        }
+        if (!source.contains(name)) throw new RoutecalException(source.describe() + ": tensor " + name + " is missing");
         long[] shape = source.shape(name);
         if (!Arrays.equals(shape, expected)) {
             throw new RoutecalException(source.describe() + ": tensor " + name + " has shape " + Arrays.toString(shape)
@@ -69,27 +135,122 @@ public final class ModelWeights {
                         + " at flat index " + i + " (corrupt or overflowed weights)");
             }
         }
-        synchronized (this) {
-            cache.put(name, values);
-            cachedBytes += 4L * values.length;
-            var it = cache.entrySet().iterator();
-            while (cachedBytes > budgetBytes && it.hasNext()) {
-                var e = it.next();
-                if (e.getValue() == values) continue;
-                cachedBytes -= 4L * e.getValue().length;
-                it.remove();
-            }
-        }
         return values;
+    }
+
+    // ---- backend tensors ------------------------------------------------------------------------------------------
+
+    /** A norm weight or bias [n] as an F32 [1, n] tensor. */
+    public Tensor vector(String name, int n) {
+        return cached("v|" + name, () -> backend.upload(hostValues(name, n), 1, n, TensorType.F32, name));
+    }
+
+    /** A matrix [rows, cols] in the Linear weight type (the embedding table too). */
+    public Tensor matrix(String name, int rows, int cols) {
+        String key = "m|" + name;
+        place(name, key, 0);
+        return cached(key, () -> backend.upload(hostValues(name, rows, cols), rows, cols, linearType, name));
     }
 
     /** A Linear module by its template, e.g. {@code model.layers.{layer}.self_attn.q_proj}. */
     public Linear linear(String template, int layer, int expert, int out, int in, boolean bias) {
         String module = MoeFamily.name(template, layer, expert);
-        float[] w = tensor(module + ".weight", out, in);
-        float[] b = bias ? tensor(module + ".bias", out) : null;
-        return new Linear(module, w, b, out, in);
+        Tensor w = matrix(module + ".weight", out, in);
+        Tensor b = bias ? vector(module + ".bias", out) : null;
+        return new Linear(module, w, b);
     }
 
-    public long cachedBytes() { return cachedBytes; }
+    /** gate and up of a SwiGLU MLP fused into one [2·inter, hidden] weight (gate rows first): one product, then siluMul. */
+    public Tensor fusedGateUp(String gateModule, String upModule, int inter, int hidden) {
+        String g = gateModule + ".weight", u = upModule + ".weight", key = "gu|" + g;
+        place(g, key, 0);
+        place(u, key, inter);
+        return cached(key, () -> {
+            Tensor t = backend.allocate(linearType, 2L * inter, hidden, gateModule + "+up");
+            backend.write(t, 0, hostValues(g, inter, hidden));
+            backend.write(t, inter, hostValues(u, inter, hidden));
+            return t;
+        });
+    }
+
+    /** The routed experts of one MoE layer (see {@link Experts}). */
+    public Experts experts(MoeFamily.Tensors names, int layer, int experts, int inter, int hidden) {
+        List<String> keys = new ArrayList<>();
+        List<String> downKeys = new ArrayList<>();
+        String guKey = "eg|" + layer, downKey = "ed|" + layer;
+        for (int e = 0; e < experts; e++) {
+            keys.add(MoeFamily.name(names.expertGate(), layer, e) + ".weight");
+            keys.add(MoeFamily.name(names.expertUp(), layer, e) + ".weight");
+            downKeys.add(MoeFamily.name(names.expertDown(), layer, e) + ".weight");
+            place(keys.get(2 * e), guKey, (long) e * 2 * inter);
+            place(keys.get(2 * e + 1), guKey, (long) e * 2 * inter + inter);
+            place(downKeys.get(e), downKey, (long) e * hidden);
+        }
+        Tensor gateUp = cached(guKey, () -> {
+            Tensor t = backend.allocate(linearType, (long) experts * 2 * inter, hidden, "layer " + layer + " experts gate_up");
+            for (int e = 0; e < experts; e++) {
+                backend.write(t, (long) e * 2 * inter, hostValues(keys.get(2 * e), inter, hidden));
+                backend.write(t, (long) e * 2 * inter + inter, hostValues(keys.get(2 * e + 1), inter, hidden));
+            }
+            return t;
+        });
+        Tensor down = cached(downKey, () -> {
+            Tensor t = backend.allocate(linearType, (long) experts * hidden, inter, "layer " + layer + " experts down");
+            for (int e = 0; e < experts; e++) backend.write(t, (long) e * hidden, hostValues(downKeys.get(e), hidden, inter));
+            return t;
+        });
+        List<Tensor> gu = new ArrayList<>(experts), dn = new ArrayList<>(experts);
+        for (int e = 0; e < experts; e++) {
+            gu.add(gateUp.rows((long) e * 2 * inter, (long) (e + 1) * 2 * inter));
+            dn.add(down.rows((long) e * hidden, (long) (e + 1) * hidden));
+        }
+        return new Experts(gu, dn);
+    }
+
+    private interface Loader { Tensor load(); }
+
+    private Tensor cached(String key, Loader loader) {
+        Tensor t = cache.get(key);
+        if (t != null && !t.isClosed()) return t;
+        t = loader.load();
+        cache.put(key, t);
+        cachedBytes += t.bytes();
+        loadedBytes += t.bytes();
+        pinned.put(key, Boolean.TRUE);
+        evict();
+        return t;
+    }
+
+    /** Marks the start of a layer: tensors loaded from here on are kept until the next call (never evicted mid-layer). */
+    public void beginLayer() {
+        pinned.clear();
+    }
+
+    private void evict() {
+        var it = cache.entrySet().iterator();
+        while (cachedBytes > budgetBytes && it.hasNext()) {
+            var e = it.next();
+            if (pinned.containsKey(e.getKey())) continue;
+            cachedBytes -= e.getValue().bytes();
+            e.getValue().close();
+            it.remove();
+        }
+    }
+
+    /** Releases every cached tensor (the source stays open). */
+    public void releaseAll() {
+        for (Tensor t : cache.values()) t.close();
+        cache.clear();
+        cachedBytes = 0;
+    }
+
+    @Override
+    public void close() {
+        releaseAll();
+        try {
+            source.close();
+        } catch (Exception e) {
+            throw new RoutecalException("closing " + source.describe() + ": " + e.getMessage(), e);
+        }
+    }
 }

@@ -1,51 +1,77 @@
 package org.routecal.model;
 
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.routecal.RoutecalException;
-import org.routecal.compute.Ops;
-import org.routecal.compute.cpu.Backends;
+import org.routecal.compute.Backend;
+import org.routecal.compute.Tensor;
+import org.routecal.compute.TensorType;
 import org.routecal.model.family.MoeFamily;
 
-import java.nio.file.Path;
-import java.util.List;
-
 /**
- * A loaded MoE checkpoint and its CPU forward pass. Weights stay in the (memory-mapped) source and are decoded per
- * layer on demand, so activation memory is O(tokens × hidden) and a model larger than RAM runs layer by layer.
+ * A loaded MoE checkpoint and its forward pass, written once against a {@link Backend} (CPU or GPU). Weights stay in
+ * the memory-mapped source and are loaded per layer into the backend's weight cache ({@link ModelWeights}); a model
+ * larger than the cache streams layer by layer.
  *
  * <p>The pass is layer-granular ({@link #embed}, {@link #layer}, {@link #logits}) so stage 0 can calibrate layer L on
- * the outputs of already-quantized layers; {@link #forward} runs all of it.
+ * the outputs of already-quantized layers, and layer-major over many batches ({@link #forward(List, ForwardTaps)}) so
+ * each layer's weights are loaded once per pass however many batches there are.
  */
 public final class MoeModel implements AutoCloseable {
     private final Path dir;
     private final ModelConfig config;
     private final ModelWeights weights;
-    private final Ops ops;
+    private final Backend backend;
     private final AttentionBlock attention;
     private final FeedForwardBlock feedForward;
+    private boolean checkFinite = true;
+    private Backend ownedBackend; // closed with the model (load(Path) only)
 
-    public MoeModel(Path dir, ModelConfig config, TensorSource source, Ops ops, long cacheBudgetBytes) {
+    public MoeModel(Path dir, ModelConfig config, TensorSource source, Backend backend, long cacheBudgetBytes) {
         if (!config.family().runnable()) {
             throw new RoutecalException(dir + ": model_type \"" + config.modelType() + "\" (" + config.family().name()
                     + ") is described but cannot run yet: " + config.family().notRunnableReason());
         }
+        CheckpointLayout.verify(config, source);
         this.dir = dir;
         this.config = config;
-        this.weights = new ModelWeights(source, cacheBudgetBytes);
-        this.ops = ops;
-        this.attention = new AttentionBlock(config, weights, ops);
-        this.feedForward = new FeedForwardBlock(config, weights, ops);
-        CheckpointLayout.verify(config, source);
+        this.backend = backend;
+        this.weights = new ModelWeights(source, backend, linearType(backend, source, config), cacheBudgetBytes);
+        this.attention = new AttentionBlock(config, weights);
+        this.feedForward = new FeedForwardBlock(config, weights);
     }
 
-    /** Loads config.json and the safetensors checkpoint in {@code dir} with the default CPU backend. */
+    /**
+     * Loads {@code dir} on a CPU reference backend (fp32) of its own, closed with the model: for tests and tools that
+     * run one model; stages get their models from a {@code pipeline.Session} instead.
+     */
     public static MoeModel load(Path dir) {
-        return load(dir, Backends.select());
+        Backend cpu = org.routecal.compute.Devices.cpu();
+        MoeModel m = load(dir, cpu);
+        m.ownedBackend = cpu;
+        return m;
     }
 
-    public static MoeModel load(Path dir, Ops ops) {
+    /** Loads config.json and the safetensors checkpoint in {@code dir} onto {@code backend}. */
+    public static MoeModel load(Path dir, Backend backend) {
         ModelConfig config = ModelConfig.load(dir);
-        long budget = Math.max(256L << 20, Runtime.getRuntime().maxMemory() / 3);
-        return new MoeModel(dir, config, CheckpointSource.open(dir), ops, budget);
+        return new MoeModel(dir, config, CheckpointSource.open(dir), backend, defaultBudget(backend));
+    }
+
+    /** Weight cache: most of what the backend can hold, leaving room for activations. */
+    public static long defaultBudget(Backend backend) {
+        long free = backend.memoryAvailable();
+        return Math.max(256L << 20, backend.device().kind().equals("cpu") ? free / 3 : free - Math.max(4L << 30, free / 8));
+    }
+
+    /**
+     * BF16 weights for a bf16 pass on a device (a checkpoint's bf16 bytes as they are); F32 otherwise — the CPU widens
+     * on load, and an fp32 pass keeps fp32.
+     */
+    private static TensorType linearType(Backend backend, TensorSource source, ModelConfig config) {
+        boolean device = !backend.device().kind().equals("cpu");
+        return device && backend.precision() == org.routecal.compute.Precision.BF16 ? TensorType.BF16 : TensorType.F32;
     }
 
     public Path dir() { return dir; }
@@ -56,75 +82,163 @@ public final class MoeModel implements AutoCloseable {
 
     public ModelWeights weights() { return weights; }
 
-    public Ops ops() { return ops; }
+    public Backend backend() { return backend; }
+
+    /** Turns off the per-layer NaN/Inf check (benchmarks only). */
+    public void checkFinite(boolean on) { this.checkFinite = on; }
 
     /** Replaces a tensor (e.g. with dequantized quantized values) for every later forward call. */
     public void overrideWeight(String tensorName, float[] values) { weights.override(tensorName, values); }
 
+    // ---- forward ---------------------------------------------------------------------------------------------------
+
     /** Token embeddings of a batch of sequences (different lengths allowed), positions from 0. */
-    public Activations embed(List<int[]> sequences) {
-        int[] lengths = sequences.stream().mapToInt(s -> s.length).toArray();
-        return embed(sequences, new int[lengths.length], null);
+    public Activations embed(List<int[]> sequences) { return embed(sequences, 0); }
+
+    /** As {@link #embed(List)}, tagging the batch with its index in a layer-major pass. */
+    public Activations embed(List<int[]> sequences, int batchIndex) {
+        return embed(sequences, new int[sequences.size()], null, batchIndex);
     }
 
-    private Activations embed(List<int[]> sequences, int[] startPositions, KvCache[] caches) {
+    private Activations embed(List<int[]> sequences, int[] startPositions, KvCache[] caches, int batchIndex) {
         int hidden = config.hiddenSize(), vocab = config.vocabSize();
         int[] lengths = sequences.stream().mapToInt(s -> s.length).toArray();
         for (int len : lengths) if (len == 0) throw new RoutecalException("empty token sequence in a forward batch");
-        Activations act = new Activations(hidden, lengths, startPositions, caches);
-        float[] table = weights.tensor(config.family().tensors().embed(), vocab, hidden);
+        int total = 0;
+        for (int len : lengths) total = Math.addExact(total, len);
+        int[] ids = new int[total];
         int row = 0;
         for (int[] seq : sequences) {
             for (int id : seq) {
                 if (id < 0 || id >= vocab) throw new RoutecalException("token id " + id + " is outside the vocabulary [0, " + vocab + ")");
-                System.arraycopy(table, id * hidden, act.hidden, row++ * hidden, hidden);
+                ids[row++] = id;
             }
+        }
+        Activations act = new Activations(backend, batchIndex, hidden, lengths, startPositions, caches);
+        try (Tensor idt = backend.uploadInts(ids, 1, total, "token ids")) {
+            backend.gatherRows(weights.matrix(config.family().tensors().embed(), vocab, hidden), idt, act.hidden);
         }
         return act;
     }
 
+    /** A new batch with the same sequences and positions as {@code a} (residual stream zeroed), e.g. a scratch copy. */
+    public Activations like(Activations a) {
+        int[] starts = new int[a.sequences()];
+        for (int s = 0; s < starts.length; s++) starts[s] = a.position[a.sequenceStart[s]];
+        return new Activations(backend, a.batchIndex, config.hiddenSize(), a.sequenceLength, starts, a.caches);
+    }
+
     /** Runs decoder layer {@code layer} in place. */
-    public void layer(int layer, Activations act, ForwardTaps taps, CalibrationMode mode) {
+    public void layer(int layer, Activations act, ForwardTaps taps) {
         attention.forward(layer, act, taps);
-        feedForward.forward(layer, act, taps, mode);
-        taps.layerOutput(layer, act.tokens(), config.hiddenSize(), act.hidden);
+        feedForward.forward(layer, act, taps);
+        if (checkFinite) requireFinite(layer, act);
+        taps.layerOutput(layer, act, act.hidden);
     }
 
-    /** Logits [rows, vocab] of rows [firstRow, firstRow + rows) after the final norm. */
-    public float[] logits(Activations act, int firstRow, int rows) {
-        int hidden = config.hiddenSize(), vocab = config.vocabSize();
-        float[] x = new float[rows * hidden];
-        System.arraycopy(act.hidden, firstRow * hidden, x, 0, rows * hidden);
-        ops.rmsNorm(x, x, rows, hidden, weights.tensor(config.family().tensors().finalNorm(), hidden), config.rmsNormEps());
-        String head = config.tieWordEmbeddings() && !weights.contains(config.family().tensors().lmHead())
-                ? config.family().tensors().embed() : config.family().tensors().lmHead();
-        float[] out = new float[rows * vocab];
-        ops.matmulTransposed(x, rows, hidden, weights.tensor(head, vocab, hidden), vocab, null, out);
-        return out;
-    }
-
-    /** All layers; logits for every token when {@code withLogits}. */
-    public ForwardResult forward(List<int[]> sequences, ForwardTaps taps, CalibrationMode mode, boolean withLogits) {
-        Activations act = embed(sequences);
-        for (int l = 0; l < config.layerCount(); l++) layer(l, act, taps, mode);
-        return new ForwardResult(act, withLogits ? logits(act, 0, act.tokens()) : null);
+    /** Stops the pass on the first NaN/Inf in the residual stream, naming the layer and the sequence. */
+    private void requireFinite(int layer, Activations act) {
+        if (backend.countNonFinite(act.hidden) == 0) return;
+        float[] h = backend.download(act.hidden);
+        int hidden = config.hiddenSize(), bad = 0;
+        while (Float.isFinite(h[bad])) bad++;
+        int row = bad / hidden, seq = act.sequenceOf(row);
+        throw new RoutecalException("non-finite activation (" + h[bad] + ") after layer " + layer + " in sequence " + seq
+                + " of batch " + act.batchIndex + " at position " + act.position[row]
+                + " (overflow in the checkpoint's weights, or a config value such as rms_norm_eps that makes NaN)");
     }
 
     /**
-     * Incremental decoding for one sequence: appends {@code tokens} after the cached positions and returns the
-     * logits [tokens.length, vocab] of the new positions. A fresh cache gives a prefill.
+     * All layers over several batches, layer-major: layer L runs on every batch before layer L + 1 starts, so each
+     * layer's weights are loaded once per pass. The batches stay alive (and resident) for the whole pass.
      */
-    public float[] decode(KvCache cache, int[] tokens, ForwardTaps taps) {
-        Activations act = embed(List.of(tokens), new int[]{cache.length()}, new KvCache[]{cache});
-        for (int l = 0; l < config.layerCount(); l++) layer(l, act, taps, CalibrationMode.ROUTED);
-        return logits(act, 0, act.tokens());
+    public void forward(List<Activations> batches, ForwardTaps taps) {
+        for (int l = 0; l < config.layerCount(); l++) {
+            weights.beginLayer();
+            for (Activations act : batches) layer(l, act, taps);
+        }
     }
 
-    public KvCache newCache() { return new KvCache(config.layerCount(), config.headCountKv(), config.headDim()); }
+    /** All layers for one batch. */
+    public Activations forwardBatch(List<int[]> sequences, ForwardTaps taps) {
+        Activations act = embed(sequences);
+        forward(List.of(act), taps);
+        return act;
+    }
 
-    /** The result of a full pass: the final residual stream and, if asked, logits [tokens, vocab]. */
-    public record ForwardResult(Activations activations, float[] logits) {}
+    /** The final norm of rows [firstRow, firstRow + rows) → logits [rows, vocab] on the backend (the caller closes it). */
+    public Tensor logits(Activations act, int firstRow, int rows) {
+        int hidden = config.hiddenSize(), vocab = config.vocabSize();
+        try (Tensor x = backend.allocate(TensorType.F32, rows, hidden, "final norm")) {
+            backend.rmsNorm(act.hidden.rows(firstRow, firstRow + rows), weights.vector(config.family().tensors().finalNorm(), hidden),
+                    config.rmsNormEps(), x);
+            Tensor out = backend.allocate(TensorType.F32, rows, vocab, "logits");
+            backend.linear(x, weights.matrix(lmHead(), vocab, hidden), null, out, false);
+            return out;
+        }
+    }
+
+    /** Every position's logits [tokens, vocab] of one forward batch, on the host (tests and small inputs only). */
+    public float[] forwardLogits(List<int[]> sequences, ForwardTaps taps) {
+        try (Activations act = forwardBatch(sequences, taps)) {
+            return logitsHost(act, 0, act.tokens());
+        }
+    }
+
+    /** Logits of rows as host floats [rows, vocab]. */
+    public float[] logitsHost(Activations act, int firstRow, int rows) {
+        try (Tensor t = logits(act, firstRow, rows)) {
+            return backend.download(t);
+        }
+    }
+
+    private String lmHead() {
+        MoeFamily.Tensors t = config.family().tensors();
+        return config.tieWordEmbeddings() && !weights.contains(t.lmHead()) ? t.embed() : t.lmHead();
+    }
+
+    /**
+     * Incremental decoding for one sequence: appends {@code tokens} after the cached positions and returns the logits
+     * of the LAST new position only [vocab] (a prompt of any length costs one vocab row, not [tokens, vocab]).
+     */
+    public float[] decodeLast(KvCache cache, int[] tokens, ForwardTaps taps) {
+        try (Activations act = embed(List.of(tokens), new int[]{cache.length()}, new KvCache[]{cache}, 0)) {
+            for (int l = 0; l < config.layerCount(); l++) layer(l, act, taps);
+            return logitsHost(act, act.tokens() - 1, 1);
+        }
+    }
+
+    /** Logits of every new position [tokens.length, vocab] (parity tests; prefer {@link #decodeLast}). */
+    public float[] decode(KvCache cache, int[] tokens, ForwardTaps taps) {
+        try (Activations act = embed(List.of(tokens), new int[]{cache.length()}, new KvCache[]{cache}, 0)) {
+            for (int l = 0; l < config.layerCount(); l++) layer(l, act, taps);
+            return logitsHost(act, 0, act.tokens());
+        }
+    }
+
+    public KvCache newCache() { return new KvCache(backend, config.layerCount(), config.headCountKv(), config.headDim()); }
+
+    /** Batches of whole sequences, each at most {@code maxTokens} tokens (a longer sequence gets a batch of its own). */
+    public static List<List<int[]>> batches(List<int[]> sequences, int maxTokens) {
+        List<List<int[]>> out = new ArrayList<>();
+        List<int[]> cur = new ArrayList<>();
+        int n = 0;
+        for (int[] s : sequences) {
+            if (!cur.isEmpty() && n + s.length > maxTokens) {
+                out.add(cur);
+                cur = new ArrayList<>();
+                n = 0;
+            }
+            cur.add(s);
+            n += s.length;
+        }
+        if (!cur.isEmpty()) out.add(cur);
+        return out;
+    }
 
     @Override
-    public void close() throws Exception { weights.source().close(); }
+    public void close() {
+        weights.close();
+        if (ownedBackend != null) ownedBackend.close();
+    }
 }

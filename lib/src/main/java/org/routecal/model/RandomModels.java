@@ -1,6 +1,6 @@
 package org.routecal.model;
 
-import org.routecal.compute.Ops;
+import org.routecal.compute.Backend;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -13,7 +13,7 @@ import java.util.SplittableRandom;
 public final class RandomModels {
     private RandomModels() {}
 
-    public static MoeModel create(ModelConfig config, long seed, Ops ops) {
+    public static MoeModel create(ModelConfig config, long seed, Backend backend) {
         MapTensorSource src = new MapTensorSource("random " + config.family().name() + " (seed " + seed + ")");
         SplittableRandom rnd = new SplittableRandom(seed);
         for (Map.Entry<String, long[]> e : CheckpointLayout.expected(config).entrySet()) {
@@ -24,6 +24,6 @@ public final class RandomModels {
             for (int i = 0; i < v.length; i++) v[i] = norm ? 1f : (float) (rnd.nextDouble(-1, 1) * 0.035);
             src.put(e.getKey(), e.getValue(), v);
         }
-        return new MoeModel(Path.of("random"), config, src, ops, Long.MAX_VALUE);
+        return new MoeModel(Path.of("random"), config, src, backend, Long.MAX_VALUE);
     }
 }

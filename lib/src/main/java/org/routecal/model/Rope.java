@@ -6,12 +6,10 @@ package org.routecal.model;
  * computed in float32 like transformers (the angle is a float32 product, then cos/sin).
  */
 public final class Rope {
-    private final int headDim;
-    private final float[] invFreq;        // [headDim / 2]
+        private final float[] invFreq;        // [headDim / 2]
     private final float attentionScaling; // yarn multiplies cos and sin by this
 
     public Rope(ModelConfig.Rope rope, int headDim) {
-        this.headDim = headDim;
         int half = headDim / 2;
         double[] base = new double[half];
         for (int i = 0; i < half; i++) base[i] = (float) (1.0 / Math.pow(rope.theta(), (2.0 * i) / headDim));
@@ -61,18 +59,9 @@ public final class Rope {
         return dim * Math.log(maxPos / (rotations * 2 * Math.PI)) / (2 * Math.log(base));
     }
 
-    /** Rotates {@code heads} consecutive heads of {@code x} starting at {@code off}, in place, for one position. */
-    public void apply(float[] x, int off, int heads, int position) {
-        int half = headDim / 2;
-        for (int i = 0; i < half; i++) {
-            float angle = position * invFreq[i];
-            float cos = (float) Math.cos(angle) * attentionScaling, sin = (float) Math.sin(angle) * attentionScaling;
-            for (int h = 0; h < heads; h++) {
-                int base = off + h * headDim;
-                float a = x[base + i], b = x[base + i + half];
-                x[base + i] = a * cos - b * sin;
-                x[base + i + half] = b * cos + a * sin;
-            }
-        }
-    }
+    /** Inverse frequencies [headDim / 2]: pair i rotates by position · invFreq[i]. */
+    public float[] invFreq() { return invFreq.clone(); }
+
+    /** The factor YaRN applies to cos and sin (1 elsewhere). */
+    public float attentionScaling() { return attentionScaling; }
 }

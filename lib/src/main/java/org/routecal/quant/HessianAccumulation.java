@@ -1,11 +1,19 @@
 package org.routecal.quant;
 
-/** Public entry to the stage's Hessian accumulation, so the benchmark times exactly the production loop. */
+import org.routecal.compute.Backend;
+import org.routecal.compute.Tensor;
+import org.routecal.compute.TensorType;
+
+/** Public entry to the stage's Hessian accumulation (the backend's gram), so the benchmark times exactly the production op. */
 public final class HessianAccumulation {
     private HessianAccumulation() {}
 
-    /** h [n, n] upper triangle += XᵀX of x [rows, n]. */
-    public static void accumulate(double[] h, int n, float[] x, int rows) {
-        HessianCollector.accumulate(h, n, x, rows, null, false);
+    /** h [n, n] += XᵀX of x [rows, n] on the CPU reference backend. */
+    public static void accumulate(Backend cpu, double[] h, int n, float[] x, int rows) {
+        try (Tensor xt = cpu.upload(x, rows, n, TensorType.F32, "x"); Tensor ht = cpu.allocate(TensorType.F64, n, n, "h")) {
+            cpu.gram(xt, null, null, new int[]{0, rows}, ht, 1f);
+            double[] d = cpu.downloadDoubles(ht);
+            for (int i = 0; i < d.length; i++) h[i] += d[i];
+        }
     }
 }

@@ -6,7 +6,9 @@ import java.util.List;
 import java.util.Map;
 import org.routecal.cli.StageCommand;
 import org.routecal.eval.EvalSample;
-import org.routecal.pipeline.Progress;
+import org.routecal.compute.DeviceOptions;
+import org.routecal.model.MoeModel;
+import org.routecal.pipeline.Session;
 import org.routecal.quant.gptq.ActOrder;
 import org.routecal.quant.gptq.GptqArgs;
 import picocli.CommandLine.Command;
@@ -57,8 +59,11 @@ public final class QuantizeCommand implements StageCommand {
     @Option(names = "--ignore", split = ",", description = "modules left unquantized: exact names or re:REGEX (anchored at the start); default: the family's routers, shared-expert gates, lm_head")
     List<String> ignore;
 
+    @Mixin
+    DeviceOptions device = new DeviceOptions();
+
     @Override
-    public Object execute(Progress progress) {
+    public Object execute(Session session) {
         if (!algorithm.equals("rtn") && !algorithm.equals("gptq")) throw new org.routecal.RoutecalException("--algorithm must be rtn or gptq, got " + algorithm);
         if (!fallback.equals("all") && !fallback.equals("rtn")) throw new org.routecal.RoutecalException("--min-token-fallback must be all or rtn, got " + fallback);
         QuantizeOptions o;
@@ -75,6 +80,7 @@ public final class QuantizeCommand implements StageCommand {
         inputs.put("corpus", co.corpus().toAbsolutePath().toString());
         inputs.put("corpus_options", co.toString());
         inputs.put("samples", samples.size());
-        return QuantizeStage.run(model, samples.stream().map(EvalSample::ids).toList(), o, out, inputs, progress);
+        MoeModel m = session.model(model, device);
+        return QuantizeStage.run(m, samples.stream().map(EvalSample::ids).toList(), o, out, inputs, session.progress(), session::checkCancelled);
     }
 }

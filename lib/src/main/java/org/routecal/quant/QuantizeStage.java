@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +15,6 @@ import java.util.Set;
 import org.routecal.RoutecalException;
 import org.routecal.io.safetensors.SafetensorsCheckpoint;
 import org.routecal.model.Activations;
-import org.routecal.model.CalibrationMode;
 import org.routecal.model.ForwardTaps;
 import org.routecal.model.ModelConfig;
 import org.routecal.model.MoeModel;
@@ -41,12 +41,14 @@ public final class QuantizeStage {
     private QuantizeStage() {}
 
     /** The outcome, printed as the CLI summary. */
-    public record Result(Path out, int quantized, int ignored, int fallbacks, int tokens, List<String> warnings, double seconds) {
+    public record Result(Path out, int quantized, int ignored, int fallbacks, int fallbacksToAll, int fallbacksToRtn,
+                         int choleskyFailures, int tokens, List<String> warnings, double seconds) {
         @Override
         public String toString() {
             StringBuilder sb = new StringBuilder();
             sb.append(String.format("quantized %d modules (%d left unquantized) on %d calibration tokens in %.1f s%n", quantized, ignored, tokens, seconds));
-            sb.append("fallbacks (min-token or Cholesky): ").append(fallbacks).append('\n');
+            sb.append(String.format("fallbacks: %d experts below --min-tokens used all-token statistics, %d were rounded (RTN), "
+                    + "%d Cholesky failures were rounded%n", fallbacksToAll, fallbacksToRtn, choleskyFailures));
             for (String w : warnings) sb.append("warning: ").append(w).append('\n');
             sb.append("checkpoint: ").append(out).append(" (quant_report.parquet, manifest.json)");
             return sb.toString();
@@ -64,18 +66,23 @@ public final class QuantizeStage {
         };
     }
 
+    /** Tokens per forward batch of the calibration pass (bounds one batch's temporary activations). */
+    static final int BATCH_TOKENS = 4096;
+
     /**
-     * Quantizes {@code modelDir} calibrated on {@code sequences} (token ids) and writes a compressed-tensors
-     * checkpoint to {@code out}.
+     * Quantizes {@code model} (loaded from {@code modelDir}) calibrated on {@code sequences} (token ids) and writes a
+     * compressed-tensors checkpoint to {@code out}. {@code cancel} runs between layers and throws to stop.
      */
-    public static Result run(Path modelDir, List<int[]> sequences, QuantizeOptions o, Path out, Map<String, Object> inputs,
-                             Progress progress) {
+    public static Result run(MoeModel model, List<int[]> sequences, QuantizeOptions o, Path out, Map<String, Object> inputs,
+                             Progress progress, Runnable cancel) {
         long start = System.nanoTime();
+        Path modelDir = model.dir();
         if (sequences.isEmpty()) throw new RoutecalException("quantize: the calibration corpus has no samples");
         List<String> warnings = new ArrayList<>();
         List<Object[]> report = new ArrayList<>();
         int tokens = sequences.stream().mapToInt(s -> s.length).sum();
-        try (MoeModel model = MoeModel.load(modelDir); SafetensorsCheckpoint source = SafetensorsCheckpoint.open(modelDir)) {
+        Map<String, Double> timings = new LinkedHashMap<>();
+        try (SafetensorsCheckpoint source = SafetensorsCheckpoint.open(modelDir)) {
             ModelConfig config = model.config();
             ScaleDType dtype = modelDtype(source, config);
             QuantScheme scheme = scheme(o, dtype);
@@ -89,28 +96,48 @@ public final class QuantizeStage {
                     scheme.validate(m, (int) shape[0], (int) shape[1]);
                 }
             }
-            MemoryEstimate.check(config, tokens, o, scheme);
+            MemoryEstimate.check(config, tokens, o, model.backend());
             Set<String> quantized = new LinkedHashSet<>();
-            int fallbacks = 0;
+            LayerQuantizer.FallbackCounts fallbacks = new LayerQuantizer.FallbackCounts();
+            double tForward = 0, tSolve = 0;
             try (CompressedTensorsWriter writer = CompressedTensorsWriter.create(out, o.overwrite())) {
-                Activations act = model.embed(sequences);
-                progress.start("quantize layers", config.layerCount());
-                for (int layer = 0; layer < config.layerCount(); layer++) {
-                    LayerQuantizer lq = new LayerQuantizer(model, layer, scheme, o, rules, report);
-                    Activations calib = o.sequential() ? copy(model, sequences, act) : act;
-                    model.layer(layer, calib, lq.collector(), HessianCollector.needsAllTokens(o.moeMode(), o.fallbackToAll()) && o.gptq()
-                            ? CalibrationMode.ALL : CalibrationMode.ROUTED);
-                    for (Map.Entry<String, QuantizedWeight> e : lq.quantize().entrySet()) {
-                        writer.addQuantized(e.getKey(), e.getValue());
-                        model.overrideWeight(e.getKey() + ".weight", e.getValue().dequantize());
-                        quantized.add(e.getKey());
+                List<List<int[]>> batches = MoeModel.batches(sequences, BATCH_TOKENS);
+                List<Integer> batchTokens = batches.stream().map(b -> b.stream().mapToInt(s -> s.length).sum()).toList();
+                List<Activations> acts = new ArrayList<>();
+                try {
+                    for (List<int[]> b : batches) acts.add(model.embed(b, acts.size()));
+                    progress.start("quantize layers", config.layerCount());
+                    for (int layer = 0; layer < config.layerCount(); layer++) {
+                        cancel.run();
+                        model.weights().beginLayer();
+                        LayerQuantizer lq = new LayerQuantizer(model, layer, scheme, o, rules, report);
+                        long f0 = System.nanoTime();
+                        try (LayerCalibration cal = new LayerCalibration(layer, model.backend(), lq.hessianKeys(), batchTokens)) {
+                            for (Activations act : acts) {
+                                // sequential: calibrate on a copy, then re-run the layer on the quantized weights below
+                                try (Activations calib = o.sequential() ? copy(model, act) : null) {
+                                    model.layer(layer, calib != null ? calib : act, cal);
+                                }
+                            }
+                            long s0 = System.nanoTime();
+                            tForward += (s0 - f0) / 1e9;
+                            lq.quantize(cal, (module, q) -> {
+                                writer.addQuantized(module, q);
+                                quantized.add(module);
+                            });
+                            tSolve += (System.nanoTime() - s0) / 1e9;
+                        }
+                        fallbacks.add(lq.fallbacks);
+                        warnings.addAll(lq.warnings);
+                        long r0 = System.nanoTime();
+                        if (o.sequential()) for (Activations act : acts) model.layer(layer, act, ForwardTaps.NONE);
+                        tForward += (System.nanoTime() - r0) / 1e9;
+                        // quantized layers never run again: drop their dequantized copies so memory stays at one layer
+                        model.weights().clearOverrides();
+                        progress.advance(1);
                     }
-                    fallbacks += lq.fallbacks;
-                    warnings.addAll(lq.warnings);
-                    if (o.sequential()) model.layer(layer, act, ForwardTaps.NONE, CalibrationMode.ROUTED);
-                    // quantized layers never run again: drop their dequantized copies so memory stays at one layer
-                    model.weights().clearOverrides();
-                    progress.advance(1);
+                } finally {
+                    acts.forEach(Activations::close);
                 }
                 String head = LinearModules.lmHead(config);
                 if (head != null && source.contains(head + ".weight") && !rules.ignores(head)) {
@@ -124,11 +151,17 @@ public final class QuantizeStage {
                 progress.finish();
                 List<String> ignoreList = new ArrayList<>();
                 for (String m : all) if (!quantized.contains(m)) ignoreList.add(m);
+                long w0 = System.nanoTime();
                 QuantReport.write(writer.stagingDir().resolve("quant_report.parquet"), report);
-                writeManifest(writer.stagingDir().resolve("manifest.json"), modelDir, o, scheme, inputs, sequences.size(), tokens,
-                        quantized.size(), ignoreList.size(), fallbacks, warnings, (System.nanoTime() - start) / 1e9);
+                timings.put("forward_seconds", tForward);
+                timings.put("solve_seconds", tSolve);
+                timings.put("total_seconds", (System.nanoTime() - start) / 1e9);
+                writeManifest(writer.stagingDir().resolve("manifest.json"), model, o, scheme, inputs, sequences.size(), tokens,
+                        quantized.size(), ignoreList.size(), fallbacks, warnings, timings);
                 writer.commit(modelDir, source, new CtQuantConfig(scheme, o.gptq() ? o.gptqArgs().actOrder() : ActOrder.NONE, ignoreList));
-                return new Result(out, quantized.size(), ignoreList.size(), fallbacks, tokens, warnings, (System.nanoTime() - start) / 1e9);
+                timings.put("write_seconds", (System.nanoTime() - w0) / 1e9);
+                return new Result(out, quantized.size(), ignoreList.size(), fallbacks.total(), fallbacks.minTokenAll,
+                        fallbacks.minTokenRtn, fallbacks.choleskyRtn, tokens, warnings, (System.nanoTime() - start) / 1e9);
             }
         } catch (RoutecalException e) {
             throw e;
@@ -148,16 +181,17 @@ public final class QuantizeStage {
         };
     }
 
-    /** A copy of {@code a} (same sequences): the calibration pass runs on it, the quantized re-run on {@code a}. */
-    static Activations copy(MoeModel model, List<int[]> sequences, Activations a) {
-        Activations c = model.embed(sequences); // same geometry and positions; hidden states overwritten below
-        System.arraycopy(a.hidden, 0, c.hidden, 0, a.hidden.length);
+    /** A copy of {@code a}'s residual stream (same sequences): the calibration pass runs on it. */
+    static Activations copy(MoeModel model, Activations a) {
+        Activations c = model.like(a);
+        model.backend().copyRows(a.hidden, 0, c.hidden, 0, a.hidden.rows());
         return c;
     }
 
-    private static void writeManifest(Path file, Path modelDir, QuantizeOptions o, QuantScheme scheme, Map<String, Object> inputs,
-                                      int samples, int tokens, int quantized, int ignored, int fallbacks, List<String> warnings,
-                                      double seconds) throws IOException {
+    private static void writeManifest(Path file, MoeModel model, QuantizeOptions o, QuantScheme scheme, Map<String, Object> inputs,
+                                      int samples, int tokens, int quantized, int ignored, LayerQuantizer.FallbackCounts fallbacks,
+                                      List<String> warnings, Map<String, Double> timings) throws IOException {
+        Path modelDir = model.dir();
         ObjectMapper json = new ObjectMapper();
         ObjectNode m = json.createObjectNode();
         m.put("format", "routecal.quantize-manifest");
@@ -181,10 +215,16 @@ public final class QuantizeStage {
         m.put("tokens", tokens);
         m.put("modules_quantized", quantized);
         m.put("modules_ignored", ignored);
-        m.put("fallbacks", fallbacks);
+        m.put("fallbacks", fallbacks.total());
+        ObjectNode fb = m.putObject("fallback_detail");
+        fb.put("min_tokens_to_all", fallbacks.minTokenAll);
+        fb.put("min_tokens_to_rtn", fallbacks.minTokenRtn);
+        fb.put("cholesky_to_rtn", fallbacks.choleskyRtn);
+        m.set("device", json.valueToTree(model.backend().device().toManifest()));
+        m.put("precision", model.backend().precision().id());
         ArrayNode w = m.putArray("warnings");
         warnings.forEach(w::add);
-        m.putObject("timings").put("total_seconds", seconds);
+        m.set("timings", json.valueToTree(timings));
         m.putArray("outputs").add("config.json").add("model.safetensors or model-*.safetensors + index").add("quant_report.parquet");
         m.put("java", System.getProperty("java.version"));
         Files.writeString(file, json.writerWithDefaultPrettyPrinter().writeValueAsString(m));

@@ -1,6 +1,12 @@
 package org.routecal.route;
 
-import org.routecal.model.ForwardTaps;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.routecal.compute.Backend;
+import org.routecal.compute.ExpertGroups;
+import org.routecal.compute.Tensor;
+import org.routecal.compute.TensorType;
 import org.routecal.model.ModelConfig;
 import org.routecal.model.MoeModel;
 import org.routecal.model.family.MoeFamily;
@@ -8,67 +14,102 @@ import org.routecal.quant.scheme.IntScheme;
 import org.routecal.quant.scheme.Rtn;
 import org.routecal.quant.scheme.ScaleDType;
 
-import java.util.HashMap;
-import java.util.Map;
-
 /**
- * Hessian-aware sensitivity: the relative output error of RTN W4 g128 (quant/'s own RTN) on each expert projection, measured on the
- * expert's own routed inputs as they stream by: {@code Σ‖(Ŵ − W)x‖² / Σ‖Wx‖²} over the rows the expert received.
- * That is {@code tr(ΔW H ΔWᵀ) / tr(W H Wᵀ)} with H = Σ x xᵀ, without ever forming H (hidden² per expert would be 4 GB
- * per layer at Qwen3-30B-A3B size): the cost is two extra matmuls per routed row, the same order as the expert's
- * forward. ΔW is cached per projection up to {@code cacheBytes} and recomputed after that.
+ * Hessian-aware sensitivity: the relative output error of RTN W4 g128 (quant/'s own RTN) on each expert projection,
+ * measured on the expert's own routed inputs as they stream by: {@code Σ‖(Ŵ − W)x‖² / Σ‖Wx‖²} over the rows the
+ * expert received. That is {@code tr(ΔW H ΔWᵀ) / tr(W H Wᵀ)} with H = Σ x xᵀ without ever forming H. On the backend:
+ * the routed rows go through grouped products with ΔW and W (two extra expert passes), and only per-expert sums of
+ * squares come back. ΔW of the current layer is built once per layer (the pass is layer-major).
  */
-final class ExpertErrorTap implements ForwardTaps {
+final class ExpertErrorTap {
     static final String[] PROJ = {"gate_proj", "up_proj", "down_proj"};
 
     private final MoeModel model;
     private final RoutingGeometry geometry;
-    private final Map<String, Integer> moduleIndex = new HashMap<>(); // module → slot·3 + projection
-    private final double[] err, ref;   // [slots · 3]
+    private final double[] err, ref;   // [slots · 3] gate, up, down
     private final long[] rows;         // [slots · 3]
-    private final Map<Integer, float[]> deltaCache = new HashMap<>();
-    private final long cacheBytes;
-    private long cachedBytes;
+    private int deltaLayer = -1;
+    private Tensor deltaGateUp, deltaDown; // [E·2I, H], [E·H, I] in the model's linear type
 
-    ExpertErrorTap(MoeModel model, RoutingGeometry geometry, long cacheBytes) {
+    ExpertErrorTap(MoeModel model, RoutingGeometry geometry) {
         this.model = model;
         this.geometry = geometry;
-        this.cacheBytes = cacheBytes;
-        MoeFamily.Tensors names = model.family().tensors();
-        String[] templates = {names.expertGate(), names.expertUp(), names.expertDown()};
-        for (int l = 0; l < geometry.layers(); l++) {
-            for (int e = 0; e < geometry.experts(); e++) {
-                for (int p = 0; p < 3; p++) {
-                    moduleIndex.put(MoeFamily.name(templates[p], geometry.layerIndex()[l], e), geometry.slot(l, e) * 3 + p);
-                }
-            }
-        }
         err = new double[geometry.slots() * 3];
         ref = new double[err.length];
         rows = new long[err.length];
     }
 
-    @Override
-    public void linearInput(String module, int n, int in, float[] x, int[] tokenIndex, float[] rowWeight, boolean allTokens) {
-        Integer idx = moduleIndex.get(module);
-        if (idx == null || n == 0) return;
+    /** One batch's routed rows of {@code layer}: x [T, H] block input, ids [T, k]. */
+    void accumulate(int layer, Tensor x, Tensor ids) {
+        Backend b = model.backend();
         ModelConfig c = model.config();
-        int out = idx % 3 == 2 ? c.hiddenSize() : c.expertIntermediateSize();
-        float[] w = model.weights().tensor(module + ".weight", out, in);
-        float[] delta = deltaCache.get(idx);
-        if (delta == null) {
-            delta = rtnError(w, out, in);
-            if (cachedBytes + 4L * delta.length <= cacheBytes) {
-                deltaCache.put(idx, delta);
-                cachedBytes += 4L * delta.length;
-            }
+        int l = geometry.ordinalOf(layer), experts = geometry.experts();
+        int hidden = c.hiddenSize(), inter = c.expertIntermediateSize();
+        ensureDelta(layer, experts, inter, hidden);
+        var w = model.weights().experts(model.family().tensors(), layer, experts, inter, hidden);
+        try (ExpertGroups g = b.groupByExpert(ids, experts);
+             Tensor gu = b.allocate(TensorType.F32, g.slots(), 2 * inter, "gate_up");
+             Tensor dgu = b.allocate(TensorType.F32, g.slots(), 2 * inter, "Δgate_up");
+             Tensor a = b.allocate(TensorType.F32, g.slots(), inter, "act");
+             Tensor d = b.allocate(TensorType.F32, g.slots(), hidden, "down");
+             Tensor dd = b.allocate(TensorType.F32, g.slots(), hidden, "Δdown")) {
+            b.groupedLinear(x, true, g, w.gateUp(), gu);
+            b.groupedLinear(x, true, g, views(deltaGateUp, experts), dgu);
+            b.siluMul(gu, a);
+            b.groupedLinear(a, false, g, w.down(), d);
+            b.groupedLinear(a, false, g, views(deltaDown, experts), dd);
+            int[] off = b.downloadInts(g.offsets());
+            add(l, 0, off, b.sumSquaresByGroup(dgu, off, 0, inter), b.sumSquaresByGroup(gu, off, 0, inter));
+            add(l, 1, off, b.sumSquaresByGroup(dgu, off, inter, 2 * inter), b.sumSquaresByGroup(gu, off, inter, 2 * inter));
+            add(l, 2, off, b.sumSquaresByGroup(dd, off, 0, hidden), b.sumSquaresByGroup(d, off, 0, hidden));
         }
-        float[] y = new float[n * out]; // [n, out]
-        model.ops().matmulTransposed(x, n, in, delta, out, null, y);
-        err[idx] += sumSquares(y);
-        model.ops().matmulTransposed(x, n, in, w, out, null, y);
-        ref[idx] += sumSquares(y);
-        rows[idx] += n;
+    }
+
+    private void add(int l, int proj, int[] off, double[] e, double[] r) {
+        for (int x = 0; x < e.length; x++) {
+            int i = geometry.slot(l, x) * 3 + proj;
+            err[i] += e[x];
+            ref[i] += r[x];
+            rows[i] += off[x + 1] - off[x];
+        }
+    }
+
+    private static List<Tensor> views(Tensor stack, int experts) {
+        long per = stack.rows() / experts;
+        List<Tensor> out = new ArrayList<>(experts);
+        for (int e = 0; e < experts; e++) out.add(stack.rows(e * per, (e + 1) * per));
+        return out;
+    }
+
+    /** ΔW = RTN(W) − W of every expert of {@code layer}, as stacks shaped like the model's expert weights. */
+    private void ensureDelta(int layer, int experts, int inter, int hidden) {
+        if (layer == deltaLayer) return;
+        release();
+        Backend b = model.backend();
+        MoeFamily.Tensors n = model.family().tensors();
+        TensorType type = model.weights().linearType();
+        deltaGateUp = b.allocate(type, (long) experts * 2 * inter, hidden, "layer " + layer + " RTN Δgate_up");
+        deltaDown = b.allocate(type, (long) experts * hidden, inter, "layer " + layer + " RTN Δdown");
+        float[][] gate = new float[experts][], up = new float[experts][], down = new float[experts][];
+        IntStream.range(0, experts).parallel().forEach(e -> {
+            gate[e] = rtnError(model.weights().hostValues(MoeFamily.name(n.expertGate(), layer, e) + ".weight", inter, hidden), inter, hidden);
+            up[e] = rtnError(model.weights().hostValues(MoeFamily.name(n.expertUp(), layer, e) + ".weight", inter, hidden), inter, hidden);
+            down[e] = rtnError(model.weights().hostValues(MoeFamily.name(n.expertDown(), layer, e) + ".weight", hidden, inter), hidden, inter);
+        });
+        for (int e = 0; e < experts; e++) {
+            b.write(deltaGateUp, (long) e * 2 * inter, gate[e]);
+            b.write(deltaGateUp, (long) e * 2 * inter + inter, up[e]);
+            b.write(deltaDown, (long) e * hidden, down[e]);
+        }
+        deltaLayer = layer;
+    }
+
+    /** Frees the current layer's ΔW. */
+    void release() {
+        if (deltaGateUp != null) deltaGateUp.close();
+        if (deltaDown != null) deltaDown.close();
+        deltaGateUp = deltaDown = null;
+        deltaLayer = -1;
     }
 
     /**
@@ -96,11 +137,5 @@ final class ExpertErrorTap implements ForwardTaps {
             if (!Double.isNaN(v) && (Double.isNaN(best) || v > best)) best = v;
         }
         return best;
-    }
-
-    private static double sumSquares(float[] y) {
-        double s = 0;
-        for (float v : y) s += (double) v * v;
-        return s;
     }
 }

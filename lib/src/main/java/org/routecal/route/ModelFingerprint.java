@@ -37,7 +37,7 @@ public final class ModelFingerprint {
                     ? SORTED.writeValueAsString(SORTED.readValue(config.toFile(), Map.class)) : model.config().toString();
             md.update(canonical.getBytes(StandardCharsets.UTF_8));
             int layer = g.layerIndex()[0];
-            float[] router = model.weights().tensor(MoeFamily.name(model.family().tensors().router(), layer, 0),
+            float[] router = model.weights().hostValues(MoeFamily.name(model.family().tensors().router(), layer, 0),
                     g.experts(), model.config().hiddenSize());
             ByteBuffer bb = ByteBuffer.allocate(router.length * 4).order(ByteOrder.LITTLE_ENDIAN);
             bb.asFloatBuffer().put(router);

@@ -7,7 +7,9 @@ import org.routecal.corpus.CorpusOptions;
 import org.routecal.corpus.CorpusOptionsMixin;
 import org.routecal.corpus.Sample;
 import org.routecal.model.MoeModel;
+import org.routecal.compute.DeviceOptions;
 import org.routecal.pipeline.Progress;
+import org.routecal.pipeline.Session;
 import org.routecal.tokenize.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -53,12 +55,17 @@ public final class RouteCommand implements StageCommand {
     @Option(names = "--overwrite", description = "replace an existing run of the same model in --out")
     boolean overwrite;
 
+    @Mixin
+    DeviceOptions device = new DeviceOptions();
+
     @Override
-    public Object execute(Progress progress) throws Exception {
+    public Object execute(Session session) throws Exception {
+        Progress progress = session.progress();
         RouteParams p = new RouteParams(target, slots.freqThr, slots.lessThr, slots.robThr, slots.senThr, slots.ranking(), Mode.BALANCE.defaultBoxes(),
                 Mode.Q_SENSITIVITY.defaultBoxes(), batchTokens, jsonl, !noRtn, overwrite);
         CorpusOptions options = corpus.toOptions();
-        try (Tokenizer tokenizer = Tokenizer.load(model); MoeModel m = MoeModel.load(model)) {
+        try (Tokenizer tokenizer = Tokenizer.load(model)) {
+            MoeModel m = session.model(model, device);
             progress.message("loading corpus " + options.corpus());
             List<Sample> samples = Corpus.load(options, tokenizer);
             List<RoutedSample> routed = samples.stream().map(s -> new RoutedSample(s.sampleId(), s.domain(), s.text(),
@@ -75,7 +82,7 @@ public final class RouteCommand implements StageCommand {
             settings.put("seed", options.seed());
             Map<Integer, String> cache = new HashMap<>();
             return RouteStage.run(m, routed, id -> cache.computeIfAbsent(id, i -> tokenString(tokenizer, i)), p, out,
-                    Map.of("corpus", options.corpus()), settings, progress);
+                    Map.of("corpus", options.corpus()), settings, progress, session::checkCancelled);
         }
     }
 

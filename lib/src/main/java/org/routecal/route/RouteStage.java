@@ -2,7 +2,8 @@ package org.routecal.route;
 
 import org.routecal.RoutecalException;
 import org.routecal.io.Jsonl;
-import org.routecal.model.CalibrationMode;
+import org.routecal.compute.Tensor;
+import org.routecal.model.Activations;
 import org.routecal.model.ForwardTaps;
 import org.routecal.model.ModelConfig;
 import org.routecal.model.MoeModel;
@@ -42,6 +43,15 @@ public final class RouteStage {
      */
     public static RouteResult run(MoeModel model, List<RoutedSample> samples, IntFunction<String> tokenString, RouteParams params,
                                   Path out, Map<String, Path> inputs, Map<String, Object> settings, Progress progress) {
+        return run(model, samples, tokenString, params, out, inputs, settings, progress, () -> {});
+    }
+
+    /** Tokens whose residual streams one layer-major pass keeps alive (bounds activation memory). */
+    static final int PASS_TOKENS = 1 << 16;
+
+    /** As above; {@code cancel} runs between layers and throws to stop (the session's cancellation check). */
+    public static RouteResult run(MoeModel model, List<RoutedSample> samples, IntFunction<String> tokenString, RouteParams params,
+                                  Path out, Map<String, Path> inputs, Map<String, Object> settings, Progress progress, Runnable cancel) {
         long t0 = System.nanoTime();
         if (samples.isEmpty()) throw new RoutecalException("the corpus has no sample to route");
         for (RoutedSample s : samples) {
@@ -54,27 +64,51 @@ public final class RouteStage {
         int[] domainOfSample = samples.stream().mapToInt(s -> domains.indexOf(s.domain())).toArray();
         writeSamples(out.resolve(RouteRunDir.SAMPLES), samples);
 
-        // pass 1: capture + counts (+ RTN error)
+        // pass 1: capture + counts (+ RTN error), layer-major over super-batches: each layer's weights are loaded once
+        // per super-batch, however many forward batches it holds
         ExpertCounts counts = new ExpertCounts(g, domains);
-        ExpertErrorTap errorTap = params.rtnSensitivity() ? new ExpertErrorTap(model, g, 1L << 30) : null;
+        ExpertErrorTap errorTap = params.rtnSensitivity() ? new ExpertErrorTap(model, g) : null;
         long totalTokens = samples.stream().mapToLong(RoutedSample::tokens).sum();
         long tCapture = System.nanoTime(), forwardNanos = 0;
-        progress.start("route: forward + capture", totalTokens);
+        progress.start("route: forward + capture", totalTokens * model.config().layerCount());
+        List<int[]> ranges = batches(samples, params.batchTokens());
         try (RoutingParquet.Writer routing = new RoutingParquet.Writer(out.resolve(RouteRunDir.ROUTING), g, fingerprint);
              TokenRoutingJsonl jsonl = params.jsonl() ? new TokenRoutingJsonl(out.resolve(RouteRunDir.TOKEN_ROUTING), g,
                      samples.stream().map(RoutedSample::sampleId).toList(), tokenString) : null) {
-            for (int[] range : batches(samples, params.batchTokens())) {
-                List<RoutedSample> part = samples.subList(range[0], range[1]);
-                RoutingCapture capture = new RoutingCapture(g, part, IntStream.range(range[0], range[1]).toArray());
-                long f0 = System.nanoTime();
-                model.forward(part.stream().map(RoutedSample::tokenIds).toList(), combine(capture, errorTap), CalibrationMode.ROUTED, false);
-                forwardNanos += System.nanoTime() - f0;
-                RoutingBatch batch = capture.batch();
-                routing.write(batch);
-                if (jsonl != null) jsonl.write(batch);
-                counts.add(batch, domainOfSample);
-                progress.advance(batch.tokens());
+            for (List<int[]> pass : passes(ranges, samples, PASS_TOKENS)) {
+                List<RoutingCapture> captures = new ArrayList<>();
+                List<Activations> acts = new ArrayList<>();
+                try {
+                    for (int[] range : pass) {
+                        List<RoutedSample> part = samples.subList(range[0], range[1]);
+                        captures.add(new RoutingCapture(g, part, IntStream.range(range[0], range[1]).toArray()));
+                        acts.add(model.embed(part.stream().map(RoutedSample::tokenIds).toList(), acts.size()));
+                    }
+                    long f0 = System.nanoTime();
+                    model.forward(acts, new ForwardTaps() {
+                        @Override public void routing(int layer, Activations batch, Tensor x, Tensor ids, Tensor w, Tensor logits) {
+                            captures.get(batch.batchIndex).capture(layer, model.backend(), ids, w);
+                            if (errorTap != null) errorTap.accumulate(layer, x, ids);
+                        }
+
+                        @Override public void layerOutput(int layer, Activations batch, Tensor h) {
+                            progress.advance(batch.tokens());
+                            cancel.run();
+                        }
+                    });
+                    forwardNanos += System.nanoTime() - f0;
+                } finally {
+                    acts.forEach(Activations::close);
+                }
+                for (RoutingCapture capture : captures) {
+                    RoutingBatch batch = capture.batch();
+                    routing.write(batch);
+                    if (jsonl != null) jsonl.write(batch);
+                    counts.add(batch, domainOfSample);
+                }
             }
+        } finally {
+            if (errorTap != null) errorTap.release();
         }
         progress.finish();
         double captureSeconds = (System.nanoTime() - tCapture) / 1e9;
@@ -133,14 +167,37 @@ public final class RouteStage {
         for (int l = 0; l < g.layers(); l++) {
             int layer = g.layerIndex()[l];
             for (int e = 0; e < g.experts(); e++) {
-                float gate = ReferenceSensitivity.matrix(model.weights().linear(n.expertGate(), layer, e, inter, hidden, false).w(), inter, hidden, ReferenceSensitivity.GROUP);
-                float up = ReferenceSensitivity.matrix(model.weights().linear(n.expertUp(), layer, e, inter, hidden, false).w(), inter, hidden, ReferenceSensitivity.GROUP);
-                float down = ReferenceSensitivity.matrix(model.weights().linear(n.expertDown(), layer, e, hidden, inter, false).w(), hidden, inter, ReferenceSensitivity.GROUP);
+                float gate = ReferenceSensitivity.matrix(model.weights().hostValues(MoeFamily.name(n.expertGate(), layer, e) + ".weight", inter, hidden),
+                        inter, hidden, ReferenceSensitivity.GROUP);
+                float up = ReferenceSensitivity.matrix(model.weights().hostValues(MoeFamily.name(n.expertUp(), layer, e) + ".weight", inter, hidden),
+                        inter, hidden, ReferenceSensitivity.GROUP);
+                float down = ReferenceSensitivity.matrix(model.weights().hostValues(MoeFamily.name(n.expertDown(), layer, e) + ".weight", hidden, inter),
+                        hidden, inter, ReferenceSensitivity.GROUP);
                 out[g.slot(l, e)] = ReferenceSensitivity.expert(gate, up, down);
                 progress.advance(1);
             }
         }
         progress.finish();
+        return out;
+    }
+
+    /** Groups consecutive batch ranges into passes of at most {@code passTokens} tokens (at least one batch each). */
+    static List<List<int[]>> passes(List<int[]> ranges, List<RoutedSample> samples, int passTokens) {
+        List<List<int[]>> out = new ArrayList<>();
+        List<int[]> cur = new ArrayList<>();
+        long n = 0;
+        for (int[] r : ranges) {
+            long t = 0;
+            for (int i = r[0]; i < r[1]; i++) t += samples.get(i).tokens();
+            if (!cur.isEmpty() && n + t > passTokens) {
+                out.add(cur);
+                cur = new ArrayList<>();
+                n = 0;
+            }
+            cur.add(r);
+            n += t;
+        }
+        if (!cur.isEmpty()) out.add(cur);
         return out;
     }
 
@@ -174,18 +231,5 @@ public final class RouteStage {
             rows.add(m);
         }
         Jsonl.write(file, rows);
-    }
-
-    private static ForwardTaps combine(RoutingCapture capture, ExpertErrorTap errors) {
-        if (errors == null) return capture;
-        return new ForwardTaps() {
-            @Override public void routing(int layer, int tokens, int topK, int[] ids, float[] w, float[] logits) {
-                capture.routing(layer, tokens, topK, ids, w, logits);
-            }
-
-            @Override public void linearInput(String module, int rows, int in, float[] x, int[] tokenIndex, float[] rowWeight, boolean all) {
-                errors.linearInput(module, rows, in, x, tokenIndex, rowWeight, all);
-            }
-        };
     }
 }

@@ -1,15 +1,16 @@
 package org.routecal.route;
 
 import org.routecal.RoutecalException;
-import org.routecal.model.ForwardTaps;
+import org.routecal.compute.Backend;
+import org.routecal.compute.Tensor;
 
 import java.util.List;
 
 /**
- * A forward tap that copies every MoE layer's top-k ids and weights of one forward batch into a {@link RoutingBatch}.
- * The model calls {@link #routing} once per MoE layer with all tokens of the batch; ids arrive by descending weight.
+ * Copies every MoE layer's top-k ids and weights of one forward batch into a {@link RoutingBatch}. The route stage's
+ * tap calls {@link #capture} once per MoE layer with all tokens of the batch; ids arrive by descending weight.
  */
-final class RoutingCapture implements ForwardTaps {
+final class RoutingCapture {
     private final RoutingGeometry geometry;
     private final List<RoutedSample> samples;
     private final int[] sampleIndex;
@@ -29,8 +30,11 @@ final class RoutingCapture implements ForwardTaps {
         this.seen = new boolean[geometry.layers()];
     }
 
-    @Override
-    public void routing(int layer, int tokens, int topK, int[] topkIds, float[] topkWeights, float[] routerLogits) {
+    /** Copies one layer's routing of this capture's batch (downloads [tokens, k] ids and weights: small). */
+    void capture(int layer, Backend backend, Tensor idsT, Tensor weightsT) {
+        int tokens = idsT.rowCount(), topK = idsT.cols();
+        int[] topkIds = backend.downloadInts(idsT);
+        float[] topkWeights = backend.download(weightsT);
         int l = geometry.ordinalOf(layer);
         if (l < 0 || topK != geometry.topK() || tokens != this.tokens) {
             throw new RoutecalException("routing tap: unexpected call for layer " + layer + " (" + tokens + " tokens, top-" + topK

@@ -25,8 +25,13 @@ public final class ServeCommand implements StageCommand {
     @Option(names = "--max-concurrent", defaultValue = "1", description = "generations at once (default ${DEFAULT-VALUE})") int maxConcurrent;
     @Option(names = "--max-queue", defaultValue = "16", description = "requests waiting beyond that before 429 (default ${DEFAULT-VALUE})") int maxQueue;
 
-    @Override public Object execute(Progress progress) throws Exception {
-        try (MoeModel m = load(model, quantized)) {
+    @picocli.CommandLine.Mixin
+    org.routecal.compute.DeviceOptions device = new org.routecal.compute.DeviceOptions();
+
+    @Override public Object execute(org.routecal.pipeline.Session session) throws Exception {
+        Progress progress = session.progress();
+        {
+            MoeModel m = load(session, device, model, quantized);
             String id = name != null ? name : model.toAbsolutePath().normalize().getFileName().toString();
             TextCodec codec = Codecs.load(model, tokenizer);
             OpenAiServer server = OpenAiServer.start(new ServedModel(id, m, codec), host, port, maxConcurrent, maxQueue);
@@ -44,15 +49,10 @@ public final class ServeCommand implements StageCommand {
     }
 
     /** The model to serve: {@code model}, or the quantized checkpoint dequantized (tokenizer always from {@code model}). */
-    public static MoeModel load(Path model, Path quantized) {
-        if (quantized == null) return MoeModel.load(model);
-        if (org.routecal.quant.ct.CompressedTensorsReader.isCompressedTensors(quantized)) {
-            // dequantized tensors are cached up to a quarter of the heap; the rest is re-read per layer
-            return new MoeModel(quantized, org.routecal.model.ModelConfig.load(quantized),
-                    org.routecal.quant.ct.CompressedTensorsReader.open(quantized), org.routecal.compute.cpu.Backends.select(),
-                    Runtime.getRuntime().maxMemory() / 4);
-        }
-        MoeModel m = MoeModel.load(model);
+    public static MoeModel load(org.routecal.pipeline.Session session, org.routecal.compute.DeviceOptions device, Path model, Path quantized) {
+        if (quantized == null) return session.model(model, device);
+        if (org.routecal.quant.ct.CompressedTensorsReader.isCompressedTensors(quantized)) return session.model(quantized, device);
+        MoeModel m = session.model(model, device);
         overrideFrom(m, quantized);
         return m;
     }

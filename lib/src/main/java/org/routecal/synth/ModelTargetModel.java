@@ -1,6 +1,7 @@
 package org.routecal.synth;
 
-import org.routecal.model.CalibrationMode;
+import org.routecal.compute.Tensor;
+import org.routecal.model.Activations;
 import org.routecal.model.ForwardTaps;
 import org.routecal.model.MoeModel;
 import org.routecal.serve.TextCodec;
@@ -71,10 +72,12 @@ public final class ModelTargetModel implements TargetModel {
         for (int start = 0; start < ids.length; start += maxTokens) {
             final int offset = start;
             int[] window = java.util.Arrays.copyOfRange(ids, start, Math.min(ids.length, start + maxTokens));
-            model.forward(List.of(window), new ForwardTaps() {
-                @Override public void routing(int layer, int tokens, int topK, int[] topkIds, float[] topkWeights, float[] routerLogits) {
+            ForwardTaps taps = new ForwardTaps() {
+                @Override public void routing(int layer, Activations batch, Tensor x, Tensor idsT, Tensor weights, Tensor logits) {
                     Integer o = ordinal.get(layer);
                     if (o == null) return;
+                    int tokens = idsT.rowCount(), topK = idsT.cols();
+                    int[] topkIds = model.backend().downloadInts(idsT);
                     for (int t = 0; t < tokens; t++) {
                         for (int k = 0; k < topK; k++) {
                             picks[offset + t]++;
@@ -82,7 +85,8 @@ public final class ModelTargetModel implements TargetModel {
                         }
                     }
                 }
-            }, CalibrationMode.ROUTED, false);
+            };
+            model.forwardBatch(List.of(window), taps).close();
         }
         byte[] labels = new byte[ids.length];
         for (int t = 0; t < ids.length; t++) {
@@ -100,15 +104,15 @@ public final class ModelTargetModel implements TargetModel {
         Map<Integer, Integer> ordinal = new LinkedHashMap<>();
         for (int i = 0; i < moeLayers.length; i++) ordinal.put(moeLayers[i], i);
         ForwardTaps taps = new ForwardTaps() {
-            @Override public void routing(int layer, int tokens, int topK, int[] topkIds, float[] topkWeights, float[] routerLogits) {
+            @Override public void routing(int layer, Activations batch, Tensor x, Tensor idsT, Tensor weights, Tensor logits) {
                 Integer o = ordinal.get(layer);
                 if (o == null) return;
-                for (int i = 0; i < tokens * topK; i++) counts[o][topkIds[i]]++;
+                for (int id : model.backend().downloadInts(idsT)) counts[o][id]++;
             }
         };
         for (int start = 0; start < ids.length; start += maxTokens) {
             int[] window = java.util.Arrays.copyOfRange(ids, start, Math.min(ids.length, start + maxTokens));
-            model.forward(List.of(window), taps, CalibrationMode.ROUTED, false);
+            model.forwardBatch(List.of(window), taps).close();
         }
         return RoutingCounts.of(counts, ids.length);
     }

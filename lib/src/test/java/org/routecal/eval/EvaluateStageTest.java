@@ -14,6 +14,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.routecal.cli.Main;
+import org.routecal.model.MoeModel;
 import org.routecal.pipeline.Progress;
 import org.routecal.quant.FixtureTensors;
 import org.routecal.quant.report.FlatParquet;
@@ -43,7 +44,10 @@ class EvaluateStageTest {
 
     @Test
     void identicalModelHasZeroKlAndFullAgreement(@TempDir Path tmp) {
-        EvaluateStage.Result r = EvaluateStage.run(MODEL, List.of(MODEL), samples(), tmp.resolve("e"), false, Progress.NONE);
+        EvaluateStage.Result r;
+        try (MoeModel m = MoeModel.load(MODEL)) {
+            r = EvaluateStage.run(m, List.of(new EvaluateStage.Candidate("v1", MODEL, m)), samples(), tmp.resolve("e"), false, Progress.NONE, () -> {});
+        }
         EvaluateStage.ModelMetrics self = r.models().get(1);
         assertEquals(0.0, self.kl(), 1e-9);
         assertEquals(1.0, self.top1());

@@ -6,7 +6,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.routecal.RoutecalException;
 import org.routecal.cli.Main;
-import org.routecal.compute.cpu.ReferenceOps;
 import org.routecal.io.safetensors.DType;
 import org.routecal.io.safetensors.SafetensorsCheckpoint;
 import org.routecal.io.safetensors.SafetensorsWriter;
@@ -25,6 +24,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Config key aliases across transformers 4 and 5, and bad checkpoints failing with messages that name the culprit. */
 class ModelLoadingTest {
+    /** The scalar reference backend (plain loops). */
+    private static final org.routecal.compute.Backend REF =
+            new org.routecal.compute.cpu.CpuBackend(new org.routecal.compute.cpu.ReferenceOps(), org.routecal.compute.Precision.FP32, "test");
+
     static final Path QWEN3 = Path.of("..", "tests", "fixtures", "models", "qwen3_moe", "v1");
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -57,7 +60,7 @@ class ModelLoadingTest {
         c.put("model_type", "deepseek_v3");
         ModelConfig config = ModelConfig.parse(c, "cfg");
         RoutecalException e = assertThrows(RoutecalException.class,
-                () -> new MoeModel(Path.of("x"), config, new MapTensorSource("m"), new ReferenceOps(), 1 << 20));
+                () -> new MoeModel(Path.of("x"), config, new MapTensorSource("m"), REF, 1 << 20));
         assertTrue(e.getMessage().contains("MLA"), e.getMessage());
     }
 
@@ -90,14 +93,14 @@ class ModelLoadingTest {
     @Test
     void missingTensorIsNamed(@TempDir Path tmp) throws Exception {
         Path dir = copy(tmp.resolve("m"), (n, v) -> n.equals("model.layers.1.mlp.experts.3.up_proj.weight") ? null : v, Map.of());
-        RoutecalException e = assertThrows(RoutecalException.class, () -> MoeModel.load(dir, new ReferenceOps()));
+        RoutecalException e = assertThrows(RoutecalException.class, () -> MoeModel.load(dir, REF));
         assertTrue(e.getMessage().contains("missing tensor model.layers.1.mlp.experts.3.up_proj.weight"), e.getMessage());
     }
 
     @Test
     void shapeNotMatchingConfigIsNamed(@TempDir Path tmp) throws Exception {
         Path dir = copy(tmp.resolve("m"), (n, v) -> v, Map.of("moe_intermediate_size", 24));
-        RoutecalException e = assertThrows(RoutecalException.class, () -> MoeModel.load(dir, new ReferenceOps()));
+        RoutecalException e = assertThrows(RoutecalException.class, () -> MoeModel.load(dir, REF));
         assertTrue(e.getMessage().contains("model.layers.0.mlp.experts.0.gate_proj.weight has shape [32, 64], config implies [24, 64]"), e.getMessage());
     }
 
@@ -107,9 +110,9 @@ class ModelLoadingTest {
             if (n.equals("model.layers.0.self_attn.k_proj.weight")) v[5] = Float.NaN;
             return v;
         }, Map.of());
-        try (MoeModel m = MoeModel.load(dir, new ReferenceOps())) {
+        try (MoeModel m = MoeModel.load(dir, REF)) {
             RoutecalException e = assertThrows(RoutecalException.class,
-                    () -> m.forward(List.of(new int[]{1, 2, 3}), ForwardTaps.NONE, CalibrationMode.ROUTED, false));
+                    () -> m.forwardBatch(List.of(new int[]{1, 2, 3}), ForwardTaps.NONE));
             assertTrue(e.getMessage().contains("model.layers.0.self_attn.k_proj.weight contains NaN"), e.getMessage());
         }
     }

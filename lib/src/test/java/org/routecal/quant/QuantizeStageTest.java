@@ -15,7 +15,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.routecal.RoutecalException;
 import org.routecal.compute.cpu.Backends;
-import org.routecal.model.CalibrationMode;
 import org.routecal.model.ForwardTaps;
 import org.routecal.model.ModelConfig;
 import org.routecal.model.MoeModel;
@@ -26,7 +25,7 @@ import org.routecal.quant.gptq.GptqArgs;
 import org.routecal.quant.report.FlatParquet;
 
 /** The quantize stage end to end on the tiny HF-made fixture models (tests/fixtures/models). */
-class QuantizeStageTest {
+public class QuantizeStageTest {
     static {
         try {
             Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir")));
@@ -50,6 +49,14 @@ class QuantizeStageTest {
         return out;
     }
 
+    /** The stage on a CPU reference backend, as a test runs it. */
+    public static QuantizeStage.Result quantize(Path src, List<int[]> calib, QuantizeOptions o, Path out, Map<String, Object> inputs,
+                                         Progress progress) {
+        try (MoeModel m = MoeModel.load(src)) {
+            return QuantizeStage.run(m, calib, o, out, inputs, progress, () -> {});
+        }
+    }
+
     static QuantizeOptions opts(MoeMode mode, boolean gptq, int group) {
         return new QuantizeOptions("w4a16", true, group, false, gptq, new GptqArgs(128, 0.01, ActOrder.STATIC), mode, 0.5, 16, true,
                 true, null, false);
@@ -58,9 +65,9 @@ class QuantizeStageTest {
     /** Mean squared logit difference of a (quantized) model against the original on held-out sequences. */
     static double logitMse(Path original, Path quantized, List<int[]> eval) throws Exception {
         try (MoeModel a = MoeModel.load(original);
-             MoeModel b = new MoeModel(quantized, ModelConfig.load(quantized), CompressedTensorsReader.open(quantized), Backends.select(), 1L << 28)) {
-            float[] la = a.forward(eval, ForwardTaps.NONE, CalibrationMode.ROUTED, true).logits();
-            float[] lb = b.forward(eval, ForwardTaps.NONE, CalibrationMode.ROUTED, true).logits();
+             MoeModel b = new MoeModel(quantized, ModelConfig.load(quantized), CompressedTensorsReader.open(quantized), a.backend(), 1L << 28)) {
+            float[] la = a.forwardLogits(eval, ForwardTaps.NONE);
+            float[] lb = b.forwardLogits(eval, ForwardTaps.NONE);
             double s = 0;
             for (int i = 0; i < la.length; i++) s += (la[i] - lb[i]) * (double) (la[i] - lb[i]);
             return s / la.length;
@@ -71,11 +78,11 @@ class QuantizeStageTest {
     void everyMoeModeProducesALoadableCheckpointAndGptqBeatsRtn(@TempDir Path tmp) throws Exception {
         Path src = model("qwen3_moe");
         List<int[]> calib = corpus(12, 32, 1), eval = corpus(4, 32, 2);
-        QuantizeStage.Result rtn = QuantizeStage.run(src, calib, opts(MoeMode.HYBRID, false, 16), tmp.resolve("rtn"), Map.of(), Progress.NONE);
+        QuantizeStage.Result rtn = quantize(src, calib, opts(MoeMode.HYBRID, false, 16), tmp.resolve("rtn"), Map.of(), Progress.NONE);
         double rtnMse = logitMse(src, tmp.resolve("rtn"), eval);
         for (MoeMode mode : MoeMode.values()) {
             Path out = tmp.resolve(mode.id());
-            QuantizeStage.Result r = QuantizeStage.run(src, calib, opts(mode, true, 16), out, Map.of(), Progress.NONE);
+            QuantizeStage.Result r = quantize(src, calib, opts(mode, true, 16), out, Map.of(), Progress.NONE);
             assertEquals(rtn.quantized(), r.quantized());
             double mse = logitMse(src, out, eval);
             assertTrue(mse < rtnMse, mode + ": GPTQ logit MSE " + mse + " should beat RTN's " + rtnMse);
@@ -107,7 +114,7 @@ class QuantizeStageTest {
         Path src = model("qwen2_moe");
         QuantizeOptions o = new QuantizeOptions("w8a16", true, 0, false, true, GptqArgs.DEFAULT, MoeMode.ROUTED, 0.5, 1000, false,
                 true, null, false);
-        QuantizeStage.run(src, corpus(4, 16, 3), o, tmp.resolve("q"), Map.of(), Progress.NONE);
+        quantize(src, corpus(4, 16, 3), o, tmp.resolve("q"), Map.of(), Progress.NONE);
         FlatParquet.Table t = QuantReport.read(tmp.resolve("q/quant_report.parquet"));
         boolean sawShared = false;
         for (Map<String, Object> row : t.rows()) {
@@ -128,16 +135,16 @@ class QuantizeStageTest {
     void badInputsAreClearErrors(@TempDir Path tmp) throws Exception {
         Path src = model("qwen3_moe");
         RoutecalException e = assertThrows(RoutecalException.class,
-                () -> QuantizeStage.run(src, corpus(2, 8, 4), opts(MoeMode.HYBRID, true, 48), tmp.resolve("a"), Map.of(), Progress.NONE));
+                () -> quantize(src, corpus(2, 8, 4), opts(MoeMode.HYBRID, true, 48), tmp.resolve("a"), Map.of(), Progress.NONE));
         assertTrue(e.getMessage().contains("model.layers.0.self_attn.q_proj") && e.getMessage().contains("48"), e.getMessage());
         assertFalse(Files.exists(tmp.resolve("a")));
         Files.createDirectories(tmp.resolve("b"));
         e = assertThrows(RoutecalException.class,
-                () -> QuantizeStage.run(src, corpus(2, 8, 4), opts(MoeMode.HYBRID, false, 16), tmp.resolve("b"), Map.of(), Progress.NONE));
+                () -> quantize(src, corpus(2, 8, 4), opts(MoeMode.HYBRID, false, 16), tmp.resolve("b"), Map.of(), Progress.NONE));
         assertTrue(e.getMessage().contains("--overwrite"));
         QuantizeOptions typo = new QuantizeOptions("w4a16", true, 16, false, false, GptqArgs.DEFAULT, MoeMode.HYBRID, 0.5, 16, true,
                 true, List.of("lm_head", "re:mlp\\.gate$"), false);
-        QuantizeStage.Result r = QuantizeStage.run(src, corpus(2, 8, 4), typo, tmp.resolve("c"), Map.of(), Progress.NONE);
+        QuantizeStage.Result r = quantize(src, corpus(2, 8, 4), typo, tmp.resolve("c"), Map.of(), Progress.NONE);
         assertTrue(r.warnings().stream().anyMatch(w -> w.contains("re:mlp\\.gate$") && w.contains("matches no")), r.warnings().toString());
     }
 }

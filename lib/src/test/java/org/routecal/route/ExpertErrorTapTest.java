@@ -1,7 +1,8 @@
 package org.routecal.route;
 
 import org.junit.jupiter.api.Test;
-import org.routecal.model.CalibrationMode;
+import org.routecal.compute.Tensor;
+import org.routecal.model.Activations;
 import org.routecal.model.ForwardTaps;
 import org.routecal.model.MoeModel;
 import org.routecal.quant.scheme.IntScheme;
@@ -24,16 +25,33 @@ class ExpertErrorTapTest {
     void streamedErrorEqualsDirectComputation() throws Exception {
         try (MoeModel model = MoeModel.load(RouteStageTest.fixture("qwen3_moe"))) {
             RoutingGeometry g = RouteStage.geometry(model.config());
-            ExpertErrorTap tap = new ExpertErrorTap(model, g, 1L << 20);
-            String module = "model.layers.1.mlp.experts.3.down_proj";
-            List<float[]> rows = new ArrayList<>();
-            int[] inWidth = {0};
+            ExpertErrorTap tap = new ExpertErrorTap(model, g);
+            int hidden = model.config().hiddenSize(), inter = model.config().expertIntermediateSize();
+            String prefix = "model.layers.1.mlp.experts.3.";
+            float[] wg = model.weights().hostValues(prefix + "gate_proj.weight", inter, hidden);
+            float[] wu = model.weights().hostValues(prefix + "up_proj.weight", inter, hidden);
+            float[] w = model.weights().hostValues(prefix + "down_proj.weight", hidden, inter);
+            List<float[]> rows = new ArrayList<>(); // the down projection's input rows of expert 3, computed in plain loops
             ForwardTaps both = new ForwardTaps() {
-                @Override public void linearInput(String m, int n, int in, float[] x, int[] idx, float[] w, boolean all) {
-                    tap.linearInput(m, n, in, x, idx, w, all);
-                    if (m.equals(module)) {
-                        inWidth[0] = in;
-                        for (int r = 0; r < n; r++) rows.add(java.util.Arrays.copyOfRange(x, r * in, (r + 1) * in));
+                @Override public void routing(int layer, Activations batch, Tensor x, Tensor ids, Tensor weights, Tensor logits) {
+                    tap.accumulate(layer, x, ids);
+                    if (layer != 1) return;
+                    float[] xs = model.backend().download(x);
+                    int[] id = model.backend().downloadInts(ids);
+                    int k = ids.cols();
+                    for (int i = 0; i < id.length; i++) {
+                        if (id[i] != 3) continue;
+                        int t = i / k;
+                        float[] a = new float[inter];
+                        for (int j = 0; j < inter; j++) {
+                            double gg = 0, uu = 0;
+                            for (int h = 0; h < hidden; h++) {
+                                gg += (double) wg[j * hidden + h] * xs[t * hidden + h];
+                                uu += (double) wu[j * hidden + h] * xs[t * hidden + h];
+                            }
+                            a[j] = (float) (gg / (1 + Math.exp(-gg)) * uu);
+                        }
+                        rows.add(a);
                     }
                 }
             };
@@ -41,11 +59,11 @@ class ExpertErrorTapTest {
             for (int batch = 0; batch < 3; batch++) {
                 int[] ids = new int[20];
                 for (int i = 0; i < ids.length; i++) ids[i] = rnd.nextInt(256);
-                model.forward(List.of(ids), both, CalibrationMode.ROUTED, false);
+                model.forwardBatch(List.of(ids), both).close();
             }
+            tap.release();
             assertTrue(rows.size() > 0, "expert 3 of layer 1 saw no token; pick another");
-            int in = inWidth[0], out = model.config().hiddenSize();
-            float[] w = model.weights().tensor(module + ".weight", out, in);
+            int in = inter, out = hidden;
             // per output channel: the width (32) is not a multiple of 128
             float[] q = Rtn.quantize(new IntScheme(4, true, 0, ScaleDType.BF16), w, out, in).dequantize();
             double err = 0, ref = 0;

@@ -1,7 +1,6 @@
 package org.routecal.route;
 
 import org.routecal.compute.cpu.Backends;
-import org.routecal.model.CalibrationMode;
 import org.routecal.model.ForwardTaps;
 import org.routecal.model.ModelConfig;
 import org.routecal.model.MoeModel;
@@ -35,7 +34,7 @@ public final class RouteBench {
         ModelConfig c = new ModelConfig("qwen3_moe", Families.QWEN3_MOE, vocab, hidden, 8, 8, 4, hidden / 8, 1e-6f,
                 new ModelConfig.Rope(1e6, "default", 1, 0, 32, 1, 1, 4, null), 40960, 1024, experts, topK, 256, 0, true, false, false, 0f,
                 java.util.Set.of(), 1, 0, 1, 1, 1f);
-        try (MoeModel model = RandomModels.create(c, 7, Backends.select())) {
+        try (MoeModel model = RandomModels.create(c, 7, org.routecal.compute.Devices.cpu())) {
             SplittableRandom rnd = new SplittableRandom(3);
             List<RoutedSample> samples = new ArrayList<>();
             for (int s = 0; s < tokens / seq; s++) {
@@ -47,16 +46,16 @@ public final class RouteBench {
                 }
                 samples.add(new RoutedSample(String.valueOf(s), s % 2 == 0 ? "a" : "b", "x".repeat(seq), ids, cs, ce));
             }
-            model.forward(List.of(samples.get(0).tokenIds()), ForwardTaps.NONE, CalibrationMode.ROUTED, false); // warm-up
+            model.forwardBatch(List.of(samples.get(0).tokenIds()), ForwardTaps.NONE).close(); // warm-up
             long t0 = System.nanoTime(), c0 = cpuNanos();
             for (int s = 0; s < samples.size(); s += 4) {
-                model.forward(samples.subList(s, Math.min(samples.size(), s + 4)).stream().map(RoutedSample::tokenIds).toList(),
-                        ForwardTaps.NONE, CalibrationMode.ROUTED, false);
+                model.forwardBatch(samples.subList(s, Math.min(samples.size(), s + 4)).stream().map(RoutedSample::tokenIds).toList(),
+                        ForwardTaps.NONE).close();
             }
             double fwd = (System.nanoTime() - t0) / 1e9, fwdCpu = (cpuNanos() - c0) / 1e9;
             System.out.printf("model: hidden %d, 8 MoE layers x %d experts, top-%d, expert width 256; %d tokens%n", hidden, experts, topK, tokens);
             System.out.printf("backend %s, %d threads; forward only: %.1f tokens/s wall, %.1f tokens per CPU-second%n",
-                    model.ops().name(), Runtime.getRuntime().availableProcessors(), tokens / fwd, tokens / fwdCpu);
+                    model.backend().name(), Runtime.getRuntime().availableProcessors(), tokens / fwd, tokens / fwdCpu);
             for (boolean rtn : new boolean[]{false, true}) {
                 Path out = Files.createTempDirectory("route-bench");
                 RouteParams p = RouteParams.defaults().withBatchTokens(2048);

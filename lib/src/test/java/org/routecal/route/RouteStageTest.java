@@ -7,7 +7,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.routecal.RoutecalException;
 import org.routecal.io.Jsonl;
 import org.routecal.io.parquet.ParquetTableReader;
-import org.routecal.model.CalibrationMode;
+import org.routecal.model.HostRoutingTap;
 import org.routecal.model.ForwardTaps;
 import org.routecal.model.MoeModel;
 import org.routecal.pipeline.Progress;
@@ -65,11 +65,8 @@ class RouteStageTest {
             int t = 0;
             for (RoutedSample s : samples) {
                 Map<Integer, int[]> ids = new HashMap<>();
-                model.forward(List.of(s.tokenIds()), new ForwardTaps() {
-                    @Override public void routing(int layer, int tokens, int topK, int[] topkIds, float[] w, float[] logits) {
-                        ids.put(layer, topkIds.clone());
-                    }
-                }, CalibrationMode.ROUTED, false);
+                model.forwardBatch(List.of(s.tokenIds()), (HostRoutingTap) (layer, tokens, topK, topkIds, w, logits) ->
+                        ids.put(layer, topkIds.clone())).close();
                 assertEquals(java.util.Set.of(0, 1), ids.keySet(), "layer 2 is dense in the fixture");
                 for (int p = 0; p < s.tokens(); p++, t++) {
                     for (int l = 0; l < 2; l++) {

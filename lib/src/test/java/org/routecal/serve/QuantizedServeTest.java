@@ -27,10 +27,13 @@ class QuantizedServeTest {
         Random r = new Random(1);
         List<int[]> calib = new ArrayList<>();
         for (int s = 0; s < 4; s++) { int[] ids = new int[16]; for (int i = 0; i < 16; i++) ids[i] = r.nextInt(256); calib.add(ids); }
-        QuantizeStage.run(src, calib, new QuantizeOptions("w4a16", true, 16, false, false, new GptqArgs(128, 0.01, ActOrder.STATIC),
+        org.routecal.quant.QuantizeStageTest.quantize(src, calib, new QuantizeOptions("w4a16", true, 16, false, false, new GptqArgs(128, 0.01, ActOrder.STATIC),
                 MoeMode.HYBRID, 0.5, 16, true, true, null, false), dir.resolve("q"), Map.of(), Progress.NONE);
         int[] prompt = calib.get(0);
-        try (MoeModel orig = ServeCommand.load(src, null); MoeModel quant = ServeCommand.load(src, dir.resolve("q"))) {
+        try (org.routecal.pipeline.Session session = new org.routecal.pipeline.Session(Progress.NONE)) {
+            org.routecal.compute.DeviceOptions cpu = new org.routecal.compute.DeviceOptions();
+            cpu.device = "cpu";
+            MoeModel orig = ServeCommand.load(session, cpu, src, null), quant = ServeCommand.load(session, cpu, src, dir.resolve("q"));
             float[] a = orig.decode(orig.newCache(), prompt, org.routecal.model.ForwardTaps.NONE);
             float[] b = quant.decode(quant.newCache(), prompt, org.routecal.model.ForwardTaps.NONE);
             double diff = 0, scale = 0;

@@ -7,6 +7,7 @@ import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
+import static jcuda.driver.JCudaDriver.cuModuleLoadData;
 import static jcuda.driver.JCudaDriver.cuModuleLoadDataJIT;
 import static jcuda.driver.JCudaDriver.cuModuleUnload;
 
@@ -27,8 +28,8 @@ import jcuda.driver.JITOptions;
 
 /**
  * One CUDA device's primary context and our PTX modules, loaded lazily from the classpath with the driver JIT
- * ({@code cuModuleLoadData} semantics via {@code cuModuleLoadDataJIT}, which also returns the JIT error log — the log
- * goes into the exception when a module does not load). Every driver call is checked; a failed launch names the
+ * ({@code cuModuleLoadData}; when a module does not load, a second load with a sized JIT log buffer puts the
+ * driver's log into the exception). Every driver call is checked; a failed launch names the
  * kernel, module and grid. Not thread-safe: use a context from one thread at a time (the CUDA context is made
  * current on the calling thread by {@link #makeCurrent()}, which every launch does).
  */
@@ -86,12 +87,12 @@ public final class CudaContext implements AutoCloseable {
         if (m != null) return m;
         String ptx = readPtx(name);
         m = new CUmodule();
-        JITOptions jit = new JITOptions();
-        jit.putBytes(CUjit_option.CU_JIT_ERROR_LOG_BUFFER, new byte[16384]);
         byte[] image = (ptx + '\0').getBytes(StandardCharsets.US_ASCII);
-        int rc = cuModuleLoadDataJIT(m, Pointer.to(image), jit);
+        // Plain cuModuleLoadData: cuModuleLoadDataJIT with an error-log buffer but no size option made every load fail
+        // with CUDA_ERROR_INVALID_VALUE (seen on driver 580). On failure, load again with a sized log buffer to report why.
+        int rc = cuModuleLoadData(m, image);
         if (rc != CUresult.CUDA_SUCCESS) {
-            String log = jit.getString(CUjit_option.CU_JIT_ERROR_LOG_BUFFER);
+            String log = jitLog(image);
             throw new CudaException("CUDA cuModuleLoadData(" + name + ".ptx) failed: " + CUresult.stringFor(rc)
                     + (log == null || log.isBlank() ? "" : "; JIT log: " + log.trim())
                     + (rc == CUresult.CUDA_ERROR_UNSUPPORTED_PTX_VERSION
@@ -99,6 +100,19 @@ public final class CudaContext implements AutoCloseable {
         }
         modules.put(name, m);
         return m;
+    }
+
+    /** The JIT error log of a failing image (a second load with the buffer and its size both given), or null. */
+    private static String jitLog(byte[] image) {
+        try {
+            JITOptions jit = new JITOptions();
+            jit.putInt(CUjit_option.CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES, 16384);
+            jit.putBytes(CUjit_option.CU_JIT_ERROR_LOG_BUFFER, new byte[16384]);
+            cuModuleLoadDataJIT(new CUmodule(), Pointer.to(image), jit);
+            return jit.getString(CUjit_option.CU_JIT_ERROR_LOG_BUFFER);
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     /** The bundled PTX text of a module. */

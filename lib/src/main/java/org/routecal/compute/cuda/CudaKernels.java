@@ -217,4 +217,83 @@ public final class CudaKernels {
         ctx.launch(bf16 ? Kernel.FILL_UNIFORM_BF16 : Kernel.FILL_UNIFORM_F32, blocks(n, BLOCK), 1, 1, BLOCK, 0, stream,
                 new LaunchArgs().ptr(out).l(n).l(seed).f(scale));
     }
+
+    // ---- kernels of the device-resident engine (elementwise.cu, gemm_f32.cu, attention_general.cu, token_stats.cu) ----
+
+    /** out [n, cols] fp32 = table rows ids[0..n) (table fp32 or bf16). */
+    public void gatherRows(DeviceBuffer table, boolean bf16, DeviceBuffer ids, int n, int cols, DeviceBuffer out, CudaStream stream) {
+        Kernel k = bf16 ? Kernel.GATHER_ROWS_BF16 : Kernel.GATHER_ROWS_F32;
+        ctx.launch(k, blocks((long) n * cols, BLOCK), 1, 1, BLOCK, 0, stream, new LaunchArgs().ptr(table).ptr(ids).i(n).i(cols).ptr(out));
+    }
+
+    /** y [rows, cols] += bias [cols]. */
+    public void addBias(DeviceBuffer y, DeviceBuffer bias, long rows, int cols, CudaStream stream) {
+        ctx.launch(Kernel.ADD_BIAS_F32, blocks(rows * cols, BLOCK), 1, 1, BLOCK, 0, stream, new LaunchArgs().ptr(y).ptr(bias).l(rows).i(cols));
+    }
+
+    /** x [rows, cols] *= sigmoid(gate[r]). */
+    public void scaleRowsSigmoid(DeviceBuffer x, DeviceBuffer gate, long rows, int cols, CudaStream stream) {
+        ctx.launch(Kernel.SCALE_ROWS_SIGMOID_F32, blocks(rows * cols, BLOCK), 1, 1, BLOCK, 0, stream,
+                new LaunchArgs().ptr(x).ptr(gate).l(rows).i(cols));
+    }
+
+    /** x = clamp(x, −limit, limit) for n floats. */
+    public void clamp(DeviceBuffer x, long n, float limit, CudaStream stream) {
+        ctx.launch(Kernel.CLAMP_F32, blocks(n, BLOCK), 1, 1, BLOCK, 0, stream, new LaunchArgs().ptr(x).l(n).f(limit));
+    }
+
+    /** count (one u64, zeroed here) = number of NaN/Inf among n floats. */
+    public void countNonFinite(DeviceBuffer x, long n, DeviceBuffer count, CudaStream stream) {
+        count.zero(stream);
+        ctx.launch(Kernel.COUNT_NONFINITE_F32, Math.min(2048, blocks(n, BLOCK)), 1, 1, BLOCK, 0, stream, new LaunchArgs().ptr(x).l(n).ptr(count));
+    }
+
+    /** out[g] (doubles, zeroed here) = Σ y[r, c]² over rows offsets[g]..offsets[g+1], columns [colFrom, colTo). */
+    public void sumSquaresGroups(DeviceBuffer y, int ld, DeviceBuffer offsets, int groups, int colFrom, int colTo, DeviceBuffer out,
+                                 CudaStream stream) {
+        out.zero(stream);
+        ctx.launch(Kernel.SUM_SQUARES_GROUPS, groups, 8, 1, BLOCK, 0, stream,
+                new LaunchArgs().ptr(y).i(ld).ptr(offsets).i(colFrom).i(colTo).ptr(out));
+    }
+
+    /** y += alpha · x for n floats. */
+    public void axpy(DeviceBuffer y, DeviceBuffer x, float alpha, long n, CudaStream stream) {
+        ctx.launch(Kernel.AXPY_F32, blocks(n, BLOCK), 1, 1, BLOCK, 0, stream, new LaunchArgs().ptr(y).ptr(x).f(alpha).l(n));
+    }
+
+    /** x = float(bf16(x)) for n floats, in place. */
+    public void roundBf16(DeviceBuffer x, long n, CudaStream stream) {
+        ctx.launch(Kernel.ROUND_BF16_F32, blocks(n, BLOCK), 1, 1, BLOCK, 0, stream, new LaunchArgs().ptr(x).l(n));
+    }
+
+    /** C[M, N] (stride ldc) (+)= A[M, K] (fp32, stride lda) · Wᵀ, W [N, K] fp32. */
+    public void gemmF32(DeviceBuffer a, int lda, DeviceBuffer w, DeviceBuffer c, int ldc, int m, int n, int kDim, boolean accumulate,
+                        CudaStream stream) {
+        ctx.launch(Kernel.GEMM_F32, (n + 63) / 64, (m + 63) / 64, 1, BLOCK, 0, stream,
+                new LaunchArgs().ptr(a).i(lda).ptr(w).ptr(c).i(ldc).i(m).i(n).i(kDim).i(accumulate ? 1 : 0));
+    }
+
+    /** The fp32 expert GEMM (same contract as {@link #groupedGemmBf16}). */
+    public void groupedGemmF32(DeviceBuffer a, int lda, DeviceBuffer rowIndex, DeviceBuffer offsets, int experts, int totalRows,
+                               DeviceBuffer w, DeviceBuffer c, int ldc, int n, int kDim, boolean accumulate, CudaStream stream) {
+        ctx.launch(Kernel.GROUPED_GEMM_F32, (n + 63) / 64, (totalRows + 63) / 64 + experts, 1, BLOCK, 0, stream,
+                new LaunchArgs().ptr(a).i(lda).ptr(rowIndex).ptr(offsets).i(experts).ptr(w).ptr(c).i(ldc).i(n).i(kDim).i(accumulate ? 1 : 0));
+    }
+
+    /** Causal attention with separate query and key layouts (decode after a cache, sliding windows); see attention_general.cu. */
+    public void attentionGeneral(DeviceBuffer q, int ldq, DeviceBuffer k, int ldk, DeviceBuffer v, int ldv, DeviceBuffer out, int ldo,
+                                 DeviceBuffer qStart, DeviceBuffer kvStart, int numSeqs, int totalQ, int hq, int hkv, int headDim,
+                                 float scale, int window, CudaStream stream) {
+        require(headDim % 32 == 0 && headDim <= 256, Kernel.ATTENTION_GENERAL, "head_dim " + headDim + " must be a multiple of 32 and ≤ 256");
+        require(hkv > 0 && hq % hkv == 0, Kernel.ATTENTION_GENERAL, "query heads " + hq + " must be a multiple of KV heads " + hkv);
+        LaunchArgs a = new LaunchArgs().ptr(q).i(ldq).ptr(k).i(ldk).ptr(v).i(ldv).ptr(out).i(ldo).ptr(qStart).ptr(kvStart).i(numSeqs)
+                .i(totalQ).i(hq).i(hkv).i(headDim).f(scale).i(window);
+        ctx.launch(Kernel.ATTENTION_GENERAL, (totalQ + 3) / 4, hq, 1, 128, 0, stream, a);
+    }
+
+    /** Per-row (nll, kl, argmax, ref argmax) of logits [rows, vocab]; ref may be null. */
+    public void tokenStats(DeviceBuffer logits, DeviceBuffer ref, DeviceBuffer targets, int rows, int vocab, DeviceBuffer out,
+                           CudaStream stream) {
+        ctx.launch(Kernel.TOKEN_STATS, rows, 1, 1, BLOCK, 0, stream, new LaunchArgs().ptr(logits).ptr(ref).ptr(targets).i(vocab).ptr(out));
+    }
 }

@@ -55,14 +55,6 @@ public enum DeviceChoice {
         return r;
     }
 
-    /**
-     * The model's {@link org.routecal.compute.Ops} for a resolved choice: {@code cpu} itself, or {@link CudaOps} (GPU
-     * GEMMs over {@code cpu}); close a returned {@code CudaOps} to release the device.
-     */
-    public static org.routecal.compute.Ops modelOps(Resolved r, org.routecal.compute.Ops cpu) {
-        return r.cuda() ? new CudaOps(cpu, CudaContext.open()) : cpu;
-    }
-
     /** Opens the kernel-level ops for a resolved choice; the caller closes them (which releases the CUDA context). */
     public static MoeOps open(Resolved r) {
         if (!r.cuda()) return new ReferenceMoeOps();

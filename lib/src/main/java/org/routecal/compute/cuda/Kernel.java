@@ -38,7 +38,20 @@ public enum Kernel {
     GPTQ_SWEEP_B32("gptq_sweep", "gptq_sweep_b32", "PIIPIPPPIIIP"),
     HINV_UPPER_B1("hessian_inverse", "hinv_upper_b1", "PPPIFP"),
     FILL_UNIFORM_BF16("random_init", "fill_uniform_bf16", "PLLF"),
-    FILL_UNIFORM_F32("random_init", "fill_uniform_f32", "PLLF");
+    FILL_UNIFORM_F32("random_init", "fill_uniform_f32", "PLLF"),
+    GATHER_ROWS_F32("elementwise", "gather_rows_f32", "PPIIP"),
+    GATHER_ROWS_BF16("elementwise", "gather_rows_bf16", "PPIIP"),
+    ADD_BIAS_F32("elementwise", "add_bias_f32", "PPLI"),
+    SCALE_ROWS_SIGMOID_F32("elementwise", "scale_rows_sigmoid_f32", "PPLI"),
+    CLAMP_F32("elementwise", "clamp_f32", "PLF"),
+    COUNT_NONFINITE_F32("elementwise", "count_nonfinite_f32", "PLP"),
+    ROUND_BF16_F32("elementwise", "round_bf16_f32", "PL"),
+    AXPY_F32("elementwise", "axpy_f32", "PPFL"),
+    SUM_SQUARES_GROUPS("elementwise", "sum_squares_groups", "PIPIIP"),
+    GEMM_F32("gemm_f32", "gemm_f32", "PIPPIIIII"),
+    GROUPED_GEMM_F32("gemm_f32", "grouped_gemm_f32", "PIPPIPPIIII"),
+    ATTENTION_GENERAL("attention_general", "attention_general", "PIPIPIPIPPIIIIIFI"),
+    TOKEN_STATS("token_stats", "token_stats", "PPPIP");
 
     private final String module;
     private final String entry;

@@ -40,8 +40,10 @@ public final class RefineCommand implements StageCommand {
     @Mixin LlmOptionsMixin llm;
     @Mixin AcceptanceOptions acceptance;
 
-    @Override public Object execute(Progress progress) throws Exception {
-        try (MoeModel m = target.load()) {
+    @Override public Object execute(org.routecal.pipeline.Session session) throws Exception {
+        Progress progress = session.progress();
+        {
+            MoeModel m = target.load(session);
             ModelTargetModel t = target.target(m);
             AcceptanceParams a = acceptance.params(m.config().hiddenSize());
             LlmOptions o = llm.options();

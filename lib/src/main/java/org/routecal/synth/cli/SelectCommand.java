@@ -27,8 +27,10 @@ public final class SelectCommand implements StageCommand {
     @Option(names = "--max-tokens-per-sample", defaultValue = "4096") int maxTokensPerSample;
     @Mixin AcceptanceOptions acceptance;
 
-    @Override public Object execute(Progress progress) throws Exception {
-        try (MoeModel m = target.load()) {
+    @Override public Object execute(org.routecal.pipeline.Session session) throws Exception {
+        Progress progress = session.progress();
+        {
+            MoeModel m = target.load(session);
             ModelTargetModel t = target.target(m);
             List<CandidatePool.Candidate> original = CandidatePool.read(corpus, t);
             RoutingCounts counts = SelectStage.route(original, t, t.moeLayerCount(), t.expertCount(), progress);

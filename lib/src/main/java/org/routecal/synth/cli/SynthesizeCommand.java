@@ -42,10 +42,12 @@ public final class SynthesizeCommand implements StageCommand {
     @Mixin LlmOptionsMixin llm;
     @Mixin AcceptanceOptions acceptance;
 
-    @Override public Object execute(Progress progress) throws Exception {
+    @Override public Object execute(org.routecal.pipeline.Session session) throws Exception {
+        Progress progress = session.progress();
         LlmOptions o = llm.options();
         if (o == null) throw new RoutecalException("synthesize needs --llm-base-url and --llm-model (without an endpoint use select --pool)");
-        try (MoeModel m = target.load()) {
+        {
+            MoeModel m = target.load(session);
             ModelTargetModel t = target.target(m);
             RoutingCounts counts = SelectStage.route(CandidatePool.read(corpus, t), t, t.moeLayerCount(), t.expertCount(), progress);
             SynthesizeParams p = new SynthesizeParams(out, guidelines, round, perCombo, maxCandidates, maxTokensPerSample, fewShot,

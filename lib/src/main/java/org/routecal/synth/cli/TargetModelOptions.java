@@ -18,8 +18,11 @@ public final class TargetModelOptions {
     @Option(names = "--route-window", defaultValue = "2048", description = "texts are routed in windows of this many tokens (default ${DEFAULT-VALUE})")
     int routeWindow;
 
-    /** The loaded model; the caller closes it. */
-    public MoeModel load() { return MoeModel.load(model); }
+    @picocli.CommandLine.Mixin
+    org.routecal.compute.DeviceOptions device = new org.routecal.compute.DeviceOptions();
+
+    /** The model, loaded once per session on the session's device (the session closes it). */
+    public MoeModel load(org.routecal.pipeline.Session session) { return session.model(model, device); }
 
     public ModelTargetModel target(MoeModel m) { return new ModelTargetModel(m, Codecs.load(model, tokenizer), routeWindow); }
 }

@@ -1,0 +1,96 @@
+// elementwise.cu — small element-wise and row-wise ops the device-resident forward pass needs between the big
+// kernels (each a one-liner over a grid-stride loop; grouped here because they share their launch shape).
+//
+// Layout: dense row-major fp32 unless said otherwise; n counts elements, rows × cols the 2-D ops.
+//   gather_rows_{f32,bf16}: out [n, cols] fp32 = table[ids[r]] (table fp32 or bf16 [vocab, cols]); ids are checked
+//                           on the host before upload.
+//   add_bias_f32:           y [rows, cols] += bias [cols].
+//   scale_rows_sigmoid_f32: x [rows, cols] *= sigmoid(gate[r]) (a shared expert's gate).
+//   clamp_f32:              x = min(max(x, −limit), limit) (OLMoE clip_qkv).
+//   count_nonfinite_f32:    *count += number of NaN/±Inf in x (count is zeroed by the caller).
+//   round_bf16_f32:         x = float(bf16(x)) in place.
+//   axpy_f32:               y += alpha · x.
+//   sum_squares_groups:     per row group, Σ y² over a column range (double).
+// Variants: 1. one thread per element, grid-stride.
+// Launch: grid min(ceil(work/256), 65535·4), block 256.
+#include "common.cuh"
+
+template <typename T>
+__device__ void gather_rows_impl(const T* __restrict__ table, const int* __restrict__ ids, int n, int cols,
+                                 float* __restrict__ out) {
+    size_t total = (size_t)n * cols;
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x) {
+        size_t r = i / cols;
+        int c = (int)(i % cols);
+        out[i] = rc_load(table + (size_t)ids[r] * cols + c);
+    }
+}
+extern "C" __global__ void gather_rows_f32(const float* table, const int* ids, int n, int cols, float* out) {
+    gather_rows_impl<float>(table, ids, n, cols, out);
+}
+extern "C" __global__ void gather_rows_bf16(const __nv_bfloat16* table, const int* ids, int n, int cols, float* out) {
+    gather_rows_impl<__nv_bfloat16>(table, ids, n, cols, out);
+}
+
+extern "C" __global__ void add_bias_f32(float* y, const float* bias, long long rows, int cols) {
+    long long total = rows * cols;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.x * blockDim.x)
+        y[i] += bias[i % cols];
+}
+
+extern "C" __global__ void scale_rows_sigmoid_f32(float* x, const float* gate, long long rows, int cols) {
+    long long total = rows * cols;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.x * blockDim.x) {
+        float g = gate[i / cols];
+        x[i] *= 1.f / (1.f + expf(-g));
+    }
+}
+
+extern "C" __global__ void clamp_f32(float* x, long long n, float limit) {
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
+        x[i] = fminf(fmaxf(x[i], -limit), limit);
+}
+
+extern "C" __global__ void count_nonfinite_f32(const float* x, long long n, unsigned long long* count) {
+    unsigned long long local = 0;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
+        if (!isfinite(x[i])) local++;
+    // warp-aggregate before the atomic: most blocks find nothing and never touch global memory
+    for (int o = 16; o > 0; o >>= 1) local += __shfl_xor_sync(0xffffffffu, local, o);
+    if ((threadIdx.x & 31) == 0 && local) atomicAdd(count, local);
+}
+
+// round_bf16_f32: x = float(bf16(x)) in place (a bf16 pass's activation operand, for shapes the bf16 GEMMs cannot take).
+extern "C" __global__ void round_bf16_f32(float* x, long long n) {
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
+        x[i] = __bfloat162float(__float2bfloat16_rn(x[i]));
+}
+
+// sum_squares_groups: out[g] += Σ y[r, c]² over rows offsets[g]..offsets[g+1] and columns [colFrom, colTo) (double
+// accumulation; out zeroed by the caller). Grid (groups, 8 row-chunks), block 256: each block strides over its chunk.
+extern "C" __global__ void sum_squares_groups(const float* y, int ld, const int* offsets, int colFrom, int colTo, double* out) {
+    __shared__ double scratch[8];
+    int g = blockIdx.x;
+    int r0 = offsets[g], r1 = offsets[g + 1], width = colTo - colFrom;
+    long long total = (long long)(r1 - r0) * width;
+    double acc = 0.0;
+    for (long long i = (long long)blockIdx.y * blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.y * blockDim.x) {
+        long long r = r0 + i / width;
+        float v = y[r * ld + colFrom + (int)(i % width)];
+        acc += (double)v * v;
+    }
+    for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);
+    if ((threadIdx.x & 31) == 0) scratch[threadIdx.x >> 5] = acc;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        double s = 0.0;
+        for (int w = 0; w < (int)(blockDim.x >> 5); ++w) s += scratch[w];
+        if (s != 0.0) atomicAdd(out + g, s);
+    }
+}
+
+// axpy_f32: y += alpha · x for n floats (differences of two models' outputs, scaled residual updates).
+extern "C" __global__ void axpy_f32(float* y, const float* x, float alpha, long long n) {
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
+        y[i] = fmaf(alpha, x[i], y[i]);
+}

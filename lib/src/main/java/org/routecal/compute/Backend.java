@@ -1,0 +1,162 @@
+package org.routecal.compute;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+import org.routecal.model.family.RouterRule;
+
+/**
+ * The one compute interface of the engine (ARCHITECTURE "Backend"): it owns the tensors and runs every operation the
+ * forward pass, the calibration statistics and the evaluation need. The forward pass is written once against this
+ * interface; {@code cpu.CpuBackend} (host arrays, Vector API) is the reference and {@code cuda.CudaBackend} (device
+ * buffers, our PTX kernels) keeps activations on the GPU so that only results cross to the host.
+ *
+ * <p>Conventions: tensors are 2-D row-major; activations F32; weights F32 or BF16; index tensors I32 shaped [1, n].
+ * Ops are queued in order on one stream (CUDA) and may run asynchronously: {@link #download} and
+ * {@link #synchronize} wait. A backend is used from one thread at a time.
+ *
+ * <p>Linear products follow {@link #precision()}: in {@link Precision#BF16} the activation operand is rounded to bf16
+ * and products accumulate in fp32 (what HF transformers does for a bf16 checkpoint); in {@link Precision#FP32} both
+ * operands are fp32.
+ */
+public interface Backend extends AutoCloseable {
+    /** Short description for logs, e.g. "cpu(vector 256 bit, 2 threads)" or "cuda(NVIDIA H200)". */
+    String name();
+
+    DeviceInfo device();
+
+    Precision precision();
+
+    // ---- tensors ---------------------------------------------------------------------------------------------------
+
+    /** A zero-filled tensor. */
+    Tensor allocate(TensorType type, long rows, int cols, String name);
+
+    /** Host floats into a new tensor stored as {@code as} (F32, or BF16 rounded to nearest even). */
+    Tensor upload(float[] values, long rows, int cols, TensorType as, String name);
+
+    Tensor uploadInts(int[] values, long rows, int cols, String name);
+
+    /**
+     * Raw little-endian elements of {@code storedAs} (a checkpoint's BF16 or F32 bytes, e.g. a memory-mapped slice)
+     * into a new tensor of type {@code as}: a byte copy when the types agree, a conversion otherwise.
+     */
+    Tensor uploadRaw(ByteBuffer data, TensorType storedAs, long rows, int cols, TensorType as, String name);
+
+    /** Copies host floats into rows [row, row + values.length / cols) of an existing F32/BF16 tensor. */
+    void write(Tensor dst, long row, float[] values);
+
+    /** All elements as floats (F32, BF16 and F64 tensors); waits for queued work. */
+    float[] download(Tensor t);
+
+    int[] downloadInts(Tensor t);
+
+    /** F32 or F64 elements as doubles (Hessians for the host solver). */
+    double[] downloadDoubles(Tensor t);
+
+    /** dst rows [dstRow, dstRow + rows) = src rows [srcRow, srcRow + rows); same type and cols. */
+    void copyRows(Tensor src, long srcRow, Tensor dst, long dstRow, long rows);
+
+    void zero(Tensor t);
+
+    /** Frees a tensor's storage; called by {@link Tensor#close()}. */
+    void release(Tensor t);
+
+    /** Waits until every queued op has finished (no-op on the CPU). */
+    void synchronize();
+
+    /** Element type of Hessian accumulators: F32 on a device, F64 on the CPU reference. */
+    default TensorType hessianType() { return TensorType.F32; }
+
+    /** Bytes this backend can still allocate for tensors (device free memory, or the JVM's free heap). */
+    long memoryAvailable();
+
+    // ---- element-wise, norms -----------------------------------------------------------------------------------------
+
+    /** out [n, cols] F32 = rows ids[0..n) of table (F32 or BF16). Ids are checked against the table's rows. */
+    void gatherRows(Tensor table, Tensor ids, Tensor out);
+
+    /** out = x / sqrt(mean(x²) + eps) · weight, per row; weight [1, cols] F32; x and out may be the same tensor. */
+    void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out);
+
+    /** acc += x (same shape, F32). */
+    void add(Tensor acc, Tensor x);
+
+    /** acc += alpha · x (same shape, F32). */
+    void axpy(float alpha, Tensor x, Tensor acc);
+
+    /** acc += bias broadcast over rows; bias [1, cols] F32. */
+    void addBias(Tensor acc, Tensor bias);
+
+    /** out [rows, I] = silu(gateUp[:, :I]) · gateUp[:, I:2I] for gateUp [rows, 2I]. */
+    void siluMul(Tensor gateUp, Tensor out);
+
+    /** x[r] *= sigmoid(gate[r]) for gate [rows, 1]: a shared expert's gate. */
+    void scaleRowsBySigmoid(Tensor x, Tensor gate);
+
+    /** Clamps every element to [−limit, limit] in place (OLMoE's clip_qkv). */
+    void clamp(Tensor x, float limit);
+
+    /** Counts NaN and ±Inf elements (F32). */
+    long countNonFinite(Tensor x);
+
+    // ---- products ------------------------------------------------------------------------------------------------------
+
+    /** out [rows, N] (+)= x [rows, K] · wᵀ (+ bias) for a Linear weight w [N, K] (HF layout); bias [1, N] or null. */
+    void linear(Tensor x, Tensor w, Tensor bias, Tensor out, boolean accumulate);
+
+    /**
+     * Expert products over rows grouped by expert: sorted row r of expert e gets
+     * {@code out[r] = in[r'] · w[e]ᵀ}, where r' = groups.sortedToken[r] when {@code gather} (x in token order) and
+     * r' = r otherwise (x already in sorted order). {@code w} holds one [N, K] tensor per expert.
+     */
+    void groupedLinear(Tensor x, boolean gather, ExpertGroups groups, List<Tensor> w, Tensor out);
+
+    // ---- attention -------------------------------------------------------------------------------------------------------
+
+    /**
+     * Rotate-half (NeoX) RoPE in place on the first {@code rotaryDim} dims of each head of x [T, heads·headDim]:
+     * pair i rotates by positions[t] · invFreq[i]; cos and sin are multiplied by {@code attentionScaling} (YaRN).
+     */
+    void rope(Tensor x, int heads, int headDim, int rotaryDim, Tensor positions, float[] invFreq, float attentionScaling);
+
+    /** Causal GQA attention (see {@link AttentionLayout}): out [Tq, heads·headDim] from q [Tq, ·], k/v [Tkv, kvHeads·headDim]. */
+    void attention(Tensor q, Tensor k, Tensor v, AttentionLayout layout, Tensor out);
+
+    // ---- routing ---------------------------------------------------------------------------------------------------------
+
+    /**
+     * Applies a router rule to logits [T, E]: ids [T, k] I32 by descending choice score, weights [T, k] F32 as the
+     * block combines them; bias [1, E] (score-correction, choice only) or null. Same rule as {@code model.Router}.
+     */
+    void routerTopk(Tensor logits, Tensor bias, RouterRule rule, Tensor ids, Tensor weights);
+
+    /** Groups the slots of ids [T, k] by expert (stable within an expert). The caller closes the result. */
+    ExpertGroups groupByExpert(Tensor ids, int experts);
+
+    /** out[t] += Σ_j weights[t, j] · y[slotPos[t·k + j]] for expert outputs y [T·k, H] in sorted order. */
+    void combine(Tensor y, ExpertGroups groups, Tensor weights, Tensor out);
+
+    // ---- calibration and evaluation ----------------------------------------------------------------------------------------
+
+    /**
+     * h[b] += alpha · Σ_r c_r · x_r x_rᵀ over the rows of group b: rows offsets[b]..offsets[b+1] of the index space,
+     * row r reading x[rowIndex[r]] (rowIndex null: x[r]) with c_r = rowWeight[r] (null: 1). h [groups·K, K], F32 on a
+     * device and F64 on the CPU; symmetric.
+     */
+    void gram(Tensor x, Tensor rowIndex, Tensor rowWeight, int[] offsets, Tensor h, float alpha);
+
+    /**
+     * Σ y[r, c]² per group of rows (rows rowOffsets[g]..rowOffsets[g+1], columns [colFrom, colTo)), in double: output
+     * energies per expert without downloading the rows.
+     */
+    double[] sumSquaresByGroup(Tensor y, int[] rowOffsets, int colFrom, int colTo);
+
+    /**
+     * Per-row statistics of logits [R, V]: out [R, 4] F32 = (−log p(target), KL(ref ‖ this) or 0, argmax, ref argmax or
+     * −1); targets [1, R] I32 with −1 for rows without a target (nll 0); reference logits [R, V] or null.
+     */
+    void tokenStats(Tensor logits, Tensor targets, Tensor reference, Tensor out);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,543 @@
+package org.routecal.compute.cpu;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.routecal.compute.AttentionLayout;
+import org.routecal.compute.Backend;
+import org.routecal.compute.DeviceInfo;
+import org.routecal.compute.ExpertGroups;
+import org.routecal.compute.Ops;
+import org.routecal.compute.Precision;
+import org.routecal.compute.Tensor;
+import org.routecal.compute.TensorType;
+import org.routecal.model.Router;
+import org.routecal.model.family.RouterRule;
+
+/**
+ * The reference {@link Backend}: tensors are host arrays (F32 {@code float[]}, BF16 {@code short[]} bit patterns,
+ * I32 {@code int[]}, F64 {@code double[]}) and products run on an {@link Ops} (Vector API or plain loops). Everything
+ * is synchronous. Hessians accumulate in double, so the CPU GPTQ stays the bit-stable reference.
+ */
+public class CpuBackend implements Backend {
+    private final Ops ops;
+    private final Precision precision;
+    private final DeviceInfo device;
+
+    public CpuBackend(Ops ops, Precision precision, String reason) {
+        this.ops = ops;
+        this.precision = precision;
+        this.device = new DeviceInfo("cpu", cpuName(), "java " + System.getProperty("java.version") + ", " + ops.name(),
+                Runtime.getRuntime().maxMemory(), Runtime.getRuntime().availableProcessors(), reason);
+    }
+
+    /** The default CPU backend in fp32 (the reference numerics). */
+    public static CpuBackend fp32() { return new CpuBackend(Backends.select(), Precision.FP32, "cpu requested"); }
+
+    private static String cpuName() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) return line.substring(line.indexOf(':') + 1).trim();
+            }
+        } catch (Exception ignored) {
+            // not Linux: fall through
+        }
+        return System.getProperty("os.arch");
+    }
+
+    public Ops ops() { return ops; }
+
+    @Override public String name() { return "cpu(" + ops.name() + ", " + precision.id() + ")"; }
+
+    @Override public DeviceInfo device() { return device; }
+
+    @Override public Precision precision() { return precision; }
+
+    @Override public TensorType hessianType() { return TensorType.F64; }
+
+    // ---- storage helpers -----------------------------------------------------------------------------------------
+
+    private static float[] f32(Tensor t) { return (float[]) t.storage(); }
+
+    private static int[] i32(Tensor t) { return (int[]) t.storage(); }
+
+    private static int off(Tensor t) { return Math.toIntExact(t.offset()); }
+
+    private static int n(Tensor t) { return Math.toIntExact(t.elements()); }
+
+    private static void require(boolean ok, String what) {
+        if (!ok) throw new IllegalArgumentException(what);
+    }
+
+    private static void requireType(Tensor t, TensorType type, String op) {
+        require(t.type() == type, op + ": " + t + " must be " + type);
+    }
+
+    /** The elements of an F32 or BF16 tensor as floats: the backing array itself when it can be, else a copy. */
+    private static float[] floats(Tensor t) {
+        if (t.type() == TensorType.F32) {
+            float[] a = f32(t);
+            return t.offset() == 0 && a.length == t.elements() ? a : Arrays.copyOfRange(a, off(t), off(t) + n(t));
+        }
+        if (t.type() == TensorType.BF16) {
+            short[] s = (short[]) t.storage();
+            float[] out = new float[n(t)];
+            for (int i = 0; i < out.length; i++) out[i] = Float.intBitsToFloat(s[off(t) + i] << 16);
+            return out;
+        }
+        throw new IllegalArgumentException(t + " is not a float tensor");
+    }
+
+    static short bf16(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        if ((bits & 0x7fffffff) > 0x7f800000) return (short) ((bits >>> 16) | 0x40); // NaN stays NaN
+        return (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
+    }
+
+    static float roundBf16(float f) { return Float.intBitsToFloat(bf16(f) << 16); }
+
+    // ---- tensors ---------------------------------------------------------------------------------------------------
+
+    @Override
+    public Tensor allocate(TensorType type, long rows, int cols, String name) {
+        long count = rows * cols;
+        require(count <= Integer.MAX_VALUE - 8, name + ": " + count + " elements exceed one host array");
+        int c = (int) count;
+        Object storage = switch (type) {
+            case F32 -> new float[c];
+            case BF16 -> new short[c];
+            case I32 -> new int[c];
+            case F64 -> new double[c];
+        };
+        return new Tensor(this, type, rows, cols, storage, 0, name, null);
+    }
+
+    @Override
+    public Tensor upload(float[] values, long rows, int cols, TensorType as, String name) {
+        require(values.length == rows * cols, name + ": " + values.length + " values for [" + rows + ", " + cols + "]");
+        if (as == TensorType.F32) return new Tensor(this, as, rows, cols, values.clone(), 0, name, null);
+        Tensor t = allocate(as, rows, cols, name);
+        write(t, 0, values);
+        return t;
+    }
+
+    @Override
+    public Tensor uploadInts(int[] values, long rows, int cols, String name) {
+        require(values.length == rows * cols, name + ": " + values.length + " values for [" + rows + ", " + cols + "]");
+        return new Tensor(this, TensorType.I32, rows, cols, values.clone(), 0, name, null);
+    }
+
+    @Override
+    public Tensor uploadRaw(ByteBuffer data, TensorType storedAs, long rows, int cols, TensorType as, String name) {
+        ByteBuffer b = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        int count = Math.toIntExact(rows * cols);
+        require(b.remaining() >= (long) count * storedAs.bytes(), name + ": " + b.remaining() + " bytes for " + count + " " + storedAs);
+        Tensor t = allocate(as, rows, cols, name);
+        if (storedAs == TensorType.BF16 && as == TensorType.BF16) {
+            b.asShortBuffer().get((short[]) t.storage(), 0, count);
+        } else if (storedAs == TensorType.F32 && as == TensorType.F32) {
+            b.asFloatBuffer().get(f32(t), 0, count);
+        } else if (storedAs == TensorType.BF16 && as == TensorType.F32) {
+            float[] out = f32(t);
+            var s = b.asShortBuffer();
+            for (int i = 0; i < count; i++) out[i] = Float.intBitsToFloat(s.get(i) << 16);
+        } else if (storedAs == TensorType.F32 && as == TensorType.BF16) {
+            short[] out = (short[]) t.storage();
+            var f = b.asFloatBuffer();
+            for (int i = 0; i < count; i++) out[i] = bf16(f.get(i));
+        } else {
+            throw new IllegalArgumentException(name + ": cannot upload " + storedAs + " as " + as);
+        }
+        return t;
+    }
+
+    @Override
+    public void write(Tensor dst, long row, float[] values) {
+        require(values.length % dst.cols() == 0 && row * dst.cols() + values.length <= dst.elements(),
+                dst + ": " + values.length + " values at row " + row + " do not fit");
+        int base = off(dst) + Math.toIntExact(row * dst.cols());
+        switch (dst.type()) {
+            case F32 -> System.arraycopy(values, 0, f32(dst), base, values.length);
+            case BF16 -> {
+                short[] s = (short[]) dst.storage();
+                for (int i = 0; i < values.length; i++) s[base + i] = bf16(values[i]);
+            }
+            default -> throw new IllegalArgumentException(dst + ": write of floats into " + dst.type());
+        }
+    }
+
+    @Override
+    public float[] download(Tensor t) {
+        if (t.type() == TensorType.F64) {
+            double[] d = (double[]) t.storage();
+            float[] out = new float[n(t)];
+            for (int i = 0; i < out.length; i++) out[i] = (float) d[off(t) + i];
+            return out;
+        }
+        float[] f = floats(t);
+        return f == t.storage() ? f.clone() : f;
+    }
+
+    @Override
+    public int[] downloadInts(Tensor t) {
+        requireType(t, TensorType.I32, "downloadInts");
+        return Arrays.copyOfRange(i32(t), off(t), off(t) + n(t));
+    }
+
+    @Override
+    public double[] downloadDoubles(Tensor t) {
+        if (t.type() == TensorType.F64) return Arrays.copyOfRange((double[]) t.storage(), off(t), off(t) + n(t));
+        float[] f = floats(t);
+        double[] out = new double[f.length];
+        for (int i = 0; i < f.length; i++) out[i] = f[i];
+        return out;
+    }
+
+    @Override
+    public void copyRows(Tensor src, long srcRow, Tensor dst, long dstRow, long rows) {
+        require(src.type() == dst.type() && src.cols() == dst.cols(), "copyRows: " + src + " → " + dst);
+        require(srcRow + rows <= src.rows() && dstRow + rows <= dst.rows(), "copyRows: rows out of range");
+        int c = src.cols();
+        System.arraycopy(src.storage(), off(src) + Math.toIntExact(srcRow * c), dst.storage(), off(dst) + Math.toIntExact(dstRow * c),
+                Math.toIntExact(rows * c));
+    }
+
+    @Override
+    public void zero(Tensor t) {
+        int from = off(t), to = from + n(t);
+        switch (t.type()) {
+            case F32 -> Arrays.fill(f32(t), from, to, 0f);
+            case BF16 -> Arrays.fill((short[]) t.storage(), from, to, (short) 0);
+            case I32 -> Arrays.fill(i32(t), from, to, 0);
+            case F64 -> Arrays.fill((double[]) t.storage(), from, to, 0.0);
+        }
+    }
+
+    @Override public void release(Tensor t) { /* host arrays: the GC frees them */ }
+
+    @Override public void synchronize() {}
+
+    @Override
+    public long memoryAvailable() {
+        Runtime r = Runtime.getRuntime();
+        return r.maxMemory() - (r.totalMemory() - r.freeMemory());
+    }
+
+    // ---- element-wise, norms -----------------------------------------------------------------------------------------
+
+    @Override
+    public void gatherRows(Tensor table, Tensor ids, Tensor out) {
+        requireType(out, TensorType.F32, "gatherRows");
+        int[] id = i32(ids);
+        int n = n(ids), c = table.cols();
+        require(out.rows() == n && out.cols() == c, "gatherRows: " + out + " for " + n + " ids of " + table);
+        float[] o = f32(out);
+        for (int r = 0; r < n; r++) {
+            int row = id[off(ids) + r];
+            if (row < 0 || row >= table.rows()) {
+                throw new org.routecal.RoutecalException("token id " + row + " is outside the vocabulary [0, " + table.rows() + ")");
+            }
+            int dst = off(out) + r * c;
+            if (table.type() == TensorType.F32) {
+                System.arraycopy(f32(table), off(table) + row * c, o, dst, c);
+            } else {
+                short[] s = (short[]) table.storage();
+                int src = off(table) + row * c;
+                for (int i = 0; i < c; i++) o[dst + i] = Float.intBitsToFloat(s[src + i] << 16);
+            }
+        }
+    }
+
+    @Override
+    public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out) {
+        int rows = x.rowCount(), dim = x.cols();
+        require(out.rows() == rows && out.cols() == dim && weight.elements() == dim, "rmsNorm: " + x + ", " + weight + " → " + out);
+        float[] xa = f32(x), oa = f32(out), w = floats(weight);
+        int xo = off(x), oo = off(out);
+        for (int r = 0; r < rows; r++) {
+            int xb = xo + r * dim, ob = oo + r * dim;
+            float ss = ops.dot(xa, xb, xa, xb, dim) / dim;
+            float inv = (float) (1.0 / Math.sqrt(ss + eps));
+            for (int i = 0; i < dim; i++) oa[ob + i] = w[i] * (xa[xb + i] * inv);
+        }
+    }
+
+    @Override
+    public void add(Tensor acc, Tensor x) {
+        require(acc.elements() == x.elements(), "add: " + acc + " += " + x);
+        float[] a = f32(acc), b = f32(x);
+        int ao = off(acc), bo = off(x);
+        for (int i = 0, e = n(acc); i < e; i++) a[ao + i] += b[bo + i];
+    }
+
+    @Override
+    public void axpy(float alpha, Tensor x, Tensor acc) {
+        require(acc.elements() == x.elements(), "axpy: " + acc + " += α·" + x);
+        float[] a = f32(acc), b = f32(x);
+        int ao = off(acc), bo = off(x);
+        for (int i = 0, e = n(acc); i < e; i++) a[ao + i] += alpha * b[bo + i];
+    }
+
+    @Override
+    public void addBias(Tensor acc, Tensor bias) {
+        require(bias.elements() == acc.cols(), "addBias: " + acc + " + " + bias);
+        float[] a = f32(acc), b = floats(bias);
+        int c = acc.cols(), ao = off(acc);
+        for (int r = 0; r < acc.rows(); r++) for (int i = 0; i < c; i++) a[ao + r * c + i] += b[i];
+    }
+
+    @Override
+    public void siluMul(Tensor gateUp, Tensor out) {
+        int rows = gateUp.rowCount(), inter = out.cols();
+        require(gateUp.cols() == 2 * inter && out.rows() == rows, "siluMul: " + gateUp + " → " + out);
+        float[] g = f32(gateUp), o = f32(out);
+        int go = off(gateUp), oo = off(out);
+        for (int r = 0; r < rows; r++) {
+            int gb = go + r * 2 * inter, ob = oo + r * inter;
+            for (int i = 0; i < inter; i++) {
+                float a = g[gb + i];
+                o[ob + i] = (float) (a / (1.0 + Math.exp(-a))) * g[gb + inter + i];
+            }
+        }
+    }
+
+    @Override
+    public void scaleRowsBySigmoid(Tensor x, Tensor gate) {
+        require(gate.elements() == x.rows(), "scaleRowsBySigmoid: " + x + " by " + gate);
+        float[] a = f32(x), g = f32(gate);
+        int c = x.cols();
+        for (int r = 0; r < x.rows(); r++) {
+            float s = (float) (1.0 / (1.0 + Math.exp(-g[off(gate) + r])));
+            int b = off(x) + r * c;
+            for (int i = 0; i < c; i++) a[b + i] *= s;
+        }
+    }
+
+    @Override
+    public void clamp(Tensor x, float limit) {
+        float[] a = f32(x);
+        for (int i = off(x), e = off(x) + n(x); i < e; i++) a[i] = Math.max(-limit, Math.min(limit, a[i]));
+    }
+
+    @Override
+    public long countNonFinite(Tensor x) {
+        float[] a = f32(x);
+        long bad = 0;
+        for (int i = off(x), e = off(x) + n(x); i < e; i++) if (!Float.isFinite(a[i])) bad++;
+        return bad;
+    }
+
+    // ---- products ------------------------------------------------------------------------------------------------------
+
+    @Override
+    public void linear(Tensor x, Tensor w, Tensor bias, Tensor out, boolean accumulate) {
+        int rows = x.rowCount(), in = x.cols(), outCols = w.rowCount();
+        require(w.cols() == in && out.rows() == rows && out.cols() == outCols, "linear: " + x + " · " + w + "ᵀ → " + out);
+        float[] xa = floats(x);
+        if (precision == Precision.BF16) {
+            if (xa == x.storage()) xa = xa.clone();
+            for (int i = 0; i < xa.length; i++) xa[i] = roundBf16(xa[i]);
+        }
+        float[] y = new float[rows * outCols];
+        ops.matmulTransposed(xa, rows, in, floats(w), outCols, bias == null ? null : floats(bias), y);
+        float[] o = f32(out);
+        int oo = off(out);
+        if (accumulate) for (int i = 0; i < y.length; i++) o[oo + i] += y[i];
+        else System.arraycopy(y, 0, o, oo, y.length);
+    }
+
+    @Override
+    public void groupedLinear(Tensor x, boolean gather, ExpertGroups groups, List<Tensor> w, Tensor out) {
+        int[] offsets = downloadInts(groups.offsets()), token = downloadInts(groups.sortedToken());
+        int in = x.cols();
+        float[] xa = f32(x);
+        for (int e = 0; e < groups.experts(); e++) {
+            int from = offsets[e], to = offsets[e + 1], n = to - from;
+            if (n == 0) continue;
+            Tensor we = w.get(e);
+            Tensor xe = allocate(TensorType.F32, n, in, "expert rows");
+            float[] xs = f32(xe);
+            for (int r = 0; r < n; r++) {
+                int src = off(x) + (gather ? token[from + r] : from + r) * in;
+                System.arraycopy(xa, src, xs, r * in, in);
+            }
+            linear(xe, we, null, out.rows(from, to), false);
+        }
+    }
+
+    // ---- attention -------------------------------------------------------------------------------------------------------
+
+    @Override
+    public void rope(Tensor x, int heads, int headDim, int rotaryDim, Tensor positions, float[] invFreq, float attentionScaling) {
+        float[] a = f32(x);
+        int[] pos = i32(positions);
+        int width = x.cols(), half = rotaryDim / 2;
+        require(width == heads * headDim && invFreq.length >= half, "rope: " + x + " as " + heads + "×" + headDim);
+        for (int t = 0; t < x.rows(); t++) {
+            int p = pos[off(positions) + t], rowBase = off(x) + t * width;
+            for (int i = 0; i < half; i++) {
+                float angle = p * invFreq[i];
+                float cos = (float) Math.cos(angle) * attentionScaling, sin = (float) Math.sin(angle) * attentionScaling;
+                for (int h = 0; h < heads; h++) {
+                    int base = rowBase + h * headDim;
+                    float u = a[base + i], v = a[base + i + half];
+                    a[base + i] = u * cos - v * sin;
+                    a[base + i + half] = v * cos + u * sin;
+                }
+            }
+        }
+    }
+
+    @Override
+    public void attention(Tensor q, Tensor k, Tensor v, AttentionLayout l, Tensor out) {
+        int heads = l.heads(), hd = l.headDim(), groups = heads / l.kvHeads();
+        int qWidth = q.cols(), kvWidth = k.cols();
+        float[] qa = f32(q), ka = f32(k), va = f32(v), oa = f32(out);
+        int qo = off(q), ko = off(k), vo = off(v), oo = off(out);
+        for (int s = 0; s < l.sequences(); s++) {
+            int qStart = l.hostQStart()[s], qLen = l.hostQStart()[s + 1] - qStart;
+            int kStart = l.hostKvStart()[s], kLen = l.hostKvStart()[s + 1] - kStart, past = kLen - qLen;
+            IntStream.range(0, qLen * heads).parallel().forEach(task -> {
+                int t = task / heads, h = task % heads, kvh = h / groups;
+                int qOff = qo + (qStart + t) * qWidth + h * hd;
+                int last = past + t, first = l.slidingWindow() > 0 ? Math.max(0, last - l.slidingWindow() + 1) : 0;
+                float[] score = new float[last - first + 1];
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = first; j <= last; j++) {
+                    float sc = ops.dot(qa, qOff, ka, ko + (kStart + j) * kvWidth + kvh * hd, hd) * l.scale();
+                    score[j - first] = sc;
+                    max = Math.max(max, sc);
+                }
+                float sum = 0f;
+                for (int j = 0; j < score.length; j++) { score[j] = (float) Math.exp(score[j] - max); sum += score[j]; }
+                int outOff = oo + (qStart + t) * qWidth + h * hd;
+                Arrays.fill(oa, outOff, outOff + hd, 0f);
+                for (int j = first; j <= last; j++) {
+                    ops.axpy(score[j - first] / sum, va, vo + (kStart + j) * kvWidth + kvh * hd, oa, outOff, hd);
+                }
+            });
+        }
+    }
+
+    // ---- routing ---------------------------------------------------------------------------------------------------------
+
+    @Override
+    public void routerTopk(Tensor logits, Tensor bias, RouterRule rule, Tensor ids, Tensor weights) {
+        int tokens = logits.rowCount(), experts = logits.cols(), k = rule.topK();
+        require(ids.elements() == (long) tokens * k && weights.elements() == (long) tokens * k, "routerTopk: outputs for " + tokens + "×" + k);
+        float[] lg = floats(logits), b = bias == null ? null : floats(bias);
+        int[] id = new int[tokens * k];
+        float[] w = new float[tokens * k];
+        for (int t = 0; t < tokens; t++) Router.route(rule, lg, t * experts, experts, b, id, t * k, w, t * k);
+        System.arraycopy(id, 0, i32(ids), off(ids), id.length);
+        System.arraycopy(w, 0, f32(weights), off(weights), w.length);
+    }
+
+    @Override
+    public ExpertGroups groupByExpert(Tensor ids, int experts) {
+        int[] id = downloadInts(ids);
+        int slots = id.length;
+        int[] offsets = new int[experts + 1];
+        for (int e : id) offsets[e + 1]++;
+        for (int e = 0; e < experts; e++) offsets[e + 1] += offsets[e];
+        int[] cursor = Arrays.copyOf(offsets, experts), sorted = new int[slots], slotPos = new int[slots];
+        int k = ids.cols();
+        for (int s = 0; s < slots; s++) {
+            int pos = cursor[id[s]]++;
+            sorted[pos] = s / k;
+            slotPos[s] = pos;
+        }
+        return new ExpertGroups(experts, slots, uploadInts(offsets, 1, experts + 1, "offsets"),
+                uploadInts(sorted, 1, slots, "sorted token"), uploadInts(slotPos, 1, slots, "slot position"));
+    }
+
+    @Override
+    public void combine(Tensor y, ExpertGroups groups, Tensor weights, Tensor out) {
+        int tokens = out.rowCount(), hidden = out.cols(), k = weights.cols();
+        float[] ya = f32(y), o = f32(out), w = floats(weights);
+        int[] pos = downloadInts(groups.slotPos());
+        for (int t = 0; t < tokens; t++) {
+            for (int j = 0; j < k; j++) {
+                float c = w[t * k + j];
+                if (c != 0f) ops.axpy(c, ya, off(y) + pos[t * k + j] * hidden, o, off(out) + t * hidden, hidden);
+            }
+        }
+    }
+
+    // ---- calibration and evaluation ----------------------------------------------------------------------------------------
+
+    @Override
+    public void gram(Tensor x, Tensor rowIndex, Tensor rowWeight, int[] offsets, Tensor h, float alpha) {
+        requireType(h, TensorType.F64, "gram");
+        int kDim = x.cols(), groups = offsets.length - 1;
+        require(h.rows() == (long) groups * kDim && h.cols() == kDim, "gram: " + h + " for " + groups + " groups of " + kDim);
+        float[] xa = floats(x);
+        int[] index = rowIndex == null ? null : downloadInts(rowIndex);
+        float[] weight = rowWeight == null ? null : floats(rowWeight);
+        double[] ha = (double[]) h.storage();
+        for (int g = 0; g < groups; g++) {
+            GramKernel.accumulate(ha, off(h) + g * kDim * kDim, kDim, xa, index, weight, offsets[g], offsets[g + 1], alpha);
+        }
+    }
+
+    @Override
+    public double[] sumSquaresByGroup(Tensor y, int[] rowOffsets, int colFrom, int colTo) {
+        float[] a = f32(y);
+        int c = y.cols();
+        double[] out = new double[rowOffsets.length - 1];
+        for (int g = 0; g < out.length; g++) {
+            double s = 0;
+            for (int r = rowOffsets[g]; r < rowOffsets[g + 1]; r++) {
+                int b = off(y) + r * c;
+                for (int i = colFrom; i < colTo; i++) s += (double) a[b + i] * a[b + i];
+            }
+            out[g] = s;
+        }
+        return out;
+    }
+
+    @Override
+    public void tokenStats(Tensor logits, Tensor targets, Tensor reference, Tensor out) {
+        int rows = logits.rowCount(), vocab = logits.cols();
+        float[] p = floats(logits), r = reference == null ? null : floats(reference), o = f32(out);
+        int[] tg = downloadInts(targets);
+        IntStream.range(0, rows).parallel().forEach(row -> {
+            double lse = logSumExp(p, row * vocab, vocab);
+            int target = tg[row];
+            double nll = target < 0 ? 0 : lse - p[row * vocab + target];
+            double kl = 0;
+            int refArg = -1;
+            if (r != null) {
+                double rlse = logSumExp(r, row * vocab, vocab);
+                for (int v = 0; v < vocab; v++) {
+                    double lr = r[row * vocab + v] - rlse, lq = p[row * vocab + v] - lse;
+                    kl += Math.exp(lr) * (lr - lq);
+                }
+                refArg = argmax(r, row * vocab, vocab);
+            }
+            int b = off(out) + row * 4;
+            o[b] = (float) nll;
+            o[b + 1] = (float) kl;
+            o[b + 2] = argmax(p, row * vocab, vocab);
+            o[b + 3] = refArg;
+        });
+    }
+
+    private static double logSumExp(float[] a, int from, int n) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) max = Math.max(max, a[from + i]);
+        double sum = 0;
+        for (int i = 0; i < n; i++) sum += Math.exp(a[from + i] - max);
+        return max + Math.log(sum);
+    }
+
+    private static int argmax(float[] a, int from, int n) {
+        int best = 0;
+        for (int i = 1; i < n; i++) if (a[from + i] > a[from + best]) best = i;
+        return best;
+    }
+
+    @Override public void close() {}
+}
