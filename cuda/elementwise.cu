@@ -10,6 +10,8 @@
 //   count_nonfinite_f32:    *count += number of NaN/±Inf in x (count is zeroed by the caller).
 //   round_bf16_f32:         x = float(bf16(x)) in place.
 //   axpy_f32:               y += alpha · x.
+//   gather_cols_f32:        dst = src with columns permuted per matrix (GPTQ act-order), −1 → 0.
+//   diag_f32:               the diagonals of stacked square matrices.
 //   sum_squares_groups:     per row group, Σ y² over a column range (double).
 // Variants: 1. one thread per element, grid-stride.
 // Launch: grid min(ceil(work/256), 65535·4), block 256.
@@ -93,4 +95,23 @@ extern "C" __global__ void sum_squares_groups(const float* y, int ld, const int*
 extern "C" __global__ void axpy_f32(float* y, const float* x, float alpha, long long n) {
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
         y[i] = fmaf(alpha, x[i], y[i]);
+}
+
+// gather_cols_f32: dst[r, j] = src[r, idx[m, j]] (0 when idx < 0), m = r / rowsPerIdx (rowsPerIdx 0: one map):
+// GPTQ's act-order permutation of weights and Hessians, and the zeroing of dead columns, one map per matrix.
+extern "C" __global__ void gather_cols_f32(const float* src, long long rows, int K, const int* idx, int rowsPerIdx, float* dst) {
+    long long total = rows * K;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.x * blockDim.x) {
+        long long r = i / K;
+        int j = (int)(i % K);
+        int c = idx[(rowsPerIdx > 0 ? r / rowsPerIdx : 0) * K + j];
+        dst[i] = c >= 0 ? src[r * K + c] : 0.f;
+    }
+}
+
+// diag_f32: out[b·K + i] = h[(b·K + i)·K + i] for batches of K×K matrices stacked [batches·K, K].
+extern "C" __global__ void diag_f32(const float* h, int K, int batches, float* out) {
+    long long total = (long long)K * batches;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.x * blockDim.x)
+        out[i] = h[i * K + i % K];
 }

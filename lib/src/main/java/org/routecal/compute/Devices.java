@@ -1,7 +1,6 @@
 package org.routecal.compute;
 
 import java.nio.file.Path;
-import java.util.logging.Logger;
 import org.routecal.RoutecalException;
 import org.routecal.compute.cpu.Backends;
 import org.routecal.compute.cpu.CpuBackend;
@@ -16,8 +15,6 @@ import org.routecal.compute.cuda.DeviceChoice;
  * flag. {@code --precision auto} is the checkpoint's dtype on a GPU (bf16 for a bf16 checkpoint) and fp32 on the CPU.
  */
 public final class Devices {
-    private static final Logger LOG = Logger.getLogger(Devices.class.getName());
-
     private Devices() {}
 
     /**
@@ -36,7 +33,7 @@ public final class Devices {
             if (p == null) p = Precision.FP32;
             b = new CpuBackend(Backends.select(), p, r.message());
         }
-        LOG.info(() -> "backend: " + b.name());
+        // the one line that says which device runs and why (stderr: stdout carries results)
         System.err.println("routecal: " + r.message() + "; precision " + b.precision().id());
         return b;
     }

@@ -1,7 +1,6 @@
 package org.routecal.quant;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -9,13 +8,16 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.BiConsumer;
 import org.routecal.compute.Backend;
+import org.routecal.compute.SolverOps;
 import org.routecal.compute.Tensor;
 import org.routecal.compute.TensorType;
 import org.routecal.model.ModelWeights;
 import org.routecal.model.MoeModel;
+import org.routecal.quant.gptq.DeviceGptq;
 import org.routecal.quant.gptq.GptqResult;
 import org.routecal.quant.gptq.GptqSolver;
 import org.routecal.quant.gptq.PreparedHessian;
+import org.routecal.quant.scheme.IntScheme;
 import org.routecal.quant.scheme.Nvfp4Scheme;
 import org.routecal.quant.scheme.QuantScheme;
 import org.routecal.quant.scheme.QuantizedWeight;
@@ -23,16 +25,22 @@ import org.routecal.quant.scheme.Rtn;
 
 /**
  * Quantizes the Linear modules of one decoder layer from what its {@link LayerCalibration} collected. Modules that
- * read all tokens use the accumulated Hessians (one factorisation per shared input). Routed experts are solved one at
- * a time: the expert's Hessians are built from the stored block input and routing as its mode asks (routed, weighted,
- * all, hybrid, or the min-token fallback), solved, and released, so at most one expert's Hessians are alive; the
- * all-token gate/up Hessian is the same for every expert of the layer and is built and factorised once.
- *
- * <p>Each quantized weight goes to {@code sink} (the checkpoint writer) and back into the model, dequantized, so the
+ * read all tokens use the accumulated Hessians (one factorisation per shared input). Routed experts get their
+ * Hessians built from the stored block input and routing as their {@link ExpertPlan} says (routed, weighted, all,
+ * hybrid, or the min-token fallback):
+ * <ul>
+ *   <li>on the CPU one expert at a time (built, solved, released: memory holds one expert's Hessians);</li>
+ *   <li>on a device with {@link SolverOps}, for integer grids, in chunks of experts whose Hessians are built and
+ *       solved in place by {@link DeviceGptq} (the Hessians never cross PCIe).</li>
+ * </ul>
+ * Each quantized weight goes to {@code sink} (the checkpoint writer) and back into the model, dequantized, so the
  * sequential re-run of the layer sees it. An expert's down-projection inputs are computed with its original gate/up
  * before they are replaced.
  */
 final class LayerQuantizer {
+    /** Experts solved together on a device (their Hessians, factors and weights are alive at once). */
+    static final int DEVICE_CHUNK = 32;
+
     private final MoeModel model;
     private final Backend backend;
     private final int layer;
@@ -54,6 +62,17 @@ final class LayerQuantizer {
             minTokenRtn += o.minTokenRtn;
             choleskyRtn += o.choleskyRtn;
         }
+    }
+
+    /**
+     * How one expert is calibrated: its routed rows (token indices into the layer's block input) and routing weights,
+     * which Hessian parts it gets, and why.
+     */
+    record ExpertPlan(int expert, List<LinearModules.Module> in, List<LinearModules.Module> down, int[] rows, float[] weights,
+                      String hessian, String fallback, boolean useRouted, boolean useAll, double allFactor, boolean weighted) {
+        int routed() { return rows.length; }
+
+        boolean gptq() { return useRouted || useAll; }
     }
 
     LayerQuantizer(MoeModel model, int layer, QuantScheme scheme, QuantizeOptions o, IgnoreRules rules, List<Object[]> report) {
@@ -78,6 +97,10 @@ final class LayerQuantizer {
         return m.role() == LinearModules.Role.EXPERT_IN || m.role() == LinearModules.Role.EXPERT_DOWN;
     }
 
+    private boolean onDevice(int cols, int rowsPerProblem, int problems) {
+        return o.gptq() && DeviceGptq.supports(backend, scheme, o.gptqArgs(), cols, rowsPerProblem, problems);
+    }
+
     /** Quantizes every active module of the layer; each result goes to {@code sink} and replaces the model's weight. */
     void quantize(LayerCalibration cal, BiConsumer<String, QuantizedWeight> sink) {
         Map<String, List<LinearModules.Module>> dense = new LinkedHashMap<>();
@@ -87,100 +110,112 @@ final class LayerQuantizer {
             else dense.computeIfAbsent(m.role() == LinearModules.Role.ROUTER ? m.module() : m.hessianKey(), k -> new ArrayList<>()).add(m);
         }
         try (AllTokenHessians all = new AllTokenHessians(cal)) {
-            for (List<LinearModules.Module> group : dense.values()) {
-                LinearModules.Module first = group.get(0);
-                double[] h = null;
-                long rows = 0;
-                if (o.gptq()) {
-                    if (first.role() == LinearModules.Role.ROUTER) {
-                        h = all.blockInput();
-                        rows = cal.tokens();
-                    } else if (cal.hessians.containsKey(first.hessianKey())) {
-                        h = backend.downloadDoubles(cal.hessians.get(first.hessianKey()));
-                        rows = cal.hessianRows.get(first.hessianKey());
-                    }
-                }
-                solveGroup(group, h, h == null ? "none" : "plain", rows, rows, h == null && o.gptq() ? "rtn" : "none", null, sink);
+            for (List<LinearModules.Module> group : dense.values()) solveDense(cal, all, group, sink);
+            List<ExpertPlan> plans = new ArrayList<>();
+            for (Map.Entry<Integer, List<LinearModules.Module>> e : experts.entrySet()) plans.add(plan(cal, e.getKey(), e.getValue()));
+            int hidden = model.config().hiddenSize(), inter = model.config().expertIntermediateSize();
+            List<ExpertPlan> device = new ArrayList<>();
+            for (ExpertPlan p : plans) {
+                if (p.gptq() && onDevice(hidden, 2 * inter, DEVICE_CHUNK) && onDevice(inter, hidden, DEVICE_CHUNK)) device.add(p);
+                else solveExpertOnHost(cal, all, p, sink);
             }
-            for (Map.Entry<Integer, List<LinearModules.Module>> e : experts.entrySet()) solveExpert(cal, all, e.getKey(), e.getValue(), sink);
+            for (int i = 0; i < device.size(); i += DEVICE_CHUNK) {
+                solveExpertsOnDevice(cal, all, device.subList(i, Math.min(device.size(), i + DEVICE_CHUNK)), sink);
+            }
         }
     }
 
-    // ---- experts ---------------------------------------------------------------------------------------------------
+    // ---- modules that see every token --------------------------------------------------------------------------------
 
-    private void solveExpert(LayerCalibration cal, AllTokenHessians all, int expert, List<LinearModules.Module> modules,
-                             BiConsumer<String, QuantizedWeight> sink) {
-        List<LinearModules.Module> in = modules.stream().filter(m -> m.role() == LinearModules.Role.EXPERT_IN).toList();
-        List<LinearModules.Module> down = modules.stream().filter(m -> m.role() == LinearModules.Role.EXPERT_DOWN).toList();
-        if (!o.gptq()) {
-            solveGroup(in, null, "none", 0, 0, "none", null, sink);
-            solveGroup(down, null, "none", 0, 0, "none", null, sink);
+    private void solveDense(LayerCalibration cal, AllTokenHessians all, List<LinearModules.Module> group, BiConsumer<String, QuantizedWeight> sink) {
+        LinearModules.Module first = group.get(0);
+        Tensor h = null;
+        long rows = 0;
+        if (o.gptq()) {
+            if (first.role() == LinearModules.Role.ROUTER) {
+                h = all.blockInputTensor();
+                rows = cal.tokens();
+            } else if (cal.hessians.containsKey(first.hessianKey())) {
+                h = cal.hessians.get(first.hessianKey());
+                rows = cal.hessianRows.get(first.hessianKey());
+            }
+        }
+        String hessian = h == null ? "none" : "plain", fallback = h == null && o.gptq() ? "rtn" : "none";
+        Map<String, float[]> weights = hostWeights(group);
+        int cols = h == null ? 0 : h.cols();
+        int groupRows = weights.values().stream().mapToInt(w -> w.length / Math.max(1, cols)).sum();
+        if (h != null && onDevice(cols, groupRows, 1)) {
+            DeviceGptq.Problem p = problem(first.hessianKey(), group, weights, cols);
+            List<GptqResult> r = DeviceGptq.solve(backend, h, List.of(p), (IntScheme) scheme, o.gptqArgs()).get(0);
+            double[] diag = toDouble(((SolverOps) backend).diagonals(h));
+            for (int i = 0; i < group.size(); i++) emit(group.get(i), weights.get(group.get(i).module()), r.get(i), diag, hessian, rows, rows, fallback, sink);
             return;
         }
-        // the expert's routed tokens and their routing weights
-        int k = cal.topK, tokens = cal.tokens();
-        List<Integer> rowList = new ArrayList<>();
-        List<Float> weightList = new ArrayList<>();
+        double[] hh = h == null ? null : backend.downloadDoubles(h);
+        solveGroup(group, weights, hh, null, hessian, rows, rows, fallback, sink);
+    }
+
+    // ---- experts -----------------------------------------------------------------------------------------------------
+
+    /** The expert's routed rows and weights, and which Hessian parts its mode and the min-token policy give it. */
+    private ExpertPlan plan(LayerCalibration cal, int expert, List<LinearModules.Module> modules) {
+        List<LinearModules.Module> in = modules.stream().filter(m -> m.role() == LinearModules.Role.EXPERT_IN).toList();
+        List<LinearModules.Module> down = modules.stream().filter(m -> m.role() == LinearModules.Role.EXPERT_DOWN).toList();
+        int k = cal.topK, n = 0;
+        if (cal.ids != null) for (int id : cal.ids) if (id == expert) n++;
+        int[] rows = new int[n];
+        float[] w = new float[n];
         if (cal.ids != null) {
-            for (int i = 0; i < cal.ids.length; i++) {
-                if (cal.ids[i] == expert) {
-                    rowList.add(i / k);
-                    weightList.add(cal.weights[i]);
-                }
+            for (int i = 0, j = 0; i < cal.ids.length; i++) {
+                if (cal.ids[i] != expert) continue;
+                rows[j] = i / k;
+                w[j++] = cal.weights[i];
             }
         }
-        int routed = rowList.size();
-        int[] rows = rowList.stream().mapToInt(Integer::intValue).toArray();
-        float[] w = new float[routed];
-        for (int i = 0; i < routed; i++) w[i] = weightList.get(i);
-
         MoeMode mode = o.moeMode();
-        String hessian, fallback = "none";
-        boolean useRouted = false, useAll = false;
-        if (mode == MoeMode.ALL) {
-            hessian = "all";
-            useAll = true;
-        } else if (routed < o.minTokens() || routed == 0) {
-            if (o.fallbackToAll()) {
-                hessian = "all";
-                fallback = "all";
-                useAll = true;
-                fallbacks.minTokenAll++;
-            } else {
-                hessian = "none";
-                fallback = "rtn";
-                fallbacks.minTokenRtn++;
-            }
-        } else {
-            hessian = mode.id();
-            useRouted = true;
-            useAll = mode == MoeMode.HYBRID;
-        }
-        double f = o.hybridLambda() * routed / (double) Math.max(1, tokens); // hybrid: λ·(n_r/n_all)
+        double f = o.hybridLambda() * n / (double) Math.max(1, cal.tokens()); // hybrid: λ·(n_r/n_all)
         boolean weighted = mode == MoeMode.WEIGHTED;
+        if (!o.gptq()) return new ExpertPlan(expert, in, down, rows, w, "none", "none", false, false, 0, false);
+        if (mode == MoeMode.ALL) return new ExpertPlan(expert, in, down, rows, w, "all", "none", false, true, 1, false);
+        if (n < o.minTokens() || n == 0) {
+            if (o.fallbackToAll()) {
+                fallbacks.minTokenAll++;
+                return new ExpertPlan(expert, in, down, rows, w, "all", "all", false, true, 1, false);
+            }
+            fallbacks.minTokenRtn++;
+            return new ExpertPlan(expert, in, down, rows, w, "none", "rtn", false, false, 0, false);
+        }
+        return new ExpertPlan(expert, in, down, rows, w, mode.id(), "none", true, mode == MoeMode.HYBRID, f, weighted);
+    }
 
-        // gate/up: rows of the block input; down: the expert's activation on those rows, with its ORIGINAL gate/up
+    private void solveExpertOnHost(LayerCalibration cal, AllTokenHessians all, ExpertPlan p, BiConsumer<String, QuantizedWeight> sink) {
+        int tokens = cal.tokens();
+        if (!p.gptq()) {
+            solveGroup(p.in(), hostWeights(p.in()), null, null, p.hessian(), p.routed(), tokens, p.fallback(), sink);
+            solveGroup(p.down(), hostWeights(p.down()), null, null, p.hessian(), p.routed(), tokens, p.fallback(), sink);
+            return;
+        }
         double[] hIn = null, hDown = null;
         PreparedHessian sharedIn = null;
-        ModelWeights.Experts ew = model.weights().experts(model.family().tensors(), layer, model.config().expertCount(),
-                model.config().expertIntermediateSize(), model.config().hiddenSize());
-        Tensor gateUp = ew.gateUp().get(expert);
-        if (useRouted) {
-            try (Tensor idx = backend.uploadInts(rows, 1, Math.max(1, routed), "expert rows");
-                 Tensor wt = weighted ? backend.upload(w, 1, routed, TensorType.F32, "expert weights") : null;
-                 Tensor hR = backend.allocate(backend.hessianType(), cal.blockInput.cols(), cal.blockInput.cols(), "H routed");
-                 Tensor x = backend.allocate(TensorType.F32, routed, cal.blockInput.cols(), "expert rows");
-                 Tensor hD = backend.allocate(backend.hessianType(), gateUp.rowCount() / 2, gateUp.rowCount() / 2, "H down routed")) {
-                backend.gram(cal.blockInput, idx, wt, new int[]{0, routed}, hR, 1f);
+        Tensor gateUp = experts().gateUp().get(p.expert());
+        int hidden = cal.blockInput.cols(), inter = gateUp.rowCount() / 2;
+        if (p.useRouted()) {
+            int n = p.routed();
+            try (Tensor idx = backend.uploadInts(p.rows(), 1, n, "expert rows");
+                 Tensor wt = p.weighted() ? backend.upload(p.weights(), 1, n, TensorType.F32, "expert weights") : null;
+                 Tensor hR = backend.allocate(backend.hessianType(), hidden, hidden, "H routed");
+                 Tensor x = backend.allocate(TensorType.F32, n, hidden, "expert rows");
+                 Tensor hD = backend.allocate(backend.hessianType(), inter, inter, "H down routed")) {
+                backend.gram(cal.blockInput, idx, wt, new int[]{0, n}, hR, 1f);
                 backend.gatherRows(cal.blockInput, idx, x);
                 try (Tensor a = activation(x, gateUp)) {
-                    backend.gram(a, null, wt, new int[]{0, routed}, hD, 1f);
+                    backend.gram(a, null, wt, new int[]{0, n}, hD, 1f);
                 }
                 hIn = backend.downloadDoubles(hR);
                 hDown = backend.downloadDoubles(hD);
             }
         }
-        if (useAll) {
+        if (p.useAll()) {
             double[] allDown = all.down(gateUp);
             if (hIn == null) {
                 sharedIn = all.preparedBlockInput();
@@ -188,12 +223,104 @@ final class LayerQuantizer {
                 hDown = allDown;
             } else {
                 double[] ai = all.blockInput();
-                for (int i = 0; i < hIn.length; i++) hIn[i] += f * ai[i];
-                for (int i = 0; i < hDown.length; i++) hDown[i] += f * allDown[i];
+                for (int i = 0; i < hIn.length; i++) hIn[i] += p.allFactor() * ai[i];
+                for (int i = 0; i < hDown.length; i++) hDown[i] += p.allFactor() * allDown[i];
             }
         }
-        solveGroup(in, hIn, hessian, routed, tokens, fallback, sharedIn, sink);
-        solveGroup(down, hDown, hessian, routed, tokens, fallback, null, sink);
+        solveGroup(p.in(), hostWeights(p.in()), hIn, sharedIn, p.hessian(), p.routed(), tokens, p.fallback(), sink);
+        solveGroup(p.down(), hostWeights(p.down()), hDown, null, p.hessian(), p.routed(), tokens, p.fallback(), sink);
+    }
+
+    /**
+     * A chunk of experts on the device: their gate/up Hessians in one batched accumulation over the block input, their
+     * down Hessians over their activations (with the ORIGINAL gate/up), then both batches solved in place.
+     */
+    private void solveExpertsOnDevice(LayerCalibration cal, AllTokenHessians all, List<ExpertPlan> chunk, BiConsumer<String, QuantizedWeight> sink) {
+        int c = chunk.size(), tokens = cal.tokens();
+        int hidden = cal.blockInput.cols(), inter = model.config().expertIntermediateSize();
+        ModelWeights.Experts ew = experts();
+        // the routed rows of every expert of the chunk, concatenated (zero rows for experts on all-token statistics)
+        int[] offsets = new int[c + 1];
+        for (int i = 0; i < c; i++) offsets[i + 1] = offsets[i] + (chunk.get(i).useRouted() ? chunk.get(i).routed() : 0);
+        int total = offsets[c];
+        int[] rows = new int[Math.max(1, total)];
+        float[] wts = new float[Math.max(1, total)];
+        for (int i = 0; i < c; i++) {
+            if (!chunk.get(i).useRouted()) continue;
+            System.arraycopy(chunk.get(i).rows(), 0, rows, offsets[i], chunk.get(i).routed());
+            System.arraycopy(chunk.get(i).weights(), 0, wts, offsets[i], chunk.get(i).routed());
+        }
+        boolean weighted = chunk.stream().anyMatch(ExpertPlan::weighted);
+        List<DeviceGptq.Problem> gu = new ArrayList<>(), dn = new ArrayList<>();
+        List<Map<String, float[]>> guW = new ArrayList<>(), dnW = new ArrayList<>();
+        List<List<GptqResult>> guR, dnR;
+        double[] guDiag, dnDiag;
+        try (Tensor hGu = backend.allocate(TensorType.F32, (long) c * hidden, hidden, "H gate/up batch");
+             Tensor hDn = backend.allocate(TensorType.F32, (long) c * inter, inter, "H down batch")) {
+            if (total > 0) {
+                // the grouped product indexes experts first..last of the layer's stack (consecutive views); experts of
+                // that range that are not in this chunk get no rows
+                int first = chunk.get(0).expert(), last = chunk.get(c - 1).expert(), span = last - first + 1;
+                int[] rangeOffsets = new int[span + 1];
+                for (int i = 0, e = first; e <= last; e++) {
+                    while (i < c && chunk.get(i).expert() < e) i++;
+                    rangeOffsets[e - first + 1] = i < c && chunk.get(i).expert() == e ? offsets[i + 1] : rangeOffsets[e - first];
+                }
+                List<Tensor> guViews = ew.gateUp().subList(first, last + 1);
+                try (Tensor idx = backend.uploadInts(rows, 1, rows.length, "chunk rows");
+                     Tensor wt = weighted ? backend.upload(wts, 1, wts.length, TensorType.F32, "chunk weights") : null;
+                     Tensor off = backend.uploadInts(rangeOffsets, 1, span + 1, "chunk offsets");
+                     Tensor slotPos = backend.allocate(TensorType.I32, 1, rows.length, "unused");
+                     Tensor g = backend.allocate(TensorType.F32, total, 2 * inter, "chunk gate_up");
+                     Tensor a = backend.allocate(TensorType.F32, total, inter, "chunk act")) {
+                    backend.gram(cal.blockInput, idx, wt, offsets, hGu, 1f);
+                    var groups = new org.routecal.compute.ExpertGroups(span, total, off, idx, slotPos);
+                    backend.groupedLinear(cal.blockInput, true, groups, guViews, g);
+                    backend.siluMul(g, a);
+                    backend.gram(a, null, wt, offsets, hDn, 1f);
+                }
+            }
+            for (int i = 0; i < c; i++) {
+                ExpertPlan p = chunk.get(i);
+                if (!p.useAll()) continue;
+                Tensor guSlot = hGu.rows((long) i * hidden, (long) (i + 1) * hidden), dnSlot = hDn.rows((long) i * inter, (long) (i + 1) * inter);
+                if (p.useRouted()) backend.axpy((float) p.allFactor(), all.blockInputTensor(), guSlot);
+                else backend.copyRows(all.blockInputTensor(), 0, guSlot, 0, hidden);
+                try (Tensor a = activation(cal.blockInput, ew.gateUp().get(p.expert()))) {
+                    backend.gram(a, null, null, new int[]{0, tokens}, dnSlot, p.useRouted() ? (float) p.allFactor() : 1f);
+                }
+            }
+            for (ExpertPlan p : chunk) {
+                Map<String, float[]> wi = hostWeights(p.in()), wd = hostWeights(p.down());
+                guW.add(wi);
+                dnW.add(wd);
+                gu.add(problem(p.in().get(0).hessianKey(), p.in(), wi, hidden));
+                dn.add(problem(p.down().get(0).hessianKey(), p.down(), wd, inter));
+            }
+            SolverOps ops = (SolverOps) backend;
+            guDiag = toDouble(ops.diagonals(hGu));
+            dnDiag = toDouble(ops.diagonals(hDn));
+            guR = DeviceGptq.solve(backend, hGu, gu, (IntScheme) scheme, o.gptqArgs());
+            dnR = DeviceGptq.solve(backend, hDn, dn, (IntScheme) scheme, o.gptqArgs());
+        }
+        for (int i = 0; i < c; i++) {
+            ExpertPlan p = chunk.get(i);
+            double[] dg = java.util.Arrays.copyOfRange(guDiag, i * hidden, (i + 1) * hidden);
+            double[] dd = java.util.Arrays.copyOfRange(dnDiag, i * inter, (i + 1) * inter);
+            for (int m = 0; m < p.in().size(); m++) {
+                LinearModules.Module mod = p.in().get(m);
+                emit(mod, guW.get(i).get(mod.module()), guR.get(i).get(m), dg, p.hessian(), p.routed(), tokens, p.fallback(), sink);
+            }
+            for (int m = 0; m < p.down().size(); m++) {
+                LinearModules.Module mod = p.down().get(m);
+                emit(mod, dnW.get(i).get(mod.module()), dnR.get(i).get(m), dd, p.hessian(), p.routed(), tokens, p.fallback(), sink);
+            }
+        }
+    }
+
+    private ModelWeights.Experts experts() {
+        return model.weights().experts(model.family().tensors(), layer, model.config().expertCount(),
+                model.config().expertIntermediateSize(), model.config().hiddenSize());
     }
 
     /** silu(x·gateᵀ)·(x·upᵀ) for x [n, H] and a fused gate/up [2I, H]: the down projection's input. */
@@ -209,31 +336,32 @@ final class LayerQuantizer {
 
     /**
      * The all-token Hessians of one layer, built on first use: the block input's (every expert's gate/up in all mode,
-     * the router), factorised once; and per expert the down projection's over all tokens.
+     * the router), factorised once on the host path; and per expert the down projection's over all tokens.
      */
     private final class AllTokenHessians implements AutoCloseable {
         private final LayerCalibration cal;
-        private double[] blockInput;
+        private Tensor blockInput;
+        private double[] host;
         private PreparedHessian prepared;
 
         AllTokenHessians(LayerCalibration cal) { this.cal = cal; }
 
-        double[] blockInput() {
+        Tensor blockInputTensor() {
             if (blockInput == null && cal.blockInput != null) {
                 int cols = cal.blockInput.cols();
-                try (Tensor h = backend.allocate(backend.hessianType(), cols, cols, "H block input")) {
-                    backend.gram(cal.blockInput, null, null, new int[]{0, cal.tokens()}, h, 1f);
-                    blockInput = backend.downloadDoubles(h);
-                }
+                blockInput = backend.allocate(backend.hessianType(), cols, cols, "H block input");
+                backend.gram(cal.blockInput, null, null, new int[]{0, cal.tokens()}, blockInput, 1f);
             }
-            return blockInput == null ? null : blockInput.clone();
+            return blockInput;
+        }
+
+        double[] blockInput() {
+            if (host == null && blockInputTensor() != null) host = backend.downloadDoubles(blockInputTensor());
+            return host == null ? null : host.clone();
         }
 
         PreparedHessian preparedBlockInput() {
-            if (prepared == null) {
-                double[] h = blockInput();
-                prepared = GptqSolver.prepare("layer " + layer + " block input", h, cal.blockInput.cols(), o.gptqArgs());
-            }
+            if (prepared == null) prepared = GptqSolver.prepare("layer " + layer + " block input", blockInput(), cal.blockInput.cols(), o.gptqArgs());
             return prepared;
         }
 
@@ -246,53 +374,87 @@ final class LayerQuantizer {
             }
         }
 
-        @Override public void close() { blockInput = null; prepared = null; }
+        @Override
+        public void close() {
+            if (blockInput != null) blockInput.close();
+            blockInput = null;
+            host = null;
+            prepared = null;
+        }
     }
 
     // ---- one group of modules sharing an input ------------------------------------------------------------------------
 
-    /** Quantizes modules that share one Hessian (null: RTN); reports each. */
-    private void solveGroup(List<LinearModules.Module> group, double[] h, String hessian, long routed, long all, String fallback,
-                            PreparedHessian shared, BiConsumer<String, QuantizedWeight> sink) {
-        if (group.isEmpty()) return;
+    /** Original host weights of a group's modules, in order. */
+    private Map<String, float[]> hostWeights(List<LinearModules.Module> group) {
         Map<String, float[]> weights = new LinkedHashMap<>();
-        Map<String, int[]> shapes = new HashMap<>();
         for (LinearModules.Module m : group) {
             long[] s = model.weights().source().shape(m.module() + ".weight");
-            int rows = (int) s[0], cols = (int) s[1];
-            shapes.put(m.module(), new int[]{rows, cols});
-            weights.put(m.module(), model.weights().hostValues(m.module() + ".weight", rows, cols));
+            weights.put(m.module(), model.weights().hostValues(m.module() + ".weight", (int) s[0], (int) s[1]));
         }
+        return weights;
+    }
+
+    private static DeviceGptq.Problem problem(String key, List<LinearModules.Module> group, Map<String, float[]> weights, int cols) {
+        List<String> names = new ArrayList<>();
+        List<float[]> ws = new ArrayList<>();
+        int[] rows = new int[group.size()];
+        for (int i = 0; i < group.size(); i++) {
+            names.add(group.get(i).module());
+            ws.add(weights.get(group.get(i).module()));
+            rows[i] = ws.get(i).length / cols;
+        }
+        return new DeviceGptq.Problem(key, names, ws, rows, cols);
+    }
+
+    /** Quantizes modules that share one Hessian on the host (null: RTN); reports each. */
+    private void solveGroup(List<LinearModules.Module> group, Map<String, float[]> weights, double[] h, PreparedHessian shared,
+                            String hessian, long routed, long all, String fallback, BiConsumer<String, QuantizedWeight> sink) {
+        if (group.isEmpty()) return;
         float gs = nvfp4GlobalScale(weights);
+        int cols = (int) model.weights().source().shape(group.get(0).module() + ".weight")[1];
         PreparedHessian p = shared;
-        if (h != null && p == null) p = GptqSolver.prepare(group.get(0).hessianKey(), h, shapes.get(group.get(0).module())[1], o.gptqArgs());
+        if (h != null && p == null) p = GptqSolver.prepare(group.get(0).hessianKey(), h, cols, o.gptqArgs());
+        double[] diag = null;
+        if (h != null) {
+            diag = new double[cols];
+            for (int c = 0; c < cols; c++) diag[c] = h[c * cols + c];
+        }
         for (LinearModules.Module m : group) {
             long t0 = System.nanoTime();
-            int[] shape = shapes.get(m.module());
             float[] w = weights.get(m.module());
-            QuantizedWeight q;
-            Double loss = null;
-            int dead = 0;
-            String fb = fallback;
-            if (p == null) {
-                q = Rtn.quantize(scheme, w, shape[0], shape[1], gs);
-            } else {
-                GptqResult r = GptqSolver.solve(m.module(), scheme, w, shape[0], shape[1], p, o.gptqArgs(), gs);
-                q = r.weight();
-                loss = r.loss();
-                dead = r.deadColumns();
-                if (r.fallback()) {
-                    fb = "cholesky_rtn";
-                    fallbacks.choleskyRtn++;
-                    warnings.add(m.module() + ": " + r.fallbackReason() + "; rounded (RTN) instead");
-                }
-            }
-            float[] deq = q.dequantize();
-            report.add(QuantReport.row(m, o.gptq() ? "gptq" : "rtn", hessian, routed, all, fb, dead, loss,
-                    relativeError(w, deq, h, shape[0], shape[1]), (System.nanoTime() - t0) / 1e9));
-            sink.accept(m.module(), q);
-            model.overrideWeight(m.module() + ".weight", deq);
+            int rows = w.length / cols;
+            GptqResult r = p == null ? new GptqResult(0, Rtn.quantize(scheme, w, rows, cols, gs), false, 0, null)
+                    : GptqSolver.solve(m.module(), scheme, w, rows, cols, p, o.gptqArgs(), gs);
+            emit(m, w, p == null ? null : r, diag, hessian, routed, all, fallback, sink, r.weight(), (System.nanoTime() - t0) / 1e9);
         }
+    }
+
+    private void emit(LinearModules.Module m, float[] w, GptqResult r, double[] diag, String hessian, long routed, long all, String fallback,
+                      BiConsumer<String, QuantizedWeight> sink) {
+        emit(m, w, r, diag, hessian, routed, all, fallback, sink, r.weight(), 0);
+    }
+
+    /** Reports one module, hands its quantized weight to the sink and puts it, dequantized, into the model. */
+    private void emit(LinearModules.Module m, float[] w, GptqResult r, double[] diag, String hessian, long routed, long all, String fallback,
+                      BiConsumer<String, QuantizedWeight> sink, QuantizedWeight q, double seconds) {
+        Double loss = null;
+        int dead = 0;
+        String fb = fallback;
+        if (r != null) {
+            loss = r.loss();
+            dead = r.deadColumns();
+            if (r.fallback()) {
+                fb = "cholesky_rtn";
+                fallbacks.choleskyRtn++;
+                warnings.add(m.module() + ": " + r.fallbackReason() + "; rounded (RTN) instead");
+            }
+        }
+        float[] deq = q.dequantize();
+        report.add(QuantReport.row(m, o.gptq() ? "gptq" : "rtn", hessian, routed, all, fb, dead, loss,
+                relativeError(w, deq, diag, q.rows(), q.cols()), seconds));
+        sink.accept(m.module(), q);
+        model.overrideWeight(m.module() + ".weight", deq);
     }
 
     /** NVFP4: fused projections (q/k/v, an expert's gate/up) share the smallest global-scale divisor; NaN otherwise. */
@@ -303,12 +465,18 @@ final class LayerQuantizer {
         return gs;
     }
 
+    private static double[] toDouble(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) d[i] = f[i];
+        return d;
+    }
+
     /** Σ ΔW²·H_jj / Σ W²·H_jj (diagonal-weighted output error), or plain relative Frobenius without a Hessian. */
-    static double relativeError(float[] w, float[] q, double[] h, int rows, int cols) {
+    static double relativeError(float[] w, float[] q, double[] diag, int rows, int cols) {
         double num = 0, den = 0;
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {
-                double d = h == null ? 1 : h[c * cols + c];
+                double d = diag == null ? 1 : diag[c];
                 double x = w[r * cols + c], e = x - q[r * cols + c];
                 num += e * e * d;
                 den += x * x * d;

@@ -470,15 +470,22 @@ public class CpuBackend implements Backend {
 
     @Override
     public void gram(Tensor x, Tensor rowIndex, Tensor rowWeight, int[] offsets, Tensor h, float alpha) {
-        requireType(h, TensorType.F64, "gram");
+        require(h.type() == TensorType.F64 || h.type() == TensorType.F32, "gram: " + h + " must be F64 or F32");
         int kDim = x.cols(), groups = offsets.length - 1;
         require(h.rows() == (long) groups * kDim && h.cols() == kDim, "gram: " + h + " for " + groups + " groups of " + kDim);
         float[] xa = floats(x);
         int[] index = rowIndex == null ? null : downloadInts(rowIndex);
         float[] weight = rowWeight == null ? null : floats(rowWeight);
-        double[] ha = (double[]) h.storage();
         for (int g = 0; g < groups; g++) {
-            GramKernel.accumulate(ha, off(h) + g * kDim * kDim, kDim, xa, index, weight, offsets[g], offsets[g + 1], alpha);
+            if (h.type() == TensorType.F64) {
+                GramKernel.accumulate((double[]) h.storage(), off(h) + g * kDim * kDim, kDim, xa, index, weight, offsets[g], offsets[g + 1], alpha);
+            } else { // a device-like F32 accumulator (tests of the device solver path on the CPU)
+                double[] tmp = new double[kDim * kDim];
+                GramKernel.accumulate(tmp, 0, kDim, xa, index, weight, offsets[g], offsets[g + 1], alpha);
+                float[] ha = f32(h);
+                int base = off(h) + g * kDim * kDim;
+                for (int i = 0; i < tmp.length; i++) ha[base + i] += (float) tmp[i];
+            }
         }
     }
 

@@ -17,6 +17,7 @@ import org.routecal.compute.Backend;
 import org.routecal.compute.DeviceInfo;
 import org.routecal.compute.ExpertGroups;
 import org.routecal.compute.Precision;
+import org.routecal.compute.SolverOps;
 import org.routecal.compute.Tensor;
 import org.routecal.compute.TensorType;
 import org.routecal.model.Router;
@@ -32,7 +33,7 @@ import org.routecal.model.family.RouterRule;
  * router and the residual stream are fp32 in both. Router rules the kernel does not cover (grouped top-k, more than
  * 256 experts or k > 8) are applied on the host from the downloaded logits.
  */
-public final class CudaBackend implements Backend {
+public final class CudaBackend implements Backend, SolverOps {
     private final CudaContext ctx;
     private final CudaKernels k;
     private final Precision precision;
@@ -444,6 +445,43 @@ public final class CudaBackend implements Backend {
     @Override
     public void tokenStats(Tensor logits, Tensor targets, Tensor reference, Tensor out) {
         k.tokenStats(buf(logits), buf(reference), buf(targets), logits.rowCount(), logits.cols(), buf(out), stream);
+    }
+
+    // ---- GPTQ on the device ---------------------------------------------------------------------------------------------
+
+    @Override
+    public int[] choleskyInverseUpper(Tensor h, float dampFraction, Tensor u) {
+        int kDim = h.cols(), batches = Math.toIntExact(h.rows() / kDim);
+        boolean f64 = kDim <= 3072; // double factorisation, as the host solver; wider Hessians use the fp32 variant
+        DeviceBuffer work = pool.take(h.rows() * kDim * (f64 ? 8L : 4L), "Cholesky work");
+        try (Tensor status = allocate(TensorType.I32, 1, batches, "status")) {
+            if (f64) k.hinvUpperF64(buf(h), work, buf(u), batches, kDim, dampFraction, buf(status), stream);
+            else k.hinvUpper(buf(h), work, buf(u), batches, kDim, dampFraction, buf(status), stream);
+            return downloadInts(status);
+        } finally {
+            pool.give(work);
+        }
+    }
+
+    @Override
+    public void gptqSweep(Tensor w, Tensor u, int rowsPerH, Tensor scales, Tensor zeros, Tensor groupOfStep, int groupSize, int qmin,
+                          int qmax, int qRound, int blockSize, Tensor loss) {
+        k.gptqSweep(buf(w), w.rowCount(), w.cols(), buf(u), rowsPerH, buf(scales), buf(zeros), buf(groupOfStep), groupSize, qmin, qmax,
+                buf(loss), qRound, blockSize, stream);
+    }
+
+    @Override
+    public float[] diagonals(Tensor h) {
+        int kDim = h.cols(), batches = Math.toIntExact(h.rows() / kDim);
+        try (Tensor d = allocate(TensorType.F32, 1, kDim * batches, "diagonals")) {
+            k.diag(buf(h), kDim, batches, buf(d), stream);
+            return download(d);
+        }
+    }
+
+    @Override
+    public void gatherColumns(Tensor src, Tensor idx, int rowsPerIdx, Tensor dst) {
+        k.gatherCols(buf(src), src.rows(), src.cols(), buf(idx), rowsPerIdx, buf(dst), stream);
     }
 
     @Override

@@ -202,14 +202,28 @@ public final class CudaKernels {
                 new LaunchArgs().ptr(h).ptr(work).ptr(u).i(kDim).f(dampFraction).ptr(status));
     }
 
-    /** GPTQ sweep in place on W [rows, K] with upper Cholesky factors of H⁻¹ (see gptq_sweep.cu). */
+    /** As {@link #hinvUpper} in double (work [batches, K, K] doubles); K ≤ 3072. */
+    public void hinvUpperF64(DeviceBuffer h, DeviceBuffer work, DeviceBuffer u, int batches, int kDim, float dampFraction,
+                             DeviceBuffer status, CudaStream stream) {
+        require(kDim <= 3072, Kernel.HINV_UPPER_F64, "K " + kDim + " exceeds 3072");
+        ctx.launch(Kernel.HINV_UPPER_F64, batches, 1, 1, 1024, 0, stream,
+                new LaunchArgs().ptr(h).ptr(work).ptr(u).i(kDim).f(dampFraction).ptr(status));
+    }
+
+    /**
+     * GPTQ sweep in place on W [rows, K] with upper Cholesky factors of H⁻¹, in the host solver's order and rounding
+     * (see gptq_sweep.cu); qRound 0 none, 1 bf16, 2 fp16; block = the solver's block size (≤ 128).
+     */
     public void gptqSweep(DeviceBuffer w, int rows, int kDim, DeviceBuffer hinvUpper, int rowsPerH, DeviceBuffer scale,
-                          DeviceBuffer zp, DeviceBuffer gIdx, int gs, int qmin, int qmax, DeviceBuffer loss, CudaStream stream) {
-        require(kDim % 32 == 0, Kernel.GPTQ_SWEEP_B32, "in_features " + kDim + " must be a multiple of 32");
-        require(rowsPerH % 32 == 0, Kernel.GPTQ_SWEEP_B32, "rows per Hessian " + rowsPerH + " must be a multiple of 32 (or 0 = shared)");
+                          DeviceBuffer zp, DeviceBuffer gIdx, int gs, int qmin, int qmax, DeviceBuffer loss, int qRound, int block,
+                          CudaStream stream) {
+        Kernel k = Kernel.GPTQ_SWEEP_ROWS32;
+        require(kDim % 32 == 0, k, "in_features " + kDim + " must be a multiple of 32");
+        require(rowsPerH % 32 == 0, k, "rows per Hessian " + rowsPerH + " must be a multiple of 32 (or 0 = shared)");
+        require(block >= 1 && block <= 128, k, "block size " + block + " must be 1..128");
         LaunchArgs a = new LaunchArgs().ptr(w).i(rows).i(kDim).ptr(hinvUpper).i(rowsPerH).ptr(scale).ptr(zp).ptr(gIdx).i(gs)
-                .i(qmin).i(qmax).ptr(loss);
-        ctx.launch(Kernel.GPTQ_SWEEP_B32, (rows + 31) / 32, 1, 1, BLOCK, 0, stream, a);
+                .i(qmin).i(qmax).ptr(loss).i(qRound).i(block);
+        ctx.launch(k, (rows + 31) / 32, 1, 1, BLOCK, 0, stream, a);
     }
 
     /** Fills n elements with deterministic uniform noise of standard deviation {@code scale} (random_init.cu). */
@@ -254,6 +268,17 @@ public final class CudaKernels {
         out.zero(stream);
         ctx.launch(Kernel.SUM_SQUARES_GROUPS, groups, 8, 1, BLOCK, 0, stream,
                 new LaunchArgs().ptr(y).i(ld).ptr(offsets).i(colFrom).i(colTo).ptr(out));
+    }
+
+    /** dst [rows, K] = src with columns gathered through idx [rows / rowsPerIdx, K] (−1 → 0); see elementwise.cu. */
+    public void gatherCols(DeviceBuffer src, long rows, int kDim, DeviceBuffer idx, int rowsPerIdx, DeviceBuffer dst, CudaStream stream) {
+        ctx.launch(Kernel.GATHER_COLS_F32, blocks(rows * kDim, BLOCK), 1, 1, BLOCK, 0, stream,
+                new LaunchArgs().ptr(src).l(rows).i(kDim).ptr(idx).i(rowsPerIdx).ptr(dst));
+    }
+
+    /** out [batches·K] = diagonals of h [batches·K, K]. */
+    public void diag(DeviceBuffer h, int kDim, int batches, DeviceBuffer out, CudaStream stream) {
+        ctx.launch(Kernel.DIAG_F32, blocks((long) kDim * batches, BLOCK), 1, 1, BLOCK, 0, stream, new LaunchArgs().ptr(h).i(kDim).i(batches).ptr(out));
     }
 
     /** y += alpha · x for n floats. */

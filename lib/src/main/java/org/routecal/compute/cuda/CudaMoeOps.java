@@ -256,7 +256,7 @@ public final class CudaMoeOps implements MoeOps {
         DeviceBuffer dw = up(w, "weight"), dh = up(hinvUpper, "hinv"), ds = up(scale, "weight_scale"), dz = up(zp, "weight_zero_point");
         DeviceBuffer dg = up(gIdx, "g_idx"), loss = alloc(4L * rows, "loss");
         try {
-            k.gptqSweep(dw, rows, kDim, dh, rowsPerH, ds, dz, dg, groupSize, qmin, qmax, loss, stream);
+            k.gptqSweep(dw, rows, kDim, dh, rowsPerH, ds, dz, dg, groupSize, qmin, qmax, loss, 0, 128, stream);
             sync("gptq_sweep_b32");
             return new GptqResult(dw.downloadFloats(rows * kDim), loss.downloadFloats(rows));
         } finally {

@@ -19,8 +19,6 @@ public enum DeviceChoice {
     /** System property that overrides the command-line choice. */
     public static final String PROPERTY = "routecal.device";
 
-    private static final System.Logger LOG = System.getLogger("org.routecal.compute");
-
     /** Parses cpu|cuda|auto (case-insensitive); anything else is a user error naming the accepted values. */
     public static DeviceChoice parse(String s) {
         try {
@@ -33,7 +31,7 @@ public enum DeviceChoice {
     /** The outcome: which backend runs and the one line that says why (already logged by {@link #resolve}). */
     public record Resolved(DeviceChoice requested, boolean cuda, String message) {}
 
-    /** Applies the system-property override, probes CUDA when needed, logs the decision once and returns it. */
+    /** Applies the system-property override, probes CUDA when needed and returns the decision (the caller prints it once). */
     public Resolved resolve() {
         String override = System.getProperty(PROPERTY);
         DeviceChoice c = override != null && !override.isBlank() ? parse(override) : this;
@@ -51,7 +49,6 @@ public enum DeviceChoice {
                 r = new Resolved(c, false, "device: cpu (auto" + via + ": " + p.reason() + ")");
             }
         }
-        LOG.log(System.Logger.Level.INFO, r.message());
         return r;
     }
 

@@ -77,7 +77,8 @@ public interface MoeOps extends AutoCloseable {
 
     /**
      * GPTQ column sweep on w [rows, kDim] given upper Cholesky factors of H⁻¹ ([nH, k, k]; rowsPerH = 0: one shared),
-     * fixed scales/zero points [rows, groups] and optional act-order group index gIdx [k].
+     * fixed scales/zero points [rows, groups] and optional act-order group index gIdx [k] ([rows / rowsPerH, k]: one map
+     * per matrix, when rowsPerH > 0).
      */
     GptqResult gptqSweep(float[] w, int rows, int kDim, float[] hinvUpper, int rowsPerH, float[] scale, float[] zp, int[] gIdx,
                          int groupSize, int qmin, int qmax);

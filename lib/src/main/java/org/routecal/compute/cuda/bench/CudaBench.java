@@ -183,8 +183,8 @@ public final class CudaBench {
                 k.hinvUpper(hD, work, uD, e, i, 0.01f, st, s);
                 k.groupScales(wGu, e * 2 * i, h, 128, ScaleMode.INT_SYMMETRIC, -8, 7, 0.0078125f, true, scGu, null, s);
                 k.groupScales(wD, e * h, i, 128, ScaleMode.INT_SYMMETRIC, -8, 7, 0.0078125f, true, scD, null, s);
-                k.gptqSweep(wGu, e * 2 * i, h, uGu, 2 * i, scGu, null, null, 128, -8, 7, null, s);
-                k.gptqSweep(wD, e * h, i, uD, h, scD, null, null, 128, -8, 7, null, s);
+                k.gptqSweep(wGu, e * 2 * i, h, uGu, 2 * i, scGu, null, null, 128, -8, 7, null, 1, 128, s);
+                k.gptqSweep(wD, e * h, i, uD, h, scD, null, null, 128, -8, 7, null, 1, 128, s);
             });
             r.put("seconds_per_layer", ms / 1e3);
             r.put("modules", 3 * e);

@@ -323,22 +323,42 @@ public final class ReferenceMoeOps implements MoeOps {
     @Override
     public GptqResult gptqSweep(float[] w, int rows, int kDim, float[] hinvUpper, int rowsPerH, float[] scale, float[] zp, int[] gIdx,
                                 int groupSize, int qmin, int qmax) {
+        return gptqSweep(w, rows, kDim, hinvUpper, rowsPerH, scale, zp, gIdx, groupSize, qmin, qmax, 0, 128);
+    }
+
+    /**
+     * The sweep as gptq_sweep.cu and the host solver compute it: immediate updates inside blocks of {@code block}
+     * columns, one summed update past them (the sum formed in column order first), products and sums rounded
+     * separately; qRound 1/2 rounds dequantized values to bf16/fp16.
+     */
+    public GptqResult gptqSweep(float[] w, int rows, int kDim, float[] hinvUpper, int rowsPerH, float[] scale, float[] zp, int[] gIdx,
+                                int groupSize, int qmin, int qmax, int qRound, int block) {
         int groups = (kDim + groupSize - 1) / groupSize;
         float[] out = w.clone();
         float[] loss = new float[rows];
+        float[] err = new float[block];
         for (int r = 0; r < rows; r++) {
-            int hBase = rowsPerH > 0 ? (r / rowsPerH) * kDim * kDim : 0;
-            int row = r * kDim;
-            for (int i = 0; i < kDim; i++) {  // unblocked: every update applied immediately (GPTQ's definition)
-                int g = gIdx != null ? gIdx[i] : i / groupSize;
-                float s = scale[r * groups + g], z = zp != null ? zp[r * groups + g] : 0f;
-                float wi = out[row + i];
-                float q = ((float) Math.rint(Math.min(Math.max(wi / s + z, qmin), qmax)) - z) * s;
-                float d = hinvUpper[hBase + i * kDim + i];
-                float e = (wi - q) / d;
-                loss[r] += (wi - q) * (wi - q) / (d * d) / 2f;
-                out[row + i] = q;
-                for (int j = i + 1; j < kDim; j++) out[row + j] -= e * hinvUpper[hBase + i * kDim + j];
+            int m = rowsPerH > 0 ? r / rowsPerH : 0, hBase = m * kDim * kDim, row = r * kDim;
+            for (int i1 = 0; i1 < kDim; i1 += block) {
+                int i2 = Math.min(kDim, i1 + block);
+                for (int i = i1; i < i2; i++) {
+                    // one column-group map per matrix when rows are split between Hessians (gptq_sweep.cu's layout)
+                    int g = gIdx != null ? gIdx[(rowsPerH > 0 ? m * kDim : 0) + i] : i / groupSize;
+                    float s = scale[r * groups + g], z = zp != null ? zp[r * groups + g] : 0f;
+                    float x = out[row + i];
+                    float q = ((float) Math.rint(Math.max(qmin, Math.min(qmax, x / s + z))) - z) * s;
+                    if (qRound == 1) q = Numerics.roundBf16(q);
+                    float d = hinvUpper[hBase + i * kDim + i], e = (x - q) / d;
+                    loss[r] += e * e * 0.5f;
+                    out[row + i] = q;
+                    err[i - i1] = e;
+                    for (int j = i + 1; j < i2; j++) out[row + j] -= e * hinvUpper[hBase + i * kDim + j];
+                }
+                for (int j = i2; j < kDim; j++) {
+                    float acc = 0f;
+                    for (int c = 0; c < i2 - i1; c++) acc += err[c] * hinvUpper[hBase + (i1 + c) * kDim + j];
+                    out[row + j] -= acc;
+                }
             }
         }
         return new GptqResult(out, loss);
