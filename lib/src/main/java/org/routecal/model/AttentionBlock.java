@@ -3,7 +3,7 @@ package org.routecal.model;
 import org.routecal.compute.Ops;
 import org.routecal.model.ModelWeights.Linear;
 import org.routecal.model.family.MoeFamily;
-import org.routecal.model.family.MoeFamily.QkNorm;
+import org.routecal.model.family.Attention.QkNorm;
 
 import java.util.stream.IntStream;
 
@@ -26,8 +26,7 @@ final class AttentionBlock {
         this.weights = weights;
         this.ops = ops;
         this.rope = new Rope(config.rope(), config.headDim());
-        MoeFamily.Attention a = config.family().attention();
-        this.qkvBias = a.qkvBiasAlways() || (a.qkvBiasFromConfig() && config.attentionBias());
+        this.qkvBias = config.qkvBias();
     }
 
     void forward(int layer, Activations act, ForwardTaps taps) {

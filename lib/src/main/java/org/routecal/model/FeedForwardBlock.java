@@ -50,8 +50,8 @@ final class FeedForwardBlock {
         int hidden = config.hiddenSize(), experts = config.expertCount(), k = rule.topK(), inter = config.expertIntermediateSize();
         float[] logits = new float[tokens * experts]; // [tokens, experts]
         ops.matmulTransposed(x, tokens, hidden, weights.tensor(MoeFamily.name(names.router(), layer, 0), experts, hidden), experts, null, logits);
-        float[] bias = names.routerBias() != null && rule.scoreCorrectionBias()
-                ? weights.tensor(MoeFamily.name(names.routerBias(), layer, 0), experts) : null;
+        float[] bias = names.routerScoreCorrectionBias() != null && rule.scoreCorrectionBias()
+                ? weights.tensor(MoeFamily.name(names.routerScoreCorrectionBias(), layer, 0), experts) : null;
         int[] ids = new int[tokens * k];
         float[] w = new float[tokens * k];
         for (int t = 0; t < tokens; t++) Router.route(rule, logits, t * experts, experts, bias, ids, t * k, w, t * k);
@@ -93,7 +93,7 @@ final class FeedForwardBlock {
                 weights.linear(names.sharedGate(), layer, 0, inter, hidden, false),
                 weights.linear(names.sharedUp(), layer, 0, inter, hidden, false),
                 weights.linear(names.sharedDown(), layer, 0, hidden, inter, false), shared, null);
-        if (config.family().sharedExpertGate() == MoeFamily.SharedGate.SIGMOID_LINEAR) {
+        if (config.family().sharedExpert().gate() == org.routecal.model.family.SharedExpert.Gate.SIGMOID) {
             String gateName = MoeFamily.name(names.sharedExpertGate(), layer, 0);
             float[] g = weights.tensor(gateName, 1, hidden);
             AttentionBlock.tapAll(taps, x, tokens, hidden, gateName.substring(0, gateName.length() - ".weight".length()));
