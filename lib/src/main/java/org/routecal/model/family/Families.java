@@ -105,6 +105,9 @@ public final class Families {
      */
     public static final MoeFamily DEEPSEEK_V3 = MoeFamily.builder("DeepSeek-V3").modelTypes("deepseek_v3", "kimi_k2")
             .configDefault("rope_interleave", true)
+            // vLLM's deepseek_v2.py creates e_score_correction_bias only for topk_method "noaux_tc" and reads
+            // scoring_func (default softmax); DeepSeek's own config.json has both, transformers 5's does not
+            .exportConfigDefault("scoring_func", "sigmoid").exportConfigDefault("topk_method", "noaux_tc")
             .attention(Attention.mla().withQkvBias(Bias.FROM_CONFIG).withOutputBias(Bias.FROM_CONFIG)
                     .withRotary(Rotary.INTERLEAVED_FROM_CONFIG))
             .tensors(MoeFamily.Tensors.builder().llamaBackbone()
@@ -133,7 +136,8 @@ public final class Families {
             .tensors(MoeFamily.Tensors.builder().llamaBackbone().gqaProjections(ATTN).sinks(ATTN + "sinks")
                     .router(MLP + "router.weight").routerBias(MLP + "router.bias")
                     .expertGateUp(MLP + "experts.gate_up_proj").expertGateUpBias(MLP + "experts.gate_up_proj_bias")
-                    .expertDown(MLP + "experts.down_proj").expertDownBias(MLP + "experts.down_proj_bias"))
+                    .expertDown(MLP + "experts.down_proj").expertDownBias(MLP + "experts.down_proj_bias")
+                    .exportPerExpert(MLP + "experts.{expert}."))
             .experts(ExpertLayout.packedTransposed(GateUp.INTERLEAVED).withBiases().withActivation(ExpertLayout.Activation.CLAMPED_SWIGLU))
             .router(RouterSpec.softmaxTopKNormalized().withLogitBias())
             .build();
@@ -171,6 +175,7 @@ public final class Families {
             .tensors(MoeFamily.Tensors.builder().llamaBackbone().gqaProjections(ATTN)
                     .router(L + "feed_forward.router.weight")
                     .expertGateUp(L + "feed_forward.experts.gate_up_proj").expertDown(L + "feed_forward.experts.down_proj")
+                    .exportPerExpert(L + "feed_forward.experts.{expert}.")
                     .sharedMlp(L + "feed_forward.shared_expert.").denseMlp(L + "feed_forward."))
             .experts(ExpertLayout.packedTransposed(GateUp.CONCATENATED))
             .router(RouterSpec.sigmoidTopKOnInput())

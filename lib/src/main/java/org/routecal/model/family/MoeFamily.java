@@ -28,21 +28,28 @@ import java.util.Optional;
  * @param mtpLayers      the checkpoint may carry {@code num_nextn_predict_layers} multi-token-prediction layers after
  *                       the last decoder layer (DeepSeek-V3, GLM-4.5): claimed by the table, never loaded (transformers
  *                       ignores them too)
+ * @param exportConfigDefaults config.json keys an exported checkpoint needs for vLLM and that transformers 5's
+ *                       save_pretrained no longer writes (DeepSeek-V3: scoring_func, topk_method); added when absent
  */
 public record MoeFamily(String name, List<String> modelTypes, Map<String, List<String>> configAliases,
                         Map<String, Object> configDefaults, Attention attention, Tensors tensors, ExpertLayout experts,
-                        RouterSpec router, SharedExpert sharedExpert, DenseLayers denseLayers, boolean mtpLayers) {
+                        RouterSpec router, SharedExpert sharedExpert, DenseLayers denseLayers, boolean mtpLayers,
+                        Map<String, Object> exportConfigDefaults) {
 
     public MoeFamily {
         modelTypes = List.copyOf(modelTypes);
         configAliases = Map.copyOf(configAliases);
         configDefaults = Map.copyOf(configDefaults);
+        exportConfigDefaults = Map.copyOf(exportConfigDefaults);
     }
 
     /**
      * Tensor-name templates in HF checkpoint names (STYLE H14), with {@code {layer}} and {@code {expert}}; null = the
      * family has no such tensor. Linear modules (q/k/v/o, MLA projections, per-expert, shared and dense gate/up/down)
      * are module names (the tensor name without ".weight"/".bias"); everything else is a full tensor name.
+     * Packed families also name the per-expert Linear modules their experts are exported as ({@code exportExpert*},
+     * with {expert}): compressed-tensors quantizes Linear modules, and llm-compressor and vLLM's loaders name a
+     * packed family's quantized experts {@code experts.{expert}.gate_proj / up_proj / down_proj}.
      * Built through {@link #builder()}; {@link Builder#build} of the family checks that the names its parts need are
      * there and that no name is set that no part uses.
      */
@@ -54,7 +61,8 @@ public record MoeFamily(String name, List<String> modelTypes, Map<String, List<S
             String expertGate, String expertUp, String expertDown,
             String expertGateUp, String expertGateUpBias, String expertDownBias,
             String sharedGate, String sharedUp, String sharedDown, String sharedExpertGate,
-            String denseGate, String denseUp, String denseDown) {
+            String denseGate, String denseUp, String denseDown,
+            String exportExpertGate, String exportExpertUp, String exportExpertDown) {
 
         public static TensorsBuilder builder() { return new TensorsBuilder(); }
 
@@ -95,6 +103,7 @@ public record MoeFamily(String name, List<String> modelTypes, Map<String, List<S
         private List<String> modelTypes = List.of();
         private final Map<String, List<String>> aliases = new HashMap<>();
         private final Map<String, Object> defaults = new HashMap<>();
+        private final Map<String, Object> exportDefaults = new HashMap<>();
         private Attention attention;
         private Tensors tensors;
         private ExpertLayout experts;
@@ -112,6 +121,9 @@ public record MoeFamily(String name, List<String> modelTypes, Map<String, List<S
 
         /** The value transformers' config class assumes for {@code key} when config.json lacks it. */
         public Builder configDefault(String key, Object value) { defaults.put(key, value); return this; }
+
+        /** A config.json key vLLM needs in an exported checkpoint, written when the source lacks it. */
+        public Builder exportConfigDefault(String key, Object value) { exportDefaults.put(key, value); return this; }
 
         public Builder attention(Attention a) { this.attention = a; return this; }
 
@@ -135,7 +147,7 @@ public record MoeFamily(String name, List<String> modelTypes, Map<String, List<S
             Map<String, List<String>> all = new HashMap<>(Families.commonAliases());
             all.putAll(aliases);
             MoeFamily f = new MoeFamily(name, modelTypes, all, defaults, attention, tensors, experts, router,
-                    sharedExpert, denseLayers, mtpLayers);
+                    sharedExpert, denseLayers, mtpLayers, exportDefaults);
             checkNames(f);
             return f;
         }
@@ -155,7 +167,7 @@ public record MoeFamily(String name, List<String> modelTypes, Map<String, List<S
             if (f.router.logitBias()) needed.add("routerBias");
             if (f.router.kind() == RouterSpec.Kind.SIGMOID_GROUPED) needed.add("routerScoreCorrectionBias");
             if (f.experts.packed3d()) {
-                needed.addAll(List.of("expertGateUp", "expertDown"));
+                needed.addAll(List.of("expertGateUp", "expertDown", "exportExpertGate", "exportExpertUp", "exportExpertDown"));
                 if (f.experts.bias()) needed.addAll(List.of("expertGateUpBias", "expertDownBias"));
             } else {
                 needed.addAll(List.of("expertGate", "expertUp", "expertDown"));
@@ -168,14 +180,16 @@ public record MoeFamily(String name, List<String> modelTypes, Map<String, List<S
             if (!missing.isEmpty() || !unused.isEmpty()) {
                 throw new IllegalStateException(f.name + ": tensor names missing " + missing + ", set but unused " + unused);
             }
-            for (String n : List.of("expertGate", "expertUp", "expertDown")) {
+            List<String> perExpert = f.experts.packed3d() ? List.of("exportExpertGate", "exportExpertUp", "exportExpertDown")
+                    : List.of("expertGate", "expertUp", "expertDown");
+            for (String n : perExpert) {
                 String t = present.get(n);
-                if (t != null && !f.experts.packed3d() && !t.contains("{expert}")) {
+                if (t != null && !t.contains("{expert}")) {
                     throw new IllegalStateException(f.name + ": per-expert template " + n + " lacks {expert}: " + t);
                 }
             }
             for (var e : present.entrySet()) {
-                if (f.experts.packed3d() && e.getValue().contains("{expert}")) {
+                if (f.experts.packed3d() && e.getValue().contains("{expert}") && !e.getKey().startsWith("export")) {
                     throw new IllegalStateException(f.name + ": packed experts have no {expert} in " + e.getKey());
                 }
             }

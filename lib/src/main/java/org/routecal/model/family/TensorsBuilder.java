@@ -12,6 +12,7 @@ public final class TensorsBuilder {
     private String expertGate, expertUp, expertDown, expertGateUp, expertGateUpBias, expertDownBias;
     private String sharedGate, sharedUp, sharedDown, sharedExpertGate;
     private String denseGate, denseUp, denseDown;
+    private String exportExpertGate, exportExpertUp, exportExpertDown;
 
     TensorsBuilder() {}
 
@@ -58,6 +59,14 @@ public final class TensorsBuilder {
         return this;
     }
 
+    /** Packed experts are exported as {@code <prefix>gate_proj / up_proj / down_proj} per expert ({@code prefix} has {expert}). */
+    public TensorsBuilder exportPerExpert(String prefix) {
+        exportExpertGate = prefix + "gate_proj";
+        exportExpertUp = prefix + "up_proj";
+        exportExpertDown = prefix + "down_proj";
+        return this;
+    }
+
     public TensorsBuilder embed(String v) { embed = v; return this; }
     public TensorsBuilder inputNorm(String v) { inputNorm = v; return this; }
     public TensorsBuilder postAttentionNorm(String v) { postAttentionNorm = v; return this; }
@@ -94,6 +103,6 @@ public final class TensorsBuilder {
                 router, routerBias, routerScoreCorrectionBias,
                 expertGate, expertUp, expertDown, expertGateUp, expertGateUpBias, expertDownBias,
                 sharedGate, sharedUp, sharedDown, sharedExpertGate,
-                denseGate, denseUp, denseDown);
+                denseGate, denseUp, denseDown, exportExpertGate, exportExpertUp, exportExpertDown);
     }
 }
