@@ -70,6 +70,24 @@ class DescribedFamilyFixtureTest {
         assertTrue(e.getMessage().contains("cannot run yet: the forward pass lacks " + Feature.describe(missing)), e.getMessage());
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("families")
+    void inspectDescribesTheFamilyAndSaysWhatIsMissing(String family, Set<Feature> needs) {
+        java.io.PrintStream out = System.out;
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(buf));
+        int code;
+        try {
+            code = org.routecal.cli.Main.run("inspect", "--model", fixture(family).toString());
+        } finally {
+            System.setOut(out);
+        }
+        assertEquals(0, code, buf.toString());
+        ModelSummary s = ModelSummary.of(fixture(family), 64);
+        assertEquals(List.copyOf(needs), s.needs());
+        assertTrue(buf.toString().contains("NOT RUNNABLE the forward pass lacks " + Feature.describe(s.missing())), buf.toString());
+    }
+
     @Test
     void geometryOfTheNewFamiliesIsReadAsTransformersReadsIt() {
         ModelConfig ds = ModelConfig.load(fixture("deepseek_v3"));
