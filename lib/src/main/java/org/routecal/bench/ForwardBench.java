@@ -7,7 +7,6 @@ import org.routecal.model.ForwardTaps;
 import org.routecal.model.ModelConfig;
 import org.routecal.model.MoeModel;
 import org.routecal.model.RandomModels;
-import org.routecal.model.family.Families;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,10 +25,13 @@ public final class ForwardBench {
     private ForwardBench() {}
 
     public static ModelConfig config(Settings s) {
-        return new ModelConfig("qwen3_moe", Families.QWEN3_MOE, s.vocab(), s.hidden(), s.layers(), s.heads(), s.kvHeads(),
-                s.headDim(), 1e-6f, new ModelConfig.Rope(1e6, "default", 1, 0, 32, 1, 1, 4, null), 40960,
-                s.expertIntermediate() * 4, s.experts(), s.topK(), s.expertIntermediate(), 0, true, false, false, 0f,
-                java.util.Set.of(), 1, 0, 1, 1, 1f);
+        return ModelConfig.of(Map.ofEntries(Map.entry("model_type", "qwen3_moe"), Map.entry("vocab_size", s.vocab()),
+                Map.entry("hidden_size", s.hidden()), Map.entry("num_hidden_layers", s.layers()),
+                Map.entry("num_attention_heads", s.heads()), Map.entry("num_key_value_heads", s.kvHeads()),
+                Map.entry("head_dim", s.headDim()), Map.entry("rms_norm_eps", 1e-6), Map.entry("rope_theta", 1e6),
+                Map.entry("max_position_embeddings", 40960), Map.entry("intermediate_size", s.expertIntermediate() * 4),
+                Map.entry("num_experts", s.experts()), Map.entry("num_experts_per_tok", s.topK()),
+                Map.entry("moe_intermediate_size", s.expertIntermediate()), Map.entry("norm_topk_prob", true)));
     }
 
     public static Map<String, Object> run(Settings s) {

@@ -1,7 +1,6 @@
 package org.routecal.cli;
 
 import org.routecal.model.ModelSummary;
-import org.routecal.model.MoeModel;
 import org.routecal.pipeline.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,8 +19,7 @@ public final class InspectCommand implements StageCommand {
 
     @Override
     public Object execute(Progress progress) throws Exception {
-        try (org.routecal.compute.Backend cpu = org.routecal.compute.Devices.cpu(); MoeModel m = MoeModel.load(model, cpu)) {
-            return ModelSummary.of(m, tokens);
-        }
+        // described families the forward pass does not run yet are summarised too, with what they lack
+        return ModelSummary.of(model, tokens);
     }
 }

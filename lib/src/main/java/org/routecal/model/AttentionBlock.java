@@ -6,7 +6,7 @@ import org.routecal.compute.Tensor;
 import org.routecal.compute.TensorType;
 import org.routecal.model.ModelWeights.Linear;
 import org.routecal.model.family.MoeFamily;
-import org.routecal.model.family.MoeFamily.QkNorm;
+import org.routecal.model.family.Attention.QkNorm;
 
 /**
  * Pre-norm causal self-attention with GQA, q/k norms where the family has them, RoPE, and an optional KV cache:
@@ -30,8 +30,7 @@ final class AttentionBlock {
         Rope rope = new Rope(config.rope(), config.headDim());
         this.invFreq = rope.invFreq();
         this.attentionScaling = rope.attentionScaling();
-        MoeFamily.Attention a = config.family().attention();
-        this.qkvBias = a.qkvBiasAlways() || (a.qkvBiasFromConfig() && config.attentionBias());
+        this.qkvBias = config.qkvBias();
     }
 
     void forward(int layer, Activations act, ForwardTaps taps) {

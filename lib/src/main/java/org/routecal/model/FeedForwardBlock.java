@@ -54,8 +54,8 @@ final class FeedForwardBlock {
              Tensor ids = backend.allocate(TensorType.I32, tokens, k, "topk ids");                  // [T, k]
              Tensor w = backend.allocate(TensorType.F32, tokens, k, "topk weights")) {              // [T, k]
             backend.linear(x, weights.matrix(routerName, experts, hidden), null, logits, false);
-            Tensor bias = names.routerBias() != null && rule.scoreCorrectionBias()
-                    ? weights.vector(MoeFamily.name(names.routerBias(), layer, 0), experts) : null;
+            Tensor bias = names.routerScoreCorrectionBias() != null && rule.scoreCorrectionBias()
+                    ? weights.vector(MoeFamily.name(names.routerScoreCorrectionBias(), layer, 0), experts) : null;
             backend.routerTopk(logits, bias, rule, ids, w);
             taps.routing(layer, act, x, ids, w, logits);
 
@@ -74,7 +74,7 @@ final class FeedForwardBlock {
 
     private void sharedExpert(int layer, Activations act, Tensor x, ForwardTaps taps) {
         int tokens = act.tokens(), hidden = config.hiddenSize();
-        if (config.family().sharedExpertGate() != MoeFamily.SharedGate.SIGMOID_LINEAR) {
+        if (config.family().sharedExpert().gate() != org.routecal.model.family.SharedExpert.Gate.SIGMOID) {
             swiglu(layer, act, x, taps, names.sharedGate(), names.sharedUp(), names.sharedDown(), config.expertSharedIntermediateSize(),
                     act.hidden);
             return;

@@ -3,48 +3,104 @@ package org.routecal.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.routecal.RoutecalException;
+import org.routecal.model.family.Attention;
+import org.routecal.model.family.DenseLayers;
 import org.routecal.model.family.Families;
 import org.routecal.model.family.MoeFamily;
+import org.routecal.model.family.SharedExpert;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.HashSet;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The typed view of an HF {@code config.json}, read through the family's key aliases so both transformers-4
- * (num_experts, rope_theta) and transformers-5 (num_local_experts, rope_parameters) spellings load.
- * Every validation error names the file and the field.
+ * (num_experts, rope_theta) and transformers-5 (num_local_experts, rope_parameters) spellings load. Every field is
+ * checked against its meaning before any work (issue 12): a value that would give NaN routing, a stack trace or
+ * minutes of work is refused with an error naming the file and the field ({@link ConfigReader}).
  */
 public record ModelConfig(
         String modelType, MoeFamily family,
         int vocabSize, int hiddenSize, int layerCount,
-        int headCount, int headCountKv, int headDim, float rmsNormEps,
+        int headCount, int headCountKv,
+        int headDim,                          // q/k head width (MLA: qk_nope_head_dim + qk_rope_head_dim)
+        float rmsNormEps,
         Rope rope, int maxPositionEmbeddings,
-        int intermediateSize,                 // dense MLP width (dense layers)
+        int intermediateSize,                 // dense MLP width (dense layers; Llama 4: intermediate_size_mlp)
         int expertCount, int expertUsedCount, int expertIntermediateSize,
-        int expertSharedIntermediateSize,      // 0 when no shared expert
+        int expertSharedIntermediateSize,     // 0 when no shared expert
         boolean normTopKProb, boolean tieWordEmbeddings, boolean attentionBias, float clipQkv,
         Set<Integer> mlpOnlyLayers, int decoderSparseStep, int firstKDenseReplace,
-        int expertGroupCount, int expertGroupUsedCount, float routedScalingFactor) {
+        int expertGroupCount, int expertGroupUsedCount, float routedScalingFactor,
+        Set<Integer> moeLayers,               // Llama 4: the MoE layers (moe_layers or every interleave_moe_layer_step-th)
+        Mla mla,                              // null unless the family's attention is MLA
+        List<LayerAttention> layerAttention,  // [layerCount]
+        int slidingWindow, int attentionChunkSize,
+        Set<Integer> noRopeLayers,            // Llama 4's NoPE layers
+        boolean attentionTemperatureTuning, float attentionFloorScale, float attentionScale,
+        boolean qkNorm,                       // the family's q/k norm is on (always, or by use_qk_norm)
+        boolean ropeInterleaved,              // RoPE pairs (x[2i], x[2i+1]) instead of (x[i], x[i+d/2])
+        float swigluLimit,                    // GPT-OSS clamp; 0 for other families
+        int mtpLayerCount) {                  // multi-token-prediction layers stored after the last layer (not run)
 
-    /** RoPE: theta plus the scaling variant (default, linear, dynamic, yarn, llama3) and its parameters. */
+    /** Refuses configs beyond these: far above any published model, and below them no shape arithmetic overflows. */
+    public static final int MAX_LAYERS = 4096, MAX_EXPERTS = 65_536, MAX_HEADS = 16_384, MAX_WIDTH = 1 << 20,
+            MAX_VOCAB = 1 << 24;
+
+    /**
+     * RoPE: theta plus the scaling variant (default, linear, dynamic, yarn, llama3) and its parameters.
+     *
+     * @param partialRotaryFactor share of the head that rotates (GLM-4.5: 0.5); 1 = all of it
+     * @param mscale              YaRN mscale (DeepSeek), null when absent
+     * @param mscaleAllDim        YaRN mscale_all_dim (DeepSeek), null when absent
+     * @param truncate            YaRN rounds its correction range to whole dimensions (GPT-OSS: false)
+     */
     public record Rope(double theta, String type, double factor, double originalMaxPositions,
-                       double betaFast, double betaSlow, double lowFreqFactor, double highFreqFactor, Double attentionFactor) {
-        static Rope defaults(double theta) { return new Rope(theta, "default", 1, 0, 32, 1, 1, 4, null); }
+                       double betaFast, double betaSlow, double lowFreqFactor, double highFreqFactor, Double attentionFactor,
+                       double partialRotaryFactor, Double mscale, Double mscaleAllDim, boolean truncate) {
+        static Rope defaults(double theta, double partialRotaryFactor) {
+            return new Rope(theta, "default", 1, 0, 32, 1, 1, 4, null, partialRotaryFactor, null, null, true);
+        }
     }
 
-    /** Whether layer {@code layer} has an MoE block (else a dense MLP). */
+    /**
+     * Multi-head latent attention geometry (DeepSeek-V3).
+     *
+     * @param qLoraRank q_a_proj → q_b_proj rank; 0 when q_lora_rank is null (q_proj projects directly)
+     */
+    public record Mla(int qLoraRank, int kvLoraRank, int qkNopeHeadDim, int qkRopeHeadDim, int vHeadDim) {}
+
+    /** A layer's attention span: all earlier tokens, the last {@code sliding_window}, or its own chunk. */
+    public enum LayerAttention { FULL, SLIDING, CHUNKED }
+
+    /** Whether layer {@code layer} has an MoE block (else a dense MLP), by the family's rules. */
     public boolean isMoeLayer(int layer) {
-        MoeFamily.DenseLayerRule rule = family.denseLayers();
+        DenseLayers rules = family.denseLayers();
         if (expertCount <= 0) return false;
-        if (rule.mlpOnlyLayers() && mlpOnlyLayers.contains(layer)) return false;
-        if (rule.decoderSparseStep() && decoderSparseStep > 0 && (layer + 1) % decoderSparseStep != 0) return false;
-        return !rule.firstKDenseReplace() || layer >= firstKDenseReplace;
+        if (rules.has(DenseLayers.Rule.MLP_ONLY_LAYERS) && mlpOnlyLayers.contains(layer)) return false;
+        if (rules.has(DenseLayers.Rule.DECODER_SPARSE_STEP) && (layer + 1) % decoderSparseStep != 0) return false;
+        if (rules.has(DenseLayers.Rule.FIRST_K_DENSE_REPLACE) && layer < firstKDenseReplace) return false;
+        return !rules.has(DenseLayers.Rule.MOE_LAYERS) || moeLayers.contains(layer);
     }
+
+    /** q/k/v projections carry biases. */
+    public boolean qkvBias() { return resolve(family.attention().qkvBias()); }
+
+    /** o_proj carries a bias. */
+    public boolean outputBias() { return resolve(family.attention().outputBias()); }
+
+    private boolean resolve(Attention.Bias b) {
+        return b == Attention.Bias.ALWAYS || (b == Attention.Bias.FROM_CONFIG && attentionBias);
+    }
+
+    /** Whether layer {@code layer} applies RoPE (all but Llama 4's NoPE layers). */
+    public boolean usesRope(int layer) { return !noRopeLayers.contains(layer); }
 
     public static ModelConfig load(Path modelDir) {
         Path file = modelDir.resolve("config.json");
@@ -59,6 +115,11 @@ public record ModelConfig(
         return parse(root, file.toString());
     }
 
+    /** A config from HF keys (benchmarks and synthetic models), validated like a config.json. */
+    public static ModelConfig of(Map<String, ?> hfKeys) {
+        return parse(new ObjectMapper().valueToTree(hfKeys), "synthetic config");
+    }
+
     public static ModelConfig parse(JsonNode root, String where) {
         if (root == null || !root.isObject()) throw new RoutecalException(where + ": expected a JSON object");
         // Multimodal wrappers keep the language model's config under text_config.
@@ -67,113 +128,92 @@ public record ModelConfig(
         if (typeNode == null || !typeNode.isTextual()) throw new RoutecalException(where + ": field \"model_type\" is missing");
         String modelType = typeNode.asText();
         MoeFamily family = Families.forModelType(modelType, where);
-        Reader r = new Reader(root, family, where);
+        ConfigReader r = new ConfigReader(root, family, where);
 
-        int hidden = r.positiveInt("hidden_size", null);
-        int heads = r.positiveInt("num_attention_heads", null);
-        int headsKv = r.positiveInt("num_key_value_heads", heads);
-        Integer headDimOrNull = r.optInt("head_dim");
-        int headDim = headDimOrNull != null ? headDimOrNull : hidden / heads;
-        if (headDimOrNull == null && hidden % heads != 0) {
-            throw new RoutecalException(where + ": field \"hidden_size\" (" + hidden + ") is not divisible by num_attention_heads (" + heads + ")");
-        }
+        int layers = r.boundedInt("num_hidden_layers", null, 1, MAX_LAYERS);
+        int hidden = r.boundedInt("hidden_size", null, 1, MAX_WIDTH);
+        int heads = r.boundedInt("num_attention_heads", null, 1, MAX_HEADS);
+        int headsKv = r.boundedInt("num_key_value_heads", heads, 1, MAX_HEADS);
         if (heads % headsKv != 0) {
-            throw new RoutecalException(where + ": field \"num_key_value_heads\" (" + headsKv + ") must divide num_attention_heads (" + heads + ")");
+            throw r.error("num_key_value_heads", "(" + headsKv + ") must divide num_attention_heads (" + heads + ")");
         }
-        int experts = r.positiveInt("num_experts", null);
-        int used = r.positiveInt("num_experts_per_tok", null);
-        if (used > experts) {
-            throw new RoutecalException(where + ": field \"num_experts_per_tok\" (" + used + ") exceeds the expert count (" + experts + ")");
+        Mla mla = family.attention().kind() == Attention.Kind.MLA ? r.mla() : null;
+        int headDim;
+        if (mla != null) {
+            headDim = mla.qkNopeHeadDim() + mla.qkRopeHeadDim();
+        } else if (r.present("head_dim")) {
+            headDim = r.boundedInt("head_dim", null, 1, MAX_WIDTH);
+        } else {
+            if (hidden % heads != 0) throw r.error("hidden_size", "(" + hidden + ") is not divisible by num_attention_heads (" + heads + ")");
+            headDim = hidden / heads;
         }
-        int expertInter = r.positiveInt("moe_intermediate_size", null);
-        int sharedInter = family.hasSharedExpert() ? r.intOr("shared_expert_intermediate_size", 0) : 0;
-        if (family.sharedExpertGate() == MoeFamily.SharedGate.UNGATED && sharedInter == 0) {
-            sharedInter = expertInter * r.intOr("n_shared_experts", 1);
-        }
-        int groups = r.intOr("n_group", 1), groupsUsed = r.intOr("topk_group", 1);
-        Set<Integer> mlpOnly = new HashSet<>();
-        JsonNode mlpOnlyNode = r.node("mlp_only_layers");
-        if (mlpOnlyNode != null && mlpOnlyNode.isArray()) mlpOnlyNode.forEach(n -> mlpOnly.add(n.asInt()));
-        JsonNode clip = r.node("clip_qkv");
+        int ropeDim = mla != null ? mla.qkRopeHeadDim() : headDim;
+        Rope rope = r.rope(ropeDim);
 
-        return new ModelConfig(modelType, family,
-                r.positiveInt("vocab_size", null), hidden, r.positiveInt("num_hidden_layers", null),
-                heads, headsKv, headDim, (float) r.doubleOr("rms_norm_eps", 1e-6),
-                r.rope(), r.intOr("max_position_embeddings", 32768),
-                r.intOr("intermediate_size", 0),
+        int experts = r.boundedInt("num_experts", null, 1, MAX_EXPERTS);
+        int used = r.boundedInt("num_experts_per_tok", null, 1, MAX_EXPERTS);
+        if (used > experts) throw r.error("num_experts_per_tok", "(" + used + ") exceeds the expert count (" + experts + ")");
+        int expertInter = r.boundedInt("moe_intermediate_size", null, 1, MAX_WIDTH);
+        int sharedInter = switch (family.sharedExpert().width()) {
+            case NONE -> 0;
+            case SHARED_EXPERT_INTERMEDIATE_SIZE -> r.boundedInt("shared_expert_intermediate_size", null, 1, MAX_WIDTH);
+            case EXPERT_WIDTH_TIMES_N_SHARED -> expertInter * r.boundedInt("n_shared_experts", 1, 1, 1024);
+            case EXPERT_WIDTH -> expertInter;
+        };
+        int groups = r.boundedInt("n_group", 1, 1, experts), groupsUsed = r.boundedInt("topk_group", 1, 1, groups);
+        if (experts % groups != 0) throw r.error("n_group", "(" + groups + ") must divide the expert count (" + experts + ")");
+        if (groupsUsed * (experts / groups) < used) {
+            throw r.error("topk_group", "(" + groupsUsed + ") keeps " + groupsUsed * (experts / groups) + " experts, fewer than num_experts_per_tok (" + used + ")");
+        }
+        Set<Integer> mlpOnly = r.layerSet("mlp_only_layers", layers);
+        Set<Integer> moeLayers = family.denseLayers().has(DenseLayers.Rule.MOE_LAYERS) ? r.moeLayers(layers) : Set.of();
+        int sparseStep = r.boundedInt("decoder_sparse_step", 1, 1, layers);
+        int firstDense = r.boundedInt("first_k_dense_replace", 0, 0, layers);
+        int maxPos = r.boundedInt("max_position_embeddings", 32768, 1, Integer.MAX_VALUE);
+        JsonNode clip = r.node("clip_qkv");
+        float clipQkv = clip == null ? 0f : (float) r.positiveDouble("clip_qkv", null);
+        boolean qkNorm = family.attention().qkNorm() != Attention.QkNorm.NONE
+                && (family.attention().qkNormWhen() == Attention.When.ALWAYS || r.boolOr("use_qk_norm", false));
+        boolean interleaved = switch (family.attention().rotary()) {
+            case HALF_SPLIT -> false;
+            case INTERLEAVED -> true;
+            case INTERLEAVED_FROM_CONFIG -> r.boolOr("rope_interleave", true);
+        };
+        ConfigReader.LayerPattern pattern = r.layerPattern(layers);
+        boolean clamped = family.experts().activation() == org.routecal.model.family.ExpertLayout.Activation.CLAMPED_SWIGLU;
+
+        ModelConfig c = new ModelConfig(modelType, family,
+                r.boundedInt("vocab_size", null, 1, MAX_VOCAB), hidden, layers,
+                heads, headsKv, headDim, (float) r.positiveDouble("rms_norm_eps", 1e-6),
+                rope, maxPos,
+                r.boundedInt("intermediate_size", 0, 0, MAX_WIDTH),
                 experts, used, expertInter, sharedInter,
                 r.boolOr("norm_topk_prob", false), r.boolOr("tie_word_embeddings", false),
-                r.boolOr("attention_bias", false), clip == null || clip.isNull() ? 0f : (float) clip.asDouble(),
-                Set.copyOf(mlpOnly), r.intOr("decoder_sparse_step", 1), r.intOr("first_k_dense_replace", 0),
-                groups, groupsUsed, (float) r.doubleOr("routed_scaling_factor", 1.0));
+                r.boolOr("attention_bias", false), clipQkv,
+                mlpOnly, sparseStep, firstDense,
+                groups, groupsUsed, (float) r.positiveDouble("routed_scaling_factor", 1.0),
+                moeLayers, mla, pattern.types(), pattern.slidingWindow(), pattern.chunkSize(), pattern.noRope(),
+                !pattern.noRope().isEmpty() && r.boolOr("attn_temperature_tuning", false),
+                (float) r.positiveDouble("floor_scale", 8192.0), (float) r.finiteDouble("attn_scale", 0.1),
+                qkNorm, interleaved, clamped ? (float) r.positiveDouble("swiglu_limit", 7.0) : 0f,
+                family.mtpLayers() ? r.boundedInt("num_nextn_predict_layers", 0, 0, 64) : 0);
+        c.checkLayerPlan(r);
+        return c;
     }
 
-    /** Reads fields through the family's alias list; dotted aliases reach into nested objects. */
-    private static final class Reader {
-        final JsonNode root; final MoeFamily family; final String where;
-
-        Reader(JsonNode root, MoeFamily family, String where) { this.root = root; this.family = family; this.where = where; }
-
-        JsonNode node(String key) {
-            List<String> names = family.configAliases().getOrDefault(key, List.of(key));
-            for (String name : names) {
-                JsonNode n = root;
-                for (String part : name.split("\\.")) n = n == null ? null : n.get(part);
-                if (n != null && !n.isNull()) return n;
-            }
-            return null;
+    /** Needs at least one MoE layer, and a dense width wherever a dense layer is. */
+    private void checkLayerPlan(ConfigReader r) {
+        List<Integer> dense = new ArrayList<>();
+        for (int l = 0; l < layerCount; l++) if (!isMoeLayer(l)) dense.add(l);
+        if (dense.size() == layerCount) {
+            throw r.error(family.denseLayers().has(DenseLayers.Rule.FIRST_K_DENSE_REPLACE) ? "first_k_dense_replace" : "num_hidden_layers",
+                    "leaves no MoE layer (every layer is dense); routecal works on MoE layers");
         }
-
-        String shown(String key) { return String.join("\" or \"", family.configAliases().getOrDefault(key, List.of(key))); }
-
-        Integer optInt(String key) {
-            JsonNode n = node(key);
-            if (n == null) return null;
-            if (!n.canConvertToInt() || !n.isIntegralNumber()) throw new RoutecalException(where + ": field \"" + shown(key) + "\" must be an integer, got " + n);
-            return n.asInt();
+        if (!dense.isEmpty() && intermediateSize <= 0) {
+            throw r.error("intermediate_size", "must be positive: layers " + new TreeSet<>(dense) + " are dense MLPs of that width");
         }
-
-        int positiveInt(String key, Integer dflt) {
-            Integer v = optInt(key);
-            if (v == null) {
-                if (dflt != null) return dflt;
-                throw new RoutecalException(where + ": field \"" + shown(key) + "\" is missing");
-            }
-            if (v <= 0) throw new RoutecalException(where + ": field \"" + shown(key) + "\" must be positive, got " + v);
-            return v;
-        }
-
-        int intOr(String key, int dflt) { Integer v = optInt(key); return v == null ? dflt : v; }
-
-        double doubleOr(String key, double dflt) {
-            JsonNode n = node(key);
-            if (n == null) return dflt;
-            if (!n.isNumber()) throw new RoutecalException(where + ": field \"" + shown(key) + "\" must be a number, got " + n);
-            return n.asDouble();
-        }
-
-        boolean boolOr(String key, boolean dflt) {
-            JsonNode n = node(key);
-            if (n == null) return dflt;
-            if (!n.isBoolean()) throw new RoutecalException(where + ": field \"" + shown(key) + "\" must be true or false, got " + n);
-            return n.asBoolean();
-        }
-
-        Rope rope() {
-            double theta = doubleOr("rope_theta", 10000.0);
-            JsonNode s = node("rope_scaling");
-            if (s == null || !s.isObject()) return Rope.defaults(theta);
-            String type = s.has("rope_type") ? s.get("rope_type").asText() : s.has("type") ? s.get("type").asText() : "default";
-            if (!List.of("default", "linear", "dynamic", "yarn", "llama3").contains(type)) {
-                throw new RoutecalException(where + ": field \"rope_scaling.rope_type\" \"" + type + "\" is not supported (default, linear, dynamic, yarn, llama3)");
-            }
-            if (s.has("rope_theta")) theta = s.get("rope_theta").asDouble();
-            if (type.equals("default")) return Rope.defaults(theta);
-            return new Rope(theta, type, s.path("factor").asDouble(1.0),
-                    s.path("original_max_position_embeddings").asDouble(intOr("max_position_embeddings", 32768)),
-                    s.path("beta_fast").asDouble(32), s.path("beta_slow").asDouble(1),
-                    s.path("low_freq_factor").asDouble(1), s.path("high_freq_factor").asDouble(4),
-                    s.has("attention_factor") && !s.get("attention_factor").isNull() ? s.get("attention_factor").asDouble() : null);
+        if (family.sharedExpert().gate() != SharedExpert.Gate.NONE && expertSharedIntermediateSize <= 0) {
+            throw r.error("shared_expert_intermediate_size", "must be positive");
         }
     }
 }

@@ -1,7 +1,10 @@
 package org.routecal.model;
 
+import org.routecal.model.family.Feature;
 import org.routecal.model.family.RouterRule;
 
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -11,17 +14,31 @@ import java.util.TreeMap;
  *
  * @param parametersActive non-expert parameters + top-k routed experts + shared experts, per token
  * @param dtypes           parameters per stored dtype
+ * @param needs            the mechanisms beyond plain GQA + RoPE + SwiGLU experts this model needs
+ * @param missing          those the forward pass lacks: the model is described, and refused by route/quantize/evaluate
  * @param forwardBytes     estimated peak memory of a forward pass over {@code forwardTokens} tokens: the largest layer's
  *                         float32 weights + activations + per-thread attention scores (+ logits of one sequence)
  */
 public record ModelSummary(String dir, String family, String modelType, int layers, int moeLayers, int experts, int topK,
                            boolean sharedExpert, RouterRule router, int hidden, int vocab,
                            long parametersTotal, long parametersActive, Map<String, Long> dtypes,
+                           List<Feature> needs, List<Feature> missing,
                            int forwardTokens, long forwardBytes, long largestLayerBytes) {
 
     public static ModelSummary of(MoeModel model, int forwardTokens) {
-        ModelConfig c = model.config();
-        TensorSource src = model.weights().source();
+        return of(model.dir(), model.config(), model.weights().source(), forwardTokens);
+    }
+
+    /** A checkpoint's summary without running it: families the forward pass does not run yet are described too. */
+    public static ModelSummary of(Path dir, int forwardTokens) {
+        ModelConfig c = ModelConfig.load(dir);
+        try (CheckpointSource src = CheckpointSource.open(dir)) {
+            CheckpointLayout.verify(c, src);
+            return of(dir, c, src, forwardTokens);
+        }
+    }
+
+    static ModelSummary of(Path dir, ModelConfig c, TensorSource src, int forwardTokens) {
         long total = 0, experts = 0;
         long largestLayer = 0;
         long[] layerBytes = new long[c.layerCount()];
@@ -46,9 +63,10 @@ public record ModelSummary(String dir, String family, String modelType, int laye
         long scores = 4L * Runtime.getRuntime().availableProcessors() * t;
         long logits = 4L * t * c.vocabSize();
         long embed = 4L * c.vocabSize() * h * (c.tieWordEmbeddings() ? 1 : 2);
-        return new ModelSummary(model.dir().toString(), c.family().name(), c.modelType(), c.layerCount(), moeLayers,
+        return new ModelSummary(dir.toString(), c.family().name(), c.modelType(), c.layerCount(), moeLayers,
                 c.expertCount(), c.expertUsedCount(), c.family().hasSharedExpert(), c.family().routerRule(c),
-                c.hiddenSize(), c.vocabSize(), total, active, dtypes, forwardTokens,
+                c.hiddenSize(), c.vocabSize(), total, active, dtypes, List.copyOf(Feature.required(c)),
+                Feature.missing(c, Feature.CURRENT_FORWARD), forwardTokens,
                 largestLayer + activations + scores + logits + embed, largestLayer);
     }
 
@@ -90,6 +108,11 @@ public record ModelSummary(String dir, String family, String modelType, int laye
         s.append("dtypes       ");
         dtypes.forEach((k, v) -> s.append(k).append(' ').append(count(v)).append("  "));
         s.append('\n');
+        s.append("needs        ").append(needs.isEmpty() ? "nothing beyond GQA + RoPE + SwiGLU experts"
+                : needs.stream().map(Feature::description).collect(java.util.stream.Collectors.joining("; "))).append('\n');
+        if (!missing.isEmpty()) {
+            s.append("NOT RUNNABLE the forward pass lacks ").append(Feature.describe(missing)).append('\n');
+        }
         s.append("forward      ~").append(human(forwardBytes)).append(" peak for ").append(forwardTokens)
                 .append(" tokens (largest layer ").append(human(largestLayerBytes)).append(" as float32)\n");
         return s.toString();

@@ -29,9 +29,10 @@ public final class MoeModel implements AutoCloseable {
     private Backend ownedBackend; // closed with the model (load(Path) only)
 
     public MoeModel(Path dir, ModelConfig config, TensorSource source, Backend backend, long cacheBudgetBytes) {
-        if (!config.family().runnable()) {
+        var missing = org.routecal.model.family.Feature.missing(config, org.routecal.model.family.Feature.CURRENT_FORWARD);
+        if (!missing.isEmpty()) {
             throw new RoutecalException(dir + ": model_type \"" + config.modelType() + "\" (" + config.family().name()
-                    + ") is described but cannot run yet: " + config.family().notRunnableReason());
+                    + ") is described but cannot run yet: the forward pass lacks " + org.routecal.model.family.Feature.describe(missing));
         }
         CheckpointLayout.verify(config, source);
         this.dir = dir;

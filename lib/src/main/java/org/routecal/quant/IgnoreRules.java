@@ -38,11 +38,23 @@ public final class IgnoreRules {
         return new IgnoreRules(rules);
     }
 
-    /** The family's defaults: routers, shared-expert gates and lm_head (research/llmcompressor.md §4). */
+    /**
+     * The family's defaults (research/llmcompressor.md §4), what vLLM's loaders build unquantized:
+     * <ul>
+     *   <li>routers (vLLM: ReplicatedLinear or nn.Linear with quant_config=None; a router bias belongs to the router
+     *       module) and Qwen2-MoE's shared-expert gate;</li>
+     *   <li>MLA's small projections: q_a_proj and kv_a_proj_with_mqa, which vLLM fuses into one replicated
+     *       fused_qkv_a_proj (both must share a scheme, and they are small next to q_b/o), and kv_b_proj, which its
+     *       MLA backend absorbs into the attention at load (a quantized kv_b is dequantized again: only error, no
+     *       saving);</li>
+     *   <li>lm_head.</li>
+     * </ul>
+     * Embeddings, norms, attention sinks and score-correction biases are not Linear modules and need no rule.
+     */
     public static List<String> familyDefaults(MoeFamily family) {
         List<String> out = new ArrayList<>();
         MoeFamily.Tensors t = family.tensors();
-        for (String template : new String[]{t.router(), t.sharedExpertGate()}) {
+        for (String template : new String[]{t.router(), t.sharedExpertGate(), t.qAProj(), t.kvAProj(), t.kvBProj()}) {
             if (template != null) out.add("re:" + templateRegex(template));
         }
         if (t.lmHead() != null) out.add(module(t.lmHead()));

@@ -2,7 +2,6 @@ package org.routecal.quant;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.routecal.RoutecalException;
 import org.routecal.model.ModelConfig;
 import org.routecal.model.family.MoeFamily;
 
@@ -28,26 +27,32 @@ public final class LinearModules {
      */
     public record Module(String module, int layer, int expert, Role role, String hessianKey, String fusedKey) {}
 
-    /** The Linear modules of decoder layer {@code layer}, in forward order. */
+    /**
+     * The Linear modules of decoder layer {@code layer}, in forward order. Packed experts (GPT-OSS, Llama 4) are listed
+     * under the per-expert names they are exported as (the table's {@code exportExpert*}; the weights come from
+     * {@code model.PackedExperts}).
+     */
     public static List<Module> ofLayer(ModelConfig config, int layer) {
         MoeFamily f = config.family();
-        if (f.experts().packed3d()) {
-            throw new RoutecalException("family " + f.name() + " stores experts packed in 3-D tensors; quantize supports per-expert 2-D experts only");
-        }
         MoeFamily.Tensors t = f.tensors();
         List<Module> out = new ArrayList<>();
-        String q = name(t.qProj(), layer, 0);
-        for (String tpl : new String[]{t.qProj(), t.kProj(), t.vProj()}) out.add(new Module(name(tpl, layer, 0), layer, -1, Role.ATTENTION, q, q));
+        if (config.mla() != null) {
+            mla(config, t, layer, out);
+        } else {
+            String q = name(t.qProj(), layer, 0);
+            for (String tpl : new String[]{t.qProj(), t.kProj(), t.vProj()}) out.add(new Module(name(tpl, layer, 0), layer, -1, Role.ATTENTION, q, q));
+        }
         String o = name(t.oProj(), layer, 0);
         out.add(new Module(o, layer, -1, Role.ATTENTION_OUT, o, o));
         if (config.isMoeLayer(layer)) {
             String router = IgnoreRules.module(name(t.router(), layer, 0));
             out.add(new Module(router, layer, -1, Role.ROUTER, router, router));
+            boolean packed = f.experts().packed3d();
             for (int e = 0; e < config.expertCount(); e++) {
-                String gate = name(t.expertGate(), layer, e);
+                String gate = name(packed ? t.exportExpertGate() : t.expertGate(), layer, e);
                 out.add(new Module(gate, layer, e, Role.EXPERT_IN, gate, gate));
-                out.add(new Module(name(t.expertUp(), layer, e), layer, e, Role.EXPERT_IN, gate, gate));
-                String down = name(t.expertDown(), layer, e);
+                out.add(new Module(name(packed ? t.exportExpertUp() : t.expertUp(), layer, e), layer, e, Role.EXPERT_IN, gate, gate));
+                String down = name(packed ? t.exportExpertDown() : t.expertDown(), layer, e);
                 out.add(new Module(down, layer, e, Role.EXPERT_DOWN, down, down));
             }
             if (f.hasSharedExpert()) {
@@ -69,6 +74,27 @@ public final class LinearModules {
             out.add(new Module(dd, layer, -1, Role.DENSE_DOWN, dd, dd));
         }
         return out;
+    }
+
+    /**
+     * MLA: q_a_proj (or q_proj) and kv_a_proj_with_mqa read the normed hidden state (one Hessian; vLLM fuses them, so
+     * one NVFP4 global scale); q_b_proj reads q_a_layernorm's output and kv_b_proj kv_a_layernorm's.
+     */
+    private static void mla(ModelConfig config, MoeFamily.Tensors t, int layer, List<Module> out) {
+        String kvA = name(t.kvAProj(), layer, 0);
+        if (config.mla().qLoraRank() > 0) {
+            String qA = name(t.qAProj(), layer, 0);
+            out.add(new Module(qA, layer, -1, Role.ATTENTION, qA, qA));
+            out.add(new Module(kvA, layer, -1, Role.ATTENTION, qA, qA));
+            String qB = name(t.qBProj(), layer, 0);
+            out.add(new Module(qB, layer, -1, Role.ATTENTION, qB, qB));
+        } else {
+            String q = name(t.qProj(), layer, 0);
+            out.add(new Module(q, layer, -1, Role.ATTENTION, q, q));
+            out.add(new Module(kvA, layer, -1, Role.ATTENTION, q, kvA));
+        }
+        String kvB = name(t.kvBProj(), layer, 0);
+        out.add(new Module(kvB, layer, -1, Role.ATTENTION, kvB, kvB));
     }
 
     /** lm_head's module name (null when the family has none). */

@@ -5,7 +5,6 @@ import org.routecal.model.ForwardTaps;
 import org.routecal.model.ModelConfig;
 import org.routecal.model.MoeModel;
 import org.routecal.model.RandomModels;
-import org.routecal.model.family.Families;
 import org.routecal.pipeline.Progress;
 
 import java.nio.file.Files;
@@ -31,9 +30,13 @@ public final class RouteBench {
     public static void main(String[] args) throws Exception {
         int tokens = arg(args, 0, 1024), hidden = arg(args, 1, 512), experts = arg(args, 2, 32), topK = arg(args, 3, 4), seq = 256;
         int vocab = 8000;
-        ModelConfig c = new ModelConfig("qwen3_moe", Families.QWEN3_MOE, vocab, hidden, 8, 8, 4, hidden / 8, 1e-6f,
-                new ModelConfig.Rope(1e6, "default", 1, 0, 32, 1, 1, 4, null), 40960, 1024, experts, topK, 256, 0, true, false, false, 0f,
-                java.util.Set.of(), 1, 0, 1, 1, 1f);
+        ModelConfig c = ModelConfig.of(java.util.Map.ofEntries(java.util.Map.entry("model_type", "qwen3_moe"),
+                java.util.Map.entry("vocab_size", vocab), java.util.Map.entry("hidden_size", hidden),
+                java.util.Map.entry("num_hidden_layers", 8), java.util.Map.entry("num_attention_heads", 8),
+                java.util.Map.entry("num_key_value_heads", 4), java.util.Map.entry("rope_theta", 1e6),
+                java.util.Map.entry("max_position_embeddings", 40960), java.util.Map.entry("intermediate_size", 1024),
+                java.util.Map.entry("num_experts", experts), java.util.Map.entry("num_experts_per_tok", topK),
+                java.util.Map.entry("moe_intermediate_size", 256), java.util.Map.entry("norm_topk_prob", true)));
         try (MoeModel model = RandomModels.create(c, 7, org.routecal.compute.Devices.cpu())) {
             SplittableRandom rnd = new SplittableRandom(3);
             List<RoutedSample> samples = new ArrayList<>();

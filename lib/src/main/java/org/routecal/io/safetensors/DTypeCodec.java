@@ -111,6 +111,20 @@ public final class DTypeCodec {
         return (byte) (sign | (e << 3) | ((rounded >>> 20) & 0x7));
     }
 
+    // ---- E2M1 (fp4) and E8M0 (MX scales): not safetensors dtypes, packed in U8 by the formats that use them ----
+
+    /** The 16 e2m1 values by code: sign in bit 3, then 0, 0.5, 1, 1.5, 2, 3, 4, 6 (OCP MX spec; transformers' FP4_VALUES). */
+    private static final float[] E2M1 = {0f, 0.5f, 1f, 1.5f, 2f, 3f, 4f, 6f, -0f, -0.5f, -1f, -1.5f, -2f, -3f, -4f, -6f};
+
+    /** An e2m1 code (low 4 bits) as a float. */
+    public static float e2m1ToFloat(int code) { return E2M1[code & 0xF]; }
+
+    /** An e8m0 scale byte as the power of two it encodes: 2^(b − 127); 0xFF is NaN (OCP MX spec). */
+    public static float e8m0ToFloat(int b) {
+        int v = b & 0xFF;
+        return v == 0xFF ? Float.NaN : Math.scalb(1f, v - 127);
+    }
+
     // ---- bulk ----
 
     /** Decodes {@code n} elements of {@code dtype} from {@code src} (little-endian, at its position) into {@code dst[off..]}. */

@@ -1,6 +1,8 @@
 package org.routecal.quant.ct;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.routecal.model.family.Families;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -91,6 +93,7 @@ public final class CompressedTensorsWriter implements AutoCloseable {
             }
             tensors.close();
             ObjectNode cfg = (ObjectNode) JSON.readTree(sourceDir.resolve("config.json").toFile());
+            addExportDefaults(cfg);
             cfg.set("quantization_config", config.toJson());
             Files.writeString(tmp.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(cfg));
             copySideFiles(sourceDir, tmp);
@@ -111,6 +114,17 @@ public final class CompressedTensorsWriter implements AutoCloseable {
             abort();
             throw e;
         }
+    }
+
+    /**
+     * Keys vLLM's loader for this family needs that transformers 5 no longer writes (the family table's
+     * exportConfigDefaults, e.g. DeepSeek-V3's scoring_func / topk_method); a key the source has is kept as it is.
+     */
+    static void addExportDefaults(ObjectNode cfg) {
+        JsonNode root = cfg.has("text_config") && !cfg.has("hidden_size") ? cfg.get("text_config") : cfg;
+        String type = root.path("model_type").asText("");
+        Families.ALL.stream().filter(f -> f.modelTypeMatch(type).isPresent()).findFirst().ifPresent(f ->
+                f.exportConfigDefaults().forEach((k, v) -> { if (!root.has(k)) ((ObjectNode) root).putPOJO(k, v); }));
     }
 
     /** Tokenizer, chat template and generation files are copied as they are; weights and config.json are ours. */

@@ -114,6 +114,10 @@ public record CtQuantConfig(QuantScheme scheme, ActOrder actOrder, List<String> 
             }
             s = new IntScheme(bits, w.path("symmetric").asBoolean(true), gs, ScaleDType.BF16);
         } else if (type.equals("float") && bits == 8) {
+            if (!strategy.equals("tensor") && !strategy.equals("channel")) {
+                throw new RoutecalException(where + ": quantization_config weights.strategy \"" + strategy
+                        + "\" is not a scheme routecal writes for FP8 (tensor, channel); FP8 blocks are read by CompressedTensorsReader only");
+            }
             s = new Fp8Scheme(strategy.equals("tensor"), ScaleDType.BF16);
         } else if (type.equals("float") && bits == 4 && strategy.equals("tensor_group")) {
             s = new Nvfp4Scheme();

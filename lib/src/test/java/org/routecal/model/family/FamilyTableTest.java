@@ -1,0 +1,81 @@
+package org.routecal.model.family;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.junit.jupiter.api.Test;
+import org.routecal.RoutecalException;
+import org.routecal.compute.cpu.ReferenceOps;
+import org.routecal.model.MapTensorSource;
+import org.routecal.model.ModelConfig;
+import org.routecal.model.MoeModel;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The table's own checks: entries are consistent, copy-and-edit mistakes fail at build, refusals name the mechanism. */
+class FamilyTableTest {
+    static final Path QWEN3 = Path.of("..", "tests", "fixtures", "models", "qwen3_moe", "v1");
+
+    @Test
+    void everyModelTypeBelongsToOneFamily() {
+        List<String> types = Families.ALL.stream().flatMap(f -> f.modelTypes().stream()).toList();
+        assertEquals(types.size(), types.stream().distinct().count(), "model_type listed twice: " + types);
+    }
+
+    @Test
+    void aNameLeftOverFromCopyAndEditIsRefused() {
+        // Mixtral has no shared expert: a shared-expert name copied from Qwen2-MoE is a mistake the build names
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> MoeFamily.builder("Broken").modelTypes("broken")
+                .attention(Attention.gqa())
+                .tensors(MoeFamily.Tensors.builder().llamaBackbone().gqaProjections("a.").router("r.weight")
+                        .perExpertMlp("e.{expert}.").sharedMlp("s."))
+                .experts(ExpertLayout.perExpert2d()).router(RouterSpec.softmaxTopKNormalized()).build());
+        assertTrue(e.getMessage().contains("set but unused [sharedDown, sharedGate, sharedUp]"), e.getMessage());
+    }
+
+    @Test
+    void aNameThePartsNeedIsRequired() {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> MoeFamily.builder("Broken").modelTypes("broken")
+                .attention(Attention.gqa().withSinks())
+                .tensors(MoeFamily.Tensors.builder().llamaBackbone().gqaProjections("a.").router("r.weight").perExpertMlp("e.{expert}."))
+                .experts(ExpertLayout.perExpert2d()).router(RouterSpec.sigmoidGrouped()).build());
+        assertTrue(e.getMessage().contains("missing [sinks, routerScoreCorrectionBias]"), e.getMessage());
+    }
+
+    @Test
+    void perExpertTemplatesNeedTheExpertPlaceholder() {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> MoeFamily.builder("Broken").modelTypes("broken")
+                .attention(Attention.gqa())
+                .tensors(MoeFamily.Tensors.builder().llamaBackbone().gqaProjections("a.").router("r.weight").perExpertMlp("e."))
+                .experts(ExpertLayout.perExpert2d()).router(RouterSpec.softmaxTopKNormalized()).build());
+        assertTrue(e.getMessage().contains("lacks {expert}"), e.getMessage());
+    }
+
+    /** Issue 15 item 8: use_sliding_window was aliased and never read; now it is read and refused until implemented. */
+    @Test
+    void slidingWindowIsReadAndRefusedByName() throws Exception {
+        ObjectNode c = (ObjectNode) new ObjectMapper().readTree(QWEN3.resolve("config.json").toFile());
+        c.put("use_sliding_window", true).put("sliding_window", 8);
+        ModelConfig config = ModelConfig.parse(c, "cfg");
+        assertEquals(List.of(ModelConfig.LayerAttention.SLIDING, ModelConfig.LayerAttention.SLIDING, ModelConfig.LayerAttention.SLIDING),
+                config.layerAttention());
+        RoutecalException e = assertThrows(RoutecalException.class,
+                () -> new MoeModel(Path.of("m"), config, new MapTensorSource("m"), org.routecal.compute.Devices.cpu(), 1 << 20));
+        assertTrue(e.getMessage().contains("lacks sliding-window attention"), e.getMessage());
+        // switched off (as in the fixture) it loads as full attention, the way transformers reads it
+        c.put("use_sliding_window", false);
+        assertEquals(List.of(), Feature.missing(ModelConfig.parse(c, "cfg"), Feature.CURRENT_FORWARD));
+    }
+
+    @Test
+    void theFourRunnableFamiliesNeedNothingTheForwardLacks() throws Exception {
+        for (String f : List.of("qwen3_moe", "qwen2_moe", "mixtral", "olmoe")) {
+            ModelConfig c = ModelConfig.load(Path.of("..", "tests", "fixtures", "models", f, "v1"));
+            assertEquals(List.of(), Feature.missing(c, Feature.CURRENT_FORWARD), f);
+        }
+    }
+}
