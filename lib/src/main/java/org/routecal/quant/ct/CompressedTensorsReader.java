@@ -14,7 +14,7 @@ import org.routecal.quant.scheme.QuantizedWeight;
 import org.routecal.quant.scheme.ScaleDType;
 
 /**
- * Reads a compressed-tensors checkpoint (ours or llm-compressor's, single config group) as plain weights: every
+ * Reads a compressed-tensors checkpoint (ours or llm-compressor's; several config groups resolve per module) as plain weights: every
  * quantized module appears as {@code <module>.weight} [out, in], dequantized to float32, so {@code MoeModel} runs on
  * it unchanged for evaluation and serving. Other tensors pass through.
  */
@@ -126,7 +126,7 @@ public final class CompressedTensorsReader implements TensorSource {
     @Override
     public String dtype(String name) {
         String m = quantizedModuleOfWeight(name);
-        return m != null ? config.scheme().name() : ckpt.info(name).dtype().name();
+        return m != null ? config.schemeOf(m).name() : ckpt.info(name).dtype().name();
     }
 
     @Override
