@@ -66,6 +66,21 @@ public record CtQuantConfig(List<Group> groups, ActOrder actOrder, List<String> 
         this(List.of(new Group(scheme, List.of(LINEAR))), actOrder, ignore);
     }
 
+    /**
+     * A mixed-precision config: {@code base} for every Linear module, and one group per other scheme in
+     * {@code overrides} (module name → scheme) whose targets are compact patterns matching exactly those modules.
+     */
+    public static CtQuantConfig mixed(QuantScheme base, Map<String, QuantScheme> overrides, ActOrder actOrder, List<String> ignore) {
+        Map<QuantScheme, List<String>> byScheme = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, QuantScheme> e : new java.util.TreeMap<>(overrides).entrySet()) {
+            if (!e.getValue().equals(base)) byScheme.computeIfAbsent(e.getValue(), k -> new ArrayList<>()).add(e.getKey());
+        }
+        List<Group> groups = new ArrayList<>();
+        groups.add(new Group(base, List.of(LINEAR)));
+        byScheme.forEach((s, modules) -> groups.add(new Group(s, CtTargets.compact(modules))));
+        return new CtQuantConfig(groups, actOrder, ignore);
+    }
+
     /** The scheme of the first group (for a single-group config: the scheme). */
     public QuantScheme scheme() {
         return groups.get(0).scheme();
