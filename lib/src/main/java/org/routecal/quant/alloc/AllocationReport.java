@@ -16,7 +16,8 @@ import org.routecal.io.parquet.ParquetTableWriter;
  * layer, expert, usage, objective_weight (usage × layer term), bits (chosen), cost_bytes, bits_per_weight (stored bits,
  * overhead included, per parameter), sensitivity (at the chosen width), objective (weight × sensitivity),
  * candidate_bits and candidate_sensitivity (every width tried, in the same order). Key/value metadata: granularity,
- * budget_bytes, cost_bytes, objective, lower_bound, gap, proven_optimal, method.
+ * budget_bytes, cost_bytes, average_bits, objective, lower_bound (the exact optimum when a DP over exact units ran),
+ * lp_bound (the Lagrangian dual), gap, relative_gap, proven_optimal, method, widths_differ_within_layer.
  *
  * <p>{@code bit_allocation.json}: the same summary, the uniform-width comparison (cost and objective of every expert
  * at each width) and each expert's width.
@@ -40,6 +41,7 @@ public final class AllocationReport {
         m.put("average_bits", r.averageBits());
         m.put("objective", s.objective());
         m.put("lower_bound", s.lowerBound());
+        m.put("lp_bound", s.lpBound());
         m.put("gap", s.gap());
         m.put("relative_gap", s.relativeGap());
         m.put("proven_optimal", s.provenOptimal());

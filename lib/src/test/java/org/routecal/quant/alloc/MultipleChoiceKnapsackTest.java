@@ -67,7 +67,8 @@ class MultipleChoiceKnapsackTest {
             assertEquals(want, s.objective(), 1e-9 * Math.max(1, want), "trial " + trial);
             assertTrue(s.cost() <= budget);
             assertEquals(s.objective(), MultipleChoiceKnapsack.objective(items, s.choice()), 1e-12);
-            assertTrue(s.lowerBound() <= want + 1e-9 * Math.max(1, want), "LP bound " + s.lowerBound() + " above the optimum " + want);
+            assertTrue(s.lpBound() <= want + 1e-9 * Math.max(1, want), "LP bound " + s.lpBound() + " above the optimum " + want);
+            assertEquals(want, s.lowerBound(), 1e-9 * Math.max(1, want), "exact DP: the bound is the optimum");
             assertTrue(s.provenOptimal());
             assertEquals("dp", s.method());
             proven++;
@@ -76,20 +77,41 @@ class MultipleChoiceKnapsackTest {
     }
 
     @Test
-    void coarseDpStaysFeasibleAndReportsItsGap() {
+    void checkpointedDpIsExactWithoutTheFullChoiceTable() {
         Random rnd = new Random(8);
+        for (int trial = 0; trial < 200; trial++) {
+            List<Item> items = randomItems(rnd, 1 + rnd.nextInt(8), 4, false);
+            long budget = 0;
+            for (Item it : items) budget += it.cost()[1] + 3;
+            double want = bruteForce(items, budget);
+            for (int k = 1; k <= items.size(); k++) {
+                Solution s = MultipleChoiceKnapsack.checkpointed(items, budget, k);
+                assertEquals("dp-checkpointed", s.method());
+                assertTrue(s.cost() <= budget, "feasible");
+                assertEquals(want, s.objective(), 1e-9 * want, "trial " + trial + ", blocks of " + k);
+                assertEquals(s.objective(), MultipleChoiceKnapsack.objective(items, s.choice()), 1e-12);
+                assertTrue(s.provenOptimal());
+            }
+        }
+    }
+
+    @Test
+    void coarseDpStaysFeasibleAndReportsItsGap() {
+        Random rnd = new Random(9);
+        int gaps = 0;
         for (int trial = 0; trial < 100; trial++) {
             List<Item> items = randomItems(rnd, 7, 4, false);
             long budget = 0;
             for (Item it : items) budget += it.cost()[1] + 3;
             double want = bruteForce(items, budget);
-            Solution s = MultipleChoiceKnapsack.solve(items, budget, 30); // far too few cells: coarse units
+            Solution s = MultipleChoiceKnapsack.solve(items, budget, 1); // no room even for checkpoints: coarse units
             assertTrue(s.cost() <= budget, "feasible");
             assertTrue(s.objective() >= want - 1e-9 * want);
-            assertTrue(s.lowerBound() <= want + 1e-9 * want);
+            assertTrue(s.lowerBound() <= want + 1e-9 * want, "the LP bound");
             assertEquals(s.objective() - s.lowerBound(), s.gap(), 1e-12 * Math.max(1, s.objective()));
-            if (!s.provenOptimal()) assertTrue(s.gap() > 0);
+            if (!s.provenOptimal()) gaps++;
         }
+        assertTrue(gaps > 0, "a gap is reported when optimality is not proven");
     }
 
     @Test
@@ -120,7 +142,8 @@ class MultipleChoiceKnapsackTest {
         assertArrayEquals(new int[]{1, 3, 4}, MultipleChoiceKnapsack.lowerHull(it));
         // the LP bound interpolates on the hull: budget 4 → halfway from (3,4) to (5,1) = 2.5
         Solution s = MultipleChoiceKnapsack.solve(List.of(it), 4);
-        assertEquals(2.5, s.lowerBound(), 1e-12);
+        assertEquals(2.5, s.lpBound(), 1e-12);
+        assertEquals(4, s.lowerBound(), 1e-12); // the exact DP's optimum
         assertEquals(4, s.objective(), 1e-12);
         assertEquals(1.5, s.lambda(), 1e-12);
     }
