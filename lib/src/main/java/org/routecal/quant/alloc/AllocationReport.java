@@ -38,7 +38,7 @@ public final class AllocationReport {
         m.put("granularity", r.request().granularity().name().toLowerCase(java.util.Locale.ROOT));
         m.put("budget_bytes", r.request().budgetBytes());
         m.put("cost_bytes", r.costBytes());
-        m.put("average_bits", r.averageBits());
+        m.put("average_bits", Double.isNaN(r.averageBits()) ? null : r.averageBits()); // NaN is not JSON
         m.put("objective", s.objective());
         m.put("lower_bound", s.lowerBound());
         m.put("lp_bound", s.lpBound());

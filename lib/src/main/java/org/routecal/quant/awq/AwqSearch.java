@@ -20,6 +20,9 @@ import org.routecal.quant.scheme.QuantScheme;
  * with it they are float64 (the weight mean is float64); W·s and Q(·)/s are computed in the scale's precision and
  * rounded to float32. Powers and square roots are correctly rounded (the fixture script does the same; PyTorch's CPU
  * float32 pow and sqrt are off by an ulp at times, CUDA's sqrt is exact).
+ *
+ * <p>Limitation: an NVFP4 balance is observed with its own global scale during the search; llm-compressor fuses the
+ * global scale of q/k/v and of gate/up there too.
  */
 public final class AwqSearch {
     private AwqSearch() {}
