@@ -13,7 +13,7 @@ github.com/vllm-project/compressed-tensors (read at 0.18.0, ac8e2ba) with a one-
 
 Then `--format-proof` decodes the compressed-tensors checkpoints our Java writer produced (see format_proof).
 
-Outputs (small): rtn_<case>.safetensors (w, codes, scales[, zeros]), hessians.safetensors (the Hessians, shared by cases), gptq_<case>.safetensors (w, codes, scales,
+Outputs (small): packing.safetensors (pack_to_int32 of random codes at 1..8 bits), rtn_<case>.safetensors (w, codes, scales[, zeros]), hessians.safetensors (the Hessians, shared by cases), gptq_<case>.safetensors (w, codes, scales,
 [zeros], [g_idx], q), and cases.json (scheme parameters, GPTQ loss, reference layer-output error).
 """
 import json
@@ -232,6 +232,91 @@ GPTQ_CASES = {
 }
 
 
+# issue 18: every width 2..8, generated after the cases above from their own seed so those stay byte-identical.
+# Non-power-of-two widths pack across int32 word boundaries (compressed-tensors >= 0.18).
+WIDTH_RTN_CASES = {
+    "w2_sym_g32": dict(scheme="int", bits=2, symmetric=True, group_size=32),
+    "w2_asym_g32": dict(scheme="int", bits=2, symmetric=False, group_size=32),
+    "w3_sym_g32": dict(scheme="int", bits=3, symmetric=True, group_size=32),
+    "w3_asym_g64_bf16": dict(scheme="int", bits=3, symmetric=False, group_size=64, scale_dtype="bf16"),
+    "w3_sym_channel": dict(scheme="int", bits=3, symmetric=True, group_size=0),
+    "w5_sym_g32": dict(scheme="int", bits=5, symmetric=True, group_size=32),
+    "w5_asym_channel": dict(scheme="int", bits=5, symmetric=False, group_size=0),
+    "w6_sym_g128": dict(scheme="int", bits=6, symmetric=True, group_size=128),
+    "w6_asym_g32": dict(scheme="int", bits=6, symmetric=False, group_size=32),
+    "w7_sym_g32": dict(scheme="int", bits=7, symmetric=True, group_size=32),
+}
+
+WIDTH_GPTQ_CASES = {
+    "w2_sym_g32_static": (WIDTH_RTN_CASES["w2_sym_g32"], "static", ()),
+    "w2_asym_g32_none": (WIDTH_RTN_CASES["w2_asym_g32"], "none", ()),
+    "w3_sym_g32_static": (WIDTH_RTN_CASES["w3_sym_g32"], "static", ()),
+    "w3_asym_g64_bf16_group": (WIDTH_RTN_CASES["w3_asym_g64_bf16"], "group", ()),
+    "w3_sym_channel_dead": (WIDTH_RTN_CASES["w3_sym_channel"], "none", (7, 200)),
+    "w4_asym_g32_none": (RTN_CASES["w4_asym_g32"], "none", ()),
+    "w5_sym_g32_static": (WIDTH_RTN_CASES["w5_sym_g32"], "static", ()),
+    "w6_asym_g32_static": (WIDTH_RTN_CASES["w6_asym_g32"], "static", ()),
+}
+
+
+def width_tie_row(cols, bits):
+    """A row whose absmax is 2^(b-1) - 1/2 (symmetric scale 1): every value a k+1/2 tie (round-half-to-even)."""
+    top = (1 << (bits - 1)) - 0.5
+    vals = torch.arange(-top, top + 0.5, 1.0)
+    return vals.repeat(cols // len(vals) + 1)[:cols]
+
+
+def packing_fixture(gen):
+    """compressed-tensors' own pack_to_int32 on random codes of every width: along rows (weight_packed, 77 columns,
+    not a multiple of 32) and along dim 0 (weight_zero_point, 13 rows), so element splits across words are covered."""
+    from compressed_tensors.compressors.pack_quantized.helpers import pack_to_int32
+    t = {}
+    for bits in range(1, 9):
+        lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+        codes = torch.randint(lo, hi + 1, (5, 77), generator=gen, dtype=torch.int32).to(torch.int8)
+        zeros = torch.randint(lo, hi + 1, (13, 3), generator=gen, dtype=torch.int32).to(torch.int8)
+        t[f"codes_{bits}"] = codes.to(torch.int32).contiguous()
+        t[f"packed_{bits}"] = pack_to_int32(codes, bits).contiguous()
+        t[f"zeros_{bits}"] = zeros.to(torch.int32).contiguous()
+        t[f"zeros_packed_{bits}"] = pack_to_int32(zeros, bits, packed_dim=0).contiguous()
+    save_file(t, os.path.join(OUT, "packing.safetensors"))
+
+
+def width_cases(cases, hessians, rows, cols):
+    gen = torch.Generator().manual_seed(20261204)
+    packing_fixture(gen)
+    for name, spec in WIDTH_RTN_CASES.items():
+        w = torch.randn(rows // 2, cols, generator=gen) * 0.05
+        w[0] = width_tie_row(cols, spec["bits"])
+        w[1, :16] = 0
+        codes, q, scale, zp, gscale = rtn(w, spec)
+        t = {"w": w.contiguous(), "q": q.contiguous(), **tensors_of(spec, codes, scale, zp)}
+        save_file(t, os.path.join(OUT, f"rtn_{name}.safetensors"))
+        cases["rtn"][name] = {**spec, "global_scale": None}
+    for spec, actorder, dead in WIDTH_GPTQ_CASES.values():
+        if dead:
+            hessians["dead_" + "_".join(map(str, dead))] = hessian(cols, 2048, gen, dead)
+    gptq_cases(WIDTH_GPTQ_CASES, cases, hessians, rows, cols, gen)
+
+
+def gptq_cases(specs, cases, hessians, rows, cols, gen):
+    for name, (spec, actorder, dead) in specs.items():
+        w = torch.randn(rows, cols, generator=gen) * 0.05
+        hname = "dead_" + "_".join(map(str, dead)) if dead else "plain"
+        h = hessians[hname]
+        r = gptq(w, h, spec, actorder)
+        err = (w - r["q"])
+        out_err = float(torch.einsum("ri,ij,rj->", err.double(), h.double(), err.double()))
+        t = {"w": w.contiguous(), "q": r["q"].contiguous(), **tensors_of(spec, r["codes"], r["scale"], r["zp"])}
+        if r["g_idx"] is not None:
+            t["g_idx"] = r["g_idx"].contiguous()
+        save_file(t, os.path.join(OUT, f"gptq_{name}.safetensors"))
+        cases["gptq"][name] = {**spec, "actorder": actorder, "hessian": hname, "dead": list(dead), "loss": r["loss"],
+                               "output_error": out_err, "fallback": r["fallback"],
+                               "global_scale": None if r["gscale"] is None else float(r["gscale"])}
+        print(f"{name}: loss {r['loss']:.6g} output error {out_err:.6g}")
+
+
 def tie_row(cols):
     """A row whose absmax is 7.5 (int4 scale 1): every value is a k+½ tie, testing round-half-to-even."""
     vals = torch.tensor([7.5, -7.5, 0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 3.5, -3.5, 4.5, 6.5])
@@ -240,30 +325,42 @@ def tie_row(cols):
 
 def format_proof():
     """Decodes the checkpoints our writer produced (tests/fixtures/quant/ct/<scheme>/, written by
-    CompressedTensorsRoundTripTest with -Droutecal.regenerateFixtures=true) with compressed-tensors' own config parser
-    and decompressors, and stores the dequantized weights as ct/<scheme>.decoded.safetensors (float32)."""
+    CompressedTensorsRoundTripTest with -Droutecal.regenerateFixtures=true) with compressed-tensors' own config parser,
+    target matching and decompressors, and stores the dequantized weights as ct/<scheme>.decoded.safetensors (float32).
+    A mixed-precision checkpoint has several config groups: each module is decoded with the group compressed-tensors
+    itself assigns it (match_targets: exact name, then regex, then class name)."""
     from safetensors.torch import load_file
     from compressed_tensors.compressors import BaseCompressor
     from compressed_tensors.quantization import QuantizationConfig
+    from compressed_tensors.utils.match import match_targets
 
     ct_dir = os.path.join(OUT, "ct")
+    linear = torch.nn.Linear(1, 1, device="meta")  # every module we quantize is a Linear (class-name target)
     for scheme in sorted(os.listdir(ct_dir)):
         d = os.path.join(ct_dir, scheme)
         if not os.path.isdir(d):
             continue
         with open(os.path.join(d, "config.json")) as f:
             qc = QuantizationConfig.model_validate(json.load(f)["quantization_config"])  # pydantic: rejects unknown keys
-        group = qc.config_groups["group_0"]
-        compressor = BaseCompressor.get_value_from_registry(qc.format)
+        target_to_group = {}
+        for group in qc.config_groups.values():
+            for target in group.targets:
+                target_to_group[target] = group
         tensors = load_file(os.path.join(d, "model.safetensors"))
         modules = sorted(k[: -len(".weight_scale")] for k in tensors if k.endswith(".weight_scale"))
         decoded = {}
+        used = set()
         for m in modules:
+            matched = match_targets(m, linear, list(target_to_group))
+            assert matched, f"{scheme}: no config group targets {m}"
+            group = target_to_group[matched[0]]
+            compressor = BaseCompressor.get_value_from_registry(group.format or qc.format)
             state = {k[len(m) + 1:]: v for k, v in tensors.items() if k.startswith(m + ".")}
             out = compressor.decompress(state, group)
             decoded[m + ".weight"] = out["weight"].float().contiguous()
+            used.add(f"{group.weights.num_bits}-bit {compressor.__name__}")
         save_file(decoded, os.path.join(ct_dir, f"{scheme}.decoded.safetensors"))
-        print(f"{scheme}: {qc.format}, decoded {len(modules)} modules with {compressor.__name__}")
+        print(f"{scheme}: {qc.format}, decoded {len(modules)} modules with {sorted(used)}")
 
 
 def main():
@@ -286,22 +383,9 @@ def main():
     for spec, actorder, dead in GPTQ_CASES.values():
         if dead:
             hessians["dead_" + "_".join(map(str, dead))] = hessian(cols, 2048, gen, dead)
+    gptq_cases(GPTQ_CASES, cases, hessians, rows, cols, gen)
+    width_cases(cases, hessians, rows, cols)
     save_file({k: v.contiguous() for k, v in hessians.items()}, os.path.join(OUT, "hessians.safetensors"))
-    for name, (spec, actorder, dead) in GPTQ_CASES.items():
-        w = torch.randn(rows, cols, generator=gen) * 0.05
-        hname = "dead_" + "_".join(map(str, dead)) if dead else "plain"
-        h = hessians[hname]
-        r = gptq(w, h, spec, actorder)
-        err = (w - r["q"])
-        out_err = float(torch.einsum("ri,ij,rj->", err.double(), h.double(), err.double()))
-        t = {"w": w.contiguous(), "q": r["q"].contiguous(), **tensors_of(spec, r["codes"], r["scale"], r["zp"])}
-        if r["g_idx"] is not None:
-            t["g_idx"] = r["g_idx"].contiguous()
-        save_file(t, os.path.join(OUT, f"gptq_{name}.safetensors"))
-        cases["gptq"][name] = {**spec, "actorder": actorder, "hessian": hname, "dead": list(dead), "loss": r["loss"],
-                               "output_error": out_err, "fallback": r["fallback"],
-                               "global_scale": None if r["gscale"] is None else float(r["gscale"])}
-        print(f"{name}: loss {r['loss']:.6g} output error {out_err:.6g}")
     with open(os.path.join(OUT, "cases.json"), "w") as f:
         json.dump(cases, f, indent=1, sort_keys=True)
 

@@ -55,16 +55,6 @@ public final class QuantizeStage {
         }
     }
 
-    /** Builds the grid for a model whose weights are stored as {@code modelDtype}. */
-    public static QuantScheme scheme(QuantizeOptions o, ScaleDType modelDtype) {
-        return switch (o.scheme()) {
-            case "w4a16" -> new IntScheme(4, o.symmetric(), o.groupSize(), modelDtype);
-            case "w8a16" -> new IntScheme(8, o.symmetric(), o.groupSize(), modelDtype);
-            case "fp8" -> new Fp8Scheme(o.fp8PerTensor(), modelDtype);
-            case "nvfp4" -> new Nvfp4Scheme(modelDtype);
-            default -> throw new RoutecalException("unknown scheme '" + o.scheme() + "' (expected w4a16, w8a16, fp8 or nvfp4)");
-        };
-    }
 
     /** Tokens per forward batch of the calibration pass (bounds one batch's temporary activations). */
     static final int BATCH_TOKENS = 4096;
@@ -85,7 +75,7 @@ public final class QuantizeStage {
         try (SafetensorsCheckpoint source = SafetensorsCheckpoint.open(modelDir)) {
             ModelConfig config = model.config();
             ScaleDType dtype = modelDtype(source, config);
-            QuantScheme scheme = scheme(o, dtype);
+            QuantScheme scheme = org.routecal.quant.scheme.QuantSchemes.parse(o, dtype);
             List<String> all = LinearModules.all(config, source::contains);
             IgnoreRules rules = IgnoreRules.of(o.ignore() != null ? o.ignore() : IgnoreRules.familyDefaults(config.family()));
             for (String r : rules.unmatched(all)) warnings.add("ignore rule \"" + r + "\" matches no Linear module");

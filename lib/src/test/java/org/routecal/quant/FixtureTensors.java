@@ -71,6 +71,12 @@ public final class FixtureTensors {
     }
 
     public double[] doubles(String name) {
+        if (infos.get(name) != null && infos.get(name).get("dtype").asText().equals("F64")) {
+            ByteBuffer b = slice(name);
+            double[] out = new double[b.remaining() / 8];
+            b.asDoubleBuffer().get(out);
+            return out;
+        }
         float[] f = floats(name);
         double[] d = new double[f.length];
         for (int i = 0; i < f.length; i++) d[i] = f[i];

@@ -20,7 +20,7 @@ import org.routecal.quant.scheme.QuantizedWeight;
 import org.routecal.quant.scheme.ScaleDType;
 
 /**
- * Reads a compressed-tensors checkpoint (ours or llm-compressor's, single config group: pack-quantized int,
+ * Reads a compressed-tensors checkpoint (ours or llm-compressor's; several config groups resolve per module: pack-quantized int,
  * naive/float-quantized FP8 per tensor, channel or block, nvfp4-pack-quantized) as plain weights: every quantized
  * module appears as {@code <module>.weight} [out, in], dequantized to float32, so {@code MoeModel} runs on it
  * unchanged for evaluation, serving and requantization; {@link #storedForm} names the stored parts. Other tensors
@@ -154,7 +154,7 @@ public final class CompressedTensorsReader implements TensorSource {
     public String dtype(String name) {
         String m = quantizedModuleOfWeight(name);
         if (m == null) return ckpt.info(name).dtype().name();
-        return fp8Block != null ? "FP8_BLOCK" : config.scheme().name();
+        return fp8Block != null ? "FP8_BLOCK" : config.schemeOf(m).name();
     }
 
     @Override
@@ -188,8 +188,8 @@ public final class CompressedTensorsReader implements TensorSource {
         long[] shape = shape(name);
         int cols = (int) shape[1];
         int[] block = fp8Block != null ? fp8Block.clone()
-                : config.scheme() instanceof org.routecal.quant.scheme.Fp8Scheme fs && fs.perTensor() ? new int[]{(int) shape[0], cols}
-                : new int[]{1, config.scheme().groupSize(cols)};
+                : config.schemeOf(m) instanceof org.routecal.quant.scheme.Fp8Scheme fs && fs.perTensor() ? new int[]{(int) shape[0], cols}
+                : new int[]{1, config.schemeOf(m).groupSize(cols)};
         return new StoredForm(StoredForm.Encoding.COMPRESSED_TENSORS, Map.copyOf(parts), block);
     }
 

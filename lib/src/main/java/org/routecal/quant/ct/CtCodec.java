@@ -85,6 +85,27 @@ public final class CtCodec {
         return out;
     }
 
+    /**
+     * Bytes the tensors {@link #encode} writes for one [rows, cols] module take in the checkpoint (packed codes, scales,
+     * zero points, shape, g_idx, global scale): the honest storage cost, overhead included, that bit allocation budgets.
+     *
+     * @param gIdx true when group act-order stores {@code weight_g_idx}
+     */
+    public static long storedBytes(QuantScheme s, int rows, int cols, boolean gIdx) {
+        if (s instanceof IntScheme is) {
+            int bits = is.bits();
+            long groups = cols / s.groupSize(cols);
+            long bytes = 4L * rows * CtPacking.packedCols(cols, bits)        // weight_packed
+                    + (long) rows * groups * dtypeOf(is.scaleDtype()).byteSize()  // weight_scale
+                    + 8L * 2;                                                 // weight_shape
+            if (!is.symmetric()) bytes += 4L * CtPacking.packedCols(rows, bits) * groups; // weight_zero_point
+            if (gIdx && groups > 1) bytes += 4L * cols;                                    // weight_g_idx
+            return bytes;
+        }
+        if (s instanceof Fp8Scheme fs) return (long) rows * cols + (fs.perTensor() ? 1L : rows) * dtypeOf(fs.scaleDtype()).byteSize();
+        return (long) rows * cols / 2 + (long) rows * (cols / Nvfp4Scheme.GROUP_SIZE) + 4;
+    }
+
     /** True when {@code module} is stored quantized in {@code ckpt} (has a weight_scale). */
     public static boolean isQuantized(SafetensorsCheckpoint ckpt, String module) {
         return ckpt.contains(module + ".weight_scale");
@@ -105,7 +126,7 @@ public final class CtCodec {
         int rows = Math.toIntExact(shape[0]), cols = Math.toIntExact(shape[1]);
         DType scaleType = ckpt.info(module + ".weight_scale").dtype();
         float[] scales = ckpt.readFloat(module + ".weight_scale");
-        QuantScheme scheme = cfg.schemeFor(scaleType == DType.F8_E4M3 ? modelDtype : scaleDtypeOf(scaleType, where));
+        QuantScheme scheme = cfg.schemeFor(module, scaleType == DType.F8_E4M3 ? modelDtype : scaleDtypeOf(scaleType, where));
         scheme.validate(module, rows, cols);
         int gs = scheme.groupSize(cols);
         if (scheme instanceof IntScheme is) {

@@ -11,6 +11,9 @@ public enum CtFormat {
     /** NVFP4: weight_packed (U8), weight_scale (F8_E4M3), weight_global_scale (F32 [1]). */
     NVFP4_PACK_QUANTIZED("nvfp4-pack-quantized");
 
+    /** The top-level format of a config whose groups have different formats (compressed-tensors' mixed_precision). */
+    public static final String MIXED_PRECISION_ID = "mixed-precision";
+
     public final String id;
 
     CtFormat(String id) {

@@ -60,6 +60,9 @@ class CompressedTensorsRoundTripTest {
             case "w4a16" -> new IntScheme(4, false, 32, ScaleDType.BF16);   // asymmetric: zero points packed along rows
             case "w8a16" -> new IntScheme(8, true, 0, ScaleDType.BF16);
             case "w3a16" -> new IntScheme(3, true, 16, ScaleDType.BF16);    // 3 bits: elements cross int32 words
+            case "w2a16" -> new IntScheme(2, false, 32, ScaleDType.BF16);   // zero points packed 16 per word along rows
+            case "w5a16" -> new IntScheme(5, true, 32, ScaleDType.BF16);
+            case "w6a16" -> new IntScheme(6, false, 0, ScaleDType.BF16);    // per channel, 6-bit zero points across words
             case "fp8" -> new Fp8Scheme(false, ScaleDType.BF16);
             case "nvfp4" -> new Nvfp4Scheme(ScaleDType.BF16);
             default -> throw new IllegalArgumentException(name);
@@ -85,17 +88,32 @@ class CompressedTensorsRoundTripTest {
         return dir;
     }
 
+    /**
+     * "mixed": per-module widths as a bit allocation writes them — 4-bit by default (the Linear group), expert 0's
+     * gate_proj at 3 bits and down_proj at 2 bits asymmetric, each named by a compact regex target.
+     */
+    static final Map<String, QuantScheme> MIXED = Map.of(MODULES[0], scheme("w4a16"), MODULES[1], scheme("w3a16"),
+            MODULES[2], scheme("w2a16"));
+
+    static CtQuantConfig mixedConfig() {
+        return new CtQuantConfig(List.of(new CtQuantConfig.Group(scheme("w4a16"), List.of(CtQuantConfig.LINEAR)),
+                new CtQuantConfig.Group(scheme("w3a16"), CtTargets.compact(List.of(MODULES[1]))),
+                new CtQuantConfig.Group(scheme("w2a16"), CtTargets.compact(List.of(MODULES[2])))), ActOrder.GROUP, List.of("lm_head"));
+    }
+
     /** Quantizes the source's modules (GPTQ with group act-order on one, so weight_g_idx is written) and exports. */
     static Map<String, QuantizedWeight> export(Path src, Path out, String schemeName, boolean overwrite) {
         return export(src, out, schemeName, overwrite, 1 << 14);
     }
 
     static Map<String, QuantizedWeight> export(Path src, Path out, String schemeName, boolean overwrite, long shardBytes) {
-        QuantScheme s = scheme(schemeName);
+        boolean mixed = schemeName.equals("mixed");
+        CtQuantConfig config = mixed ? mixedConfig() : new CtQuantConfig(scheme(schemeName), ActOrder.GROUP, List.of("lm_head"));
         Map<String, QuantizedWeight> qs = new LinkedHashMap<>();
         try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(src);
              CompressedTensorsWriter w = CompressedTensorsWriter.create(out, overwrite, shardBytes)) {
             for (int i = 0; i < MODULES.length; i++) {
+                QuantScheme s = mixed ? MIXED.get(MODULES[i]) : scheme(schemeName);
                 float[] wt = ckpt.readFloat(MODULES[i] + ".weight");
                 QuantizedWeight q;
                 if (i == 1 && s instanceof IntScheme) {
@@ -113,13 +131,13 @@ class CompressedTensorsRoundTripTest {
                 w.addQuantized(MODULES[i], q);
                 qs.put(MODULES[i], q);
             }
-            w.commit(src, ckpt, new CtQuantConfig(s, ActOrder.GROUP, List.of("lm_head")));
+            w.commit(src, ckpt, config);
         }
         return qs;
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"w4a16", "w8a16", "w3a16", "fp8", "nvfp4"})
+    @ValueSource(strings = {"w4a16", "w8a16", "w3a16", "w2a16", "w5a16", "w6a16", "mixed", "fp8", "nvfp4"})
     void writerReaderRoundTrip(String schemeName, @TempDir Path tmp) throws IOException {
         Path src = source(tmp.resolve("src"));
         Path out = tmp.resolve("out");
@@ -129,6 +147,7 @@ class CompressedTensorsRoundTripTest {
             assertEquals(written.keySet(), r.quantizedModules());
             for (var e : written.entrySet()) {
                 QuantizedWeight back = r.quantized(e.getKey());
+                assertEquals(e.getValue().scheme(), back.scheme(), "the config group that targets " + e.getKey());
                 assertArrayEquals(e.getValue().codes(), back.codes(), e.getKey());
                 assertArrayEquals(e.getValue().params().scales(), back.params().scales());
                 if (e.getValue().params().zeros() != null) assertArrayEquals(e.getValue().params().zeros(), back.params().zeros());
@@ -145,8 +164,9 @@ class CompressedTensorsRoundTripTest {
         JsonNode qc = new ObjectMapper().readTree(out.resolve("config.json").toFile()).get("quantization_config");
         assertEquals("compressed-tensors", qc.get("quant_method").asText());
         assertEquals("compressed", qc.get("quantization_status").asText());
-        assertEquals(scheme(schemeName) instanceof IntScheme ? "pack-quantized"
-                : scheme(schemeName) instanceof Fp8Scheme ? "naive-quantized" : "nvfp4-pack-quantized", qc.get("format").asText());
+        QuantScheme first = schemeName.equals("mixed") ? scheme("w4a16") : scheme(schemeName);
+        assertEquals(first instanceof IntScheme ? "pack-quantized"
+                : first instanceof Fp8Scheme ? "naive-quantized" : "nvfp4-pack-quantized", qc.get("format").asText());
         assertEquals("lm_head", qc.get("ignore").get(0).asText());
         try (Stream<Path> left = Files.list(tmp)) {
             assertEquals(List.of("out", "src"), left.map(p -> p.getFileName().toString()).sorted().toList(), "no temp dirs left");
@@ -175,7 +195,7 @@ class CompressedTensorsRoundTripTest {
         assertTrue(Files.exists(out.resolve("config.json")));
     }
 
-    static final String[] PROOF_SCHEMES = {"w4a16", "w8a16", "fp8", "nvfp4"};
+    static final String[] PROOF_SCHEMES = {"w4a16", "w8a16", "w2a16", "w3a16", "w5a16", "w6a16", "mixed", "fp8", "nvfp4"};
 
     @Test
     void formatProofCompressedTensorsDecodesOurCheckpointsToOurValues(@TempDir Path tmp) throws IOException {
