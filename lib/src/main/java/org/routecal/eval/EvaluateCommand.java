@@ -13,7 +13,8 @@ import org.routecal.corpus.CorpusOptionsMixin;
 
 /** {@code routecal evaluate}: parses flags and calls {@link EvaluateStage}. */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
-        description = "Perplexity per sample and domain, KL(original‖quantized), top-1 and router agreement, per-expert output error.")
+        description = "Perplexity per sample and domain, KL(original‖quantized), top-1 and router agreement, per-expert output error; "
+                + "bootstrap confidence intervals for mean and worst-domain ΔNLL and KL, and paired differences against --baseline.")
 public final class EvaluateCommand implements StageCommand {
     @Option(names = "--model", required = true, description = "original HF model directory")
     Path model;
@@ -26,6 +27,15 @@ public final class EvaluateCommand implements StageCommand {
     @Option(names = "--overwrite", description = "replace an existing --out")
     boolean overwrite;
 
+    @Option(names = "--bootstrap", defaultValue = "1000", description = "bootstrap resamples of the held-out samples for the confidence intervals (default ${DEFAULT-VALUE})")
+    int bootstrap;
+    @Option(names = "--bootstrap-seed", defaultValue = "0", description = "seed of the bootstrap resampling (default ${DEFAULT-VALUE})")
+    long bootstrapSeed;
+    @Option(names = "--confidence", defaultValue = "0.95", description = "coverage of the percentile intervals (default ${DEFAULT-VALUE})")
+    double confidence;
+    @Option(names = "--baseline", description = "quantized checkpoint (by directory name) the others are compared with, paired (default: the first --quantized)")
+    String baseline;
+
     @Mixin
     DeviceOptions device = new DeviceOptions();
 
@@ -35,6 +45,13 @@ public final class EvaluateCommand implements StageCommand {
         MoeModel original = session.model(model, device);
         List<EvaluateStage.Candidate> candidates = new java.util.ArrayList<>();
         for (Path q : quantized) candidates.add(new EvaluateStage.Candidate(EvaluateStage.name(q), q, session.model(q, device)));
-        return EvaluateStage.run(original, candidates, samples, out, overwrite, session.progress(), session::checkCancelled);
+        EvalStatistics.Options stats;
+        try {
+            stats = new EvalStatistics.Options(bootstrap, bootstrapSeed, confidence, baseline);
+            new Bootstrap(List.of(), bootstrap, bootstrapSeed, confidence); // checks the values before the long pass
+        } catch (IllegalArgumentException e) {
+            throw new org.routecal.RoutecalException("--bootstrap/--confidence: " + e.getMessage());
+        }
+        return EvaluateStage.run(original, candidates, samples, out, overwrite, stats, session.progress(), session::checkCancelled);
     }
 }

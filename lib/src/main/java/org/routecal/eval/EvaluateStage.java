@@ -32,7 +32,7 @@ public final class EvaluateStage {
     public record ModelMetrics(String name, String path, long tokens, double nll, double ppl, Double kl, Double top1,
                                Map<Integer, Double> routerAgreement) {}
 
-    public record Result(Path out, List<ModelMetrics> models, int samples) {
+    public record Result(Path out, List<ModelMetrics> models, int samples, EvalStatistics.Report statistics) {
         @Override
         public String toString() {
             StringBuilder sb = new StringBuilder(String.format("%-24s %10s %10s %10s %8s %8s%n", "model", "tokens", "ppl", "kl", "top1", "router"));
@@ -42,6 +42,7 @@ public final class EvaluateStage {
                         m.kl() == null ? "-" : String.format("%.5f", m.kl()), m.top1() == null ? "-" : String.format("%.4f", m.top1()),
                         m.routerAgreement().isEmpty() ? "-" : String.format("%.4f", ra)));
             }
+            sb.append(EvalOutputs.statisticsText(statistics));
             return sb.append(samples).append(" samples; ").append(out).append("/{eval.parquet,eval.json,eval.html}").toString();
         }
     }
@@ -60,6 +61,12 @@ public final class EvaluateStage {
      */
     public static Result run(MoeModel original, List<Candidate> quantized, List<EvalSample> samples, Path out, boolean overwrite,
                              Progress progress, Runnable cancel) {
+        return run(original, quantized, samples, out, overwrite, EvalStatistics.Options.defaults(), progress, cancel);
+    }
+
+    /** As above, with the bootstrap settings of the confidence intervals (eval.json "statistics", eval.html). */
+    public static Result run(MoeModel original, List<Candidate> quantized, List<EvalSample> samples, Path out, boolean overwrite,
+                             EvalStatistics.Options statistics, Progress progress, Runnable cancel) {
         Path target = out.toAbsolutePath().normalize();
         if (Files.exists(target) && !overwrite) throw new RoutecalException(target + " already exists; pass --overwrite to replace it");
         Backend b = original.backend();
@@ -158,8 +165,15 @@ public final class EvaluateStage {
                 for (int e = 0; e < experts; e++)
                     if (expCount[q][l][e] > 0) expertRows.add(new Object[]{quantized.get(q).name(), l, e, expCount[q][l][e],
                             expDen[q][l][e] == 0 ? 0.0 : expNum[q][l][e] / expDen[q][l][e]});
-        EvalOutputs.write(target, overwrite, rows, expertRows, metrics);
-        return new Result(target, metrics, samples.size());
+        EvalStatistics.Report stats = EvalStatistics.compute(sampleRows(rows), statistics);
+        EvalOutputs.write(target, overwrite, rows, expertRows, metrics, stats);
+        return new Result(target, metrics, samples.size(), stats);
+    }
+
+    /** The per-sample rows (columns of {@link EvalOutputs#SAMPLE_COLUMNS}) as the statistics read them. */
+    static List<EvalStatistics.SampleRow> sampleRows(List<Object[]> rows) {
+        return rows.stream().map(r -> new EvalStatistics.SampleRow((String) r[0], (String) r[1], (String) r[2], (Integer) r[3],
+                (Double) r[4], (Double) r[6])).toList();
     }
 
     private static ModelWeights.Experts experts(MoeModel m, int layer) {

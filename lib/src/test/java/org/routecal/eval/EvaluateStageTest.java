@@ -83,6 +83,22 @@ class EvaluateStageTest {
         assertFalse(ex.rows().isEmpty());
         for (Map<String, Object> row : ex.rows()) assertTrue((Double) row.get("rel_output_error") > 0, "4-bit experts differ");
         assertTrue(Files.readString(tmp.resolve("e/eval.html")).contains("<table>"));
+        // confidence intervals and both domain NLLs, labelled
+        JsonNode st = j.get("statistics");
+        assertEquals(1000, st.get("resamples").asInt());
+        JsonNode w4s = st.get("models").get(1);
+        assertEquals("w4", w4s.get("model").asText());
+        for (String k : List.of("mean_delta_nll", "worst_domain_delta_nll", "mean_kl", "worst_domain_kl")) {
+            JsonNode i = w4s.get(k);
+            assertTrue(i.get("lower").asDouble() <= i.get("estimate").asDouble() && i.get("estimate").asDouble() <= i.get("upper").asDouble(), k + ": " + i);
+        }
+        double klDomainMean = 0;
+        for (JsonNode d : j.get("domains")) {
+            assertTrue(d.has("nll_per_sample_mean"));
+            if (d.get("model").asText().equals("w4")) klDomainMean += d.get("kl").asDouble() / 2;
+        }
+        assertEquals(klDomainMean, w4s.get("mean_kl").get("estimate").asDouble(), 1e-9, "mean KL = mean of the domain table's KL");
+        assertTrue(Files.readString(tmp.resolve("e/eval.html")).contains("NLL (per-sample mean)"));
         assertEquals(2, Main.run("evaluate", "--model", MODEL.toString(), "--corpus", corpus.toString(), "--out", tmp.resolve("e").toString()),
                 "existing --out is refused");
         Files.writeString(tmp.resolve("text.jsonl"), "{\"text\": \"hello\"}\n");
