@@ -33,6 +33,8 @@ public final class ModelTargetModel implements TargetModel {
     }
 
     public int moeLayerCount() { return moeLayers.length; }
+    public MoeModel model() { return model; }
+    public TextCodec codec() { return codec; }
     public int expertCount() { return model.config().expertCount(); }
 
     @Override public String render(List<Turn> turns) {

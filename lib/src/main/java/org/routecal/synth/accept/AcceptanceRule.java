@@ -31,8 +31,12 @@ public final class AcceptanceRule {
 
     public AcceptanceParams params() { return params; }
 
-    /** The verdict on one candidate. */
-    public record Decision(boolean accepted, String reason, long gain, double score, double candidateJs, double corpusJs) {}
+    /**
+     * The verdict on one candidate (every {@link SelectionObjective} gives one). {@code gain}: how much the candidate
+     * lowers the objective (here deficit tokens covered); {@code score}: gain per candidate token, the greedy order;
+     * the JS fields are NaN where the rule did not compute them.
+     */
+    public record Decision(boolean accepted, String reason, double gain, double score, double candidateJs, double corpusJs) {}
 
     /** Deficit tokens {@code candidate} would cover in {@code current}. */
     public long gain(RoutingCounts current, RoutingCounts candidate) {

@@ -6,7 +6,11 @@ import org.routecal.pipeline.Progress;
 import org.routecal.synth.AppendLog;
 import org.routecal.synth.SynthFiles;
 import org.routecal.synth.TargetModel;
+import org.routecal.synth.accept.DeficitObjective;
 import org.routecal.synth.accept.RoutingCounts;
+import org.routecal.synth.accept.SelectionState;
+import org.routecal.synth.accept.UsageObjective;
+import org.routecal.synth.select.Objective;
 import org.routecal.synth.select.CandidatePool;
 import org.routecal.synth.select.SelectStage;
 import org.routecal.synth.synthesize.SynthesizeParams;
@@ -52,40 +56,54 @@ public final class RefineStage {
     private record Added(String sampleId, String domain, String text, String source, int round) {}
 
     public static Result run(RefineParams p, TargetModel model, int layers, int experts, Progress progress) {
-        if ((p.pool() == null) == (p.synthesize() == null)) throw new RoutecalException("refine needs exactly one of --pool or an LLM endpoint");
+        if (p.selects() == (p.synthesize() != null)) {
+            throw new RoutecalException("refine needs exactly one source of text: --pool (or --objective self-sample), or an LLM endpoint");
+        }
         List<CandidatePool.Candidate> original = CandidatePool.read(p.corpus(), model);
-        RoutingCounts originalCounts = SelectStage.route(original, model, layers, experts, progress);
+        SelectStage.Usage measured = SelectStage.measure(original, model, layers, experts, progress);
+        SelectStage.Usage usage = p.usageCorpus() == null ? measured
+                : SelectStage.measure(CandidatePool.read(p.usageCorpus(), model), model, layers, experts, progress);
+        RoutingCounts originalCounts = measured.counts();
         List<CandidatePool.Candidate> pool = p.pool() == null ? List.of() : CandidatePool.read(p.pool(), model);
+        SelectionState state = SelectionState.original(originalCounts, measured.domainTokens());
         RoutingCounts current = originalCounts.copy();
         long target = p.acceptance().target();
+        // the objective pool rounds lower (synthesize rounds: the deficit, which its acceptance rule lowers)
+        SelectStage.Options select = new SelectStage.Options(p.select().objective(), p.acceptance(), p.select().maxDomainDrift(), p.perRound(),
+                p.select().budgetTokens(), p.maxTokensPerSample(), p.select().seed(), p.select().selfSample());
+        java.util.function.ToDoubleFunction<SelectionState> objective = objectiveValue(p, select, usage, originalCounts);
         List<Long> deficits = new ArrayList<>(List.of(current.deficit(target)));
+        List<Double> values = new ArrayList<>(List.of(objective.applyAsDouble(state)));
         List<Double> entropies = new ArrayList<>(List.of(current.minNormalizedEntropy()));
         List<Added> added = new ArrayList<>();
         Path metricsFile = p.outDir().resolve("refine_metrics.jsonl");
         SynthFiles.writeString(metricsFile, ""); // a fresh run rewrites the per-round table
         try (AppendLog metrics = AppendLog.open(metricsFile)) {
-            metrics.append(metricsRow(0, "original", 0, added.size(), current, originalCounts, target, null));
+            metrics.append(metricsRow(0, "original", 0, added.size(), current, originalCounts, target, null, values.get(0)));
             String stop;
             int round = 0;
-            while ((stop = p.stop().check(current, deficits, round)) == null) {
+            while ((stop = p.stop().check(current, p.selects() ? values : deficits, round)) == null) {
                 round++;
                 long t0 = System.nanoTime();
                 Path roundDir = p.outDir().resolve("round_" + round);
                 int before = added.size();
                 String source;
-                if (p.pool() != null) {
-                    source = "select";
+                if (p.selects()) {
+                    source = select.objective() == Objective.SELF_SAMPLE ? "self-sample" : "select";
                     Set<String> taken = new HashSet<>();
                     added.forEach(a -> taken.add(a.sampleId()));
                     List<CandidatePool.Candidate> remaining = pool.stream().filter(c -> !taken.contains("selected/" + c.id())).toList();
-                    if (remaining.isEmpty()) { stop = "pool_exhausted"; round--; break; }
+                    if (remaining.isEmpty() && select.objective() != Objective.SELF_SAMPLE) { stop = "pool_exhausted"; round--; break; }
                     List<CandidatePool.Candidate> reference = new ArrayList<>(original);
                     added.forEach(a -> reference.add(new CandidatePool.Candidate(a.sampleId(), a.domain(), a.text())));
-                    SelectStage.Result r = SelectStage.run(reference, originalCounts, current, remaining, model, p.acceptance(),
-                            p.perRound(), p.maxTokensPerSample(), roundDir, progress);
+                    // each round's self-sampling gets its own seed, so rounds do not repeat each other
+                    SelectStage.Options roundOptions = new SelectStage.Options(select.objective(), select.acceptance(), select.maxDomainDrift(),
+                            select.maxAccepted(), select.budgetTokens(), select.maxTokensPerSample(), select.seed() + round - 1, select.selfSample());
+                    SelectStage.Result r = SelectStage.run(reference, originalCounts, state, usage, remaining, model, roundOptions, roundDir, progress);
+                    state = r.state();
                     current = r.counts();
                     for (var n : AppendLog.read(roundDir.resolve("selected_accepted.jsonl"))) {
-                        added.add(new Added(n.get("sample_id").asText(), n.get("domain").asText(), n.get("text").asText(), "selected", round));
+                        added.add(new Added(n.get("sample_id").asText(), n.get("domain").asText(), n.get("text").asText(), source, round));
                     }
                 } else {
                     source = "synthesize";
@@ -103,20 +121,38 @@ public final class RefineStage {
                     }
                 }
                 deficits.add(current.deficit(target));
+                values.add(p.selects() ? objective.applyAsDouble(state) : (double) current.deficit(target));
                 entropies.add(current.minNormalizedEntropy());
                 writeCompound(p.outDir(), original, added);
-                ObjectNode row = metricsRow(round, source, added.size() - before, added.size(), current, originalCounts, target, null);
+                ObjectNode row = metricsRow(round, source, added.size() - before, added.size(), current, originalCounts, target, null,
+                        values.get(values.size() - 1));
                 metrics.append(row);
                 writeManifest(roundDir, p, round, source, row, (System.nanoTime() - t0) / 1e9);
-                progress.message(String.format(Locale.ROOT, "round %d: +%d texts, deficit %d, min entropy %.4f",
-                        round, added.size() - before, deficits.get(deficits.size() - 1), entropies.get(entropies.size() - 1)));
+                progress.message(String.format(Locale.ROOT, "round %d: +%d texts, deficit %d, objective %.5f, min entropy %.4f",
+                        round, added.size() - before, deficits.get(deficits.size() - 1), values.get(values.size() - 1), entropies.get(entropies.size() - 1)));
+                if (p.selects() && added.size() == before) {
+                    stop = "no_gain"; // nothing was accepted: the next round would offer the same pool to the same corpus
+                    break;
+                }
             }
-            metrics.append(metricsRow(round, "stop", 0, added.size(), current, originalCounts, target, stop));
+            metrics.append(metricsRow(round, "stop", 0, added.size(), current, originalCounts, target, stop, values.get(values.size() - 1)));
             writeCompound(p.outDir(), original, added);
             SynthFiles.writeString(p.outDir().resolve("refine_chart.svg"), RefineChart.svg(deficits, entropies, target));
             return new Result(round, stop, deficits.get(0), deficits.get(deficits.size() - 1), entropies.get(0),
                     entropies.get(entropies.size() - 1), added.size(), p.outDir());
         }
+    }
+
+    /** The objective value of a corpus state: the selection objective's for pool rounds, the deficit otherwise. */
+    private static java.util.function.ToDoubleFunction<SelectionState> objectiveValue(RefineParams p, SelectStage.Options select,
+                                                                                     SelectStage.Usage usage, RoutingCounts originalCounts) {
+        if (!p.selects() || select.objective() == Objective.DEFICIT) {
+            DeficitObjective d = new DeficitObjective(p.acceptance(), originalCounts);
+            return d::value;
+        }
+        UsageObjective u = new UsageObjective(usage.counts(), usage.domainTokens(), p.acceptance().target(), select.maxDomainDrift(),
+                p.acceptance().maxAddedTokenRatio());
+        return u::value;
     }
 
     /**
@@ -145,11 +181,12 @@ public final class RefineStage {
     }
 
     private static ObjectNode metricsRow(int round, String source, int addedThisRound, int addedTotal, RoutingCounts c,
-                                         RoutingCounts original, long target, String stop) {
+                                         RoutingCounts original, long target, String stop, double objective) {
         ObjectNode n = AppendLog.JSON.createObjectNode().put("round", round).put("source", source)
                 .put("added", addedThisRound).put("added_total", addedTotal).put("tokens", c.tokens())
                 .put("deficit", c.deficit(target)).put("slots_below_target", slotsBelow(c, target)).put("min_count", c.minCount())
-                .put("min_entropy", c.minNormalizedEntropy()).put("mean_entropy", meanEntropy(c)).put("js_drift", c.meanJsDivergence(original));
+                .put("min_entropy", c.minNormalizedEntropy()).put("mean_entropy", meanEntropy(c)).put("js_drift", c.meanJsDivergence(original))
+                .put("objective_value", objective);
         if (stop != null) n.put("stop_reason", stop);
         return n;
     }
@@ -187,7 +224,8 @@ public final class RefineStage {
         if (p.pool() != null) in.putObject("pool").put("path", p.pool().toString()).put("sha256", sha256(p.pool()));
         m.set("acceptance", AppendLog.JSON.valueToTree(p.acceptance()));
         m.set("stop_rule", AppendLog.JSON.valueToTree(p.stop()));
-        m.put("per_round", p.perRound()).put("max_tokens_per_sample", p.maxTokensPerSample());
+        m.put("per_round", p.perRound()).put("max_tokens_per_sample", p.maxTokensPerSample()).put("objective", p.select().objective().id())
+                .put("budget_tokens", p.select().budgetTokens()).put("max_domain_drift", p.select().maxDomainDrift()).put("seed", p.select().seed());
         if (p.synthesize() != null) {
             m.put("llm_base_url", p.synthesize().llm().normalizedBaseUrl()).put("llm_model", p.synthesize().llm().model())
                     .put("guidelines", p.synthesize().guidelinesDir() == null

@@ -4,29 +4,49 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.routecal.RoutecalException;
 import org.routecal.pipeline.Progress;
 import org.routecal.synth.AppendLog;
+import org.routecal.synth.ModelTargetModel;
 import org.routecal.synth.SynthFiles;
 import org.routecal.synth.TargetModel;
 import org.routecal.synth.accept.AcceptanceParams;
 import org.routecal.synth.accept.AcceptanceRule;
+import org.routecal.synth.accept.DeficitObjective;
 import org.routecal.synth.accept.RoutingCounts;
+import org.routecal.synth.accept.SelectionObjective;
+import org.routecal.synth.accept.SelectionState;
+import org.routecal.synth.accept.UsageObjective;
 
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Deque;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * {@code select}: the acceptance rule of synthesize over a local pool, no LLM. Every pool text is routed once; then a
- * lazy greedy pass repeatedly takes the candidate with the best deficit-gain per token (a gain only shrinks as the
- * corpus grows, so a stale score is an upper bound and only the top needs re-scoring) and asks the
- * {@link AcceptanceRule}; a rejected candidate stays rejected with its reason. Stops when no candidate has any gain
- * left or {@code maxAccepted} is reached.
+ * {@code select}: add text to the original corpus by one {@link Objective}, no LLM.
+ * <ul>
+ *   <li>{@code usage}, {@code deficit} (greedy): every pool text is routed once; a lazy greedy pass repeatedly takes the
+ *       candidate with the best gain per token (gains only shrink as the corpus grows, so a stale score is an upper
+ *       bound and only the top needs re-scoring) and asks the objective. A candidate refused for a reason that can
+ *       change as the corpus grows ({@code domain_drift}) waits and is offered again after the next acceptance; other
+ *       refusals are final.</li>
+ *   <li>{@code stratified}: pool texts in random order (seeded), drawn domain by domain in the original corpus's
+ *       domain mix until the budget.</li>
+ *   <li>{@code self-sample}: the model's own generations ({@link SelfSampler}) until the budget.</li>
+ * </ul>
+ * Every objective stops at the token budget (tokens added to the original in total, earlier rounds included:
+ * {@code --budget-tokens}, else {@code --max-added-token-ratio} × the original's tokens), at {@code maxAccepted} texts,
+ * or when nothing is left.
  *
- * <p>Writes {@code selected.jsonl} (every pool row: {@code id, domain, n_tokens, routing_score, gain, accepted, reason,
+ * <p>Writes {@code selected.jsonl} (every candidate: {@code id, domain, n_tokens, routing_score, gain, accepted, reason,
  * order}), {@code selected_accepted.jsonl} (the accepted texts as a corpus: {@code sample_id, domain, text}) and
  * {@code select_metrics.json}.
  */
@@ -34,13 +54,36 @@ public final class SelectStage {
     private SelectStage() {}
 
     public record Result(int pool, int accepted, long deficitBefore, long deficitAfter, double minEntropyBefore,
-                         double minEntropyAfter, double driftJs, Map<String, Integer> reasons, RoutingCounts counts, Path outDir) {
+                         double minEntropyAfter, double driftJs, Map<String, Integer> reasons, RoutingCounts counts, Path outDir,
+                         String objective, double objectiveBefore, double objectiveAfter, long addedTokens, SelectionState state) {
         @Override public String toString() {
-            return String.format(Locale.ROOT, "select: %d of %d pool texts accepted; deficit %d → %d; min layer entropy %.4f → %.4f; "
-                    + "JS drift from original %.4f bits%n  reasons: %s%n  out: %s", accepted, pool, deficitBefore, deficitAfter,
-                    minEntropyBefore, minEntropyAfter, driftJs, reasons, outDir);
+            return String.format(Locale.ROOT, "select (%s): %d of %d candidates accepted, %d tokens added; objective %.5f → %.5f; deficit %d → %d; "
+                    + "min layer entropy %.4f → %.4f; JS drift from original %.4f bits%n  reasons: %s%n  out: %s", objective, accepted, pool,
+                    addedTokens, objectiveBefore, objectiveAfter, deficitBefore, deficitAfter, minEntropyBefore, minEntropyAfter, driftJs, reasons, outDir);
         }
     }
+
+    /**
+     * How to select.
+     *
+     * @param maxDomainDrift     usage objective: cap on the total-variation distance of the domain mix from real use
+     * @param budgetTokens       tokens added to the original at most, in total (0: {@code acceptance.maxAddedTokenRatio()} ×
+     *                           original tokens; neither: no budget)
+     * @param maxTokensPerSample longer candidates are refused ({@code too_long})
+     * @param seed               stratified order and self-sampling
+     */
+    public record Options(Objective objective, AcceptanceParams acceptance, double maxDomainDrift, int maxAccepted, long budgetTokens,
+                          int maxTokensPerSample, long seed, SelfSampler.Params selfSample) {
+        public static final double DEFAULT_MAX_DOMAIN_DRIFT = 0.1;
+
+        /** The greedy deficit rule with no budget beyond the acceptance caps (the rule before objectives existed). */
+        public static Options deficit(AcceptanceParams acceptance, int maxAccepted, int maxTokensPerSample) {
+            return new Options(Objective.DEFICIT, acceptance, DEFAULT_MAX_DOMAIN_DRIFT, maxAccepted, 0, maxTokensPerSample, 0, SelfSampler.Params.DEFAULTS);
+        }
+    }
+
+    /** Real use, as a corpus routes: its counts and its tokens per domain (the usage objective's weights, the stratified mix). */
+    public record Usage(RoutingCounts counts, Map<String, Long> domainTokens) {}
 
     private static final class Entry {
         final int index;
@@ -49,43 +92,145 @@ public final class SelectStage {
         Entry(int index, RoutingCounts counts, double score) { this.index = index; this.counts = counts; this.score = score; }
     }
 
-    /**
-     * {@code original}: the corpus the selection adds to (its texts are also the duplicate reference); {@code current}:
-     * its counts plus anything accepted earlier (usually the same as the original's counts).
-     */
+    /** The deficit rule over {@code current} counts (tests and callers from before objectives). */
     public static Result run(List<CandidatePool.Candidate> original, RoutingCounts originalCounts, RoutingCounts current,
                              List<CandidatePool.Candidate> pool, TargetModel model, AcceptanceParams params, int maxAccepted,
                              int maxTokensPerSample, Path outDir, Progress progress) {
-        if (pool.isEmpty()) throw new RoutecalException("the candidate pool is empty");
-        AcceptanceRule rule = new AcceptanceRule(params, originalCounts);
-        RoutingCounts counts = current.copy();
-        long deficitBefore = counts.deficit(params.target());
-        double entropyBefore = counts.minNormalizedEntropy();
+        Usage usage = new Usage(originalCounts, domainTokens(original, model));
+        SelectionState state = SelectionState.original(originalCounts, usage.domainTokens());
+        RoutingCounts extra = current.copy();
+        long[][] minus = new long[extra.layers()][extra.experts()];
+        for (int l = 0; l < minus.length; l++) for (int e = 0; e < minus[l].length; e++) minus[l][e] = current.get(l, e) - originalCounts.get(l, e);
+        if (current.tokens() != originalCounts.tokens()) state.add(RoutingCounts.of(minus, current.tokens() - originalCounts.tokens()), "earlier");
+        return run(original, originalCounts, state, usage, pool, model, Options.deficit(params, maxAccepted, maxTokensPerSample), outDir, progress);
+    }
+
+    /**
+     * Selects from {@code pool} (or generates, for self-sample) into {@code current} (the original corpus plus what
+     * was accepted earlier; copied). {@code original}: the corpus the selection adds to (its texts are also the
+     * duplicate reference and the self-sample prompts); {@code usage}: real use (usually the original corpus).
+     */
+    public static Result run(List<CandidatePool.Candidate> original, RoutingCounts originalCounts, SelectionState current, Usage usage,
+                             List<CandidatePool.Candidate> pool, TargetModel model, Options o, Path outDir, Progress progress) {
+        AcceptanceParams params = o.acceptance();
+        SelectionState state = current.copy();
+        UsageObjective usageObjective = new UsageObjective(usage.counts(), usage.domainTokens(), params.target(), o.maxDomainDrift(),
+                params.maxAddedTokenRatio());
+        SelectionObjective objective = o.objective() == Objective.DEFICIT ? new DeficitObjective(params, originalCounts) : usageObjective;
+        long budget = o.budgetTokens() > 0 ? o.budgetTokens()
+                : params.maxAddedTokenRatio() > 0 ? (long) (params.maxAddedTokenRatio() * state.originalTokens()) : Long.MAX_VALUE;
+        long deficitBefore = state.counts().deficit(params.target());
+        double entropyBefore = state.counts().minNormalizedEntropy(), valueBefore = objective.value(state);
+
+        List<CandidatePool.Candidate> candidates = pool;
+        if (o.objective() == Objective.SELF_SAMPLE) {
+            if (!(model instanceof ModelTargetModel m)) throw new RoutecalException("--objective self-sample needs the target model itself to generate");
+            if (budget == Long.MAX_VALUE) throw new RoutecalException("--objective self-sample needs --budget-tokens or --max-added-token-ratio");
+            List<SelfSampler.Generated> gen = new SelfSampler(m.model(), m.codec()).generate(original, state.counts(),
+                    budget - state.addedTokens(), o.selfSample(), o.seed(), progress);
+            candidates = gen.stream().map(g -> new CandidatePool.Candidate(g.id(), g.domain(), g.text())).toList();
+        } else if (pool.isEmpty()) {
+            throw new RoutecalException("the candidate pool is empty");
+        }
+        int size = candidates.size();
+        String[] reason = new String[size];
+        int[] nTokens = new int[size], order = new int[size];
+        double[] score = new double[size], gain = new double[size];
         Set<String> seen = new HashSet<>();
         for (CandidatePool.Candidate c : original) seen.add(norm(c.text()));
+        boolean[] eligible = new boolean[size];
+        for (int i = 0; i < size; i++) {
+            CandidatePool.Candidate c = candidates.get(i);
+            if (c.text().isBlank()) reason[i] = "empty";
+            else if (!seen.add(norm(c.text()))) reason[i] = "duplicate";
+            else if ((nTokens[i] = model.countTokens(c.text())) > o.maxTokensPerSample()) reason[i] = "too_long";
+            else eligible[i] = true;
+        }
+        long addedAtStart = state.addedTokens();
+        int accepted = 0;
+        switch (o.objective()) {
+            case USAGE, DEFICIT -> accepted = greedy(candidates, eligible, model, objective, state, o, budget, reason, score, gain, order, progress);
+            case STRATIFIED -> accepted = stratified(candidates, eligible, nTokens, model, usage, state, o, budget, reason, order, progress);
+            case SELF_SAMPLE -> {
+                for (int i = 0; i < size; i++) {
+                    if (!eligible[i]) continue;
+                    if (o.maxAccepted() > 0 && accepted >= o.maxAccepted()) { reason[i] = "max_accepted"; continue; }
+                    if (state.addedTokens() + nTokens[i] > budget) { reason[i] = "budget"; continue; }
+                    RoutingCounts rc = model.route(candidates.get(i).text());
+                    gain[i] = usageObjective.gain(state.counts(), rc);
+                    score[i] = rc.tokens() == 0 ? 0 : gain[i] / rc.tokens();
+                    state.add(rc, candidates.get(i).domain());
+                    reason[i] = "accepted";
+                    order[i] = ++accepted;
+                }
+            }
+        }
+        for (int i = 0; i < size; i++) if (reason[i] == null) reason[i] = "not_drawn";
 
-        String[] reason = new String[pool.size()];
-        int[] nTokens = new int[pool.size()], order = new int[pool.size()];
-        double[] score = new double[pool.size()];
-        long[] gain = new long[pool.size()];
+        StringBuilder rows = new StringBuilder(), corpus = new StringBuilder();
+        Map<String, Integer> reasons = new TreeMap<>();
+        for (int i = 0; i < size; i++) {
+            CandidatePool.Candidate c = candidates.get(i);
+            reasons.merge(reason[i], 1, Integer::sum);
+            ObjectNode n = AppendLog.JSON.createObjectNode();
+            n.put("id", c.id()).put("domain", c.domain()).put("n_tokens", nTokens[i]).put("routing_score", score[i])
+                    .put("gain", gain[i]).put("accepted", "accepted".equals(reason[i])).put("reason", reason[i]).put("order", order[i]);
+            rows.append(n).append('\n');
+        }
+        List<Integer> byOrder = new ArrayList<>();
+        for (int i = 0; i < size; i++) if (order[i] > 0) byOrder.add(i);
+        byOrder.sort((a, b) -> Integer.compare(order[a], order[b]));
+        for (int i : byOrder) {
+            CandidatePool.Candidate c = candidates.get(i);
+            corpus.append(AppendLog.JSON.createObjectNode().put("sample_id", "selected/" + c.id()).put("domain", c.domain())
+                    .put("text", c.text())).append('\n');
+        }
+        SynthFiles.writeString(outDir.resolve("selected.jsonl"), rows.toString());
+        SynthFiles.writeString(outDir.resolve("selected_accepted.jsonl"), corpus.toString());
+        RoutingCounts counts = state.counts();
+        double drift = counts.meanJsDivergence(originalCounts);
+        Result r = new Result(size, accepted, deficitBefore, counts.deficit(params.target()), entropyBefore, counts.minNormalizedEntropy(),
+                drift, reasons, counts, outDir, objective(o), valueBefore, objective.value(state), state.addedTokens() - addedAtStart, state);
+        ObjectNode m = AppendLog.JSON.createObjectNode().put("format", "routecal.select_metrics").put("format_version", 2)
+                .put("objective", r.objective()).put("objective_before", valueBefore).put("objective_after", r.objectiveAfter())
+                .put("pool", r.pool()).put("accepted", accepted).put("added_tokens", r.addedTokens()).put("target", params.target())
+                .put("deficit_before", deficitBefore).put("deficit_after", r.deficitAfter())
+                .put("min_entropy_before", entropyBefore).put("min_entropy_after", r.minEntropyAfter()).put("js_drift", drift)
+                .put("domain_drift_tv", usageObjective.drift(state.domainTokens()));
+        m.set("acceptance", AppendLog.JSON.valueToTree(params));
+        m.set("reasons", AppendLog.JSON.valueToTree(reasons));
+        m.set("domain_tokens", AppendLog.JSON.valueToTree(state.domainTokens()));
+        SynthFiles.writeJson(outDir.resolve("select_metrics.json"), m);
+        org.routecal.synth.SynthManifests.write(org.routecal.pipeline.Manifest.builder("select")
+                        .parameter("objective", r.objective()).parameter("acceptance", org.routecal.synth.SynthManifests.acceptance(params))
+                        .parameter("max_domain_drift", o.maxDomainDrift()).parameter("max_accepted", o.maxAccepted())
+                        .parameter("budget_tokens", o.budgetTokens()).parameter("max_tokens_per_sample", o.maxTokensPerSample())
+                        .parameter("seed", o.seed()).parameter("pool_size", size),
+                outDir, "selected.jsonl", "selected_accepted.jsonl", "select_metrics.json");
+        return r;
+    }
+
+    private static String objective(Options o) { return o.objective().id(); }
+
+    /** The lazy greedy over eligible candidates; returns how many were accepted. */
+    private static int greedy(List<CandidatePool.Candidate> pool, boolean[] eligible, TargetModel model, SelectionObjective objective,
+                              SelectionState state, Options o, long addedLimit, String[] reason, double[] score, double[] gain, int[] order,
+                              Progress progress) {
         PriorityQueue<Entry> queue = new PriorityQueue<>((a, b) -> a.score != b.score ? Double.compare(b.score, a.score) : Integer.compare(a.index, b.index));
         progress.start("select: routing pool", pool.size());
         for (int i = 0; i < pool.size(); i++) {
-            CandidatePool.Candidate c = pool.get(i);
             progress.advance(1);
-            if (c.text().isBlank()) { reason[i] = "empty"; continue; }
-            if (!seen.add(norm(c.text()))) { reason[i] = "duplicate"; continue; }
-            nTokens[i] = model.countTokens(c.text());
-            if (nTokens[i] > maxTokensPerSample) { reason[i] = "too_long"; continue; }
-            RoutingCounts rc = model.route(c.text());
-            AcceptanceRule.Decision d = rule.decide(counts, rc);
-            queue.add(new Entry(i, rc, d.score()));
+            if (!eligible[i]) continue;
+            RoutingCounts rc = model.route(pool.get(i).text());
+            queue.add(new Entry(i, rc, objective.decide(state, rc, pool.get(i).domain()).score()));
         }
         progress.finish();
-        int accepted = 0, step = 0;
+        Deque<Entry> waiting = new ArrayDeque<>();
+        int accepted = 0;
         while (!queue.isEmpty()) {
             Entry top = queue.poll();
-            AcceptanceRule.Decision d = rule.decide(counts, top.counts);
+            String domain = pool.get(top.index).domain();
+            AcceptanceRule.Decision d = objective.decide(state, top.counts, domain);
             if (!queue.isEmpty() && d.score() < queue.peek().score) { // stale: re-queue with its true score
                 top.score = d.score();
                 queue.add(top);
@@ -93,58 +238,93 @@ public final class SelectStage {
             }
             score[top.index] = d.score();
             gain[top.index] = d.gain();
-            if (accepted >= maxAccepted && maxAccepted > 0) { reason[top.index] = "max_accepted"; continue; }
+            if (o.maxAccepted() > 0 && accepted >= o.maxAccepted()) { reason[top.index] = "max_accepted"; continue; }
+            if (state.addedTokens() + top.counts.tokens() > addedLimit) { reason[top.index] = "budget"; continue; }
             reason[top.index] = d.reason();
             if (d.accepted()) {
-                counts.add(top.counts);
-                accepted++;
-                order[top.index] = ++step;
+                state.add(top.counts, domain);
+                order[top.index] = ++accepted;
+                for (Entry w : waiting) { // the corpus changed: what waited on the domain mix may fit now
+                    reason[w.index] = null;
+                    queue.add(w);
+                }
+                waiting.clear();
+            } else if (d.reason().equals("domain_drift")) {
+                top.score = d.score();
+                waiting.add(top);
             }
         }
-        // rows and outputs
-        StringBuilder rows = new StringBuilder(), corpus = new StringBuilder();
-        Map<String, Integer> reasons = new TreeMap<>();
-        for (int i = 0; i < pool.size(); i++) {
-            CandidatePool.Candidate c = pool.get(i);
-            reasons.merge(reason[i], 1, Integer::sum);
-            ObjectNode n = AppendLog.JSON.createObjectNode();
-            n.put("id", c.id()).put("domain", c.domain()).put("n_tokens", nTokens[i]).put("routing_score", score[i])
-                    .put("gain", gain[i]).put("accepted", "accepted".equals(reason[i])).put("reason", reason[i]).put("order", order[i]);
-            rows.append(n).append('\n');
-            if ("accepted".equals(reason[i])) {
-                corpus.append(AppendLog.JSON.createObjectNode().put("sample_id", "selected/" + c.id()).put("domain", c.domain())
-                        .put("text", c.text())).append('\n');
-            }
+        return accepted;
+    }
+
+    /**
+     * "More of the same": eligible texts in seeded random order, drawn from the domain furthest below its share of
+     * the added tokens (shares from the usage corpus's domain mix) until the budget. Pool domains absent from that mix
+     * are never drawn.
+     */
+    private static int stratified(List<CandidatePool.Candidate> pool, boolean[] eligible, int[] nTokens, TargetModel model, Usage usage,
+                                  SelectionState state, Options o, long addedLimit, String[] reason, int[] order, Progress progress) {
+        if (addedLimit == Long.MAX_VALUE) throw new RoutecalException("--objective stratified needs --budget-tokens or --max-added-token-ratio");
+        long mixTotal = usage.domainTokens().values().stream().mapToLong(Long::longValue).sum();
+        Map<String, Deque<Integer>> byDomain = new LinkedHashMap<>();
+        List<Integer> shuffled = new ArrayList<>();
+        for (int i = 0; i < pool.size(); i++) if (eligible[i]) shuffled.add(i);
+        Collections.shuffle(shuffled, new Random(o.seed()));
+        for (int i : shuffled) {
+            if (usage.domainTokens().getOrDefault(pool.get(i).domain(), 0L) > 0) byDomain.computeIfAbsent(pool.get(i).domain(), k -> new ArrayDeque<>()).add(i);
         }
-        SynthFiles.writeString(outDir.resolve("selected.jsonl"), rows.toString());
-        SynthFiles.writeString(outDir.resolve("selected_accepted.jsonl"), corpus.toString());
-        double drift = counts.meanJsDivergence(originalCounts);
-        Result r = new Result(pool.size(), accepted, deficitBefore, counts.deficit(params.target()), entropyBefore,
-                counts.minNormalizedEntropy(), drift, reasons, counts, outDir);
-        ObjectNode m = AppendLog.JSON.createObjectNode().put("format", "routecal.select_metrics").put("format_version", 1)
-                .put("pool", r.pool()).put("accepted", accepted).put("target", params.target())
-                .put("deficit_before", deficitBefore).put("deficit_after", r.deficitAfter())
-                .put("min_entropy_before", entropyBefore).put("min_entropy_after", r.minEntropyAfter()).put("js_drift", drift);
-        m.set("acceptance", AppendLog.JSON.valueToTree(params));
-        m.set("reasons", AppendLog.JSON.valueToTree(reasons));
-        SynthFiles.writeJson(outDir.resolve("select_metrics.json"), m);
-        org.routecal.synth.SynthManifests.write(org.routecal.pipeline.Manifest.builder("select")
-                        .parameter("acceptance", org.routecal.synth.SynthManifests.acceptance(params)).parameter("max_accepted", maxAccepted)
-                        .parameter("max_tokens_per_sample", maxTokensPerSample).parameter("pool_size", pool.size()),
-                outDir, "selected.jsonl", "selected_accepted.jsonl", "select_metrics.json");
-        return r;
+        Map<String, Long> drawn = new LinkedHashMap<>();
+        long start = state.addedTokens(), quota = addedLimit - start;
+        int accepted = 0;
+        progress.start("select: stratified draw", quota);
+        while (true) {
+            String best = null;
+            double bestRoom = 0;
+            for (Map.Entry<String, Deque<Integer>> e : byDomain.entrySet()) {
+                if (e.getValue().isEmpty()) continue;
+                double room = quota * (double) usage.domainTokens().get(e.getKey()) / mixTotal - drawn.getOrDefault(e.getKey(), 0L);
+                if (room > bestRoom) { best = e.getKey(); bestRoom = room; }
+            }
+            if (best == null || (o.maxAccepted() > 0 && accepted >= o.maxAccepted())) break;
+            int i = byDomain.get(best).poll();
+            if (state.addedTokens() + nTokens[i] > addedLimit) { reason[i] = "budget"; continue; }
+            RoutingCounts rc = model.route(pool.get(i).text());
+            state.add(rc, best);
+            drawn.merge(best, rc.tokens(), Long::sum);
+            reason[i] = "accepted";
+            order[i] = ++accepted;
+            progress.advance(rc.tokens());
+        }
+        progress.finish();
+        return accepted;
     }
 
     /** Counts of a whole corpus routed text by text. */
     public static RoutingCounts route(List<CandidatePool.Candidate> corpus, TargetModel model, int layers, int experts, Progress progress) {
+        return measure(corpus, model, layers, experts, progress).counts();
+    }
+
+    /** Counts and tokens per domain of a whole corpus routed text by text. */
+    public static Usage measure(List<CandidatePool.Candidate> corpus, TargetModel model, int layers, int experts, Progress progress) {
         RoutingCounts total = new RoutingCounts(layers, experts);
+        Map<String, Long> domains = new LinkedHashMap<>();
         progress.start("routing corpus", corpus.size());
         for (CandidatePool.Candidate c : corpus) {
-            if (!c.text().isBlank()) total.add(model.route(c.text()));
+            if (!c.text().isBlank()) {
+                RoutingCounts rc = model.route(c.text());
+                total.add(rc);
+                domains.merge(c.domain(), rc.tokens(), Long::sum);
+            }
             progress.advance(1);
         }
         progress.finish();
-        return total;
+        return new Usage(total, domains);
+    }
+
+    private static Map<String, Long> domainTokens(List<CandidatePool.Candidate> corpus, TargetModel model) {
+        Map<String, Long> d = new LinkedHashMap<>();
+        for (CandidatePool.Candidate c : corpus) if (!c.text().isBlank()) d.merge(c.domain(), (long) model.countTokens(c.text()), Long::sum);
+        return d;
     }
 
     private static String norm(String s) { return s.strip().replaceAll("\\s+", " ").toLowerCase(Locale.ROOT); }

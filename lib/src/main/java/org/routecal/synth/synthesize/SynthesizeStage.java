@@ -226,7 +226,7 @@ public final class SynthesizeStage {
         AcceptanceRule.Decision d = rule.decide(counts, c);
         if (d.accepted()) counts.add(c);
         return new SyntheticRow(key, g.mode(), g.domain(), p.round(), gen.index(), gen.persona(), raw, text, quality, nTokens,
-                d.score(), d.gain(), d.candidateJs(), d.corpusJs(), d.accepted(), d.reason(), gen.fewshotIds(), callId);
+                d.score(), (long) d.gain(), d.candidateJs(), d.corpusJs(), d.accepted(), d.reason(), gen.fewshotIds(), callId);
     }
 
     private static SyntheticRow reject(SynthesizeParams p, Guideline g, Generated gen, String raw, String text, double quality,

@@ -50,12 +50,12 @@ class RefineTest {
         int rc = Main.run("refine", "--model", "../tests/fixtures/models/qwen3_moe/v1", "--tokenizer", "byte", "--corpus",
                 dir.resolve("corpus.jsonl").toString(), "--pool", dir.resolve("pool.jsonl").toString(), "--out", out.toString(),
                 "--target", "100", "--per-round", "3", "--max-rounds", "3", "--max-candidate-js", "0.8", "--max-corpus-drift-js", "0.3",
-                "--max-added-token-ratio", "0");
+                "--max-added-token-ratio", "0", "--objective", "deficit");
         assertEquals(0, rc);
         List<ObjectNode> metrics = AppendLog.read(out.resolve("refine_metrics.jsonl"));
         // round 0, up to 3 rounds, and the stop row
         JsonNode stop = metrics.get(metrics.size() - 1);
-        assertTrue(List.of("max_rounds", "target_reached", "no_progress", "pool_exhausted").contains(stop.path("stop_reason").asText()), stop.toString());
+        assertTrue(List.of("max_rounds", "target_reached", "no_progress", "pool_exhausted", "no_gain").contains(stop.path("stop_reason").asText()), stop.toString());
         int rounds = metrics.size() - 2;
         assertTrue(rounds >= 1 && rounds <= 3);
         long prev = metrics.get(0).path("deficit").asLong();
@@ -74,6 +74,31 @@ class RefineTest {
         assertEquals(4 + added, compound.size(), "the original corpus is kept whole and the accepted texts added");
         assertEquals(4, compound.stream().filter(n -> n.path("source").asText().equals("original")).count());
         assertTrue(Files.readString(out.resolve("refine_chart.svg")).startsWith("<svg"));
+    }
+
+    /** A round that adds nothing ends the loop as no_gain, not max_rounds (issue 17). */
+    @Test void aRoundThatAddsNothingStopsAsNoGain() throws Exception {
+        Random r = new Random(12);
+        List<String> corpus = new java.util.ArrayList<>(), pool = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) corpus.add(randomText(r, 50, "hello world, how are you? "));
+        for (int i = 0; i < 20; i++) pool.add(randomText(r, 40, i % 2 == 0 ? "0123456789+-*/=()" : "abcdefghijklmnopqrstuvwxyz .,"));
+        writeJsonl(dir.resolve("corpus.jsonl"), corpus, "c");
+        writeJsonl(dir.resolve("pool.jsonl"), pool, "p");
+        Path out = dir.resolve("nogain");
+        // 200 original tokens × 0.3 = 60 added tokens at most: round 1 takes one 40-token text, round 2 none
+        for (String objective : List.of("deficit", "usage")) {
+            int rc = Main.run("refine", "--model", "../tests/fixtures/models/qwen3_moe/v1", "--tokenizer", "byte", "--corpus",
+                    dir.resolve("corpus.jsonl").toString(), "--pool", dir.resolve("pool.jsonl").toString(), "--out", out.resolve(objective).toString(),
+                    "--target", "1000", "--per-round", "1", "--max-rounds", "5", "--max-candidate-js", "1", "--max-corpus-drift-js", "1",
+                    "--max-domain-drift", "1", "--max-added-token-ratio", "0.3", "--objective", objective);
+            assertEquals(0, rc);
+            List<ObjectNode> metrics = AppendLog.read(out.resolve(objective).resolve("refine_metrics.jsonl"));
+            JsonNode stop = metrics.get(metrics.size() - 1);
+            assertEquals("no_gain", stop.path("stop_reason").asText(), objective + ": " + metrics);
+            assertEquals(2, stop.path("round").asInt(), objective);
+            assertEquals(1, stop.path("added_total").asInt(), objective);
+            assertTrue(metrics.get(1).path("objective_value").asDouble() < metrics.get(0).path("objective_value").asDouble(), objective);
+        }
     }
 
     /** LLM mode without fixed guidelines: each round re-brackets against the current deficit and re-extracts. */

@@ -1,0 +1,46 @@
+package org.routecal.synth.cli;
+
+import org.routecal.synth.accept.AcceptanceParams;
+import org.routecal.synth.select.Objective;
+import org.routecal.synth.select.SelectStage;
+import org.routecal.synth.select.SelfSampler;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+
+/** picocli mixin: how select and refine choose ({@link Objective}), their budget, and the self-sampler's settings. */
+public final class ObjectiveOptions {
+    @Option(names = "--objective", defaultValue = "usage",
+            description = "usage | stratified | deficit | self-sample (default ${DEFAULT-VALUE}): usage = greedy on the expected quantization "
+                    + "error of real use; stratified = random pool texts in the original domain mix; deficit = the earlier greedy deficit rule; "
+                    + "self-sample = the model's own text steered toward under-used experts")
+    String objective;
+
+    @Option(names = "--usage-corpus", description = "corpus standing for the model's real use (the usage objective's expert weights and domain mix; default: --corpus)")
+    Path usageCorpus;
+
+    @Option(names = "--budget-tokens", defaultValue = "0", description = "tokens to add in total at most (0: --max-added-token-ratio × the corpus's tokens)")
+    long budgetTokens;
+
+    @Option(names = "--max-domain-drift", defaultValue = "" + SelectStage.Options.DEFAULT_MAX_DOMAIN_DRIFT,
+            description = "usage objective: cap on the total-variation distance between the grown corpus's domain mix and real use's (default ${DEFAULT-VALUE})")
+    double maxDomainDrift;
+
+    @Option(names = "--seed", defaultValue = "42", description = "stratified draw order and self-sampling (default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--self-sample-length", defaultValue = "160", description = "self-sample: new tokens per generated text (default ${DEFAULT-VALUE})")
+    int selfSampleLength;
+
+    @Option(names = "--self-sample-candidates", defaultValue = "4", description = "self-sample: likeliest tokens looked ahead per step (default ${DEFAULT-VALUE})")
+    int selfSampleCandidates;
+
+    public Objective objective() { return Objective.parse(objective); }
+
+    public SelectStage.Options options(AcceptanceParams acceptance, int maxAccepted, int maxTokensPerSample) {
+        if (budgetTokens < 0) throw new org.routecal.RoutecalException("--budget-tokens must be >= 0");
+        SelfSampler.Params p = new SelfSampler.Params(SelfSampler.Params.DEFAULTS.promptTokens(), selfSampleLength, selfSampleCandidates,
+                SelfSampler.Params.DEFAULTS.temperature(), SelfSampler.Params.DEFAULTS.beta());
+        return new SelectStage.Options(objective(), acceptance, maxDomainDrift, maxAccepted, budgetTokens, maxTokensPerSample, seed, p);
+    }
+}
