@@ -27,6 +27,7 @@ public final class Commands {
         m.put("serve", org.routecal.serve.ServeCommand::new);
         m.put("quantize", org.routecal.quant.QuantizeCommand::new);
         m.put("evaluate", org.routecal.eval.EvaluateCommand::new);
+        m.put("experiment", org.routecal.experiment.ExperimentCommand::new);
         return m;
     }
 }

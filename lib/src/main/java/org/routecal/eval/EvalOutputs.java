@@ -234,6 +234,6 @@ final class EvalOutputs {
     }
 
     static String esc(String s) {
-        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+        return org.routecal.report.Html.escape(s);
     }
 }

@@ -51,7 +51,8 @@ public final class EvalStatistics {
     public record Comparison(String model, String baseline, Interval meanDeltaNll, Interval worstDeltaNll, Interval meanKl,
                              Interval worstKl) {}
 
-    public record Report(Options options, List<ModelStats> models, List<Comparison> comparisons) {}
+    /** The statistics and the per-sample rows they were computed from. */
+    public record Report(Options options, List<ModelStats> models, List<Comparison> comparisons, List<SampleRow> rows) {}
 
     /** The name every row of the unquantized reference carries. */
     public static final String ORIGINAL = "original";
@@ -115,7 +116,7 @@ public final class EvalStatistics {
                         boot.difference(w -> s.worst(mk, w), w -> s.worst(bk, w))));
             }
         }
-        return new Report(o, List.copyOf(models), List.copyOf(comparisons));
+        return new Report(o, List.copyOf(models), List.copyOf(comparisons), List.copyOf(rows));
     }
 
     /** The samples (from the original's rows): domains, token counts, and the weighted domain means over them. */
