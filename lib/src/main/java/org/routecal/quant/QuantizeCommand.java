@@ -20,7 +20,9 @@ import org.routecal.eval.CalibrationCorpus;
 
 /** {@code routecal quantize}: parses flags and calls {@link QuantizeStage}. */
 @Command(name = "quantize", mixinStandardHelpOptions = true,
-        description = "Quantize an MoE checkpoint (RTN or GPTQ, routing-aware expert Hessians) into a compressed-tensors checkpoint vLLM loads.")
+        description = "Quantize an MoE checkpoint (RTN or GPTQ, routing-aware expert Hessians) into a compressed-tensors checkpoint vLLM loads. "
+                + "Deterministic: the same corpus and flags give the same checkpoint; --seed only picks the calibration rows that "
+                + "--max-samples/--samples-per-domain keep.")
 public final class QuantizeCommand implements StageCommand {
     @Option(names = "--model", required = true, description = "HF model directory")
     Path model;
@@ -75,6 +77,11 @@ public final class QuantizeCommand implements StageCommand {
             throw new org.routecal.RoutecalException(e.getMessage());
         }
         CorpusOptions co = corpus.toOptions();
+        if (co.seed() != 0 && co.maxSamples() == 0 && co.samplesPerDomain() == 0) {
+            // quantize is deterministic; the seed only decides which rows the sampling flags keep (issue 17)
+            session.progress().message("note: --seed picks the rows --max-samples/--samples-per-domain keep; without them every row is used "
+                    + "and quantize is deterministic, so this seed changes nothing");
+        }
         List<EvalSample> samples = CalibrationCorpus.load(co, model);
         Map<String, Object> inputs = new LinkedHashMap<>();
         inputs.put("corpus", co.corpus().toAbsolutePath().toString());
