@@ -82,7 +82,8 @@ public final class DemoPipeline {
         long target = 4L * ((RouteResult) routed).target(); // the default target is the hidden size
         stage(progress, "refine", "--model", model.toString(), "--corpus", data.resolve("original.jsonl").toString(),
                 "--pool", data.resolve("pool.jsonl").toString(), "--out", out.resolve("refine").toString(),
-                "--target", Long.toString(target), "--max-rounds", s.small() ? "2" : "4", "--seed", Long.toString(s.seed()));
+                "--target", Long.toString(target), "--max-rounds", s.small() ? "2" : "4", "--seed", Long.toString(s.seed()),
+                "--objective", "deficit"); // the demo shows the deficit loop against "more of the same" (README's evidence table)
         Path compound = out.resolve("refine/compound.jsonl");
         Files.copy(compound, data.resolve("compound.jsonl"));
         timings.put("refine", secs(t));

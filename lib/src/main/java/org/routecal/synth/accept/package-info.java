@@ -19,5 +19,13 @@
  * writes per-round metrics (deficit, slots below target, min/mean normalised entropy, JS drift) so the held-out effect
  * of each round can be measured. {@link org.routecal.synth.accept.AcceptanceParams#uncapped} gives the
  * reference-style rule for comparisons.
+ *
+ * <h2>Objectives</h2>
+ * {@code select} and {@code refine} choose by a {@link org.routecal.synth.accept.SelectionObjective}: the rule above is
+ * {@link org.routecal.synth.accept.DeficitObjective} ({@code --objective deficit}); {@link org.routecal.synth.accept.UsageObjective}
+ * ({@code --objective usage}) lowers the expected estimation error of real use instead, every expert's error
+ * {@code d/(d+n)} weighted by how often real use routes to it, with the domain mix capped. The corpus as selection grows
+ * it is a {@link org.routecal.synth.accept.SelectionState}. Which objective is the default, and why, is decided by
+ * {@code routecal experiment} on the trained benchmark model (README).
  */
 package org.routecal.synth.accept;

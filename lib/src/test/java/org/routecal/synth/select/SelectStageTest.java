@@ -211,6 +211,31 @@ class SelectStageTest {
         return s / c.layers();
     }
 
+    @Test void selectCliTakesAnObjectiveAndABudget() throws Exception {
+        Random r = new Random(8);
+        StringBuilder corpus = new StringBuilder(), pool = new StringBuilder();
+        for (CandidatePool.Candidate c : original(r)) corpus.append(AppendLog.JSON.createObjectNode().put("sample_id", c.id()).put("domain", c.domain()).put("text", c.text())).append('\n');
+        for (CandidatePool.Candidate c : pool(r, 20)) pool.append(AppendLog.JSON.createObjectNode().put("sample_id", c.id()).put("domain", c.domain()).put("text", c.text())).append('\n');
+        Files.writeString(dir.resolve("corpus.jsonl"), corpus);
+        Files.writeString(dir.resolve("pool.jsonl"), pool);
+        for (String objective : List.of("usage", "stratified", "deficit", "self-sample")) {
+            List<String> args = new ArrayList<>(List.of("select", "--model", "../tests/fixtures/models/qwen3_moe/v1", "--tokenizer", "byte",
+                    "--corpus", dir.resolve("corpus.jsonl").toString(), "--out", dir.resolve("cli-" + objective).toString(),
+                    "--objective", objective, "--budget-tokens", "150", "--self-sample-length", "20"));
+            if (!objective.equals("self-sample")) args.addAll(List.of("--pool", dir.resolve("pool.jsonl").toString()));
+            assertEquals(0, org.routecal.cli.Main.run(args.toArray(String[]::new)), objective);
+            JsonNode m = AppendLog.JSON.readTree(dir.resolve("cli-" + objective + "/select_metrics.json").toFile());
+            assertEquals(objective, m.path("objective").asText());
+            assertTrue(m.path("added_tokens").asLong() > 0 && m.path("added_tokens").asLong() <= 150, objective + ": " + m);
+        }
+        assertEquals(2, org.routecal.cli.Main.run("select", "--model", "../tests/fixtures/models/qwen3_moe/v1", "--tokenizer", "byte",
+                "--corpus", dir.resolve("corpus.jsonl").toString(), "--out", dir.resolve("cli-x").toString()), "a pool is needed unless self-sampling");
+        assertEquals(0, org.routecal.cli.Main.run("select", "--model", "../tests/fixtures/models/qwen3_moe/v1", "--tokenizer", "byte",
+                "--corpus", dir.resolve("corpus.jsonl").toString(), "--pool", dir.resolve("pool.jsonl").toString(), "--out", dir.resolve("cli-d").toString()));
+        assertEquals(Objective.DEFAULT.id(), AppendLog.JSON.readTree(dir.resolve("cli-d/select_metrics.json").toFile()).path("objective").asText(),
+                "the CLI default is Objective.DEFAULT");
+    }
+
     @Test void poolFromDirectoryOfTextFiles() throws Exception {
         Path pd = Files.createDirectories(dir.resolve("pool/math"));
         Files.writeString(pd.resolve("a.txt"), "1 + 1 = 2");
