@@ -17,7 +17,7 @@ import java.util.List;
 /** {@code routecal select}: the acceptance rule over a local candidate pool, no LLM. */
 @Command(name = "select", mixinStandardHelpOptions = true,
         description = "Route the original corpus and a candidate pool through the target model and add pool texts by --objective "
-                + "(default: lower the expected quantization error of real use, keeping the domain mix close to it), up to a token budget.")
+                + "(default stratified: random pool texts in the original domain mix), up to a token budget.")
 public final class SelectCommand implements StageCommand {
     @Mixin TargetModelOptions target;
     @Option(names = "--corpus", required = true, description = "original corpus (.jsonl with text or messages, or a directory of .txt)") Path corpus;
