@@ -108,6 +108,30 @@ class ReadmeCommandsTest {
         assertEquals(List.of(new CommandLine(3, "./routecal a --x 1"), new CommandLine(6, "./routecal b --y 2")), lines);
     }
 
+    /**
+     * Every relative link and every {@code `….md`} path named in README.md, SECURITY.md and docs/ exists in the
+     * repository (README once pointed to a design file that lives outside it).
+     */
+    @Test void documentedPathsExist() throws IOException {
+        List<Path> pages = new ArrayList<>(List.of(REPO.resolve("README.md"), REPO.resolve("SECURITY.md")));
+        try (Stream<Path> docs = Files.walk(REPO.resolve("docs"))) {
+            docs.filter(p -> p.toString().endsWith(".md")).forEach(pages::add);
+        }
+        java.util.regex.Pattern link = java.util.regex.Pattern.compile("\\]\\(([^)#\\s]+)[^)]*\\)|`([\\w./-]+\\.md)`");
+        List<String> missing = new ArrayList<>();
+        for (Path page : pages) {
+            java.util.regex.Matcher m = link.matcher(Files.readString(page));
+            while (m.find()) {
+                String target = m.group(1) != null ? m.group(1) : m.group(2);
+                if (target.matches("[a-z]+:.*")) continue; // http:, https:, mailto:
+                Path resolved = (m.group(1) != null ? page.getParent() : REPO).resolve(target).normalize();
+                boolean exists = Files.exists(resolved) || Files.exists(page.getParent().resolve(target));
+                if (!exists) missing.add(REPO.relativize(page) + " → " + target);
+            }
+        }
+        assertEquals(List.of(), missing);
+    }
+
     @TestFactory Stream<DynamicTest> readmeCommandsRunOnTheDemoModel() throws IOException {
         List<CommandLine> lines = commandLines(Files.readAllLines(REPO.resolve("README.md")));
         assertTrue(lines.stream().anyMatch(l -> l.text().startsWith("./routecal quantize")), "README has command blocks: " + lines);
