@@ -60,8 +60,13 @@ public final class Main implements Runnable {
         return cli;
     }
 
+    /** The command tree this object is the root of (picocli injects it; {@code usage(this)} would know no commands). */
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** A bare {@code routecal}: the usage with every command, as {@code --help} prints it. */
     @Override
     public void run() {
-        CommandLine.usage(this, System.out);
+        spec.commandLine().usage(System.out);
     }
 }

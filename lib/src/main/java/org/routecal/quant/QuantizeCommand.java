@@ -8,6 +8,7 @@ import org.routecal.cli.StageCommand;
 import org.routecal.eval.EvalSample;
 import org.routecal.compute.DeviceOptions;
 import org.routecal.model.MoeModel;
+import org.routecal.pipeline.Progress;
 import org.routecal.pipeline.Session;
 import org.routecal.quant.gptq.ActOrder;
 import org.routecal.quant.gptq.GptqArgs;
@@ -34,8 +35,10 @@ public final class QuantizeCommand implements StageCommand {
     String scheme;
     @Option(names = "--asymmetric", description = "int schemes: asymmetric (zero points); vLLM's MoE kernels want symmetric")
     boolean asymmetric;
-    @Option(names = "--group-size", defaultValue = "128", description = "int schemes: columns per scale group, 0 = per channel (default ${DEFAULT-VALUE})")
-    int groupSize;
+    @Option(names = "--group-size", description = "int schemes: input columns per scale group, 0 = one scale per output channel "
+            + "(default: 128, or for a model whose input columns 128 does not divide, such as the demo model, the largest of 64 and 32 "
+            + "that divides them all, else 0; the choice is printed)")
+    Integer groupSize;
     @Option(names = "--fp8-per-tensor", description = "fp8: one scale per tensor instead of per channel")
     boolean fp8PerTensor;
     @Option(names = "--algorithm", defaultValue = "gptq", description = "rtn | gptq (default ${DEFAULT-VALUE})")
@@ -66,9 +69,10 @@ public final class QuantizeCommand implements StageCommand {
     public Object execute(Session session) {
         if (!algorithm.equals("rtn") && !algorithm.equals("gptq")) throw new org.routecal.RoutecalException("--algorithm must be rtn or gptq, got " + algorithm);
         if (!fallback.equals("all") && !fallback.equals("rtn")) throw new org.routecal.RoutecalException("--min-token-fallback must be all or rtn, got " + fallback);
+        int gs = scheme.startsWith("w") ? groupSizeFor(model, groupSize, session.progress()) : groupSize == null ? 128 : groupSize;
         QuantizeOptions o;
         try {
-            o = new QuantizeOptions(scheme, !asymmetric, groupSize, fp8PerTensor, algorithm.equals("gptq"),
+            o = new QuantizeOptions(scheme, !asymmetric, gs, fp8PerTensor, algorithm.equals("gptq"),
                     new GptqArgs(blockSize, dampening, ActOrder.parse(actOrder)), MoeMode.parse(moeMode), lambda, minTokens,
                     fallback.equals("all"), !noSequential, ignore, overwrite);
         } catch (IllegalArgumentException e) {
@@ -82,5 +86,49 @@ public final class QuantizeCommand implements StageCommand {
         inputs.put("samples", samples.size());
         MoeModel m = session.model(model, device);
         return QuantizeStage.run(m, samples.stream().map(EvalSample::ids).toList(), o, out, inputs, session.progress(), session::checkCancelled);
+    }
+
+    /** Group sizes vLLM's int MoE kernels take, largest first; 0 (per output channel) always fits. */
+    static final int[] GROUP_SIZES = {128, 64, 32};
+
+    /**
+     * The group size for {@code model}: {@code requested} when it divides every 2-D weight's input columns (refused
+     * with the size that would fit otherwise), or by default the largest of {@link #GROUP_SIZES} that does, else 0.
+     * Real checkpoints get 128; tiny ones (the demo model has 64 and 32 columns) get what fits instead of an error.
+     */
+    static int groupSizeFor(Path model, Integer requested, Progress progress) {
+        java.util.SortedSet<Long> columns = new java.util.TreeSet<>();
+        try (org.routecal.io.safetensors.SafetensorsCheckpoint ckpt = org.routecal.io.safetensors.SafetensorsCheckpoint.open(model)) {
+            for (String name : ckpt.names()) {
+                long[] shape = ckpt.info(name).shape();
+                if (shape.length == 2 && name.endsWith(".weight")) columns.add(shape[1]);
+            }
+        }
+        int fits = fittingGroupSize(columns);
+        if (requested == null) {
+            if (fits != GROUP_SIZES[0]) {
+                progress.message("group size " + fits + (fits == 0 ? " (per output channel)" : "") + ": 128 does not divide this model's input columns "
+                        + columns + " (set --group-size to choose)");
+            }
+            return fits;
+        }
+        if (requested > 0) {
+            for (long c : columns) {
+                if (c % requested != 0) {
+                    throw new org.routecal.RoutecalException("--group-size " + requested + " does not divide the " + c
+                            + " input columns of some of this model's weights (all: " + columns + "); use --group-size " + fits
+                            + (fits == 0 ? " (one scale per output channel)" : "") + ", or leave it out to get that choice");
+                }
+            }
+        }
+        return requested;
+    }
+
+    /** The largest of {@link #GROUP_SIZES} dividing every column count, else 0. */
+    static int fittingGroupSize(java.util.Collection<Long> columns) {
+        for (int g : GROUP_SIZES) {
+            if (columns.stream().allMatch(c -> c % g == 0)) return g;
+        }
+        return 0;
     }
 }

@@ -44,7 +44,7 @@ class SynthesizeAgainstServeTest {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process p = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
                 "org.routecal.cli.Main", "serve", "--model", "../tests/fixtures/models/qwen3_moe/v1", "--tokenizer", "byte",
-                "--port", "0", "--max-concurrent", "2").redirectErrorStream(true).start();
+                "--port", "0", "--max-concurrent", "2", "--served-model-name", "tiny").redirectErrorStream(true).start();
         BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream()));
         CompletableFuture<String> url = CompletableFuture.supplyAsync(() -> {
             try {
