@@ -42,6 +42,13 @@ public interface Backend extends AutoCloseable {
      */
     Tensor uploadRaw(ByteBuffer data, TensorType storedAs, long rows, int cols, TensorType as, String name);
 
+    /**
+     * Copies raw little-endian elements of {@code storedAs} (BF16 or F32) into rows starting at {@code row} of an
+     * existing F32/BF16 tensor: a byte copy when the types agree (a checkpoint's bf16 weights go to a bf16 stack as
+     * they are), a conversion otherwise.
+     */
+    void writeRaw(Tensor dst, long row, ByteBuffer data, TensorType storedAs);
+
     /** Copies host floats into rows [row, row + values.length / cols) of an existing F32/BF16 tensor. */
     void write(Tensor dst, long row, float[] values);
 

@@ -28,7 +28,11 @@ import java.util.Map;
  */
 public final class DemoPipeline {
     /** Sizes: {@code full} for the README's run, {@code small} for CI (same code path, fewer samples). */
-    public record Settings(Path out, String size, long seed, boolean overwrite, Path cache) {
+    public record Settings(Path out, String size, long seed, boolean overwrite, Path cache, org.routecal.compute.DeviceOptions device) {
+        public Settings(Path out, String size, long seed, boolean overwrite, Path cache) {
+            this(out, size, seed, overwrite, cache, new org.routecal.compute.DeviceOptions());
+        }
+
         boolean small() { return size.equals("small"); }
     }
 
@@ -38,6 +42,14 @@ public final class DemoPipeline {
     private DemoPipeline() {}
 
     public static DemoResult run(Settings s, Progress progress) throws Exception {
+        try (org.routecal.pipeline.Session session = new org.routecal.pipeline.Session(progress)) {
+            return run(s, session);
+        }
+    }
+
+    /** Runs every stage in one session: the demo model is loaded once, on the device {@code s.device()} selects. */
+    public static DemoResult run(Settings s, org.routecal.pipeline.Session session) throws Exception {
+        Progress progress = session.progress();
         long t0 = System.nanoTime();
         RunDir run = RunDir.create(s.out(), s.overwrite());
         Path out = run.path();
@@ -69,18 +81,18 @@ public final class DemoPipeline {
 
         // 2. stage 1 on the original corpus, brackets, statistical guidelines
         t = System.nanoTime();
-        Object routed = stage(progress, "route", "--model", model.toString(), "--corpus", data.resolve("original.jsonl").toString(),
+        Object routed = stage(session, s, "route", "--model", model.toString(), "--corpus", data.resolve("original.jsonl").toString(),
                 "--out", out.resolve("route/original").toString(), "--jsonl");
-        stage(progress, "bracket", "--run", out.resolve("route/original").toString(), "--mode", "balance");
-        stage(progress, "bracket", "--run", out.resolve("route/original").toString(), "--mode", "q_sensitivity");
-        stage(progress, "extract", "--bracketed", out.resolve("route/original/bracketed_balance.jsonl") + ","
+        stage(session, s, "bracket", "--run", out.resolve("route/original").toString(), "--mode", "balance");
+        stage(session, s, "bracket", "--run", out.resolve("route/original").toString(), "--mode", "q_sensitivity");
+        stage(session, s, "extract", "--bracketed", out.resolve("route/original/bracketed_balance.jsonl") + ","
                 + out.resolve("route/original/bracketed_q_sensitivity.jsonl"), "--out", out.resolve("extract").toString());
         timings.put("route+bracket+extract", secs(t));
 
         // 3. the loop: refine with the local pool (no LLM), target 4 × hidden so the starved scripts' experts show
         t = System.nanoTime();
         long target = 4L * ((RouteResult) routed).target(); // the default target is the hidden size
-        stage(progress, "refine", "--model", model.toString(), "--corpus", data.resolve("original.jsonl").toString(),
+        stage(session, s, "refine", "--model", model.toString(), "--corpus", data.resolve("original.jsonl").toString(),
                 "--pool", data.resolve("pool.jsonl").toString(), "--out", out.resolve("refine").toString(),
                 "--target", Long.toString(target), "--max-rounds", s.small() ? "2" : "4", "--seed", Long.toString(s.seed()));
         Path compound = out.resolve("refine/compound.jsonl");
@@ -100,7 +112,7 @@ public final class DemoPipeline {
         t = System.nanoTime();
         Map<String, RouteResult> coverage = new LinkedHashMap<>();
         for (String set : SETS) {
-            coverage.put(set, (RouteResult) stage(progress, "route", "--model", model.toString(), "--corpus", data.resolve(set + ".jsonl").toString(),
+            coverage.put(set, (RouteResult) stage(session, s, "route", "--model", model.toString(), "--corpus", data.resolve(set + ".jsonl").toString(),
                     "--out", out.resolve("coverage/" + set).toString(), "--target", Long.toString(target), "--no-rtn-sensitivity"));
         }
         timings.put("coverage", secs(t));
@@ -109,7 +121,7 @@ public final class DemoPipeline {
         for (String set : SETS) {
             for (String mode : MODES) {
                 Path q = out.resolve("quantized/" + set + "-" + mode);
-                stage(progress, "quantize", "--model", model.toString(), "--corpus", data.resolve(set + ".jsonl").toString(),
+                stage(session, s, "quantize", "--model", model.toString(), "--corpus", data.resolve(set + ".jsonl").toString(),
                         "--out", q.toString(), "--scheme", "w4a16", "--group-size", "32", "--algorithm", "gptq", "--moe-mode", mode);
                 checkpoints.add(q.toString());
             }
@@ -122,7 +134,7 @@ public final class DemoPipeline {
                 data.resolve("eval.jsonl").toString(), "--out", out.resolve("eval").toString()));
         evalArgs.add("--quantized");
         evalArgs.addAll(checkpoints);
-        stage(progress, evalArgs.toArray(String[]::new));
+        stage(session, s, evalArgs.toArray(String[]::new));
         timings.put("evaluate", secs(t));
 
         // 7. the evidence table and the report
@@ -137,10 +149,15 @@ public final class DemoPipeline {
         return new DemoResult(out, table, timings);
     }
 
-    /** Runs one subcommand through the CLI's own parser (echoing it) and returns its result object. */
-    static Object stage(Progress progress, String... args) throws Exception {
-        progress.message("$ routecal " + String.join(" ", args).replace(System.getProperty("user.home"), "~"));
-        return Stages.run(progress, args);
+    /** Commands that compute on a model and take --device/--precision. */
+    private static final java.util.Set<String> ON_DEVICE = java.util.Set.of("route", "refine", "quantize", "evaluate", "select", "synthesize");
+
+    /** Runs one subcommand through the CLI's own parser (echoing it) in the demo's session and returns its result. */
+    static Object stage(org.routecal.pipeline.Session session, Settings s, String... args) throws Exception {
+        List<String> argv = new ArrayList<>(List.of(args));
+        if (ON_DEVICE.contains(args[0])) argv.addAll(List.of("--device", s.device().device, "--precision", s.device().precision));
+        session.progress().message("$ routecal " + String.join(" ", argv).replace(System.getProperty("user.home"), "~"));
+        return Stages.run(session, argv.toArray(String[]::new));
     }
 
     /** Token counts per sample_id, with the model's chat template, as every stage counts them. */

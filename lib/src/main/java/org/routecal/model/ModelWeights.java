@@ -1,5 +1,7 @@
 package org.routecal.model;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -138,6 +140,37 @@ public final class ModelWeights implements AutoCloseable {
         return values;
     }
 
+    /**
+     * The stored bytes of a plain BF16 or F32 tensor with no override, so it can go to the backend without a float32
+     * detour (a 61 GB checkpoint decodes at host speed otherwise); null when it has to be decoded. The shape is checked
+     * and bf16/f32 NaN/Inf are refused as {@link #hostValues} does.
+     */
+    private RawTensor raw(String name, long... expected) {
+        if (overrides.containsKey(name) || !source.contains(name)) return null;
+        if (source.storedForm(name).encoding() != StoredForm.Encoding.PLAIN) return null;
+        String d = source.dtype(name);
+        TensorType t = d.equals("BF16") ? TensorType.BF16 : d.equals("F32") ? TensorType.F32 : null;
+        if (t == null) return null;
+        long[] shape = source.shape(name);
+        if (!Arrays.equals(shape, expected)) return null; // hostValues reports it
+        ByteBuffer b = ByteBuffer.wrap(source.readStored(name)).order(ByteOrder.LITTLE_ENDIAN);
+        int n = b.remaining() / t.bytes();
+        for (int i = 0; i < n; i++) {
+            boolean bad = t == TensorType.BF16 ? (b.getShort(2 * i) & 0x7f80) == 0x7f80 : !Float.isFinite(b.getFloat(4 * i));
+            if (bad) return null; // hostValues names the tensor and the index
+        }
+        return new RawTensor(b, t);
+    }
+
+    private record RawTensor(ByteBuffer bytes, TensorType type) {}
+
+    /** Writes a source tensor into rows of a backend tensor: raw bytes when possible, decoded floats otherwise. */
+    private void put(Tensor dst, long row, String name, long... shape) {
+        RawTensor r = raw(name, shape);
+        if (r != null) backend.writeRaw(dst, row, r.bytes(), r.type());
+        else backend.write(dst, row, hostValues(name, shape));
+    }
+
     // ---- backend tensors ------------------------------------------------------------------------------------------
 
     /** A norm weight or bias [n] as an F32 [1, n] tensor. */
@@ -149,7 +182,11 @@ public final class ModelWeights implements AutoCloseable {
     public Tensor matrix(String name, int rows, int cols) {
         String key = "m|" + name;
         place(name, key, 0);
-        return cached(key, () -> backend.upload(hostValues(name, rows, cols), rows, cols, linearType, name));
+        return cached(key, () -> {
+            Tensor t = backend.allocate(linearType, rows, cols, name);
+            put(t, 0, name, rows, cols);
+            return t;
+        });
     }
 
     /** A Linear module by its template, e.g. {@code model.layers.{layer}.self_attn.q_proj}. */
@@ -167,8 +204,8 @@ public final class ModelWeights implements AutoCloseable {
         place(u, key, inter);
         return cached(key, () -> {
             Tensor t = backend.allocate(linearType, 2L * inter, hidden, gateModule + "+up");
-            backend.write(t, 0, hostValues(g, inter, hidden));
-            backend.write(t, inter, hostValues(u, inter, hidden));
+            put(t, 0, g, inter, hidden);
+            put(t, inter, u, inter, hidden);
             return t;
         });
     }
@@ -189,14 +226,14 @@ public final class ModelWeights implements AutoCloseable {
         Tensor gateUp = cached(guKey, () -> {
             Tensor t = backend.allocate(linearType, (long) experts * 2 * inter, hidden, "layer " + layer + " experts gate_up");
             for (int e = 0; e < experts; e++) {
-                backend.write(t, (long) e * 2 * inter, hostValues(keys.get(2 * e), inter, hidden));
-                backend.write(t, (long) e * 2 * inter + inter, hostValues(keys.get(2 * e + 1), inter, hidden));
+                put(t, (long) e * 2 * inter, keys.get(2 * e), inter, hidden);
+                put(t, (long) e * 2 * inter + inter, keys.get(2 * e + 1), inter, hidden);
             }
             return t;
         });
         Tensor down = cached(downKey, () -> {
             Tensor t = backend.allocate(linearType, (long) experts * hidden, inter, "layer " + layer + " experts down");
-            for (int e = 0; e < experts; e++) backend.write(t, (long) e * hidden, hostValues(downKeys.get(e), hidden, inter));
+            for (int e = 0; e < experts; e++) put(t, (long) e * hidden, downKeys.get(e), hidden, inter);
             return t;
         });
         List<Tensor> gu = new ArrayList<>(experts), dn = new ArrayList<>(experts);

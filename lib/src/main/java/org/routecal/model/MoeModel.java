@@ -67,12 +67,11 @@ public final class MoeModel implements AutoCloseable {
     }
 
     /**
-     * BF16 weights for a bf16 pass on a device (a checkpoint's bf16 bytes as they are); F32 otherwise — the CPU widens
-     * on load, and an fp32 pass keeps fp32.
+     * BF16 weights for a bf16 pass (a checkpoint's bf16 values as they are; fp32 checkpoints rounded, as HF's
+     * {@code dtype=bfloat16} load does), F32 for an fp32 pass.
      */
     private static TensorType linearType(Backend backend, TensorSource source, ModelConfig config) {
-        boolean device = !backend.device().kind().equals("cpu");
-        return device && backend.precision() == org.routecal.compute.Precision.BF16 ? TensorType.BF16 : TensorType.F32;
+        return backend.precision() == org.routecal.compute.Precision.BF16 ? TensorType.BF16 : TensorType.F32;
     }
 
     public Path dir() { return dir; }

@@ -154,6 +154,25 @@ public class CpuBackend implements Backend {
     }
 
     @Override
+    public void writeRaw(Tensor dst, long row, ByteBuffer data, TensorType storedAs) {
+        ByteBuffer b = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        int n = b.remaining() / storedAs.bytes();
+        if (storedAs == TensorType.BF16 && dst.type() == TensorType.BF16) {
+            require(n % dst.cols() == 0 && row * dst.cols() + n <= dst.elements(), dst + ": " + n + " values at row " + row + " do not fit");
+            b.asShortBuffer().get((short[]) dst.storage(), off(dst) + Math.toIntExact(row * dst.cols()), n);
+            return;
+        }
+        float[] v = new float[n];
+        if (storedAs == TensorType.BF16) {
+            var sb = b.asShortBuffer();
+            for (int i = 0; i < n; i++) v[i] = Float.intBitsToFloat(sb.get(i) << 16);
+        } else {
+            b.asFloatBuffer().get(v);
+        }
+        write(dst, row, v);
+    }
+
+    @Override
     public void write(Tensor dst, long row, float[] values) {
         require(values.length % dst.cols() == 0 && row * dst.cols() + values.length <= dst.elements(),
                 dst + ": " + values.length + " values at row " + row + " do not fit");

@@ -134,6 +134,27 @@ public final class CudaBackend implements Backend, SolverOps {
     }
 
     @Override
+    public void writeRaw(Tensor dst, long row, ByteBuffer data, TensorType storedAs) {
+        ByteBuffer b = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        if (storedAs == dst.type()) {
+            long at = (dst.offset() + row * dst.cols()) * dst.type().bytes(), len = b.remaining();
+            require(at + len <= (dst.offset() + dst.elements()) * dst.type().bytes(), dst + ": " + len + " bytes at row " + row + " do not fit");
+            DeviceBuffer owner = (DeviceBuffer) dst.storage();
+            Pointer src = b.hasArray() ? Pointer.to(b.array()).withByteOffset(b.arrayOffset() + b.position()) : Pointer.to(b.slice());
+            CudaException.check(cuMemcpyHtoD(owner.pointer().withByteOffset(at), src, len), "cuMemcpyHtoD(" + dst.name() + ")");
+            return;
+        }
+        float[] f = new float[b.remaining() / storedAs.bytes()];
+        if (storedAs == TensorType.BF16) {
+            var s = b.asShortBuffer();
+            for (int i = 0; i < f.length; i++) f[i] = Float.intBitsToFloat(s.get(i) << 16);
+        } else {
+            b.asFloatBuffer().get(f);
+        }
+        write(dst, row, f);
+    }
+
+    @Override
     public void write(Tensor dst, long row, float[] values) {
         long at = (dst.offset() + row * dst.cols()) * dst.type().bytes();
         require(values.length % dst.cols() == 0 && row * dst.cols() + values.length <= dst.elements(),
