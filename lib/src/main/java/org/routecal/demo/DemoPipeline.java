@@ -8,7 +8,7 @@ import org.routecal.corpus.Sample;
 import org.routecal.io.Jsonl;
 import org.routecal.pipeline.Manifest;
 import org.routecal.pipeline.Progress;
-import org.routecal.pipeline.RunDir;
+import org.routecal.pipeline.OutputDir;
 import org.routecal.route.RouteResult;
 import org.routecal.tokenize.Tokenizer;
 
@@ -38,8 +38,15 @@ public final class DemoPipeline {
     private DemoPipeline() {}
 
     public static DemoResult run(Settings s, Progress progress) throws Exception {
+        try (OutputDir run = OutputDir.of("demo", s.out()).overwrite(s.overwrite()).open()) {
+            DemoResult r = runIn(s, run, progress);
+            run.commit();
+            return r;
+        }
+    }
+
+    private static DemoResult runIn(Settings s, OutputDir run, Progress progress) throws Exception {
         long t0 = System.nanoTime();
-        RunDir run = RunDir.create(s.out(), s.overwrite());
         Path out = run.path();
         Manifest.Builder manifest = Manifest.builder("demo").parameter("size", s.size()).seed(s.seed());
         Map<String, Double> timings = new LinkedHashMap<>();
@@ -132,7 +139,7 @@ public final class DemoPipeline {
         timings.put("total", secs(t0));
         timings.forEach(manifest::timing);
         manifest.input("model", model).input("corpus", assets.resolve(DemoCorpus.CORPUS)).input("pool", assets.resolve(DemoCorpus.POOL));
-        manifest.output("report", out.resolve("report.html"), run).output("evidence", out.resolve("evidence.json"), run);
+        manifest.output("report", out.resolve("report.html"), out).output("evidence", out.resolve("evidence.json"), out);
         run.writeManifest(manifest.build());
         return new DemoResult(out, table, timings);
     }

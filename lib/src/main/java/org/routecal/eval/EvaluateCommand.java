@@ -7,7 +7,10 @@ import org.routecal.pipeline.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import org.routecal.corpus.Corpus;
+import org.routecal.corpus.CorpusOptions;
 import org.routecal.corpus.CorpusOptionsMixin;
+import org.routecal.tokenize.TextCodec;
 
 /** {@code routecal evaluate}: parses flags and calls {@link EvaluateStage}. */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
@@ -26,6 +29,12 @@ public final class EvaluateCommand implements StageCommand {
 
     @Override
     public Object execute(Progress progress) {
-        return EvaluateStage.run(model, quantized, CalibrationCorpus.load(corpus.toOptions(), model), out, overwrite, progress);
+        CorpusOptions options = corpus.toOptions();
+        Corpus.Loaded loaded;
+        try (TextCodec codec = corpus.codec(model)) {
+            loaded = Corpus.read(options, codec);
+        }
+        progress.message("corpus: " + loaded);
+        return EvaluateStage.run(model, quantized, loaded.samples(), out, overwrite, Corpus.manifestInputs(options, loaded), progress);
     }
 }

@@ -1,16 +1,16 @@
 package org.routecal.eval;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.routecal.RoutecalException;
 import org.routecal.compute.cpu.Backends;
+import org.routecal.corpus.Sample;
 import org.routecal.model.CalibrationMode;
 import org.routecal.model.ModelConfig;
 import org.routecal.model.MoeModel;
+import org.routecal.pipeline.OutputDir;
 import org.routecal.pipeline.Progress;
 import org.routecal.quant.ct.CompressedTensorsReader;
 
@@ -50,9 +50,27 @@ public final class EvaluateStage {
         return MoeModel.load(dir);
     }
 
-    public static Result run(Path modelDir, List<Path> quantized, List<EvalSample> samples, Path out, boolean overwrite, Progress progress) {
-        Path target = out.toAbsolutePath().normalize();
-        if (Files.exists(target) && !overwrite) throw new RoutecalException(target + " already exists; pass --overwrite to replace it");
+    public static Result run(Path modelDir, List<Path> quantized, List<Sample> samples, Path out, boolean overwrite, Progress progress) {
+        return run(modelDir, quantized, samples, out, overwrite, Map.of(), progress);
+    }
+
+    /**
+     * As above; {@code inputs} names the corpus (a Path: hashed in the manifest, never overlapped by {@code out}) and
+     * carries the corpus loader's summary (a Map, recorded as results). Writes through a staged {@link OutputDir}.
+     */
+    public static Result run(Path modelDir, List<Path> quantized, List<Sample> samples, Path out, boolean overwrite,
+                             Map<String, Object> inputs, Progress progress) {
+        try (OutputDir dir = EvalOutputs.open(out, overwrite, modelDir, quantized, inputs)) {
+            long t0 = System.nanoTime();
+            Result r = evaluate(modelDir, quantized, samples, dir, progress);
+            dir.writeManifest(EvalOutputs.manifest(dir.path(), modelDir, quantized, inputs, r, (System.nanoTime() - t0) / 1e9));
+            dir.commit();
+            return r;
+        }
+    }
+
+    private static Result evaluate(Path modelDir, List<Path> quantized, List<Sample> samples, OutputDir dir, Progress progress) {
+        Path target = dir.target();
         long cache = Math.max(64L << 20, Runtime.getRuntime().maxMemory() / (3L * (quantized.size() + 1)));
         List<MoeModel> models = new ArrayList<>();
         try {
@@ -70,7 +88,7 @@ public final class EvaluateStage {
             for (int i = 0; i <= nq; i++) router.add(new LinkedHashMap<>());
             List<Object[]> rows = new ArrayList<>();
             progress.start("evaluate samples", samples.size());
-            for (EvalSample s : samples) {
+            for (Sample s : samples) {
                 if (s.ids().length < 2) continue;
                 int pos = s.ids().length - 1;
                 RoutingRecorder ro = new RoutingRecorder(true);
@@ -121,7 +139,7 @@ public final class EvaluateStage {
                     for (int e = 0; e < cfg.expertCount(); e++)
                         if (expCount[q][l][e] > 0) experts.add(new Object[]{name(quantized.get(q)), l, e, expCount[q][l][e],
                                 expDen[q][l][e] == 0 ? 0.0 : expNum[q][l][e] / expDen[q][l][e]});
-            EvalOutputs.write(target, overwrite, rows, experts, metrics);
+            EvalOutputs.write(dir.path(), rows, experts, metrics);
             return new Result(target, metrics, samples.size());
         } finally {
             for (MoeModel m : models) {

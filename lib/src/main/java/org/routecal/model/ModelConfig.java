@@ -1,8 +1,8 @@
 package org.routecal.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.routecal.RoutecalException;
+import org.routecal.io.Json;
 import org.routecal.model.family.Families;
 import org.routecal.model.family.MoeFamily;
 
@@ -50,7 +50,7 @@ public record ModelConfig(
         Path file = modelDir.resolve("config.json");
         JsonNode root;
         try {
-            root = new ObjectMapper().readTree(Files.readString(file));
+            root = Json.MAPPER.readTree(Files.readString(file));
         } catch (NoSuchFileException e) {
             throw new RoutecalException(file + ": not found (is " + modelDir + " an HF model directory?)");
         } catch (IOException e) {

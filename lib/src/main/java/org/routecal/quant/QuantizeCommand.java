@@ -1,11 +1,8 @@
 package org.routecal.quant;
 
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.routecal.cli.StageCommand;
-import org.routecal.eval.EvalSample;
 import org.routecal.pipeline.Progress;
 import org.routecal.quant.gptq.ActOrder;
 import org.routecal.quant.gptq.GptqArgs;
@@ -14,7 +11,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import org.routecal.corpus.CorpusOptions;
 import org.routecal.corpus.CorpusOptionsMixin;
-import org.routecal.eval.CalibrationCorpus;
+import org.routecal.corpus.Corpus;
+import org.routecal.corpus.Sample;
+import org.routecal.tokenize.TextCodec;
 
 /** {@code routecal quantize}: parses flags and calls {@link QuantizeStage}. */
 @Command(name = "quantize", mixinStandardHelpOptions = true,
@@ -70,11 +69,11 @@ public final class QuantizeCommand implements StageCommand {
             throw new org.routecal.RoutecalException(e.getMessage());
         }
         CorpusOptions co = corpus.toOptions();
-        List<EvalSample> samples = CalibrationCorpus.load(co, model);
-        Map<String, Object> inputs = new LinkedHashMap<>();
-        inputs.put("corpus", co.corpus().toAbsolutePath().toString());
-        inputs.put("corpus_options", co.toString());
-        inputs.put("samples", samples.size());
-        return QuantizeStage.run(model, samples.stream().map(EvalSample::ids).toList(), o, out, inputs, progress);
+        Corpus.Loaded loaded;
+        try (TextCodec codec = corpus.codec(model)) {
+            loaded = Corpus.read(co, codec);
+        }
+        progress.message("corpus: " + loaded);
+        return QuantizeStage.run(model, loaded.samples().stream().map(Sample::ids).toList(), o, out, Corpus.manifestInputs(co, loaded), progress);
     }
 }

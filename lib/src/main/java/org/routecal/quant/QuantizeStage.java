@@ -1,10 +1,5 @@
 package org.routecal.quant;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -18,6 +13,8 @@ import org.routecal.model.CalibrationMode;
 import org.routecal.model.ForwardTaps;
 import org.routecal.model.ModelConfig;
 import org.routecal.model.MoeModel;
+import org.routecal.pipeline.Manifest;
+import org.routecal.pipeline.OutputDir;
 import org.routecal.pipeline.Progress;
 import org.routecal.quant.ct.CompressedTensorsWriter;
 import org.routecal.quant.ct.CtQuantConfig;
@@ -92,7 +89,7 @@ public final class QuantizeStage {
             MemoryEstimate.check(config, tokens, o, scheme);
             Set<String> quantized = new LinkedHashSet<>();
             int fallbacks = 0;
-            try (CompressedTensorsWriter writer = CompressedTensorsWriter.create(out, o.overwrite())) {
+            try (OutputDir dir = outputDir(out, o, modelDir, inputs); CompressedTensorsWriter writer = CompressedTensorsWriter.into(dir.path())) {
                 Activations act = model.embed(sequences);
                 progress.start("quantize layers", config.layerCount());
                 for (int layer = 0; layer < config.layerCount(); layer++) {
@@ -124,10 +121,11 @@ public final class QuantizeStage {
                 progress.finish();
                 List<String> ignoreList = new ArrayList<>();
                 for (String m : all) if (!quantized.contains(m)) ignoreList.add(m);
-                QuantReport.write(writer.stagingDir().resolve("quant_report.parquet"), report);
-                writeManifest(writer.stagingDir().resolve("manifest.json"), modelDir, o, scheme, inputs, sequences.size(), tokens,
-                        quantized.size(), ignoreList.size(), fallbacks, warnings, (System.nanoTime() - start) / 1e9);
+                QuantReport.write(dir.path().resolve("quant_report.parquet"), report);
                 writer.commit(modelDir, source, new CtQuantConfig(scheme, o.gptq() ? o.gptqArgs().actOrder() : ActOrder.NONE, ignoreList));
+                dir.writeManifest(manifest(dir.path(), modelDir, o, scheme, inputs, sequences.size(), tokens,
+                        quantized.size(), ignoreList.size(), fallbacks, warnings, (System.nanoTime() - start) / 1e9));
+                dir.commit();
                 return new Result(out, quantized.size(), ignoreList.size(), fallbacks, tokens, warnings, (System.nanoTime() - start) / 1e9);
             }
         } catch (RoutecalException e) {
@@ -155,38 +153,32 @@ public final class QuantizeStage {
         return c;
     }
 
-    private static void writeManifest(Path file, Path modelDir, QuantizeOptions o, QuantScheme scheme, Map<String, Object> inputs,
-                                      int samples, int tokens, int quantized, int ignored, int fallbacks, List<String> warnings,
-                                      double seconds) throws IOException {
-        ObjectMapper json = new ObjectMapper();
-        ObjectNode m = json.createObjectNode();
-        m.put("format", "routecal.quantize-manifest");
-        m.put("format_version", 1);
-        m.put("model", modelDir.toAbsolutePath().toString());
-        m.set("inputs", json.valueToTree(inputs));
-        ObjectNode p = m.putObject("parameters");
-        p.put("scheme", scheme.name());
-        p.put("scheme_detail", scheme.toString());
-        p.put("algorithm", o.gptq() ? "gptq" : "rtn");
-        p.put("block_size", o.gptqArgs().blockSize());
-        p.put("dampening_frac", o.gptqArgs().dampeningFrac());
-        p.put("act_order", o.gptqArgs().actOrder().name().toLowerCase());
-        p.put("moe_mode", o.moeMode().id());
-        p.put("hybrid_lambda", o.hybridLambda());
-        p.put("min_tokens", o.minTokens());
-        p.put("min_token_fallback", o.fallbackToAll() ? "all" : "rtn");
-        p.put("sequential", o.sequential());
-        p.set("ignore", json.valueToTree(o.ignore()));
-        m.put("samples", samples);
-        m.put("tokens", tokens);
-        m.put("modules_quantized", quantized);
-        m.put("modules_ignored", ignored);
-        m.put("fallbacks", fallbacks);
-        ArrayNode w = m.putArray("warnings");
-        warnings.forEach(w::add);
-        m.putObject("timings").put("total_seconds", seconds);
-        m.putArray("outputs").add("config.json").add("model.safetensors or model-*.safetensors + index").add("quant_report.parquet");
-        m.put("java", System.getProperty("java.version"));
-        Files.writeString(file, json.writerWithDefaultPrettyPrinter().writeValueAsString(m));
+    /**
+     * The checkpoint directory: built in a hidden sibling and renamed onto {@code out} when finished; refused when it
+     * overlaps the model or the corpus; an existing {@code out} is replaced only with --overwrite and only if it is an
+     * earlier quantize output (see {@link OutputDir}).
+     */
+    private static OutputDir outputDir(Path out, QuantizeOptions o, Path modelDir, Map<String, Object> inputs) {
+        OutputDir.Builder b = OutputDir.of("quantize", out).staged(true).overwrite(o.overwrite()).input("--model", modelDir);
+        inputs.forEach((k, v) -> { if (v instanceof Path p) b.input("--" + k, p); });
+        return b.open();
+    }
+
+    /** manifest.json; {@code inputs} are the command's entries (the corpus file, its options and loader summary). */
+    private static Manifest manifest(Path dir, Path modelDir, QuantizeOptions o, QuantScheme scheme, Map<String, Object> inputs,
+                                     int samples, int tokens, int quantized, int ignored, int fallbacks, List<String> warnings,
+                                     double seconds) {
+        Manifest.Builder m = Manifest.builder("quantize").model("model", modelDir).add(inputs);
+        m.parameter("scheme", scheme.name()).parameter("scheme_detail", scheme.toString())
+                .parameter("algorithm", o.gptq() ? "gptq" : "rtn").parameter("block_size", o.gptqArgs().blockSize())
+                .parameter("dampening_frac", o.gptqArgs().dampeningFrac())
+                .parameter("act_order", o.gptqArgs().actOrder().name().toLowerCase())
+                .parameter("moe_mode", o.moeMode().id()).parameter("hybrid_lambda", o.hybridLambda())
+                .parameter("min_tokens", o.minTokens()).parameter("min_token_fallback", o.fallbackToAll() ? "all" : "rtn")
+                .parameter("sequential", o.sequential()).parameter("ignore", o.ignore());
+        m.result("samples", samples).result("tokens", tokens).result("modules_quantized", quantized)
+                .result("modules_ignored", ignored).result("fallbacks", fallbacks).result("warnings", warnings);
+        m.timing("total", seconds);
+        return m.outputsIn(dir).build();
     }
 }

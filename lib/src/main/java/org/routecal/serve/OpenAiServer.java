@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import org.routecal.RoutecalException;
+import org.routecal.io.Json;
+import org.routecal.tokenize.ChatMessage;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -37,7 +39,7 @@ import java.util.function.Consumer;
  * gets 429. {@link #stop} stops accepting, lets running requests finish (up to a grace period) and frees the threads.
  */
 public final class OpenAiServer implements AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
     private final ServedModel model;
     private final HttpServer http;
     private final ExecutorService executor;
@@ -130,11 +132,11 @@ public final class OpenAiServer implements AutoCloseable {
     private void tokenize(HttpExchange ex) throws IOException {
         JsonNode body = body(ex);
         String text;
-        if (body.has("messages")) text = model.codec().renderChat(messages(body), true);
+        if (body.has("messages")) text = model.codec().renderChat(messages(body), true, Map.of());
         else if (body.path("prompt").isTextual()) text = body.get("prompt").asText();
         else if (body.path("text").isTextual()) text = body.get("text").asText();
         else throw new ApiError(400, "tokenize needs 'prompt' (string) or 'messages'");
-        int[] ids = model.codec().encode(text);
+        int[] ids = model.codec().ids(text);
         ObjectNode n = JSON.createObjectNode().put("count", ids.length).put("max_model_len", model.maxContext());
         ArrayNode t = n.putArray("tokens");
         for (int id : ids) t.add(id);
@@ -175,8 +177,8 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void chat(HttpExchange ex) throws IOException {
         JsonNode body = body(ex);
-        String prompt = model.codec().renderChat(messages(body), true);
-        int[] ids = model.codec().encode(prompt);
+        String prompt = model.codec().renderChat(messages(body), true, Map.of());
+        int[] ids = model.codec().ids(prompt);
         int maxTokens = body.has("max_completion_tokens") ? body.get("max_completion_tokens").asInt() : body.path("max_tokens").asInt(Math.max(1, Math.min(512, model.maxContext() - ids.length)));
         Generator.Params p = new Generator.Params(maxTokens, body.path("temperature").asDouble(1.0), body.path("top_p").asDouble(1.0),
                 body.path("seed").asLong(0), stops(body.get("stop")), -1, false);
@@ -267,11 +269,11 @@ public final class OpenAiServer implements AutoCloseable {
     private List<int[]> prompts(JsonNode prompt) {
         if (prompt == null || prompt.isNull()) throw new ApiError(400, "missing 'prompt'");
         List<int[]> out = new ArrayList<>();
-        if (prompt.isTextual()) out.add(model.codec().encode(prompt.asText()));
+        if (prompt.isTextual()) out.add(model.codec().ids(prompt.asText()));
         else if (prompt.isArray() && !prompt.isEmpty() && prompt.get(0).isInt()) out.add(ids(prompt));
         else if (prompt.isArray()) {
             for (JsonNode p : prompt) {
-                if (p.isTextual()) out.add(model.codec().encode(p.asText()));
+                if (p.isTextual()) out.add(model.codec().ids(p.asText()));
                 else if (p.isArray()) out.add(ids(p));
                 else throw new ApiError(400, "'prompt' entries must be strings or token-id lists");
             }
@@ -289,25 +291,22 @@ public final class OpenAiServer implements AutoCloseable {
         return ids;
     }
 
-    private static List<Map<String, Object>> messages(JsonNode body) {
+    /** The request's messages as the one message type (reasoning_content, tool calls and names kept), roles checked. */
+    private static List<ChatMessage> messages(JsonNode body) {
         JsonNode ms = body.get("messages");
         if (ms == null || !ms.isArray() || ms.isEmpty()) throw new ApiError(400, "'messages' must be a non-empty list");
-        List<Map<String, Object>> out = new ArrayList<>();
+        List<ChatMessage> out = new ArrayList<>();
         for (int i = 0; i < ms.size(); i++) {
-            JsonNode m = ms.get(i);
-            if (!m.path("role").isTextual()) throw new ApiError(400, "messages[" + i + "].role missing");
-            String content = m.path("content").isTextual() ? m.get("content").asText() : contentParts(m.path("content"), i);
-            out.add(Map.of("role", m.get("role").asText(), "content", content));
+            ChatMessage m;
+            try {
+                m = ChatMessage.fromJson(ms.get(i), "messages[" + i + "]");
+            } catch (RoutecalException e) {
+                throw new ApiError(400, e.getMessage());
+            }
+            if (!m.knownRole()) throw new ApiError(400, "messages[" + i + "].role '" + m.role() + "' is not one of " + new java.util.TreeSet<>(ChatMessage.ROLES));
+            out.add(m);
         }
         return out;
-    }
-
-    /** OpenAI's list-of-parts content: the text parts joined. */
-    private static String contentParts(JsonNode parts, int i) {
-        if (!parts.isArray()) throw new ApiError(400, "messages[" + i + "].content must be a string or a list of parts");
-        StringBuilder sb = new StringBuilder();
-        for (JsonNode p : parts) if ("text".equals(p.path("type").asText())) sb.append(p.path("text").asText());
-        return sb.toString();
     }
 
     private static List<String> stops(JsonNode stop) {

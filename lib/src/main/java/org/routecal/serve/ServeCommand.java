@@ -5,6 +5,7 @@ import org.routecal.cli.StageCommand;
 import org.routecal.io.safetensors.SafetensorsCheckpoint;
 import org.routecal.model.MoeModel;
 import org.routecal.pipeline.Progress;
+import org.routecal.tokenize.TextCodec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -28,7 +29,7 @@ public final class ServeCommand implements StageCommand {
     @Override public Object execute(Progress progress) throws Exception {
         try (MoeModel m = load(model, quantized)) {
             String id = name != null ? name : model.toAbsolutePath().normalize().getFileName().toString();
-            TextCodec codec = Codecs.load(model, tokenizer);
+            TextCodec codec = TextCodec.load(model, tokenizer);
             OpenAiServer server = OpenAiServer.start(new ServedModel(id, m, codec), host, port, maxConcurrent, maxQueue);
             CountDownLatch stopped = new CountDownLatch(1);
             Thread hook = new Thread(() -> {
@@ -38,7 +39,7 @@ public final class ServeCommand implements StageCommand {
             Runtime.getRuntime().addShutdownHook(hook);
             progress.message("serving " + id + " at " + server.baseUrl() + " (Ctrl-C to stop)");
             stopped.await();
-            if (codec instanceof AutoCloseable c) c.close();
+            codec.close();
             return "serve: stopped";
         }
     }

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import org.routecal.RoutecalException;
+import org.routecal.io.Json;
 import org.routecal.quant.gptq.ActOrder;
 import org.routecal.quant.scheme.Fp8Scheme;
 import org.routecal.quant.scheme.IntScheme;
@@ -27,7 +28,7 @@ import org.routecal.quant.scheme.ScaleDType;
 public record CtQuantConfig(QuantScheme scheme, ActOrder actOrder, List<String> ignore) {
     /** The compressed-tensors version whose schema we write. */
     public static final String CT_VERSION = "0.18.0";
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
 
     public CtFormat format() {
         if (scheme instanceof IntScheme) return CtFormat.PACK_QUANTIZED;
