@@ -75,6 +75,20 @@ class RefineTest {
         assertEquals(4 + added, compound.size(), "the original corpus is kept whole and the accepted texts added");
         assertEquals(4, compound.stream().filter(n -> n.path("source").asText().equals("original")).count());
         assertTrue(Files.readString(out.resolve("refine_chart.svg")).startsWith("<svg"));
+
+        // a second refine into the same --out would mix old and new rounds: refused unless --overwrite, which replaces it
+        String[] again = {"refine", "--model", "../tests/fixtures/models/qwen3_moe/v1", "--tokenizer", "byte", "--corpus",
+                dir.resolve("corpus.jsonl").toString(), "--pool", dir.resolve("pool.jsonl").toString(), "--out", out.toString(),
+                "--target", "100", "--per-round", "3", "--max-rounds", "1"};
+        Files.writeString(out.resolve("round_1/from-the-first-run.txt"), "old");
+        assertEquals(2, Main.run(again));
+        assertEquals(rounds + 2, Jsonl.readLog(out.resolve("refine_metrics.jsonl")).size(), "the first run's files are untouched");
+        String[] overwrite = java.util.Arrays.copyOf(again, again.length + 1);
+        overwrite[again.length] = "--overwrite";
+        assertEquals(0, Main.run(overwrite));
+        assertFalse(Files.exists(out.resolve("round_1/from-the-first-run.txt")), "the old rounds are gone, not mixed in");
+        assertTrue(Jsonl.readLog(out.resolve("refine_metrics.jsonl")).size() <= 3, "one round at most, plus round 0 and the stop row");
+        assertEquals("refine", org.routecal.pipeline.OutputDir.requireComplete(out, "refine", "--out").command());
     }
 
     /** LLM mode without fixed guidelines: each round re-brackets against the current deficit and re-extracts. */
