@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.UserMessage;
@@ -87,7 +88,12 @@ public final class LlmClient implements AutoCloseable {
         String callId = UUID.randomUUID().toString();
         List<ChatMessage> lc = new ArrayList<>();
         for (org.routecal.tokenize.ChatMessage m : messages) {
-            lc.add("system".equals(m.role()) ? SystemMessage.from(m.content()) : UserMessage.from(m.content()));
+            lc.add(switch (m.role()) {
+                case "system" -> SystemMessage.from(m.content());
+                case "user" -> UserMessage.from(m.content());
+                case "assistant" -> AiMessage.from(m.content());
+                default -> throw new IllegalArgumentException("the helper LLM takes system, user and assistant messages, not '" + m.role() + "'");
+            });
         }
         OpenAiChatRequestParameters.Builder pb = OpenAiChatRequestParameters.builder()
                 .modelName(options.model()).temperature(params.temperature()).topP(params.topP())
