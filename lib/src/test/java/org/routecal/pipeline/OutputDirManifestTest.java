@@ -152,6 +152,12 @@ class OutputDirManifestTest {
         try (var left = Files.list(tmp)) {
             assertEquals(List.of("ckpt"), left.map(p -> p.getFileName().toString()).toList());
         }
+        if (tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            Path plain = Files.createDirectory(tmp.resolve("plain"));
+            assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(out), "the umask decides, not 0700");
+            Path plainFile = Files.createFile(tmp.resolve("plain.txt"));
+            assertEquals(Files.getPosixFilePermissions(plainFile), Files.getPosixFilePermissions(out.resolve(OutputDir.MARKER)));
+        }
     }
 
     @Test
