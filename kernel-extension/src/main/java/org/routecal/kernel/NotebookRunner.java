@@ -2,21 +2,19 @@ package org.routecal.kernel;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.gson.Gson;
 import io.github.spencerpark.jupyter.kernel.display.DisplayData;
 import org.routecal.RoutecalException;
+import org.routecal.io.Json;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -29,7 +27,7 @@ import java.util.Map;
  * error output and papermill's error marker cell at the top, and a {@link RoutecalException} names the cell.
  */
 final class NotebookRunner {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
     private static final Gson GSON = new Gson();
 
     private NotebookRunner() {}
@@ -156,13 +154,7 @@ final class NotebookRunner {
 
     static void write(ObjectNode nb, Path file) {
         try {
-            byte[] bytes = JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(nb);
-            Path dir = file.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-            Files.write(tmp, bytes);
-            org.routecal.report.HtmlReport.makeReadable(tmp);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            org.routecal.io.AtomicFiles.write(file, Json.PRETTY.writeValueAsBytes(nb));
         } catch (IOException e) {
             throw new RoutecalException("cannot write notebook " + file + ": " + e.getMessage(), e);
         }

@@ -1,13 +1,12 @@
 package org.routecal.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import org.routecal.bench.ForwardBench;
+import org.routecal.io.AtomicFiles;
+import org.routecal.io.Json;
 import org.routecal.pipeline.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -36,9 +35,8 @@ public final class BenchCommand implements StageCommand {
         Map<String, Object> r = ForwardBench.run(new ForwardBench.Settings(hidden, layers, experts, topK, moeIntermediate,
                 heads, kvHeads, headDim, vocab, seq, batch, repeats, seed));
         progress.finish();
-        if (out.getParent() != null) Files.createDirectories(out.getParent());
-        String json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r);
-        Files.writeString(out, json);
+        String json = Json.PRETTY.writeValueAsString(r);
+        AtomicFiles.writeString(out, json);
         return json + "\nwritten to " + out;
     }
 }

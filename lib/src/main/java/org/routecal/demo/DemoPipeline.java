@@ -8,7 +8,7 @@ import org.routecal.corpus.Sample;
 import org.routecal.io.Jsonl;
 import org.routecal.pipeline.Manifest;
 import org.routecal.pipeline.Progress;
-import org.routecal.pipeline.RunDir;
+import org.routecal.pipeline.OutputDir;
 import org.routecal.route.RouteResult;
 import org.routecal.tokenize.Tokenizer;
 
@@ -49,9 +49,16 @@ public final class DemoPipeline {
 
     /** Runs every stage in one session: the demo model is loaded once, on the device {@code s.device()} selects. */
     public static DemoResult run(Settings s, org.routecal.pipeline.Session session) throws Exception {
+        try (OutputDir run = OutputDir.of("demo", s.out()).overwrite(s.overwrite()).open()) {
+            DemoResult r = runIn(s, run, session);
+            run.commit();
+            return r;
+        }
+    }
+
+    private static DemoResult runIn(Settings s, OutputDir run, org.routecal.pipeline.Session session) throws Exception {
         Progress progress = session.progress();
         long t0 = System.nanoTime();
-        RunDir run = RunDir.create(s.out(), s.overwrite());
         Path out = run.path();
         Manifest.Builder manifest = Manifest.builder("demo").parameter("size", s.size()).seed(s.seed());
         Map<String, Double> timings = new LinkedHashMap<>();
@@ -144,7 +151,7 @@ public final class DemoPipeline {
         timings.put("total", secs(t0));
         timings.forEach(manifest::timing);
         manifest.input("model", model).input("corpus", assets.resolve(DemoCorpus.CORPUS)).input("pool", assets.resolve(DemoCorpus.POOL));
-        manifest.output("report", out.resolve("report.html"), run).output("evidence", out.resolve("evidence.json"), run);
+        manifest.output("report", out.resolve("report.html"), out).output("evidence", out.resolve("evidence.json"), out);
         run.writeManifest(manifest.build());
         return new DemoResult(out, table, timings);
     }

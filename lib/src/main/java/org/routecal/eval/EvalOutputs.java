@@ -4,16 +4,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.routecal.RoutecalException;
-import org.routecal.quant.report.FlatParquet;
-import org.routecal.quant.report.FlatParquet.Column;
-import org.routecal.quant.report.FlatParquet.Kind;
+import org.routecal.io.AtomicFiles;
+import org.routecal.io.Json;
+import org.routecal.io.parquet.ParquetSchema;
+import org.routecal.io.parquet.ParquetTableWriter;
+import org.routecal.pipeline.Manifest;
+import org.routecal.pipeline.OutputDir;
 
 /**
  * The evaluate stage's files. eval.parquet (format routecal.eval, version 1): model, sample_id, domain, tokens
@@ -26,19 +27,22 @@ import org.routecal.quant.report.FlatParquet.Kind;
 final class EvalOutputs {
     private EvalOutputs() {}
 
-    static final List<Column> SAMPLE_COLUMNS = List.of(new Column("model", Kind.STRING), new Column("sample_id", Kind.STRING),
-            new Column("domain", Kind.STRING), new Column("tokens", Kind.INT32), new Column("nll", Kind.DOUBLE), new Column("ppl", Kind.DOUBLE),
-            new Column("kl", Kind.DOUBLE), new Column("top1_agreement", Kind.DOUBLE), new Column("router_agreement", Kind.DOUBLE));
-    static final List<Column> EXPERT_COLUMNS = List.of(new Column("model", Kind.STRING), new Column("layer", Kind.INT32),
-            new Column("expert", Kind.INT32), new Column("tokens", Kind.INT64), new Column("rel_output_error", Kind.DOUBLE));
+    static final ParquetSchema SAMPLES = ParquetSchema.builder("eval").string("model").string("sample_id").string("domain")
+            .int32("tokens").float64("nll").float64("ppl").float64("kl").nullable().float64("top1_agreement").nullable()
+            .float64("router_agreement").nullable().build();
+    static final ParquetSchema EXPERTS = ParquetSchema.builder("eval_experts").string("model").int32("layer").int32("expert")
+            .int64("tokens").float64("rel_output_error").build();
 
-    static void write(Path target, boolean overwrite, List<Object[]> rows, List<Object[]> experts, List<EvaluateStage.ModelMetrics> models) {
+    /** Writes the files into {@code dir} (the staging directory of the evaluate output). */
+    static void write(Path dir, List<Object[]> rows, List<Object[]> experts, List<EvaluateStage.ModelMetrics> models) {
         try {
-            Files.createDirectories(target.getParent());
-            Path tmp = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".tmp-");
-            FlatParquet.write(tmp.resolve("eval.parquet"), SAMPLE_COLUMNS, rows, Map.of("format", "routecal.eval", "format_version", "1"));
-            FlatParquet.write(tmp.resolve("eval_experts.parquet"), EXPERT_COLUMNS, experts, Map.of("format", "routecal.eval-experts", "format_version", "1"));
-            ObjectMapper json = new ObjectMapper();
+            try (ParquetTableWriter w = ParquetTableWriter.create(dir.resolve("eval.parquet"), SAMPLES, "routecal.eval", 1, Map.of())) {
+                for (Object[] r : rows) w.append(r);
+            }
+            try (ParquetTableWriter w = ParquetTableWriter.create(dir.resolve("eval_experts.parquet"), EXPERTS, "routecal.eval-experts", 1, Map.of())) {
+                for (Object[] r : experts) w.append(r);
+            }
+            ObjectMapper json = Json.MAPPER;
             ObjectNode root = json.createObjectNode();
             root.put("format", "routecal.eval");
             root.put("format_version", 1);
@@ -98,24 +102,42 @@ final class EvalOutputs {
                         m.kl() == null ? "" : String.format("%.5f", m.kl()), m.top1() == null ? "" : String.format("%.4f", m.top1()),
                         esc(m.routerAgreement().toString())));
             }
-            Files.writeString(tmp.resolve("eval.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(root));
-            Files.writeString(tmp.resolve("eval.html"), "<!doctype html><html><head><meta charset=\"utf-8\"><title>routecal evaluate</title>"
+            AtomicFiles.writeString(dir.resolve("eval.json"), Json.PRETTY.writeValueAsString(root));
+            AtomicFiles.writeString(dir.resolve("eval.html"), "<!doctype html><html><head><meta charset=\"utf-8\"><title>routecal evaluate</title>"
                     + "<style>table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}</style></head><body>"
                     + "<h1>Evaluation</h1><h2>Models</h2><table><tr><th>model</th><th>tokens</th><th>ppl</th><th>KL(orig‖q)</th><th>top-1 agreement</th><th>router agreement per layer</th></tr>"
                     + modelHtml + "</table><h2>Domains</h2><table><tr><th>model</th><th>domain</th><th>tokens</th><th>ppl</th><th>KL</th><th>top-1</th></tr>"
                     + domHtml + "</table></body></html>");
-            if (Files.exists(target)) {
-                if (!overwrite) throw new RoutecalException(target + " already exists; pass --overwrite to replace it");
-                Path old = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".old-");
-                Files.move(target, old.resolve("d"), StandardCopyOption.ATOMIC_MOVE);
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-                org.routecal.quant.ct.CompressedTensorsWriter.deleteTree(old);
-            } else {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            }
         } catch (IOException e) {
-            throw new RoutecalException(target + ": cannot write evaluation outputs: " + e.getMessage(), e);
+            throw new RoutecalException(dir + ": cannot write evaluation outputs: " + e.getMessage(), e);
         }
+    }
+
+    /** The staged output directory of an evaluate run; inputs (model, checkpoints, corpus) are kept apart from it. */
+    static OutputDir open(Path out, boolean overwrite, Path modelDir, List<Path> quantized, Map<String, Object> inputs) {
+        OutputDir.Builder b = OutputDir.of("evaluate", out).staged(true).overwrite(overwrite).input("--model", modelDir).inputs("--quantized", quantized);
+        inputs.forEach((k, v) -> { if (v instanceof Path p) b.input("--" + k, p); });
+        return b.open();
+    }
+
+    /** manifest.json of an evaluate run. */
+    static Manifest manifest(Path dir, Path modelDir, List<Path> quantized, Map<String, Object> inputs, EvaluateStage.Result r, double seconds) {
+        Manifest.Builder m = Manifest.builder("evaluate").model("model", modelDir);
+        for (Path q : quantized) m.model("quantized", q);
+        m.add(inputs);
+        m.parameter("quantized", quantized.stream().map(Path::toString).toList());
+        m.result("samples", r.samples());
+        for (EvaluateStage.ModelMetrics mm : r.models()) {
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("tokens", mm.tokens());
+            one.put("nll", mm.nll());
+            one.put("ppl", mm.ppl());
+            one.put("kl", mm.kl());
+            one.put("top1_agreement", mm.top1());
+            m.result("model " + mm.name(), one);
+        }
+        m.timing("total", seconds);
+        return m.outputsIn(dir).build();
     }
 
     static String esc(String s) {

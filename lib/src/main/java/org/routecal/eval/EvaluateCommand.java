@@ -9,7 +9,10 @@ import org.routecal.pipeline.Session;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import org.routecal.corpus.Corpus;
+import org.routecal.corpus.CorpusOptions;
 import org.routecal.corpus.CorpusOptionsMixin;
+import org.routecal.tokenize.TextCodec;
 
 /** {@code routecal evaluate}: parses flags and calls {@link EvaluateStage}. */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
@@ -31,10 +34,16 @@ public final class EvaluateCommand implements StageCommand {
 
     @Override
     public Object execute(Session session) {
-        List<EvalSample> samples = CalibrationCorpus.load(corpus.toOptions(), model);
+        CorpusOptions options = corpus.toOptions();
+        Corpus.Loaded loaded;
+        try (TextCodec codec = corpus.codec(model)) {
+            loaded = Corpus.read(options, codec);
+        }
+        session.progress().message("corpus: " + loaded);
         MoeModel original = session.model(model, device);
         List<EvaluateStage.Candidate> candidates = new java.util.ArrayList<>();
         for (Path q : quantized) candidates.add(new EvaluateStage.Candidate(EvaluateStage.name(q), q, session.model(q, device)));
-        return EvaluateStage.run(original, candidates, samples, out, overwrite, session.progress(), session::checkCancelled);
+        return EvaluateStage.run(original, candidates, loaded.samples(), out, overwrite, Corpus.manifestInputs(options, loaded),
+                session.progress(), session::checkCancelled);
     }
 }

@@ -1,12 +1,10 @@
 package org.routecal.eval;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.routecal.RoutecalException;
 import java.util.HashMap;
 import org.routecal.compute.Backend;
 import org.routecal.compute.Tensor;
@@ -16,6 +14,8 @@ import org.routecal.model.ForwardTaps;
 import org.routecal.model.ModelConfig;
 import org.routecal.model.ModelWeights;
 import org.routecal.model.MoeModel;
+import org.routecal.corpus.Sample;
+import org.routecal.pipeline.OutputDir;
 import org.routecal.pipeline.Progress;
 
 /**
@@ -58,10 +58,30 @@ public final class EvaluateStage {
      * Evaluates {@code original} and every candidate on the same samples. One forward of the original per batch is
      * shared by all candidates (its logits are the KL reference, its block inputs feed the per-expert error).
      */
-    public static Result run(MoeModel original, List<Candidate> quantized, List<EvalSample> samples, Path out, boolean overwrite,
+    public static Result run(MoeModel original, List<Candidate> quantized, List<Sample> samples, Path out, boolean overwrite,
                              Progress progress, Runnable cancel) {
-        Path target = out.toAbsolutePath().normalize();
-        if (Files.exists(target) && !overwrite) throw new RoutecalException(target + " already exists; pass --overwrite to replace it");
+        return run(original, quantized, samples, out, overwrite, Map.of(), progress, cancel);
+    }
+
+    /**
+     * As above; {@code inputs} names the corpus (a Path: hashed in the manifest, never overlapped by {@code out}) and
+     * carries the corpus loader's summary (a Map, recorded as results). Writes through a staged {@link OutputDir}.
+     */
+    public static Result run(MoeModel original, List<Candidate> quantized, List<Sample> samples, Path out, boolean overwrite,
+                             Map<String, Object> inputs, Progress progress, Runnable cancel) {
+        List<Path> paths = quantized.stream().map(Candidate::path).toList();
+        try (OutputDir dir = EvalOutputs.open(out, overwrite, original.dir(), paths, inputs)) {
+            long t0 = System.nanoTime();
+            Result r = evaluate(original, quantized, samples, dir, progress, cancel);
+            dir.writeManifest(EvalOutputs.manifest(dir.path(), original.dir(), paths, inputs, r, (System.nanoTime() - t0) / 1e9));
+            dir.commit();
+            return r;
+        }
+    }
+
+    private static Result evaluate(MoeModel original, List<Candidate> quantized, List<Sample> samples, OutputDir dir, Progress progress,
+                                   Runnable cancel) {
+        Path target = dir.target();
         Backend b = original.backend();
         ModelConfig cfg = original.config();
         int nq = quantized.size(), experts = cfg.expertCount();
@@ -73,11 +93,11 @@ public final class EvaluateStage {
         long[][][] expCount = new long[nq][cfg.layerCount()][experts];
         for (int i = 0; i <= nq; i++) router.add(new LinkedHashMap<>());
         List<Object[]> rows = new ArrayList<>();
-        List<EvalSample> scored = samples.stream().filter(s -> s.ids().length >= 2).toList();
+        List<Sample> scored = samples.stream().filter(s -> s.ids().length >= 2).toList();
         progress.start("evaluate samples", scored.size());
-        for (List<EvalSample> batch : batches(scored)) {
+        for (List<Sample> batch : batches(scored)) {
             cancel.run();
-            List<int[]> seqs = batch.stream().map(EvalSample::ids).toList();
+            List<int[]> seqs = batch.stream().map(Sample::ids).toList();
             Map<Integer, int[]> origIds = new HashMap<>();
             List<Map<Integer, int[]>> candIds = new ArrayList<>();
             List<Activations> acts = new ArrayList<>();
@@ -103,7 +123,7 @@ public final class EvaluateStage {
                 double[][][] stats = tokenStats(original, quantized, acts, seqs); // [model][row] → nll, kl, agree
                 Activations a0 = acts.get(0);
                 for (int s = 0; s < batch.size(); s++) {
-                    EvalSample sample = batch.get(s);
+                    Sample sample = batch.get(s);
                     int start = a0.sequenceStart[s], pos = sample.ids().length - 1;
                     for (int m = 0; m <= nq; m++) {
                         double n = 0, k = 0;
@@ -158,7 +178,7 @@ public final class EvaluateStage {
                 for (int e = 0; e < experts; e++)
                     if (expCount[q][l][e] > 0) expertRows.add(new Object[]{quantized.get(q).name(), l, e, expCount[q][l][e],
                             expDen[q][l][e] == 0 ? 0.0 : expNum[q][l][e] / expDen[q][l][e]});
-        EvalOutputs.write(target, overwrite, rows, expertRows, metrics);
+        EvalOutputs.write(dir.path(), rows, expertRows, metrics);
         return new Result(target, metrics, samples.size());
     }
 
@@ -207,11 +227,11 @@ public final class EvaluateStage {
     }
 
     /** Samples packed into forward batches of at most BATCH_TOKENS tokens (a longer sample gets its own). */
-    private static List<List<EvalSample>> batches(List<EvalSample> samples) {
-        List<List<EvalSample>> out = new ArrayList<>();
-        List<EvalSample> cur = new ArrayList<>();
+    private static List<List<Sample>> batches(List<Sample> samples) {
+        List<List<Sample>> out = new ArrayList<>();
+        List<Sample> cur = new ArrayList<>();
         int n = 0;
-        for (EvalSample s : samples) {
+        for (Sample s : samples) {
             if (!cur.isEmpty() && n + s.ids().length > BATCH_TOKENS) {
                 out.add(cur);
                 cur = new ArrayList<>();

@@ -1,10 +1,10 @@
 package org.routecal.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.routecal.RoutecalException;
 import org.routecal.model.family.Attention;
 import org.routecal.model.family.DenseLayers;
+import org.routecal.io.Json;
 import org.routecal.model.family.Families;
 import org.routecal.model.family.MoeFamily;
 import org.routecal.model.family.SharedExpert;
@@ -106,7 +106,7 @@ public record ModelConfig(
         Path file = modelDir.resolve("config.json");
         JsonNode root;
         try {
-            root = new ObjectMapper().readTree(Files.readString(file));
+            root = Json.MAPPER.readTree(Files.readString(file));
         } catch (NoSuchFileException e) {
             throw new RoutecalException(file + ": not found (is " + modelDir + " an HF model directory?)");
         } catch (IOException e) {
@@ -117,7 +117,7 @@ public record ModelConfig(
 
     /** A config from HF keys (benchmarks and synthetic models), validated like a config.json. */
     public static ModelConfig of(Map<String, ?> hfKeys) {
-        return parse(new ObjectMapper().valueToTree(hfKeys), "synthetic config");
+        return parse(Json.MAPPER.valueToTree(hfKeys), "synthetic config");
     }
 
     public static ModelConfig parse(JsonNode root, String where) {

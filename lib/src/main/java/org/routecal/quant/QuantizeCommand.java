@@ -1,11 +1,8 @@
 package org.routecal.quant;
 
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.routecal.cli.StageCommand;
-import org.routecal.eval.EvalSample;
 import org.routecal.compute.DeviceOptions;
 import org.routecal.model.MoeModel;
 import org.routecal.pipeline.Progress;
@@ -17,7 +14,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import org.routecal.corpus.CorpusOptions;
 import org.routecal.corpus.CorpusOptionsMixin;
-import org.routecal.eval.CalibrationCorpus;
+import org.routecal.corpus.Corpus;
+import org.routecal.corpus.Sample;
+import org.routecal.tokenize.TextCodec;
 
 /** {@code routecal quantize}: parses flags and calls {@link QuantizeStage}. */
 @Command(name = "quantize", mixinStandardHelpOptions = true,
@@ -79,13 +78,14 @@ public final class QuantizeCommand implements StageCommand {
             throw new org.routecal.RoutecalException(e.getMessage());
         }
         CorpusOptions co = corpus.toOptions();
-        List<EvalSample> samples = CalibrationCorpus.load(co, model);
-        Map<String, Object> inputs = new LinkedHashMap<>();
-        inputs.put("corpus", co.corpus().toAbsolutePath().toString());
-        inputs.put("corpus_options", co.toString());
-        inputs.put("samples", samples.size());
+        Corpus.Loaded loaded;
+        try (TextCodec codec = corpus.codec(model)) {
+            loaded = Corpus.read(co, codec);
+        }
+        session.progress().message("corpus: " + loaded);
         MoeModel m = session.model(model, device);
-        return QuantizeStage.run(m, samples.stream().map(EvalSample::ids).toList(), o, out, inputs, session.progress(), session::checkCancelled);
+        return QuantizeStage.run(m, loaded.samples().stream().map(Sample::ids).toList(), o, out, Corpus.manifestInputs(co, loaded),
+                session.progress(), session::checkCancelled);
     }
 
     /** Group sizes vLLM's int MoE kernels take, largest first; 0 (per output channel) always fits. */

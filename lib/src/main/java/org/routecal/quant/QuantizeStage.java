@@ -1,10 +1,5 @@
 package org.routecal.quant;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -18,6 +13,8 @@ import org.routecal.model.Activations;
 import org.routecal.model.ForwardTaps;
 import org.routecal.model.ModelConfig;
 import org.routecal.model.MoeModel;
+import org.routecal.pipeline.Manifest;
+import org.routecal.pipeline.OutputDir;
 import org.routecal.pipeline.Progress;
 import org.routecal.quant.ct.CompressedTensorsWriter;
 import org.routecal.quant.ct.CtQuantConfig;
@@ -90,7 +87,7 @@ public final class QuantizeStage {
             Set<String> quantized = new LinkedHashSet<>();
             LayerQuantizer.FallbackCounts fallbacks = new LayerQuantizer.FallbackCounts();
             double tForward = 0, tSolve = 0;
-            try (CompressedTensorsWriter writer = CompressedTensorsWriter.create(out, o.overwrite())) {
+            try (OutputDir dir = outputDir(out, o, modelDir, inputs); CompressedTensorsWriter writer = CompressedTensorsWriter.into(dir.path())) {
                 List<List<int[]>> batches = MoeModel.batches(sequences, BATCH_TOKENS);
                 List<Integer> batchTokens = batches.stream().map(b -> b.stream().mapToInt(s -> s.length).sum()).toList();
                 List<Activations> acts = new ArrayList<>();
@@ -142,14 +139,15 @@ public final class QuantizeStage {
                 List<String> ignoreList = new ArrayList<>();
                 for (String m : all) if (!quantized.contains(m)) ignoreList.add(m);
                 long w0 = System.nanoTime();
-                QuantReport.write(writer.stagingDir().resolve("quant_report.parquet"), report);
+                QuantReport.write(dir.path().resolve("quant_report.parquet"), report);
                 timings.put("forward_seconds", tForward);
                 timings.put("solve_seconds", tSolve);
-                timings.put("total_seconds", (System.nanoTime() - start) / 1e9);
-                writeManifest(writer.stagingDir().resolve("manifest.json"), model, o, scheme, inputs, sequences.size(), tokens,
-                        quantized.size(), ignoreList.size(), fallbacks, warnings, timings);
                 writer.commit(modelDir, source, new CtQuantConfig(scheme, o.gptq() ? o.gptqArgs().actOrder() : ActOrder.NONE, ignoreList));
                 timings.put("write_seconds", (System.nanoTime() - w0) / 1e9);
+                timings.put("total_seconds", (System.nanoTime() - start) / 1e9);
+                dir.writeManifest(manifest(dir.path(), model, o, scheme, inputs, sequences.size(), tokens, quantized.size(), ignoreList.size(),
+                        fallbacks, warnings, timings));
+                dir.commit();
                 return new Result(out, quantized.size(), ignoreList.size(), fallbacks.total(), fallbacks.minTokenAll,
                         fallbacks.minTokenRtn, fallbacks.choleskyRtn, tokens, warnings, (System.nanoTime() - start) / 1e9);
             }
@@ -178,45 +176,36 @@ public final class QuantizeStage {
         return c;
     }
 
-    private static void writeManifest(Path file, MoeModel model, QuantizeOptions o, QuantScheme scheme, Map<String, Object> inputs,
-                                      int samples, int tokens, int quantized, int ignored, LayerQuantizer.FallbackCounts fallbacks,
-                                      List<String> warnings, Map<String, Double> timings) throws IOException {
-        Path modelDir = model.dir();
-        ObjectMapper json = new ObjectMapper();
-        ObjectNode m = json.createObjectNode();
-        m.put("format", "routecal.quantize-manifest");
-        m.put("format_version", 1);
-        m.put("model", modelDir.toAbsolutePath().toString());
-        m.set("inputs", json.valueToTree(inputs));
-        ObjectNode p = m.putObject("parameters");
-        p.put("scheme", scheme.name());
-        p.put("scheme_detail", scheme.toString());
-        p.put("algorithm", o.gptq() ? "gptq" : "rtn");
-        p.put("block_size", o.gptqArgs().blockSize());
-        p.put("dampening_frac", o.gptqArgs().dampeningFrac());
-        p.put("act_order", o.gptqArgs().actOrder().name().toLowerCase());
-        p.put("moe_mode", o.moeMode().id());
-        p.put("hybrid_lambda", o.hybridLambda());
-        p.put("min_tokens", o.minTokens());
-        p.put("min_token_fallback", o.fallbackToAll() ? "all" : "rtn");
-        p.put("sequential", o.sequential());
-        p.set("ignore", json.valueToTree(o.ignore()));
-        m.put("samples", samples);
-        m.put("tokens", tokens);
-        m.put("modules_quantized", quantized);
-        m.put("modules_ignored", ignored);
-        m.put("fallbacks", fallbacks.total());
-        ObjectNode fb = m.putObject("fallback_detail");
-        fb.put("min_tokens_to_all", fallbacks.minTokenAll);
-        fb.put("min_tokens_to_rtn", fallbacks.minTokenRtn);
-        fb.put("cholesky_to_rtn", fallbacks.choleskyRtn);
-        m.set("device", json.valueToTree(model.backend().device().toManifest()));
-        m.put("precision", model.backend().precision().id());
-        ArrayNode w = m.putArray("warnings");
-        warnings.forEach(w::add);
-        m.set("timings", json.valueToTree(timings));
-        m.putArray("outputs").add("config.json").add("model.safetensors or model-*.safetensors + index").add("quant_report.parquet");
-        m.put("java", System.getProperty("java.version"));
-        Files.writeString(file, json.writerWithDefaultPrettyPrinter().writeValueAsString(m));
+    /**
+     * The checkpoint directory: built in a hidden sibling and renamed onto {@code out} when finished; refused when it
+     * overlaps the model or the corpus; an existing {@code out} is replaced only with --overwrite and only if it is an
+     * earlier quantize output (see {@link OutputDir}).
+     */
+    private static OutputDir outputDir(Path out, QuantizeOptions o, Path modelDir, Map<String, Object> inputs) {
+        OutputDir.Builder b = OutputDir.of("quantize", out).staged(true).overwrite(o.overwrite()).input("--model", modelDir);
+        inputs.forEach((k, v) -> { if (v instanceof Path p) b.input("--" + k, p); });
+        return b.open();
+    }
+
+    /** manifest.json; {@code inputs} are the command's entries (the corpus file, its options and loader summary). */
+    private static Manifest manifest(Path dir, MoeModel model, QuantizeOptions o, QuantScheme scheme, Map<String, Object> inputs,
+                                     int samples, int tokens, int quantized, int ignored, LayerQuantizer.FallbackCounts fallbacks,
+                                     List<String> warnings, Map<String, Double> timings) {
+        Manifest.Builder m = Manifest.builder("quantize").model("model", model.dir()).add(inputs);
+        m.parameter("scheme", scheme.name()).parameter("scheme_detail", scheme.toString())
+                .parameter("algorithm", o.gptq() ? "gptq" : "rtn").parameter("block_size", o.gptqArgs().blockSize())
+                .parameter("dampening_frac", o.gptqArgs().dampeningFrac())
+                .parameter("act_order", o.gptqArgs().actOrder().name().toLowerCase())
+                .parameter("moe_mode", o.moeMode().id()).parameter("hybrid_lambda", o.hybridLambda())
+                .parameter("min_tokens", o.minTokens()).parameter("min_token_fallback", o.fallbackToAll() ? "all" : "rtn")
+                .parameter("sequential", o.sequential()).parameter("ignore", o.ignore())
+                .parameter("device", model.backend().device().toManifest()).parameter("precision", model.backend().precision().id());
+        m.result("samples", samples).result("tokens", tokens).result("modules_quantized", quantized)
+                .result("modules_ignored", ignored).result("fallbacks", fallbacks.total())
+                .result("fallback_detail", Map.of("min_tokens_to_all", fallbacks.minTokenAll, "min_tokens_to_rtn", fallbacks.minTokenRtn,
+                        "cholesky_to_rtn", fallbacks.choleskyRtn))
+                .result("warnings", warnings);
+        timings.forEach((k, v) -> m.timing(k.replace("_seconds", ""), v));
+        return m.outputsIn(dir).build();
     }
 }

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import org.routecal.RoutecalException;
+import org.routecal.io.Json;
 import tech.tablesaw.plotly.components.Figure;
 
 import java.io.IOException;
@@ -33,7 +34,7 @@ public final class Figures {
                     JsonReadFeature.ALLOW_TRAILING_COMMA, JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS,
                     JsonReadFeature.ALLOW_JAVA_COMMENTS)
             .build();
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
     private static final Pattern VAR = Pattern.compile("var\\s+(layout|trace\\d+)\\s*=\\s*");
     private static final Pattern DATA = Pattern.compile("var\\s+data\\s*=\\s*\\[([^\\]]*)\\]");
 

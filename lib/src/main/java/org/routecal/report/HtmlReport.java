@@ -1,14 +1,9 @@
 package org.routecal.report;
 
-import org.routecal.RoutecalException;
 import tech.tablesaw.api.Table;
 import tech.tablesaw.plotly.components.Figure;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -96,32 +91,12 @@ public final class HtmlReport {
     }
 
     /** Temp files are created owner-only; a report is an ordinary file (rw-r--r--). */
-    public static void makeReadable(Path file) throws IOException {
-        if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-        }
-    }
-
     /** Writes a finished page (e.g. from {@link #page}) atomically. */
     public static void writePage(Path file, String html) {
         writeAtomically(file, html);
     }
 
     private static void writeAtomically(Path file, String content) {
-        Path dir = file.toAbsolutePath().getParent();
-        Path tmp = null;
-        try {
-            Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-            Files.writeString(tmp, content, StandardCharsets.UTF_8);
-            makeReadable(tmp);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new RoutecalException("cannot write " + file + ": " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) {
-                try { Files.deleteIfExists(tmp); } catch (IOException ignored) { /* best effort: the rename succeeded or the error is already reported */ }
-            }
-        }
+        org.routecal.io.AtomicFiles.writeString(file, content);
     }
 }

@@ -8,6 +8,7 @@ import org.routecal.model.ForwardTaps;
 import org.routecal.model.ModelConfig;
 import org.routecal.model.MoeModel;
 import org.routecal.model.family.MoeFamily;
+import org.routecal.pipeline.OutputDir;
 import org.routecal.pipeline.Progress;
 
 import java.nio.file.Path;
@@ -52,14 +53,24 @@ public final class RouteStage {
     /** As above; {@code cancel} runs between layers and throws to stop (the session's cancellation check). */
     public static RouteResult run(MoeModel model, List<RoutedSample> samples, IntFunction<String> tokenString, RouteParams params,
                                   Path out, Map<String, Path> inputs, Map<String, Object> settings, Progress progress, Runnable cancel) {
-        long t0 = System.nanoTime();
         if (samples.isEmpty()) throw new RoutecalException("the corpus has no sample to route");
         for (RoutedSample s : samples) {
             if (s.tokens() == 0) throw new RoutecalException("sample " + s.sampleId() + " (" + s.domain() + ") has no token");
         }
         RoutingGeometry g = geometry(model.config());
         String fingerprint = ModelFingerprint.of(model, g);
-        RouteRunDir.prepare(out, fingerprint, params.overwrite());
+        try (OutputDir dir = RouteRunDir.prepare(out, fingerprint, params.overwrite(), model.dir(), inputs)) {
+            RouteResult result = write(model, samples, tokenString, params, dir.path(), inputs, settings, g, fingerprint, progress, cancel);
+            dir.commit();
+            return result;
+        }
+    }
+
+    /** The phases, writing into the opened run directory {@code out}. */
+    private static RouteResult write(MoeModel model, List<RoutedSample> samples, IntFunction<String> tokenString, RouteParams params,
+                                     Path out, Map<String, Path> inputs, Map<String, Object> settings, RoutingGeometry g,
+                                     String fingerprint, Progress progress, Runnable cancel) {
+        long t0 = System.nanoTime();
         List<String> domains = samples.stream().map(RoutedSample::domain).distinct().sorted().toList();
         int[] domainOfSample = samples.stream().mapToInt(s -> domains.indexOf(s.domain())).toArray();
         writeSamples(out.resolve(RouteRunDir.SAMPLES), samples);

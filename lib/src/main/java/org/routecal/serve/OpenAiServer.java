@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import org.routecal.RoutecalException;
+import org.routecal.tokenize.ChatMessage;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -186,7 +187,7 @@ public final class OpenAiServer implements AutoCloseable {
         RequestFields f = fields(body);
         String text, field;
         if (body.has("messages")) {
-            text = model.codec().renderChat(messages(body), true);
+            text = model.codec().renderChat(messages(body), true, Map.of());
             field = "messages";
         } else if (f.has("prompt")) {
             text = f.text("prompt");
@@ -199,7 +200,7 @@ public final class OpenAiServer implements AutoCloseable {
         }
         checkLength(text, 0, field);
         // no turn needed: tokenizing a text already bounded by the context is short, and the ticket bounds how many run
-        int[] ids = model.codec().encode(text);
+        int[] ids = model.codec().ids(text);
         ObjectNode n = JSON.createObjectNode().put("count", ids.length).put("max_model_len", model.maxContext());
         ArrayNode t = n.putArray("tokens");
         for (int id : ids) t.add(id);
@@ -216,7 +217,7 @@ public final class OpenAiServer implements AutoCloseable {
         for (Prompt pr : prompts) if (pr.text() != null) checkLength(pr.text(), maxTokens, "prompt");
         ticket.awaitTurn();
         List<int[]> ids = new ArrayList<>();
-        for (Prompt pr : prompts) ids.add(checkContext(pr.text() != null ? model.codec().encode(pr.text()) : pr.ids(), maxTokens, "prompt"));
+        for (Prompt pr : prompts) ids.add(checkContext(pr.text() != null ? model.codec().ids(pr.text()) : pr.ids(), maxTokens, "prompt"));
         String id = "cmpl-" + UUID.randomUUID();
         long created = System.currentTimeMillis() / 1000;
         if (stream) {
@@ -252,10 +253,10 @@ public final class OpenAiServer implements AutoCloseable {
         if (f.bool("logprobs", false) || f.has("top_logprobs")) {
             throw ApiError.badField("logprobs", "'logprobs' is not implemented for chat completions; use /v1/completions with logprobs");
         }
-        String prompt = model.codec().renderChat(messages(body), true);
+        String prompt = model.codec().renderChat(messages(body), true, Map.of());
         checkLength(prompt, Math.max(1, requested), "messages");
         ticket.awaitTurn();
-        int[] ids = checkContext(model.codec().encode(prompt), Math.max(1, requested), "messages");
+        int[] ids = checkContext(model.codec().ids(prompt), Math.max(1, requested), "messages");
         Generator.Params params = requested > 0 ? p : new Generator.Params(Math.max(1, Math.min(512, ctx - ids.length)),
                 p.temperature(), p.topP(), p.seed(), p.stop(), p.logprobs(), p.echo());
         String id = "chatcmpl-" + UUID.randomUUID();
@@ -380,15 +381,24 @@ public final class OpenAiServer implements AutoCloseable {
         return ids;
     }
 
-    private static List<Map<String, Object>> messages(JsonNode body) {
+    private static List<ChatMessage> messages(JsonNode body) {
         JsonNode ms = body.get("messages");
         if (ms == null || !ms.isArray() || ms.isEmpty()) throw ApiError.badField("messages", "'messages' must be a non-empty list");
-        List<Map<String, Object>> out = new ArrayList<>();
+        List<ChatMessage> out = new ArrayList<>();
         for (int i = 0; i < ms.size(); i++) {
             JsonNode m = ms.get(i);
             if (!m.path("role").isTextual()) throw ApiError.badField("messages", "messages[" + i + "].role missing");
-            String content = m.path("content").isTextual() ? m.get("content").asText() : contentParts(m.path("content"), i);
-            out.add(Map.of("role", m.get("role").asText(), "content", content));
+            if (m.path("content").isArray()) contentParts(m.path("content"), i); // refuses non-text parts with the field named
+            ChatMessage c;
+            try {
+                c = ChatMessage.fromJson(m, "messages[" + i + "]");
+            } catch (RoutecalException e) {
+                throw ApiError.badField("messages", e.getMessage());
+            }
+            if (!c.knownRole()) {
+                throw ApiError.badField("messages", "messages[" + i + "].role '" + c.role() + "' is not one of " + new java.util.TreeSet<>(ChatMessage.ROLES));
+            }
+            out.add(c);
         }
         return out;
     }

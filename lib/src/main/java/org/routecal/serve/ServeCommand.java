@@ -5,6 +5,7 @@ import org.routecal.cli.StageCommand;
 import org.routecal.io.safetensors.SafetensorsCheckpoint;
 import org.routecal.model.MoeModel;
 import org.routecal.pipeline.Progress;
+import org.routecal.tokenize.TextCodec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -49,7 +50,7 @@ public final class ServeCommand implements StageCommand {
         {
             MoeModel m = load(session, device, model, quantized);
             String id = name != null ? name : model.toAbsolutePath().normalize().getFileName().toString();
-            TextCodec codec = Codecs.load(model, tokenizer);
+            TextCodec codec = TextCodec.load(model, tokenizer);
             OpenAiServer server = OpenAiServer.start(new ServedModel(id, m, codec), options);
             CountDownLatch drained = new CountDownLatch(1);
             Thread hook = new Thread(() -> {
@@ -73,7 +74,7 @@ public final class ServeCommand implements StageCommand {
                     }
                     server.drain(Duration.ZERO);
                 }
-                if (codec instanceof AutoCloseable c) c.close();
+                codec.close();
             }
             return "serve: stopped";
         }

@@ -3,6 +3,7 @@ package org.routecal.serve;
 import org.routecal.model.KvCache;
 import org.routecal.model.ForwardTaps;
 import org.routecal.model.MoeModel;
+import org.routecal.tokenize.TextCodec;
 
 import java.text.Normalizer;
 

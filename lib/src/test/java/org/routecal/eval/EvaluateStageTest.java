@@ -17,7 +17,14 @@ import org.routecal.cli.Main;
 import org.routecal.model.MoeModel;
 import org.routecal.pipeline.Progress;
 import org.routecal.quant.FixtureTensors;
-import org.routecal.quant.report.FlatParquet;
+import org.routecal.corpus.Sample;
+import org.routecal.io.Json;
+import org.routecal.io.parquet.ParquetTableReader;
+import org.routecal.io.parquet.Row;
+import org.routecal.pipeline.Manifest;
+import org.routecal.pipeline.OutputDir;
+import org.routecal.pipeline.Sha256;
+import org.routecal.tokenize.ByteCodec;
 
 /** evaluate on the tiny fixture model against itself and against a quantized copy; quantize + evaluate via the CLI. */
 class EvaluateStageTest {
@@ -31,13 +38,14 @@ class EvaluateStageTest {
 
     static final Path MODEL = FixtureTensors.DIR.getParent().resolve("models/qwen3_moe/v1");
 
-    static List<EvalSample> samples() {
+    /** Random printable text; the fixture model's vocabulary is bytes, so the byte codec tokenizes it. */
+    static List<Sample> samples() {
         Random r = new Random(5);
-        List<EvalSample> out = new ArrayList<>();
+        List<Sample> out = new ArrayList<>();
         for (int s = 0; s < 4; s++) {
-            int[] ids = new int[20];
-            for (int i = 0; i < ids.length; i++) ids[i] = r.nextInt(256);
-            out.add(new EvalSample("s" + s, s % 2 == 0 ? "math" : "code", ids));
+            StringBuilder text = new StringBuilder();
+            for (int i = 0; i < 20; i++) text.append((char) (33 + r.nextInt(94)));
+            out.add(new Sample("s" + s, s % 2 == 0 ? "math" : "code", text.toString(), new ByteCodec().encode(text.toString())));
         }
         return out;
     }
@@ -60,17 +68,16 @@ class EvaluateStageTest {
     void quantizeThenEvaluateThroughTheCli(@TempDir Path tmp) throws Exception {
         Path corpus = tmp.resolve("corpus.jsonl");
         StringBuilder sb = new StringBuilder();
-        for (EvalSample s : samples()) {
-            sb.append("{\"sample_id\":\"").append(s.sampleId()).append("\",\"domain\":\"").append(s.domain()).append("\",\"ids\":")
-                    .append(java.util.Arrays.toString(s.ids())).append("}\n");
+        for (Sample s : samples()) {
+            sb.append(Json.MAPPER.writeValueAsString(Map.of("sample_id", s.sampleId(), "domain", s.domain(), "text", s.text()))).append('\n');
         }
         Files.writeString(corpus, sb);
         Path q = tmp.resolve("w4");
-        assertEquals(0, Main.run("quantize", "--model", MODEL.toString(), "--corpus", corpus.toString(), "--out", q.toString(),
-                "--scheme", "w4a16", "--group-size", "16", "--min-tokens", "4"));
+        assertEquals(0, Main.run("quantize", "--model", MODEL.toString(), "--corpus", corpus.toString(), "--tokenizer", "byte",
+                "--out", q.toString(), "--scheme", "w4a16", "--group-size", "16", "--min-tokens", "4"));
         assertTrue(Files.exists(q.resolve("quant_report.parquet")) && Files.exists(q.resolve("manifest.json")));
         assertEquals(0, Main.run("evaluate", "--model", MODEL.toString(), "--quantized", q.toString(), "--corpus", corpus.toString(),
-                "--out", tmp.resolve("e").toString()));
+                "--tokenizer", "byte", "--out", tmp.resolve("e").toString()));
         JsonNode j = new ObjectMapper().readTree(tmp.resolve("e/eval.json").toFile());
         assertEquals("routecal.eval", j.get("format").asText());
         assertEquals(8, j.get("samples").size()); // 4 samples × (original + w4)
@@ -78,13 +85,21 @@ class EvaluateStageTest {
         JsonNode w4 = j.get("models").get(1);
         assertTrue(w4.get("kl").asDouble() > 0);
         assertTrue(w4.get("top1_agreement").asDouble() <= 1.0);
-        assertEquals(8, FlatParquet.read(tmp.resolve("e/eval.parquet")).rows().size());
-        FlatParquet.Table ex = FlatParquet.read(tmp.resolve("e/eval_experts.parquet"));
-        assertFalse(ex.rows().isEmpty());
-        for (Map<String, Object> row : ex.rows()) assertTrue((Double) row.get("rel_output_error") > 0, "4-bit experts differ");
+        assertEquals(8, ParquetTableReader.open(tmp.resolve("e/eval.parquet")).requireFormat("routecal.eval", 1, 1).rowCount());
+        List<Row> ex = ParquetTableReader.open(tmp.resolve("e/eval_experts.parquet")).requireFormat("routecal.eval-experts", 1, 1).readAll();
+        assertFalse(ex.isEmpty());
+        for (Row row : ex) assertTrue(row.getDouble("rel_output_error") > 0, "4-bit experts differ");
+        Manifest m = OutputDir.requireComplete(tmp.resolve("e"), "evaluate", "--out");
+        assertEquals(Sha256.of(corpus), m.inputs("corpus").get(0).sha256());
+        assertEquals(4, m.results().get("corpus_samples"));
         assertTrue(Files.readString(tmp.resolve("e/eval.html")).contains("<table>"));
-        assertEquals(2, Main.run("evaluate", "--model", MODEL.toString(), "--corpus", corpus.toString(), "--out", tmp.resolve("e").toString()),
-                "existing --out is refused");
+        assertEquals(2, Main.run("evaluate", "--model", MODEL.toString(), "--corpus", corpus.toString(), "--tokenizer", "byte",
+                "--out", tmp.resolve("e").toString()), "existing --out is refused");
+        assertEquals(0, Main.run("evaluate", "--model", MODEL.toString(), "--corpus", corpus.toString(), "--tokenizer", "byte",
+                "--out", tmp.resolve("e").toString(), "--overwrite"), "our own evaluate output is replaced with --overwrite");
+        assertEquals(2, Main.run("evaluate", "--model", MODEL.toString(), "--corpus", corpus.toString(), "--tokenizer", "byte",
+                "--out", q.toString(), "--overwrite"), "a quantize output is never replaced by evaluate");
+        assertTrue(Files.exists(q.resolve("quant_report.parquet")));
         Files.writeString(tmp.resolve("text.jsonl"), "{\"text\": \"hello\"}\n");
         assertEquals(2, Main.run("quantize", "--model", MODEL.toString(), "--corpus", tmp.resolve("text.jsonl").toString(), "--out",
                 tmp.resolve("x").toString()));

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.routecal.io.safetensors.SafetensorsCheckpoint;
 import org.routecal.model.MoeModel;
+import org.routecal.tokenize.ByteCodec;
 
 import java.net.ConnectException;
 import java.net.URI;
@@ -101,7 +102,7 @@ class OpenAiServerTest {
 
     /** Greedy generation through the KV cache equals a full re-prefill of prompt + generated tokens. */
     @Test void greedyKvCacheGenerationMatchesFullPrefill() throws Exception {
-        int[] prompt = new ByteCodec().encode("hello moe");
+        int[] prompt = new ByteCodec().ids("hello moe");
         ObjectNode g = JSON.createObjectNode().put("max_tokens", 12).put("temperature", 0).put("logprobs", 1)
                 .put("return_tokens_as_token_ids", true);
         ArrayNode p = g.putArray("prompt");
@@ -199,7 +200,7 @@ class OpenAiServerTest {
     @Test void llmClientTalksToServe(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         var opts = org.routecal.synth.llm.LlmOptions.of("http://127.0.0.1:" + server.port(), "tiny");
         try (var c = org.routecal.synth.llm.LlmClient.create(opts, dir.resolve("llm_calls.jsonl"))) {
-            var r = c.chat("t", List.of(org.routecal.synth.llm.LlmMessage.user("hi")),
+            var r = c.chat("t", List.of(org.routecal.tokenize.ChatMessage.user("hi")),
                     new org.routecal.synth.llm.LlmParams(0.0, null, 16, null, java.util.Map.of()));
             // the byte codec has no stop token, so the 16 tokens run out: the reason the server sent arrives as LENGTH
             assertEquals(16, r.completionTokens());
@@ -212,7 +213,7 @@ class OpenAiServerTest {
             while (at < content.length() && !(content.charAt(at) > ' ' && content.charAt(at) < 127 && content.indexOf(content.charAt(at)) == at)) at++;
             assertTrue(at < content.length(), "a character to stop at in " + content);
             String stop = content.substring(at, at + 1);
-            var cut = c.chat("t", List.of(org.routecal.synth.llm.LlmMessage.user("hi")),
+            var cut = c.chat("t", List.of(org.routecal.tokenize.ChatMessage.user("hi")),
                     new org.routecal.synth.llm.LlmParams(0.0, null, 16, null, java.util.Map.of("stop", List.of(stop))));
             assertEquals("STOP", cut.finishReason());
             assertEquals(content.substring(0, content.indexOf(stop)), cut.content());

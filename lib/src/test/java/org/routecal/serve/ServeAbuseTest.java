@@ -1,5 +1,7 @@
 package org.routecal.serve;
 
+import org.routecal.tokenize.ByteCodec;
+import org.routecal.tokenize.TextCodec;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;
@@ -45,14 +47,14 @@ class ServeAbuseTest {
         demoDir = Files.createTempDirectory("serve-abuse-demo");
         DemoAssets.writeTo(demoDir);
         demo = MoeModel.load(demoDir.resolve("model"));
-        demoCodec = Codecs.load(demoDir.resolve("model"), "auto");
+        demoCodec = TextCodec.load(demoDir.resolve("model"), "auto");
     }
 
     @AfterAll static void stop() throws Exception {
         server.close();
         tiny.close();
         demo.close();
-        if (demoCodec instanceof AutoCloseable c) c.close();
+        demoCodec.close();
         try (var files = Files.walk(demoDir)) {
             files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }

@@ -1,5 +1,7 @@
 package org.routecal.serve;
 
+import org.routecal.tokenize.ByteCodec;
+import org.routecal.tokenize.TextCodec;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;

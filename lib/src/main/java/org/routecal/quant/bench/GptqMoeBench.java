@@ -1,7 +1,6 @@
 package org.routecal.quant.bench;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -115,8 +114,7 @@ public final class GptqMoeBench {
                 """, hidden, inter, fullExperts, experts, topK, tokens, routedPerExpert,
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
                 hAllSec, mRoutedHess, mDownHess, mPrepOwn, mPrepShared, mSweep, mDown, fullExperts, perExpertLayer, sharedLayer);
-        if (out.getParent() != null) Files.createDirectories(out.getParent());
-        Files.writeString(out, json);
+        org.routecal.io.AtomicFiles.writeString(out, json);
         System.out.print(json);
     }
 

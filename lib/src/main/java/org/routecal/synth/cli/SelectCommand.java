@@ -1,11 +1,18 @@
 package org.routecal.synth.cli;
 
 import org.routecal.cli.StageCommand;
+import org.routecal.corpus.Corpus;
+import org.routecal.corpus.CorpusOptions;
+import org.routecal.corpus.CorpusOptionsMixin;
+import org.routecal.corpus.Sample;
 import org.routecal.model.MoeModel;
+import org.routecal.pipeline.Manifest;
+import org.routecal.pipeline.OutputDir;
 import org.routecal.pipeline.Progress;
+import org.routecal.route.RoutingCounts;
 import org.routecal.synth.ModelTargetModel;
-import org.routecal.synth.accept.RoutingCounts;
-import org.routecal.synth.select.CandidatePool;
+import org.routecal.synth.SynthManifests;
+import org.routecal.synth.accept.AcceptanceParams;
 import org.routecal.synth.select.SelectStage;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -20,22 +27,35 @@ import java.util.List;
                 + "lower the per-slot deficit while keeping the routing distribution close to the original.")
 public final class SelectCommand implements StageCommand {
     @Mixin TargetModelOptions target;
-    @Option(names = "--corpus", required = true, description = "original corpus (.jsonl with text or messages, or a directory of .txt)") Path corpus;
-    @Option(names = "--pool", required = true, description = "candidate pool (.jsonl or a directory of .txt)") Path pool;
+    @Mixin CorpusOptionsMixin corpus;
+    @Option(names = "--pool", required = true, description = "candidate pool (.jsonl or .parquet rows like the corpus's, or a directory of .txt), read as the corpus is") Path pool;
     @Option(names = "--out", required = true, description = "output directory") Path out;
+    @Option(names = "--overwrite", description = "replace an earlier select output in --out") boolean overwrite;
     @Option(names = "--max-accepted", defaultValue = "0", description = "stop after this many (0: no limit)") int maxAccepted;
-    @Option(names = "--max-tokens-per-sample", defaultValue = "4096") int maxTokensPerSample;
     @Mixin AcceptanceOptions acceptance;
 
     @Override public Object execute(org.routecal.pipeline.Session session) throws Exception {
         Progress progress = session.progress();
-        {
+        CorpusOptions options = corpus.toOptions();
+        try (OutputDir dir = OutputDir.of("select", out).overwrite(overwrite).input("--model", target.dir())
+                     .input("--corpus", options.corpus()).input("--pool", pool).open();
+             ModelTargetModel t = target.target(target.load(session), corpus.codec(target.dir()))) {
             MoeModel m = target.load(session);
-            ModelTargetModel t = target.target(m);
-            List<CandidatePool.Candidate> original = CandidatePool.read(corpus, t);
-            RoutingCounts counts = SelectStage.route(original, t, t.moeLayerCount(), t.expertCount(), progress);
-            return SelectStage.run(original, counts, counts, CandidatePool.read(pool, t), t,
-                    acceptance.params(m.config().hiddenSize()), maxAccepted, maxTokensPerSample, out, progress);
+            Corpus.Loaded original = Corpus.read(options, t.codec());
+            progress.message("corpus: " + original);
+            List<Sample> candidates = Corpus.read(options.whole(pool), t.codec()).samples();
+            long t0 = System.nanoTime();
+            RoutingCounts counts = SelectStage.route(original.samples(), t, t.moeLayerCount(), t.expertCount(), progress);
+            double routeSeconds = (System.nanoTime() - t0) / 1e9;
+            AcceptanceParams a = acceptance.params(m.config().hiddenSize());
+            SelectStage.Result r = SelectStage.run(original.samples(), counts, counts, candidates, t, a, maxAccepted, dir.path(), progress);
+            Manifest.Builder b = Manifest.builder("select").model("model", target.dir()).input("corpus", options.corpus()).input("pool", pool)
+                    .parameters(options.parameters()).parameter("acceptance", SynthManifests.acceptance(a))
+                    .parameter("max_accepted", maxAccepted).seed(options.seed())
+                    .results(original.summary()).results(SelectStage.results(r)).timing("route_corpus", routeSeconds);
+            r.timings().forEach(b::timing);
+            SynthManifests.finish(dir, b, "selected.jsonl", "selected_accepted.jsonl", "select_metrics.json");
+            return r;
         }
     }
 }

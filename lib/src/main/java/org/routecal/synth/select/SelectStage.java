@@ -2,16 +2,22 @@ package org.routecal.synth.select;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.routecal.RoutecalException;
+import org.routecal.corpus.CorpusWriter;
+import org.routecal.corpus.DedupKey;
+import org.routecal.corpus.Sample;
+import org.routecal.io.AtomicFiles;
+import org.routecal.io.Json;
+import org.routecal.io.Jsonl;
 import org.routecal.pipeline.Progress;
-import org.routecal.synth.AppendLog;
-import org.routecal.synth.SynthFiles;
+import org.routecal.route.RoutingCounts;
 import org.routecal.synth.TargetModel;
 import org.routecal.synth.accept.AcceptanceParams;
 import org.routecal.synth.accept.AcceptanceRule;
-import org.routecal.synth.accept.RoutingCounts;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -20,11 +26,12 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * {@code select}: the acceptance rule of synthesize over a local pool, no LLM. Every pool text is routed once; then a
- * lazy greedy pass repeatedly takes the candidate with the best deficit-gain per token (a gain only shrinks as the
- * corpus grows, so a stale score is an upper bound and only the top needs re-scoring) and asks the
- * {@link AcceptanceRule}; a rejected candidate stays rejected with its reason. Stops when no candidate has any gain
- * left or {@code maxAccepted} is reached.
+ * {@code select}: the acceptance rule of synthesize over a local pool, no LLM. The original corpus and the pool are
+ * samples of the one corpus reader ({@link org.routecal.corpus.Corpus}: rendered and cut exactly as route and quantize
+ * see them). Every pool sample is routed once; then a lazy greedy pass repeatedly takes the candidate with the best
+ * deficit-gain per token (a gain only shrinks as the corpus grows, so a stale score is an upper bound and only the top
+ * needs re-scoring) and asks the {@link AcceptanceRule}; a rejected candidate stays rejected with its reason. Stops
+ * when no candidate has any gain left or {@code maxAccepted} is reached.
  *
  * <p>Writes {@code selected.jsonl} (every pool row: {@code id, domain, n_tokens, routing_score, gain, accepted, reason,
  * order}), {@code selected_accepted.jsonl} (the accepted texts as a corpus: {@code sample_id, domain, text}) and
@@ -34,7 +41,8 @@ public final class SelectStage {
     private SelectStage() {}
 
     public record Result(int pool, int accepted, long deficitBefore, long deficitAfter, double minEntropyBefore,
-                         double minEntropyAfter, double driftJs, Map<String, Integer> reasons, RoutingCounts counts, Path outDir) {
+                         double minEntropyAfter, double driftJs, Map<String, Integer> reasons, RoutingCounts counts, Path outDir,
+                         Map<String, Double> timings) {
         @Override public String toString() {
             return String.format(Locale.ROOT, "select: %d of %d pool texts accepted; deficit %d → %d; min layer entropy %.4f → %.4f; "
                     + "JS drift from original %.4f bits%n  reasons: %s%n  out: %s", accepted, pool, deficitBefore, deficitAfter,
@@ -53,35 +61,33 @@ public final class SelectStage {
      * {@code original}: the corpus the selection adds to (its texts are also the duplicate reference); {@code current}:
      * its counts plus anything accepted earlier (usually the same as the original's counts).
      */
-    public static Result run(List<CandidatePool.Candidate> original, RoutingCounts originalCounts, RoutingCounts current,
-                             List<CandidatePool.Candidate> pool, TargetModel model, AcceptanceParams params, int maxAccepted,
-                             int maxTokensPerSample, Path outDir, Progress progress) {
+    public static Result run(List<Sample> original, RoutingCounts originalCounts, RoutingCounts current, List<Sample> pool,
+                             TargetModel model, AcceptanceParams params, int maxAccepted, Path outDir, Progress progress) {
         if (pool.isEmpty()) throw new RoutecalException("the candidate pool is empty");
+        long t0 = System.nanoTime();
         AcceptanceRule rule = new AcceptanceRule(params, originalCounts);
         RoutingCounts counts = current.copy();
         long deficitBefore = counts.deficit(params.target());
         double entropyBefore = counts.minNormalizedEntropy();
         Set<String> seen = new HashSet<>();
-        for (CandidatePool.Candidate c : original) seen.add(norm(c.text()));
+        for (Sample c : original) seen.add(DedupKey.of(c.text()));
 
         String[] reason = new String[pool.size()];
-        int[] nTokens = new int[pool.size()], order = new int[pool.size()];
+        int[] order = new int[pool.size()];
         double[] score = new double[pool.size()];
         long[] gain = new long[pool.size()];
         PriorityQueue<Entry> queue = new PriorityQueue<>((a, b) -> a.score != b.score ? Double.compare(b.score, a.score) : Integer.compare(a.index, b.index));
         progress.start("select: routing pool", pool.size());
         for (int i = 0; i < pool.size(); i++) {
-            CandidatePool.Candidate c = pool.get(i);
+            Sample c = pool.get(i);
             progress.advance(1);
-            if (c.text().isBlank()) { reason[i] = "empty"; continue; }
-            if (!seen.add(norm(c.text()))) { reason[i] = "duplicate"; continue; }
-            nTokens[i] = model.countTokens(c.text());
-            if (nTokens[i] > maxTokensPerSample) { reason[i] = "too_long"; continue; }
+            if (!seen.add(DedupKey.of(c.text()))) { reason[i] = "duplicate"; continue; }
             RoutingCounts rc = model.route(c.text());
             AcceptanceRule.Decision d = rule.decide(counts, rc);
             queue.add(new Entry(i, rc, d.score()));
         }
         progress.finish();
+        double routeSeconds = (System.nanoTime() - t0) / 1e9;
         int accepted = 0, step = 0;
         while (!queue.isEmpty()) {
             Entry top = queue.poll();
@@ -102,50 +108,58 @@ public final class SelectStage {
             }
         }
         // rows and outputs
-        StringBuilder rows = new StringBuilder(), corpus = new StringBuilder();
+        List<ObjectNode> rows = new ArrayList<>();
         Map<String, Integer> reasons = new TreeMap<>();
-        for (int i = 0; i < pool.size(); i++) {
-            CandidatePool.Candidate c = pool.get(i);
-            reasons.merge(reason[i], 1, Integer::sum);
-            ObjectNode n = AppendLog.JSON.createObjectNode();
-            n.put("id", c.id()).put("domain", c.domain()).put("n_tokens", nTokens[i]).put("routing_score", score[i])
-                    .put("gain", gain[i]).put("accepted", "accepted".equals(reason[i])).put("reason", reason[i]).put("order", order[i]);
-            rows.append(n).append('\n');
-            if ("accepted".equals(reason[i])) {
-                corpus.append(AppendLog.JSON.createObjectNode().put("sample_id", "selected/" + c.id()).put("domain", c.domain())
-                        .put("text", c.text())).append('\n');
+        try (CorpusWriter corpus = CorpusWriter.open(outDir.resolve("selected_accepted.jsonl"))) {
+            for (int i = 0; i < pool.size(); i++) {
+                Sample c = pool.get(i);
+                reasons.merge(reason[i], 1, Integer::sum);
+                rows.add(Json.MAPPER.createObjectNode().put("id", c.sampleId()).put("domain", c.domain()).put("n_tokens", c.tokens())
+                        .put("routing_score", score[i]).put("gain", gain[i]).put("accepted", "accepted".equals(reason[i]))
+                        .put("reason", reason[i]).put("order", order[i]));
+                if ("accepted".equals(reason[i])) corpus.writeText("selected/" + c.sampleId(), c.domain(), c.text());
             }
         }
-        SynthFiles.writeString(outDir.resolve("selected.jsonl"), rows.toString());
-        SynthFiles.writeString(outDir.resolve("selected_accepted.jsonl"), corpus.toString());
+        Jsonl.write(outDir.resolve("selected.jsonl"), rows);
         double drift = counts.meanJsDivergence(originalCounts);
+        Map<String, Double> timings = new LinkedHashMap<>();
+        timings.put("route_pool", routeSeconds);
+        timings.put("select", (System.nanoTime() - t0) / 1e9 - routeSeconds);
         Result r = new Result(pool.size(), accepted, deficitBefore, counts.deficit(params.target()), entropyBefore,
-                counts.minNormalizedEntropy(), drift, reasons, counts, outDir);
-        ObjectNode m = AppendLog.JSON.createObjectNode().put("format", "routecal.select_metrics").put("format_version", 1)
+                counts.minNormalizedEntropy(), drift, reasons, counts, outDir, timings);
+        ObjectNode m = Json.MAPPER.createObjectNode().put("format", "routecal.select_metrics").put("format_version", 1)
                 .put("pool", r.pool()).put("accepted", accepted).put("target", params.target())
                 .put("deficit_before", deficitBefore).put("deficit_after", r.deficitAfter())
                 .put("min_entropy_before", entropyBefore).put("min_entropy_after", r.minEntropyAfter()).put("js_drift", drift);
-        m.set("acceptance", AppendLog.JSON.valueToTree(params));
-        m.set("reasons", AppendLog.JSON.valueToTree(reasons));
-        SynthFiles.writeJson(outDir.resolve("select_metrics.json"), m);
-        org.routecal.synth.SynthManifests.write(org.routecal.pipeline.Manifest.builder("select")
-                        .parameter("acceptance", org.routecal.synth.SynthManifests.acceptance(params)).parameter("max_accepted", maxAccepted)
-                        .parameter("max_tokens_per_sample", maxTokensPerSample).parameter("pool_size", pool.size()),
-                outDir, "selected.jsonl", "selected_accepted.jsonl", "select_metrics.json");
+        m.set("acceptance", Json.MAPPER.valueToTree(params));
+        m.set("reasons", Json.MAPPER.valueToTree(reasons));
+        AtomicFiles.writeJson(outDir.resolve("select_metrics.json"), m);
         return r;
     }
 
+    /** The result's numbers for a manifest's results. */
+    public static Map<String, Object> results(Result r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("pool", r.pool());
+        m.put("accepted", r.accepted());
+        m.put("deficit_before", r.deficitBefore());
+        m.put("deficit_after", r.deficitAfter());
+        m.put("min_entropy_before", r.minEntropyBefore());
+        m.put("min_entropy_after", r.minEntropyAfter());
+        m.put("js_drift", r.driftJs());
+        m.put("reasons", r.reasons());
+        return m;
+    }
+
     /** Counts of a whole corpus routed text by text. */
-    public static RoutingCounts route(List<CandidatePool.Candidate> corpus, TargetModel model, int layers, int experts, Progress progress) {
+    public static RoutingCounts route(List<Sample> corpus, TargetModel model, int layers, int experts, Progress progress) {
         RoutingCounts total = new RoutingCounts(layers, experts);
         progress.start("routing corpus", corpus.size());
-        for (CandidatePool.Candidate c : corpus) {
-            if (!c.text().isBlank()) total.add(model.route(c.text()));
+        for (Sample c : corpus) {
+            total.add(model.route(c.text()));
             progress.advance(1);
         }
         progress.finish();
         return total;
     }
-
-    private static String norm(String s) { return s.strip().replaceAll("\\s+", " ").toLowerCase(Locale.ROOT); }
 }

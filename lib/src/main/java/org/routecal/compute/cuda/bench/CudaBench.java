@@ -1,10 +1,6 @@
 package org.routecal.compute.cuda.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -62,10 +58,7 @@ public final class CudaBench {
         }
         out.put("routing_pass_flops", g.routingPassFlops(batch, seq));
         Path file = Path.of(a.get("--out"));
-        if (file.getParent() != null) Files.createDirectories(file.getParent());
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.toFile(), out);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        org.routecal.io.AtomicFiles.writeJson(file, out);
         System.out.println("wrote " + file);
     }
 
