@@ -47,36 +47,41 @@ phase_setup() {
 phase_parity() {
   run $J org.routecal.compute.BackendParity --device cuda --precision both --out "$OUT/backend_parity.json" > "$OUT/backend_parity.txt" 2>&1
   grep -E "FAIL|checks passed" "$OUT/backend_parity.txt"
-  run timeout 240 $J org.routecal.compute.cuda.GpuParity --out "$OUT/gpu_parity.json" > "$OUT/gpu_parity.txt" 2>&1
+  [ "${GPU_PARITY:-0}" = 1 ] && run timeout 240 $J org.routecal.compute.cuda.GpuParity --out "$OUT/gpu_parity.json" > "$OUT/gpu_parity.txt" 2>&1
   grep -E "FAIL|pass" "$OUT/gpu_parity.txt" | tail -5
 }
 
 numerics_one() { # name model-dir [extra hf args]
   local name=$1 model=$2; shift 2
-  run python3 tests/gpu/hf_numerics.py --model "$model" --out "$WORK/num/$name" --sequences 4 --length 256 "$@" > /dev/null
+  run python3 tests/gpu/hf_numerics.py --model "$model" --out "$WORK/num/$name" --sequences 4 --length 256 "$@" | tail -1
   local m=$model
   [ -d "$WORK/num/$name-model" ] && m=$WORK/num/$name-model
-  run $J org.routecal.bench.ModelNumerics --model "$m" --hf "$WORK/num/$name" --runs cpu/fp32,cuda/fp32,cuda/bf16 \
+  run $J org.routecal.bench.ModelNumerics --model "$m" --hf "$WORK/num/$name" --runs "${NUM_RUNS:-cpu/fp32,cuda/fp32,cuda/bf16}" \
       --out "$OUT/numerics_$name.json" 2>&1 | grep -o "comparison=[^,]*, token_layers=[0-9]*, topk_agreement=[0-9.E-]*\|logits_nmse=[0-9.E-]*"
 }
 
-phase_numerics() {
+phase_numerics() { # NUMERICS="qwen3_moe mixtral-scaled demo q30b …" picks a subset (default: all)
   demo_assets
-  for f in qwen3_moe qwen2_moe mixtral olmoe; do numerics_one "$f" "tests/fixtures/models/$f/v1"; done
-  for f in qwen3_moe mixtral; do
-    numerics_one "$f-scaled" "tests/fixtures/models/$f/v1" --scale-router 8 --save-scaled "$WORK/num/$f-scaled-model"
+  local all="qwen3_moe qwen2_moe mixtral olmoe qwen3_moe-scaled mixtral-scaled demo q30b q30b-scaled"
+  for n in ${NUMERICS:-$all}; do
+    local base=${n%-scaled} model extra=()
+    case $base in
+      demo) model=$WORK/demo/model ;;
+      q30b)
+        [ -d "$WORK/q2" ] || run python3 tests/gpu/hf_bench.py --layers 2 --seq 256 --reps 1 --skip-gptq --out "$OUT/hf_q2.json" --save-checkpoint "$WORK/q2" > /dev/null
+        model=$WORK/q2 ;;
+      *) model=tests/fixtures/models/$base/v1 ;;
+    esac
+    [ "$n" != "$base" ] && extra=(--scale-router 8 --save-scaled "$WORK/num/$n-model")
+    numerics_one "$n" "$model" "${extra[@]}"
   done
-  numerics_one demo "$WORK/demo/model"
-  [ -d "$WORK/q2" ] || run python3 tests/gpu/hf_bench.py --layers 2 --seq 256 --reps 1 --skip-gptq --out "$OUT/hf_q2.json" --save-checkpoint "$WORK/q2" > /dev/null
-  numerics_one q30b-2layers "$WORK/q2"
-  numerics_one q30b-2layers-scaled "$WORK/q2" --scale-router 8 --save-scaled "$WORK/num/q30b-2layers-scaled-model"
 }
 
 phase_quantize() {
   demo_assets
   local d=$WORK/demo q=$WORK/quant
   rm -rf "$q"; mkdir -p "$q"
-  for dev in cpu/fp32 cuda/fp32 cuda/bf16; do
+  for dev in ${QUANT_RUNS:-cpu/fp32 cuda/fp32 cuda/bf16}; do
     local n=${dev/\//-}
     log "quantize demo model on $dev"
     ( time $R quantize --model "$d/model" --corpus "$d/corpus.jsonl" --out "$q/$n" --scheme w4a16 --group-size 32 \
@@ -84,10 +89,13 @@ phase_quantize() {
     tail -4 "$OUT/quantize_$n.txt"
     cp "$q/$n/manifest.json" "$OUT/quantize_${n}_manifest.json" 2>/dev/null
   done
-  run $J org.routecal.quant.ct.CheckpointDiff "$q/cpu-fp32" "$q/cuda-fp32" --out "$OUT/diff_cpu_vs_cuda_fp32.json" | grep fraction_equal
-  run $J org.routecal.quant.ct.CheckpointDiff "$q/cpu-fp32" "$q/cuda-bf16" --out "$OUT/diff_cpu_vs_cuda_bf16.json" | grep fraction_equal
-  run $R evaluate --model "$d/model" --quantized "$q/cpu-fp32" "$q/cuda-fp32" "$q/cuda-bf16" --corpus "$d/pool.jsonl" \
-      --max-samples 96 --out "$q/eval" --device cuda --precision fp32 | tee "$OUT/quantize_eval.txt"
+  local runs=(${QUANT_RUNS:-cpu/fp32 cuda/fp32 cuda/bf16}) dirs=()
+  for dev in "${runs[@]}"; do dirs+=("$q/${dev/\//-}"); done
+  for d2 in "${dirs[@]:1}"; do
+    run $J org.routecal.quant.ct.CheckpointDiff "${dirs[0]}" "$d2" --out "$OUT/diff_${dirs[0]##*/}_vs_${d2##*/}.json" | grep fraction_equal
+  done
+  run $R evaluate --model "$d/model" --quantized "${dirs[@]}" --corpus "$d/pool.jsonl" --max-samples 96 --out "$q/eval" \
+      --device "${EVAL_DEVICE:-cuda}" --precision fp32 | tee "$OUT/quantize_eval.txt"
   cp "$q/eval/eval.json" "$OUT/quantize_eval.json" 2>/dev/null
 }
 
