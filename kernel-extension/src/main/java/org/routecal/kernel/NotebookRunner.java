@@ -20,6 +20,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -51,8 +52,14 @@ final class NotebookRunner {
         return nb;
     }
 
-    /** Runs every code cell of {@code nb} in order; returns normally only if all succeeded. */
-    static void execute(ObjectNode nb, Path in, Path out) {
+    /** How a run reports and bounds itself (papermill's --log-output and --execution-timeout, progress per cell). */
+    record Options(boolean logOutput, double cellTimeoutSeconds, java.io.PrintStream progress) {}
+
+    /**
+     * Runs every code cell of {@code nb} in order; returns normally only if all succeeded. After every cell the
+     * notebook is written to {@code out}, so a crash leaves the cells so far, with their outputs and the error.
+     */
+    static void execute(ObjectNode nb, Path in, Path out, Options options) {
         ObjectNode meta = nb.with("metadata");
         ObjectNode pm = meta.with("papermill");
         pm.put("input_path", in.toString());
@@ -83,11 +90,19 @@ final class NotebookRunner {
         Instant start = Instant.now();
         pm.put("start_time", start.toString());
         pm.put("exception", false);
-        Outputs outputs = new Outputs();
+        Outputs outputs = new Outputs(options.logOutput() ? options.progress() : null);
+        int codeCells = 0;
+        for (JsonNode c : cells) if ("code".equals(c.path("cell_type").asText())) codeCells++;
         PrintStream oldOut = System.out, oldErr = System.err;
         CellException failure = null;
         int failedIndex = -1, count = 0;
+        java.util.concurrent.ScheduledExecutorService timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "routecal-cell-timeout");
+            t.setDaemon(true);
+            return t;
+        });
         try (Session session = new Session(outputs)) {
+            session.forClient("run-notebook");
             System.setOut(new PrintStream(new Capture(outputs, "stdout"), true, StandardCharsets.UTF_8));
             System.setErr(new PrintStream(new Capture(outputs, "stderr"), true, StandardCharsets.UTF_8));
             for (int i = 0; i < cells.size(); i++) {
@@ -100,6 +115,13 @@ final class NotebookRunner {
                 cpm.put("status", "running");
                 cell.put("execution_count", count);
                 outputs.begin(cell.withArray("outputs"));
+                options.progress().printf("run-notebook: cell %d of %d (notebook cell %d) …%n", count, codeCells, i + 1);
+                boolean[] timedOut = {false};
+                java.util.concurrent.ScheduledFuture<?> deadline = options.cellTimeoutSeconds() <= 0 ? null
+                        : timer.schedule(() -> {
+                            timedOut[0] = true;
+                            session.interrupt();
+                        }, (long) (options.cellTimeoutSeconds() * 1000), java.util.concurrent.TimeUnit.MILLISECONDS);
                 try {
                     DisplayData result = session.eval(Parameters.source(cell), "cell [" + count + "]");
                     System.out.flush();
@@ -108,6 +130,11 @@ final class NotebookRunner {
                 } catch (CellException e) {
                     System.out.flush();
                     System.err.flush();
+                    if (timedOut[0]) {
+                        e = new CellException.RuntimeError("CellTimeoutError", "CellTimeoutError: the cell ran longer than "
+                                + "--execution-timeout " + options.cellTimeoutSeconds() + " s and was interrupted",
+                                List.of("the cell ran longer than --execution-timeout " + options.cellTimeoutSeconds() + " s and was interrupted"));
+                    }
                     outputs.error(e);
                     // nbclient (and so papermill) lets a cell tagged raises-exception fail without stopping the run.
                     if (!Parameters.hasTag(cell, "raises-exception")) {
@@ -123,9 +150,14 @@ final class NotebookRunner {
                 ObjectNode ex = cell.with("metadata").putObject("execution");
                 ex.put("iopub.execute_input", t0.toString());
                 ex.put("shell.execute_reply", t1.toString());
+                if (deadline != null) deadline.cancel(false);
+                options.progress().printf("run-notebook: cell %d of %d %s in %.1f s%n", count, codeCells,
+                        failure != null ? "FAILED" : "done", Duration.between(t0, t1).toNanos() / 1e9);
+                write(nb, out);
                 if (failure != null) break;
             }
         } finally {
+            timer.shutdownNow();
             System.setOut(oldOut);
             System.setErr(oldErr);
         }
@@ -157,12 +189,7 @@ final class NotebookRunner {
     static void write(ObjectNode nb, Path file) {
         try {
             byte[] bytes = JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(nb);
-            Path dir = file.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-            Files.write(tmp, bytes);
-            org.routecal.report.HtmlReport.makeReadable(tmp);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            org.routecal.io.AtomicFiles.write(file, bytes);
         } catch (IOException e) {
             throw new RoutecalException("cannot write notebook " + file + ": " + e.getMessage(), e);
         }
@@ -170,7 +197,13 @@ final class NotebookRunner {
 
     /** Collects one cell's outputs in nbformat form; the sink the {@link Session} displays into. */
     static final class Outputs implements OutputSink {
+        /** Where --log-output echoes outputs as they come (null: not echoed). */
+        private final java.io.PrintStream log;
         private ArrayNode current;
+
+        Outputs(java.io.PrintStream log) {
+            this.log = log;
+        }
         private final Map<String, ObjectNode> byDisplayId = new HashMap<>();
 
         synchronized void begin(ArrayNode outputs) {
@@ -179,6 +212,7 @@ final class NotebookRunner {
 
         synchronized void stream(String name, String text) {
             if (current == null || text.isEmpty()) return;
+            if (log != null) log.print(text);
             JsonNode last = current.size() == 0 ? null : current.get(current.size() - 1);
             if (last != null && "stream".equals(last.path("output_type").asText()) && name.equals(last.path("name").asText())) {
                 ((ObjectNode) last).put("text", last.path("text").asText() + text);
@@ -191,6 +225,7 @@ final class NotebookRunner {
         }
 
         @Override public synchronized void display(DisplayData data) {
+            if (log != null) log.println(data.getData(io.github.spencerpark.jupyter.kernel.display.mime.MIMEType.TEXT_PLAIN));
             ObjectNode o = current.addObject();
             o.put("output_type", "display_data");
             fill(o, data);
@@ -203,6 +238,7 @@ final class NotebookRunner {
         }
 
         synchronized void result(DisplayData data, int count) {
+            if (log != null) log.println(data.getData(io.github.spencerpark.jupyter.kernel.display.mime.MIMEType.TEXT_PLAIN));
             ObjectNode o = current.addObject();
             o.put("output_type", "execute_result");
             o.put("execution_count", count);

@@ -6,7 +6,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.routecal.report.Figures;
+import org.routecal.report.Chart;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -108,7 +108,7 @@ class SessionTest {
         DisplayData last = session.eval("%demo-table --rows 4 --title Sq --as res", "m");
         // Parts: summary text, table, figure; all but the last are displayed, the figure is the execute_result.
         assertNotNull(last);
-        assertTrue(last.hasDataForType(MIMEType.parse(Figures.PLOTLY_MIME)));
+        assertTrue(last.hasDataForType(MIMEType.parse(Chart.PLOTLY_MIME)));
         assertTrue(displayed.stream().anyMatch(d -> String.valueOf(d.getData(MIMEType.TEXT_HTML)).contains("<td>3</td>")));
         assertFalse(updatedIds.isEmpty(), "the progress bar was updated in place");
         // The variable holds the very result object with its static type, usable in the next cell.
@@ -120,12 +120,44 @@ class SessionTest {
     void unknownMagicAndBadOptionGiveUsageNotStackTraces() {
         CellException u = assertThrows(CellException.UsageError.class, () -> session.eval("%nosuch --x", "u"));
         assertTrue(u.traceback().stream().anyMatch(l -> l.contains("%demo-table")), u.traceback().toString());
+        CellException d = assertThrows(CellException.UsageError.class, () -> session.eval("%demo-tabel --rows 2", "d"));
+        assertEquals("unknown magic %demo-tabel; did you mean %demo-table?", d.getMessage());
         CellException o = assertThrows(CellException.UsageError.class, () -> session.eval("%demo-table --rowz 3", "o"));
-        assertTrue(o.getMessage().contains("--rowz"), o.getMessage());
-        assertTrue(String.join("\n", o.traceback()).contains("Usage: %demo-table"), o.traceback().toString());
+        assertEquals("%demo-table: unknown option --rowz; did you mean --rows?", o.getMessage());
+        assertTrue(o.traceback().size() <= 2, "a short message, not the usage: " + o.traceback());
         CellException f = assertThrows(CellException.RuntimeError.class, () -> session.eval("%demo-table --fail", "f"));
         assertEquals("RoutecalException", f.ename());
         assertEquals(List.of("error: demo-table: --fail was given"), f.traceback());
+    }
+
+    @Test
+    void everyCompileErrorIsShownOnceWithItsSpan() {
+        CellException e = assertThrows(CellException.CompilationError.class,
+                () -> session.eval("int a = undefinedOne + 1;\nRunnable r = () -> { int b = undefinedTwo; };", "ce"));
+        String tb = String.join("\n", e.traceback());
+        // JShell rejects the first snippet; a snippet with two errors shows both.
+        CellException two = assertThrows(CellException.CompilationError.class,
+                () -> session.eval("Runnable r = () -> { int b = undefinedTwo; String s = 1; };", "two"));
+        String tb2 = String.join("\n", two.traceback());
+        assertTrue(tb2.startsWith("2 compile errors:"), tb2);
+        assertEquals(1, tb2.split("cannot find symbol", -1).length - 1, "the lambda's error once: " + tb2);
+        assertEquals(1, tb2.split("incompatible types", -1).length - 1, tb2);
+        assertTrue(tb2.contains("^~~~~~~~~~~"), "the span of undefinedTwo is marked: " + tb2);
+        assertFalse(tb2.matches("(?s).*location: class\\s*\n.*") || tb2.endsWith("location: class"), tb2);
+        assertTrue(tb.contains("undefinedOne"), tb);
+    }
+
+    @Test
+    void lsmagicJarsAndInspection(@TempDir Path dir) throws Exception {
+        String ls = plain(session.eval("%lsmagic", "ls"));
+        assertTrue(ls.contains("%demo-table") && ls.contains("%jars") && ls.contains("%%config"), ls);
+        CellException missing = assertThrows(CellException.UsageError.class, () -> session.eval("%jars " + dir.resolve("none.jar"), "j"));
+        assertTrue(missing.getMessage().contains("does not exist"), missing.getMessage());
+        DisplayData help = session.inspect("%demo-table --rows 3", 3);
+        assertTrue(plain(help).contains("--rows"), plain(help));
+        DisplayData doc = session.inspect("Math.max(1, 2)", 6);
+        assertNotNull(doc, "JShell documents Math.max");
+        assertTrue(plain(doc).contains("max("), plain(doc));
     }
 
     @Test

@@ -73,7 +73,7 @@ class RefineTest {
         List<ObjectNode> compound = AppendLog.read(out.resolve("compound.jsonl"));
         assertEquals(4 + added, compound.size(), "the original corpus is kept whole and the accepted texts added");
         assertEquals(4, compound.stream().filter(n -> n.path("source").asText().equals("original")).count());
-        assertTrue(Files.readString(out.resolve("refine_chart.svg")).startsWith("<svg"));
+        assertTrue(Files.readString(out.resolve("refine_report.html")).contains("Total deficit"));
     }
 
     /** LLM mode without fixed guidelines: each round re-brackets against the current deficit and re-extracts. */
