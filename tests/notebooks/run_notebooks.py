@@ -33,7 +33,10 @@ def is_figure(out):
     fig = out.get("data", {}).get(PLOTLY)
     if isinstance(fig, str):
         fig = json.loads(fig)
-    return bool(fig) and len(fig.get("data", [])) > 0 and "Plotly.newPlot" in out["data"].get("text/html", "")
+    # Self-sufficient chart output: Plotly JSON, a static PNG, and HTML holding the PNG plus the drawing script.
+    html = out["data"].get("text/html", "")
+    return (bool(fig) and len(fig.get("data", [])) > 0 and bool(out["data"].get("image/png"))
+            and 'class="rc-chart"' in html and "data:image/png;base64," in html)
 
 
 def check_cell(index, cell, problems):
@@ -81,6 +84,9 @@ def main():
     failed = False
     for path in a.notebooks:
         nb = nbformat.read(path, as_version=4)
+        jars = os.environ.get("ROUTECAL_JARS", "")
+        for cell in nb.cells:
+            cell.source = cell.source.replace("@ROUTECAL_JARS@", jars)
         t0 = time.time()
         # A cell may ask for a shorter timeout (routecal_test.timeout): nbclient then sends an interrupt request,
         # which is how the runaway-loop cell is stopped.
@@ -103,7 +109,7 @@ def main():
                 problems.append("no non-empty table output in the notebook")
             if not any(is_figure(o) for o in outs):
                 problems.append("no Plotly figure output in the notebook")
-        if nb.metadata.get("language_info", {}).get("name") != "java":
+        if nb.metadata.get("language_info", {}).get("name", "").lower() != "java":
             problems.append(f"language_info.name is {nb.metadata.get('language_info', {}).get('name')!r}, not 'java'")
         nbformat.write(nb, os.path.join(a.out, os.path.basename(path)))
         status = "ok" if not problems else "FAILED"

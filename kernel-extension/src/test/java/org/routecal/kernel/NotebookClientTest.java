@@ -63,6 +63,37 @@ class NotebookClientTest {
                 REPO.resolve("tests/notebooks/kernel-features.ipynb").toString()), 600));
     }
 
+    /**
+     * Stock IJava 1.3 and JJava 1.0, built from their public source by tests/kernels/build.sh, load routecal the way
+     * kernel-extension/README.md says and run its magics (interpolation, --as, trailing ;, %%config, Path imported,
+     * tables and charts). Skipped, with the command to run, where the kernels were not built on this machine.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"ijava", "jjava"})
+    void stockJavaKernelsLoadRoutecalAsDocumented(String kernel) throws Exception {
+        Path built = Path.of(System.getenv().getOrDefault("ROUTECAL_KERNELS_DIR",
+                System.getProperty("user.home") + "/.cache/routecal/kernels"), kernel);
+        assumeTrue(Files.isRegularFile(built.resolve("kernel.jar")), kernel + " is not built here: run tests/kernels/build.sh "
+                + kernel + " <checkout of its public source> (see that script)");
+        String main = kernel.equals("ijava") ? "io.github.spencerpark.ijava.IJava" : "org.dflib.jjava.distro.JJava";
+        Path spec = jupyterPath.resolve("kernels/" + kernel + "-test/kernel.json");
+        Files.createDirectories(spec.getParent());
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String cp = built.resolve("kernel.jar") + java.io.File.pathSeparator + built.resolve("lib") + "/*";
+        Files.writeString(spec, new ObjectMapper().writeValueAsString(java.util.Map.of(
+                "argv", List.of(java, "--add-modules", "jdk.incubator.vector", "-Xmx1g", "-cp", cp, main, "{connection_file}"),
+                "display_name", kernel, "language", "java")));
+        // routecal's two jars (as a user adds them), plus the test classes holding the demo-table stage.
+        Path lib = REPO.resolve("lib/target/routecal.jar"), kernelJar = REPO.resolve("kernel-extension/target/routecal-kernel.jar");
+        assumeTrue(Files.isRegularFile(lib) && Files.isRegularFile(kernelJar), "routecal's jars are not packaged (mvn package)");
+        String jars = lib + " " + kernelJar + " " + Path.of("target", "test-classes").toAbsolutePath();
+        ProcessBuilder pb = new ProcessBuilder(PYTHON, REPO.resolve("tests/notebooks/run_notebooks.py").toString(),
+                "--jupyter-path", jupyterPath.toString(), "--kernel", kernel + "-test", "--out", WORK.resolve("executed").toString(),
+                REPO.resolve("tests/notebooks/" + kernel + "-interop.ipynb").toString());
+        pb.environment().put("ROUTECAL_JARS", jars);
+        assertEquals(0, run(pb, 600));
+    }
+
     @Test
     void protocolIsCompleteCompletionAndInterrupt() throws Exception {
         assertEquals(0, run(List.of(PYTHON, REPO.resolve("tests/notebooks/protocol_check.py").toString(),
@@ -128,11 +159,15 @@ class NotebookClientTest {
      * must not have its native stdout written to directly) and kept under target/notebook-test/logs.
      */
     static int run(List<String> cmd, int timeoutSeconds) throws IOException, InterruptedException {
+        return run(new ProcessBuilder(cmd), timeoutSeconds);
+    }
+
+    static int run(ProcessBuilder pb, int timeoutSeconds) throws IOException, InterruptedException {
+        List<String> cmd = pb.command();
         Files.createDirectories(WORK.resolve("logs"));
         Path log = Files.createTempFile(WORK.resolve("logs"), Path.of(cmd.get(Math.min(1, cmd.size() - 1))).getFileName()
                 .toString().replaceAll("[^A-Za-z0-9_.-]", "_"), ".log");
-        Process p = new ProcessBuilder(cmd).directory(REPO.toFile()).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).start();
+        Process p = pb.directory(REPO.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
         if (!done) p.destroyForcibly().waitFor();
         System.out.println(Files.readString(log));
