@@ -138,7 +138,7 @@ INTEROP_COMMON = [
     ("code", "sq.table().rowCount()", {"routecal_test": {"result_contains": "4"}}),
     ("code", "sq.figure()", FIGURE),
     ("code", "Path p = Path.of(\"runs\", \"x\");\np.getFileName().toString()", {"routecal_test": {"result_contains": "x"}}),
-    ("code", "%%config\ndemo-table:\n  rows: 2", {"routecal_test": {"result_contains": "rows: 2"}}),
+    ("code", "%%config\ndemo-table:\n  rows: 2", {"routecal_test": {"output_contains": "rows: 2"}}),
     ("code", "%demo-table --as two", {}),
     ("code", "two.table().rowCount()", {"routecal_test": {"result_contains": "2"}}),
 ]
@@ -155,6 +155,16 @@ JJAVA = [
     ("md", "# routecal in JJava 1.0 (test notebook)"),
     ("code", "%classpath @ROUTECAL_JARS@"),
 ] + INTEROP_COMMON
+
+
+# Charts in a live notebook server (tests/browser/notebook-server.mjs): Run All, reload, clear, untrusted.
+SERVER_CHARTS = [
+    ("md", "# Charts in a notebook server (browser test notebook)"),
+    ("code", "%demo-table --rows 3 --title A"),
+    ("code", "Chart.bars(\"B\", Table.create(\"t\", IntColumn.create(\"n\", new int[]{1, 2, 3})), \"n\", \"n\")"),
+    ("code", "int boom = 1 / 0;", {"tags": ["raises-exception"]}),
+    ("code", "\"Run All stops before this cell\""),
+]
 
 
 def build(cells, path):
@@ -185,4 +195,5 @@ if __name__ == "__main__":
     build(QUANT, os.path.join(HERE, "quantization-comparison.ipynb"))
     build(FEATURES, os.path.join(ROOT, "tests", "notebooks", "kernel-features.ipynb"))
     build(IJAVA, os.path.join(ROOT, "tests", "notebooks", "ijava-interop.ipynb"))
+    build(SERVER_CHARTS, os.path.join(ROOT, "tests", "notebooks", "server-charts.ipynb"))
     build(JJAVA, os.path.join(ROOT, "tests", "notebooks", "jjava-interop.ipynb"))

@@ -7,7 +7,8 @@ Run with Debian's python3 (python3-nbclient, python3-nbformat, python3-jupyter-c
 Checks, per notebook:
   * no error output, except in cells tagged `raises-exception` (which must have one);
   * expectations a cell declares in metadata.routecal_test:
-      stdout_contains, result_contains (text/plain of the execute_result), html_contains, error_name,
+      stdout_contains, result_contains (text/plain of the execute_result), output_contains (text/plain of any
+      display or result), html_contains, error_name,
       has_table (an HTML table with at least one data row), has_figure (Plotly JSON with a trace);
   * with --rich: the notebook as a whole shows at least one non-empty table and one figure.
 Executed notebooks are written to --out. Exit status 1 on any failed check.
@@ -34,8 +35,8 @@ def is_figure(out):
     if isinstance(fig, str):
         fig = json.loads(fig)
     # Self-sufficient chart output: Plotly JSON, a static PNG, and HTML holding the PNG plus the drawing script.
-    html = out["data"].get("text/html", "")
-    return (bool(fig) and len(fig.get("data", [])) > 0 and bool(out["data"].get("image/png"))
+    html = out.get("data", {}).get("text/html", "")
+    return (bool(fig) and len(fig.get("data", [])) > 0 and bool(out.get("data", {}).get("image/png"))
             and 'class="rc-chart"' in html and "data:image/png;base64," in html)
 
 
@@ -59,6 +60,9 @@ def check_cell(index, cell, problems):
         problems.append(f"{where}: stdout {stdout!r} lacks {expect['stdout_contains']!r}")
     if "result_contains" in expect and expect["result_contains"] not in result_text:
         problems.append(f"{where}: result {result_text!r} lacks {expect['result_contains']!r}")
+    all_text = "".join(o.get("data", {}).get("text/plain", "") for o in outs if "data" in o)
+    if "output_contains" in expect and expect["output_contains"] not in all_text:
+        problems.append(f"{where}: no output's text contains {expect['output_contains']!r}")
     if "html_contains" in expect and expect["html_contains"] not in html:
         problems.append(f"{where}: HTML output lacks {expect['html_contains']!r}")
     if "error_name" in expect and (not errors or errors[0].ename != expect["error_name"]):

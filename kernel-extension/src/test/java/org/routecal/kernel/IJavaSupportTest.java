@@ -46,7 +46,7 @@ class IJavaSupportTest {
         assertTrue(last.hasDataForType(MIMEType.parse(Chart.PLOTLY_MIME)), "the chart is the value's own bundle");
         assertTrue(shown.stream().anyMatch(d -> String.valueOf(d.getData(MIMEType.TEXT_HTML)).contains("<td>2</td>")),
                 "the table was displayed before it");
-        assertNull(magics.applyLineMagic("demo-table", List.of("--as", "x")));
+        assertInstanceOf(DemoResult.class, magics.applyLineMagic("demo-table", List.of("--as", "x")));
         assertTrue(evaluated.get(evaluated.size() - 1).startsWith("var x = (org.routecal.kernel.testing.DemoResult) "),
                 evaluated.toString());
         Object cfg = magics.applyCellMagic("config", List.of(), "rows: 2");

