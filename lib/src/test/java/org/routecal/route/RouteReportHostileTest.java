@@ -19,9 +19,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * Chromium, no injected script runs, the domain shows as text, every chart draws, and no absolute path of the
  * machine appears in the page.
  */
-class RouteReportHostileTest {
-    @Test
-    void hostileCorpusValuesRenderAsText(@TempDir Path out) throws Exception {
+public class RouteReportHostileTest {
+    /** A route run on the tiny Qwen3-MoE fixture over 4 samples whose ids, texts and half of whose domains are hostile. */
+    public static RouteResult hostileRun(Path out) throws Exception {
         String hostile = BrowserCheck.HOSTILE;
         List<RoutedSample> samples = new ArrayList<>();
         for (int s = 0; s < 4; s++) {
@@ -37,8 +37,14 @@ class RouteReportHostileTest {
             samples.add(new RoutedSample(hostile + s, s % 2 == 0 ? hostile : "plain", text.toString(), ids, cs, ce));
         }
         try (MoeModel model = MoeModel.load(RouteStageTest.fixture("qwen3_moe"))) {
-            RouteStage.run(model, samples, id -> "w" + id, RouteParams.defaults(), out, Map.of(), Map.of("seed", 1), Progress.NONE);
+            return RouteStage.run(model, samples, id -> "w" + id, RouteParams.defaults(), out, Map.of(), Map.of("seed", 1), Progress.NONE);
         }
+    }
+
+    @Test
+    void hostileCorpusValuesRenderAsText(@TempDir Path out) throws Exception {
+        String hostile = BrowserCheck.HOSTILE;
+        hostileRun(out);
         Path report = out.resolve(RouteRunDir.REPORT);
         String html = Files.readString(report);
         assertFalse(html.contains(out.toAbsolutePath().toString()), "no absolute path of the machine in the report");
