@@ -134,7 +134,8 @@ FEATURES = [
 # the kernels; NotebookClientTest runs these). @ROUTECAL_JARS@ is replaced by run_notebooks.py with the jars' paths.
 INTEROP_COMMON = [
     ("code", "String title = \"Squares\";\nint rows = 4;"),
-    ("code", "%demo-table --rows ${rows} --title ${title} --as sq;", {"routecal_test": {"has_table": True}}),
+    # The progress bar is updated in place (update_display_data, which nbclient applies): it must end at 4/4.
+    ("code", "%demo-table --rows ${rows} --title ${title} --as sq;", {"routecal_test": {"has_table": True, "output_contains": "squares 4/4"}}),
     ("code", "sq.table().rowCount()", {"routecal_test": {"result_contains": "4"}}),
     ("code", "sq.figure()", FIGURE),
     ("code", "Path p = Path.of(\"runs\", \"x\");\np.getFileName().toString()", {"routecal_test": {"result_contains": "x"}}),
