@@ -18,7 +18,7 @@ import java.util.Map;
 
 /**
  * {@code routecal run-notebook IN.ipynb OUT.ipynb [-p key=value …] [-f params.yaml] [--to html]}: papermill-style
- * headless execution in this JVM with the kernel's magics. {@code OUT} names the executed notebook ({@code .ipynb});
+ * headless execution on a kernel process (routecal's own by default, {@code -k NAME} for another) in {@code --cwd}. {@code OUT} names the executed notebook ({@code .ipynb});
  * with {@code --to html} the page goes next to it. {@code OUT.html} with {@code --to html} names the page, and the
  * notebook goes next to it as {@code OUT.ipynb}.
  */
@@ -46,6 +46,13 @@ public final class RunNotebookCommand implements StageCommand, ShellOnly {
     @Option(names = "--log-output", description = "Echo cell outputs to stderr as they come (as papermill's --log-output).")
     boolean logOutput;
 
+    @Option(names = {"-k", "--kernel"}, paramLabel = "NAME",
+            description = "Run on this installed Jupyter kernel (e.g. ijava); default: routecal's own, with this class path.")
+    String kernel;
+
+    @Option(names = "--cwd", paramLabel = "DIR", description = "Working directory of the kernel (default: the current one).")
+    Path cwd;
+
     @Option(names = "--execution-timeout", paramLabel = "SECONDS",
             description = "Interrupt a cell that runs longer and fail the run with CellTimeoutError (default: no limit).")
     double executionTimeout;
@@ -55,6 +62,8 @@ public final class RunNotebookCommand implements StageCommand, ShellOnly {
         if (to != null && !to.equals("html")) throw new RoutecalException("--to " + to + ": only 'html' is supported");
         if (!Files.isRegularFile(input)) throw new RoutecalException("notebook " + input + " does not exist");
         if (executionTimeout < 0) throw new RoutecalException("--execution-timeout " + executionTimeout + ": must be ≥ 0 seconds");
+        Path workDir = cwd == null ? Path.of("").toAbsolutePath() : cwd.toAbsolutePath();
+        if (!Files.isDirectory(workDir)) throw new RoutecalException("--cwd " + cwd + ": not a directory");
         Path notebookOut = notebookPath(), htmlOut = to == null ? null : htmlPath();
         if (notebookOut.toAbsolutePath().normalize().equals(input.toAbsolutePath().normalize())) {
             throw new RoutecalException("the executed notebook would overwrite the input " + input + ": name another OUT");
@@ -67,7 +76,7 @@ public final class RunNotebookCommand implements StageCommand, ShellOnly {
             for (String w : org.routecal.kernel.Parameters.inject(nb, params)) System.err.println("warning: " + w);
         }
         try {
-            NotebookRunner.execute(nb, input, notebookOut, new NotebookRunner.Options(logOutput, executionTimeout, System.err));
+            NotebookRunner.execute(nb, input, notebookOut, new NotebookRunner.Options(kernel, workDir, logOutput, executionTimeout, System.err));
         } finally {
             // Written on success and on failure (up to the failing cell), as papermill does.
             NotebookRunner.write(nb, notebookOut);

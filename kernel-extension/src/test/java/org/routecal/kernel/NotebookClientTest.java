@@ -170,6 +170,36 @@ class NotebookClientTest {
                 jupyterPath.toString(), "--dir", dir.toString(), "--notebook", "charts.ipynb", "--untrusted", "executed.ipynb"), 900));
     }
 
+    /**
+     * run-notebook on a named kernelspec (-k) in another working directory (--cwd), with --execution-timeout: the
+     * working directory is the kernel's, a runaway cell becomes CellTimeoutError, and the notebook written so far
+     * holds every cell up to it. Run as a separate process, as a user does, with JUPYTER_PATH naming the test prefix.
+     */
+    @Test
+    void runNotebookOnANamedKernelInACwdWithATimeout() throws Exception {
+        Path cwd = Files.createTempDirectory(WORK, "cwd"), in = WORK.resolve("cwd-timeout.ipynb"), out = WORK.resolve("cwd-timeout-out.ipynb");
+        Files.writeString(in, """
+                {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+                 {"cell_type": "code", "id": "a", "metadata": {}, "outputs": [], "execution_count": null, "source": "Path.of(\\"\\").toAbsolutePath().toString()"},
+                 {"cell_type": "code", "id": "b", "metadata": {}, "outputs": [], "execution_count": null, "source": "System.out.println(\\"spinning\\");\\nlong n = 0;\\nwhile (true) { n++; }"},
+                 {"cell_type": "code", "id": "c", "metadata": {}, "outputs": [], "execution_count": null, "source": "\\"never\\""}]}
+                """);
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), "org.routecal.cli.Main",
+                "run-notebook", in.toString(), out.toString(), "-k", "routecal", "--cwd", cwd.toString(),
+                "--execution-timeout", "5", "--log-output");
+        pb.environment().put("JUPYTER_PATH", jupyterPath.toString());
+        assertEquals(2, run(pb, 300), "the timed-out cell fails the run");
+        JsonNode cells = new ObjectMapper().readTree(out.toFile()).get("cells");
+        assertTrue(cells.get(1).toString().contains(cwd.toRealPath().toString()) || cells.get(1).toString().contains(cwd.toString()),
+                "the kernel ran in --cwd: " + cells.get(1));
+        JsonNode outs = cells.get(2).get("outputs");
+        assertEquals("spinning\n", outs.get(0).get("text").asText());
+        assertEquals("CellTimeoutError", outs.get(outs.size() - 1).get("ename").asText(), outs.toString());
+        assertTrue(cells.get(3).get("execution_count").isNull(), "the run stopped at the timed-out cell");
+        assertEquals("routecal", new ObjectMapper().readTree(out.toFile()).at("/metadata/kernelspec/name").asText());
+    }
+
     @Test
     void failingCellStopsTheRunAndKeepsTheNotebookUpToIt() throws Exception {
         Path in = WORK.resolve("failing.ipynb"), out = WORK.resolve("failing-out.ipynb");
