@@ -58,7 +58,8 @@ public final class Session implements AutoCloseable {
     static final Map<String, String> KERNEL_MAGICS = new java.util.TreeMap<>(Map.of(
             "lsmagic", "list the magics",
             "jars", "add jar files (or glob patterns such as lib/*.jar) to the class path, as IJava's %jars",
-            "classpath", "add jars or class folders to the class path (separated by ':' or spaces), as IJava's %classpath"));
+            "classpath", "add jars or class folders to the class path (separated by ':' or spaces), as IJava's %classpath",
+            "maven", "add Maven artifacts with their dependencies (G:A:V …, --repository URL), as IJava's %maven"));
 
     private Object run(Piece p, String cellLabel) throws CellException, InterruptedException {
         if (p.kind == Kind.LINE_MAGIC && KERNEL_MAGICS.containsKey(p.name)) return kernelMagic(p.name, interpolate(p.args, cellLabel));
@@ -105,6 +106,13 @@ public final class Session implements AutoCloseable {
             return b.append("cell magics:\n  %%config  — run defaults for later magics (YAML or JSON)").toString();
         }
         List<String> added = new ArrayList<>();
+        if (name.equals("maven")) {
+            for (Path jar : MavenMagic.resolve(args)) {
+                java.addToClasspath(jar.toString());
+                added.add(jar.getFileName().toString());
+            }
+            return "added to the class path: " + String.join(", ", added);
+        }
         for (String arg : args) {
             for (String entry : arg.split(File.pathSeparator)) {
                 if (entry.isBlank()) continue;

@@ -160,6 +160,48 @@ class SessionTest {
         assertTrue(plain(doc).contains("max("), plain(doc));
     }
 
+    /** A Maven repository on disk: test.rc:hello:1.0 (class rc.Hello) depending on test.rc:dep:1.0 (class rc.Dep). */
+    static Path fileRepository(Path dir) throws Exception {
+        Path src = Files.createDirectories(dir.resolve("src/rc")), classes = Files.createDirectories(dir.resolve("classes"));
+        Files.writeString(src.resolve("Dep.java"), "package rc; public class Dep { public static String word() { return \"transitive\"; } }");
+        Files.writeString(src.resolve("Hello.java"), "package rc; public class Hello { public String greet() { return \"hello, \" + Dep.word(); } }");
+        javax.tools.JavaCompiler javac = javax.tools.ToolProvider.getSystemJavaCompiler();
+        assertEquals(0, javac.run(null, null, null, "-d", classes.toString(), src.resolve("Dep.java").toString(), src.resolve("Hello.java").toString()));
+        Path repo = dir.resolve("repo");
+        for (String[] a : new String[][] {{"dep", "Dep", ""}, {"hello", "Hello",
+                "<dependencies><dependency><groupId>test.rc</groupId><artifactId>dep</artifactId><version>1.0</version></dependency></dependencies>"}}) {
+            Path d = Files.createDirectories(repo.resolve("test/rc/" + a[0] + "/1.0"));
+            try (var jar = new java.util.jar.JarOutputStream(Files.newOutputStream(d.resolve(a[0] + "-1.0.jar")))) {
+                jar.putNextEntry(new java.util.jar.JarEntry("rc/" + a[1] + ".class"));
+                Files.copy(classes.resolve("rc/" + a[1] + ".class"), jar);
+                jar.closeEntry();
+            }
+            Files.writeString(d.resolve(a[0] + "-1.0.pom"), "<project><modelVersion>4.0.0</modelVersion><groupId>test.rc</groupId><artifactId>"
+                    + a[0] + "</artifactId><version>1.0</version>" + a[2] + "</project>");
+        }
+        return repo;
+    }
+
+    @Test
+    void mavenResolvesAnArtifactWithItsDependencies(@TempDir Path dir) throws Exception {
+        Path repo = fileRepository(dir);
+        String old = System.getProperty("maven.repo.local");
+        System.setProperty("maven.repo.local", dir.resolve("local").toString());
+        try {
+            String added = plain(session.eval("%maven test.rc:hello:1.0 --repository " + repo.toUri(), "mvn"));
+            assertTrue(added.contains("hello-1.0.jar") && added.contains("dep-1.0.jar"), added);
+            assertEquals("hello, transitive", plain(session.eval("new rc.Hello().greet()", "use")));
+            CellException bad = assertThrows(CellException.UsageError.class,
+                    () -> session.eval("%maven test.rc:nosuch:1.0 --repository " + repo.toUri(), "bad"));
+            assertTrue(bad.getMessage().contains("cannot resolve test.rc:nosuch:1.0"), bad.getMessage());
+            CellException typo = assertThrows(CellException.UsageError.class, () -> session.eval("%maven x:y:1 --repositry z", "t"));
+            assertTrue(typo.getMessage().contains("did you mean --repository?"), typo.getMessage());
+        } finally {
+            if (old == null) System.clearProperty("maven.repo.local");
+            else System.setProperty("maven.repo.local", old);
+        }
+    }
+
     @Test
     void configSetsDefaultsAndRejectsUnknownKeys() throws Exception {
         session.eval("%%config --replace\ndemo-table:\n  rows: 2\ntitle: FromConfig", "cfg");
