@@ -55,19 +55,23 @@ final class MagicRunner {
         Map<String, CommandLine> magics = magics(root);
         CommandLine cmd = magics.get(name);
         if (cmd == null) {
-            String msg = "unknown magic %" + name;
+            List<String> known = new ArrayList<>(magics.keySet());
+            known.addAll(Session.KERNEL_MAGICS.keySet());
+            String guess = Suggest.closest(name, known);
+            String msg = "unknown magic %" + name + (guess == null ? "" : "; did you mean %" + guess + "?");
             throw new CellException.UsageError(msg, List.of(msg, magicList(magics)));
         }
         List<String> args = new ArrayList<>(rawArgs);
         String bindAs = extractAs(args, name, cmd);
+        checkOptionNames(name, cmd, args);
         CommandLine.ParseResult parsed;
         args.add(0, name);
         try {
             // Parsed from the root, exactly as the CLI parses "routecal <name> <args>" (picocli needs the whole tree).
             parsed = root.parseArgs(args.toArray(new String[0]));
         } catch (CommandLine.ParameterException e) {
-            throw new CellException.UsageError("%" + name + ": " + e.getMessage(),
-                    List.of("%" + name + ": " + e.getMessage(), usage(e.getCommandLine())));
+            String msg = "%" + name + ": " + e.getMessage();
+            throw new CellException.UsageError(msg, List.of(msg, "(%" + name + " --help lists its options)"));
         }
         CommandLine.ParseResult leafResult = parsed.subcommand();
         while (leafResult.hasSubcommand()) leafResult = leafResult.subcommand();
@@ -78,6 +82,34 @@ final class MagicRunner {
         if (run.stopped()) throw new CellException.Interrupted();
         if (run.failure() != null) throw stageError(name, run.failure());
         return new Outcome(run.value(), bindAs);
+    }
+
+    /**
+     * Names the first option the command does not have, with the closest real one, before picocli parses (picocli
+     * would report a missing required option first when the typo is in a required option's name). Read from the
+     * command's own picocli spec, so options added to a command later are known without a change here.
+     */
+    private static void checkOptionNames(String magic, CommandLine cmd, List<String> args) throws CellException {
+        CommandLine.Model.CommandSpec spec = cmd.getCommandSpec();
+        if (!spec.subcommands().isEmpty()) return; // a command group: picocli routes and reports
+        boolean expectValue = false;
+        for (String a : args) {
+            if (expectValue) {
+                expectValue = false;
+                continue;
+            }
+            if (a.equals("--")) return;
+            if (!a.startsWith("-") || a.equals("-") || a.matches("-\\d.*")) continue;
+            String optName = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
+            CommandLine.Model.OptionSpec o = spec.findOption(optName);
+            if (o == null && !optName.startsWith("--") && optName.length() > 2) o = spec.findOption(optName.substring(0, 2));
+            if (o == null) {
+                String guess = Suggest.closest(optName, spec.optionsMap().keySet());
+                String msg = "%" + magic + ": unknown option " + optName + (guess == null ? "" : "; did you mean " + guess + "?");
+                throw new CellException.UsageError(msg, List.of(msg, "(%" + magic + " --help lists its options)"));
+            }
+            expectValue = !a.contains("=") && o.arity().min() > 0 && optName.length() == a.length();
+        }
     }
 
     /** {@code %%config [--replace]} with a YAML/JSON body. */

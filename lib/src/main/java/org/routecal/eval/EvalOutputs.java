@@ -67,7 +67,7 @@ final class EvalOutputs {
                 d[3] += r[7] == null ? 0 : (Double) r[7] * t;
             }
             ArrayNode dom = root.putArray("domains");
-            StringBuilder domHtml = new StringBuilder();
+            EvalReport report = new EvalReport();
             for (Map.Entry<String, double[]> e : domains.entrySet()) {
                 String[] k = e.getKey().split("\0");
                 double[] d = e.getValue();
@@ -82,11 +82,9 @@ final class EvalOutputs {
                     o.put("kl", d[2] / d[0]);
                     o.put("top1_agreement", d[3] / d[0]);
                 }
-                domHtml.append(String.format("<tr><td>%s</td><td>%s</td><td>%d</td><td>%.4f</td><td>%s</td><td>%s</td></tr>%n", esc(k[0]), esc(k[1]),
-                        (long) d[0], Math.exp(d[1] / d[0]), orig ? "" : String.format("%.5f", d[2] / d[0]), orig ? "" : String.format("%.4f", d[3] / d[0])));
+                report.domain(k[0], k[1], (long) d[0], Math.exp(d[1] / d[0]), orig ? Double.NaN : d[2] / d[0], orig ? Double.NaN : d[3] / d[0]);
             }
             ArrayNode ms = root.putArray("models");
-            StringBuilder modelHtml = new StringBuilder();
             for (EvaluateStage.ModelMetrics m : models) {
                 ObjectNode o = ms.addObject();
                 o.put("name", m.name());
@@ -98,16 +96,9 @@ final class EvalOutputs {
                 if (m.top1() != null) o.put("top1_agreement", m.top1());
                 ObjectNode ra = o.putObject("router_agreement_per_layer");
                 m.routerAgreement().forEach((l, v) -> ra.put(Integer.toString(l), v));
-                modelHtml.append(String.format("<tr><td>%s</td><td>%d</td><td>%.4f</td><td>%s</td><td>%s</td><td>%s</td></tr>%n", esc(m.name()), m.tokens(), m.ppl(),
-                        m.kl() == null ? "" : String.format("%.5f", m.kl()), m.top1() == null ? "" : String.format("%.4f", m.top1()),
-                        esc(m.routerAgreement().toString())));
             }
             AtomicFiles.writeString(dir.resolve("eval.json"), Json.PRETTY.writeValueAsString(root));
-            AtomicFiles.writeString(dir.resolve("eval.html"), "<!doctype html><html><head><meta charset=\"utf-8\"><title>routecal evaluate</title>"
-                    + "<style>table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}</style></head><body>"
-                    + "<h1>Evaluation</h1><h2>Models</h2><table><tr><th>model</th><th>tokens</th><th>ppl</th><th>KL(orig‖q)</th><th>top-1 agreement</th><th>router agreement per layer</th></tr>"
-                    + modelHtml + "</table><h2>Domains</h2><table><tr><th>model</th><th>domain</th><th>tokens</th><th>ppl</th><th>KL</th><th>top-1</th></tr>"
-                    + domHtml + "</table></body></html>");
+            AtomicFiles.writeString(dir.resolve("eval.html"), report.html(models));
         } catch (IOException e) {
             throw new RoutecalException(dir + ": cannot write evaluation outputs: " + e.getMessage(), e);
         }
@@ -138,9 +129,5 @@ final class EvalOutputs {
         }
         m.timing("total", seconds);
         return m.outputsIn(dir).build();
-    }
-
-    static String esc(String s) {
-        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
     }
 }

@@ -92,7 +92,7 @@ class EvaluateStageTest {
         Manifest m = OutputDir.requireComplete(tmp.resolve("e"), "evaluate", "--out");
         assertEquals(Sha256.of(corpus), m.inputs("corpus").get(0).sha256());
         assertEquals(4, m.results().get("corpus_samples"));
-        assertTrue(Files.readString(tmp.resolve("e/eval.html")).contains("<table>"));
+        assertTrue(Files.readString(tmp.resolve("e/eval.html")).contains("<table"));
         assertEquals(2, Main.run("evaluate", "--model", MODEL.toString(), "--corpus", corpus.toString(), "--tokenizer", "byte",
                 "--out", tmp.resolve("e").toString()), "existing --out is refused");
         assertEquals(0, Main.run("evaluate", "--model", MODEL.toString(), "--corpus", corpus.toString(), "--tokenizer", "byte",

@@ -122,7 +122,7 @@ class RouteStageTest {
         assertEquals(2, metrics.get("per_layer").size());
         assertEquals(64, metrics.get("target").asLong(), "default target = hidden size");
         String report = Files.readString(out.resolve(RouteRunDir.REPORT));
-        assertTrue(report.contains("<h2>Expert counts (layer × expert)</h2>") && report.contains("Plotly.newPlot"));
+        assertTrue(report.contains("<h2>Expert counts (layer × expert)</h2>") && report.contains("class=\"rc-chart\""));
         assertTrue(!report.contains("src=\"http") && !report.contains("src='http"), "report.html must open offline (no CDN)");
         assertTrue(Files.exists(out.resolve(RouteRunDir.MANIFEST)));
 

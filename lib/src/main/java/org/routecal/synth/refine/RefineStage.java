@@ -36,7 +36,7 @@ import java.util.Set;
  * measures every candidate against the original routing distribution (PIPELINE.md's evidence: coverage-only selection
  * hurt). Outputs in {@code outDir}: {@code round_<r>/} (the round's stage outputs and {@code manifest.json}),
  * {@code refine_metrics.jsonl} (one row per round, round 0 = the original corpus), {@code compound.jsonl} (original +
- * accepted, rewritten atomically after every round), {@code refine_chart.svg}.
+ * accepted, rewritten atomically after every round), {@code refine_report.html}.
  */
 public final class RefineStage {
     private RefineStage() {}
@@ -117,7 +117,7 @@ public final class RefineStage {
             }
             metrics.append(metricsRow(round, "stop", 0, added.size(), current, originalCounts, target, stop));
             writeCompound(p.outDir(), original, added);
-            AtomicFiles.writeString(p.outDir().resolve("refine_chart.svg"), RefineChart.svg(deficits, entropies, target));
+            RefineChart.write(p.outDir(), deficits, entropies, target);
             return new Result(round, stop, deficits.get(0), deficits.get(deficits.size() - 1), entropies.get(0),
                     entropies.get(entropies.size() - 1), added.size(), p.outDir(), originalCounts, loaded);
         }
