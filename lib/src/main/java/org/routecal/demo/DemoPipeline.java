@@ -9,7 +9,16 @@ import org.routecal.io.Jsonl;
 import org.routecal.pipeline.Manifest;
 import org.routecal.pipeline.Progress;
 import org.routecal.pipeline.OutputDir;
+import org.routecal.route.BracketStage;
+import org.routecal.route.Mode;
+import org.routecal.route.RouteParams;
 import org.routecal.route.RouteResult;
+import org.routecal.route.RouteStage;
+import org.routecal.quant.MoeMode;
+import org.routecal.quant.QuantizeOptions;
+import org.routecal.quant.QuantizeStage;
+import org.routecal.eval.EvaluateStage;
+import org.routecal.corpus.CorpusOptions;
 import org.routecal.tokenize.Tokenizer;
 
 import java.nio.file.Files;
@@ -88,17 +97,16 @@ public final class DemoPipeline {
 
         // 2. stage 1 on the original corpus, brackets, statistical guidelines
         t = System.nanoTime();
-        Object routed = stage(session, s, "route", "--model", model.toString(), "--corpus", data.resolve("original.jsonl").toString(),
-                "--out", out.resolve("route/original").toString(), "--jsonl");
-        stage(session, s, "bracket", "--run", out.resolve("route/original").toString(), "--mode", "balance");
-        stage(session, s, "bracket", "--run", out.resolve("route/original").toString(), "--mode", "q_sensitivity");
+        RouteResult routed = RouteStage.run(new RouteStage.Request(model, corpusOptions(data.resolve("original.jsonl"), s), "auto",
+                out.resolve("route/original"), RouteParams.defaults().withJsonl(true), s.device()), session);
+        for (Mode m : List.of(Mode.BALANCE, Mode.Q_SENSITIVITY)) BracketStage.run(out.resolve("route/original"), BracketStage.Params.defaults(m), progress);
         stage(session, s, "extract", "--bracketed", out.resolve("route/original/bracketed_balance.jsonl") + ","
                 + out.resolve("route/original/bracketed_q_sensitivity.jsonl"), "--out", out.resolve("extract").toString());
         timings.put("route+bracket+extract", secs(t));
 
         // 3. the loop: refine with the local pool (no LLM), target 4 × hidden so the starved scripts' experts show
         t = System.nanoTime();
-        long target = 4L * ((RouteResult) routed).target(); // the default target is the hidden size
+        long target = 4L * routed.target(); // the default target is the hidden size
         stage(session, s, "refine", "--model", model.toString(), "--corpus", data.resolve("original.jsonl").toString(),
                 "--pool", data.resolve("pool.jsonl").toString(), "--out", out.resolve("refine").toString(),
                 "--target", Long.toString(target), "--max-rounds", s.small() ? "2" : "4", "--seed", Long.toString(s.seed()));
@@ -119,29 +127,26 @@ public final class DemoPipeline {
         t = System.nanoTime();
         Map<String, RouteResult> coverage = new LinkedHashMap<>();
         for (String set : SETS) {
-            coverage.put(set, (RouteResult) stage(session, s, "route", "--model", model.toString(), "--corpus", data.resolve(set + ".jsonl").toString(),
-                    "--out", out.resolve("coverage/" + set).toString(), "--target", Long.toString(target), "--no-rtn-sensitivity"));
+            coverage.put(set, RouteStage.run(new RouteStage.Request(model, corpusOptions(data.resolve(set + ".jsonl"), s), "auto",
+                    out.resolve("coverage/" + set), RouteParams.defaults().withTarget(target).withRtnSensitivity(false), s.device()), session));
         }
         timings.put("coverage", secs(t));
         t = System.nanoTime();
-        List<String> checkpoints = new ArrayList<>();
+        List<Path> checkpoints = new ArrayList<>();
         for (String set : SETS) {
             for (String mode : MODES) {
                 Path q = out.resolve("quantized/" + set + "-" + mode);
-                stage(session, s, "quantize", "--model", model.toString(), "--corpus", data.resolve(set + ".jsonl").toString(),
-                        "--out", q.toString(), "--scheme", "w4a16", "--group-size", "32", "--algorithm", "gptq", "--moe-mode", mode);
-                checkpoints.add(q.toString());
+                QuantizeOptions o = QuantizeOptions.defaults().withGroupSize(32).withMoeMode(MoeMode.parse(mode));
+                QuantizeStage.run(new QuantizeStage.Request(model, corpusOptions(data.resolve(set + ".jsonl"), s), "auto", q, o, s.device()), session);
+                checkpoints.add(q);
             }
         }
         timings.put("quantize", secs(t));
 
         // 6. evaluate everything on the held-out set
         t = System.nanoTime();
-        List<String> evalArgs = new ArrayList<>(List.of("evaluate", "--model", model.toString(), "--corpus",
-                data.resolve("eval.jsonl").toString(), "--out", out.resolve("eval").toString()));
-        evalArgs.add("--quantized");
-        evalArgs.addAll(checkpoints);
-        stage(session, s, evalArgs.toArray(String[]::new));
+        EvaluateStage.run(new EvaluateStage.Request(model, checkpoints, corpusOptions(data.resolve("eval.jsonl"), s), "auto",
+                out.resolve("eval"), false, s.device()), session);
         timings.put("evaluate", secs(t));
 
         // 7. the evidence table and the report
@@ -150,10 +155,16 @@ public final class DemoPipeline {
         table.writeJson(out.resolve("evidence.json"));
         timings.put("total", secs(t0));
         timings.forEach(manifest::timing);
+        manifest.device(session.backend());
         manifest.input("model", model).input("corpus", assets.resolve(DemoCorpus.CORPUS)).input("pool", assets.resolve(DemoCorpus.POOL));
         manifest.output("report", out.resolve("report.html"), out).output("evidence", out.resolve("evidence.json"), out);
         run.writeManifest(manifest.build());
         return new DemoResult(out, table, timings);
+    }
+
+    /** The corpus options every demo stage uses: the CLI's defaults with the demo's seed. */
+    private static CorpusOptions corpusOptions(Path file, Settings s) {
+        return CorpusOptions.of(file).withSeed(s.seed());
     }
 
     /** Commands that compute on a model and take --device/--precision. */

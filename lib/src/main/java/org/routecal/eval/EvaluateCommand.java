@@ -34,16 +34,7 @@ public final class EvaluateCommand implements StageCommand {
 
     @Override
     public Object execute(Session session) {
-        CorpusOptions options = corpus.toOptions();
-        Corpus.Loaded loaded;
-        try (TextCodec codec = corpus.codec(model)) {
-            loaded = Corpus.read(options, codec);
-        }
-        session.progress().message("corpus: " + loaded);
-        MoeModel original = session.model(model, device);
-        List<EvaluateStage.Candidate> candidates = new java.util.ArrayList<>();
-        for (Path q : quantized) candidates.add(new EvaluateStage.Candidate(EvaluateStage.name(q), q, session.model(q, device)));
-        return EvaluateStage.run(original, candidates, loaded.samples(), out, overwrite, Corpus.manifestInputs(options, loaded),
-                session.progress(), session::checkCancelled);
+        return EvaluateStage.run(new EvaluateStage.Request(model, quantized, corpus.toOptions(), corpus.tokenizer(), out, overwrite, device),
+                session);
     }
 }

@@ -16,7 +16,12 @@ import org.routecal.model.ModelWeights;
 import org.routecal.model.MoeModel;
 import org.routecal.corpus.Sample;
 import org.routecal.pipeline.OutputDir;
+import org.routecal.compute.DeviceOptions;
+import org.routecal.corpus.Corpus;
+import org.routecal.corpus.CorpusOptions;
 import org.routecal.pipeline.Progress;
+import org.routecal.pipeline.Session;
+import org.routecal.tokenize.TextCodec;
 
 /**
  * Stage 0 evaluation: the original model and each quantized checkpoint on the same samples. Per sample and model:
@@ -51,6 +56,24 @@ public final class EvaluateStage {
     /** Rows of logits materialised at once ([rows, vocab] per model). */
     static final int LOGIT_ROWS = 256;
 
+    /** What an evaluate run needs, as the CLI, the magics and the demo give it (tokenizer: auto or byte). */
+    public record Request(Path model, List<Path> quantized, CorpusOptions corpus, String tokenizer, Path out, boolean overwrite,
+                          DeviceOptions device) {}
+
+    /** Loads the held-out corpus with the original model's codec and evaluates every checkpoint in the session. */
+    public static Result run(Request r, Session session) {
+        Corpus.Loaded loaded;
+        try (TextCodec codec = TextCodec.load(r.model(), r.tokenizer())) {
+            loaded = Corpus.read(r.corpus(), codec);
+        }
+        session.progress().message("corpus: " + loaded);
+        MoeModel original = session.model(r.model(), r.device());
+        List<Candidate> candidates = new ArrayList<>();
+        for (Path q : r.quantized()) candidates.add(new Candidate(name(q), q, session.model(q, r.device())));
+        return run(original, candidates, loaded.samples(), r.out(), r.overwrite(), Corpus.manifestInputs(r.corpus(), loaded),
+                session.progress(), session::checkCancelled);
+    }
+
     /** A quantized checkpoint loaded for comparison, with the name its rows carry. */
     public record Candidate(String name, Path path, MoeModel model) {}
 
@@ -73,7 +96,7 @@ public final class EvaluateStage {
         try (OutputDir dir = EvalOutputs.open(out, overwrite, original.dir(), paths, inputs)) {
             long t0 = System.nanoTime();
             Result r = evaluate(original, quantized, samples, dir, progress, cancel);
-            dir.writeManifest(EvalOutputs.manifest(dir.path(), original.dir(), paths, inputs, r, (System.nanoTime() - t0) / 1e9));
+            dir.writeManifest(EvalOutputs.manifest(dir.path(), original, paths, inputs, r, (System.nanoTime() - t0) / 1e9));
             dir.commit();
             return r;
         }

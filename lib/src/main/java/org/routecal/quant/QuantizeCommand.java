@@ -78,14 +78,7 @@ public final class QuantizeCommand implements StageCommand {
             throw new org.routecal.RoutecalException(e.getMessage());
         }
         CorpusOptions co = corpus.toOptions();
-        Corpus.Loaded loaded;
-        try (TextCodec codec = corpus.codec(model)) {
-            loaded = Corpus.read(co, codec);
-        }
-        session.progress().message("corpus: " + loaded);
-        MoeModel m = session.model(model, device);
-        return QuantizeStage.run(m, loaded.samples().stream().map(Sample::ids).toList(), o, out, Corpus.manifestInputs(co, loaded),
-                session.progress(), session::checkCancelled);
+        return QuantizeStage.run(new QuantizeStage.Request(model, co, corpus.tokenizer(), out, o, device), session);
     }
 
     /** Group sizes vLLM's int MoE kernels take, largest first; 0 (per output channel) always fits. */

@@ -28,4 +28,14 @@ public record QuantizeOptions(String scheme, boolean symmetric, int groupSize, b
         return new QuantizeOptions("w4a16", true, 128, false, true, GptqArgs.DEFAULT, MoeMode.HYBRID, 0.5, 32, true, true,
                 null, false);
     }
+
+    public QuantizeOptions withGroupSize(int v) {
+        return new QuantizeOptions(scheme, symmetric, v, fp8PerTensor, gptq, gptqArgs, moeMode, hybridLambda, minTokens, fallbackToAll, sequential,
+                ignore, overwrite);
+    }
+
+    public QuantizeOptions withMoeMode(MoeMode v) {
+        return new QuantizeOptions(scheme, symmetric, groupSize, fp8PerTensor, gptq, gptqArgs, v, hybridLambda, minTokens, fallbackToAll, sequential,
+                ignore, overwrite);
+    }
 }

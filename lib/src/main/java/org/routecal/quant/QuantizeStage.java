@@ -15,7 +15,13 @@ import org.routecal.model.ModelConfig;
 import org.routecal.model.MoeModel;
 import org.routecal.pipeline.Manifest;
 import org.routecal.pipeline.OutputDir;
+import org.routecal.compute.DeviceOptions;
+import org.routecal.corpus.Corpus;
+import org.routecal.corpus.CorpusOptions;
+import org.routecal.corpus.Sample;
 import org.routecal.pipeline.Progress;
+import org.routecal.pipeline.Session;
+import org.routecal.tokenize.TextCodec;
 import org.routecal.quant.ct.CompressedTensorsWriter;
 import org.routecal.quant.ct.CtQuantConfig;
 import org.routecal.quant.gptq.ActOrder;
@@ -52,6 +58,21 @@ public final class QuantizeStage {
         }
     }
 
+
+    /** What a quantize run needs, as the CLI, the magics and the demo give it (tokenizer: auto or byte). */
+    public record Request(Path model, CorpusOptions corpus, String tokenizer, Path out, QuantizeOptions options, DeviceOptions device) {}
+
+    /** Loads the calibration corpus with the model's codec and quantizes the session's model. */
+    public static Result run(Request r, Session session) {
+        Corpus.Loaded loaded;
+        try (TextCodec codec = TextCodec.load(r.model(), r.tokenizer())) {
+            loaded = Corpus.read(r.corpus(), codec);
+        }
+        session.progress().message("corpus: " + loaded);
+        MoeModel m = session.model(r.model(), r.device());
+        return run(m, loaded.samples().stream().map(Sample::ids).toList(), r.options(), r.out(), Corpus.manifestInputs(r.corpus(), loaded),
+                session.progress(), session::checkCancelled);
+    }
 
     /** Tokens per forward batch of the calibration pass (bounds one batch's temporary activations). */
     static final int BATCH_TOKENS = 4096;
@@ -198,8 +219,7 @@ public final class QuantizeStage {
                 .parameter("act_order", o.gptqArgs().actOrder().name().toLowerCase())
                 .parameter("moe_mode", o.moeMode().id()).parameter("hybrid_lambda", o.hybridLambda())
                 .parameter("min_tokens", o.minTokens()).parameter("min_token_fallback", o.fallbackToAll() ? "all" : "rtn")
-                .parameter("sequential", o.sequential()).parameter("ignore", o.ignore())
-                .parameter("device", model.backend().device().toManifest()).parameter("precision", model.backend().precision().id());
+                .parameter("sequential", o.sequential()).parameter("ignore", o.ignore()).device(model.backend());
         m.result("samples", samples).result("tokens", tokens).result("modules_quantized", quantized)
                 .result("modules_ignored", ignored).result("fallbacks", fallbacks.total())
                 .result("fallback_detail", Map.of("min_tokens_to_all", fallbacks.minTokenAll, "min_tokens_to_rtn", fallbacks.minTokenRtn,
