@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.routecal.compute.Backend;
-import org.routecal.compute.Devices;
+import org.routecal.compute.devices.Devices;
 import org.routecal.compute.Tensor;
 import org.routecal.model.Activations;
 import org.routecal.model.ForwardTaps;

@@ -11,7 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.routecal.compute.Backend;
-import org.routecal.compute.Devices;
+import org.routecal.compute.devices.Devices;
 import org.routecal.io.safetensors.SafetensorsCheckpoint;
 import org.routecal.model.HostRoutingTap;
 import org.routecal.model.ModelConfig;

@@ -1,5 +1,6 @@
 package org.routecal.cli;
 
+import org.routecal.session.StageCommand;
 import org.routecal.bench.ForwardBench;
 import org.routecal.io.AtomicFiles;
 import org.routecal.io.Json;

@@ -1,7 +1,6 @@
 package org.routecal.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.routecal.cli.Stages;
 import org.routecal.corpus.Corpus;
 import org.routecal.corpus.CorpusOptions;
 import org.routecal.corpus.Sample;
@@ -18,7 +17,10 @@ import org.routecal.quant.MoeMode;
 import org.routecal.quant.QuantizeOptions;
 import org.routecal.quant.QuantizeStage;
 import org.routecal.eval.EvaluateStage;
-import org.routecal.corpus.CorpusOptions;
+import org.routecal.synth.accept.AcceptanceParams;
+import org.routecal.synth.extract.ExtractParams;
+import org.routecal.synth.extract.ExtractStage;
+import org.routecal.synth.refine.RefineStage;
 import org.routecal.tokenize.Tokenizer;
 
 import java.nio.file.Files;
@@ -37,9 +39,9 @@ import java.util.Map;
  */
 public final class DemoPipeline {
     /** Sizes: {@code full} for the README's run, {@code small} for CI (same code path, fewer samples). */
-    public record Settings(Path out, String size, long seed, boolean overwrite, Path cache, org.routecal.compute.DeviceOptions device) {
+    public record Settings(Path out, String size, long seed, boolean overwrite, Path cache, org.routecal.compute.devices.DeviceOptions device) {
         public Settings(Path out, String size, long seed, boolean overwrite, Path cache) {
-            this(out, size, seed, overwrite, cache, new org.routecal.compute.DeviceOptions());
+            this(out, size, seed, overwrite, cache, new org.routecal.compute.devices.DeviceOptions());
         }
 
         boolean small() { return size.equals("small"); }
@@ -51,13 +53,13 @@ public final class DemoPipeline {
     private DemoPipeline() {}
 
     public static DemoResult run(Settings s, Progress progress) throws Exception {
-        try (org.routecal.pipeline.Session session = new org.routecal.pipeline.Session(progress)) {
+        try (org.routecal.session.Session session = new org.routecal.session.Session(progress)) {
             return run(s, session);
         }
     }
 
     /** Runs every stage in one session: the demo model is loaded once, on the device {@code s.device()} selects. */
-    public static DemoResult run(Settings s, org.routecal.pipeline.Session session) throws Exception {
+    public static DemoResult run(Settings s, org.routecal.session.Session session) throws Exception {
         try (OutputDir run = OutputDir.of("demo", s.out()).overwrite(s.overwrite()).open()) {
             DemoResult r = runIn(s, run, session);
             run.commit();
@@ -65,7 +67,7 @@ public final class DemoPipeline {
         }
     }
 
-    private static DemoResult runIn(Settings s, OutputDir run, org.routecal.pipeline.Session session) throws Exception {
+    private static DemoResult runIn(Settings s, OutputDir run, org.routecal.session.Session session) throws Exception {
         Progress progress = session.progress();
         long t0 = System.nanoTime();
         Path out = run.path();
@@ -100,16 +102,16 @@ public final class DemoPipeline {
         RouteResult routed = RouteStage.run(new RouteStage.Request(model, corpusOptions(data.resolve("original.jsonl"), s), "auto",
                 out.resolve("route/original"), RouteParams.defaults().withJsonl(true), s.device()), session);
         for (Mode m : List.of(Mode.BALANCE, Mode.Q_SENSITIVITY)) BracketStage.run(out.resolve("route/original"), BracketStage.Params.defaults(m), progress);
-        stage(session, s, "extract", "--bracketed", out.resolve("route/original/bracketed_balance.jsonl") + ","
-                + out.resolve("route/original/bracketed_q_sensitivity.jsonl"), "--out", out.resolve("extract").toString());
+        ExtractStage.runInto(ExtractParams.defaults(List.of(out.resolve("route/original/bracketed_balance.jsonl"),
+                out.resolve("route/original/bracketed_q_sensitivity.jsonl")), out.resolve("extract")), false, progress);
         timings.put("route+bracket+extract", secs(t));
 
         // 3. the loop: refine with the local pool (no LLM), target 4 × hidden so the starved scripts' experts show
         t = System.nanoTime();
         long target = 4L * routed.target(); // the default target is the hidden size
-        stage(session, s, "refine", "--model", model.toString(), "--corpus", data.resolve("original.jsonl").toString(),
-                "--pool", data.resolve("pool.jsonl").toString(), "--out", out.resolve("refine").toString(),
-                "--target", Long.toString(target), "--max-rounds", s.small() ? "2" : "4", "--seed", Long.toString(s.seed()));
+        RefineStage.run(new RefineStage.Request(model, corpusOptions(data.resolve("original.jsonl"), s), "auto",
+                data.resolve("pool.jsonl"), null, out.resolve("refine"), false, hidden -> AcceptanceParams.defaults(target),
+                new RefineStage.Stop(s.small() ? 2 : 4, 0, 2), 64, 256, null, null, 2048, s.device()), session);
         Path compound = out.resolve("refine/compound.jsonl");
         Files.copy(compound, data.resolve("compound.jsonl"));
         timings.put("refine", secs(t));
@@ -165,17 +167,6 @@ public final class DemoPipeline {
     /** The corpus options every demo stage uses: the CLI's defaults with the demo's seed. */
     private static CorpusOptions corpusOptions(Path file, Settings s) {
         return CorpusOptions.of(file).withSeed(s.seed());
-    }
-
-    /** Commands that compute on a model and take --device/--precision. */
-    private static final java.util.Set<String> ON_DEVICE = java.util.Set.of("route", "refine", "quantize", "evaluate", "select", "synthesize");
-
-    /** Runs one subcommand through the CLI's own parser (echoing it) in the demo's session and returns its result. */
-    static Object stage(org.routecal.pipeline.Session session, Settings s, String... args) throws Exception {
-        List<String> argv = new ArrayList<>(List.of(args));
-        if (ON_DEVICE.contains(args[0])) argv.addAll(List.of("--device", s.device().device, "--precision", s.device().precision));
-        session.progress().message("$ routecal " + String.join(" ", argv).replace(System.getProperty("user.home"), "~"));
-        return Stages.run(session, argv.toArray(String[]::new));
     }
 
     /** Token counts per sample_id, with the model's chat template, as every stage counts them. */

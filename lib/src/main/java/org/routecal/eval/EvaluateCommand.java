@@ -2,10 +2,10 @@ package org.routecal.eval;
 
 import java.nio.file.Path;
 import java.util.List;
-import org.routecal.cli.StageCommand;
-import org.routecal.compute.DeviceOptions;
+import org.routecal.session.StageCommand;
+import org.routecal.compute.devices.DeviceOptions;
 import org.routecal.model.MoeModel;
-import org.routecal.pipeline.Session;
+import org.routecal.session.Session;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

@@ -16,11 +16,11 @@ import org.routecal.model.ModelWeights;
 import org.routecal.model.MoeModel;
 import org.routecal.corpus.Sample;
 import org.routecal.pipeline.OutputDir;
-import org.routecal.compute.DeviceOptions;
+import org.routecal.compute.devices.DeviceOptions;
 import org.routecal.corpus.Corpus;
 import org.routecal.corpus.CorpusOptions;
 import org.routecal.pipeline.Progress;
-import org.routecal.pipeline.Session;
+import org.routecal.session.Session;
 import org.routecal.tokenize.TextCodec;
 
 /**

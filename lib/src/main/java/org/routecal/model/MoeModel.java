@@ -48,7 +48,7 @@ public final class MoeModel implements AutoCloseable {
      * run one model; stages get their models from a {@code pipeline.Session} instead.
      */
     public static MoeModel load(Path dir) {
-        Backend cpu = org.routecal.compute.Devices.cpu();
+        Backend cpu = org.routecal.compute.devices.Devices.cpu();
         MoeModel m = load(dir, cpu);
         m.ownedBackend = cpu;
         return m;

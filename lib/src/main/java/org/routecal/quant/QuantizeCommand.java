@@ -2,11 +2,11 @@ package org.routecal.quant;
 
 import java.nio.file.Path;
 import java.util.List;
-import org.routecal.cli.StageCommand;
-import org.routecal.compute.DeviceOptions;
+import org.routecal.session.StageCommand;
+import org.routecal.compute.devices.DeviceOptions;
 import org.routecal.model.MoeModel;
 import org.routecal.pipeline.Progress;
-import org.routecal.pipeline.Session;
+import org.routecal.session.Session;
 import org.routecal.quant.gptq.ActOrder;
 import org.routecal.quant.gptq.GptqArgs;
 import picocli.CommandLine.Command;

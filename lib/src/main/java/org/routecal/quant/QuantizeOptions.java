@@ -38,4 +38,9 @@ public record QuantizeOptions(String scheme, boolean symmetric, int groupSize, b
         return new QuantizeOptions(scheme, symmetric, groupSize, fp8PerTensor, gptq, gptqArgs, v, hybridLambda, minTokens, fallbackToAll, sequential,
                 ignore, overwrite);
     }
+
+    /** The grid these options ask for, its scales stored in {@code dtype} (the weights' dtype). */
+    public org.routecal.quant.scheme.QuantScheme scheme(org.routecal.quant.scheme.ScaleDType dtype) {
+        return org.routecal.quant.scheme.QuantSchemes.parse(scheme, symmetric, groupSize, fp8PerTensor, dtype);
+    }
 }

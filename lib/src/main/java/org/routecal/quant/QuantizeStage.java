@@ -15,12 +15,12 @@ import org.routecal.model.ModelConfig;
 import org.routecal.model.MoeModel;
 import org.routecal.pipeline.Manifest;
 import org.routecal.pipeline.OutputDir;
-import org.routecal.compute.DeviceOptions;
+import org.routecal.compute.devices.DeviceOptions;
 import org.routecal.corpus.Corpus;
 import org.routecal.corpus.CorpusOptions;
 import org.routecal.corpus.Sample;
 import org.routecal.pipeline.Progress;
-import org.routecal.pipeline.Session;
+import org.routecal.session.Session;
 import org.routecal.tokenize.TextCodec;
 import org.routecal.quant.ct.CompressedTensorsWriter;
 import org.routecal.quant.ct.CtQuantConfig;
@@ -93,7 +93,7 @@ public final class QuantizeStage {
         try (SafetensorsCheckpoint source = SafetensorsCheckpoint.open(modelDir)) {
             ModelConfig config = model.config();
             ScaleDType dtype = modelDtype(source, config);
-            QuantScheme scheme = org.routecal.quant.scheme.QuantSchemes.parse(o, dtype);
+            QuantScheme scheme = o.scheme(dtype);
             List<String> all = LinearModules.all(config, source::contains);
             IgnoreRules rules = IgnoreRules.of(o.ignore() != null ? o.ignore() : IgnoreRules.familyDefaults(config.family()));
             for (String r : rules.unmatched(all)) warnings.add("ignore rule \"" + r + "\" matches no Linear module");

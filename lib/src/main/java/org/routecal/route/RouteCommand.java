@@ -1,15 +1,15 @@
 package org.routecal.route;
 
 import org.routecal.RoutecalException;
-import org.routecal.cli.StageCommand;
+import org.routecal.session.StageCommand;
 import org.routecal.corpus.Corpus;
 import org.routecal.corpus.CorpusOptions;
 import org.routecal.corpus.CorpusOptionsMixin;
 import org.routecal.model.MoeModel;
 import org.routecal.pipeline.Manifest;
-import org.routecal.compute.DeviceOptions;
+import org.routecal.compute.devices.DeviceOptions;
 import org.routecal.pipeline.Progress;
-import org.routecal.pipeline.Session;
+import org.routecal.session.Session;
 import org.routecal.tokenize.TextCodec;
 import org.routecal.tokenize.Tokenizer;
 import picocli.CommandLine.Command;

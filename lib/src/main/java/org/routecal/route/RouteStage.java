@@ -9,12 +9,12 @@ import org.routecal.model.ModelConfig;
 import org.routecal.model.MoeModel;
 import org.routecal.model.family.MoeFamily;
 import org.routecal.pipeline.OutputDir;
-import org.routecal.compute.DeviceOptions;
+import org.routecal.compute.devices.DeviceOptions;
 import org.routecal.corpus.Corpus;
 import org.routecal.corpus.CorpusOptions;
 import org.routecal.pipeline.Manifest;
 import org.routecal.pipeline.Progress;
-import org.routecal.pipeline.Session;
+import org.routecal.session.Session;
 import org.routecal.tokenize.TextCodec;
 
 import java.nio.file.Path;

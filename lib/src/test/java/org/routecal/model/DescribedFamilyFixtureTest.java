@@ -66,7 +66,7 @@ class DescribedFamilyFixtureTest {
         ModelConfig c = ModelConfig.load(fixture(family));
         assertEquals(needs, Feature.required(c), family + ": mechanisms needed");
         List<Feature> missing = Feature.missing(c, Feature.CURRENT_FORWARD);
-        RoutecalException e = assertThrows(RoutecalException.class, () -> MoeModel.load(fixture(family), org.routecal.compute.Devices.cpu()));
+        RoutecalException e = assertThrows(RoutecalException.class, () -> MoeModel.load(fixture(family), org.routecal.compute.devices.Devices.cpu()));
         assertTrue(e.getMessage().contains("cannot run yet: the forward pass lacks " + Feature.describe(missing)), e.getMessage());
     }
 

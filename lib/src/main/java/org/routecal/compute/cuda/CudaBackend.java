@@ -1,5 +1,6 @@
 package org.routecal.compute.cuda;
 
+import org.routecal.compute.cuda.ref.RouterScoring;
 import static jcuda.driver.JCudaDriver.cuMemGetInfo;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoD;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;

@@ -1,5 +1,6 @@
 package org.routecal.compute.cuda;
 
+import org.routecal.compute.cuda.ref.RouterScoring;
 /**
  * Typed launchers for the kernels in {@code cuda/*.cu}, one method per operation. Each method checks the
  * preconditions its kernel relies on (alignment, size limits) with a message naming the kernel, picks the variant and

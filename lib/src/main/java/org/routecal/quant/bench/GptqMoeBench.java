@@ -128,7 +128,7 @@ public final class GptqMoeBench {
         // the production accumulation (rows with weight 1); 2× is irrelevant to GPTQ (scale-invariant)
         float[] xs = new float[rows.length * cols];
         for (int i = 0; i < rows.length; i++) System.arraycopy(x, rows[i] * cols, xs, i * cols, cols);
-        org.routecal.quant.HessianAccumulation.accumulate(org.routecal.compute.Devices.cpu(), h, cols, xs, rows.length);
+        org.routecal.quant.HessianAccumulation.accumulate(org.routecal.compute.devices.Devices.cpu(), h, cols, xs, rows.length);
         for (int a = 0; a < cols; a++) for (int b = 0; b < a; b++) h[a * cols + b] = h[b * cols + a];
         return h;
     }

@@ -64,7 +64,7 @@ class FamilyTableTest {
         assertEquals(List.of(ModelConfig.LayerAttention.SLIDING, ModelConfig.LayerAttention.SLIDING, ModelConfig.LayerAttention.SLIDING),
                 config.layerAttention());
         RoutecalException e = assertThrows(RoutecalException.class,
-                () -> new MoeModel(Path.of("m"), config, new MapTensorSource("m"), org.routecal.compute.Devices.cpu(), 1 << 20));
+                () -> new MoeModel(Path.of("m"), config, new MapTensorSource("m"), org.routecal.compute.devices.Devices.cpu(), 1 << 20));
         assertTrue(e.getMessage().contains("lacks sliding-window attention"), e.getMessage());
         // switched off (as in the fixture) it loads as full attention, the way transformers reads it
         c.put("use_sliding_window", false);

@@ -7,7 +7,7 @@ import org.routecal.compute.cuda.CudaContext;
 import org.routecal.compute.cuda.CudaKernels;
 import org.routecal.compute.cuda.CudaStream;
 import org.routecal.compute.cuda.DeviceBuffer;
-import org.routecal.compute.cuda.RouterScoring;
+import org.routecal.compute.cuda.ref.RouterScoring;
 
 /**
  * A device-resident Qwen3-MoE prefill over batch × seq tokens that records every layer's top-k expert ids — the

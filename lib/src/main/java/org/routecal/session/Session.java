@@ -1,11 +1,12 @@
-package org.routecal.pipeline;
+package org.routecal.session;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.routecal.RoutecalException;
+import org.routecal.pipeline.Progress;
 import org.routecal.compute.Backend;
-import org.routecal.compute.DeviceOptions;
+import org.routecal.compute.devices.DeviceOptions;
 import org.routecal.model.ModelConfig;
 import org.routecal.model.MoeModel;
 import org.routecal.quant.ct.CompressedTensorsReader;

@@ -1,7 +1,6 @@
-package org.routecal.cli;
+package org.routecal.session;
 
 import org.routecal.pipeline.Progress;
-import org.routecal.pipeline.Session;
 
 /**
  * A CLI subcommand (a picocli {@code @Command} class) that is also a notebook magic. Parsing is picocli's, the same for

@@ -1,4 +1,4 @@
-package org.routecal.compute.cuda;
+package org.routecal.compute.cuda.ref;
 
 /** How router logits become scores before top-k (the kernel's {@code scoring} argument). */
 public enum RouterScoring {
@@ -11,5 +11,5 @@ public enum RouterScoring {
 
     RouterScoring(int code) { this.code = code; }
 
-    int code() { return code; }
+    public int code() { return code; }
 }

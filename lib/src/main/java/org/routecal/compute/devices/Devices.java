@@ -1,4 +1,7 @@
-package org.routecal.compute;
+package org.routecal.compute.devices;
+
+import org.routecal.compute.Backend;
+import org.routecal.compute.Precision;
 
 import java.nio.file.Path;
 import org.routecal.RoutecalException;

@@ -1,4 +1,4 @@
-package org.routecal.compute;
+package org.routecal.compute.devices;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,4 +1,11 @@
-package org.routecal.compute;
+package org.routecal.compute.devices;
+
+import org.routecal.compute.Backend;
+import org.routecal.compute.Tensor;
+import org.routecal.compute.TensorType;
+import org.routecal.compute.Precision;
+import org.routecal.compute.AttentionLayout;
+import org.routecal.compute.ExpertGroups;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -21,7 +28,7 @@ import org.routecal.model.family.RouterRule;
  * op: NMSE ≤ 1e-9 for element-wise fp32 ops, ≤ 1e-8 for products and attention, exact for routing ids (ties are
  * avoided by construction), integer equality for counts.
  *
- * <pre>java -cp routecal.jar org.routecal.compute.BackendParity --device cuda [--precision bf16|fp32] [--out parity.json]</pre>
+ * <pre>java -cp routecal.jar org.routecal.compute.devices.BackendParity --device cuda [--precision bf16|fp32] [--out parity.json]</pre>
  */
 public final class BackendParity {
     /** One check's outcome. */

@@ -1,4 +1,6 @@
-package org.routecal.compute;
+package org.routecal.compute.devices;
+
+import org.routecal.compute.Backend;
 
 import java.nio.file.Path;
 import picocli.CommandLine.Option;

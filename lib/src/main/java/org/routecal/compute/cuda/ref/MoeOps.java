@@ -1,4 +1,4 @@
-package org.routecal.compute.cuda;
+package org.routecal.compute.cuda.ref;
 
 /**
  * The backend-neutral operations of an MoE forward pass and of weight quantization, on host arrays. Two
