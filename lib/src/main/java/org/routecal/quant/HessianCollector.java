@@ -83,42 +83,7 @@ final class HessianCollector implements ForwardTaps {
      * otherwise w only selects rows (w_r > 0).
      */
     static double[] accumulate(double[] h, int n, float[] x, int rows, float[] w, boolean weighted) {
-        if (h == null) h = new double[n * n];
-        // Tokens are taken CHUNK at a time and transposed, so each H entry is read and written once per chunk
-        // (a dot product of two contiguous columns) instead of once per token: the per-token rank-1 update streams
-        // the whole n² matrix through memory for every token and is bandwidth-bound.
-        final int chunk = 64;
-        double[] xt = new double[n * chunk]; // [n, chunk] selected rows, transposed, scaled by √c on both sides
-        int[] sel = new int[chunk];
-        for (int r0 = 0; r0 < rows; ) {
-            int m = 0;
-            double[] scale = new double[chunk];
-            for (; r0 < rows && m < chunk; r0++) {
-                double c = 1;
-                if (w != null) {
-                    if (!(w[r0] > 0f)) continue;
-                    if (weighted) c = w[r0];
-                }
-                sel[m] = r0;
-                scale[m++] = Math.sqrt(c);
-            }
-            if (m == 0) break;
-            for (int k = 0; k < m; k++) {
-                int xb = sel[k] * n;
-                for (int a = 0; a < n; a++) xt[a * chunk + k] = scale[k] * x[xb + a];
-            }
-            if (m < chunk) for (int a = 0; a < n; a++) java.util.Arrays.fill(xt, a * chunk + m, a * chunk + chunk, 0.0);
-            for (int a = 0; a < n; a++) {
-                int ab = a * chunk, hb = a * n;
-                for (int b = a; b < n; b++) {
-                    int bb = b * chunk;
-                    double s = 0;
-                    for (int k = 0; k < chunk; k++) s += xt[ab + k] * xt[bb + k];
-                    h[hb + b] += s;
-                }
-            }
-        }
-        return h;
+        return org.routecal.compute.cpu.GramKernels.accumulate(h, n, x, 0, rows, w, weighted);
     }
 
     /** Mirrors the upper triangle into the lower one. */
