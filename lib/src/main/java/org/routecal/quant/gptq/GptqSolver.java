@@ -3,6 +3,7 @@ package org.routecal.quant.gptq;
 import java.util.ArrayList;
 import java.util.List;
 import org.routecal.RoutecalException;
+import org.routecal.compute.cpu.GptqSweepKernels;
 import org.routecal.quant.scheme.QuantParams;
 import org.routecal.quant.scheme.QuantScheme;
 import org.routecal.quant.scheme.QuantizedWeight;
@@ -154,7 +155,6 @@ public final class GptqSolver {
                                     int[] groupOfStep, int blockSize, int[] codes) {
         int n = r1 - r0;
         float[] err = new float[n * blockSize]; // [n, blockSize] scaled errors of the current block
-        float[] acc = new float[cols];
         double loss = 0;
         for (int i1 = 0; i1 < cols; i1 += blockSize) {
             int i2 = Math.min(i1 + blockSize, cols);
@@ -174,24 +174,13 @@ public final class GptqSolver {
                     float e = (x - q) / d;
                     loss += (double) e * e;
                     err[(r - r0) * blockSize + (i - i1)] = e;
-                    for (int j = i + 1, ui = i * cols; j < i2; j++) w[r * cols + j] -= e * u[ui + j];
+                    GptqSweepKernels.subtractScaled(w, r * cols + i + 1, e, u, i * cols + i + 1, i2 - i - 1);
                 }
             }
             if (i2 == cols) continue;
             // W[:, i2:] -= Err1 · U[i1:i2, i2:]: the product is summed first and subtracted once, as the reference's
             // matmul does (subtracting term by term rounds 128 times and drifts from it)
-            int len = cols - i2;
-            for (int r = r0; r < r1; r++) {
-                java.util.Arrays.fill(acc, 0, len, 0f);
-                for (int k = 0; k < count; k++) {
-                    float e = err[(r - r0) * blockSize + k];
-                    if (e == 0f) continue;
-                    int ub = (i1 + k) * cols + i2;
-                    for (int j = 0; j < len; j++) acc[j] += e * u[ub + j];
-                }
-                int rowBase = r * cols + i2;
-                for (int j = 0; j < len; j++) w[rowBase + j] -= acc[j];
-            }
+            GptqSweepKernels.subtractProduct(w, r0 * cols + i2, cols, err, 0, blockSize, u, i1 * cols + i2, cols, n, count, cols - i2);
         }
         return loss;
     }
