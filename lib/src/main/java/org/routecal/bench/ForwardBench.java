@@ -55,7 +55,7 @@ public final class ForwardBench {
             ops.matmulTransposed(x, rows, in, w, out, null, y);
             bestMatmul = Math.max(bestMatmul, 2.0 * rows * in * out / (System.nanoTime() - t0));
         }
-        int threads = Integer.getInteger("routecal.threads", Runtime.getRuntime().availableProcessors());
+        int threads = org.routecal.compute.cpu.CpuThreads.defaultThreads();
         r.put("matmul_shape", rows + "x" + in + "x" + out);
         r.put("matmul_gflops", round(bestMatmul));
         r.put("matmul_gflops_per_thread", round(bestMatmul / threads));
