@@ -15,14 +15,21 @@ public final class GptqSweepKernels {
 
     private GptqSweepKernels() {}
 
-    /** y[yOff + i] −= a · x[xOff + i] for i < n, the product rounded before the subtraction. */
-    public static void subtractScaled(float[] y, int yOff, float a, float[] x, int xOff, int n) {
-        int step = F.length(), bound = F.loopBound(n), i = 0;
-        FloatVector va = FloatVector.broadcast(F, a);
-        for (; i < bound; i += step) {
-            FloatVector.fromArray(F, y, yOff + i).sub(va.mul(FloatVector.fromArray(F, x, xOff + i))).intoArray(y, yOff + i);
+    /**
+     * y[yOff + t·n + k] −= e[k] · u[uOff + t] for t < count, k < n (each product rounded before the subtraction): the
+     * within-block GPTQ update on a transposed block, rows of y being columns of W and lanes its rows.
+     */
+    public static void subtractOuter(float[] y, int yOff, int n, int count, float[] e, float[] u, int uOff) {
+        int step = F.length(), bound = F.loopBound(n);
+        for (int t = 0; t < count; t++) {
+            float ut = u[uOff + t];
+            FloatVector vu = FloatVector.broadcast(F, ut);
+            int row = yOff + t * n, k = 0;
+            for (; k < bound; k += step) {
+                FloatVector.fromArray(F, y, row + k).sub(FloatVector.fromArray(F, e, k).mul(vu)).intoArray(y, row + k);
+            }
+            for (; k < n; k++) y[row + k] -= e[k] * ut;
         }
-        for (; i < n; i++) y[yOff + i] -= a * x[xOff + i];
     }
 
     /**

@@ -33,11 +33,16 @@ class GptqSweepKernelsTest {
             GptqSweepKernels.subtractProduct(got, 2, ldw, e, 0, lde, u, 0, ldu, rows, k, len);
             assertArrayEquals(want, got, "subtractProduct " + rows + "x" + k + "x" + len);
 
-            float[] y1 = w.clone(), y2 = w.clone();
-            float a = (float) r.nextGaussian();
-            for (int j = 0; j < len; j++) y1[1 + j] -= a * u[3 + j];
-            GptqSweepKernels.subtractScaled(y2, 1, a, u, 3, len);
-            assertArrayEquals(y1, y2, "subtractScaled n=" + len);
+            // the within-block update on a transposed block: columns t of W are rows of y, W's rows are lanes
+            int count = Math.min(k, 40);
+            float[] y1 = new float[1 + count * rows + 2], ecol = new float[rows];
+            for (int i = 0; i < y1.length; i++) y1[i] = (float) r.nextGaussian();
+            float[] y2 = y1.clone();
+            for (int i = 0; i < rows; i++) ecol[i] = e[i * lde];
+            for (int t = 0; t < count; t++)
+                for (int row = 0; row < rows; row++) y1[1 + t * rows + row] -= ecol[row] * u[3 + t];
+            GptqSweepKernels.subtractOuter(y2, 1, rows, count, ecol, u, 3);
+            assertArrayEquals(y1, y2, "subtractOuter " + rows + "x" + count);
         }
     }
 }
