@@ -13,6 +13,8 @@ git -C "$ROOT" archive "$BASE" | tar -x -C "$BEFORE"
 (cd "$BEFORE" && mvn -o -q -B -pl lib -am -DskipTests compile)
 (cd "$ROOT" && mvn -o -q -B -pl lib -am -DskipTests compile)
 JAVA=(java --add-modules jdk.incubator.vector -Xmx6g)
+LOG="$ROOT/bench/results/gptq-before-after.log"
+exec > >(tee "$LOG") 2>&1
 for r in $(seq 1 "$ROUNDS"); do
   echo "round $r before, load $(cut -d' ' -f1-3 /proc/loadavg)"
   "${JAVA[@]}" -cp "$BEFORE/lib/target/classes" org.routecal.quant.bench.GptqMoeBench --experts 2 \
