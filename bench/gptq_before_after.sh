@@ -10,6 +10,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BEFORE=$(mktemp -d /tmp/routecal-before.XXXXXX)
 trap 'rm -rf "$BEFORE"' EXIT
 git -C "$ROOT" archive "$BASE" | tar -x -C "$BEFORE"
+# the same harness on both sides (it only calls APIs that exist at $BASE): this tree's GptqMoeBench, with its warm-up
+cp "$ROOT/lib/src/main/java/org/routecal/quant/bench/GptqMoeBench.java" "$BEFORE/lib/src/main/java/org/routecal/quant/bench/"
 (cd "$BEFORE" && mvn -o -q -B -pl lib -am -DskipTests compile)
 (cd "$ROOT" && mvn -o -q -B -pl lib -am -DskipTests compile)
 JAVA=(java --add-modules jdk.incubator.vector -Xmx6g)
