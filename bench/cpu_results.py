@@ -17,6 +17,8 @@ mvn -o -q -B -pl lib -am -DskipTests test-compile
 mvn -o -q -B -pl lib dependency:build-classpath -Dmdep.outputFile=cp.txt -Dmdep.includeScope=test
 java --add-modules jdk.incubator.vector -Xmx4g -cp lib/target/classes:lib/target/test-classes:$(cat cp.txt) \\
      org.routecal.bench.CpuKernelBench --samples 5 --out bench/results/cpu-kernels.json
+java --add-modules jdk.incubator.vector -Xmx4g -Droutecal.threads=1 -cp lib/target/classes:lib/target/test-classes:$(cat cp.txt) \\
+     org.routecal.bench.CpuKernelBench --samples 5 --out bench/results/cpu-kernels-1thread.json
 bench/gptq_before_after.sh 3     # GptqMoeBench from commit 3938271 and from this tree, alternating, 3 rounds
 python3 bench/cpu_results.py
 ```"""
@@ -41,16 +43,16 @@ def kernels_section(k):
              "(the build box is shared with other sessions: figures are medians of interleaved samples).", "",
              f"Measured FMA peak: {k['fma_peak_gflops_per_core']} GFLOP/s per core (FmaPeak, one thread), "
              f"× {k['threads']} threads = {k['fma_peak_gflops_all_threads']} GFLOP/s, the denominator below.", "",
-             "### Matmul y = x·Wᵀ (GFLOP/s, median of interleaved samples; fraction of the measured peak)", ""]
+             "#### Matmul y = x·Wᵀ (GFLOP/s, median of interleaved samples; fraction of the measured peak)", ""]
     rows = [[r["shape"], f"{r['tokens']}×{r['in']}→{r['out']}", r["f32_gflops_median"], f"{r['f32_fraction_of_peak_median']:.0%}",
              r["bf16_gflops_median"], f"{r['bf16_fraction_of_peak_median']:.0%}"] for r in k["matmul"]]
     lines.append(table(["shape", "tokens×in→out", "f32 GFLOP/s", "f32 % peak", "bf16 GFLOP/s", "bf16 % peak"], rows))
-    lines += ["", "### Cholesky + triangular inverse (double), ours vs EJML 0.46.1 (CholeskyOuterForm_MT_DDRB + "
+    lines += ["", "#### Cholesky + triangular inverse (double), ours vs EJML 0.46.1 (CholeskyOuterForm_MT_DDRB + "
                   "TriangularSolver_MT_DDRB, same threads)", ""]
     rows = [[f"{r['n']}²", r["ours_seconds_median"], r["ejml_seconds_median"], f"{r['ejml_speed_ratio']}×", r["ours_gflops_median"]]
             for r in k["cholesky_inverse"]]
     lines.append(table(["n", "ours (s)", "EJML (s)", "ours faster by", "ours GFLOP/s (2n³/3)"], rows))
-    lines += ["", "### XᵀX, upper triangle in double (GramKernels.accumulate)", ""]
+    lines += ["", "#### XᵀX, upper triangle in double (GramKernels.accumulate)", ""]
     rows = [[r["cols"], r["tokens"], r["seconds_median"], r["gflops_median"]] for r in k["xtx"]]
     lines.append(table(["cols", "tokens", "seconds", "GFLOP/s (n(n+1)·tokens)"], rows))
     return lines
@@ -107,9 +109,8 @@ def side_by_side_section(s):
 
 def main():
     parts = ["## CPU kernels (issue 19)", ""]
-    k = load("cpu-kernels.json")
-    if k:
-        parts += kernels_section(k) + [""]
+    for path in sorted(RESULTS.glob("cpu-kernels*.json")):  # cpu-kernels.json (all cores), cpu-kernels-1thread.json
+        parts += [f"### `{path.name}`", ""] + kernels_section(json.loads(path.read_text())) + [""]
     befores, afters = rounds("gptq-layer-before"), rounds("gptq-layer-after")
     if befores and afters:
         parts += gptq_section(befores, afters) + [""]

@@ -63,6 +63,7 @@ public final class CpuKernelBench {
         r.put("load_average_start", loadAverage());
         int threads = CpuThreads.defaultThreads();
         ForkJoinPool pool = CpuThreads.sharedPool();
+        org.ejml.concurrency.EjmlConcurrency.setMaxThreads(threads); // EJML at the same thread count as ours
         double peak = FmaPeak.singleThreadGflops(5);
         r.put("threads", threads);
         r.put("kernels", MatmulKernels.describe());
