@@ -2,10 +2,12 @@
 # GPTQ layer at Qwen3-30B-A3B geometry before vs after the CPU kernels, alternating so a shared machine's load hits
 # both alike: builds GptqMoeBench from commit $BASE (the tree before issue 19) into a temporary directory and from this
 # tree, then runs before/after in turn for $ROUNDS rounds. Writes bench/results/gptq-layer-{before,after}-R.json
-# (bench/cpu_results.py takes the medians). Usage: bench/gptq_before_after.sh [ROUNDS] [BASE]
+# (bench/cpu_results.py takes the medians; the log of loads is appended to). Usage:
+# bench/gptq_before_after.sh [ROUNDS] [BASE] [FIRST_ROUND_NUMBER]
 set -euo pipefail
 ROUNDS=${1:-3}
 BASE=${2:-3938271}
+FIRST=${3:-1}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BEFORE=$(mktemp -d /tmp/routecal-before.XXXXXX)
 trap 'rm -rf "$BEFORE"' EXIT
@@ -16,8 +18,8 @@ cp "$ROOT/lib/src/main/java/org/routecal/quant/bench/GptqMoeBench.java" "$BEFORE
 (cd "$ROOT" && mvn -o -q -B -pl lib -am -DskipTests compile)
 JAVA=(java --add-modules jdk.incubator.vector -Xmx6g)
 LOG="$ROOT/bench/results/gptq-before-after.log"
-exec > >(tee "$LOG") 2>&1
-for r in $(seq 1 "$ROUNDS"); do
+exec > >(tee -a "$LOG") 2>&1
+for r in $(seq "$FIRST" $((FIRST + ROUNDS - 1))); do
   echo "round $r before, load $(cut -d' ' -f1-3 /proc/loadavg)"
   "${JAVA[@]}" -cp "$BEFORE/lib/target/classes" org.routecal.quant.bench.GptqMoeBench --experts 2 \
       --out "$ROOT/bench/results/gptq-layer-before-$r.json" > /dev/null 2>&1
