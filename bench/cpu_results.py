@@ -79,6 +79,9 @@ def gptq_section(befores, afters):
     for k in ("shared_hessian_batch", "one_solve_per_expert"):
         rows.append([f"**layer, {k.replace('_', ' ')}** (extrapolated to 128 experts)", eb[k], ea[k], f"**{eb[k] / ea[k]:.1f}×**"])
     g = after["geometry"]
+    per_round = ", ".join(f"{b['extrapolated_to_full_layer_seconds']['shared_hessian_batch'] / a['extrapolated_to_full_layer_seconds']['shared_hessian_batch']:.1f}×"
+                          for b, a in zip(befores, afters))
+    rows.append(["layer, shared hessian batch, ratio per round (before_i / after_i)", "", "", per_round])
     return ["### One Qwen3-30B-A3B-geometry GPTQ layer, before vs after (seconds)", "",
             f"Hidden {g['hidden']}, moe_intermediate {g['moe_intermediate']}, {g['tokens']} tokens, top-{g['top_k']}, "
             f"{after['scheme']}. Medians over {len(befores)} alternating rounds (before, after, before, …; "

@@ -34,8 +34,9 @@ public final class GramKernels {
             throw new IllegalArgumentException("x too short: offset " + xOff + " + " + rows + "×" + n + " > " + x.length);
         }
         int ld = roundUp(n, DoubleTiles.WIDTH);
-        // [CHUNK, ld] selected rows scaled by √c (so the product carries c once); columns [n, ld) stay 0
-        double[] a = new double[CHUNK * ld];
+        // [≤ CHUNK, ld] selected rows scaled by √c (so the product carries c once); columns [n, ld) stay 0. Sized to
+        // the call: the stage calls this per expert batch, often with a handful of routed rows
+        double[] a = new double[Math.min(CHUNK, Math.max(rows, 1)) * ld];
         for (int r = 0; r < rows; ) {
             int m = 0;
             for (; r < rows && m < CHUNK; r++) {
