@@ -14,8 +14,8 @@ trap 'rm -rf "$BEFORE"' EXIT
 git -C "$ROOT" archive "$BASE" | tar -x -C "$BEFORE"
 # the same harness on both sides (it only calls APIs that exist at $BASE): this tree's GptqMoeBench, with its warm-up
 cp "$ROOT/lib/src/main/java/org/routecal/quant/bench/GptqMoeBench.java" "$BEFORE/lib/src/main/java/org/routecal/quant/bench/"
-(cd "$BEFORE" && mvn -o -q -B -pl lib -am -DskipTests compile)
-(cd "$ROOT" && mvn -o -q -B -pl lib -am -DskipTests compile)
+(cd "$BEFORE" && mvn -o -q -B -Dstyle.color=never -pl lib -am -DskipTests compile)
+(cd "$ROOT" && mvn -o -q -B -Dstyle.color=never -pl lib -am -DskipTests compile)
 JAVA=(java --add-modules jdk.incubator.vector -Xmx6g)
 LOG="$ROOT/bench/results/gptq-before-after.log"
 exec > >(tee -a "$LOG") 2>&1
