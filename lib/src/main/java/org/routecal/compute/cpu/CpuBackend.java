@@ -354,17 +354,33 @@ public class CpuBackend implements Backend {
     public void linear(Tensor x, Tensor w, Tensor bias, Tensor out, boolean accumulate) {
         int rows = x.rowCount(), in = x.cols(), outCols = w.rowCount();
         require(w.cols() == in && out.rows() == rows && out.cols() == outCols, "linear: " + x + " · " + w + "ᵀ → " + out);
-        float[] xa = floats(x);
-        if (precision == Precision.BF16) {
+        requireType(out, TensorType.F32, "linear");
+        float[] xa;
+        int xOff;
+        if (precision == Precision.BF16 || x.type() != TensorType.F32) { // bf16 activations, as the GPU's GEMM inputs are
+            xa = floats(x);
             if (xa == x.storage()) xa = xa.clone();
-            for (int i = 0; i < xa.length; i++) xa[i] = roundBf16(xa[i]);
+            if (precision == Precision.BF16) for (int i = 0; i < xa.length; i++) xa[i] = roundBf16(xa[i]);
+            xOff = 0;
+        } else {
+            xa = f32(x);
+            xOff = off(x);
         }
-        float[] y = new float[rows * outCols];
-        ops.matmulTransposed(xa, rows, in, floats(w), outCols, bias == null ? null : floats(bias), y);
-        float[] o = f32(out);
-        int oo = off(out);
-        if (accumulate) for (int i = 0; i < y.length; i++) o[oo + i] += y[i];
-        else System.arraycopy(y, 0, o, oo, y.length);
+        float[] b = bias == null ? null : floats(bias);
+        if (!(ops instanceof VectorOps)) { // the plain-loop reference (-Droutecal.backend=scalar)
+            float[] y = new float[rows * outCols];
+            ops.matmulTransposed(xOff == 0 && xa.length == rows * in ? xa : Arrays.copyOfRange(xa, xOff, xOff + rows * in),
+                    rows, in, floats(w), outCols, b, y);
+            float[] o = f32(out);
+            int oo = off(out);
+            if (accumulate) for (int i = 0; i < y.length; i++) o[oo + i] += y[i];
+            else System.arraycopy(y, 0, o, oo, y.length);
+        } else if (w.type() == TensorType.BF16) { // bf16 weights widen in registers: no float copy of the weight
+            MatmulKernels.matmulTransposed(xa, xOff, rows, in, (short[]) w.storage(), off(w), outCols, b, f32(out), off(out), accumulate);
+        } else {
+            requireType(w, TensorType.F32, "linear");
+            MatmulKernels.matmulTransposed(xa, xOff, rows, in, f32(w), off(w), outCols, b, f32(out), off(out), accumulate);
+        }
     }
 
     @Override
