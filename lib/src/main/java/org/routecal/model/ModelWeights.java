@@ -66,6 +66,17 @@ public final class ModelWeights implements AutoCloseable {
             if (downBias != null) b.addGroupedBias(y, g, downBias);
         }
 
+        /** One expert's activation a [rows, I] (the down projection's input) of input rows x [rows, H]; the caller closes it. */
+        public Tensor activation(Backend b, int expert, Tensor x) {
+            int inter = intermediate();
+            try (Tensor gu = b.allocate(TensorType.F32, x.rows(), 2 * inter, "expert gate_up")) {
+                b.linear(x, gateUp.get(expert), gateUpBias == null ? null : gateUpBias.rows(expert, expert + 1), gu, false);
+                Tensor a = b.allocate(TensorType.F32, x.rows(), inter, "expert act");
+                activate(b, gu, a);
+                return a;
+            }
+        }
+
         /** Experts [from, to) as a stack of their own (grouped products index their experts from 0). */
         public Experts range(int from, int to) {
             return new Experts(gateUp.subList(from, to), down.subList(from, to), gateUpBias == null ? null : gateUpBias.rows(from, to),

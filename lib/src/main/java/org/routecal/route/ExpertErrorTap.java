@@ -53,10 +53,10 @@ final class ExpertErrorTap {
              Tensor a = b.allocate(TensorType.F32, g.slots(), inter, "act");
              Tensor d = b.allocate(TensorType.F32, g.slots(), hidden, "down");
              Tensor dd = b.allocate(TensorType.F32, g.slots(), hidden, "Δdown")) {
-            b.groupedLinear(x, true, g, w.gateUp(), gu);
+            w.gateUp(b, x, true, g, gu);    // the expert math of the forward pass (biases, GPT-OSS's activation)
             b.groupedLinear(x, true, g, views(deltaGateUp, experts), dgu);
-            b.siluMul(gu, a);
-            b.groupedLinear(a, false, g, w.down(), d);
+            w.activate(b, gu, a);
+            w.down(b, a, g, d);
             b.groupedLinear(a, false, g, views(deltaDown, experts), dd);
             int[] off = b.downloadInts(g.offsets());
             add(l, 0, off, b.sumSquaresByGroup(dgu, off, 0, inter), b.sumSquaresByGroup(gu, off, 0, inter));
