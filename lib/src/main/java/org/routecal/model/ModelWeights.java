@@ -337,8 +337,23 @@ public final class ModelWeights implements AutoCloseable {
         return packed(layer).bias(expert, p);
     }
 
+    /**
+     * The name of expert {@code expert}'s projection weight as {@link #hostValues} and {@link #override} take it: the
+     * table's per-expert name, or for a packed family its per-expert export name (a slice of the 3-D tensor).
+     */
+    public String expertWeightName(int layer, int expert, PackedExperts.Projection p) {
+        MoeFamily.Tensors t = config.family().tensors();
+        boolean packed = config.family().experts().packed3d();
+        String template = switch (p) {
+            case GATE -> packed ? t.exportExpertGate() : t.expertGate();
+            case UP -> packed ? t.exportExpertUp() : t.expertUp();
+            case DOWN -> packed ? t.exportExpertDown() : t.expertDown();
+        };
+        return MoeFamily.name(template, layer, expert) + ".weight";
+    }
+
     /** The packed experts of {@code layer}, read once per layer (the last layer's are kept while its experts load). */
-    private PackedExperts packed(int layer) {
+    private synchronized PackedExperts packed(int layer) {
         if (packedLayerIndex != layer) {
             packedLayer = null; // let the previous layer's arrays go before reading the next
             packedLayer = PackedExperts.of(config, source, layer);

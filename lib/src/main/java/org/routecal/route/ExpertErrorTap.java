@@ -9,7 +9,7 @@ import org.routecal.compute.Tensor;
 import org.routecal.compute.TensorType;
 import org.routecal.model.ModelConfig;
 import org.routecal.model.MoeModel;
-import org.routecal.model.family.MoeFamily;
+import org.routecal.model.PackedExperts;
 import org.routecal.quant.scheme.IntScheme;
 import org.routecal.quant.scheme.Rtn;
 import org.routecal.quant.scheme.ScaleDType;
@@ -86,15 +86,15 @@ final class ExpertErrorTap {
         if (layer == deltaLayer) return;
         release();
         Backend b = model.backend();
-        MoeFamily.Tensors n = model.family().tensors();
         TensorType type = model.weights().linearType();
         deltaGateUp = b.allocate(type, (long) experts * 2 * inter, hidden, "layer " + layer + " RTN Δgate_up");
         deltaDown = b.allocate(type, (long) experts * hidden, inter, "layer " + layer + " RTN Δdown");
         float[][] gate = new float[experts][], up = new float[experts][], down = new float[experts][];
         IntStream.range(0, experts).parallel().forEach(e -> {
-            gate[e] = rtnError(model.weights().hostValues(MoeFamily.name(n.expertGate(), layer, e) + ".weight", inter, hidden), inter, hidden);
-            up[e] = rtnError(model.weights().hostValues(MoeFamily.name(n.expertUp(), layer, e) + ".weight", inter, hidden), inter, hidden);
-            down[e] = rtnError(model.weights().hostValues(MoeFamily.name(n.expertDown(), layer, e) + ".weight", hidden, inter), hidden, inter);
+            var w = model.weights(); // per-expert names of either layout (a packed family's are slices of its 3-D tensors)
+            gate[e] = rtnError(w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.GATE), inter, hidden), inter, hidden);
+            up[e] = rtnError(w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.UP), inter, hidden), inter, hidden);
+            down[e] = rtnError(w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.DOWN), hidden, inter), hidden, inter);
         });
         for (int e = 0; e < experts; e++) {
             b.write(deltaGateUp, (long) e * 2 * inter, gate[e]);
