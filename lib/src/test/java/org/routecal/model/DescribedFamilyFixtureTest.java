@@ -123,6 +123,35 @@ class DescribedFamilyFixtureTest {
                 ModelConfig.LayerAttention.CHUNKED, ModelConfig.LayerAttention.FULL), l4.layerAttention());
     }
 
+    /**
+     * GLM-4.5's q/k norm follows the config's use_qk_norm, not the family: switched off, the checkpoint has no
+     * q_norm/k_norm and the model loads, claims every key and runs without them (and computes something else).
+     */
+    @Test
+    void glmWithoutQkNormReadsNoNormTensors() throws Exception {
+        ObjectNode cfg = (ObjectNode) new ObjectMapper().readTree(fixture("glm4_moe").resolve("config.json").toFile());
+        cfg.put("use_qk_norm", false);
+        ModelConfig off = ModelConfig.parse(cfg, "cfg");
+        assertTrue(!off.qkNorm() && !Feature.required(off).contains(QK_NORM));
+        MapTensorSource src = new MapTensorSource("glm without q/k norm");
+        try (CheckpointSource real = CheckpointSource.open(fixture("glm4_moe"))) {
+            for (String n : real.names()) if (!n.contains("q_norm") && !n.contains("k_norm")) src.put(n, real.shape(n), real.readFloat(n));
+        }
+        assertEquals(List.of(), List.copyOf(CheckpointLayout.unclaimed(off, src)));
+        int[] seq = {3, 141, 59, 26, 5, 35, 89, 79};
+        try (var cpu = org.routecal.compute.Devices.cpu();
+             MoeModel without = new MoeModel(fixture("glm4_moe"), off, src, cpu, 1L << 26);
+             MoeModel with = MoeModel.load(fixture("glm4_moe"), cpu)) {
+            float[] a = without.forwardLogits(List.of(seq), ForwardTaps.NONE), b = with.forwardLogits(List.of(seq), ForwardTaps.NONE);
+            double diff = 0;
+            for (int i = 0; i < a.length; i++) {
+                assertTrue(Float.isFinite(a[i]));
+                diff = Math.max(diff, Math.abs(a[i] - b[i]));
+            }
+            assertTrue(diff > 1e-3, "the norms made a difference when on: " + diff);
+        }
+    }
+
     /** DeepSeek-V3 and GLM-4.5 ship num_nextn_predict_layers MTP layers after the last one; claimed, never loaded. */
     @Test
     void multiTokenPredictionLayersAreClaimedNotRequired() throws Exception {
