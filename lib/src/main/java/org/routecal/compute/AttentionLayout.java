@@ -43,8 +43,4 @@ public record AttentionLayout(int heads, int kvHeads, int headDim, int valueHead
         return chunkSize > 0 ? Math.max(first, p / chunkSize * chunkSize) : first;
     }
 
-    /** The same layout with another span rule and sinks (the layer's attention type). */
-    public AttentionLayout withSpan(int window, int chunk, Tensor sinkLogits) {
-        return new AttentionLayout(heads, kvHeads, headDim, valueHeadDim, scale, window, chunk, sinkLogits, qStart, hostQStart, kvStart, hostKvStart);
-    }
 }

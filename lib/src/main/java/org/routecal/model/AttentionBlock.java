@@ -73,7 +73,6 @@ final class AttentionBlock {
     private Projected projectGqa(int layer, Activations act, Tensor x, ForwardTaps taps) {
         int tokens = act.tokens(), hidden = config.hiddenSize(), hd = config.headDim();
         int heads = config.headCount(), kvHeads = config.headCountKv(), qWidth = heads * hd, kvWidth = kvHeads * hd;
-        float eps = config.rmsNormEps();
         boolean bias = config.qkvBias();
         Linear qProj = weights.linear(names.qProj(), layer, 0, qWidth, hidden, bias);
         Linear kProj = weights.linear(names.kProj(), layer, 0, kvWidth, hidden, bias);
@@ -83,9 +82,25 @@ final class AttentionBlock {
         Tensor q = backend.allocate(TensorType.F32, tokens, qWidth, "q");   // [T, heads·hd]
         Tensor k = backend.allocate(TensorType.F32, tokens, kvWidth, "k");  // [T, kvHeads·hd]
         Tensor v = backend.allocate(TensorType.F32, tokens, kvWidth, "v");
-        backend.linear(x, qProj.w(), qProj.b(), q, false);
-        backend.linear(x, kProj.w(), kProj.b(), k, false);
-        backend.linear(x, vProj.w(), vProj.b(), v, false);
+        try {
+            backend.linear(x, qProj.w(), qProj.b(), q, false);
+            backend.linear(x, kProj.w(), kProj.b(), k, false);
+            backend.linear(x, vProj.w(), vProj.b(), v, false);
+            normsRopeTemperature(layer, act, q, k, v);
+        } catch (RuntimeException e) {
+            q.close();
+            k.close();
+            v.close();
+            throw e;
+        }
+        return new Projected(q, k, v);
+    }
+
+    /** GQA's q/k norms, clip_qkv, RoPE with Llama 4's L2 norm after it, or a NoPE layer's query temperature. */
+    private void normsRopeTemperature(int layer, Activations act, Tensor q, Tensor k, Tensor v) {
+        int tokens = act.tokens(), hd = config.headDim(), heads = config.headCount(), kvHeads = config.headCountKv();
+        int qWidth = heads * hd, kvWidth = kvHeads * hd;
+        float eps = config.rmsNormEps();
 
         // config.qkNorm(): the family's norm is on (always, or by use_qk_norm) — never the family alone, so GLM-4.5
         // with use_qk_norm false looks for no norm tensors
@@ -123,7 +138,6 @@ final class AttentionBlock {
                 backend.scaleRows(q, scale, null);
             }
         }
-        return new Projected(q, k, v);
     }
 
     /** The attention op over this batch (and, when decoding, each sequence's cache) with the layer's span and sinks. */
