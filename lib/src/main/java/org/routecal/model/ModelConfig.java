@@ -102,6 +102,29 @@ public record ModelConfig(
     /** Whether layer {@code layer} applies RoPE (all but Llama 4's NoPE layers). */
     public boolean usesRope(int layer) { return !noRopeLayers.contains(layer); }
 
+    /** Width of a value (and attention output) head: MLA's v_head_dim, the q/k head width elsewhere. */
+    public int valueHeadDim() { return mla != null ? mla.vHeadDim() : headDim; }
+
+    /** Key/value heads the attention op sees: MLA expands its latent into one key and value per query head. */
+    public int attentionKvHeads() { return mla != null ? headCount : headCountKv; }
+
+    /** Dimensions of a head that RoPE rotates: (MLA: qk_rope_head_dim, else head_dim) × partial_rotary_factor. */
+    public int rotaryDim() { return (int) ((mla != null ? mla.qkRopeHeadDim() : headDim) * rope.partialRotaryFactor()); }
+
+    /**
+     * The softmax scale: 1/√(q/k head width), times mscale² for MLA with YaRN's mscale_all_dim (transformers'
+     * yarn_apply_mscale in DeepSeek-V3's attention: mscale = 0.1 · mscale_all_dim · ln(factor) + 1 when factor &gt; 1).
+     */
+    public float softmaxScale() {
+        double scale = 1.0 / Math.sqrt(headDim);
+        Double all = rope.mscaleAllDim();
+        if (mla != null && !rope.type().equals("default") && all != null && all != 0) {
+            double m = rope.factor() <= 1 ? 1.0 : 0.1 * all * Math.log(rope.factor()) + 1.0;
+            scale *= m * m;
+        }
+        return (float) scale;
+    }
+
     public static ModelConfig load(Path modelDir) {
         Path file = modelDir.resolve("config.json");
         JsonNode root;

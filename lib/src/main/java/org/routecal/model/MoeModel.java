@@ -38,7 +38,7 @@ public final class MoeModel implements AutoCloseable {
         this.dir = dir;
         this.config = config;
         this.backend = backend;
-        this.weights = new ModelWeights(source, backend, linearType(backend, source, config), cacheBudgetBytes);
+        this.weights = new ModelWeights(source, config, backend, linearType(backend, source, config), cacheBudgetBytes);
         this.attention = new AttentionBlock(config, weights);
         this.feedForward = new FeedForwardBlock(config, weights);
     }
@@ -216,7 +216,10 @@ public final class MoeModel implements AutoCloseable {
         }
     }
 
-    public KvCache newCache() { return new KvCache(backend, config.layerCount(), config.headCountKv(), config.headDim()); }
+    public KvCache newCache() {
+        int kvHeads = config.attentionKvHeads();
+        return new KvCache(backend, config.layerCount(), kvHeads * config.headDim(), kvHeads * config.valueHeadDim());
+    }
 
     /** Batches of whole sequences, each at most {@code maxTokens} tokens (a longer sequence gets a batch of its own). */
     public static List<List<int[]>> batches(List<int[]> sequences, int maxTokens) {

@@ -13,6 +13,9 @@ import org.routecal.model.family.MoeFamily;
 public final class PackedExperts {
     public enum Projection { GATE, UP, DOWN }
 
+    /** Where a per-expert Linear lives in the packed tensors: layer, expert, projection. */
+    public record Slice(int layer, int expert, Projection projection) {}
+
     private final ExpertLayout layout;
     private final int hidden, inter;
     private final float[] gateUp, down;          // as stored: [E, H, 2I] and [E, I, H] when transposed

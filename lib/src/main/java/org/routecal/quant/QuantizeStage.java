@@ -99,8 +99,9 @@ public final class QuantizeStage {
             for (String r : rules.unmatched(all)) warnings.add("ignore rule \"" + r + "\" matches no Linear module");
             warnings.forEach(progress::message);
             for (String m : all) {
-                if (!rules.ignores(m) && source.contains(m + ".weight")) {
-                    long[] shape = source.info(m + ".weight").shape();
+                // model.weights() also knows a packed family's per-expert export names (slices of its 3-D tensors)
+                if (!rules.ignores(m) && model.weights().contains(m + ".weight")) {
+                    long[] shape = model.weights().shape(m + ".weight");
                     scheme.validate(m, (int) shape[0], (int) shape[1]);
                 }
             }
@@ -151,7 +152,7 @@ public final class QuantizeStage {
                 if (head != null && source.contains(head + ".weight") && !rules.ignores(head)) {
                     // lm_head has no Hessian tap after the final norm: rounded, and said so
                     long[] s = source.info(head + ".weight").shape();
-                    QuantizedWeight q = Rtn.quantize(scheme, source.readFloat(head + ".weight"), (int) s[0], (int) s[1]);
+                    QuantizedWeight q = Rtn.quantize(scheme, model.weights().source().readFloat(head + ".weight"), (int) s[0], (int) s[1]);
                     writer.addQuantized(head, q);
                     quantized.add(head);
                     warnings.add(head + " quantized with RTN (no calibration statistics are collected after the final norm)");
@@ -163,6 +164,7 @@ public final class QuantizeStage {
                 QuantReport.write(dir.path().resolve("quant_report.parquet"), report);
                 timings.put("forward_seconds", tForward);
                 timings.put("solve_seconds", tSolve);
+                SourceExport.apply(model, quantized, writer, org.routecal.io.safetensors.DType.valueOf(dtype.name()));
                 writer.commit(modelDir, source, new CtQuantConfig(scheme, o.gptq() ? o.gptqArgs().actOrder() : ActOrder.NONE, ignoreList));
                 timings.put("write_seconds", (System.nanoTime() - w0) / 1e9);
                 timings.put("total_seconds", (System.nanoTime() - start) / 1e9);
@@ -179,15 +181,26 @@ public final class QuantizeStage {
         }
     }
 
-    /** The dtype of the model's Linear weights (scales are stored in it). */
+    /**
+     * The dtype of the model's Linear weights (scales are stored in it): the first of layer 0's Linear weights stored
+     * plainly, else the embedding's. Not q_proj by name: MLA with a q LoRA has q_a_proj, a packed family's experts have
+     * no per-expert tensor, and an FP8 or MXFP4 source stores its quantized weights as codes (its embedding keeps the
+     * model dtype).
+     */
     static ScaleDType modelDtype(SafetensorsCheckpoint source, ModelConfig config) {
-        String q = config.family().tensors().qProj();
-        String name = org.routecal.model.family.MoeFamily.name(q, 0, 0) + ".weight";
-        return switch (source.info(name).dtype()) {
-            case F16 -> ScaleDType.F16;
-            case F32 -> ScaleDType.F32;
-            default -> ScaleDType.BF16;
-        };
+        List<String> names = new ArrayList<>();
+        for (LinearModules.Module m : LinearModules.ofLayer(config, 0)) names.add(m.module() + ".weight");
+        names.add(config.family().tensors().embed());
+        for (String name : names) {
+            if (!source.contains(name)) continue;
+            switch (source.info(name).dtype()) {
+                case F16: return ScaleDType.F16;
+                case F32: return ScaleDType.F32;
+                case BF16: return ScaleDType.BF16;
+                default: break; // F8_E4M3 codes and the like: look further
+            }
+        }
+        return ScaleDType.BF16;
     }
 
     /** A copy of {@code a}'s residual stream (same sequences): the calibration pass runs on it. */

@@ -13,6 +13,7 @@ import org.routecal.compute.devices.DeviceOptions;
 import org.routecal.corpus.Corpus;
 import org.routecal.corpus.CorpusOptions;
 import org.routecal.pipeline.Manifest;
+import org.routecal.model.PackedExperts;
 import org.routecal.pipeline.Progress;
 import org.routecal.session.Session;
 import org.routecal.tokenize.TextCodec;
@@ -210,18 +211,18 @@ public final class RouteStage {
     /** The reference weight-outlier score of every expert (max over gate/up/down). // [slots] */
     static double[] referenceSensitivity(MoeModel model, RoutingGeometry g, Progress progress) {
         ModelConfig c = model.config();
-        MoeFamily.Tensors n = model.family().tensors();
         int hidden = c.hiddenSize(), inter = c.expertIntermediateSize();
         double[] out = new double[g.slots()];
         progress.start("route: weight sensitivity", g.slots());
         for (int l = 0; l < g.layers(); l++) {
             int layer = g.layerIndex()[l];
             for (int e = 0; e < g.experts(); e++) {
-                float gate = ReferenceSensitivity.matrix(model.weights().hostValues(MoeFamily.name(n.expertGate(), layer, e) + ".weight", inter, hidden),
+                var w = model.weights(); // per-expert names of either layout (a packed family's are slices of its 3-D tensors)
+                float gate = ReferenceSensitivity.matrix(w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.GATE), inter, hidden),
                         inter, hidden, ReferenceSensitivity.GROUP);
-                float up = ReferenceSensitivity.matrix(model.weights().hostValues(MoeFamily.name(n.expertUp(), layer, e) + ".weight", inter, hidden),
+                float up = ReferenceSensitivity.matrix(w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.UP), inter, hidden),
                         inter, hidden, ReferenceSensitivity.GROUP);
-                float down = ReferenceSensitivity.matrix(model.weights().hostValues(MoeFamily.name(n.expertDown(), layer, e) + ".weight", hidden, inter),
+                float down = ReferenceSensitivity.matrix(w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.DOWN), hidden, inter),
                         hidden, inter, ReferenceSensitivity.GROUP);
                 out[g.slot(l, e)] = ReferenceSensitivity.expert(gate, up, down);
                 progress.advance(1);

@@ -191,6 +191,28 @@ public final class BackendParity {
             try (Pair gu = pair(randn(rows * 2 * 768, 2), rows, 2 * 768, TensorType.F32); Pair act = zeros(TensorType.F32, rows, 768)) {
                 both(b -> b.siluMul(side(b, gu), side(b, act)));
                 nmse("siluMul", rows + "x768", act, 1e-12);
+                // std 4 puts many gates and ups beyond the limit, so both clamps act
+                try (Pair wide = pair(randn(rows * 2 * 768, 4), rows, 2 * 768, TensorType.F32)) {
+                    both(b -> b.clampedSwiglu(side(b, wide), 1.702f, 7f, side(b, act)));
+                    nmse("clampedSwiglu alpha 1.702 limit 7", rows + "x768", act, 1e-12);
+                }
+            }
+            try (Pair sc = pair(randn(rows, 1), 1, rows, TensorType.F32)) {
+                both(b -> b.scaleRows(side(b, o), side(b, sc), null));
+                nmse("scaleRows", rows + "x" + cols, o, 1e-14);
+            }
+            int[] perm = permutation(rows);
+            try (Pair sc = pair(randn(rows, 1), rows / 4, 4, TensorType.F32); Pair idx = ints(perm, 1, rows)) {
+                both(b -> b.scaleRows(side(b, o), side(b, sc), side(b, idx)));
+                nmse("scaleRows through a row index", rows + "x" + cols, o, 1e-14);
+            }
+            // MLA's splits and joins: q's rotary part of 16 heads of 192 (nope 128 + rope 64), and one shared block into every head
+            try (Pair q = pair(randn(rows * 16 * 192, 1), rows, 16 * 192, TensorType.F32); Pair part = zeros(TensorType.F32, rows, 16 * 64);
+                 Pair shared = pair(randn(rows * 64, 1), rows, 64, TensorType.F32)) {
+                both(b -> b.copyColumns(side(b, q), 128, 192, side(b, part), 0, 64, 64, 16));
+                nmse("copyColumns per-head split", rows + "x16x64 of 192", part, 0);
+                both(b -> b.copyColumns(side(b, shared), 0, 0, side(b, q), 128, 192, 64, 16));
+                nmse("copyColumns broadcast into heads", rows + "x16x192", q, 0);
             }
             try (Pair c = zeros(TensorType.F32, 10, cols)) {
                 both(b -> b.copyRows(side(b, a), 17, side(b, c), 3, 5));
@@ -237,6 +259,10 @@ public final class BackendParity {
             ref.groupedLinear(a.r(), false, gr, views(down.r(), experts), y.r());
             dut.groupedLinear(a.d(), false, gd, views(down.d(), experts), y.d());
             nmse("groupedLinear sorted " + wt, tokens * k + " rows -> " + experts + " experts " + hidden + "x" + inter, y, 1e-8);
+            try (Pair bias = pair(randn(experts * hidden, 0.5), experts, hidden, TensorType.F32)) {
+                both(b -> b.addGroupedBias(side(b, y), b == ref ? gr : gd, side(b, bias)));
+                nmse("addGroupedBias", tokens * k + " rows of " + experts + " experts x" + hidden, y, 1e-14);
+            }
             ref.combine(y.r(), gr, wts.r(), out.r());
             dut.combine(y.d(), gd, wts.d(), out.d());
             nmse("combine", tokens + "x" + hidden, out, 1e-10);
@@ -263,6 +289,18 @@ public final class BackendParity {
             }
         }
         return ids;
+    }
+
+    /** A random permutation of 0..n-1 (distinct rows for scaleRows through an index). */
+    private int[] permutation(int n) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) p[i] = i;
+        for (int i = n - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1), t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+        return p;
     }
 
     private static List<Tensor> views(Tensor stack, int experts) {
@@ -308,6 +346,52 @@ public final class BackendParity {
                     dut.attention(qd, kk.d().rows(start[1], start[2]), v.d().rows(start[1], start[2]),
                             new AttentionLayout(heads, kvHeads, hd, scale, 0, qst.d(), qs, kst.d(), ks), o2.d());
                     nmse("attention decode after cache", "d" + hd + " 4 queries / 128 keys", o2, 1e-9);
+                }
+                both(b -> b.rope(side(b, q), heads, hd, hd, side(b, p), inv, 1.0f, true));
+                nmse("rope interleaved", total + "x" + heads + "x" + hd, q, 1e-12);
+                both(b -> b.rope(side(b, kk), kvHeads, hd, hd / 2, side(b, p), inv, 0.9f, true));
+                nmse("rope interleaved partial + scale", total + "x" + kvHeads + "x" + hd, kk, 1e-12);
+            }
+        }
+        attentionExtensions();
+    }
+
+    /**
+     * The layouts of the newer families: sinks with a sliding window (GPT-OSS), chunks (Llama 4), value heads of their
+     * own width at DeepSeek-V3's real (192/128) and a tiny fixture's (24/16) head widths (MLA), and a decode after a
+     * cache with chunks and sinks.
+     */
+    private void attentionExtensions() {
+        int seqs = 3;
+        int[] lengths = {37, 70, 5};
+        int total = Arrays.stream(lengths).sum();
+        int[] start = new int[seqs + 1];
+        for (int s = 0; s < seqs; s++) start[s + 1] = start[s] + lengths[s];
+        record Shape(String name, int heads, int kvHeads, int dk, int dv, int window, int chunk, boolean sinks) {}
+        List<Shape> shapes = List.of(
+                new Shape("sinks + sliding window 16", 8, 2, 64, 64, 16, 0, true),
+                new Shape("sinks, full", 8, 2, 64, 64, 0, 0, true),
+                new Shape("chunked 32", 8, 2, 128, 128, 0, 32, false),
+                new Shape("MLA 192/128", 8, 8, 192, 128, 0, 0, false),
+                new Shape("MLA 24/16 chunk 8 + sinks", 4, 4, 24, 16, 0, 8, true),
+                new Shape("head 16, window 8", 4, 2, 16, 16, 8, 0, false));
+        for (Shape sh : shapes) {
+            float scale = (float) (1 / Math.sqrt(sh.dk()));
+            try (Pair q = pair(randn(total * sh.heads() * sh.dk(), 1), total, sh.heads() * sh.dk(), TensorType.F32);
+                 Pair kk = pair(randn(total * sh.kvHeads() * sh.dk(), 1), total, sh.kvHeads() * sh.dk(), TensorType.F32);
+                 Pair v = pair(randn(total * sh.kvHeads() * sh.dv(), 1), total, sh.kvHeads() * sh.dv(), TensorType.F32);
+                 Pair sinks = sh.sinks() ? pair(randn(sh.heads(), 2), 1, sh.heads(), TensorType.F32) : null;
+                 Pair st = ints(start, 1, seqs + 1); Pair o = zeros(TensorType.F32, total, sh.heads() * sh.dv())) {
+                both(b -> b.attention(side(b, q), side(b, kk), side(b, v), new AttentionLayout(sh.heads(), sh.kvHeads(), sh.dk(), sh.dv(), scale,
+                        sh.window(), sh.chunk(), sinks == null ? null : side(b, sinks), side(b, st), start, side(b, st), start), side(b, o)));
+                nmse("attention " + sh.name(), "seqs 37,70,5 heads " + sh.heads() + "/" + sh.kvHeads(), o, 1e-9);
+                // decode after a cache: the last 3 queries of sequence 1 against its 70 keys
+                int[] qs = {0, 3}, ks = {0, 70};
+                try (Pair qst = ints(qs, 1, 2); Pair kst = ints(ks, 1, 2); Pair o2 = zeros(TensorType.F32, 3, sh.heads() * sh.dv())) {
+                    both(b -> b.attention(side(b, q).rows(start[1] + 67, start[1] + 70), side(b, kk).rows(start[1], start[2]),
+                            side(b, v).rows(start[1], start[2]), new AttentionLayout(sh.heads(), sh.kvHeads(), sh.dk(), sh.dv(), scale, sh.window(),
+                                    sh.chunk(), sinks == null ? null : side(b, sinks), side(b, qst), qs, side(b, kst), ks), side(b, o2)));
+                    nmse("attention " + sh.name() + ", decode after cache", "3 queries / 70 keys", o2, 1e-9);
                 }
             }
         }

@@ -36,6 +36,7 @@ public final class CompressedTensorsWriter implements AutoCloseable {
     private final Path dir;
     private final SafetensorsWriter tensors;
     private final Set<String> quantized = new HashSet<>();
+    private final Set<String> skipped = new HashSet<>();   // source tensors commit does not copy
     private boolean done;
 
     private CompressedTensorsWriter(Path dir, long shardBytes) {
@@ -64,6 +65,19 @@ public final class CompressedTensorsWriter implements AutoCloseable {
         return dir;
     }
 
+    /**
+     * Adds a plain tensor written in place of source tensors (a packed family's per-expert weights and biases, a
+     * weight decoded from FP8 blocks); pair it with {@link #skipSource} for what it replaces.
+     */
+    public void addTensor(String name, org.routecal.io.safetensors.DType dtype, long[] shape, float[] values) {
+        tensors.addFloat(name, dtype, shape, values);
+    }
+
+    /** A stored source tensor {@link #commit} must not copy (it is written another way, or not at all). */
+    public void skipSource(String storedName) {
+        skipped.add(storedName);
+    }
+
     /** Modules added so far. */
     public Set<String> quantizedModules() {
         return Set.copyOf(quantized);
@@ -74,6 +88,7 @@ public final class CompressedTensorsWriter implements AutoCloseable {
         try {
             for (String name : new java.util.TreeSet<>(source.names())) {
                 if (name.endsWith(".weight") && quantized.contains(name.substring(0, name.length() - 7))) continue;
+                if (skipped.contains(name)) continue;
                 TensorInfo info = source.info(name);
                 tensors.add(name, info.dtype(), info.shape(), source.readBytes(name));
             }
