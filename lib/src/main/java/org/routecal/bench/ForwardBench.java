@@ -4,7 +4,7 @@ import org.routecal.compute.Ops;
 import org.routecal.compute.cpu.Backends;
 import org.routecal.compute.cpu.FmaPeak;
 import org.routecal.model.ForwardTaps;
-import org.routecal.model.ModelConfig;
+import org.routecal.model.family.ModelConfig;
 import org.routecal.model.MoeModel;
 import org.routecal.model.RandomModels;
 

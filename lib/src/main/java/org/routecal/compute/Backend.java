@@ -2,7 +2,7 @@ package org.routecal.compute;
 
 import java.nio.ByteBuffer;
 import java.util.List;
-import org.routecal.model.family.RouterRule;
+import org.routecal.compute.RouterRule;
 
 /**
  * The one compute interface of the engine (ARCHITECTURE "Backend"): it owns the tensors and runs every operation the

@@ -11,7 +11,7 @@ import org.routecal.compute.Tensor;
 import org.routecal.compute.TensorType;
 import org.routecal.model.Activations;
 import org.routecal.model.ForwardTaps;
-import org.routecal.model.ModelConfig;
+import org.routecal.model.family.ModelConfig;
 import org.routecal.model.ModelWeights;
 import org.routecal.model.MoeModel;
 import org.routecal.corpus.Sample;

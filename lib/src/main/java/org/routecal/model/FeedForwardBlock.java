@@ -1,11 +1,12 @@
 package org.routecal.model;
 
+import org.routecal.model.family.ModelConfig;
 import org.routecal.compute.Backend;
 import org.routecal.compute.ExpertGroups;
 import org.routecal.compute.Tensor;
 import org.routecal.compute.TensorType;
 import org.routecal.model.family.MoeFamily;
-import org.routecal.model.family.RouterRule;
+import org.routecal.compute.RouterRule;
 
 /**
  * The feed-forward half of a decoder layer: h += ffn(post_attention_layernorm(h)), where ffn is a routed MoE block

@@ -1,5 +1,6 @@
 package org.routecal.model;
 
+import org.routecal.model.family.ModelConfig;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package org.routecal.model;
 
+import org.routecal.model.family.ModelConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,7 +46,7 @@ public final class MoeModel implements AutoCloseable {
 
     /**
      * Loads {@code dir} on a CPU reference backend (fp32) of its own, closed with the model: for tests and tools that
-     * run one model; stages get their models from a {@code pipeline.Session} instead.
+     * run one model; stages get their models from a {@code session.Session} instead.
      */
     public static MoeModel load(Path dir) {
         Backend cpu = org.routecal.compute.devices.Devices.cpu();

@@ -1,5 +1,7 @@
 package org.routecal.model;
 
+import org.routecal.model.family.ModelConfig;
+
 /**
  * Rotary position embedding frequencies: pair i of a head's rotated dimensions turns by position · invFreq[i] (which
  * dimensions form pair i, rotate-half or interleaved, is the rope op's flag). Frequencies follow HF's rope_type

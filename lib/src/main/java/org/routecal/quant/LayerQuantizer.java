@@ -352,7 +352,7 @@ final class LayerQuantizer {
      * ("as if routed with weight 1"). Elsewhere the row weights are the mode's (w when weighted, else none).
      */
     private boolean inputScaled() {
-        return model.family().routerRule(model.config()).weightTarget() == org.routecal.model.family.RouterRule.WeightTarget.EXPERT_INPUT;
+        return model.family().routerRule(model.config()).weightTarget() == org.routecal.compute.RouterRule.WeightTarget.EXPERT_INPUT;
     }
 
     private float[] inputHessianWeights(float[] w, boolean weighted) {

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Set;
 import org.routecal.io.safetensors.DType;
 import org.routecal.model.CheckpointLayout;
-import org.routecal.model.ModelConfig;
+import org.routecal.model.family.ModelConfig;
 import org.routecal.model.MoeModel;
 import org.routecal.model.PackedExperts;
 import org.routecal.model.StoredForm;

@@ -7,7 +7,7 @@ import org.routecal.compute.Backend;
 import org.routecal.compute.ExpertGroups;
 import org.routecal.compute.Tensor;
 import org.routecal.compute.TensorType;
-import org.routecal.model.ModelConfig;
+import org.routecal.model.family.ModelConfig;
 import org.routecal.model.MoeModel;
 import org.routecal.model.PackedExperts;
 import org.routecal.quant.scheme.IntScheme;

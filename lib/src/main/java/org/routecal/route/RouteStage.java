@@ -5,7 +5,7 @@ import org.routecal.io.Jsonl;
 import org.routecal.compute.Tensor;
 import org.routecal.model.Activations;
 import org.routecal.model.ForwardTaps;
-import org.routecal.model.ModelConfig;
+import org.routecal.model.family.ModelConfig;
 import org.routecal.model.MoeModel;
 import org.routecal.model.family.MoeFamily;
 import org.routecal.pipeline.OutputDir;

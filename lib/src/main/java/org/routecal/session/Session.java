@@ -7,7 +7,7 @@ import org.routecal.RoutecalException;
 import org.routecal.pipeline.Progress;
 import org.routecal.compute.Backend;
 import org.routecal.compute.devices.DeviceOptions;
-import org.routecal.model.ModelConfig;
+import org.routecal.model.family.ModelConfig;
 import org.routecal.model.MoeModel;
 import org.routecal.quant.ct.CompressedTensorsReader;
 

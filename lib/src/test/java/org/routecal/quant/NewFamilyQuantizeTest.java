@@ -14,7 +14,7 @@ import org.routecal.compute.Backend;
 import org.routecal.compute.devices.Devices;
 import org.routecal.io.safetensors.SafetensorsCheckpoint;
 import org.routecal.model.CheckpointLayout;
-import org.routecal.model.ModelConfig;
+import org.routecal.model.family.ModelConfig;
 import org.routecal.model.MoeModel;
 import org.routecal.pipeline.Progress;
 import org.routecal.quant.ct.CompressedTensorsReader;

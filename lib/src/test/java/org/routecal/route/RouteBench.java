@@ -2,7 +2,7 @@ package org.routecal.route;
 
 import org.routecal.compute.cpu.Backends;
 import org.routecal.model.ForwardTaps;
-import org.routecal.model.ModelConfig;
+import org.routecal.model.family.ModelConfig;
 import org.routecal.model.MoeModel;
 import org.routecal.model.RandomModels;
 import org.routecal.pipeline.Progress;

@@ -13,8 +13,8 @@ import org.routecal.compute.Ops;
 import org.routecal.compute.Precision;
 import org.routecal.compute.Tensor;
 import org.routecal.compute.TensorType;
-import org.routecal.model.Router;
-import org.routecal.model.family.RouterRule;
+import org.routecal.compute.Router;
+import org.routecal.compute.RouterRule;
 
 /**
  * The reference {@link Backend}: tensors are host arrays (F32 {@code float[]}, BF16 {@code short[]} bit patterns,

@@ -21,8 +21,8 @@ import org.routecal.compute.Precision;
 import org.routecal.compute.SolverOps;
 import org.routecal.compute.Tensor;
 import org.routecal.compute.TensorType;
-import org.routecal.model.Router;
-import org.routecal.model.family.RouterRule;
+import org.routecal.compute.Router;
+import org.routecal.compute.RouterRule;
 
 /**
  * The GPU {@link Backend}: tensors in device memory, ops as our PTX kernels queued in order on the legacy default

@@ -19,7 +19,7 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 import org.routecal.compute.cpu.CpuBackend;
 import org.routecal.compute.cpu.ReferenceOps;
-import org.routecal.model.family.RouterRule;
+import org.routecal.compute.RouterRule;
 
 /**
  * Every {@link Backend} op against the scalar reference ({@link CpuBackend} over {@link ReferenceOps}) on random

@@ -2,7 +2,7 @@ package org.routecal.quant.awq;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.routecal.model.ModelConfig;
+import org.routecal.model.family.ModelConfig;
 import org.routecal.model.family.MoeFamily;
 import org.routecal.quant.LinearModules;
 import org.routecal.quant.LinearModules.Role;

@@ -1,13 +1,8 @@
-package org.routecal.model;
+package org.routecal.model.family;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.routecal.RoutecalException;
-import org.routecal.model.family.Attention;
-import org.routecal.model.family.DenseLayers;
 import org.routecal.io.Json;
-import org.routecal.model.family.Families;
-import org.routecal.model.family.MoeFamily;
-import org.routecal.model.family.SharedExpert;
 
 import java.io.IOException;
 import java.nio.file.Files;

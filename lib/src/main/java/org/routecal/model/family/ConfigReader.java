@@ -1,9 +1,7 @@
-package org.routecal.model;
+package org.routecal.model.family;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.routecal.RoutecalException;
-import org.routecal.model.family.Attention;
-import org.routecal.model.family.MoeFamily;
 
 import java.util.ArrayList;
 import java.util.HashSet;

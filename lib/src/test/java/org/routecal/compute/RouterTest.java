@@ -1,7 +1,7 @@
-package org.routecal.model;
+package org.routecal.compute;
 
 import org.junit.jupiter.api.Test;
-import org.routecal.model.family.RouterRule;
+import org.routecal.compute.RouterRule;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

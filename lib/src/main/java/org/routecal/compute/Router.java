@@ -1,6 +1,5 @@
-package org.routecal.model;
+package org.routecal.compute;
 
-import org.routecal.model.family.RouterRule;
 
 /**
  * Applies a {@link RouterRule} to one token's router logits (pure math, STYLE H2/H7). Ties are broken toward the lower

@@ -1,4 +1,4 @@
-package org.routecal.model.family;
+package org.routecal.compute;
 
 /**
  * How a router turns logits into the chosen experts and their weights (STYLE H2): a typed value, built through named
