@@ -20,6 +20,7 @@ import org.routecal.quant.ct.CompressedTensorsReader;
 public final class Session implements AutoCloseable {
     private final Progress progress;
     private final Map<Path, MoeModel> models = new LinkedHashMap<>();
+    private final Map<Path, String> fingerprints = new LinkedHashMap<>(); // the checkpoint files a cached model was read from
     private Backend backend;
     private String backendKey;
     private volatile boolean cancelled;
@@ -54,7 +55,12 @@ public final class Session implements AutoCloseable {
     public MoeModel model(Path dir, DeviceOptions device) {
         Path key = dir.toAbsolutePath().normalize();
         MoeModel m = models.get(key);
-        if (m != null) return m;
+        String fingerprint = fingerprint(key);
+        if (m != null && fingerprint.equals(fingerprints.get(key))) return m;
+        if (m != null) { // rewritten since it was loaded (a notebook re-ran quantize into the same --out): read it again
+            progress.message("reloading " + dir + ": its files changed since it was loaded");
+            unload(key);
+        }
         Backend b = backend(device, dir);
         checkCancelled();
         progress.message("loading model " + dir);
@@ -64,11 +70,31 @@ public final class Session implements AutoCloseable {
             m = MoeModel.load(dir, b);
         }
         models.put(key, m);
+        fingerprints.put(key, fingerprint);
         return m;
     }
 
+    /** Names, sizes and modification times of a checkpoint directory's top-level files: changes when it is rewritten. */
+    private static String fingerprint(Path dir) {
+        StringBuilder b = new StringBuilder();
+        try (var files = java.nio.file.Files.list(dir)) {
+            for (Path f : files.sorted().toList()) {
+                var a = java.nio.file.Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class);
+                if (a.isRegularFile()) b.append(f.getFileName()).append(':').append(a.size()).append(':').append(a.lastModifiedTime().toMillis())
+                        .append(':').append(a.fileKey()).append(';');
+            }
+        } catch (java.io.IOException e) {
+            return "unreadable"; // the load itself reports what is wrong with the directory
+        }
+        return b.toString();
+    }
+
+    /** The checkpoint directories loaded now (absolute), in load order. */
+    public java.util.List<Path> loadedModels() { return java.util.List.copyOf(models.keySet()); }
+
     /** Forgets a cached model (its checkpoint changed on disk, e.g. a quantize output written in this session). */
     public void unload(Path dir) {
+        fingerprints.remove(dir.toAbsolutePath().normalize());
         MoeModel m = models.remove(dir.toAbsolutePath().normalize());
         if (m != null) m.close();
     }
@@ -89,6 +115,7 @@ public final class Session implements AutoCloseable {
     private void closeModelsAndBackend() {
         for (MoeModel m : models.values()) m.close();
         models.clear();
+        fingerprints.clear();
         if (backend != null) backend.close();
         backend = null;
         backendKey = null;
