@@ -20,6 +20,12 @@ import org.routecal.pipeline.Progress;
 import org.routecal.quant.alloc.AllocationOptions;
 import org.routecal.quant.alloc.AllocationReport;
 import org.routecal.quant.alloc.BitAllocation;
+import org.routecal.quant.alloc.ExpertSensitivity;
+import org.routecal.quant.gptq.GptqArgs;
+import org.routecal.quant.gptq.GptqResult;
+import org.routecal.quant.gptq.GptqSolver;
+import org.routecal.quant.gptq.PreparedHessian;
+import org.routecal.quant.scheme.Rtn;
 import org.routecal.quant.scheme.IntScheme;
 import org.routecal.quant.scheme.QuantScheme;
 import org.routecal.quant.scheme.QuantSchemes;
@@ -52,6 +58,23 @@ final class ExpertAllocation {
         this.usageSource = usageSource;
     }
 
+    /**
+     * One routed expert's measurement: its routed calibration tokens, parameter count and, per candidate width, stored
+     * bytes and output error per calibration token.
+     */
+    record Measurement(int layer, int expert, int routed, long weights, List<BitAllocation.Candidate> candidates) {}
+
+    /** tr((W − Q)·H·(W − Q)ᵀ) of one module quantized at {@code s}: from GPTQ's own loss, or directly after RTN. */
+    static double outputError(String module, IntScheme s, float[] w, int cols, double[] h, PreparedHessian prepared, GptqArgs args) {
+        int rows = w.length / cols;
+        if (prepared != null) {
+            GptqResult r = GptqSolver.solve(module, s, w, rows, cols, prepared, args, Float.NaN);
+            if (!r.fallback()) return ExpertSensitivity.fromGptqLoss(r, w, h, rows, cols, args.dampeningFrac());
+            return ExpertSensitivity.outputError(w, r.weight().dequantize(), h, rows, cols);
+        }
+        return ExpertSensitivity.outputError(w, Rtn.quantize(s, w, rows, cols, Float.NaN).dequantize(), h, rows, cols);
+    }
+
     BitAllocation.Result result() {
         return result;
     }
@@ -76,7 +99,7 @@ final class ExpertAllocation {
         }
         ModelConfig config = model.config();
         Map<Long, Double> runUsage = a.usageRun() == null ? null : usageFromRun(model, a.usageRun());
-        List<LayerQuantizer.ExpertMeasurement> measured = new ArrayList<>();
+        List<Measurement> measured = new ArrayList<>();
         int tokens = batchTokens.stream().mapToInt(Integer::intValue).sum();
         List<Activations> acts = new ArrayList<>();
         try {
@@ -106,7 +129,7 @@ final class ExpertAllocation {
         List<BitAllocation.Expert> experts = new ArrayList<>();
         long weights = 0;
         int k = config.expertUsedCount();
-        for (LayerQuantizer.ExpertMeasurement m : measured) {
+        for (Measurement m : measured) {
             double usage;
             if (runUsage != null) {
                 Double u = runUsage.get(key(m.layer(), m.expert()));

@@ -14,7 +14,6 @@ import org.routecal.compute.TensorType;
 import org.routecal.model.ModelWeights;
 import org.routecal.model.MoeModel;
 import org.routecal.quant.alloc.BitAllocation;
-import org.routecal.quant.alloc.ExpertSensitivity;
 import org.routecal.quant.gptq.DeviceGptq;
 import org.routecal.quant.gptq.GptqResult;
 import org.routecal.quant.gptq.GptqSolver;
@@ -288,22 +287,16 @@ final class LayerQuantizer {
     // ---- bit allocation: the sensitivity of every candidate width -----------------------------------------------------
 
     /**
-     * One routed expert's measurement: its routed calibration tokens, parameter count and, per candidate width, stored
-     * bytes and output error per calibration token.
-     */
-    record ExpertMeasurement(int layer, int expert, int routed, long weights, List<BitAllocation.Candidate> candidates) {}
-
-    /**
      * Measures every routed expert of the layer at each width for the bit allocation. Its Hessians are built once, as
      * its plan says (the quantize pass builds the same ones; an expert the min-token policy leaves to RTN, or any expert
      * under --algorithm rtn, is measured on its mode's statistics, all-token ones when it has too few tokens), and
      * factorised once; every width is then solved against them (GPTQ, or RTN) and scored by its output error
      * tr(ΔW·H·ΔWᵀ) ({@link ExpertSensitivity}) summed over gate/up/down, divided by the Hessians' token mass.
      */
-    List<ExpertMeasurement> measure(LayerCalibration cal, IntScheme base, List<Integer> widths) {
+    List<ExpertAllocation.Measurement> measure(LayerCalibration cal, IntScheme base, List<Integer> widths) {
         Map<Integer, List<LinearModules.Module>> experts = new LinkedHashMap<>();
         for (LinearModules.Module m : active) if (isExpert(m)) experts.computeIfAbsent(m.expert(), e -> new ArrayList<>()).add(m);
-        List<ExpertMeasurement> out = new ArrayList<>();
+        List<ExpertAllocation.Measurement> out = new ArrayList<>();
         boolean gIdx = o.gptq() && o.gptqArgs().actOrder() == org.routecal.quant.gptq.ActOrder.GROUP;
         try (AllTokenHessians all = new AllTokenHessians(cal)) {
             for (Map.Entry<Integer, List<LinearModules.Module>> e : experts.entrySet()) {
@@ -327,25 +320,14 @@ final class LayerQuantizer {
                 for (int bits : widths) {
                     IntScheme s = new IntScheme(bits, base.symmetric(), base.groupSize(), base.scaleDtype());
                     double err = 0;
-                    for (Map.Entry<String, float[]> w : wIn.entrySet()) err += outputError(w.getKey(), s, w.getValue(), hidden, h.in(), pIn);
-                    for (Map.Entry<String, float[]> w : wDown.entrySet()) err += outputError(w.getKey(), s, w.getValue(), inter, h.down(), pDown);
+                    for (Map.Entry<String, float[]> w : wIn.entrySet()) err += ExpertAllocation.outputError(w.getKey(), s, w.getValue(), hidden, h.in(), pIn, o.gptqArgs());
+                    for (Map.Entry<String, float[]> w : wDown.entrySet()) err += ExpertAllocation.outputError(w.getKey(), s, w.getValue(), inter, h.down(), pDown, o.gptqArgs());
                     candidates.add(new BitAllocation.Candidate(bits, BitAllocation.costBytes(s, shapes, gIdx), mass > 0 ? err / mass : 0));
                 }
-                out.add(new ExpertMeasurement(layer, e.getKey(), p.routed(), params, candidates));
+                out.add(new ExpertAllocation.Measurement(layer, e.getKey(), p.routed(), params, candidates));
             }
         }
         return out;
-    }
-
-    /** tr((W − Q)·H·(W − Q)ᵀ) of one module quantized at {@code s}: from GPTQ's own loss, or directly after RTN. */
-    private double outputError(String module, IntScheme s, float[] w, int cols, double[] h, PreparedHessian prepared) {
-        int rows = w.length / cols;
-        if (prepared != null) {
-            GptqResult r = GptqSolver.solve(module, s, w, rows, cols, prepared, o.gptqArgs(), Float.NaN);
-            if (!r.fallback()) return ExpertSensitivity.fromGptqLoss(r, w, h, rows, cols, o.gptqArgs().dampeningFrac());
-            return ExpertSensitivity.outputError(w, r.weight().dequantize(), h, rows, cols);
-        }
-        return ExpertSensitivity.outputError(w, Rtn.quantize(s, w, rows, cols, Float.NaN).dequantize(), h, rows, cols);
     }
 
     /**
