@@ -116,7 +116,10 @@ public final class QuantizeCommand implements StageCommand {
     /** The bit allocation asked for, or null; its flags without --bits-budget are refused rather than ignored. */
     private AllocationOptions allocation() {
         if (bitsBudget == null) {
-            if (usageRun != null) throw new IllegalArgumentException("--usage-run gives usage to --bits-budget; add --bits-budget or leave it out");
+            if (usageRun != null || !bits.equals(List.of(2, 3, 4)) || !granularity.equals("layer")) {
+                throw new IllegalArgumentException("--bits, --allocation-granularity and --usage-run configure --bits-budget; add --bits-budget "
+                        + "or leave them out");
+            }
             return null;
         }
         BitAllocation.Granularity g = switch (granularity.toLowerCase(java.util.Locale.ROOT)) {
