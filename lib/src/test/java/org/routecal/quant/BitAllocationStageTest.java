@@ -97,6 +97,9 @@ class BitAllocationStageTest {
         boolean differ = a.get("widths_differ_within_layer").asBoolean();
         assertEquals(differ, r.vllmNotes().stream().anyMatch(n -> n.contains("different widths")), r.vllmNotes().toString());
         assertEquals(differ, Files.readString(out.resolve("README.md")).contains("different widths"));
+        String inspect = org.routecal.quant.ct.QuantizedSummary.of(out, 64).toString();
+        assertEquals(differ, inspect.contains("different widths"), inspect);
+        assertTrue(inspect.contains("w2a16") || inspect.contains("w3a16"), inspect);
         String html = Files.readString(out.resolve("bit_allocation.html"));
         assertTrue(html.contains("Bits per expert") && html.contains("uniform 3"), "the page has the heatmap and the comparison");
         JsonNode manifest = json(out.resolve("manifest.json"));
