@@ -44,10 +44,12 @@ import org.routecal.quant.scheme.QuantScheme;
  *       MoE block's output on the first {@value #LOSS_TOKENS} tokens ({@link MoeBlockLoss}): in {@code routed} mode the
  *       reference's (routed experts combined with their routing weights); in {@code all}, {@code weighted} and
  *       {@code hybrid} mode each expert's own output error over the tokens that mode gives it, weighted as it weights
- *       them ({@link ExpertTokenWeights}, min-token fallback included). A dense layer's MLP is one such MLP;</li>
+ *       them ({@link ExpertTokenWeights}, min-token fallback included; of the tokens not routed to it, at most
+ *       {@value #OTHER_LOSS_TOKENS}, reweighted). A dense layer's MLP is one such MLP;</li>
  *   <li>up_proj → down_proj of a routed expert: per expert, under its calibration mode: x̄ and the loss's Gram
- *       matrix over the expert's activations on the tokens {@link ExpertTokenWeights} gives it (an expert left to
- *       RTN by the min-token policy keeps identity scales);</li>
+ *       matrix over the expert's activations on the tokens {@link ExpertTokenWeights} gives it (all its routed
+ *       tokens, and of the others at most {@value #OTHER_TOKENS}, reweighted; an expert left to RTN by the min-token
+ *       policy keeps identity scales);</li>
  *   <li>v_proj → o_proj (no GQA only) and a shared expert's or dense MLP's up → down: x̄ and the Gram matrix of the
  *       balance's input over every token (the Linear-output loss is exact from the Gram matrix).</li>
  * </ul>
@@ -58,6 +60,12 @@ final class AwqLayer {
 
     /** Tokens of the host-side block losses (MoE and dense MLP): bounds their cost per grid point. */
     static final int LOSS_TOKENS = 1024;
+    /**
+     * Tokens outside an expert's routed ones that its statistics keep when its mode gives them weight (all, hybrid):
+     * an evenly spaced subset, weights scaled to keep the token mass, so an expert costs about its routed tokens plus
+     * this many instead of every calibration token (in the up → down statistics, and per expert in the block loss).
+     */
+    static final int OTHER_TOKENS = 4096, OTHER_LOSS_TOKENS = 128;
 
     /**
      * Searches and folds the AWQ scales of {@code layer}.
@@ -187,11 +195,11 @@ final class AwqLayer {
             fallback = etw.fallback();
             tokens = etw.routed();
             if (etw.weights() == null) return AwqSearch.skipped(cols, "fewer than " + o.minTokens() + " routed tokens: rounded (RTN), no AWQ");
-            int[] rows = etw.tokens();
+            Sample sample = sample(m.expert(), cal.tokens(), OTHER_TOKENS);
+            int[] rows = sample.rows();
+            float[] w = sample.weights();
             int n = rows.length;
             if (n == 0) return AwqSearch.skipped(cols, "no token reached it");
-            float[] w = new float[n];
-            for (int i = 0; i < n; i++) w[i] = etw.weights()[rows[i]];
             Tensor gateUp = lq.expertWeights().gateUp().get(m.expert());
             int hidden = cal.blockInput.cols(), inter = gateUp.rowCount() / 2;
             float[] act;
@@ -257,13 +265,11 @@ final class AwqLayer {
             List<Integer> tok = new ArrayList<>();
             List<Float> c = new ArrayList<>();
             if (perExpert) {
-                float[] w = tokenWeights(e).weights();
-                if (w == null) return; // left to RTN by the min-token policy: not part of the loss
-                for (int t = 0; t < n; t++) {
-                    if (w[t] > 0f) {
-                        tok.add(t);
-                        c.add(w[t]);
-                    }
+                if (tokenWeights(e).weights() == null) return; // left to RTN by the min-token policy: not part of the loss
+                Sample s = sample(e, n, OTHER_LOSS_TOKENS);
+                for (int i = 0; i < s.rows().length; i++) {
+                    tok.add(s.rows()[i]);
+                    c.add(s.weights()[i]);
                 }
             } else {
                 for (int t = 0; t < n; t++) {
@@ -329,18 +335,58 @@ final class AwqLayer {
         }
 
         private final Map<Integer, ExpertTokenWeights> tokenWeights = new LinkedHashMap<>();
+        private final Map<Integer, float[]> routingWeights = new LinkedHashMap<>();
 
         /** Expert {@code e}'s token weights under the calibration mode, over every calibration token. */
         private ExpertTokenWeights tokenWeights(int e) {
-            return tokenWeights.computeIfAbsent(e, ex -> {
-                int k = cal.topK, n = cal.tokens();
-                float[] rw = new float[n];
+            return tokenWeights.computeIfAbsent(e, ex -> ExpertTokenWeights.of(o.moeMode(), o.hybridLambda(), o.minTokens(),
+                    o.fallbackToAll(), routingWeights(ex)));
+        }
+
+        /** [tokens] expert {@code e}'s routing weight per calibration token, 0 where it was not routed. */
+        private float[] routingWeights(int e) {
+            return routingWeights.computeIfAbsent(e, ex -> {
+                int k = cal.topK;
+                float[] rw = new float[cal.tokens()];
                 for (int i = 0; i < cal.ids.length; i++) {
                     // a token routed to the expert with weight 0 still counts as routed
                     if (cal.ids[i] == ex) rw[i / k] = Math.max(cal.weights[i], Float.MIN_VALUE);
                 }
-                return ExpertTokenWeights.of(o.moeMode(), o.hybridLambda(), o.minTokens(), o.fallbackToAll(), rw);
+                return rw;
             });
+        }
+
+        /** Token rows (ascending) and their statistics weights. */
+        private record Sample(int[] rows, float[] weights) {}
+
+        /**
+         * Expert {@code e}'s tokens among the first {@code limit} under its mode: every routed token with its weight,
+         * and of the other tokens its mode weighs (all, hybrid) an evenly spaced subset of at most {@code others},
+         * weights multiplied by (those there were / those kept) so the subset carries their whole mass.
+         */
+        private Sample sample(int e, int limit, int others) {
+            float[] w = tokenWeights(e).weights(), rw = routingWeights(e);
+            List<Integer> routed = new ArrayList<>(), rest = new ArrayList<>();
+            for (int t = 0; t < limit; t++) {
+                if (!(w[t] > 0f)) continue;
+                (rw[t] > 0f ? routed : rest).add(t);
+            }
+            int keep = Math.min(rest.size(), others);
+            float scale = keep == 0 ? 1f : rest.size() / (float) keep;
+            java.util.TreeMap<Integer, Float> picked = new java.util.TreeMap<>();
+            for (int t : routed) picked.put(t, w[t]);
+            for (int i = 0; i < keep; i++) {
+                int t = rest.get((int) ((long) i * rest.size() / keep));
+                picked.put(t, w[t] * scale);
+            }
+            int[] rows = new int[picked.size()];
+            float[] weights = new float[rows.length];
+            int j = 0;
+            for (Map.Entry<Integer, Float> p : picked.entrySet()) {
+                rows[j] = p.getKey();
+                weights[j++] = p.getValue();
+            }
+            return new Sample(rows, weights);
         }
     }
 }

@@ -41,7 +41,6 @@ import org.routecal.quant.scheme.ScaleDType;
 public final class QuantizeStage {
     private QuantizeStage() {}
 
-    /** The outcome, printed as the CLI summary. */
     /**
      * The outcome, printed as the CLI summary.
      *
