@@ -65,21 +65,21 @@ public final class QuantizeCommand implements StageCommand {
     @Option(names = "--awq", description = "AWQ before GPTQ (or before RTN with --algorithm rtn): per-channel scales searched on the "
             + "calibration data (per expert under --moe-mode) and folded into the norms and layers before them")
     boolean awq;
-    @Option(names = "--awq-grid", defaultValue = "20", description = "AWQ grid points per search (default ${DEFAULT-VALUE})")
+    @Option(names = "--awq-grid", paramLabel = "N", defaultValue = "20", description = "AWQ grid points per search (default ${DEFAULT-VALUE})")
     int awqGrid;
-    @Option(names = "--awq-duo-scaling", defaultValue = "on", description = "on | off | both: AWQ scales also divided by the weights' "
+    @Option(names = "--awq-duo-scaling", paramLabel = "on|off|both", defaultValue = "on", description = "on | off | both: AWQ scales also divided by the weights' "
             + "magnitude (llm-compressor's duo scaling; default ${DEFAULT-VALUE})")
     String awqDuo;
-    @Option(names = "--bits-budget", description = "per-expert bit allocation: average stored bits per routed-expert weight, scales "
+    @Option(names = "--bits-budget", paramLabel = "BITS", description = "per-expert bit allocation: average stored bits per routed-expert weight, scales "
             + "included (W3 at group size 128 costs 3.125); each expert gets one of --bits by an exact knapsack over its usage and "
             + "measured sensitivity; --scheme sets the group size and the width of the other modules")
     Double bitsBudget;
-    @Option(names = "--bits", split = ",", defaultValue = "2,3,4", description = "candidate widths of --bits-budget (default ${DEFAULT-VALUE})")
+    @Option(names = "--bits", paramLabel = "W", split = ",", defaultValue = "2,3,4", description = "candidate widths of --bits-budget (default ${DEFAULT-VALUE})")
     List<Integer> bits;
-    @Option(names = "--allocation-granularity", defaultValue = "layer", description = "layer | expert: one width per layer's experts "
+    @Option(names = "--allocation-granularity", paramLabel = "layer|expert", defaultValue = "layer", description = "layer | expert: one width per layer's experts "
             + "(what vLLM can serve: its fused-MoE kernels take one scheme per layer) or per expert (default ${DEFAULT-VALUE})")
     String granularity;
-    @Option(names = "--usage-run", description = "a `routecal route` run directory: expert usage for --bits-budget from its "
+    @Option(names = "--usage-run", paramLabel = "DIR", description = "a `routecal route` run directory: expert usage for --bits-budget from its "
             + "expert_stats.parquet (the target corpus) instead of the calibration corpus's routing")
     Path usageRun;
     @Option(names = "--ignore", split = ",", description = "modules left unquantized: exact names or re:REGEX (anchored at the start); default: the family's routers, shared-expert gates, lm_head")
