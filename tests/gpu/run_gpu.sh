@@ -45,7 +45,7 @@ phase_setup() {
 }
 
 phase_parity() {
-  run $J org.routecal.compute.BackendParity --device cuda --precision both --out "$OUT/backend_parity.json" > "$OUT/backend_parity.txt" 2>&1
+  run $J org.routecal.compute.devices.BackendParity --device cuda --precision both --out "$OUT/backend_parity.json" > "$OUT/backend_parity.txt" 2>&1
   grep -E "FAIL|checks passed" "$OUT/backend_parity.txt"
   [ "${GPU_PARITY:-0}" = 1 ] && run timeout 240 $J org.routecal.compute.cuda.GpuParity --out "$OUT/gpu_parity.json" > "$OUT/gpu_parity.txt" 2>&1
   grep -E "FAIL|pass" "$OUT/gpu_parity.txt" | tail -5

@@ -2,7 +2,7 @@ package org.routecal.kernel;
 
 import org.routecal.RoutecalException;
 import org.routecal.cli.Main;
-import org.routecal.cli.StageCommand;
+import org.routecal.session.StageCommand;
 import org.routecal.pipeline.Progress;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;

@@ -2,7 +2,7 @@ package org.routecal.kernel;
 
 import org.routecal.RoutecalException;
 import org.routecal.cli.Main;
-import org.routecal.cli.StageCommand;
+import org.routecal.session.StageCommand;
 import org.routecal.pipeline.Progress;
 import picocli.CommandLine;
 
@@ -21,9 +21,17 @@ import java.util.regex.Pattern;
  * defaults as picocli default values, and the command's {@link StageCommand#execute} runs on a stoppable thread. The
  * magic-only {@code --as NAME} is removed first and binds the result to a notebook variable.
  */
-final class MagicRunner {
+final class MagicRunner implements AutoCloseable {
     private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_$][A-Za-z0-9_$]*");
     private final RunDefaults defaults = new RunDefaults();
+    /** Each cell's progress display; the stage session reports through it. */
+    private final RelayProgress progressRelay = new RelayProgress();
+    /**
+     * One pipeline session for the notebook: the backend and every model a magic loads stay loaded for later cells
+     * ({@code %route} then {@code %quantize} on the same model loads it once); a checkpoint changed on disk is
+     * reloaded. A stopped cell may have been killed mid-load, so a stop replaces the session.
+     */
+    private org.routecal.session.Session stages = new org.routecal.session.Session(progressRelay);
 
     /** What a magic produced, and the variable it should be bound to (null: none). */
     record Outcome(Object value, String bindAs) {}
@@ -78,8 +86,17 @@ final class MagicRunner {
         CommandLine leaf = leafResult.commandSpec().commandLine();
         if (leafResult.isUsageHelpRequested()) return new Outcome(usage(leaf), null);
         if (!(leaf.getCommand() instanceof StageCommand stage)) return new Outcome(usage(leaf), null);
-        StoppableThread.Outcome run = StoppableThread.run("routecal-magic-" + name, () -> stage.execute(progress));
-        if (run.stopped()) throw new CellException.Interrupted();
+        progressRelay.to(progress);
+        StoppableThread.Outcome run;
+        try {
+            run = StoppableThread.run("routecal-magic-" + name, () -> stage.execute(stages));
+        } finally {
+            progressRelay.to(Progress.NONE);
+        }
+        if (run.stopped()) {
+            resetStages();
+            throw new CellException.Interrupted();
+        }
         if (run.failure() != null) throw stageError(name, run.failure());
         return new Outcome(run.value(), bindAs);
     }
@@ -110,6 +127,36 @@ final class MagicRunner {
             }
             expectValue = !a.contains("=") && o.arity().min() > 0 && optName.length() == a.length();
         }
+    }
+
+    /** The pipeline session the magics share (tests). */
+    org.routecal.session.Session stages() { return stages; }
+
+    private void resetStages() {
+        try {
+            stages.close();
+        } catch (RuntimeException e) {
+            System.err.println("routecal: releasing the stopped cell's models: " + e.getMessage());
+        }
+        stages = new org.routecal.session.Session(progressRelay);
+    }
+
+    /** Releases the models and the device (kernel shutdown). */
+    @Override
+    public void close() {
+        stages.close();
+    }
+
+    /** Forwards to the running cell's progress (the session outlives cells; each cell has its own display). */
+    private static final class RelayProgress implements Progress {
+        private volatile Progress target = Progress.NONE;
+
+        void to(Progress p) { target = p == null ? Progress.NONE : p; }
+
+        @Override public void start(String task, long total) { target.start(task, total); }
+        @Override public void advance(long n) { target.advance(n); }
+        @Override public void message(String text) { target.message(text); }
+        @Override public void finish() { target.finish(); }
     }
 
     /** {@code %%config [--replace]} with a YAML/JSON body. */

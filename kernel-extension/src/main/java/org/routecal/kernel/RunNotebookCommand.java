@@ -2,7 +2,7 @@ package org.routecal.kernel;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.routecal.RoutecalException;
-import org.routecal.cli.StageCommand;
+import org.routecal.session.StageCommand;
 import org.routecal.io.AtomicFiles;
 import org.routecal.pipeline.Progress;
 import picocli.CommandLine.Command;

@@ -200,6 +200,9 @@ public final class Session implements AutoCloseable {
         return java.complete(code, cursor);
     }
 
+    /** The magics and their shared pipeline session (tests). */
+    MagicRunner magicRunner() { return magics; }
+
     /** Stops the running cell (interrupt request). */
     public void interrupt() {
         java.stop();
@@ -207,7 +210,11 @@ public final class Session implements AutoCloseable {
 
     @Override
     public void close() {
-        java.close();
+        try {
+            java.close();
+        } finally {
+            magics.close();
+        }
     }
 
     // ---- splitting a cell into Java and magic pieces

@@ -87,8 +87,9 @@ class NotebookClientTest {
         Files.writeString(spec, new ObjectMapper().writeValueAsString(java.util.Map.of("argv", argv,
                 "display_name", kernel, "language", "java")));
         // routecal's two jars (as a user adds them), plus the test classes holding the demo-table stage.
-        Path lib = REPO.resolve("lib/target/routecal.jar"), kernelJar = REPO.resolve("kernel-extension/target/routecal-kernel.jar");
-        assumeTrue(Files.isRegularFile(lib) && Files.isRegularFile(kernelJar), "routecal's jars are not packaged (mvn package)");
+        Path lib = REPO.resolve("lib/target/routecal.jar");
+        assumeTrue(Files.isRegularFile(lib), "routecal's jar is not packaged (mvn package)");
+        String kernelJar = kernelJar();
         String jars = lib + " " + kernelJar + " " + testCommandsJar();
         ProcessBuilder pb = new ProcessBuilder(PYTHON, REPO.resolve("tests/notebooks/run_notebooks.py").toString(),
                 "--jupyter-path", jupyterPath.toString(), "--kernel", kernel + "-test", "--out", WORK.resolve("executed").toString(),
@@ -97,9 +98,30 @@ class NotebookClientTest {
         assertEquals(0, run(pb, 600));
     }
 
+    /**
+     * The kernel jar as a user adds it, when it is newer than every compiled class; else (Maven runs this module's tests
+     * before packaging it, so an earlier build's jar may be stale) the compiled classes as a jar plus the Jupyter base
+     * library the shaded jar carries (from this test's class path), separated by a space as %jars takes them.
+     */
+    static String kernelJar() throws IOException {
+        Path shaded = Path.of("target", "routecal-kernel.jar").toAbsolutePath(), classes = Path.of("target", "classes").toAbsolutePath();
+        long newestClass;
+        try (Stream<Path> files = Files.walk(classes)) {
+            newestClass = files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().lastModified()).max().orElse(0);
+        }
+        if (Files.isRegularFile(shaded) && shaded.toFile().lastModified() >= newestClass) return shaded.toString();
+        String basekernel = java.util.Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+                .filter(e -> Path.of(e).getFileName().toString().startsWith("jupyter-jvm-basekernel-")).findFirst()
+                .orElseThrow(() -> new IllegalStateException("jupyter-jvm-basekernel is not on the test class path"));
+        return jarOf(classes, WORK.resolve("routecal-kernel-classes.jar")) + " " + basekernel;
+    }
+
     /** The test classes (the demo-table stage) as a jar: IJava's %jars takes jar files only. */
     static Path testCommandsJar() throws IOException {
-        Path classes = Path.of("target", "test-classes").toAbsolutePath(), jar = WORK.resolve("routecal-test-commands.jar");
+        return jarOf(Path.of("target", "test-classes").toAbsolutePath(), WORK.resolve("routecal-test-commands.jar"));
+    }
+
+    private static Path jarOf(Path classes, Path jar) throws IOException {
         try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar)); Stream<Path> files = Files.walk(classes)) {
             for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
                 out.putNextEntry(new java.util.jar.JarEntry(classes.relativize(f).toString().replace('\\', '/')));

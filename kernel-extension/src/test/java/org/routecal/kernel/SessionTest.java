@@ -217,6 +217,24 @@ class SessionTest {
     }
 
     @Test
+    void stageMagicsShareOneLoadedModelAcrossCells(@TempDir Path dir) throws Exception {
+        Path model = Path.of("../tests/fixtures/models/qwen3_moe/v1").toAbsolutePath().normalize();
+        Path corpus = dir.resolve("c.jsonl");
+        java.nio.file.Files.writeString(corpus, "{\"text\": \"def f(x): return x + 1\", \"domain\": \"code\"}\n"
+                + "{\"text\": \"The cat sat on the mat.\", \"domain\": \"chat\"}\n");
+        String common = " --model " + model + " --corpus " + corpus + " --tokenizer byte --device cpu";
+        session.eval("%route" + common + " --out " + dir.resolve("r1") + " --as r1", "route1");
+        org.routecal.session.Session stages = session.magicRunner().stages();
+        assertEquals(List.of(model), stages.loadedModels());
+        org.routecal.model.MoeModel loaded = stages.model(model, new org.routecal.compute.devices.DeviceOptions());
+        session.eval("%route" + common + " --out " + dir.resolve("r2") + " --as r2", "route2");
+        assertSame(stages, session.magicRunner().stages());
+        assertSame(loaded, stages.model(model, new org.routecal.compute.devices.DeviceOptions()), "the second cell reused the loaded model");
+        // the same routing both times (timings aside)
+        assertEquals(plain(session.eval("r1.metricsTable().print()", "a")), plain(session.eval("r2.metricsTable().print()", "b")));
+    }
+
+    @Test
     void interruptedMagicLeavesNoHalfWrittenFiles(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("run");
         displayed.clear();

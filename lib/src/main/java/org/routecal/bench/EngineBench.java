@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.routecal.compute.Backend;
-import org.routecal.compute.Devices;
+import org.routecal.compute.devices.Devices;
 import org.routecal.compute.Tensor;
 import org.routecal.model.Activations;
 import org.routecal.model.ForwardTaps;
@@ -52,7 +52,7 @@ public final class EngineBench {
             report.put("device", b.device().toManifest());
             report.put("backend", b.name());
             long budget = streamed ? 1L << 30 : MoeModel.defaultBudget(b);
-            try (MoeModel m = new MoeModel(model, org.routecal.model.ModelConfig.load(model), org.routecal.model.CheckpointSource.open(model), b,
+            try (MoeModel m = new MoeModel(model, org.routecal.model.family.ModelConfig.load(model), org.routecal.model.CheckpointSource.open(model), b,
                     budget)) {
                 m.checkFinite(false);
                 report.put("model", model.toString());

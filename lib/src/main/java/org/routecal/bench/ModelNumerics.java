@@ -11,13 +11,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.routecal.compute.Backend;
-import org.routecal.compute.Devices;
+import org.routecal.compute.devices.Devices;
 import org.routecal.io.safetensors.SafetensorsCheckpoint;
 import org.routecal.model.HostRoutingTap;
-import org.routecal.model.ModelConfig;
+import org.routecal.model.family.ModelConfig;
 import org.routecal.model.MoeModel;
-import org.routecal.model.Router;
-import org.routecal.model.family.RouterRule;
+import org.routecal.compute.Router;
+import org.routecal.compute.RouterRule;
 
 /**
  * Model-level numerics against HF transformers on the same GPU (issue: "numerics, defined and tested"). Reads the

@@ -1,5 +1,6 @@
 package org.routecal.cli;
 
+import org.routecal.session.StageCommand;
 import org.routecal.RoutecalException;
 import org.routecal.pipeline.Progress;
 import picocli.CommandLine;

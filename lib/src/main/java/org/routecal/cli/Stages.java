@@ -1,5 +1,6 @@
 package org.routecal.cli;
 
+import org.routecal.session.StageCommand;
 import org.routecal.RoutecalException;
 import org.routecal.pipeline.Progress;
 import picocli.CommandLine;
@@ -19,13 +20,13 @@ public final class Stages {
     }
 
     public static Object run(Progress progress, String... args) throws Exception {
-        try (org.routecal.pipeline.Session session = new org.routecal.pipeline.Session(progress)) {
+        try (org.routecal.session.Session session = new org.routecal.session.Session(progress)) {
             return run(session, args);
         }
     }
 
     /** Runs a subcommand in an open session: models and the backend stay loaded across calls (demo, notebooks). */
-    public static Object run(org.routecal.pipeline.Session session, String... args) throws Exception {
+    public static Object run(org.routecal.session.Session session, String... args) throws Exception {
         CommandLine.ParseResult parsed;
         try {
             parsed = Main.commandLine().parseArgs(args);

@@ -68,6 +68,9 @@ public final class CorpusOptionsMixin {
             domains, seed, !noDedup, dropUnknownRoles);
     }
 
+    /** {@code --tokenizer}: auto or byte. */
+    public String tokenizer() { return tokenizer; }
+
     /** The codec that turns this corpus into the model's tokens ({@code --tokenizer}); the caller closes it. */
     public TextCodec codec(Path modelDir) {
         return TextCodec.load(modelDir, tokenizer);

@@ -1,6 +1,6 @@
 package org.routecal.demo;
 
-import org.routecal.cli.StageCommand;
+import org.routecal.session.StageCommand;
 import org.routecal.pipeline.Progress;
 import picocli.CommandLine;
 

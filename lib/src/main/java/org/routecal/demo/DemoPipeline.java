@@ -1,7 +1,6 @@
 package org.routecal.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.routecal.cli.Stages;
 import org.routecal.corpus.Corpus;
 import org.routecal.corpus.CorpusOptions;
 import org.routecal.corpus.Sample;
@@ -9,7 +8,19 @@ import org.routecal.io.Jsonl;
 import org.routecal.pipeline.Manifest;
 import org.routecal.pipeline.Progress;
 import org.routecal.pipeline.OutputDir;
+import org.routecal.route.BracketStage;
+import org.routecal.route.Mode;
+import org.routecal.route.RouteParams;
 import org.routecal.route.RouteResult;
+import org.routecal.route.RouteStage;
+import org.routecal.quant.MoeMode;
+import org.routecal.quant.QuantizeOptions;
+import org.routecal.quant.QuantizeStage;
+import org.routecal.eval.EvaluateStage;
+import org.routecal.synth.accept.AcceptanceParams;
+import org.routecal.synth.extract.ExtractParams;
+import org.routecal.synth.extract.ExtractStage;
+import org.routecal.synth.refine.RefineStage;
 import org.routecal.tokenize.Tokenizer;
 
 import java.nio.file.Files;
@@ -28,9 +39,9 @@ import java.util.Map;
  */
 public final class DemoPipeline {
     /** Sizes: {@code full} for the README's run, {@code small} for CI (same code path, fewer samples). */
-    public record Settings(Path out, String size, long seed, boolean overwrite, Path cache, org.routecal.compute.DeviceOptions device) {
+    public record Settings(Path out, String size, long seed, boolean overwrite, Path cache, org.routecal.compute.devices.DeviceOptions device) {
         public Settings(Path out, String size, long seed, boolean overwrite, Path cache) {
-            this(out, size, seed, overwrite, cache, new org.routecal.compute.DeviceOptions());
+            this(out, size, seed, overwrite, cache, new org.routecal.compute.devices.DeviceOptions());
         }
 
         boolean small() { return size.equals("small"); }
@@ -42,13 +53,13 @@ public final class DemoPipeline {
     private DemoPipeline() {}
 
     public static DemoResult run(Settings s, Progress progress) throws Exception {
-        try (org.routecal.pipeline.Session session = new org.routecal.pipeline.Session(progress)) {
+        try (org.routecal.session.Session session = new org.routecal.session.Session(progress)) {
             return run(s, session);
         }
     }
 
     /** Runs every stage in one session: the demo model is loaded once, on the device {@code s.device()} selects. */
-    public static DemoResult run(Settings s, org.routecal.pipeline.Session session) throws Exception {
+    public static DemoResult run(Settings s, org.routecal.session.Session session) throws Exception {
         try (OutputDir run = OutputDir.of("demo", s.out()).overwrite(s.overwrite()).open()) {
             DemoResult r = runIn(s, run, session);
             run.commit();
@@ -56,7 +67,7 @@ public final class DemoPipeline {
         }
     }
 
-    private static DemoResult runIn(Settings s, OutputDir run, org.routecal.pipeline.Session session) throws Exception {
+    private static DemoResult runIn(Settings s, OutputDir run, org.routecal.session.Session session) throws Exception {
         Progress progress = session.progress();
         long t0 = System.nanoTime();
         Path out = run.path();
@@ -88,20 +99,19 @@ public final class DemoPipeline {
 
         // 2. stage 1 on the original corpus, brackets, statistical guidelines
         t = System.nanoTime();
-        Object routed = stage(session, s, "route", "--model", model.toString(), "--corpus", data.resolve("original.jsonl").toString(),
-                "--out", out.resolve("route/original").toString(), "--jsonl");
-        stage(session, s, "bracket", "--run", out.resolve("route/original").toString(), "--mode", "balance");
-        stage(session, s, "bracket", "--run", out.resolve("route/original").toString(), "--mode", "q_sensitivity");
-        stage(session, s, "extract", "--bracketed", out.resolve("route/original/bracketed_balance.jsonl") + ","
-                + out.resolve("route/original/bracketed_q_sensitivity.jsonl"), "--out", out.resolve("extract").toString());
+        RouteResult routed = RouteStage.run(new RouteStage.Request(model, corpusOptions(data.resolve("original.jsonl"), s), "auto",
+                out.resolve("route/original"), RouteParams.defaults().withJsonl(true), s.device()), session);
+        for (Mode m : List.of(Mode.BALANCE, Mode.Q_SENSITIVITY)) BracketStage.run(out.resolve("route/original"), BracketStage.Params.defaults(m), progress);
+        ExtractStage.runInto(ExtractParams.defaults(List.of(out.resolve("route/original/bracketed_balance.jsonl"),
+                out.resolve("route/original/bracketed_q_sensitivity.jsonl")), out.resolve("extract")), false, progress);
         timings.put("route+bracket+extract", secs(t));
 
         // 3. the loop: refine with the local pool (no LLM), target 4 × hidden so the starved scripts' experts show
         t = System.nanoTime();
-        long target = 4L * ((RouteResult) routed).target(); // the default target is the hidden size
-        stage(session, s, "refine", "--model", model.toString(), "--corpus", data.resolve("original.jsonl").toString(),
-                "--pool", data.resolve("pool.jsonl").toString(), "--out", out.resolve("refine").toString(),
-                "--target", Long.toString(target), "--max-rounds", s.small() ? "2" : "4", "--seed", Long.toString(s.seed()));
+        long target = 4L * routed.target(); // the default target is the hidden size
+        RefineStage.run(new RefineStage.Request(model, corpusOptions(data.resolve("original.jsonl"), s), "auto",
+                data.resolve("pool.jsonl"), null, out.resolve("refine"), false, hidden -> AcceptanceParams.defaults(target),
+                new RefineStage.Stop(s.small() ? 2 : 4, 0, 2), 64, 256, null, null, 2048, s.device()), session);
         Path compound = out.resolve("refine/compound.jsonl");
         Files.copy(compound, data.resolve("compound.jsonl"));
         timings.put("refine", secs(t));
@@ -119,29 +129,26 @@ public final class DemoPipeline {
         t = System.nanoTime();
         Map<String, RouteResult> coverage = new LinkedHashMap<>();
         for (String set : SETS) {
-            coverage.put(set, (RouteResult) stage(session, s, "route", "--model", model.toString(), "--corpus", data.resolve(set + ".jsonl").toString(),
-                    "--out", out.resolve("coverage/" + set).toString(), "--target", Long.toString(target), "--no-rtn-sensitivity"));
+            coverage.put(set, RouteStage.run(new RouteStage.Request(model, corpusOptions(data.resolve(set + ".jsonl"), s), "auto",
+                    out.resolve("coverage/" + set), RouteParams.defaults().withTarget(target).withRtnSensitivity(false), s.device()), session));
         }
         timings.put("coverage", secs(t));
         t = System.nanoTime();
-        List<String> checkpoints = new ArrayList<>();
+        List<Path> checkpoints = new ArrayList<>();
         for (String set : SETS) {
             for (String mode : MODES) {
                 Path q = out.resolve("quantized/" + set + "-" + mode);
-                stage(session, s, "quantize", "--model", model.toString(), "--corpus", data.resolve(set + ".jsonl").toString(),
-                        "--out", q.toString(), "--scheme", "w4a16", "--group-size", "32", "--algorithm", "gptq", "--moe-mode", mode);
-                checkpoints.add(q.toString());
+                QuantizeOptions o = QuantizeOptions.defaults().withGroupSize(32).withMoeMode(MoeMode.parse(mode));
+                QuantizeStage.run(new QuantizeStage.Request(model, corpusOptions(data.resolve(set + ".jsonl"), s), "auto", q, o, s.device()), session);
+                checkpoints.add(q);
             }
         }
         timings.put("quantize", secs(t));
 
         // 6. evaluate everything on the held-out set
         t = System.nanoTime();
-        List<String> evalArgs = new ArrayList<>(List.of("evaluate", "--model", model.toString(), "--corpus",
-                data.resolve("eval.jsonl").toString(), "--out", out.resolve("eval").toString()));
-        evalArgs.add("--quantized");
-        evalArgs.addAll(checkpoints);
-        stage(session, s, evalArgs.toArray(String[]::new));
+        EvaluateStage.run(new EvaluateStage.Request(model, checkpoints, corpusOptions(data.resolve("eval.jsonl"), s), "auto",
+                out.resolve("eval"), false, s.device()), session);
         timings.put("evaluate", secs(t));
 
         // 7. the evidence table and the report
@@ -150,21 +157,16 @@ public final class DemoPipeline {
         table.writeJson(out.resolve("evidence.json"));
         timings.put("total", secs(t0));
         timings.forEach(manifest::timing);
+        manifest.device(session.backend());
         manifest.input("model", model).input("corpus", assets.resolve(DemoCorpus.CORPUS)).input("pool", assets.resolve(DemoCorpus.POOL));
         manifest.output("report", out.resolve("report.html"), out).output("evidence", out.resolve("evidence.json"), out);
         run.writeManifest(manifest.build());
         return new DemoResult(out, table, timings);
     }
 
-    /** Commands that compute on a model and take --device/--precision. */
-    private static final java.util.Set<String> ON_DEVICE = java.util.Set.of("route", "refine", "quantize", "evaluate", "select", "synthesize");
-
-    /** Runs one subcommand through the CLI's own parser (echoing it) in the demo's session and returns its result. */
-    static Object stage(org.routecal.pipeline.Session session, Settings s, String... args) throws Exception {
-        List<String> argv = new ArrayList<>(List.of(args));
-        if (ON_DEVICE.contains(args[0])) argv.addAll(List.of("--device", s.device().device, "--precision", s.device().precision));
-        session.progress().message("$ routecal " + String.join(" ", argv).replace(System.getProperty("user.home"), "~"));
-        return Stages.run(session, argv.toArray(String[]::new));
+    /** The corpus options every demo stage uses: the CLI's defaults with the demo's seed. */
+    private static CorpusOptions corpusOptions(Path file, Settings s) {
+        return CorpusOptions.of(file).withSeed(s.seed());
     }
 
     /** Token counts per sample_id, with the model's chat template, as every stage counts them. */

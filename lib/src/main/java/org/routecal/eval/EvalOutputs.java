@@ -112,8 +112,9 @@ final class EvalOutputs {
     }
 
     /** manifest.json of an evaluate run. */
-    static Manifest manifest(Path dir, Path modelDir, List<Path> quantized, Map<String, Object> inputs, EvaluateStage.Result r, double seconds) {
-        Manifest.Builder m = Manifest.builder("evaluate").model("model", modelDir);
+    static Manifest manifest(Path dir, org.routecal.model.MoeModel original, List<Path> quantized, Map<String, Object> inputs,
+                             EvaluateStage.Result r, double seconds) {
+        Manifest.Builder m = Manifest.builder("evaluate").model("model", original.dir()).device(original.backend());
         for (Path q : quantized) m.model("quantized", q);
         m.add(inputs);
         m.parameter("quantized", quantized.stream().map(Path::toString).toList());

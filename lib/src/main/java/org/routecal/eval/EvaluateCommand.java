@@ -2,10 +2,10 @@ package org.routecal.eval;
 
 import java.nio.file.Path;
 import java.util.List;
-import org.routecal.cli.StageCommand;
-import org.routecal.compute.DeviceOptions;
+import org.routecal.session.StageCommand;
+import org.routecal.compute.devices.DeviceOptions;
 import org.routecal.model.MoeModel;
-import org.routecal.pipeline.Session;
+import org.routecal.session.Session;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -34,16 +34,7 @@ public final class EvaluateCommand implements StageCommand {
 
     @Override
     public Object execute(Session session) {
-        CorpusOptions options = corpus.toOptions();
-        Corpus.Loaded loaded;
-        try (TextCodec codec = corpus.codec(model)) {
-            loaded = Corpus.read(options, codec);
-        }
-        session.progress().message("corpus: " + loaded);
-        MoeModel original = session.model(model, device);
-        List<EvaluateStage.Candidate> candidates = new java.util.ArrayList<>();
-        for (Path q : quantized) candidates.add(new EvaluateStage.Candidate(EvaluateStage.name(q), q, session.model(q, device)));
-        return EvaluateStage.run(original, candidates, loaded.samples(), out, overwrite, Corpus.manifestInputs(options, loaded),
-                session.progress(), session::checkCancelled);
+        return EvaluateStage.run(new EvaluateStage.Request(model, quantized, corpus.toOptions(), corpus.tokenizer(), out, overwrite, device),
+                session);
     }
 }

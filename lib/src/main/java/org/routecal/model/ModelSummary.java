@@ -1,7 +1,8 @@
 package org.routecal.model;
 
+import org.routecal.model.family.ModelConfig;
 import org.routecal.model.family.Feature;
-import org.routecal.model.family.RouterRule;
+import org.routecal.compute.RouterRule;
 
 import java.nio.file.Path;
 import java.util.List;

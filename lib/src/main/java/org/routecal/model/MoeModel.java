@@ -1,5 +1,6 @@
 package org.routecal.model;
 
+import org.routecal.model.family.ModelConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,17 +39,17 @@ public final class MoeModel implements AutoCloseable {
         this.dir = dir;
         this.config = config;
         this.backend = backend;
-        this.weights = new ModelWeights(source, backend, linearType(backend, source, config), cacheBudgetBytes);
+        this.weights = new ModelWeights(source, config, backend, linearType(backend, source, config), cacheBudgetBytes);
         this.attention = new AttentionBlock(config, weights);
         this.feedForward = new FeedForwardBlock(config, weights);
     }
 
     /**
      * Loads {@code dir} on a CPU reference backend (fp32) of its own, closed with the model: for tests and tools that
-     * run one model; stages get their models from a {@code pipeline.Session} instead.
+     * run one model; stages get their models from a {@code session.Session} instead.
      */
     public static MoeModel load(Path dir) {
-        Backend cpu = org.routecal.compute.Devices.cpu();
+        Backend cpu = org.routecal.compute.devices.Devices.cpu();
         MoeModel m = load(dir, cpu);
         m.ownedBackend = cpu;
         return m;
@@ -221,7 +222,10 @@ public final class MoeModel implements AutoCloseable {
         }
     }
 
-    public KvCache newCache() { return new KvCache(backend, config.layerCount(), config.headCountKv(), config.headDim()); }
+    public KvCache newCache() {
+        int kvHeads = config.attentionKvHeads();
+        return new KvCache(backend, config.layerCount(), kvHeads * config.headDim(), kvHeads * config.valueHeadDim());
+    }
 
     /** Batches of whole sequences, each at most {@code maxTokens} tokens (a longer sequence gets a batch of its own). */
     public static List<List<int[]>> batches(List<int[]> sequences, int maxTokens) {

@@ -164,6 +164,13 @@ public record Manifest(String command, String created, Long seed, Map<String, Ob
 
         public Builder seed(long seed) { this.seed = seed; return this; }
 
+        /** What the run computed on: device kind, name, driver, memory, why it was chosen, and the numerics. */
+        public Builder device(org.routecal.compute.Backend backend) {
+            parameters.put("device", backend.device().toManifest());
+            parameters.put("precision", backend.precision().id());
+            return this;
+        }
+
         /** An extra version entry (e.g. "model_revision", "cuda"). */
         public Builder version(String name, String value) { versions.put(name, value); return this; }
 

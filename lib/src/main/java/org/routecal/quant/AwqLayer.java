@@ -6,11 +6,13 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.routecal.RoutecalException;
 import org.routecal.compute.Backend;
 import org.routecal.compute.Tensor;
 import org.routecal.compute.TensorType;
 import org.routecal.model.Activations;
-import org.routecal.model.ModelConfig;
+import org.routecal.model.family.ModelConfig;
+import org.routecal.model.ModelWeights;
 import org.routecal.model.MoeModel;
 import org.routecal.model.TensorSource;
 import org.routecal.model.family.SharedExpert;
@@ -18,11 +20,9 @@ import org.routecal.quant.LinearModules.Role;
 import org.routecal.quant.awq.ActivationMean;
 import org.routecal.quant.awq.AwqBalance;
 import org.routecal.quant.awq.AwqLoss;
-import org.routecal.quant.awq.AwqMappings;
-import org.routecal.quant.awq.AwqMappings.Mapping;
+import org.routecal.quant.AwqMappings.Mapping;
 import org.routecal.quant.awq.AwqResult;
 import org.routecal.quant.awq.AwqSearch;
-import org.routecal.quant.awq.ExpertTokenWeights;
 import org.routecal.quant.awq.LinearOutputLoss;
 import org.routecal.quant.awq.MoeBlockLoss;
 import org.routecal.quant.scheme.QuantScheme;
@@ -66,6 +66,34 @@ final class AwqLayer {
      * this many instead of every calibration token (in the up → down statistics, and per expert in the block loss).
      */
     static final int OTHER_TOKENS = 4096, OTHER_LOSS_TOKENS = 128;
+
+    /**
+     * Refuses, naming why, a model whose layers do not have the four mappings above as {@link AwqMappings} describes
+     * them (the folding would not be exact, or the block loss would compute another function), or whose weights are
+     * stored encoded (the folded values would be written over tensors the export decodes itself).
+     */
+    static void requireSupported(MoeModel model) {
+        ModelConfig c = model.config();
+        org.routecal.model.family.ExpertLayout experts = c.family().experts();
+        String why = c.mla() != null ? "multi-head latent attention (q_b_proj and kv_b_proj read their own norms)"
+                : experts.packed3d() ? "packed 3-D experts"
+                : experts.bias() ? "expert biases"
+                : experts.activation() != org.routecal.model.family.ExpertLayout.Activation.SILU_GLU ? "a gated activation other than SiLU"
+                : c.family().routerRule(c).weightTarget() != org.routecal.compute.RouterRule.WeightTarget.EXPERT_OUTPUT
+                        ? "routing weights applied to the experts' input" : null;
+        if (why == null) {
+            TensorSource src = model.weights().source();
+            for (String n : src.names()) {
+                if (src.storedForm(n).encoding() != org.routecal.model.StoredForm.Encoding.PLAIN) {
+                    why = "weights stored encoded (" + n + " is " + src.storedForm(n).encoding().name().toLowerCase(java.util.Locale.ROOT)
+                            + "; quantize the unquantized checkpoint)";
+                    break;
+                }
+            }
+        }
+        if (why != null) throw new RoutecalException("--awq: " + c.family().name() + " has " + why + ", which routecal's AWQ does not handle; "
+                + "quantize without --awq");
+    }
 
     /**
      * Searches and folds the AWQ scales of {@code layer}.
@@ -200,8 +228,8 @@ final class AwqLayer {
             float[] w = sample.weights();
             int n = rows.length;
             if (n == 0) return AwqSearch.skipped(cols, "no token reached it");
-            Tensor gateUp = lq.expertWeights().gateUp().get(m.expert());
-            int hidden = cal.blockInput.cols(), inter = gateUp.rowCount() / 2;
+            ModelWeights.Experts experts = lq.experts();
+            int hidden = cal.blockInput.cols(), inter = experts.intermediate();
             float[] act;
             double[] gram;
             double mass = 0;
@@ -211,7 +239,7 @@ final class AwqLayer {
                  Tensor x = backend.allocate(TensorType.F32, n, hidden, "AWQ expert rows");
                  Tensor h = backend.allocate(backend.hessianType(), inter, inter, "AWQ down Gram")) {
                 backend.gatherRows(cal.blockInput, idx, x);
-                try (Tensor a = LayerQuantizer.activation(backend, x, gateUp)) {
+                try (Tensor a = experts.activation(backend, m.expert(), x)) {
                     act = backend.download(a);
                     backend.gram(a, null, wt, new int[]{0, n}, h, 1f);
                 }

@@ -9,7 +9,6 @@ import org.routecal.io.parquet.ParquetSchema;
 import org.routecal.io.parquet.ParquetTableReader;
 import org.routecal.io.parquet.ParquetTableWriter;
 import org.routecal.io.parquet.Row;
-import org.routecal.quant.awq.AwqMappings;
 import org.routecal.quant.awq.AwqResult;
 
 /**

@@ -13,7 +13,7 @@ import org.routecal.RoutecalException;
 import org.routecal.io.parquet.ParquetTableReader;
 import org.routecal.model.Activations;
 import org.routecal.model.ForwardTaps;
-import org.routecal.model.ModelConfig;
+import org.routecal.model.family.ModelConfig;
 import org.routecal.model.MoeModel;
 import org.routecal.pipeline.OutputDir;
 import org.routecal.pipeline.Progress;

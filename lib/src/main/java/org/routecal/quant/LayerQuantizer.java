@@ -251,18 +251,24 @@ final class LayerQuantizer {
     private ExpertHessians expertHessians(LayerCalibration cal, AllTokenHessians all, ExpertPlan p) {
         double[] hIn = null, hDown = null;
         PreparedHessian sharedIn = null;
-        Tensor gateUp = expertWeights().gateUp().get(p.expert());
-        int hidden = cal.blockInput.cols(), inter = gateUp.rowCount() / 2;
+        int hidden = cal.blockInput.cols(), inter = model.config().expertIntermediateSize();
         if (p.useRouted()) {
             int n = p.routed();
+            float[] inW = inputHessianWeights(p.weights(), p.weighted());
             try (Tensor idx = backend.uploadInts(p.rows(), 1, n, "expert rows");
                  Tensor wt = p.weighted() ? backend.upload(p.weights(), 1, n, TensorType.F32, "expert weights") : null;
+                 Tensor wIn = inW == null ? null : backend.upload(inW, 1, n, TensorType.F32, "expert input row weights");
                  Tensor hR = backend.allocate(backend.hessianType(), hidden, hidden, "H routed");
                  Tensor x = backend.allocate(TensorType.F32, n, hidden, "expert rows");
                  Tensor hD = backend.allocate(backend.hessianType(), inter, inter, "H down routed")) {
-                backend.gram(cal.blockInput, idx, wt, new int[]{0, n}, hR, 1f);
+                backend.gram(cal.blockInput, idx, wIn, new int[]{0, n}, hR, 1f);
                 backend.gatherRows(cal.blockInput, idx, x);
-                try (Tensor a = activation(backend, x, gateUp)) {
+                if (inputScaled()) {
+                    try (Tensor s = backend.upload(p.weights(), 1, n, TensorType.F32, "routing weights")) {
+                        backend.scaleRows(x, s, null);
+                    }
+                }
+                try (Tensor a = activation(x, p.expert())) {
                     backend.gram(a, null, wt, new int[]{0, n}, hD, 1f);
                 }
                 hIn = backend.downloadDoubles(hR);
@@ -270,7 +276,7 @@ final class LayerQuantizer {
             }
         }
         if (p.useAll()) {
-            double[] allDown = all.down(gateUp);
+            double[] allDown = all.down(p.expert());
             if (hIn == null) {
                 sharedIn = all.preparedBlockInput();
                 hIn = all.blockInput();
@@ -338,7 +344,7 @@ final class LayerQuantizer {
                                       BiConsumer<String, QuantizedWeight> sink) {
         int c = chunk.size(), tokens = cal.tokens();
         int hidden = cal.blockInput.cols(), inter = model.config().expertIntermediateSize();
-        ModelWeights.Experts ew = expertWeights();
+        ModelWeights.Experts ew = experts();
         // the routed rows of every expert of the chunk, concatenated (zero rows for experts on all-token statistics)
         int[] offsets = new int[c + 1];
         for (int i = 0; i < c; i++) offsets[i + 1] = offsets[i] + (chunk.get(i).useRouted() ? chunk.get(i).routed() : 0);
@@ -351,6 +357,7 @@ final class LayerQuantizer {
             System.arraycopy(chunk.get(i).weights(), 0, wts, offsets[i], chunk.get(i).routed());
         }
         boolean weighted = chunk.stream().anyMatch(ExpertPlan::weighted);
+        float[] inW = inputHessianWeights(wts, weighted);
         List<DeviceGptq.Problem> gu = new ArrayList<>(), dn = new ArrayList<>();
         List<Map<String, float[]>> guW = new ArrayList<>(), dnW = new ArrayList<>();
         List<List<GptqResult>> guR, dnR;
@@ -366,17 +373,27 @@ final class LayerQuantizer {
                     while (i < c && chunk.get(i).expert() < e) i++;
                     rangeOffsets[e - first + 1] = i < c && chunk.get(i).expert() == e ? offsets[i + 1] : rangeOffsets[e - first];
                 }
-                List<Tensor> guViews = ew.gateUp().subList(first, last + 1);
+                ModelWeights.Experts range = ew.range(first, last + 1);
                 try (Tensor idx = backend.uploadInts(rows, 1, rows.length, "chunk rows");
                      Tensor wt = weighted ? backend.upload(wts, 1, wts.length, TensorType.F32, "chunk weights") : null;
+                     Tensor wIn = inW == null ? null : backend.upload(inW, 1, inW.length, TensorType.F32, "chunk input row weights");
                      Tensor off = backend.uploadInts(rangeOffsets, 1, span + 1, "chunk offsets");
                      Tensor slotPos = backend.allocate(TensorType.I32, 1, rows.length, "unused");
                      Tensor g = backend.allocate(TensorType.F32, total, 2 * inter, "chunk gate_up");
                      Tensor a = backend.allocate(TensorType.F32, total, inter, "chunk act")) {
-                    backend.gram(cal.blockInput, idx, wt, offsets, hGu, 1f);
+                    backend.gram(cal.blockInput, idx, wIn, offsets, hGu, 1f);
                     var groups = new org.routecal.compute.ExpertGroups(span, total, off, idx, slotPos);
-                    backend.groupedLinear(cal.blockInput, true, groups, guViews, g);
-                    backend.siluMul(g, a);
+                    if (inputScaled()) {
+                        try (Tensor xs = backend.allocate(TensorType.F32, total, hidden, "chunk expert inputs");
+                             Tensor s = backend.upload(wts, 1, total, TensorType.F32, "chunk routing weights")) {
+                            backend.gatherRows(cal.blockInput, idx, xs);
+                            backend.scaleRows(xs, s, null);
+                            range.gateUp(backend, xs, false, groups, g);
+                        }
+                    } else {
+                        range.gateUp(backend, cal.blockInput, true, groups, g);
+                    }
+                    range.activate(backend, g, a);
                     backend.gram(a, null, wt, offsets, hDn, 1f);
                 }
             }
@@ -386,7 +403,7 @@ final class LayerQuantizer {
                 Tensor guSlot = hGu.rows((long) i * hidden, (long) (i + 1) * hidden), dnSlot = hDn.rows((long) i * inter, (long) (i + 1) * inter);
                 if (p.useRouted()) backend.axpy((float) p.allFactor(), all.blockInputTensor(), guSlot);
                 else backend.copyRows(all.blockInputTensor(), 0, guSlot, 0, hidden);
-                try (Tensor a = activation(backend, cal.blockInput, ew.gateUp().get(p.expert()))) {
+                try (Tensor a = activation(cal.blockInput, p.expert())) {
                     backend.gram(a, null, null, new int[]{0, tokens}, dnSlot, p.useRouted() ? (float) p.allFactor() : 1f);
                 }
             }
@@ -418,21 +435,31 @@ final class LayerQuantizer {
         }
     }
 
-    /** The routed experts of this layer as the model holds them (AWQ-folded, and quantized ones once replaced). */
-    ModelWeights.Experts expertWeights() {
+    ModelWeights.Experts experts() {
         return model.weights().experts(model.family().tensors(), layer, model.config().expertCount(),
                 model.config().expertIntermediateSize(), model.config().hiddenSize());
     }
 
-    /** silu(x·gateᵀ)·(x·upᵀ) for x [n, H] and a fused gate/up [2I, H]: the down projection's input. */
-    static Tensor activation(Backend backend, Tensor x, Tensor gateUp) {
-        int inter = gateUp.rowCount() / 2;
-        try (Tensor gu = backend.allocate(TensorType.F32, x.rows(), 2 * inter, "gate_up")) {
-            backend.linear(x, gateUp, null, gu, false);
-            Tensor a = backend.allocate(TensorType.F32, x.rows(), inter, "act");
-            backend.siluMul(gu, a);
-            return a;
-        }
+    /** The down projection's input for x [n, H] through expert {@code expert}'s gate/up (biases and activation as the forward). */
+    private Tensor activation(Tensor x, int expert) {
+        return experts().activation(backend, expert, x);
+    }
+
+    /**
+     * Llama 4 scales a routed row's expert input by its routing weight w (RouterRule.WeightTarget.EXPERT_INPUT): the
+     * gate/up Hessian of its routed rows is Σ c·(w·x)(w·x)ᵀ, so its row weights are c·w² (c = w in weighted mode, else
+     * 1), and the down projection's inputs come from the scaled rows. All-token statistics keep the unscaled rows
+     * ("as if routed with weight 1"). Elsewhere the row weights are the mode's (w when weighted, else none).
+     */
+    private boolean inputScaled() {
+        return model.family().routerRule(model.config()).weightTarget() == org.routecal.compute.RouterRule.WeightTarget.EXPERT_INPUT;
+    }
+
+    private float[] inputHessianWeights(float[] w, boolean weighted) {
+        if (!inputScaled()) return weighted ? w : null;
+        float[] c = new float[w.length];
+        for (int i = 0; i < w.length; i++) c[i] = w[i] * w[i] * (weighted ? w[i] : 1f);
+        return c;
     }
 
     /**
@@ -466,9 +493,9 @@ final class LayerQuantizer {
             return prepared;
         }
 
-        double[] down(Tensor gateUp) {
-            int inter = gateUp.rowCount() / 2;
-            try (Tensor a = activation(backend, cal.blockInput, gateUp);
+        double[] down(int expert) {
+            int inter = model.config().expertIntermediateSize();
+            try (Tensor a = activation(cal.blockInput, expert);
                  Tensor h = backend.allocate(backend.hessianType(), inter, inter, "H down all")) {
                 backend.gram(a, null, null, new int[]{0, cal.tokens()}, h, 1f);
                 return backend.downloadDoubles(h);
@@ -491,7 +518,7 @@ final class LayerQuantizer {
         Map<String, float[]> weights = new LinkedHashMap<>();
         for (LinearModules.Module m : group) {
             String name = m.module() + ".weight";
-            long[] s = model.weights().source().shape(name);
+            long[] s = model.weights().shape(name);
             // smoothed from the source's values: the model's own copy may be the folded one already
             float[] w = smoothing != null && smoothing.touches(m.module())
                     ? smoothing.weight(m.module(), model.weights().source().readFloat(name), (int) s[0], (int) s[1])
@@ -519,7 +546,7 @@ final class LayerQuantizer {
         if (group.isEmpty()) return;
         QuantScheme scheme = schemeOf(group.get(0));
         float gs = nvfp4GlobalScale(scheme, weights);
-        int cols = (int) model.weights().source().shape(group.get(0).module() + ".weight")[1];
+        int cols = (int) model.weights().shape(group.get(0).module() + ".weight")[1];
         PreparedHessian p = shared;
         if (h != null && p == null) p = GptqSolver.prepare(group.get(0).hessianKey(), h, cols, o.gptqArgs());
         double[] diag = null;

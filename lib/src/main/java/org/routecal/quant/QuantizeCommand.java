@@ -2,11 +2,11 @@ package org.routecal.quant;
 
 import java.nio.file.Path;
 import java.util.List;
-import org.routecal.cli.StageCommand;
-import org.routecal.compute.DeviceOptions;
+import org.routecal.session.StageCommand;
+import org.routecal.compute.devices.DeviceOptions;
 import org.routecal.model.MoeModel;
 import org.routecal.pipeline.Progress;
-import org.routecal.pipeline.Session;
+import org.routecal.session.Session;
 import org.routecal.quant.alloc.AllocationOptions;
 import org.routecal.quant.alloc.BitAllocation;
 import org.routecal.quant.awq.AwqArgs;
@@ -103,14 +103,7 @@ public final class QuantizeCommand implements StageCommand {
             throw new org.routecal.RoutecalException(e.getMessage());
         }
         CorpusOptions co = corpus.toOptions();
-        Corpus.Loaded loaded;
-        try (TextCodec codec = corpus.codec(model)) {
-            loaded = Corpus.read(co, codec);
-        }
-        session.progress().message("corpus: " + loaded);
-        MoeModel m = session.model(model, device);
-        return QuantizeStage.run(m, loaded.samples().stream().map(Sample::ids).toList(), o, out, Corpus.manifestInputs(co, loaded),
-                session.progress(), session::checkCancelled);
+        return QuantizeStage.run(new QuantizeStage.Request(model, co, corpus.tokenizer(), out, o, device), session);
     }
 
     /** The bit allocation asked for, or null; its flags without --bits-budget are refused rather than ignored. */

@@ -53,4 +53,19 @@ public record QuantizeOptions(String scheme, boolean symmetric, int groupSize, b
         return new QuantizeOptions("w4a16", true, 128, false, true, GptqArgs.DEFAULT, MoeMode.HYBRID, 0.5, 32, true, true,
                 null, false);
     }
+
+    public QuantizeOptions withGroupSize(int v) {
+        return new QuantizeOptions(scheme, symmetric, v, fp8PerTensor, gptq, gptqArgs, moeMode, hybridLambda, minTokens, fallbackToAll, sequential,
+                ignore, overwrite);
+    }
+
+    public QuantizeOptions withMoeMode(MoeMode v) {
+        return new QuantizeOptions(scheme, symmetric, groupSize, fp8PerTensor, gptq, gptqArgs, v, hybridLambda, minTokens, fallbackToAll, sequential,
+                ignore, overwrite);
+    }
+
+    /** The grid these options ask for, its scales stored in {@code dtype} (the weights' dtype). */
+    public org.routecal.quant.scheme.QuantScheme scheme(org.routecal.quant.scheme.ScaleDType dtype) {
+        return org.routecal.quant.scheme.QuantSchemes.parse(scheme, symmetric, groupSize, fp8PerTensor, dtype);
+    }
 }

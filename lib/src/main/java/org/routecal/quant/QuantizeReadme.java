@@ -6,7 +6,6 @@ import java.util.Locale;
 import org.routecal.io.AtomicFiles;
 import org.routecal.model.MoeModel;
 import org.routecal.quant.ct.CtQuantConfig;
-import org.routecal.quant.ct.QuantizedSummary;
 import org.routecal.quant.scheme.QuantScheme;
 
 /**

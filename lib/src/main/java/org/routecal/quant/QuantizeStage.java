@@ -11,11 +11,17 @@ import org.routecal.RoutecalException;
 import org.routecal.io.safetensors.SafetensorsCheckpoint;
 import org.routecal.model.Activations;
 import org.routecal.model.ForwardTaps;
-import org.routecal.model.ModelConfig;
+import org.routecal.model.family.ModelConfig;
 import org.routecal.model.MoeModel;
 import org.routecal.pipeline.Manifest;
 import org.routecal.pipeline.OutputDir;
+import org.routecal.compute.devices.DeviceOptions;
+import org.routecal.corpus.Corpus;
+import org.routecal.corpus.CorpusOptions;
+import org.routecal.corpus.Sample;
 import org.routecal.pipeline.Progress;
+import org.routecal.session.Session;
+import org.routecal.tokenize.TextCodec;
 import org.routecal.quant.ct.CompressedTensorsWriter;
 import org.routecal.quant.ct.CtQuantConfig;
 import org.routecal.quant.ct.VllmSupport;
@@ -65,6 +71,21 @@ public final class QuantizeStage {
     }
 
 
+    /** What a quantize run needs, as the CLI, the magics and the demo give it (tokenizer: auto or byte). */
+    public record Request(Path model, CorpusOptions corpus, String tokenizer, Path out, QuantizeOptions options, DeviceOptions device) {}
+
+    /** Loads the calibration corpus with the model's codec and quantizes the session's model. */
+    public static Result run(Request r, Session session) {
+        Corpus.Loaded loaded;
+        try (TextCodec codec = TextCodec.load(r.model(), r.tokenizer())) {
+            loaded = Corpus.read(r.corpus(), codec);
+        }
+        session.progress().message("corpus: " + loaded);
+        MoeModel m = session.model(r.model(), r.device());
+        return run(m, loaded.samples().stream().map(Sample::ids).toList(), r.options(), r.out(), Corpus.manifestInputs(r.corpus(), loaded),
+                session.progress(), session::checkCancelled);
+    }
+
     /** Tokens per forward batch of the calibration pass (bounds one batch's temporary activations). */
     static final int BATCH_TOKENS = 4096;
 
@@ -84,18 +105,20 @@ public final class QuantizeStage {
         try (SafetensorsCheckpoint source = SafetensorsCheckpoint.open(modelDir)) {
             ModelConfig config = model.config();
             ScaleDType dtype = modelDtype(source, config);
-            QuantScheme scheme = org.routecal.quant.scheme.QuantSchemes.parse(o, dtype);
+            QuantScheme scheme = o.scheme(dtype);
             List<String> all = LinearModules.all(config, source::contains);
             IgnoreRules rules = IgnoreRules.of(o.ignore() != null ? o.ignore() : IgnoreRules.familyDefaults(config.family()));
             for (String r : rules.unmatched(all)) warnings.add("ignore rule \"" + r + "\" matches no Linear module");
             warnings.forEach(progress::message);
             for (String m : all) {
-                if (!rules.ignores(m) && source.contains(m + ".weight")) {
-                    long[] shape = source.info(m + ".weight").shape();
+                // model.weights() also knows a packed family's per-expert export names (slices of its 3-D tensors)
+                if (!rules.ignores(m) && model.weights().contains(m + ".weight")) {
+                    long[] shape = model.weights().shape(m + ".weight");
                     scheme.validate(m, (int) shape[0], (int) shape[1]);
                 }
             }
             MemoryEstimate.check(config, tokens, o, model.backend());
+            if (o.awq() != null) AwqLayer.requireSupported(model);
             Set<String> quantized = new LinkedHashSet<>();
             LayerQuantizer.FallbackCounts fallbacks = new LayerQuantizer.FallbackCounts();
             double tForward = 0, tSolve = 0, tAwq = 0, tAllocation = 0;
@@ -160,7 +183,7 @@ public final class QuantizeStage {
                 if (head != null && source.contains(head + ".weight") && !rules.ignores(head)) {
                     // lm_head has no Hessian tap after the final norm: rounded, and said so
                     long[] s = source.info(head + ".weight").shape();
-                    QuantizedWeight q = Rtn.quantize(scheme, source.readFloat(head + ".weight"), (int) s[0], (int) s[1]);
+                    QuantizedWeight q = Rtn.quantize(scheme, model.weights().source().readFloat(head + ".weight"), (int) s[0], (int) s[1]);
                     writer.addQuantized(head, q);
                     quantized.add(head);
                     warnings.add(head + " quantized with RTN (no calibration statistics are collected after the final norm)");
@@ -179,6 +202,7 @@ public final class QuantizeStage {
                 timings.put("solve_seconds", tSolve);
                 if (o.awq() != null) timings.put("awq_seconds", tAwq);
                 if (allocation != null) timings.put("allocation_seconds", tAllocation);
+                SourceExport.apply(model, quantized, writer, org.routecal.io.safetensors.DType.valueOf(dtype.name()));
                 ActOrder actOrder = o.gptq() ? o.gptqArgs().actOrder() : ActOrder.NONE;
                 Map<String, QuantScheme> written = new LinkedHashMap<>();
                 expertSchemes.forEach((m, s) -> { if (quantized.contains(m)) written.put(m, s); });
@@ -207,15 +231,26 @@ public final class QuantizeStage {
         }
     }
 
-    /** The dtype of the model's Linear weights (scales are stored in it). */
+    /**
+     * The dtype of the model's Linear weights (scales are stored in it): the first of layer 0's Linear weights stored
+     * plainly, else the embedding's. Not q_proj by name: MLA with a q LoRA has q_a_proj, a packed family's experts have
+     * no per-expert tensor, and an FP8 or MXFP4 source stores its quantized weights as codes (its embedding keeps the
+     * model dtype).
+     */
     static ScaleDType modelDtype(SafetensorsCheckpoint source, ModelConfig config) {
-        String q = config.family().tensors().qProj();
-        String name = org.routecal.model.family.MoeFamily.name(q, 0, 0) + ".weight";
-        return switch (source.info(name).dtype()) {
-            case F16 -> ScaleDType.F16;
-            case F32 -> ScaleDType.F32;
-            default -> ScaleDType.BF16;
-        };
+        List<String> names = new ArrayList<>();
+        for (LinearModules.Module m : LinearModules.ofLayer(config, 0)) names.add(m.module() + ".weight");
+        names.add(config.family().tensors().embed());
+        for (String name : names) {
+            if (!source.contains(name)) continue;
+            switch (source.info(name).dtype()) {
+                case F16: return ScaleDType.F16;
+                case F32: return ScaleDType.F32;
+                case BF16: return ScaleDType.BF16;
+                default: break; // F8_E4M3 codes and the like: look further
+            }
+        }
+        return ScaleDType.BF16;
     }
 
     /** A copy of {@code a}'s residual stream (same sequences): the calibration pass runs on it. */
@@ -247,8 +282,8 @@ public final class QuantizeStage {
             if (name.endsWith(".weight") && quantized.contains(name.substring(0, name.length() - ".weight".length()))) continue;
             var info = source.info(name);
             DType d = info.dtype();
-            writer.addReplaced(name, d == DType.BF16 || d == DType.F16 || d == DType.F32 ? d : DType.BF16, info.shape(),
-                    smoothing.tensor(name, values));
+            writer.skipSource(name);
+            writer.addTensor(name, d == DType.BF16 || d == DType.F16 || d == DType.F32 ? d : DType.BF16, info.shape(), smoothing.tensor(name, values));
         }
     }
 
@@ -267,7 +302,7 @@ public final class QuantizeStage {
                 .parameter("awq", o.awq() == null ? null : Map.of("grid_size", o.awq().gridSize(),
                         "duo_scaling", o.awq().duoScaling().name().toLowerCase(java.util.Locale.ROOT)))
                 .parameter("bit_allocation", o.allocation() == null ? null : allocationParameters(o.allocation()))
-                .parameter("device", model.backend().device().toManifest()).parameter("precision", model.backend().precision().id());
+                .device(model.backend());
         m.result("samples", samples).result("tokens", tokens).result("modules_quantized", quantized)
                 .result("modules_ignored", ignored).result("fallbacks", fallbacks.total())
                 .result("fallback_detail", Map.of("min_tokens_to_all", fallbacks.minTokenAll, "min_tokens_to_rtn", fallbacks.minTokenRtn,

@@ -31,7 +31,12 @@ public final class BracketStage {
 
     /** Parameters of a bracket run; thresholds follow {@link RouteParams}, {@code afterMarker} null = tag everything. */
     public record Params(Mode mode, String afterMarker, Boxes boxes, double freqThr, double lessThr, double robThr, double senThr,
-                         Ranking ranking, Brackets.Overlap overlap) {}
+                         Ranking ranking, Brackets.Overlap overlap) {
+        /** The reference's settings for a mode (the CLI's defaults): its boxes, quartile slot sets, global ranking. */
+        public static Params defaults(Mode mode) {
+            return new Params(mode, null, mode.defaultBoxes(), 0.25, 0.25, 0.25, 0.25, Ranking.GLOBAL, Brackets.Overlap.BLUE_FIRST);
+        }
+    }
 
     /** Tokens and class counts per domain, and the output file. */
     public record Result(Path output, Mode mode, Map<String, long[]> perDomain /* tokens, blue, red */) {

@@ -17,7 +17,7 @@ final class RouteManifest {
                       Map<String, Path> inputs, Map<String, Object> settings, Map<String, Double> timings) {
         Manifest.Builder b = Manifest.builder(command);
         inputs.forEach(b::input);
-        if (model != null) b.model("model", model.dir());
+        if (model != null) b.model("model", model.dir()).device(model.backend());
         if (fingerprint != null) b.version("model_fingerprint", fingerprint);
         b.parameter("params", params);
         b.add(settings); // the corpus options, and the loader's summary as results

@@ -1,7 +1,7 @@
 package org.routecal.serve;
 
 import org.routecal.RoutecalException;
-import org.routecal.cli.StageCommand;
+import org.routecal.session.StageCommand;
 import org.routecal.io.safetensors.SafetensorsCheckpoint;
 import org.routecal.model.MoeModel;
 import org.routecal.pipeline.Progress;
@@ -39,9 +39,9 @@ public final class ServeCommand implements StageCommand {
             description = "on SIGTERM/SIGINT: how long running requests may finish before they are cancelled (default ${DEFAULT-VALUE})") int drainSeconds;
 
     @picocli.CommandLine.Mixin
-    org.routecal.compute.DeviceOptions device = new org.routecal.compute.DeviceOptions();
+    org.routecal.compute.devices.DeviceOptions device = new org.routecal.compute.devices.DeviceOptions();
 
-    @Override public Object execute(org.routecal.pipeline.Session session) throws Exception {
+    @Override public Object execute(org.routecal.session.Session session) throws Exception {
         Progress progress = session.progress();
         if (drainSeconds < 0) throw new RoutecalException("--drain-seconds must be ≥ 0, got " + drainSeconds);
         if (maxBodyMb < 1 || maxBodyMb > 2047) throw new RoutecalException("--max-body-mb must be between 1 and 2047, got " + maxBodyMb);
@@ -93,7 +93,7 @@ public final class ServeCommand implements StageCommand {
     }
 
     /** The model to serve: {@code model}, or the quantized checkpoint dequantized (tokenizer always from {@code model}). */
-    public static MoeModel load(org.routecal.pipeline.Session session, org.routecal.compute.DeviceOptions device, Path model, Path quantized) {
+    public static MoeModel load(org.routecal.session.Session session, org.routecal.compute.devices.DeviceOptions device, Path model, Path quantized) {
         if (quantized == null) return session.model(model, device);
         if (org.routecal.quant.ct.CompressedTensorsReader.isCompressedTensors(quantized)) return session.model(quantized, device);
         MoeModel m = session.model(model, device);

@@ -1,5 +1,6 @@
 package org.routecal.serve;
 
+import org.routecal.session.Session;
 import org.routecal.model.KvCache;
 import org.routecal.model.ForwardTaps;
 import org.routecal.model.MoeModel;

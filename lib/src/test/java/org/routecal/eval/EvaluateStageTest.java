@@ -64,6 +64,40 @@ class EvaluateStageTest {
         assertEquals(4 * 19, r.models().get(0).tokens());
     }
 
+    /**
+     * A corpus of several forward batches in layer-major passes: every sample's NLL is what a forward of that sample
+     * alone gives (no rows mixed between batches, samples or models), and a second copy of the model agrees exactly.
+     */
+    @Test
+    void severalBatchesInLayerMajorPassesMatchOneSampleAtATime(@TempDir Path tmp) {
+        Random r = new Random(11);
+        List<Sample> samples = new ArrayList<>();
+        for (int s = 0; s < 40; s++) {
+            StringBuilder text = new StringBuilder();
+            for (int i = 0; i < 120 + r.nextInt(60); i++) text.append((char) (33 + r.nextInt(94)));
+            samples.add(new Sample("s" + s, s % 3 == 0 ? "math" : "code", text.toString(), new ByteCodec().encode(text.toString())));
+        }
+        long total = samples.stream().mapToLong(x -> x.ids().length).sum();
+        assertTrue(total > 2 * EvaluateStage.BATCH_TOKENS, "at least three forward batches: " + total);
+        assertEquals(List.of(List.of(1, 2), List.of(3)), EvaluateStage.passes(List.of(samples.subList(0, 1), samples.subList(1, 3),
+                samples.subList(3, 6)), 3 * samples.get(0).ids().length + 1).stream().map(p -> p.stream().map(List::size).toList()).toList());
+        try (MoeModel m = MoeModel.load(MODEL); MoeModel copy = MoeModel.load(MODEL)) {
+            EvaluateStage.run(m, List.of(new EvaluateStage.Candidate("copy", MODEL, copy)), samples, tmp.resolve("e"), false,
+                    Progress.NONE, () -> {});
+            Map<String, Double> nll = new java.util.HashMap<>();
+            for (Row row : ParquetTableReader.open(tmp.resolve("e/eval.parquet")).readAll()) {
+                nll.put(row.getString("model") + "/" + row.getString("sample_id"), row.getDouble("nll"));
+            }
+            int vocab = m.config().vocabSize();
+            for (Sample s : samples) {
+                float[] logits = m.forwardLogits(List.of(s.ids()), org.routecal.model.ForwardTaps.NONE);
+                double alone = SequenceMetrics.nllSum(logits, s.ids(), vocab) / (s.ids().length - 1);
+                assertEquals(alone, nll.get("original/" + s.sampleId()), 1e-4, s.sampleId());
+                assertEquals(nll.get("original/" + s.sampleId()), nll.get("copy/" + s.sampleId()), 1e-12, s.sampleId());
+            }
+        }
+    }
+
     @Test
     void quantizeThenEvaluateThroughTheCli(@TempDir Path tmp) throws Exception {
         Path corpus = tmp.resolve("corpus.jsonl");

@@ -6,7 +6,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.routecal.compute.Backend;
-import org.routecal.compute.Devices;
+import org.routecal.compute.devices.Devices;
 import org.routecal.compute.Tensor;
 
 /**

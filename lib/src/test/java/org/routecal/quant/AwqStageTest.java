@@ -17,7 +17,6 @@ import org.routecal.model.ForwardTaps;
 import org.routecal.model.MoeModel;
 import org.routecal.pipeline.Progress;
 import org.routecal.quant.awq.AwqArgs;
-import org.routecal.quant.awq.AwqMappings;
 import org.routecal.quant.gptq.ActOrder;
 import org.routecal.quant.gptq.GptqArgs;
 import org.routecal.quant.scheme.QuantScheme;
@@ -40,7 +39,7 @@ class AwqStageTest {
     /** Every layer's AWQ scales searched and folded into the model (kept, not quantized), then the eval logits. */
     static float[] foldedLogits(Path src, QuantizeOptions o, List<Object[]> rows) {
         try (MoeModel m = MoeModel.load(src)) {
-            QuantScheme scheme = QuantSchemes.parse(o, ScaleDType.BF16);
+            QuantScheme scheme = o.scheme(ScaleDType.BF16);
             IgnoreRules rules = IgnoreRules.of(IgnoreRules.familyDefaults(m.config().family()));
             List<List<int[]>> batches = MoeModel.batches(CALIB, 200); // several batches: the attention loss uses the first
             List<Integer> batchTokens = batches.stream().map(b -> b.stream().mapToInt(s -> s.length).sum()).toList();
@@ -72,7 +71,7 @@ class AwqStageTest {
         float[] gqaLogits = logits(QuantizeStageTest.model("qwen3_moe")), mhaLogits = logits(mha);
         assertArrayEquals(gqaLogits, mhaLogits, 1e-5f, "repeating the kv heads keeps the function");
         for (Path src : List.of(QuantizeStageTest.model("qwen3_moe"), QuantizeStageTest.model("qwen2_moe"),
-                QuantizeStageTest.model("mixtral"), QuantizeStageTest.model("olmoe"), mha)) {
+                QuantizeStageTest.model("mixtral"), QuantizeStageTest.model("olmoe"), QuantizeStageTest.model("glm4_moe"), mha)) {
             for (MoeMode mode : List.of(MoeMode.ROUTED, MoeMode.HYBRID)) {
                 List<Object[]> rows = new ArrayList<>();
                 float[] original = logits(src), folded = foldedLogits(src, opts("w3a16", mode, true), rows);
@@ -126,7 +125,7 @@ class AwqStageTest {
         }
         assertTrue(moved >= 2, "at least two norms moved off the identity, " + moved);
         int mappings = 0;
-        for (int l = 0; l < 2; l++) mappings += AwqMappings.ofLayer(org.routecal.model.ModelConfig.load(src), l).size();
+        for (int l = 0; l < 2; l++) mappings += AwqMappings.ofLayer(org.routecal.model.family.ModelConfig.load(src), l).size();
         assertEquals(mappings, rows.size(), "one row per mapping of every layer");
         for (Row row : rows) {
             if (row.isNull("ratio")) continue;
@@ -140,6 +139,16 @@ class AwqStageTest {
         assertTrue(summary.path("ratio_by_mapping").has("input_layernorm"), summary.toString());
         assertEquals(20, manifest.path("parameters").path("awq").path("grid_size").asInt());
         assertTrue(r.details().stream().anyMatch(d -> d.startsWith("AWQ: ")), r.details().toString());
+    }
+
+    @Test
+    void familiesWhoseMappingsDifferAreRefusedByName(@TempDir Path tmp) {
+        for (String family : List.of("deepseek_v3", "gpt_oss")) {
+            org.routecal.RoutecalException e = assertThrows(org.routecal.RoutecalException.class, () -> QuantizeStageTest.quantize(
+                    QuantizeStageTest.model(family), CALIB, opts("w4a16", MoeMode.HYBRID, true), tmp.resolve(family), Map.of(), Progress.NONE));
+            assertTrue(e.getMessage().startsWith("--awq: ") && e.getMessage().contains(family.equals("gpt_oss") ? "packed" : "latent"), e.getMessage());
+            assertFalse(java.nio.file.Files.exists(tmp.resolve(family)));
+        }
     }
 
     @Test

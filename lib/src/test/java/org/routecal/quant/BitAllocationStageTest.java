@@ -97,7 +97,7 @@ class BitAllocationStageTest {
         boolean differ = a.get("widths_differ_within_layer").asBoolean();
         assertEquals(differ, r.vllmNotes().stream().anyMatch(n -> n.contains("different widths")), r.vllmNotes().toString());
         assertEquals(differ, Files.readString(out.resolve("README.md")).contains("different widths"));
-        String inspect = org.routecal.quant.ct.QuantizedSummary.of(out, 64).toString();
+        String inspect = QuantizedSummary.of(out, 64).toString();
         assertEquals(differ, inspect.contains("different widths"), inspect);
         assertTrue(inspect.contains("w2a16") || inspect.contains("w3a16"), inspect);
         String html = Files.readString(out.resolve("bit_allocation.html"));
@@ -145,6 +145,22 @@ class BitAllocationStageTest {
         assertEquals(List.of(3, 4), layerWidths, "the budget pays for W4 in exactly one layer");
         assertFalse(r.vllmNotes().stream().anyMatch(n -> n.contains("different widths")), r.vllmNotes().toString());
         assertTrue(json(out.resolve("bit_allocation.json")).get("cost_bytes").asLong() <= json(out.resolve("bit_allocation.json")).get("budget_bytes").asLong());
+    }
+
+    @Test
+    void packedExpertFamiliesAllocateToo(@TempDir Path tmp) throws Exception {
+        Path src = QuantizeStageTest.model("gpt_oss"); // 3-D packed experts with biases and a clamped SwiGLU, exported per expert
+        Path out = tmp.resolve("alloc");
+        QuantizeStageTest.quantize(src, CALIB, allocated(uniformBits(3) + 1e-9, Granularity.EXPERT), out, Map.of(), Progress.NONE);
+        JsonNode a = json(out.resolve("bit_allocation.json"));
+        assertTrue(a.get("cost_bytes").asLong() <= a.get("budget_bytes").asLong(), a.toString());
+        try (CompressedTensorsReader reader = CompressedTensorsReader.open(out)) {
+            for (Row row : ParquetTableReader.open(out.resolve("bit_allocation.parquet")).readAll()) {
+                String module = "model.layers." + row.getInt("layer") + ".mlp.experts." + row.getInt("expert") + ".down_proj";
+                assertEquals(row.getInt("bits"), ((IntScheme) reader.config().schemeOf(module)).bits(), module);
+            }
+        }
+        assertTrue(Double.isFinite(QuantizeStageTest.logitMse(src, out, EVAL)));
     }
 
     /** Routed samples of random token ids (the fixture has no tokenizer), biased toward ids below 64. */

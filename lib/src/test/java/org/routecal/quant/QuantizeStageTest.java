@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.routecal.RoutecalException;
 import org.routecal.compute.cpu.Backends;
 import org.routecal.model.ForwardTaps;
-import org.routecal.model.ModelConfig;
+import org.routecal.model.family.ModelConfig;
 import org.routecal.model.MoeModel;
 import org.routecal.pipeline.Progress;
 import org.routecal.quant.ct.CompressedTensorsReader;

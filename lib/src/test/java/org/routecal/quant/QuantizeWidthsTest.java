@@ -13,7 +13,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.routecal.io.Json;
 import org.routecal.pipeline.Progress;
 import org.routecal.quant.ct.CompressedTensorsReader;
-import org.routecal.quant.ct.QuantizedSummary;
 import org.routecal.quant.ct.VllmSupport;
 import org.routecal.quant.gptq.ActOrder;
 import org.routecal.quant.gptq.GptqArgs;

@@ -30,8 +30,8 @@ class QuantizedServeTest {
         org.routecal.quant.QuantizeStageTest.quantize(src, calib, new QuantizeOptions("w4a16", true, 16, false, false, new GptqArgs(128, 0.01, ActOrder.STATIC),
                 MoeMode.HYBRID, 0.5, 16, true, true, null, false), dir.resolve("q"), Map.of(), Progress.NONE);
         int[] prompt = calib.get(0);
-        try (org.routecal.pipeline.Session session = new org.routecal.pipeline.Session(Progress.NONE)) {
-            org.routecal.compute.DeviceOptions cpu = new org.routecal.compute.DeviceOptions();
+        try (org.routecal.session.Session session = new org.routecal.session.Session(Progress.NONE)) {
+            org.routecal.compute.devices.DeviceOptions cpu = new org.routecal.compute.devices.DeviceOptions();
             cpu.device = "cpu";
             MoeModel orig = ServeCommand.load(session, cpu, src, null), quant = ServeCommand.load(session, cpu, src, dir.resolve("q"));
             float[] a = orig.decode(orig.newCache(), prompt, org.routecal.model.ForwardTaps.NONE);

@@ -1,7 +1,7 @@
 package org.routecal.kernel.testing;
 
 import org.routecal.RoutecalException;
-import org.routecal.cli.StageCommand;
+import org.routecal.session.StageCommand;
 import org.routecal.pipeline.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

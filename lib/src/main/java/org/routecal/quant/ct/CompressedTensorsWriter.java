@@ -15,7 +15,6 @@ import java.util.stream.Stream;
 import org.routecal.RoutecalException;
 import org.routecal.io.AtomicFiles;
 import org.routecal.io.Json;
-import org.routecal.io.safetensors.DType;
 import org.routecal.io.safetensors.SafetensorsCheckpoint;
 import org.routecal.io.safetensors.SafetensorsWriter;
 import org.routecal.io.safetensors.TensorInfo;
@@ -23,9 +22,8 @@ import org.routecal.quant.scheme.QuantizedWeight;
 
 /**
  * Writes a compressed-tensors checkpoint that vLLM loads: quantized modules as {@link CtCodec} tensors (added as soon
- * as each is quantized, so memory holds one module), tensors routecal changed without quantizing them (AWQ's folded
- * norms, a router whose columns absorbed AWQ scales) with their new values in the source's dtype, every other source
- * tensor copied byte for byte under its source name, sharded safetensors + index, config.json with {@code quantization_config}, and the tokenizer/generation files
+ * as each is quantized, so memory holds one module), every other source tensor copied byte for byte under its source
+ * name, sharded safetensors + index, config.json with {@code quantization_config}, and the tokenizer/generation files
  * copied. It writes into a directory it is given: the staging directory of a staged
  * {@link org.routecal.pipeline.OutputDir}, which renames the finished checkpoint onto {@code --out} (so a crash or a
  * failure leaves {@code --out} as it was, and only routecal's own output is ever replaced).
@@ -38,7 +36,7 @@ public final class CompressedTensorsWriter implements AutoCloseable {
     private final Path dir;
     private final SafetensorsWriter tensors;
     private final Set<String> quantized = new HashSet<>();
-    private final Set<String> replaced = new HashSet<>();
+    private final Set<String> skipped = new HashSet<>();   // source tensors commit does not copy
     private boolean done;
 
     private CompressedTensorsWriter(Path dir, long shardBytes) {
@@ -58,26 +56,27 @@ public final class CompressedTensorsWriter implements AutoCloseable {
 
     /** Adds one quantized module (module name without ".weight"). */
     public void addQuantized(String module, QuantizedWeight q) {
-        if (replaced.contains(module + ".weight")) throw new IllegalArgumentException(module + ".weight was added replaced; it cannot also be quantized");
         for (CtCodec.CtTensor t : CtCodec.encode(module, q)) tensors.add(t.name(), t.dtype(), t.shape(), t.data());
         quantized.add(module);
-    }
-
-    /**
-     * Adds a source tensor with new values (not quantized): written now as {@code dtype} (the source's), and skipped
-     * when {@link #commit} copies the rest, so the checkpoint holds what the quantized weights were computed against.
-     */
-    public void addReplaced(String name, DType dtype, long[] shape, float[] values) {
-        if (name.endsWith(".weight") && quantized.contains(name.substring(0, name.length() - 7))) {
-            throw new IllegalArgumentException(name + " is written quantized; it cannot also be replaced");
-        }
-        if (!replaced.add(name)) throw new IllegalArgumentException(name + " replaced twice");
-        tensors.addFloat(name, dtype, shape, values);
     }
 
     /** The directory written into: side outputs (reports, manifest) go here too. */
     public Path dir() {
         return dir;
+    }
+
+    /**
+     * Adds a plain tensor written in place of source tensors (a packed family's per-expert weights and biases, a
+     * weight decoded from FP8 blocks, a norm AWQ folded its scales into); pair it with {@link #skipSource} for what it
+     * replaces.
+     */
+    public void addTensor(String name, org.routecal.io.safetensors.DType dtype, long[] shape, float[] values) {
+        tensors.addFloat(name, dtype, shape, values);
+    }
+
+    /** A stored source tensor {@link #commit} must not copy (it is written another way, or not at all). */
+    public void skipSource(String storedName) {
+        skipped.add(storedName);
     }
 
     /** Modules added so far. */
@@ -88,12 +87,9 @@ public final class CompressedTensorsWriter implements AutoCloseable {
     /** Copies the remaining source tensors and writes config.json (the source's plus {@code quantization_config}) and the tokenizer files. */
     public void commit(Path sourceDir, SafetensorsCheckpoint source, CtQuantConfig config) {
         try {
-            for (String name : replaced) {
-                if (!source.contains(name)) throw new RoutecalException(dir + ": replaced tensor " + name + " is not in the source checkpoint");
-            }
             for (String name : new java.util.TreeSet<>(source.names())) {
                 if (name.endsWith(".weight") && quantized.contains(name.substring(0, name.length() - 7))) continue;
-                if (replaced.contains(name)) continue;
+                if (skipped.contains(name)) continue;
                 TensorInfo info = source.info(name);
                 tensors.add(name, info.dtype(), info.shape(), source.readBytes(name));
             }

@@ -1,6 +1,6 @@
 package org.routecal.synth.cli;
 
-import org.routecal.cli.StageCommand;
+import org.routecal.session.StageCommand;
 import org.routecal.pipeline.OutputDir;
 import org.routecal.pipeline.Progress;
 import org.routecal.synth.SynthManifests;
@@ -38,12 +38,7 @@ public final class ExtractCommand implements StageCommand {
     @Mixin LlmOptionsMixin llm;
 
     @Override public Object execute(Progress progress) {
-        try (OutputDir dir = OutputDir.of("extract", out).overwrite(overwrite).inputs("--bracketed", bracketed).open()) {
-            ExtractParams p = new ExtractParams(bracketed, dir.path(), domains, examples, maxExampleChars, ngram, minCount, topTerms, seed,
-                    promptDir, llm.options(), new LlmParams(temperature, null, maxTokens, null, Map.of()));
-            ExtractStage.Result r = ExtractStage.run(p, progress);
-            SynthManifests.finish(dir, ExtractStage.manifest(p, r), "guidelines", "llm_calls.jsonl");
-            return r;
-        }
+        return ExtractStage.runInto(new ExtractParams(bracketed, out, domains, examples, maxExampleChars, ngram, minCount, topTerms, seed,
+                promptDir, llm.options(), new LlmParams(temperature, null, maxTokens, null, Map.of())), overwrite, progress);
     }
 }

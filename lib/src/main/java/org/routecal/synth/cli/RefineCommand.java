@@ -1,27 +1,13 @@
 package org.routecal.synth.cli;
 
-import org.routecal.cli.StageCommand;
-import org.routecal.corpus.CorpusOptions;
+import org.routecal.session.StageCommand;
 import org.routecal.corpus.CorpusOptionsMixin;
-import org.routecal.model.MoeModel;
-import org.routecal.pipeline.Manifest;
-import org.routecal.pipeline.OutputDir;
-import org.routecal.pipeline.Progress;
-import org.routecal.synth.ModelTargetModel;
-import org.routecal.synth.SynthManifests;
-import org.routecal.synth.accept.AcceptanceParams;
-import org.routecal.synth.llm.LlmOptions;
-import org.routecal.synth.llm.LlmParams;
-import org.routecal.synth.refine.RefineParams;
 import org.routecal.synth.refine.RefineStage;
-import org.routecal.synth.refine.StopRule;
-import org.routecal.synth.synthesize.SynthesizeParams;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
-import java.util.Map;
 
 /** {@code routecal refine}: the closed loop until a stated rule holds. */
 @Command(name = "refine", mixinStandardHelpOptions = true,
@@ -44,34 +30,10 @@ public final class RefineCommand implements StageCommand {
     @Mixin LlmOptionsMixin llm;
     @Mixin AcceptanceOptions acceptance;
 
-    @Override public Object execute(org.routecal.pipeline.Session session) throws Exception {
-        Progress progress = session.progress();
-        CorpusOptions options = corpus.toOptions();
-        try (OutputDir dir = OutputDir.of("refine", out).overwrite(overwrite).input("--model", target.dir())
-                     .input("--corpus", options.corpus()).input("--pool", pool).input("--guidelines", guidelines).open();
-             ModelTargetModel t = target.target(target.load(session), corpus.codec(target.dir()))) {
-            MoeModel m = target.load(session);
-            AcceptanceParams a = acceptance.params(m.config().hiddenSize());
-            LlmOptions o = llm.options();
-            SynthesizeParams s = null;
-            if (pool == null) {
-                if (o == null) throw new org.routecal.RoutecalException("refine needs --pool, or --llm-base-url and --llm-model");
-                s = new SynthesizeParams(dir.path(), guidelines, 0, perRound, maxCandidates, options, 3, 900, options.seed(), promptDir, o,
-                        new LlmParams(0.85, 0.95, 2048, null, Map.of()), a);
-            }
-            RefineParams p = new RefineParams(dir.path(), options, pool, s, a, new StopRule(a.target(), minEntropy, patience, maxRounds), perRound);
-            long t0 = System.nanoTime();
-            RefineStage.Result r = RefineStage.run(p, t, t.moeLayerCount(), t.expertCount(), progress);
-            Manifest.Builder b = Manifest.builder("refine").seed(options.seed()).model("model", target.dir()).input("corpus", options.corpus())
-                    .parameters(options.parameters()).parameter("acceptance", SynthManifests.acceptance(a))
-                    .parameter("stop_rule", p.stop()).parameter("per_round", perRound).parameter("llm", SynthManifests.llm(o, null))
-                    .results(r.corpus().summary()).result("rounds", r.rounds()).result("stop_reason", r.stopReason())
-                    .result("deficit_start", r.deficitStart()).result("deficit_end", r.deficitEnd()).result("added", r.added())
-                    .timing("refine", (System.nanoTime() - t0) / 1e9);
-            if (pool != null) b.input("pool", pool);
-            if (guidelines != null) b.input("guidelines", guidelines);
-            SynthManifests.finish(dir, b, "compound.jsonl", "refine_metrics.jsonl", "refine_chart.svg");
-            return r;
-        }
+    @Override public Object execute(org.routecal.session.Session session) throws Exception {
+        RefineStage.Request r = new RefineStage.Request(target.dir(), corpus.toOptions(), corpus.tokenizer(), pool, guidelines, out, overwrite,
+                acceptance::params, new RefineStage.Stop(maxRounds, minEntropy, patience), perRound, maxCandidates, promptDir, llm.options(),
+                target.routeWindow(), target.device());
+        return RefineStage.run(r, session);
     }
 }

@@ -1,6 +1,6 @@
 package org.routecal.synth.cli;
 
-import org.routecal.cli.StageCommand;
+import org.routecal.session.StageCommand;
 import org.routecal.corpus.Corpus;
 import org.routecal.corpus.CorpusOptions;
 import org.routecal.corpus.CorpusOptionsMixin;
@@ -34,7 +34,7 @@ public final class SelectCommand implements StageCommand {
     @Option(names = "--max-accepted", defaultValue = "0", description = "stop after this many (0: no limit)") int maxAccepted;
     @Mixin AcceptanceOptions acceptance;
 
-    @Override public Object execute(org.routecal.pipeline.Session session) throws Exception {
+    @Override public Object execute(org.routecal.session.Session session) throws Exception {
         Progress progress = session.progress();
         CorpusOptions options = corpus.toOptions();
         try (OutputDir dir = OutputDir.of("select", out).overwrite(overwrite).input("--model", target.dir())

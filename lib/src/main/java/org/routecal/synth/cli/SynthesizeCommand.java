@@ -1,7 +1,7 @@
 package org.routecal.synth.cli;
 
 import org.routecal.RoutecalException;
-import org.routecal.cli.StageCommand;
+import org.routecal.session.StageCommand;
 import org.routecal.corpus.Corpus;
 import org.routecal.corpus.CorpusOptions;
 import org.routecal.corpus.CorpusOptionsMixin;
@@ -48,7 +48,7 @@ public final class SynthesizeCommand implements StageCommand {
     @Mixin LlmOptionsMixin llm;
     @Mixin AcceptanceOptions acceptance;
 
-    @Override public Object execute(org.routecal.pipeline.Session session) throws Exception {
+    @Override public Object execute(org.routecal.session.Session session) throws Exception {
         Progress progress = session.progress();
         LlmOptions o = llm.options();
         if (o == null) throw new RoutecalException("synthesize needs --llm-base-url and --llm-model (without an endpoint use select --pool)");

@@ -18,11 +18,17 @@ public final class TargetModelOptions {
     /** The model directory. */
     public Path dir() { return model; }
 
+    /** {@code --route-window}. */
+    public int routeWindow() { return routeWindow; }
+
+    /** {@code --device} and {@code --precision}. */
+    public org.routecal.compute.devices.DeviceOptions device() { return device; }
+
     @picocli.CommandLine.Mixin
-    org.routecal.compute.DeviceOptions device = new org.routecal.compute.DeviceOptions();
+    org.routecal.compute.devices.DeviceOptions device = new org.routecal.compute.devices.DeviceOptions();
 
     /** The model, loaded once per session on the session's device (the session closes it). */
-    public MoeModel load(org.routecal.pipeline.Session session) { return session.model(model, device); }
+    public MoeModel load(org.routecal.session.Session session) { return session.model(model, device); }
 
     public ModelTargetModel target(MoeModel m, TextCodec codec) { return new ModelTargetModel(m, codec, routeWindow); }
 }

@@ -1,7 +1,9 @@
 package org.routecal.synth.extract;
 
 import org.routecal.RoutecalException;
+import org.routecal.pipeline.OutputDir;
 import org.routecal.pipeline.Progress;
+import org.routecal.synth.SynthManifests;
 import org.routecal.synth.PromptTemplates;
 import org.routecal.synth.llm.LlmClient;
 import org.routecal.synth.llm.LlmException;
@@ -36,6 +38,19 @@ public final class ExtractStage {
                         g.exampleIds().size(), g.note() == null ? "" : " (" + g.note() + ")"));
             }
             return sb.toString();
+        }
+    }
+
+    /**
+     * Runs into {@code p.outDir()} as its own output directory (ownership marker, overwrite rules, manifest), as the
+     * CLI and the demo do.
+     */
+    public static Result runInto(ExtractParams p, boolean overwrite, Progress progress) {
+        try (OutputDir dir = OutputDir.of("extract", p.outDir()).overwrite(overwrite).inputs("--bracketed", p.bracketed()).open()) {
+            ExtractParams staged = p.withOutDir(dir.path());
+            Result r = run(staged, progress);
+            SynthManifests.finish(dir, manifest(staged, r), "guidelines", "llm_calls.jsonl");
+            return r;
         }
     }
 

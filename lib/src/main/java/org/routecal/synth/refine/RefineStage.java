@@ -18,7 +18,19 @@ import org.routecal.synth.synthesize.SynthesizeParams;
 import org.routecal.synth.synthesize.SynthesizeStage;
 import org.routecal.synth.synthesize.SyntheticRow;
 
+import org.routecal.compute.devices.DeviceOptions;
+import org.routecal.corpus.CorpusOptions;
+import org.routecal.model.MoeModel;
+import org.routecal.pipeline.OutputDir;
+import org.routecal.session.Session;
+import org.routecal.synth.ModelTargetModel;
+import org.routecal.synth.accept.AcceptanceParams;
+import org.routecal.synth.llm.LlmOptions;
+import org.routecal.synth.llm.LlmParams;
+import org.routecal.tokenize.TextCodec;
+
 import java.nio.file.Path;
+import java.util.function.LongFunction;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -48,6 +60,63 @@ public final class RefineStage {
             return String.format(Locale.ROOT, "refine: %d rounds, stopped: %s; deficit %d → %d; min layer entropy %.4f → %.4f; "
                     + "%d texts added%n  compound corpus: %s", rounds, stopReason, deficitStart, deficitEnd, minEntropyStart,
                     minEntropyEnd, added, outDir.resolve("compound.jsonl"));
+        }
+    }
+
+    /** When the loop stops besides reaching the acceptance target (see {@link StopRule}). */
+    public record Stop(int maxRounds, double minEntropy, int patience) {
+        public static Stop defaults() { return new Stop(5, 0, 2); }
+    }
+
+    /**
+     * One refine run as the CLI and the demo ask for it.
+     *
+     * @param acceptance the acceptance rule, given the model's hidden size (its default per-slot target)
+     * @param pool       local candidate pool (select mode), or null for LLM mode ({@code llm} then required)
+     * @param guidelines fixed guidelines (LLM mode); null re-brackets and re-extracts every round
+     * @param tokenizer  {@code --tokenizer} (auto or byte)
+     */
+    public record Request(Path model, CorpusOptions corpus, String tokenizer, Path pool, Path guidelines, Path out, boolean overwrite,
+                          LongFunction<AcceptanceParams> acceptance, Stop stop, int perRound, int maxCandidates, Path promptDir,
+                          LlmOptions llm, int routeWindow, DeviceOptions device) {}
+
+    /** Runs {@code r} with the session's model (loaded once per session) and writes the output directory and manifest. */
+    public static Result run(Request r, Session session) {
+        Progress progress = session.progress();
+        CorpusOptions options = r.corpus();
+        try (OutputDir dir = OutputDir.of("refine", r.out()).overwrite(r.overwrite()).input("--model", r.model())
+                     .input("--corpus", options.corpus()).input("--pool", r.pool()).input("--guidelines", r.guidelines()).open()) {
+            MoeModel m = session.model(r.model(), r.device()); // after the output check, so a bad --out fails before loading
+            try (ModelTargetModel t = new ModelTargetModel(m, TextCodec.load(r.model(), r.tokenizer()), r.routeWindow())) {
+                return run(r, session, dir, m, t, options, progress);
+            }
+        }
+    }
+
+    private static Result run(Request r, Session session, OutputDir dir, MoeModel m, ModelTargetModel t, CorpusOptions options, Progress progress) {
+        {
+            AcceptanceParams a = r.acceptance().apply(m.config().hiddenSize());
+            SynthesizeParams s = null;
+            if (r.pool() == null) {
+                if (r.llm() == null) throw new RoutecalException("refine needs --pool, or --llm-base-url and --llm-model");
+                s = new SynthesizeParams(dir.path(), r.guidelines(), 0, r.perRound(), r.maxCandidates(), options, 3, 900, options.seed(),
+                        r.promptDir(), r.llm(), new LlmParams(0.85, 0.95, 2048, null, Map.of()), a);
+            }
+            RefineParams p = new RefineParams(dir.path(), options, r.pool(), s, a,
+                    new StopRule(a.target(), r.stop().minEntropy(), r.stop().patience(), r.stop().maxRounds()), r.perRound());
+            long t0 = System.nanoTime();
+            Result res = run(p, t, t.moeLayerCount(), t.expertCount(), progress);
+            Manifest.Builder b = Manifest.builder("refine").seed(options.seed()).model("model", r.model()).input("corpus", options.corpus())
+                    .device(m.backend())
+                    .parameters(options.parameters()).parameter("acceptance", SynthManifests.acceptance(a))
+                    .parameter("stop_rule", p.stop()).parameter("per_round", r.perRound()).parameter("llm", SynthManifests.llm(r.llm(), null))
+                    .results(res.corpus().summary()).result("rounds", res.rounds()).result("stop_reason", res.stopReason())
+                    .result("deficit_start", res.deficitStart()).result("deficit_end", res.deficitEnd()).result("added", res.added())
+                    .timing("refine", (System.nanoTime() - t0) / 1e9);
+            if (r.pool() != null) b.input("pool", r.pool());
+            if (r.guidelines() != null) b.input("guidelines", r.guidelines());
+            SynthManifests.finish(dir, b, "compound.jsonl", "refine_metrics.jsonl", RefineChart.REPORT);
+            return res;
         }
     }
 
