@@ -258,7 +258,9 @@ public final class ModelWeights implements AutoCloseable {
 
     /** A norm weight or bias [n] as an F32 [1, n] tensor. */
     public Tensor vector(String name, int n) {
-        return cached("v|" + name, () -> backend.upload(hostValues(name, n), 1, n, TensorType.F32, name));
+        String key = "v|" + name;
+        place(name, key, 0); // so an override (an AWQ-folded norm) patches the cached vector too
+        return cached(key, () -> backend.upload(hostValues(name, n), 1, n, TensorType.F32, name));
     }
 
     /** A constant F32 vector [1, n] of {@code value}, e.g. the unit weight of a weightless norm; cached like a weight. */
