@@ -428,9 +428,27 @@ public final class ModelWeights implements AutoCloseable {
         while (cachedBytes > budgetBytes && it.hasNext()) {
             var e = it.next();
             if (pinned.containsKey(e.getKey())) continue;
+            if (dirty.remove(e.getKey())) keepOverrides(e.getKey(), e.getValue());
             cachedBytes -= e.getValue().bytes();
             e.getValue().close();
             it.remove();
+        }
+    }
+
+    /**
+     * A tensor patched by overrides is about to leave the cache: its patched values go back to the host overrides, so
+     * the next load reads them, not the source (an evicted quantized layer must stay quantized).
+     */
+    private void keepOverrides(String key, Tensor t) {
+        for (Map.Entry<String, List<Placement>> e : placements.entrySet()) {
+            for (Placement p : e.getValue()) {
+                if (!p.key().equals(key) || overrides.containsKey(e.getKey())) continue;
+                long n = Arrays.stream(shape(e.getKey())).reduce(1, Math::multiplyExact);
+                long rows = n / t.cols();
+                try (Tensor slice = t.rows(p.row(), p.row() + rows)) {
+                    overrides.put(e.getKey(), backend.download(slice));
+                }
+            }
         }
     }
 

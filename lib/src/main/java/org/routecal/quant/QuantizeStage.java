@@ -178,6 +178,8 @@ public final class QuantizeStage {
                     }
                 } finally {
                     acts.forEach(Activations::close);
+                    // a failed or stopped run must not leave quantized weights in the session's model (later stages use it)
+                    model.weights().clearOverrides();
                 }
                 String head = LinearModules.lmHead(config);
                 if (head != null && source.contains(head + ".weight") && !rules.ignores(head)) {

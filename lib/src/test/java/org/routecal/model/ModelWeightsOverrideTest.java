@@ -37,4 +37,37 @@ class ModelWeightsOverrideTest {
             cpu.close();
         }
     }
+
+    /**
+     * A patched tensor evicted from a cache smaller than the model comes back with its override, not the source's
+     * values: a quantized layer streamed out and in again stays quantized (the model with a cache that holds
+     * everything is the reference).
+     */
+    @Test
+    void anEvictedPatchedTensorKeepsItsOverride() {
+        java.nio.file.Path dir = org.routecal.quant.FixtureTensors.DIR.getParent().resolve("models/qwen3_moe/v1");
+        Backend cpu = Devices.cpu();
+        org.routecal.model.family.ModelConfig c = org.routecal.model.family.ModelConfig.load(dir);
+        try (MoeModel big = new MoeModel(dir, c, CheckpointSource.open(dir), cpu, 1L << 30);
+             MoeModel tiny = new MoeModel(dir, c, CheckpointSource.open(dir), cpu, 1)) { // keeps only the running layer
+            List<int[]> seq = List.of(new int[]{1, 5, 9, 200, 17, 3});
+            int last = c.layerCount() - 1;
+            String q = "model.layers." + last + ".self_attn.q_proj.weight";
+            long[] shape = tiny.weights().source().shape(q);
+            float[] w = tiny.weights().hostValues(q, shape);
+            float[] changed = w.clone();
+            for (int i = 0; i < changed.length; i += 3) changed[i] = -changed[i];
+            float[] original = tiny.forwardLogits(seq, ForwardTaps.NONE); // the last layer's tensors stay cached (pinned)
+            tiny.overrideWeight(q, changed);                               // patches the cached q_proj in place
+            big.forwardLogits(seq, ForwardTaps.NONE);
+            big.overrideWeight(q, changed);
+            float[] expected = big.forwardLogits(seq, ForwardTaps.NONE);
+            assertFalse(Arrays.equals(original, expected), "the override changes the output");
+            // layer 0 loads first and evicts the patched last layer; the last layer then loads again
+            assertArrayEquals(expected, tiny.forwardLogits(seq, ForwardTaps.NONE));
+            assertArrayEquals(expected, tiny.forwardLogits(seq, ForwardTaps.NONE), "and again after a second round trip");
+        } finally {
+            cpu.close();
+        }
+    }
 }
