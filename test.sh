@@ -1,12 +1,52 @@
 #!/usr/bin/env bash
-# The test command README gives: builds everything and runs every test (unit, HF parity, CLI, demo, notebooks through
-# a real Jupyter client, report rendering in headless Chromium). Ends with one summary line from the Surefire reports.
+# The test command README gives: builds everything and runs every test (unit, HF parity, CLI, README commands, demo,
+# notebooks through a real Jupyter client, reports in headless Chromium). It prints only what failed, then one summary
+# line with the reasons for skipped tests; Maven's full output goes to target/test.log. Extra arguments go to Maven
+# (e.g. ./test.sh -o -Dtest='Serve*Test' -Dsurefire.failIfNoSpecifiedTests=false).
 set -uo pipefail
 cd "$(dirname "$0")"
-rm -rf lib/target/surefire-reports kernel-extension/target/surefire-reports
-mvn -B -q verify "$@"
+log=target/test.log
+reports=(lib/target/surefire-reports kernel-extension/target/surefire-reports)
+mkdir -p target
+rm -rf "${reports[@]}"
+echo "test.sh: building and running every test (about 20 minutes on 2 cores); full log: $log"
+
+# -Dstyle.color=never: no ANSI escape codes in the log or in anything shown from it.
+# -Dmaven.test.failure.ignore: a failing lib test must not hide the kernel-extension results; the exit status comes
+# from the reports below.
+mvn -B -Dstyle.color=never -Dmaven.test.failure.ignore=true verify "$@" >"$log" 2>&1 &
+mvn_pid=$!
+# each failing test as it fails: Surefire's "[ERROR] Class.method -- Time elapsed: … <<< FAILURE!" lines
+tail -n +1 -F --pid="$mvn_pid" "$log" 2>/dev/null \
+  | sed -nu -E 's/^\[ERROR\] ([^ ]+) -- Time elapsed: .* <<< (FAILURE|ERROR)!$/failed: \1/p' &
+watcher=$!
+wait "$mvn_pid"
 status=$?
-cat lib/target/surefire-reports/*.txt kernel-extension/target/surefire-reports/*.txt 2>/dev/null \
-  | awk '/^Tests run:/ { gsub(",", ""); run += $3; fail += $5; err += $7; skip += $9 }
-         END { printf "%d passed, %d failed, %d skipped\n", run - fail - err - skip, fail + err, skip }'
+wait "$watcher" 2>/dev/null
+
+shopt -s nullglob
+txt=() xml=()
+for d in "${reports[@]}"; do txt+=("$d"/*.txt); xml+=("$d"/TEST-*.xml); done
+
+# why each failure failed: the line after its name in the per-class report (the exception and its message)
+if [ ${#txt[@]} -gt 0 ]; then
+  awk '/<<< (FAILURE|ERROR)!/ && !/^Tests run:/ { name = $1; getline; sub(/^[A-Za-z0-9_.$]+(Error|Exception|Failure)[A-Za-z]*: /, ""); printf "  %s: %.200s\n", name, $0 }' "${txt[@]}"
+fi
+# a build that failed before or besides the tests (compilation, packaging): Maven's own errors
+if [ $status -ne 0 ] && ! grep -q '<<< \(FAILURE\|ERROR\)!' "$log"; then
+  grep -E '^\[ERROR\]' "$log" | grep -vE 'Re-run Maven|-> \[Help|^\[ERROR\] *$|To see the full|For more information|Help 1\]|resume the build|mvn <args>' | head -20
+fi
+
+read -r passed failed skipped < <(cat "${txt[@]}" /dev/null | awk '/^Tests run:/ { gsub(",", ""); run += $3; fail += $5; err += $7; skip += $9 }
+  END { print run - fail - err - skip, fail + err, skip + 0 }')
+echo "$passed passed, $failed failed, $skipped skipped (full log: $log)"
+# the distinct reasons tests were skipped (a missing chromium or nbclient shows up here)
+if [ ${#xml[@]} -gt 0 ]; then
+  # an assumption's reason is in the CDATA after <skipped …>; @Disabled puts it in message="…"
+  { grep -ho 'Assumption failed: .*' "${xml[@]}" | sed 's/^Assumption failed: //'
+    grep -ho '<skipped message="[^"]*"' "${xml[@]}" | sed -e 's/^<skipped message="//' -e 's/"$//' \
+      -e "s/&apos;/'/g" -e 's/&quot;/"/g' -e 's/&lt;/</g' -e 's/&gt;/>/g' -e 's/&amp;/\&/g'
+  } | sort | uniq -c | sort -rn | head -10 | sed -E 's/^ *([0-9]+) (.*)/  skipped \1: \2/'
+fi
+[ "$failed" -gt 0 ] && [ $status -eq 0 ] && status=1
 exit $status

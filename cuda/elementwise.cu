@@ -13,6 +13,12 @@
 //   gather_cols_f32:        dst = src with columns permuted per matrix (GPTQ act-order), −1 → 0.
 //   diag_f32:               the diagonals of stacked square matrices.
 //   sum_squares_groups:     per row group, Σ y² over a column range (double).
+//   scale_rows_f32:         x[rowIndex[i]] *= scale[i] (rowIndex null: row i), i < n; Llama 4's routed-input scaling
+//                           and per-position query temperature.
+//   copy_columns_f32:       dst[r, dstCol + b·dstStride + i] = src[r, srcCol + b·srcStride + i] for i < width, b <
+//                           blocks (srcStride 0 broadcasts one block): MLA's per-head splits and joins.
+//   add_grouped_bias_f32:   y[r] += bias[e] for the sorted rows r of expert e (offsets [experts + 1]); rows past
+//                           offsets[experts] are left alone. The expert is found by binary search over offsets.
 // Variants: 1. one thread per element, grid-stride.
 // Launch: grid min(ceil(work/256), 65535·4), block 256.
 #include "common.cuh"
@@ -114,4 +120,37 @@ extern "C" __global__ void diag_f32(const float* h, int K, int batches, float* o
     long long total = (long long)K * batches;
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.x * blockDim.x)
         out[i] = h[i * K + i % K];
+}
+
+extern "C" __global__ void scale_rows_f32(float* x, int cols, const float* scale, const int* rowIndex, int n) {
+    long long total = (long long)n * cols;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.x * blockDim.x) {
+        int j = (int)(i / cols);
+        long long r = rowIndex ? rowIndex[j] : j;
+        x[r * cols + i % cols] *= scale[j];
+    }
+}
+
+extern "C" __global__ void copy_columns_f32(const float* src, int ldSrc, int srcCol, int srcStride, float* dst, int ldDst, int dstCol,
+                                            int dstStride, int width, int blocks, long long rows) {
+    long long perRow = (long long)blocks * width, total = rows * perRow;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.x * blockDim.x) {
+        long long r = i / perRow;
+        int rem = (int)(i % perRow), b = rem / width, c = rem % width;
+        dst[r * ldDst + dstCol + (long long)b * dstStride + c] = src[r * ldSrc + srcCol + (long long)b * srcStride + c];
+    }
+}
+
+extern "C" __global__ void add_grouped_bias_f32(float* y, int cols, const float* bias, const int* offsets, int experts, long long rows) {
+    long long total = rows * cols;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.x * blockDim.x) {
+        int r = (int)(i / cols);
+        if (r >= offsets[experts]) continue;
+        int lo = 0, hi = experts - 1;  // the last e with offsets[e] <= r (empty experts share an offset: take the last)
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >> 1;
+            if (offsets[mid] <= r) lo = mid; else hi = mid - 1;
+        }
+        y[i] += bias[(size_t)lo * cols + i % cols];
+    }
 }

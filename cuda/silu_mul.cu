@@ -4,6 +4,8 @@
 //          output [rows, 2·inter] (HF Qwen3-MoE v5 `gate_up_proj`, gate first) pass gate = p, up = p + inter,
 //          ldIn = 2·inter. out [rows, inter] contiguous, fp32 or bf16 (bf16 feeds the down_proj GEMM directly).
 // Variants: 1. silu_mul_{f32,bf16} — one thread per output element (grid-stride loop).
+//           2. clamped_swiglu_f32 — GPT-OSS's activation, same layout and launch: g = min(gate, limit),
+//              u = clamp(up, −limit, limit), out = (u + 1) · g · sigmoid(alpha · g) (transformers' GptOssExperts).
 // Launch: grid (min(ceil(rows·inter/256), 65535·4)), block 256.
 #include "common.cuh"
 
@@ -27,6 +29,18 @@ extern "C" __global__ void silu_mul_f32(const float* gate, const float* up, int 
 extern "C" __global__ void silu_mul_bf16(const float* gate, const float* up, int ldIn, __nv_bfloat16* out,
                                          int rows, int inter) {
     silu_mul_impl<__nv_bfloat16>(gate, up, ldIn, out, rows, inter);
+}
+
+extern "C" __global__ void clamped_swiglu_f32(const float* gate, const float* up, int ldIn, float* out, int rows, int inter,
+                                              float alpha, float limit) {
+    size_t total = (size_t)rows * inter;
+    for (size_t idx = (size_t)blockIdx.x * blockDim.x + threadIdx.x; idx < total; idx += (size_t)gridDim.x * blockDim.x) {
+        size_t r = idx / inter;
+        int c = (int)(idx % inter);
+        float g = fminf(gate[r * ldIn + c], limit);
+        float u = fminf(fmaxf(up[r * ldIn + c], -limit), limit);
+        out[idx] = (u + 1.f) * (g / (1.f + expf(-alpha * g)));
+    }
 }
 
 // Elementwise helpers the forward pass needs between kernels (kept here: same launch shape, same one-liner nature).

@@ -105,7 +105,7 @@ QUANT = [
              "    methods.stringColumn(\"model\").append(m.name());\n"
              "    methods.doubleColumn(\"ppl\").append(m.ppl());\n"
              "    methods.doubleColumn(\"kl\").append(m.kl() == null ? 0.0 : m.kl());\n}\nmethods", TABLE),
-    ("code", "VerticalBarPlot.create(\"KL(original‖quantized) by method\", methods, \"model\", \"kl\")", FIGURE),
+    ("code", "Chart.bars(\"KL(original‖quantized) by method\", methods, \"model\", \"kl\")", FIGURE),
 ]
 
 FEATURES = [
@@ -119,12 +119,52 @@ FEATURES = [
     ("code", "sq.table().rowCount()", {"routecal_test": {"result_contains": "4"}}),
     ("code", "%nosuch --x", {"tags": ["raises-exception"], "routecal_test": {"error_name": "UsageError"}}),
     ("code", "%demo-table --rowz 2", {"tags": ["raises-exception"], "routecal_test": {"error_name": "UsageError"}}),
-    ("code", "int zero = 0;\nint boom = 1 / zero;", {"tags": ["raises-exception"], "routecal_test": {"error_name": "RuntimeError"}}),
+    ("code", "int zero = 0;\nint boom = 1 / zero;", {"tags": ["raises-exception"], "routecal_test": {"error_name": "ArithmeticException"}}),
+    ("code", "%demo-tabel --rows 2", {"tags": ["raises-exception"], "routecal_test": {"error_name": "UsageError"}}),
+    ("code", "%lsmagic", {"routecal_test": {"result_contains": "%classpath"}}),
     ("code", "long spins = 0;\nwhile (true) { spins++; }",
      {"tags": ["raises-exception"], "routecal_test": {"timeout": 8, "error_name": "Interrupted"}}),
     ("code", "\"still alive\"", {"routecal_test": {"result_contains": "still alive"}}),
     ("code", "%%config\ndemo-table:\n  title: FromConfig", {"routecal_test": {"result_contains": "title: FromConfig"}}),
     ("code", "%demo-table --rows 2 --as c\nc.table().name()", {"routecal_test": {"result_contains": "FromConfig"}}),
+]
+
+
+# Stock IJava 1.3 and JJava 1.0 with routecal loaded as kernel-extension/README.md says (tests/kernels/build.sh builds
+# the kernels; NotebookClientTest runs these). @ROUTECAL_JARS@ is replaced by run_notebooks.py with the jars' paths.
+INTEROP_COMMON = [
+    ("code", "String title = \"Squares\";\nint rows = 4;"),
+    # The progress bar is updated in place (update_display_data, which nbclient applies): it must end at 4/4.
+    ("code", "%demo-table --rows ${rows} --title ${title} --as sq;", {"routecal_test": {"has_table": True, "output_contains": "squares 4/4"}}),
+    ("code", "sq.table().rowCount()", {"routecal_test": {"result_contains": "4"}}),
+    ("code", "sq.figure()", FIGURE),
+    ("code", "Path p = Path.of(\"runs\", \"x\");\np.getFileName().toString()", {"routecal_test": {"result_contains": "x"}}),
+    ("code", "%%config\ndemo-table:\n  rows: 2", {"routecal_test": {"output_contains": "rows: 2"}}),
+    ("code", "%demo-table --as two", {}),
+    ("code", "two.table().rowCount()", {"routecal_test": {"result_contains": "2"}}),
+]
+IJAVA = [
+    ("md", "# routecal in stock IJava 1.3 (test notebook)"),
+    ("code", "%jars @ROUTECAL_JARS@"),
+    ("code", "org.routecal.kernel.IJavaSupport.register(io.github.spencerpark.ijava.IJava.getKernelInstance())",
+     {"routecal_test": {"result_contains": "magics"}}),
+] + INTEROP_COMMON + [
+    ("code", "org.routecal.kernel.testing.DemoResult r = %demo-table --rows 3\nr.table().rowCount()",
+     {"routecal_test": {"result_contains": "3"}}),
+]
+JJAVA = [
+    ("md", "# routecal in JJava 1.0 (test notebook)"),
+    ("code", "%classpath @ROUTECAL_JARS@"),
+] + INTEROP_COMMON
+
+
+# Charts in a live notebook server (tests/browser/notebook-server.mjs): Run All, reload, clear, untrusted.
+SERVER_CHARTS = [
+    ("md", "# Charts in a notebook server (browser test notebook)"),
+    ("code", "%demo-table --rows 3 --title A"),
+    ("code", "Chart.bars(\"B\", Table.create(\"t\", IntColumn.create(\"n\", new int[]{1, 2, 3})), \"n\", \"n\")"),
+    ("code", "int boom = 1 / 0;"),
+    ("code", "\"Run All stops before this cell\""),
 ]
 
 
@@ -155,3 +195,6 @@ if __name__ == "__main__":
     build(ROUTING, os.path.join(HERE, "routing-analysis.ipynb"))
     build(QUANT, os.path.join(HERE, "quantization-comparison.ipynb"))
     build(FEATURES, os.path.join(ROOT, "tests", "notebooks", "kernel-features.ipynb"))
+    build(IJAVA, os.path.join(ROOT, "tests", "notebooks", "ijava-interop.ipynb"))
+    build(SERVER_CHARTS, os.path.join(ROOT, "tests", "notebooks", "server-charts.ipynb"))
+    build(JJAVA, os.path.join(ROOT, "tests", "notebooks", "jjava-interop.ipynb"))

@@ -66,6 +66,17 @@ FAMILIES = {
                                                                  original_max_position_embeddings=64, mscale=1.0,
                                                                  mscale_all_dim=1.0, beta_fast=32.0, beta_slow=1.0),
                                             num_mtp_layers=0, pad_token_id=None, bos_token_id=None, eos_token_id=None)),
+    # MLA's other branches (DeepSeek-V2-Lite's layout on the V3 code): no q LoRA (q_proj), rotate-half RoPE
+    # (rope_interleave false), default RoPE (no YaRN, so no mscale), attention biases on kv_a_proj_with_mqa and o_proj
+    "deepseek_v3_no_q_lora": (DeepseekV3Config, dict(num_hidden_layers=3, first_k_dense_replace=1, n_routed_experts=8,
+                                                      num_experts_per_tok=2, n_group=4, topk_group=2, n_shared_experts=1,
+                                                      moe_intermediate_size=32, routed_scaling_factor=2.5, norm_topk_prob=True,
+                                                      num_key_value_heads=4, q_lora_rank=None, kv_lora_rank=32,
+                                                      qk_rope_head_dim=8, qk_nope_head_dim=16, v_head_dim=16,
+                                                      rope_interleave=False, attention_bias=True,
+                                                      rope_parameters=dict(rope_type="default", rope_theta=10000.0),
+                                                      num_mtp_layers=0, pad_token_id=None, bos_token_id=None,
+                                                      eos_token_id=None)),
     # layers alternate sliding (window 8 < the 17- and 32-token sequences) and full attention
     "gpt_oss": (GptOssConfig, dict(num_hidden_layers=2, num_local_experts=8, num_experts_per_tok=2, intermediate_size=32,
                                     head_dim=16, sliding_window=8, attention_bias=True,
@@ -87,7 +98,7 @@ FAMILIES = {
                                                                  original_max_position_embeddings=64),
                                             pad_token_id=None, bos_token_id=None, eos_token_id=None)),
 }
-NEW_FAMILIES = ("deepseek_v3", "gpt_oss", "glm4_moe", "llama4_text")
+NEW_FAMILIES = ("deepseek_v3", "deepseek_v3_no_q_lora", "gpt_oss", "glm4_moe", "llama4_text")
 LENGTHS = [17, 5, 32, 1]          # a batch of different lengths, incl. a single token
 ROUTER_SCALE = 4.0               # router logits std ~2.5: clear top-k margins without saturating the softmax
 FP8_BLOCK = [16, 16]             # DeepSeek ships [128, 128]; the tiny model's widths are multiples of 16

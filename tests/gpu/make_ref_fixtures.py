@@ -3,7 +3,7 @@
 Run:  /opt/hfref/bin/python tests/gpu/make_ref_fixtures.py
 Writes tests/fixtures/cuda_ref/ref.json: per op, the inputs and the outputs (float arrays as base64 little-endian float32) torch (or HF's own module, where one
 exists) computes. ReferenceFixtureTest checks org.routecal.compute.cuda.ref.ReferenceMoeOps against it on CPU; the GPU
-parity run (tests/gpu/run_gpu_parity.sh) then checks the CUDA kernels against ReferenceMoeOps at full model sizes.
+parity phase (bash tests/gpu/run_gpu.sh setup parity) then checks the CUDA kernels against ReferenceMoeOps at full model sizes.
 """
 import base64
 import json

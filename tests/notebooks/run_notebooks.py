@@ -7,7 +7,8 @@ Run with Debian's python3 (python3-nbclient, python3-nbformat, python3-jupyter-c
 Checks, per notebook:
   * no error output, except in cells tagged `raises-exception` (which must have one);
   * expectations a cell declares in metadata.routecal_test:
-      stdout_contains, result_contains (text/plain of the execute_result), html_contains, error_name,
+      stdout_contains, result_contains (text/plain of the execute_result), output_contains (text/plain of any
+      display or result), html_contains, error_name,
       has_table (an HTML table with at least one data row), has_figure (Plotly JSON with a trace);
   * with --rich: the notebook as a whole shows at least one non-empty table and one figure.
 Executed notebooks are written to --out. Exit status 1 on any failed check.
@@ -33,7 +34,10 @@ def is_figure(out):
     fig = out.get("data", {}).get(PLOTLY)
     if isinstance(fig, str):
         fig = json.loads(fig)
-    return bool(fig) and len(fig.get("data", [])) > 0 and "Plotly.newPlot" in out["data"].get("text/html", "")
+    # Self-sufficient chart output: Plotly JSON, a static PNG, and HTML holding the PNG plus the drawing script.
+    html = out.get("data", {}).get("text/html", "")
+    return (bool(fig) and len(fig.get("data", [])) > 0 and bool(out.get("data", {}).get("image/png"))
+            and 'class="rc-chart"' in html and "data:image/png;base64," in html)
 
 
 def check_cell(index, cell, problems):
@@ -56,6 +60,9 @@ def check_cell(index, cell, problems):
         problems.append(f"{where}: stdout {stdout!r} lacks {expect['stdout_contains']!r}")
     if "result_contains" in expect and expect["result_contains"] not in result_text:
         problems.append(f"{where}: result {result_text!r} lacks {expect['result_contains']!r}")
+    all_text = "".join(o.get("data", {}).get("text/plain", "") for o in outs if "data" in o)
+    if "output_contains" in expect and expect["output_contains"] not in all_text:
+        problems.append(f"{where}: no output's text contains {expect['output_contains']!r}")
     if "html_contains" in expect and expect["html_contains"] not in html:
         problems.append(f"{where}: HTML output lacks {expect['html_contains']!r}")
     if "error_name" in expect and (not errors or errors[0].ename != expect["error_name"]):
@@ -81,6 +88,9 @@ def main():
     failed = False
     for path in a.notebooks:
         nb = nbformat.read(path, as_version=4)
+        jars = os.environ.get("ROUTECAL_JARS", "")
+        for cell in nb.cells:
+            cell.source = cell.source.replace("@ROUTECAL_JARS@", jars)
         t0 = time.time()
         # A cell may ask for a shorter timeout (routecal_test.timeout): nbclient then sends an interrupt request,
         # which is how the runaway-loop cell is stopped.
@@ -103,7 +113,7 @@ def main():
                 problems.append("no non-empty table output in the notebook")
             if not any(is_figure(o) for o in outs):
                 problems.append("no Plotly figure output in the notebook")
-        if nb.metadata.get("language_info", {}).get("name") != "java":
+        if nb.metadata.get("language_info", {}).get("name", "").lower() != "java":
             problems.append(f"language_info.name is {nb.metadata.get('language_info', {}).get('name')!r}, not 'java'")
         nbformat.write(nb, os.path.join(a.out, os.path.basename(path)))
         status = "ok" if not problems else "FAILED"

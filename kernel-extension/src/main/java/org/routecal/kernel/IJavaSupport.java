@@ -3,91 +3,70 @@ package org.routecal.kernel;
 import io.github.spencerpark.jupyter.kernel.BaseKernel;
 import io.github.spencerpark.jupyter.kernel.display.DisplayData;
 import io.github.spencerpark.jupyter.kernel.display.Renderer;
-import io.github.spencerpark.jupyter.kernel.display.mime.MIMEType;
 import io.github.spencerpark.jupyter.kernel.magic.registry.Magics;
 import org.routecal.RoutecalException;
+import org.routecal.report.Chart;
 import org.routecal.report.Displayable;
 import tech.tablesaw.api.Table;
-import tech.tablesaw.plotly.components.Figure;
 
-import java.util.List;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 
 /**
- * Loads routecal's magics and displays into a stock IJava kernel (same jupyter-jvm-basekernel), from a notebook cell:
+ * Loads routecal's magics and displays into a stock IJava 1.3 kernel (same jupyter-jvm-basekernel), from a cell:
  * <pre>{@code
  * %jars /path/to/routecal.jar /path/to/routecal-kernel.jar
  * org.routecal.kernel.IJavaSupport.register(io.github.spencerpark.ijava.IJava.getKernelInstance());
  * }</pre>
- * Then {@code %route …}, {@code %%config} and the other magics work, and Tablesaw tables, Plotly figures and
- * {@link Displayable} results render as in the routecal kernel. IJava runs magics inside its own JShell call, so a
- * magic cannot declare a variable there: instead of {@code --as r}, write {@code var r = (RouteResult) %route …;}.
+ * Then {@code %route … --as r}, {@code ${var}}, {@code %%config} and progress bars work as in routecal's kernel, and
+ * tables, charts and {@link Displayable} results render the same way. {@code java.nio.file.*},
+ * {@code tech.tablesaw.api.*} and {@code org.routecal.report.*} are imported. IJava also accepts a magic right after
+ * {@code =}: {@code RouteResult r = %route …} (a declared type, no cast; IJava sees no magic after a cast).
+ * IJava is found reflectively: it is not on Maven Central, so not our dependency.
  */
 public final class IJavaSupport {
     private IJavaSupport() {}
 
-    /** Registers into a kernel that has IJava's {@code getMagics()} (found reflectively: IJava is not our dependency). */
-    public static String register(Object ijavaKernel) {
+    /** Registers into IJava's kernel ({@code IJava.getKernelInstance()}); returns a one-line summary. */
+    public static String register(Object ijavaKernel) throws Exception {
         if (!(ijavaKernel instanceof BaseKernel kernel)) {
             throw new RoutecalException("IJavaSupport.register needs the IJava kernel instance (IJava.getKernelInstance()), got "
-                    + (ijavaKernel == null ? "null" : ijavaKernel.getClass().getName()));
+                    + (ijavaKernel == null ? "null" : ijavaKernel.getClass().getName())
+                    + (ijavaKernel != null && ijavaKernel.getClass().getName().startsWith("org.dflib.jjava")
+                    ? ": under JJava nothing is needed, %classpath of the two jars loads routecal (JJavaSupport)" : ""));
         }
         Magics magics;
+        Method evalRaw;
         try {
             magics = (Magics) kernel.getClass().getMethod("getMagics").invoke(kernel);
+            evalRaw = kernel.getClass().getMethod("evalRaw", String.class);
         } catch (ReflectiveOperationException | ClassCastException e) {
-            throw new RoutecalException("this kernel (" + kernel.getClass().getName() + ") has no IJava getMagics(): " + e, e);
+            throw new RoutecalException("this kernel (" + kernel.getClass().getName() + ") is not IJava 1.3 (no getMagics/evalRaw): " + e, e);
         }
-        int n = registerInto(magics, kernel.getRenderer(), kernel::display);
-        return "routecal: " + n + " magics and the Table, Figure and Displayable renderers registered";
-    }
-
-    /** Registers the magics and renderers; {@code display} publishes progress bars. Returns the number of magics. */
-    static int registerInto(Magics magics, Renderer renderer, java.util.function.Consumer<DisplayData> display) {
-        MagicRunner runner = new MagicRunner();
-        Rendering rendering = new Rendering();
-        OutputSink sink = new OutputSink() {
-            @Override public void display(DisplayData d) { display.accept(d); }
-            // basekernel 2.3 has no public update for a kernel's own displays outside its IO; a progress bar in IJava
-            // shows its start only, and the finished result follows.
-            @Override public void updateDisplay(String id, DisplayData d) {}
-        };
-        List<String> names = List.copyOf(runner.magics().keySet());
-        for (String name : names) {
-            magics.registerLineMagic(name, args -> {
-                if (args.stream().anyMatch(a -> a.equals("--as") || a.startsWith("--as="))) {
-                    throw new RoutecalException("--as is not available under IJava: write var r = (Type) %" + name + " …;");
-                }
+        HostedMagics hosted = new HostedMagics(new NotebookHost() {
+            @Override public Object eval(String java) throws Exception {
                 try {
-                    return runner.runLine(name, args, new KernelProgress(sink)).value();
-                } catch (CellException e) {
-                    throw new RoutecalException(String.join("\n", e.traceback()));
+                    return evalRaw.invoke(kernel, java);
+                } catch (InvocationTargetException e) {
+                    throw e.getCause() instanceof Exception ex ? ex : e;
                 }
-            });
-        }
-        magics.registerCellMagic("config", (args, body) -> {
-            try {
-                return runner.runConfig(args, body);
-            } catch (CellException e) {
-                throw new RoutecalException(String.join("\n", e.traceback()));
             }
+            @Override public void display(DisplayData d) { kernel.getIO().display.display(d); }
+            @Override public void updateDisplay(String id, DisplayData d) { kernel.getIO().display.updateDisplay(id, d); }
         });
-        renderer.createRegistration(Table.class).preferring(MIMEType.TEXT_HTML)
-                .register((t, ctx) -> ctx.renderIfRequested(MIMEType.TEXT_HTML, () -> html(rendering.render(t))));
-        renderer.createRegistration(Figure.class).preferring(MIMEType.TEXT_HTML)
-                .register((f, ctx) -> ctx.renderIfRequested(MIMEType.TEXT_HTML, () -> html(rendering.render(f))));
-        renderer.createRegistration(Displayable.class).preferring(MIMEType.TEXT_HTML)
-                .register((r, ctx) -> ctx.renderIfRequested(MIMEType.TEXT_HTML, () -> html(rendering.render(r))));
-        return names.size() + 1;
+        int n = registerInto(magics, kernel.getRenderer(), hosted);
+        hosted.install();
+        return "routecal: " + n + " magics and the Table, Chart and Displayable renderers registered";
     }
 
-    /** One HTML string for a renderer registration (IJava shows one bundle per value). */
-    private static String html(List<DisplayData> parts) {
-        StringBuilder b = new StringBuilder();
-        for (DisplayData d : parts) {
-            Object h = d.getData(MIMEType.TEXT_HTML);
-            if (h != null) b.append(h);
-            else b.append(org.routecal.report.Html.pre(String.valueOf(d.getData(MIMEType.TEXT_PLAIN))));
+    /** Registers the magics and renderers; returns the number of magics. */
+    static int registerInto(Magics magics, Renderer renderer, HostedMagics hosted) {
+        for (String name : hosted.names()) magics.registerLineMagic(name, args -> hosted.line(name, args));
+        magics.registerCellMagic("config", hosted::config);
+        for (Class<?> type : new Class<?>[] {Table.class, Chart.class, Displayable.class}) {
+            renderer.createRegistration(type).register((value, ctx) ->
+                    ctx.getOutputContainer().assign(hosted.renderShowingAllButLast(value)));
         }
-        return b.toString();
+        return hosted.names().size() + 1;
     }
 }

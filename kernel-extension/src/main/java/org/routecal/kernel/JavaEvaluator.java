@@ -33,8 +33,7 @@ final class JavaEvaluator implements AutoCloseable {
 
     private static final String[] STARTUP = {
         "import java.util.*;", "import java.util.stream.*;", "import java.io.*;", "import java.nio.file.*;",
-        "import tech.tablesaw.api.*;", "import tech.tablesaw.plotly.api.*;", "import tech.tablesaw.plotly.components.*;",
-        "import org.routecal.report.*;",
+        "import tech.tablesaw.api.*;", "import org.routecal.report.*;",
     };
 
     private final StoppableExecutionControl control = new StoppableExecutionControl();
@@ -117,25 +116,41 @@ final class JavaEvaluator implements AutoCloseable {
         return value;
     }
 
+    /**
+     * Every error diagnostic of a rejected snippet, each with its cell line and the offending span marked
+     * ({@code ^~~~}). javac reports an error inside a lambda twice (once per attribution pass): equal diagnostics are
+     * shown once. JShell's wrapper class has no name a user knows, so a bare {@code location: class} line is dropped.
+     */
     private CellException compilationError(Snippet s, String src, String cellLabel, int startLine) {
         List<String> lines = new ArrayList<>();
+        Set<String> seen = new java.util.HashSet<>();
         String first = null;
+        int count = 0;
         for (Diag d : (Iterable<Diag>) shell.diagnostics(s)::iterator) {
             if (!d.isError()) continue;
             int pos = (int) Math.max(0, Math.min(src.length(), d.getStartPosition()));
-            int lineInSnippet = count(src.substring(0, pos), '\n');
+            int end = (int) Math.max(pos + 1, Math.min(src.length(), d.getEndPosition()));
             String msg = d.getMessage(Locale.ROOT);
+            if (!seen.add(pos + ":" + end + ":" + msg)) continue;
+            count++;
+            int lineInSnippet = count(src.substring(0, pos), '\n');
             String where = cellLabel + " line " + (startLine + lineInSnippet);
-            if (first == null) first = where + ": " + msg.lines().findFirst().orElse(msg);
-            lines.add(where + ": " + msg);
+            List<String> msgLines = msg.lines().filter(l -> !l.strip().matches("location: class\\s*\\S*") || !l.contains("$JShell"))
+                    .filter(l -> !l.strip().equals("location: class")).toList();
+            if (first == null) first = where + ": " + (msgLines.isEmpty() ? msg : msgLines.get(0));
+            lines.add(where + ": " + String.join("\n    ", msgLines));
             int lineStart = src.lastIndexOf('\n', pos - 1) + 1;
             int lineEnd = src.indexOf('\n', pos);
-            lines.add("    " + src.substring(lineStart, lineEnd < 0 ? src.length() : lineEnd));
-            lines.add("    " + " ".repeat(pos - lineStart) + "^");
+            if (lineEnd < 0) lineEnd = src.length();
+            lines.add("    " + src.substring(lineStart, lineEnd));
+            int spanEnd = Math.min(end, lineEnd);
+            lines.add("    " + " ".repeat(pos - lineStart) + "^" + "~".repeat(Math.max(0, spanEnd - pos - 1)));
         }
         if (first == null) {
             first = cellLabel + " line " + startLine + ": the snippet was rejected";
             lines.add(first);
+        } else if (count > 1) {
+            lines.add(0, count + " compile errors:");
         }
         return new CellException.CompilationError(first, lines);
     }
@@ -224,6 +239,31 @@ final class JavaEvaluator implements AutoCloseable {
 
     void stop() {
         control.stop();
+    }
+
+    void addToClasspath(String path) {
+        shell.addToClasspath(path);
+    }
+
+    /**
+     * Signatures and javadoc of the symbol at {@code cursor} (Shift-Tab), or null. The cursor may sit anywhere in the
+     * identifier; a call's opening parenthesis after it selects the method's overloads.
+     */
+    String documentation(String code, int cursor) {
+        int at = Math.max(0, Math.min(cursor, code.length()));
+        while (at < code.length() && Character.isJavaIdentifierPart(code.charAt(at))) at++;
+        int paren = at;
+        while (paren < code.length() && Character.isWhitespace(code.charAt(paren))) paren++;
+        if (paren < code.length() && code.charAt(paren) == '(') at = paren + 1;
+        List<SourceCodeAnalysis.Documentation> docs = analysis.documentation(code, at, true);
+        if (docs == null || docs.isEmpty()) return null;
+        StringBuilder b = new StringBuilder();
+        for (SourceCodeAnalysis.Documentation d : docs) {
+            if (b.length() > 0) b.append("\n\n");
+            b.append(d.signature());
+            if (d.javadoc() != null && !d.javadoc().isBlank()) b.append('\n').append(d.javadoc());
+        }
+        return b.toString();
     }
 
     @Override

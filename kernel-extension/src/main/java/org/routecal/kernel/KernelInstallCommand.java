@@ -1,21 +1,16 @@
 package org.routecal.kernel;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import org.routecal.RoutecalException;
 import org.routecal.cli.Main;
-import org.routecal.cli.StageCommand;
+import org.routecal.session.StageCommand;
 import org.routecal.pipeline.Progress;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.File;
-import java.io.IOException;
 import java.net.URISyntaxException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -88,11 +83,8 @@ public final class KernelInstallCommand implements StageCommand, ShellOnly {
         spec.put("env", Map.of());
         spec.put("metadata", Map.of("routecal", Map.of("heap", heap)));
         try {
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, ".kernel.json", ".tmp");
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.toFile(), spec);
-            Files.move(tmp, dir.resolve("kernel.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
+            org.routecal.io.AtomicFiles.writeJson(dir.resolve("kernel.json"), spec);
+        } catch (RoutecalException e) {
             throw new RoutecalException("cannot write the kernelspec in " + dir + ": " + e.getMessage(), e);
         }
         return "installed kernelspec '" + name + "' in " + dir;

@@ -2,7 +2,7 @@ package org.routecal.kernel;
 
 import org.routecal.RoutecalException;
 import org.routecal.cli.Main;
-import org.routecal.cli.StageCommand;
+import org.routecal.session.StageCommand;
 import org.routecal.pipeline.Progress;
 import picocli.CommandLine;
 
@@ -21,9 +21,17 @@ import java.util.regex.Pattern;
  * defaults as picocli default values, and the command's {@link StageCommand#execute} runs on a stoppable thread. The
  * magic-only {@code --as NAME} is removed first and binds the result to a notebook variable.
  */
-final class MagicRunner {
+final class MagicRunner implements AutoCloseable {
     private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_$][A-Za-z0-9_$]*");
     private final RunDefaults defaults = new RunDefaults();
+    /** Each cell's progress display; the stage session reports through it. */
+    private final RelayProgress progressRelay = new RelayProgress();
+    /**
+     * One pipeline session for the notebook: the backend and every model a magic loads stay loaded for later cells
+     * ({@code %route} then {@code %quantize} on the same model loads it once); a checkpoint changed on disk is
+     * reloaded. A stopped cell may have been killed mid-load, so a stop replaces the session.
+     */
+    private org.routecal.session.Session stages = new org.routecal.session.Session(progressRelay);
 
     /** What a magic produced, and the variable it should be bound to (null: none). */
     record Outcome(Object value, String bindAs) {}
@@ -55,29 +63,100 @@ final class MagicRunner {
         Map<String, CommandLine> magics = magics(root);
         CommandLine cmd = magics.get(name);
         if (cmd == null) {
-            String msg = "unknown magic %" + name;
+            List<String> known = new ArrayList<>(magics.keySet());
+            known.addAll(Session.KERNEL_MAGICS.keySet());
+            String guess = Suggest.closest(name, known);
+            String msg = "unknown magic %" + name + (guess == null ? "" : "; did you mean %" + guess + "?");
             throw new CellException.UsageError(msg, List.of(msg, magicList(magics)));
         }
         List<String> args = new ArrayList<>(rawArgs);
         String bindAs = extractAs(args, name, cmd);
+        checkOptionNames(name, cmd, args);
         CommandLine.ParseResult parsed;
         args.add(0, name);
         try {
             // Parsed from the root, exactly as the CLI parses "routecal <name> <args>" (picocli needs the whole tree).
             parsed = root.parseArgs(args.toArray(new String[0]));
         } catch (CommandLine.ParameterException e) {
-            throw new CellException.UsageError("%" + name + ": " + e.getMessage(),
-                    List.of("%" + name + ": " + e.getMessage(), usage(e.getCommandLine())));
+            String msg = "%" + name + ": " + e.getMessage();
+            throw new CellException.UsageError(msg, List.of(msg, "(%" + name + " --help lists its options)"));
         }
         CommandLine.ParseResult leafResult = parsed.subcommand();
         while (leafResult.hasSubcommand()) leafResult = leafResult.subcommand();
         CommandLine leaf = leafResult.commandSpec().commandLine();
         if (leafResult.isUsageHelpRequested()) return new Outcome(usage(leaf), null);
         if (!(leaf.getCommand() instanceof StageCommand stage)) return new Outcome(usage(leaf), null);
-        StoppableThread.Outcome run = StoppableThread.run("routecal-magic-" + name, () -> stage.execute(progress));
-        if (run.stopped()) throw new CellException.Interrupted();
+        progressRelay.to(progress);
+        StoppableThread.Outcome run;
+        try {
+            run = StoppableThread.run("routecal-magic-" + name, () -> stage.execute(stages));
+        } finally {
+            progressRelay.to(Progress.NONE);
+        }
+        if (run.stopped()) {
+            resetStages();
+            throw new CellException.Interrupted();
+        }
         if (run.failure() != null) throw stageError(name, run.failure());
         return new Outcome(run.value(), bindAs);
+    }
+
+    /**
+     * Names the first option the command does not have, with the closest real one, before picocli parses (picocli
+     * would report a missing required option first when the typo is in a required option's name). Read from the
+     * command's own picocli spec, so options added to a command later are known without a change here.
+     */
+    private static void checkOptionNames(String magic, CommandLine cmd, List<String> args) throws CellException {
+        CommandLine.Model.CommandSpec spec = cmd.getCommandSpec();
+        if (!spec.subcommands().isEmpty()) return; // a command group: picocli routes and reports
+        boolean expectValue = false;
+        for (String a : args) {
+            if (expectValue) {
+                expectValue = false;
+                continue;
+            }
+            if (a.equals("--")) return;
+            if (!a.startsWith("-") || a.equals("-") || a.matches("-\\d.*")) continue;
+            String optName = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
+            CommandLine.Model.OptionSpec o = spec.findOption(optName);
+            if (o == null && !optName.startsWith("--") && optName.length() > 2) o = spec.findOption(optName.substring(0, 2));
+            if (o == null) {
+                String guess = Suggest.closest(optName, spec.optionsMap().keySet());
+                String msg = "%" + magic + ": unknown option " + optName + (guess == null ? "" : "; did you mean " + guess + "?");
+                throw new CellException.UsageError(msg, List.of(msg, "(%" + magic + " --help lists its options)"));
+            }
+            expectValue = !a.contains("=") && o.arity().min() > 0 && optName.length() == a.length();
+        }
+    }
+
+    /** The pipeline session the magics share (tests). */
+    org.routecal.session.Session stages() { return stages; }
+
+    private void resetStages() {
+        try {
+            stages.close();
+        } catch (RuntimeException e) {
+            System.err.println("routecal: releasing the stopped cell's models: " + e.getMessage());
+        }
+        stages = new org.routecal.session.Session(progressRelay);
+    }
+
+    /** Releases the models and the device (kernel shutdown). */
+    @Override
+    public void close() {
+        stages.close();
+    }
+
+    /** Forwards to the running cell's progress (the session outlives cells; each cell has its own display). */
+    private static final class RelayProgress implements Progress {
+        private volatile Progress target = Progress.NONE;
+
+        void to(Progress p) { target = p == null ? Progress.NONE : p; }
+
+        @Override public void start(String task, long total) { target.start(task, total); }
+        @Override public void advance(long n) { target.advance(n); }
+        @Override public void message(String text) { target.message(text); }
+        @Override public void finish() { target.finish(); }
     }
 
     /** {@code %%config [--replace]} with a YAML/JSON body. */

@@ -1,16 +1,23 @@
 package org.routecal.kernel;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.routecal.report.Chart;
+import org.routecal.report.ChartHtml;
 import org.routecal.report.Html;
 import org.routecal.report.HtmlReport;
+
+import java.util.Base64;
+import java.util.Optional;
 
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * An executed notebook as one self-contained HTML page: markdown cells (a small subset: headings, lists, code,
- * emphasis, links), code cells with their source, and outputs in their richest form (HTML, SVG, PNG, text). Figure
- * outputs already carry plotly.js once (the session embeds it in the first figure), so the page needs nothing else.
+ * emphasis, links), code cells with their source, and outputs in their richest form (HTML, SVG, PNG, text). A chart
+ * output is drawn anew from its Plotly JSON and PNG (so the page holds plotly.js once, in its head, whatever the
+ * outputs carried); markdown text is escaped, and only papermill's own error marker passes as HTML.
  */
 final class NotebookHtml {
     private static final Pattern ANSI = Pattern.compile("\u001B\\[[0-9;]*[A-Za-z]");
@@ -18,7 +25,10 @@ final class NotebookHtml {
 
     private NotebookHtml() {}
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     static String render(JsonNode nb, String title) {
+        boolean[] charts = {false};
         StringBuilder b = new StringBuilder();
         b.append("<style>.rc-cell{margin:12px 0}.rc-src{background:#f5f5ff;border-left:3px solid #88a;padding:6px;"
                 + "white-space:pre-wrap;font-size:13px}.rc-err{background:#fff0f0;color:#900}.rc-in{color:#88a;font-size:11px}"
@@ -28,19 +38,19 @@ final class NotebookHtml {
             String src = Parameters.source(cell);
             b.append("<div class=\"rc-cell\">");
             if (type.equals("markdown")) {
-                b.append(markdown(src));
+                b.append(Parameters.hasTag(cell, "papermill-error-cell-tag") && src.startsWith("<span") ? src : markdown(src));
             } else if (type.equals("code")) {
                 JsonNode n = cell.path("execution_count");
                 b.append("<div class=\"rc-in\">In [").append(n.isNull() || n.isMissingNode() ? " " : n.asText()).append("]</div>");
                 b.append("<pre class=\"rc-src\">").append(Html.escape(src)).append("</pre>");
-                for (JsonNode o : cell.path("outputs")) b.append(output(o));
+                for (JsonNode o : cell.path("outputs")) b.append(output(o, charts));
             }
             b.append("</div>\n");
         }
-        return HtmlReport.page(title, b.toString(), false);
+        return HtmlReport.page(title, b.toString(), charts[0]);
     }
 
-    private static String output(JsonNode o) {
+    private static String output(JsonNode o, boolean[] charts) {
         switch (o.path("output_type").asText()) {
             case "stream":
                 return "<pre class=\"rc-text" + (o.path("name").asText().equals("stderr") ? " rc-err" : "") + "\">"
@@ -52,6 +62,18 @@ final class NotebookHtml {
             }
             default: {
                 JsonNode data = o.path("data");
+                if (data.has(Chart.PLOTLY_MIME)) {
+                    charts[0] = true;
+                    JsonNode fig = data.get(Chart.PLOTLY_MIME);
+                    try {
+                        if (fig.isTextual()) fig = JSON.readTree(fig.asText());
+                    } catch (Exception e) {
+                        return Html.pre("(a chart output whose Plotly JSON does not parse: " + e.getMessage() + ")");
+                    }
+                    Optional<byte[]> png = data.has("image/png")
+                            ? Optional.of(Base64.getMimeDecoder().decode(text(data.get("image/png")))) : Optional.empty();
+                    return "<div class=\"rc-out\">" + ChartHtml.render(Chart.fromJson(fig), png) + "</div>";
+                }
                 if (data.has("text/html")) return "<div class=\"rc-out\">" + text(data.get("text/html")) + "</div>";
                 if (data.has("image/svg+xml")) return "<div class=\"rc-out\">" + text(data.get("image/svg+xml")) + "</div>";
                 if (data.has("image/png")) {
@@ -113,9 +135,7 @@ final class NotebookHtml {
 
     private static StringBuilder flush(StringBuilder b, StringBuilder para) {
         String text = para.toString().strip();
-        // Markdown passes raw HTML through (papermill's error marker cell is a <span>).
-        if (text.startsWith("<")) b.append(text);
-        else if (!text.isEmpty()) b.append("<p>").append(inline(text)).append("</p>");
+        if (!text.isEmpty()) b.append("<p>").append(inline(text)).append("</p>");
         return new StringBuilder();
     }
 
@@ -124,6 +144,8 @@ final class NotebookHtml {
         e = e.replaceAll("`([^`]+)`", "<code>$1</code>");
         e = e.replaceAll("\\*\\*([^*]+)\\*\\*", "<b>$1</b>");
         e = e.replaceAll("(?<![*\\w])\\*([^*]+)\\*(?![*\\w])", "<i>$1</i>");
-        return LINK.matcher(e).replaceAll("<a href=\"$2\">$1</a>");
+        // Only web and relative links: a javascript: URL in a shared notebook must not become a clickable script.
+        return LINK.matcher(e).replaceAll(m -> m.group(2).matches("(?i)(https?://|#|\\.{0,2}/)?[^:]*|(?i)https?://.*")
+                ? Matcher.quoteReplacement("<a href=\"" + m.group(2) + "\">" + m.group(1) + "</a>") : Matcher.quoteReplacement(m.group()));
     }
 }

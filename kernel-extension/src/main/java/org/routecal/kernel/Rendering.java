@@ -1,25 +1,44 @@
 package org.routecal.kernel;
 
 import io.github.spencerpark.jupyter.kernel.display.DisplayData;
+import io.github.spencerpark.jupyter.kernel.display.mime.MIMEType;
+import org.routecal.report.Chart;
+import org.routecal.report.ChartHtml;
+import org.routecal.report.ChartImage;
 import org.routecal.report.DisplayPart;
 import org.routecal.report.Displayable;
-import org.routecal.report.Figures;
 import org.routecal.report.Html;
+import org.routecal.report.Parts;
 import org.routecal.report.PlotlyJs;
 import org.routecal.report.Tables;
 import tech.tablesaw.api.Table;
-import tech.tablesaw.plotly.components.Figure;
 
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 
 /**
- * Turns cell results into Jupyter MIME bundles: Tablesaw tables → paged HTML, Plotly figures → the plotly JSON
- * bundle plus HTML (plotly.js itself is embedded in the first figure of the session only), {@link Displayable}
- * results → one bundle per part, anything else → its text. One instance per notebook session.
+ * Turns cell results into Jupyter MIME bundles: Tablesaw tables → paged HTML, {@link Chart}s → a self-sufficient
+ * chart output, {@link Displayable} results → one bundle per part, anything else → its text. One per session.
+ * <p>
+ * A chart output carries: the Plotly JSON ({@code application/vnd.plotly.v1+json}, drawn natively by JupyterLab,
+ * VS Code and nteract), a static PNG ({@code image/png}, for GitHub, nbviewer without JS and PDF export), and HTML
+ * holding the same PNG plus the script that replaces it by the interactive chart. The gzipped plotly.js bundle goes
+ * into the first chart output each front end (Jupyter client session) receives; every other chart finds it in the
+ * page or in the browser's cache (see {@link PlotlyJs}), so charts draw after a reload, in a second tab, or after the
+ * output holding the bundle was cleared; untrusted notebooks show the PNG.
  */
 public final class Rendering {
-    private boolean plotlyEmbedded;
+    private final Set<String> clientsWithBundle = new HashSet<>();
+    private String client = "";
+
+    /** The Jupyter session id of the front end whose request is running (headless runs: one fixed id). */
+    public synchronized void forClient(String sessionId) {
+        client = sessionId == null ? "" : sessionId;
+    }
 
     /** The bundles to show for {@code value}, in order (empty for null). */
     public synchronized List<DisplayData> render(Object value) {
@@ -32,8 +51,12 @@ public final class Rendering {
             if (out.isEmpty()) out.add(new DisplayData(String.valueOf(value)));
         } else if (value instanceof Table t) {
             out.add(table(t));
-        } else if (value instanceof Figure f) {
-            out.add(figure(f));
+        } else if (value instanceof Chart c) {
+            out.add(chart(c));
+        } else if (value instanceof tech.tablesaw.plotly.components.Figure) {
+            out.add(new DisplayData("a tablesaw-jsplot Figure is not drawn here: use org.routecal.report.Chart "
+                    + "(Chart.bars(table, \"x\", \"y\"), Chart.lines, Chart.scatter), which also shows in untrusted "
+                    + "notebooks and static viewers"));
         } else {
             out.add(new DisplayData(String.valueOf(value)));
         }
@@ -42,14 +65,12 @@ public final class Rendering {
 
     private DisplayData part(DisplayPart p) {
         if (p instanceof DisplayPart.TablePart t) return table(t.table());
-        if (p instanceof DisplayPart.FigurePart f) return figure(f.figure());
-        if (p instanceof DisplayPart.Html h) {
-            DisplayData d = new DisplayData(h.html().replaceAll("<[^>]+>", ""));
-            d.putHTML(h.html());
-            return d;
-        }
-        String text = ((DisplayPart.Text) p).text();
-        return new DisplayData(text);
+        if (p instanceof DisplayPart.ChartPart c) return chart(c.chart());
+        String text = p instanceof DisplayPart.Text t ? t.text() : p instanceof DisplayPart.Heading h ? h.text()
+                : p instanceof DisplayPart.Paragraph q ? q.text() : ((DisplayPart.Legend) p).title();
+        DisplayData d = new DisplayData(text);
+        if (!(p instanceof DisplayPart.Text)) d.putHTML(Parts.html(p));
+        return d;
     }
 
     static DisplayData table(Table t) {
@@ -58,16 +79,13 @@ public final class Rendering {
         return d;
     }
 
-    DisplayData figure(Figure f) {
-        String id = Figures.newDivId();
-        String html = Figures.toHtml(f, id);
-        if (!plotlyEmbedded) {
-            html = PlotlyJs.scriptTag() + html;
-            plotlyEmbedded = true;
-        }
-        String title = f.getLayout() == null ? "" : Html.escape(String.valueOf(layoutTitle(f)));
-        DisplayData d = new DisplayData("Figure" + (title.isEmpty() ? "" : ": " + title));
-        d.putData(Figures.PLOTLY_MIME, parseJson(Figures.toPlotlyJson(f)));
+    DisplayData chart(Chart c) {
+        Optional<byte[]> png = ChartImage.png(c);
+        String html = ChartHtml.render(c, png);
+        if (clientsWithBundle.add(client)) html = PlotlyJs.bundleTag() + html;
+        DisplayData d = new DisplayData(c.toString());
+        d.putData(MIMEType.parse(Chart.PLOTLY_MIME), parseJson(c.toJson()));
+        png.ifPresent(p -> d.putData(MIMEType.IMAGE_PNG, Base64.getEncoder().encodeToString(p)));
         d.putHTML(html);
         return d;
     }
@@ -79,11 +97,8 @@ public final class Rendering {
         return new com.google.gson.JsonParser().parse(json);
     }
 
-    private static String layoutTitle(Figure f) {
-        try {
-            return f.getLayout().getTitle();
-        } catch (RuntimeException e) {
-            return "";
-        }
+    /** Text for an HTML-less host (escaped). */
+    static String pre(String text) {
+        return Html.pre(text);
     }
 }

@@ -1,8 +1,8 @@
 package org.routecal.kernel;
 
+import org.routecal.io.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -24,7 +24,7 @@ import java.util.TreeSet;
  * as typed options.
  */
 final class RunDefaults implements CommandLine.IDefaultValueProvider {
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final ObjectMapper YAML = Json.YAML;
     /** option name → value, for all commands */
     private final Map<String, String> global = new LinkedHashMap<>();
     /** command → option name → value */

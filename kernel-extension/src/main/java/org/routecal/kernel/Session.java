@@ -2,13 +2,14 @@ package org.routecal.kernel;
 
 import io.github.spencerpark.jupyter.kernel.display.DisplayData;
 
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * One notebook's state — JShell, run defaults, rendering — shared by the live kernel and the headless runner. A cell
@@ -53,7 +54,15 @@ public final class Session implements AutoCloseable {
         }
     }
 
+    /** Magics of the kernel itself (not CLI commands), with a one-line description each. */
+    static final Map<String, String> KERNEL_MAGICS = new java.util.TreeMap<>(Map.of(
+            "lsmagic", "list the magics",
+            "jars", "add jar files (or glob patterns such as lib/*.jar) to the class path, as IJava's %jars",
+            "classpath", "add jars or class folders to the class path (separated by ':' or spaces), as IJava's %classpath",
+            "maven", "add Maven artifacts with their dependencies (G:A:V …, --repository URL), as IJava's %maven"));
+
     private Object run(Piece p, String cellLabel) throws CellException, InterruptedException {
+        if (p.kind == Kind.LINE_MAGIC && KERNEL_MAGICS.containsKey(p.name)) return kernelMagic(p.name, interpolate(p.args, cellLabel));
         switch (p.kind) {
             case JAVA:
                 return java.eval(p.text, cellLabel, p.line);
@@ -78,25 +87,72 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
-
-    /**
-     * Replaces {@code ${name}} in magic arguments with the value of the notebook variable {@code name}, so parameter
-     * cells (papermill-style) can drive magics: {@code %route --model ${model} --max-samples ${samples}}.
-     */
+    /** {@code ${name}} → the notebook variable's value ({@link Interpolation}). */
     private List<String> interpolate(List<String> args, String cellLabel) throws CellException {
-        List<String> out = new ArrayList<>(args.size());
-        for (String a : args) {
-            Matcher m = VARIABLE.matcher(a);
-            StringBuilder sb = new StringBuilder();
-            while (m.find()) {
-                Object v = java.eval(m.group(1), cellLabel, 1);
-                m.appendReplacement(sb, Matcher.quoteReplacement(String.valueOf(v)));
-            }
-            m.appendTail(sb);
-            out.add(sb.toString());
+        try {
+            return Interpolation.apply(args, name -> java.eval(name, cellLabel, 1));
+        } catch (CellException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
         }
-        return out;
+    }
+
+    private Object kernelMagic(String name, List<String> args) throws CellException {
+        if (name.equals("lsmagic")) {
+            StringBuilder b = new StringBuilder("line magics (pipeline stages take the CLI's options; %name --help):\n");
+            magics.magics().keySet().forEach(n -> b.append("  %").append(n).append('\n'));
+            KERNEL_MAGICS.forEach((n, d) -> b.append("  %").append(n).append("  — ").append(d).append('\n'));
+            return b.append("cell magics:\n  %%config  — run defaults for later magics (YAML or JSON)").toString();
+        }
+        List<String> added = new ArrayList<>();
+        if (name.equals("maven")) {
+            for (Path jar : MavenMagic.resolve(args)) {
+                java.addToClasspath(jar.toString());
+                added.add(jar.getFileName().toString());
+            }
+            return "added to the class path: " + String.join(", ", added);
+        }
+        for (String arg : args) {
+            for (String entry : arg.split(File.pathSeparator)) {
+                if (entry.isBlank()) continue;
+                for (Path p : Classpath.expand(entry)) {
+                    if (!Files.exists(p)) {
+                        String msg = "%" + name + ": " + p + " does not exist";
+                        throw new CellException.UsageError(msg, List.of(msg));
+                    }
+                    java.addToClasspath(p.toAbsolutePath().normalize().toString());
+                    added.add(p.toString());
+                }
+            }
+        }
+        if (added.isEmpty()) {
+            String msg = "%" + name + ": no path given (usage: %" + name + " PATH…; globs such as lib/*.jar work)";
+            throw new CellException.UsageError(msg, List.of(msg));
+        }
+        return "added to the class path: " + String.join(", ", added);
+    }
+
+    /** Shift-Tab: a magic's --help, else JShell's signatures and javadoc for the symbol at the cursor. */
+    public DisplayData inspect(String code, int cursor) {
+        int lineStart = code.lastIndexOf('\n', Math.max(0, cursor - 1)) + 1;
+        int lineEnd = code.indexOf('\n', cursor);
+        String line = code.substring(lineStart, lineEnd < 0 ? code.length() : lineEnd).strip();
+        if (line.startsWith("%")) {
+            String name = line.replaceFirst("^%+", "").split("\\s+")[0];
+            picocli.CommandLine c = magics.magics().get(name);
+            if (c != null) return new DisplayData(MagicRunner.usage(c));
+            if (KERNEL_MAGICS.containsKey(name)) return new DisplayData("%" + name + ": " + KERNEL_MAGICS.get(name));
+            if (name.equals("config")) return new DisplayData("%%config [--replace]: run defaults (YAML or JSON) for later magics");
+            return null;
+        }
+        String doc = java.documentation(code, cursor);
+        return doc == null ? null : new DisplayData(doc);
+    }
+
+    /** Names the front end (Jupyter client session) whose request runs next; see {@link Rendering#forClient}. */
+    public void forClient(String sessionId) {
+        rendering.forClient(sessionId);
     }
 
     /** The renderer, for values a host wants to show itself. */
@@ -127,6 +183,7 @@ public final class Session implements AutoCloseable {
             if (wordStart == lineStart + line.indexOf('%')) {
                 String prefix = word.replaceFirst("^%+", "");
                 all.keySet().stream().filter(n -> n.startsWith(prefix)).forEach(n -> out.add("%" + n));
+                KERNEL_MAGICS.keySet().stream().filter(n -> n.startsWith(prefix)).forEach(n -> out.add("%" + n));
                 if ("config".startsWith(prefix)) out.add("%%config");
             } else if (word.startsWith("-")) {
                 String magic = line.strip().split("\\s+")[0].replaceFirst("^%+", "");
@@ -143,6 +200,9 @@ public final class Session implements AutoCloseable {
         return java.complete(code, cursor);
     }
 
+    /** The magics and their shared pipeline session (tests). */
+    MagicRunner magicRunner() { return magics; }
+
     /** Stops the running cell (interrupt request). */
     public void interrupt() {
         java.stop();
@@ -150,7 +210,11 @@ public final class Session implements AutoCloseable {
 
     @Override
     public void close() {
-        java.close();
+        try {
+            java.close();
+        } finally {
+            magics.close();
+        }
     }
 
     // ---- splitting a cell into Java and magic pieces

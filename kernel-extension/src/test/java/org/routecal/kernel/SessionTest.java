@@ -6,7 +6,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.routecal.report.Figures;
+import org.routecal.report.Chart;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -108,7 +108,7 @@ class SessionTest {
         DisplayData last = session.eval("%demo-table --rows 4 --title Sq --as res", "m");
         // Parts: summary text, table, figure; all but the last are displayed, the figure is the execute_result.
         assertNotNull(last);
-        assertTrue(last.hasDataForType(MIMEType.parse(Figures.PLOTLY_MIME)));
+        assertTrue(last.hasDataForType(MIMEType.parse(Chart.PLOTLY_MIME)));
         assertTrue(displayed.stream().anyMatch(d -> String.valueOf(d.getData(MIMEType.TEXT_HTML)).contains("<td>3</td>")));
         assertFalse(updatedIds.isEmpty(), "the progress bar was updated in place");
         // The variable holds the very result object with its static type, usable in the next cell.
@@ -120,12 +120,86 @@ class SessionTest {
     void unknownMagicAndBadOptionGiveUsageNotStackTraces() {
         CellException u = assertThrows(CellException.UsageError.class, () -> session.eval("%nosuch --x", "u"));
         assertTrue(u.traceback().stream().anyMatch(l -> l.contains("%demo-table")), u.traceback().toString());
+        CellException d = assertThrows(CellException.UsageError.class, () -> session.eval("%demo-tabel --rows 2", "d"));
+        assertEquals("unknown magic %demo-tabel; did you mean %demo-table?", d.getMessage());
         CellException o = assertThrows(CellException.UsageError.class, () -> session.eval("%demo-table --rowz 3", "o"));
-        assertTrue(o.getMessage().contains("--rowz"), o.getMessage());
-        assertTrue(String.join("\n", o.traceback()).contains("Usage: %demo-table"), o.traceback().toString());
+        assertEquals("%demo-table: unknown option --rowz; did you mean --rows?", o.getMessage());
+        assertTrue(o.traceback().size() <= 2, "a short message, not the usage: " + o.traceback());
         CellException f = assertThrows(CellException.RuntimeError.class, () -> session.eval("%demo-table --fail", "f"));
         assertEquals("RoutecalException", f.ename());
         assertEquals(List.of("error: demo-table: --fail was given"), f.traceback());
+    }
+
+    @Test
+    void everyCompileErrorIsShownOnceWithItsSpan() {
+        CellException e = assertThrows(CellException.CompilationError.class,
+                () -> session.eval("int a = undefinedOne + 1;\nRunnable r = () -> { int b = undefinedTwo; };", "ce"));
+        String tb = String.join("\n", e.traceback());
+        // JShell rejects the first snippet; a snippet with two errors shows both.
+        CellException two = assertThrows(CellException.CompilationError.class,
+                () -> session.eval("Runnable r = () -> { int b = undefinedTwo; String s = 1; };", "two"));
+        String tb2 = String.join("\n", two.traceback());
+        assertTrue(tb2.startsWith("2 compile errors:"), tb2);
+        assertEquals(1, tb2.split("cannot find symbol", -1).length - 1, "the lambda's error once: " + tb2);
+        assertEquals(1, tb2.split("incompatible types", -1).length - 1, tb2);
+        assertTrue(tb2.contains("^~~~~~~~~~~"), "the span of undefinedTwo is marked: " + tb2);
+        assertFalse(tb2.matches("(?s).*location: class\\s*\n.*") || tb2.endsWith("location: class"), tb2);
+        assertTrue(tb.contains("undefinedOne"), tb);
+    }
+
+    @Test
+    void lsmagicJarsAndInspection(@TempDir Path dir) throws Exception {
+        String ls = plain(session.eval("%lsmagic", "ls"));
+        assertTrue(ls.contains("%demo-table") && ls.contains("%jars") && ls.contains("%%config"), ls);
+        CellException missing = assertThrows(CellException.UsageError.class, () -> session.eval("%jars " + dir.resolve("none.jar"), "j"));
+        assertTrue(missing.getMessage().contains("does not exist"), missing.getMessage());
+        DisplayData help = session.inspect("%demo-table --rows 3", 3);
+        assertTrue(plain(help).contains("--rows"), plain(help));
+        DisplayData doc = session.inspect("Math.max(1, 2)", 6);
+        assertNotNull(doc, "JShell documents Math.max");
+        assertTrue(plain(doc).contains("max("), plain(doc));
+    }
+
+    /** A Maven repository on disk: test.rc:hello:1.0 (class rc.Hello) depending on test.rc:dep:1.0 (class rc.Dep). */
+    static Path fileRepository(Path dir) throws Exception {
+        Path src = Files.createDirectories(dir.resolve("src/rc")), classes = Files.createDirectories(dir.resolve("classes"));
+        Files.writeString(src.resolve("Dep.java"), "package rc; public class Dep { public static String word() { return \"transitive\"; } }");
+        Files.writeString(src.resolve("Hello.java"), "package rc; public class Hello { public String greet() { return \"hello, \" + Dep.word(); } }");
+        javax.tools.JavaCompiler javac = javax.tools.ToolProvider.getSystemJavaCompiler();
+        assertEquals(0, javac.run(null, null, null, "-d", classes.toString(), src.resolve("Dep.java").toString(), src.resolve("Hello.java").toString()));
+        Path repo = dir.resolve("repo");
+        for (String[] a : new String[][] {{"dep", "Dep", ""}, {"hello", "Hello",
+                "<dependencies><dependency><groupId>test.rc</groupId><artifactId>dep</artifactId><version>1.0</version></dependency></dependencies>"}}) {
+            Path d = Files.createDirectories(repo.resolve("test/rc/" + a[0] + "/1.0"));
+            try (var jar = new java.util.jar.JarOutputStream(Files.newOutputStream(d.resolve(a[0] + "-1.0.jar")))) {
+                jar.putNextEntry(new java.util.jar.JarEntry("rc/" + a[1] + ".class"));
+                Files.copy(classes.resolve("rc/" + a[1] + ".class"), jar);
+                jar.closeEntry();
+            }
+            Files.writeString(d.resolve(a[0] + "-1.0.pom"), "<project><modelVersion>4.0.0</modelVersion><groupId>test.rc</groupId><artifactId>"
+                    + a[0] + "</artifactId><version>1.0</version>" + a[2] + "</project>");
+        }
+        return repo;
+    }
+
+    @Test
+    void mavenResolvesAnArtifactWithItsDependencies(@TempDir Path dir) throws Exception {
+        Path repo = fileRepository(dir);
+        String old = System.getProperty("maven.repo.local");
+        System.setProperty("maven.repo.local", dir.resolve("local").toString());
+        try {
+            String added = plain(session.eval("%maven test.rc:hello:1.0 --repository " + repo.toUri(), "mvn"));
+            assertTrue(added.contains("hello-1.0.jar") && added.contains("dep-1.0.jar"), added);
+            assertEquals("hello, transitive", plain(session.eval("new rc.Hello().greet()", "use")));
+            CellException bad = assertThrows(CellException.UsageError.class,
+                    () -> session.eval("%maven test.rc:nosuch:1.0 --repository " + repo.toUri(), "bad"));
+            assertTrue(bad.getMessage().contains("cannot resolve test.rc:nosuch:1.0"), bad.getMessage());
+            CellException typo = assertThrows(CellException.UsageError.class, () -> session.eval("%maven x:y:1 --repositry z", "t"));
+            assertTrue(typo.getMessage().contains("did you mean --repository?"), typo.getMessage());
+        } finally {
+            if (old == null) System.clearProperty("maven.repo.local");
+            else System.setProperty("maven.repo.local", old);
+        }
     }
 
     @Test
@@ -140,6 +214,24 @@ class SessionTest {
         CellException e = assertThrows(CellException.UsageError.class, () -> session.eval("%%config\nrowz: 3", "bad"));
         assertTrue(e.getMessage().contains("'rowz'"), e.getMessage());
         session.eval("%%config --replace\n{}", "reset");
+    }
+
+    @Test
+    void stageMagicsShareOneLoadedModelAcrossCells(@TempDir Path dir) throws Exception {
+        Path model = Path.of("../tests/fixtures/models/qwen3_moe/v1").toAbsolutePath().normalize();
+        Path corpus = dir.resolve("c.jsonl");
+        java.nio.file.Files.writeString(corpus, "{\"text\": \"def f(x): return x + 1\", \"domain\": \"code\"}\n"
+                + "{\"text\": \"The cat sat on the mat.\", \"domain\": \"chat\"}\n");
+        String common = " --model " + model + " --corpus " + corpus + " --tokenizer byte --device cpu";
+        session.eval("%route" + common + " --out " + dir.resolve("r1") + " --as r1", "route1");
+        org.routecal.session.Session stages = session.magicRunner().stages();
+        assertEquals(List.of(model), stages.loadedModels());
+        org.routecal.model.MoeModel loaded = stages.model(model, new org.routecal.compute.devices.DeviceOptions());
+        session.eval("%route" + common + " --out " + dir.resolve("r2") + " --as r2", "route2");
+        assertSame(stages, session.magicRunner().stages());
+        assertSame(loaded, stages.model(model, new org.routecal.compute.devices.DeviceOptions()), "the second cell reused the loaded model");
+        // the same routing both times (timings aside)
+        assertEquals(plain(session.eval("r1.metricsTable().print()", "a")), plain(session.eval("r2.metricsTable().print()", "b")));
     }
 
     @Test

@@ -4,7 +4,7 @@ import org.routecal.compute.Ops;
 import org.routecal.compute.cpu.Backends;
 import org.routecal.compute.cpu.FmaPeak;
 import org.routecal.model.ForwardTaps;
-import org.routecal.model.ModelConfig;
+import org.routecal.model.family.ModelConfig;
 import org.routecal.model.MoeModel;
 import org.routecal.model.RandomModels;
 
@@ -56,7 +56,7 @@ public final class ForwardBench {
             ops.matmulTransposed(x, rows, in, w, out, null, y);
             bestMatmul = Math.max(bestMatmul, 2.0 * rows * in * out / (System.nanoTime() - t0));
         }
-        int threads = Integer.getInteger("routecal.threads", Runtime.getRuntime().availableProcessors());
+        int threads = org.routecal.compute.cpu.CpuThreads.defaultThreads();
         r.put("matmul_shape", rows + "x" + in + "x" + out);
         r.put("matmul_gflops", round(bestMatmul));
         r.put("matmul_gflops_per_thread", round(bestMatmul / threads));
@@ -79,6 +79,44 @@ public final class ForwardBench {
                 best = Math.max(best, (double) s.seq() * s.batch() / ((System.nanoTime() - t0) / 1e9));
             }
             r.put("forward_tokens_per_s", round(best));
+        } catch (Exception e) {
+            throw new RuntimeException(e);
+        }
+        return r;
+    }
+
+    /**
+     * Forward pass of a checkpoint on given token ids (one sequence), for the side-by-side with HF transformers
+     * (tests/cpu/side_by_side.py): tokens/s (median and best of {@code repeats} after a warm-up) and the last
+     * position's top-5 token ids, so the caller can check both implementations computed the same thing.
+     */
+    public static Map<String, Object> runCheckpoint(java.nio.file.Path dir, int[] tokens, int repeats) {
+        Ops ops = Backends.select();
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("model", dir.toString());
+        r.put("backend", ops.name());
+        r.put("kernels", org.routecal.compute.cpu.MatmulKernels.describe());
+        r.put("cores", Runtime.getRuntime().availableProcessors());
+        r.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+        r.put("cpu", cpuModel());
+        r.put("tokens", tokens.length);
+        try (MoeModel model = MoeModel.load(dir, new org.routecal.compute.cpu.CpuBackend(ops, org.routecal.compute.Precision.FP32, "bench"))) {
+            List<int[]> batch = List.of(tokens);
+            float[] lg = model.forwardLogits(batch, ForwardTaps.NONE); // warm-up; its logits give the top-5
+            double[] rates = new double[repeats];
+            for (int i = 0; i < repeats; i++) {
+                long t0 = System.nanoTime();
+                model.forwardBatch(batch, ForwardTaps.NONE).close();
+                rates[i] = tokens.length / ((System.nanoTime() - t0) / 1e9);
+            }
+            java.util.Arrays.sort(rates);
+            r.put("forward_tokens_per_s_median", round(rates[repeats / 2]));
+            r.put("forward_tokens_per_s_best", round(rates[repeats - 1]));
+            int vocab = lg.length / tokens.length, last = (tokens.length - 1) * vocab;
+            Integer[] ids = new Integer[vocab];
+            for (int i = 0; i < vocab; i++) ids[i] = i;
+            java.util.Arrays.sort(ids, (a, b) -> Float.compare(lg[last + b], lg[last + a]));
+            r.put("last_position_top5", java.util.Arrays.asList(ids).subList(0, Math.min(5, vocab)));
         } catch (Exception e) {
             throw new RuntimeException(e);
         }

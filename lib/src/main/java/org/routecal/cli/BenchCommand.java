@@ -1,13 +1,13 @@
 package org.routecal.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import org.routecal.session.StageCommand;
 import org.routecal.bench.ForwardBench;
+import org.routecal.io.AtomicFiles;
+import org.routecal.io.Json;
 import org.routecal.pipeline.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -28,17 +28,26 @@ public final class BenchCommand implements StageCommand {
     @Option(names = "--batch", defaultValue = "1") int batch;
     @Option(names = "--repeats", defaultValue = "3") int repeats;
     @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--model", description = "time this checkpoint instead of a random model (with --tokens-file)") Path model;
+    @Option(names = "--tokens-file", description = "token ids for --model: integers separated by whitespace or commas") Path tokensFile;
     @Option(names = "--out", defaultValue = "bench/results/forward.json", description = "results file (default ${DEFAULT-VALUE})") Path out;
 
     @Override
     public Object execute(Progress progress) throws Exception {
         progress.start("bench-forward", -1);
-        Map<String, Object> r = ForwardBench.run(new ForwardBench.Settings(hidden, layers, experts, topK, moeIntermediate,
-                heads, kvHeads, headDim, vocab, seq, batch, repeats, seed));
+        Map<String, Object> r;
+        if (model != null) {
+            if (tokensFile == null) throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--model needs --tokens-file");
+            int[] tokens = java.util.Arrays.stream(java.nio.file.Files.readString(tokensFile).trim().split("[\\s,\\[\\]]+"))
+                    .filter(t -> !t.isEmpty()).mapToInt(Integer::parseInt).toArray();
+            r = ForwardBench.runCheckpoint(model, tokens, repeats);
+        } else {
+            r = ForwardBench.run(new ForwardBench.Settings(hidden, layers, experts, topK, moeIntermediate,
+                    heads, kvHeads, headDim, vocab, seq, batch, repeats, seed));
+        }
         progress.finish();
-        if (out.getParent() != null) Files.createDirectories(out.getParent());
-        String json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r);
-        Files.writeString(out, json);
+        String json = Json.PRETTY.writeValueAsString(r);
+        AtomicFiles.writeString(out, json);
         return json + "\nwritten to " + out;
     }
 }

@@ -1,5 +1,6 @@
 package org.routecal.cli;
 
+import org.routecal.session.StageCommand;
 import org.routecal.RoutecalException;
 import org.routecal.pipeline.Progress;
 import picocli.CommandLine;
@@ -60,8 +61,13 @@ public final class Main implements Runnable {
         return cli;
     }
 
+    /** The command tree this object is the root of (picocli injects it; {@code usage(this)} would know no commands). */
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** A bare {@code routecal}: the usage with every command, as {@code --help} prints it. */
     @Override
     public void run() {
-        CommandLine.usage(this, System.out);
+        spec.commandLine().usage(System.out);
     }
 }

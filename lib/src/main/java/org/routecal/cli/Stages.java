@@ -1,5 +1,6 @@
 package org.routecal.cli;
 
+import org.routecal.session.StageCommand;
 import org.routecal.RoutecalException;
 import org.routecal.pipeline.Progress;
 import picocli.CommandLine;
@@ -19,6 +20,13 @@ public final class Stages {
     }
 
     public static Object run(Progress progress, String... args) throws Exception {
+        try (org.routecal.session.Session session = new org.routecal.session.Session(progress)) {
+            return run(session, args);
+        }
+    }
+
+    /** Runs a subcommand in an open session: models and the backend stay loaded across calls (demo, notebooks). */
+    public static Object run(org.routecal.session.Session session, String... args) throws Exception {
         CommandLine.ParseResult parsed;
         try {
             parsed = Main.commandLine().parseArgs(args);
@@ -30,6 +38,6 @@ public final class Stages {
         if (!(command instanceof StageCommand stage)) {
             throw new RoutecalException("'" + (args.length == 0 ? "" : args[0]) + "' is not a stage command");
         }
-        return stage.execute(progress);
+        return stage.execute(session);
     }
 }

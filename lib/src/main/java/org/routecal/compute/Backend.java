@@ -2,7 +2,7 @@ package org.routecal.compute;
 
 import java.nio.ByteBuffer;
 import java.util.List;
-import org.routecal.model.family.RouterRule;
+import org.routecal.compute.RouterRule;
 
 /**
  * The one compute interface of the engine (ARCHITECTURE "Backend"): it owns the tensors and runs every operation the
@@ -41,6 +41,13 @@ public interface Backend extends AutoCloseable {
      * into a new tensor of type {@code as}: a byte copy when the types agree, a conversion otherwise.
      */
     Tensor uploadRaw(ByteBuffer data, TensorType storedAs, long rows, int cols, TensorType as, String name);
+
+    /**
+     * Copies raw little-endian elements of {@code storedAs} (BF16 or F32) into rows starting at {@code row} of an
+     * existing F32/BF16 tensor: a byte copy when the types agree (a checkpoint's bf16 weights go to a bf16 stack as
+     * they are), a conversion otherwise.
+     */
+    void writeRaw(Tensor dst, long row, ByteBuffer data, TensorType storedAs);
 
     /** Copies host floats into rows [row, row + values.length / cols) of an existing F32/BF16 tensor. */
     void write(Tensor dst, long row, float[] values);
@@ -90,8 +97,30 @@ public interface Backend extends AutoCloseable {
     /** out [rows, I] = silu(gateUp[:, :I]) · gateUp[:, I:2I] for gateUp [rows, 2I]. */
     void siluMul(Tensor gateUp, Tensor out);
 
+    /**
+     * GPT-OSS's clamped SwiGLU on gateUp [rows, 2I] (gate half first, as {@link #siluMul}): with g = min(gate, limit)
+     * and u = clamp(up, −limit, limit), out [rows, I] = (u + 1) · g · sigmoid(alpha · g).
+     */
+    void clampedSwiglu(Tensor gateUp, float alpha, float limit, Tensor out);
+
     /** x[r] *= sigmoid(gate[r]) for gate [rows, 1]: a shared expert's gate. */
     void scaleRowsBySigmoid(Tensor x, Tensor gate);
+
+    /**
+     * x[rowIndex[i]] *= scale[i] for i below scale's element count n (rowIndex null: x[i] *= scale[i]); scale F32 of
+     * any shape with n elements, rowIndex [1, n] I32 naming distinct rows. Llama 4 scales each routed slot's input by
+     * its routing weight (scale = the weights [T, k], rowIndex = the slots' sorted rows); its NoPE layers scale each
+     * query row by a per-position temperature.
+     */
+    void scaleRows(Tensor x, Tensor scale, Tensor rowIndex);
+
+    /**
+     * Copies column blocks between tensors of the same rows: dst[r, dstCol + b·dstStride + i] = src[r, srcCol +
+     * b·srcStride + i] for every row r, block b &lt; blocks and i &lt; width (F32). srcStride 0 repeats one block of
+     * src into every block of dst. MLA splits and joins its per-head parts with it (q's rotary part, k from kv_b's
+     * nope part and the one shared rotary key, v).
+     */
+    void copyColumns(Tensor src, int srcCol, int srcStride, Tensor dst, int dstCol, int dstStride, int width, int blocks);
 
     /** Clamps every element to [−limit, limit] in place (OLMoE's clip_qkv). */
     void clamp(Tensor x, float limit);
@@ -111,15 +140,34 @@ public interface Backend extends AutoCloseable {
      */
     void groupedLinear(Tensor x, boolean gather, ExpertGroups groups, List<Tensor> w, Tensor out);
 
+    /**
+     * y[r] += bias[e] for every sorted row r of expert e (rows offsets[e]..offsets[e+1]): the per-expert biases of
+     * a grouped product (GPT-OSS). bias [experts, N] F32 (row e for expert e), y [slots, N] F32.
+     */
+    void addGroupedBias(Tensor y, ExpertGroups groups, Tensor bias);
+
     // ---- attention -------------------------------------------------------------------------------------------------------
 
     /**
      * Rotate-half (NeoX) RoPE in place on the first {@code rotaryDim} dims of each head of x [T, heads·headDim]:
      * pair i rotates by positions[t] · invFreq[i]; cos and sin are multiplied by {@code attentionScaling} (YaRN).
      */
-    void rope(Tensor x, int heads, int headDim, int rotaryDim, Tensor positions, float[] invFreq, float attentionScaling);
+    default void rope(Tensor x, int heads, int headDim, int rotaryDim, Tensor positions, float[] invFreq, float attentionScaling) {
+        rope(x, heads, headDim, rotaryDim, positions, invFreq, attentionScaling, false);
+    }
 
-    /** Causal GQA attention (see {@link AttentionLayout}): out [Tq, heads·headDim] from q [Tq, ·], k/v [Tkv, kvHeads·headDim]. */
+    /**
+     * RoPE as above, the pairing chosen: {@code interleaved} rotates pairs (x[2i], x[2i+1]) of the first rotaryDim
+     * dims (GPT-J; Llama 4's complex product; DeepSeek's rope_interleave) by positions[t] · invFreq[i], in place;
+     * otherwise the rotate-half pairs (x[i], x[i + rotaryDim/2]).
+     */
+    void rope(Tensor x, int heads, int headDim, int rotaryDim, Tensor positions, float[] invFreq, float attentionScaling,
+              boolean interleaved);
+
+    /**
+     * Causal GQA attention (see {@link AttentionLayout}): out [Tq, heads·valueHeadDim] from q [Tq, heads·headDim],
+     * k [Tkv, kvHeads·headDim], v [Tkv, kvHeads·valueHeadDim].
+     */
     void attention(Tensor q, Tensor k, Tensor v, AttentionLayout layout, Tensor out);
 
     // ---- routing ---------------------------------------------------------------------------------------------------------

@@ -1,9 +1,5 @@
 package org.routecal.corpus;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -14,54 +10,87 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.routecal.RoutecalException;
-import org.routecal.tokenize.ChatTemplate;
-import org.routecal.tokenize.Encoding;
-import org.routecal.tokenize.Tokenizer;
+import org.routecal.pipeline.Manifest;
+import org.routecal.tokenize.ChatMessage;
+import org.routecal.tokenize.TextCodec;
 
 /**
- * Loads a calibration corpus: read rows → build each row's text → keep the requested domains → de-duplicate →
- * stratified sampling → tokenize and cut to the token limit.
+ * The one corpus reader of routecal: every stage that reads text (route, quantize, evaluate, select, refine,
+ * synthesize) reads its corpus, and select and refine their pool, through {@link #read}. Read rows → build each row's
+ * text ({@link SampleMaker}) → keep the requested domains → de-duplicate → stratified sampling → tokenize and cut to
+ * the token limit.
  *
- * <p>Row schema: {@code text} (used as-is) or {@code messages} (a list of {role, content, ...}; it wins when both are
- * present), optional {@code domain} (default "default") and {@code sample_id} (default: the row's 0-based index).
- * Messages are normalised as the reference pipeline does — missing role/content become "", {@code tool_call_id} is
- * made a string — except that thinking text is kept under {@code reasoning_content} (also accepted as
- * {@code reasoning}), the key chat templates read; the reference renames it to {@code reasoning}, which the Qwen3
- * template ignores. With the chat template on, messages are rendered with {@code add_generation_prompt=False} and
- * the given {@code enable_thinking}; off, turns become {@code role:\n[reasoning\n\n]content} paragraphs joined by a
- * blank line (the reference's fallback).
+ * <p>Row schema: {@code messages} (a list of {role, content, ...}) or {@code text} (used as-is); {@code messages} wins
+ * when both are present. Optional {@code domain} (default "default") and {@code sample_id} (a string or a number;
+ * default: the row's 0-based index). Messages follow {@link ChatMessage#fromJson}: the thinking text is kept under
+ * {@code reasoning_content} (also accepted as {@code reasoning}, the reference's name, which the Qwen3 template would
+ * ignore). A turn whose role no chat template renders is an error naming it (templates skip such turns silently),
+ * unless {@link CorpusOptions#dropUnknownRoles} drops and counts it. A row without text is an error naming its file and
+ * line: it would otherwise abort a later stage with no way to find it. Over-long samples are cut, never dropped.
  */
 public final class Corpus {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** What {@link #read} kept, cut and dropped, for the stage summary and the manifest. */
+    public record Loaded(List<Sample> samples, int rows, int duplicates, int cutAtBoundary, int cutAtLimit,
+                         int unknownRoleTurnsDropped, Map<String, Integer> samplesPerDomain) {
+        public int tokens() { return samples.stream().mapToInt(Sample::tokens).sum(); }
 
-    /** What {@link #read} kept and dropped, for the stage summary and the manifest. */
-    public record Loaded(List<Sample> samples, int rows, int duplicates, int cut, int droppedNoBoundary,
-                         Map<String, Integer> samplesPerDomain) {
+        /** Samples cut to the token limit, at a boundary or at the limit. */
+        public int cut() { return cutAtBoundary + cutAtLimit; }
+
         @Override
         public String toString() {
-            int tokens = samples.stream().mapToInt(s -> s.encoding().size()).sum();
-            return samples.size() + " samples (" + tokens + " tokens) from " + rows + " rows; per domain " + samplesPerDomain
-                + "; " + duplicates + " duplicates dropped, " + cut + " cut at a boundary, " + droppedNoBoundary
-                + " dropped (no boundary under the token limit)";
+            return samples.size() + " samples (" + tokens() + " tokens) from " + rows + " rows; per domain " + samplesPerDomain
+                + "; " + duplicates + " duplicates dropped; " + cut() + " cut to --max-tokens-per-sample (" + cutAtBoundary
+                + " at a turn or sentence boundary, " + cutAtLimit + " at the limit: no boundary before it)"
+                + (unknownRoleTurnsDropped > 0 ? "; " + unknownRoleTurnsDropped + " turns with an unknown role dropped" : "");
+        }
+
+        /** The counts as manifest results. */
+        public Map<String, Object> summary() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("corpus_rows", rows);
+            m.put("corpus_samples", samples.size());
+            m.put("corpus_tokens", tokens());
+            m.put("corpus_duplicates_dropped", duplicates);
+            m.put("corpus_cut_at_boundary", cutAtBoundary);
+            m.put("corpus_cut_at_limit", cutAtLimit);
+            m.put("corpus_unknown_role_turns_dropped", unknownRoleTurnsDropped);
+            m.put("corpus_samples_per_domain", samplesPerDomain);
+            return m;
         }
     }
 
     private Corpus() { }
 
-    public static List<Sample> load(CorpusOptions options, Tokenizer tokenizer) {
-        return read(options, tokenizer).samples();
+    /**
+     * What a stage records about its corpus: {@code "corpus"} → the file (a Path: hashed in the manifest and kept apart
+     * from {@code --out}), {@code "corpus_options"} → the options (parameters), {@code "corpus_loaded"} →
+     * {@link Loaded#summary()} (results); see {@link Manifest.Builder#add}.
+     */
+    public static Map<String, Object> manifestInputs(CorpusOptions options, Loaded loaded) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("corpus", options.corpus());
+        m.put("corpus_options", options.parameters());
+        m.put("corpus_loaded", new Manifest.Results(loaded.summary()));
+        return m;
     }
 
-    public static Loaded read(CorpusOptions options, Tokenizer tokenizer) {
+    public static List<Sample> load(CorpusOptions options, TextCodec codec) {
+        return read(options, codec).samples();
+    }
+
+    public static Loaded read(CorpusOptions options, TextCodec codec) {
         List<CorpusReader.Row> rows = CorpusReader.read(options.corpus());
         if (rows.isEmpty()) throw new RoutecalException("corpus " + options.corpus() + " is empty (no rows)");
+        SampleMaker maker = SampleMaker.of(codec, options);
 
         List<Candidate> candidates = new ArrayList<>();
         Map<String, String> idAt = new LinkedHashMap<>(); // sample_id → row location: later stages key on the id
+        int[] unknownRoles = {0};
         for (CorpusReader.Row row : rows) {
-            Candidate c = candidate(row, options, tokenizer);
+            Candidate c = candidate(row, options, maker, unknownRoles);
             String first = idAt.putIfAbsent(c.sampleId, row.location());
             if (first != null) {
                 throw new RoutecalException(row.location() + ": sample_id '" + c.sampleId + "' repeats the one at " + first
@@ -88,7 +117,7 @@ public final class Corpus {
             Set<String> seen = new HashSet<>();
             List<Candidate> unique = new ArrayList<>();
             for (Candidate c : candidates) {
-                if (seen.add(dedupKey(c.text))) unique.add(c);
+                if (seen.add(DedupKey.of(c.text))) unique.add(c);
                 else duplicates++;
             }
             candidates = unique;
@@ -98,47 +127,53 @@ public final class Corpus {
         candidates.forEach(c -> domainOfRow.add(c.domain));
         List<Integer> kept = DomainSampler.sample(domainOfRow, options.samplesPerDomain(), options.maxSamples(), options.seed());
 
-        SampleCutter cutter = new SampleCutter(tokenizer, options.maxTokensPerSample());
         List<Sample> samples = new ArrayList<>();
         Map<String, Integer> perDomain = new TreeMap<>();
-        int cut = 0;
-        int dropped = 0;
+        int atBoundary = 0;
+        int atLimit = 0;
         for (int k : kept) {
             Candidate c = candidates.get(k);
-            Encoding enc = tokenizer.encode(c.text);
-            SampleCutter.Cut r = cutter.cut(c.text, enc);
-            if (r == null) { dropped++; continue; }
-            if (r.encoding().size() != enc.size()) cut++;
-            samples.add(new Sample(c.sampleId, c.domain, r.text(), r.encoding()));
+            SampleMaker.Made made = maker.make(c.sampleId, c.domain, c.text, c.location);
+            if (made.cutAtBoundary()) atBoundary++;
+            if (made.cutAtLimit()) atLimit++;
+            samples.add(made.sample());
             perDomain.merge(c.domain, 1, Integer::sum);
         }
         if (samples.isEmpty()) {
             throw new RoutecalException("corpus " + options.corpus() + ": no samples left (" + rows.size() + " rows, " + duplicates
-                + " duplicates, " + dropped + " with no boundary under --max-tokens-per-sample " + options.maxTokensPerSample() + ")");
+                + " duplicates)");
         }
-        return new Loaded(samples, rows.size(), duplicates, cut, dropped, perDomain);
+        return new Loaded(samples, rows.size(), duplicates, atBoundary, atLimit, unknownRoles[0], perDomain);
     }
 
-    private record Candidate(String sampleId, String domain, String text) { }
+    private record Candidate(String sampleId, String domain, String text, String location) { }
 
-    private static Candidate candidate(CorpusReader.Row row, CorpusOptions options, Tokenizer tokenizer) {
-        JsonNode n = row.node();
+    private static Candidate candidate(CorpusReader.Row row, CorpusOptions options, SampleMaker maker, int[] unknownRoles) {
+        ObjectNode n = row.node();
         String id = scalar(n.get("sample_id"), row, "sample_id");
         String domain = scalar(n.get("domain"), row, "domain");
         JsonNode messages = n.get("messages");
         JsonNode text = n.get("text");
         String body;
         if (messages != null && !messages.isNull()) {
-            List<Map<String, Object>> turns = messages(messages, row);
-            body = options.chatTemplate() ? render(turns, row, options, tokenizer) : plain(turns);
+            List<ChatMessage> turns = messages(messages, row, options.dropUnknownRoles(), unknownRoles);
+            try {
+                body = maker.render(turns);
+            } catch (RoutecalException e) {
+                throw new RoutecalException(row.location() + ": " + e.getMessage()
+                    + (e.getMessage().contains("no chat template") ? "; use --chat-template off" : ""), e);
+            }
         } else if (text != null && !text.isNull()) {
             if (!text.isTextual()) throw new RoutecalException(row.location() + ": field 'text' must be a string");
             body = text.asText();
+            if (body.isBlank()) throw new RoutecalException(row.location() + ": empty 'text'" + idNote(id) + "; remove the row or give it text");
         } else {
             throw new RoutecalException(row.location() + ": row has neither 'text' nor 'messages'");
         }
-        return new Candidate(id != null ? id : Integer.toString(row.index()), domain != null ? domain : "default", body);
+        return new Candidate(id != null ? id : Integer.toString(row.index()), domain != null ? domain : "default", body, row.location());
     }
+
+    private static String idNote(String id) { return id == null ? "" : " (sample_id '" + id + "')"; }
 
     private static String scalar(JsonNode v, CorpusReader.Row row, String field) {
         if (v == null || v.isNull()) return null;
@@ -146,64 +181,26 @@ public final class Corpus {
         return v.asText();
     }
 
-    private static List<Map<String, Object>> messages(JsonNode messages, CorpusReader.Row row) {
+    private static List<ChatMessage> messages(JsonNode messages, CorpusReader.Row row, boolean dropUnknown, int[] unknownRoles) {
         if (!messages.isArray()) throw new RoutecalException(row.location() + ": field 'messages' must be a list of {role, content}");
         if (messages.isEmpty()) throw new RoutecalException(row.location() + ": field 'messages' is empty");
-        List<Map<String, Object>> out = new ArrayList<>();
+        List<ChatMessage> out = new ArrayList<>();
+        boolean anyText = false;
         for (int i = 0; i < messages.size(); i++) {
-            JsonNode m = messages.get(i);
-            if (!m.isObject()) throw new RoutecalException(row.location() + ": messages[" + i + "] is not an object");
-            @SuppressWarnings("unchecked")
-            Map<String, Object> map = JSON.convertValue(m, LinkedHashMap.class);
-            map.putIfAbsent("role", "");
-            if (map.get("role") == null) map.put("role", "");
-            if (map.get("content") == null) map.put("content", "");
-            if (!(map.get("content") instanceof String)) {
-                throw new RoutecalException(row.location() + ": messages[" + i + "].content must be a string");
+            ChatMessage m = ChatMessage.fromJson(messages.get(i), row.location() + ": messages[" + i + "]");
+            if (!m.knownRole()) {
+                if (dropUnknown) {
+                    unknownRoles[0]++;
+                    continue;
+                }
+                throw new RoutecalException(row.location() + ": messages[" + i + "] has role '" + m.role() + "', which chat templates do not render"
+                    + " (known: system, user, assistant, tool); fix the row or pass --drop-unknown-roles to drop such turns");
             }
-            Object reasoning = map.remove("reasoning");
-            if (reasoning != null && map.get("reasoning_content") == null) map.put("reasoning_content", reasoning);
-            if (map.get("tool_call_id") != null) map.put("tool_call_id", String.valueOf(map.get("tool_call_id")));
-            out.add(map);
+            anyText |= !m.content().isBlank() || (m.reasoningContent() != null && !m.reasoningContent().isBlank());
+            out.add(m);
         }
+        if (out.isEmpty()) throw new RoutecalException(row.location() + ": no turn left after dropping unknown roles");
+        if (!anyText) throw new RoutecalException(row.location() + ": every turn in 'messages' is empty; remove the row or give it text");
         return out;
-    }
-
-    private static String render(List<Map<String, Object>> turns, CorpusReader.Row row, CorpusOptions options, Tokenizer tokenizer) {
-        ChatTemplate template = tokenizer.chatTemplate().orElseThrow(() -> new RoutecalException(row.location()
-            + ": row has 'messages' but the tokenizer files in " + tokenizer.directory()
-            + " have no chat template (tokenizer_config.json chat_template or chat_template.jinja); use --chat-template off"));
-        Map<String, Object> extra = new LinkedHashMap<>();
-        if (options.enableThinking() != null) extra.put("enable_thinking", options.enableThinking());
-        try {
-            return template.renderMaps(turns, false, extra);
-        } catch (RoutecalException e) {
-            throw new RoutecalException(row.location() + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static String plain(List<Map<String, Object>> turns) {
-        StringBuilder sb = new StringBuilder();
-        for (Map<String, Object> t : turns) {
-            if (sb.length() > 0) sb.append("\n\n");
-            sb.append(t.get("role")).append(":\n");
-            Object reasoning = t.get("reasoning_content");
-            if (reasoning instanceof String r && !r.isEmpty()) sb.append(r).append("\n\n");
-            sb.append(t.get("content"));
-        }
-        return sb.toString();
-    }
-
-    /** Duplicate key: SHA-256 of the text in Unicode NFC with whitespace runs collapsed and ends trimmed. */
-    static String dedupKey(String text) {
-        String norm = Normalizer.normalize(text, Normalizer.Form.NFC).strip().replaceAll("\\s+", " ");
-        try {
-            byte[] h = MessageDigest.getInstance("SHA-256").digest(norm.getBytes(StandardCharsets.UTF_8));
-            StringBuilder sb = new StringBuilder();
-            for (byte b : h) sb.append(String.format("%02x", b));
-            return sb.toString();
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.routecal.RoutecalException;
+import org.routecal.tokenize.TextCodec;
 import picocli.CommandLine.Option;
 
 /**
@@ -13,8 +14,12 @@ import picocli.CommandLine.Option;
  */
 public final class CorpusOptionsMixin {
     @Option(names = "--corpus", paramLabel = "FILE", required = true,
-        description = "Corpus: JSONL or Parquet rows with `text` or chat `messages`, optional `domain`, `sample_id`.")
+        description = "Corpus: JSONL or Parquet rows with `text` or chat `messages`, optional `domain`, `sample_id` (or a directory of .txt files).")
     Path corpus;
+
+    @Option(names = "--tokenizer", paramLabel = "auto|byte", defaultValue = "auto",
+        description = "auto (the model's tokenizer.json and chat template, default) or byte (byte-vocabulary test models).")
+    String tokenizer;
 
     @Option(names = "--chat-template", paramLabel = "on|off", defaultValue = "on",
         description = "Render `messages` rows with the model's chat template (on, default) or join turns as `role:\\ncontent` (off). `text` rows are always used as-is.")
@@ -25,7 +30,7 @@ public final class CorpusOptionsMixin {
     Boolean enableThinking;
 
     @Option(names = "--max-tokens-per-sample", paramLabel = "N", defaultValue = "0",
-        description = "Cut longer samples at the last turn or sentence boundary before N tokens (0: no limit).")
+        description = "Cut longer samples at the last turn or sentence boundary before N tokens, or at N tokens when there is none (0: no limit).")
     int maxTokensPerSample;
 
     @Option(names = "--max-samples", paramLabel = "N", defaultValue = "0",
@@ -45,6 +50,10 @@ public final class CorpusOptionsMixin {
     @Option(names = "--no-dedup", description = "Keep rows whose normalised text repeats an earlier row.")
     boolean noDedup;
 
+    @Option(names = "--drop-unknown-roles",
+        description = "Drop chat turns whose role is not system, user, assistant or tool (counted) instead of refusing the row.")
+    boolean dropUnknownRoles;
+
     /** The parsed flags as options; bad values raise {@link RoutecalException} naming the flag. */
     public CorpusOptions toOptions() {
         boolean template = switch (chatTemplate.toLowerCase(java.util.Locale.ROOT)) {
@@ -56,6 +65,17 @@ public final class CorpusOptionsMixin {
         if (maxSamples < 0) throw new RoutecalException("--max-samples must be >= 0");
         if (samplesPerDomain < 0) throw new RoutecalException("--samples-per-domain must be >= 0");
         return new CorpusOptions(corpus, template, enableThinking, maxTokensPerSample, maxSamples, samplesPerDomain,
-            domains, seed, !noDedup);
+            domains, seed, !noDedup, dropUnknownRoles);
     }
+
+    /** {@code --tokenizer}: auto or byte. */
+    public String tokenizer() { return tokenizer; }
+
+    /** The codec that turns this corpus into the model's tokens ({@code --tokenizer}); the caller closes it. */
+    public TextCodec codec(Path modelDir) {
+        return TextCodec.load(modelDir, tokenizer);
+    }
+
+    /** The --seed value (also the seed of the synth stages' own random choices). */
+    public long seed() { return seed; }
 }

@@ -9,9 +9,12 @@ import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.routecal.RoutecalException;
 import org.routecal.io.AtomicFiles;
+import org.routecal.io.Json;
+import org.routecal.tokenize.ChatMessage;
 
 /**
  * Writes a corpus as JSONL that {@link Corpus} reads back: one object per line with {@code sample_id},
@@ -20,7 +23,7 @@ import org.routecal.io.AtomicFiles;
  * temporary sibling, fsynced, then renamed), so a crash never leaves half a corpus behind; {@link #abort()} discards.
  */
 public final class CorpusWriter implements AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
 
     private final Path target;
     private final AtomicFiles.Output file;
@@ -39,15 +42,22 @@ public final class CorpusWriter implements AutoCloseable {
 
     /** A plain-text row. */
     public void writeText(String sampleId, String domain, String text) {
+        writeText(sampleId, domain, text, Map.of());
+    }
+
+    /** A plain-text row with more fields after {@code text} (e.g. refine's {@code source} and {@code round}). */
+    public void writeText(String sampleId, String domain, String text, Map<String, ?> extra) {
         ObjectNode row = row(sampleId, domain);
         row.put("text", text);
+        extra.forEach((k, v) -> row.set(k, JSON.valueToTree(v)));
         line(row);
     }
 
-    /** A chat row: messages as {role, content[, reasoning_content, ...]} maps, rendered by the reader's template. */
-    public void writeMessages(String sampleId, String domain, List<? extends Map<String, ?>> messages) {
+    /** A chat row: the messages as {role, content[, reasoning_content, ...]}, rendered by the reader's template. */
+    public void writeMessages(String sampleId, String domain, List<ChatMessage> messages) {
         ObjectNode row = row(sampleId, domain);
-        row.set("messages", JSON.valueToTree(messages));
+        ArrayNode arr = row.putArray("messages");
+        for (ChatMessage m : messages) arr.add(JSON.valueToTree(m.toTemplateMap()));
         line(row);
     }
 

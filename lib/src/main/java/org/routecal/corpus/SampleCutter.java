@@ -1,13 +1,14 @@
 package org.routecal.corpus;
 
+import org.routecal.RoutecalException;
 import org.routecal.tokenize.Encoding;
-import org.routecal.tokenize.Tokenizer;
+import org.routecal.tokenize.TextCodec;
 
 /**
- * Cuts an over-long sample to a token limit at a natural boundary, never splicing head and tail together (the
- * reference's "smart truncation" joins the first 30 % to the last 70 %, which puts an unnatural seam in the text).
+ * Cuts an over-long sample to a token limit, never splicing head and tail together (the reference's "smart
+ * truncation" joins the first 30 % to the last 70 %, which puts an unnatural seam in the text), and never dropping it.
  *
- * <p>Boundaries, the last one at or before the limit wins:
+ * <p>At a natural boundary when there is one; the last at or before the limit wins:
  * <ul>
  *   <li>turn: just before a special token that follows another special token with only whitespace tokens between,
  *       e.g. before {@code <|im_start|>} in {@code <|im_end|>\n<|im_start|>} (Qwen, ChatML), before
@@ -16,39 +17,55 @@ import org.routecal.tokenize.Tokenizer;
  *       with a full-width {@code 。！？}, or with a newline — but not inside a turn's header line such as
  *       {@code <|im_start|>user\n}, which would leave a turn with no content.</li>
  * </ul>
+ * Otherwise (a long line of code, whose newline tokens carry the next line's indentation, has none) it cuts at the
+ * limit itself: the longest prefix, ending at a token's character end, that encodes to at most the limit.
  * The cut text is encoded again and the result is the encoding of the cut text, so a sample's encoding always equals
- * the tokenizer applied to its text. A sample with no boundary before the limit is dropped (null).
+ * the tokenizer applied to its text.
  */
 final class SampleCutter {
-    private final Tokenizer tokenizer;
+    /** How a sample was kept: whole, cut at a boundary, or cut at the limit (no boundary before it). */
+    enum Kind { WHOLE, BOUNDARY, LIMIT }
+
+    record Cut(String text, Encoding encoding, Kind kind) { }
+
+    private final TextCodec codec;
     private final int maxTokens;
 
-    SampleCutter(Tokenizer tokenizer, int maxTokens) {
-        this.tokenizer = tokenizer;
+    SampleCutter(TextCodec codec, int maxTokens) {
+        this.codec = codec;
         this.maxTokens = maxTokens;
     }
 
-    /** Text and encoding within the limit, or null when no boundary fits. */
-    Cut cut(String text, Encoding enc) {
-        if (maxTokens <= 0 || enc.size() <= maxTokens) return new Cut(text, enc);
+    /** The sample within the limit; {@code where} names it in the one error possible (a limit below one character). */
+    Cut cut(String text, Encoding enc, String where) {
+        if (maxTokens <= 0 || enc.size() <= maxTokens) return new Cut(text, enc, Kind.WHOLE);
         for (int keep = Math.min(maxTokens, enc.size() - 1); keep >= 1; keep--) {
             boolean turn = isTurnBoundary(enc, keep, text);
             boolean sentence = !turn && isSentenceEnd(text, enc.charEnd()[keep - 1]) && !inTurnHeader(enc, keep, text);
             if (!turn && !sentence) continue;
-            String head = text.substring(0, enc.charEnd()[keep - 1]);
-            Encoding again = tokenizer.encode(head);
-            if (again.size() <= maxTokens) return new Cut(head, again);
+            Cut c = prefix(text, enc.charEnd()[keep - 1], Kind.BOUNDARY);
+            if (c != null) return c;
         }
-        return null;
+        for (int keep = maxTokens; keep >= 1; keep--) {
+            Cut c = prefix(text, enc.charEnd()[keep - 1], Kind.LIMIT);
+            if (c != null) return c;
+        }
+        throw new RoutecalException(where + ": --max-tokens-per-sample " + maxTokens + " is less than the tokens of the sample's first character");
     }
 
-    record Cut(String text, Encoding encoding) { }
+    /** {@code text[0, end)} when it is non-empty and encodes to at most the limit, else null. */
+    private Cut prefix(String text, int end, Kind kind) {
+        if (end <= 0 || text.substring(0, end).isBlank()) return null;
+        String head = text.substring(0, end);
+        Encoding again = codec.encode(head);
+        return again.size() <= maxTokens && again.size() > 0 ? new Cut(head, again, kind) : null;
+    }
 
     /** Cutting before token {@code k} ends a turn: token k is special and so is the last non-blank token before it. */
     private boolean isTurnBoundary(Encoding enc, int k, String text) {
-        if (!tokenizer.isSpecial(enc.ids()[k])) return false;
+        if (!codec.isSpecial(enc.ids()[k])) return false;
         for (int j = k - 1; j >= 0; j--) {
-            if (tokenizer.isSpecial(enc.ids()[j])) return true;
+            if (codec.isSpecial(enc.ids()[j])) return true;
             if (!text.substring(enc.charStart()[j], enc.charEnd()[j]).isBlank()) return false;
         }
         return false;
@@ -60,7 +77,7 @@ final class SampleCutter {
      */
     private boolean inTurnHeader(Encoding enc, int k, String text) {
         for (int j = k - 1; j >= 0; j--) {
-            if (!tokenizer.isSpecial(enc.ids()[j])) continue;
+            if (!codec.isSpecial(enc.ids()[j])) continue;
             String since = text.substring(enc.charEnd()[j], enc.charEnd()[k - 1]);
             String content = since.strip();
             return content.isEmpty() || (!content.contains("\n") && since.endsWith("\n"));

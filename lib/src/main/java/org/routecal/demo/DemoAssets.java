@@ -3,6 +3,7 @@ package org.routecal.demo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.routecal.RoutecalException;
+import org.routecal.io.Json;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,9 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * The demo's model and corpus, generated on first use into a cache so no weights live in git:
@@ -50,8 +49,7 @@ public final class DemoAssets {
         if (Files.isRegularFile(root.resolve("model").resolve("model.safetensors"))) return root.resolve("model");
         Path tmp = null;
         try {
-            Files.createDirectories(cacheDir);
-            tmp = Files.createTempDirectory(cacheDir, ".demo-" + VERSION + "-");
+            tmp = org.routecal.io.AtomicFiles.tempDirectory(root);
             writeTo(tmp);
             try {
                 Files.move(tmp, root, StandardCopyOption.ATOMIC_MOVE);
@@ -63,7 +61,7 @@ public final class DemoAssets {
         } catch (IOException e) {
             throw new RoutecalException("cannot create the demo assets in " + cacheDir + ": " + e.getMessage(), e);
         } finally {
-            if (tmp != null && Files.exists(tmp)) deleteTree(tmp);
+            if (tmp != null) org.routecal.io.AtomicFiles.deleteTree(tmp);
         }
     }
 
@@ -82,7 +80,7 @@ public final class DemoAssets {
      * "assistant" and "system" get tokens as in a real chat vocabulary.
      */
     static List<String> trainingTexts() {
-        ObjectMapper json = new ObjectMapper();
+        ObjectMapper json = Json.MAPPER;
         List<String> texts = new ArrayList<>();
         for (byte[] file : List.of(DemoCorpus.corpusBytes(), DemoCorpus.poolBytes())) {
             for (String line : new String(file, StandardCharsets.UTF_8).split("\n")) {
@@ -104,14 +102,5 @@ public final class DemoAssets {
             }
         }
         return texts;
-    }
-
-    static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) return;
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        } catch (IOException ignored) {
-            // best effort: a leftover temp dir is harmless and named as such
-        }
     }
 }

@@ -1,6 +1,6 @@
 package org.routecal.demo;
 
-import org.routecal.cli.StageCommand;
+import org.routecal.session.StageCommand;
 import org.routecal.pipeline.Progress;
 import picocli.CommandLine;
 
@@ -35,14 +35,13 @@ public final class DemoAssetsCommand implements StageCommand {
         progress.start("demo assets", -1);
         // Generate next to the target and rename: a failed or killed run leaves no half-written --out.
         Path abs = out.toAbsolutePath();
-        Files.createDirectories(abs.getParent());
-        Path tmp = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".tmp-");
+        Path tmp = org.routecal.io.AtomicFiles.tempDirectory(abs);
         try {
             DemoAssets.writeTo(tmp);
             Files.deleteIfExists(abs); // an empty directory, checked above
-            Files.move(tmp, abs, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            org.routecal.io.AtomicFiles.commitDirectory(tmp, abs);
         } finally {
-            DemoAssets.deleteTree(tmp);
+            org.routecal.io.AtomicFiles.deleteTree(tmp);
         }
         progress.finish();
         return new Result(out, out.resolve("model"), out.resolve(DemoCorpus.CORPUS), out.resolve(DemoCorpus.POOL),

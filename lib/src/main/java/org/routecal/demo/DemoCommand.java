@@ -1,6 +1,6 @@
 package org.routecal.demo;
 
-import org.routecal.cli.StageCommand;
+import org.routecal.session.StageCommand;
 import org.routecal.pipeline.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -28,9 +28,12 @@ public final class DemoCommand implements StageCommand {
     @Option(names = "--cache", description = "where the generated demo model is cached (default $ROUTECAL_CACHE or ~/.cache/routecal)")
     Path cache;
 
+    @picocli.CommandLine.Mixin
+    org.routecal.compute.devices.DeviceOptions device = new org.routecal.compute.devices.DeviceOptions();
+
     @Override
-    public Object execute(Progress progress) throws Exception {
+    public Object execute(org.routecal.session.Session session) throws Exception {
         if (!size.equals("full") && !size.equals("small")) throw new org.routecal.RoutecalException("--size must be full or small, got " + size);
-        return DemoPipeline.run(new DemoPipeline.Settings(out, size, seed, overwrite, cache), progress);
+        return DemoPipeline.run(new DemoPipeline.Settings(out, size, seed, overwrite, cache, device), session);
     }
 }

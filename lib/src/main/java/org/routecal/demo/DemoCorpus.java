@@ -2,6 +2,7 @@ package org.routecal.demo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.routecal.RoutecalException;
+import org.routecal.io.Json;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -131,7 +132,7 @@ public final class DemoCorpus {
 
     /** One JSON line per sample, keys in a fixed order, '\n' line ends: the same bytes on every platform. */
     static byte[] toJsonl(List<DemoSample> samples) {
-        ObjectMapper json = new ObjectMapper();
+        ObjectMapper json = Json.MAPPER;
         StringBuilder sb = new StringBuilder();
         try {
             for (DemoSample s : samples) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.routecal.io.AtomicFiles;
+import org.routecal.io.Json;
 import org.routecal.io.Jsonl;
 
 import java.nio.file.Path;
@@ -24,7 +25,7 @@ import java.util.stream.Collectors;
  * the same distribution rather than deficit-targeted text.
  */
 final class DemoData {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
 
     private DemoData() {}
 

@@ -1,8 +1,8 @@
 package org.routecal.demo;
 
+import org.routecal.io.Json;
 import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
 
 import java.io.IOException;
@@ -17,7 +17,7 @@ final class DemoJson {
 
     static {
         DefaultPrettyPrinter pp = new DefaultPrettyPrinter().withObjectIndenter(new DefaultIndenter("  ", "\n"));
-        WRITER = new ObjectMapper().writer(pp);
+        WRITER = Json.MAPPER.writer(pp);
     }
 
     static byte[] bytes(Object value) {

@@ -1,15 +1,28 @@
 package org.routecal.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.routecal.cli.Stages;
 import org.routecal.corpus.Corpus;
 import org.routecal.corpus.CorpusOptions;
 import org.routecal.corpus.Sample;
 import org.routecal.io.Jsonl;
 import org.routecal.pipeline.Manifest;
 import org.routecal.pipeline.Progress;
-import org.routecal.pipeline.RunDir;
+import org.routecal.pipeline.OutputDir;
+import org.routecal.route.BracketStage;
+import org.routecal.route.Mode;
+import org.routecal.route.RouteParams;
 import org.routecal.route.RouteResult;
+import org.routecal.route.RouteStage;
+import org.routecal.quant.MoeMode;
+import org.routecal.quant.QuantizeOptions;
+import org.routecal.quant.QuantizeStage;
+import org.routecal.eval.EvaluateStage;
+import org.routecal.synth.accept.AcceptanceParams;
+import org.routecal.synth.extract.ExtractParams;
+import org.routecal.synth.extract.ExtractStage;
+import org.routecal.synth.refine.RefineStage;
+import org.routecal.synth.select.Objective;
+import org.routecal.synth.select.SelectionOptions;
 import org.routecal.tokenize.Tokenizer;
 
 import java.nio.file.Files;
@@ -28,7 +41,11 @@ import java.util.Map;
  */
 public final class DemoPipeline {
     /** Sizes: {@code full} for the README's run, {@code small} for CI (same code path, fewer samples). */
-    public record Settings(Path out, String size, long seed, boolean overwrite, Path cache) {
+    public record Settings(Path out, String size, long seed, boolean overwrite, Path cache, org.routecal.compute.devices.DeviceOptions device) {
+        public Settings(Path out, String size, long seed, boolean overwrite, Path cache) {
+            this(out, size, seed, overwrite, cache, new org.routecal.compute.devices.DeviceOptions());
+        }
+
         boolean small() { return size.equals("small"); }
     }
 
@@ -38,8 +55,23 @@ public final class DemoPipeline {
     private DemoPipeline() {}
 
     public static DemoResult run(Settings s, Progress progress) throws Exception {
+        try (org.routecal.session.Session session = new org.routecal.session.Session(progress)) {
+            return run(s, session);
+        }
+    }
+
+    /** Runs every stage in one session: the demo model is loaded once, on the device {@code s.device()} selects. */
+    public static DemoResult run(Settings s, org.routecal.session.Session session) throws Exception {
+        try (OutputDir run = OutputDir.of("demo", s.out()).overwrite(s.overwrite()).open()) {
+            DemoResult r = runIn(s, run, session);
+            run.commit();
+            return r;
+        }
+    }
+
+    private static DemoResult runIn(Settings s, OutputDir run, org.routecal.session.Session session) throws Exception {
+        Progress progress = session.progress();
         long t0 = System.nanoTime();
-        RunDir run = RunDir.create(s.out(), s.overwrite());
         Path out = run.path();
         Manifest.Builder manifest = Manifest.builder("demo").parameter("size", s.size()).seed(s.seed());
         Map<String, Double> timings = new LinkedHashMap<>();
@@ -69,21 +101,20 @@ public final class DemoPipeline {
 
         // 2. stage 1 on the original corpus, brackets, statistical guidelines
         t = System.nanoTime();
-        Object routed = stage(progress, "route", "--model", model.toString(), "--corpus", data.resolve("original.jsonl").toString(),
-                "--out", out.resolve("route/original").toString(), "--jsonl");
-        stage(progress, "bracket", "--run", out.resolve("route/original").toString(), "--mode", "balance");
-        stage(progress, "bracket", "--run", out.resolve("route/original").toString(), "--mode", "q_sensitivity");
-        stage(progress, "extract", "--bracketed", out.resolve("route/original/bracketed_balance.jsonl") + ","
-                + out.resolve("route/original/bracketed_q_sensitivity.jsonl"), "--out", out.resolve("extract").toString());
+        RouteResult routed = RouteStage.run(new RouteStage.Request(model, corpusOptions(data.resolve("original.jsonl"), s), "auto",
+                out.resolve("route/original"), RouteParams.defaults().withJsonl(true), s.device()), session);
+        for (Mode m : List.of(Mode.BALANCE, Mode.Q_SENSITIVITY)) BracketStage.run(out.resolve("route/original"), BracketStage.Params.defaults(m), progress);
+        ExtractStage.runInto(ExtractParams.defaults(List.of(out.resolve("route/original/bracketed_balance.jsonl"),
+                out.resolve("route/original/bracketed_q_sensitivity.jsonl")), out.resolve("extract")), false, progress);
         timings.put("route+bracket+extract", secs(t));
 
         // 3. the loop: refine with the local pool (no LLM), target 4 × hidden so the starved scripts' experts show
         t = System.nanoTime();
-        long target = 4L * ((RouteResult) routed).target(); // the default target is the hidden size
-        stage(progress, "refine", "--model", model.toString(), "--corpus", data.resolve("original.jsonl").toString(),
-                "--pool", data.resolve("pool.jsonl").toString(), "--out", out.resolve("refine").toString(),
-                "--target", Long.toString(target), "--max-rounds", s.small() ? "2" : "4", "--seed", Long.toString(s.seed()),
-                "--objective", "deficit"); // the demo shows the deficit loop against "more of the same" (README's evidence table)
+        long target = 4L * routed.target(); // the default target is the hidden size
+        RefineStage.run(new RefineStage.Request(model, corpusOptions(data.resolve("original.jsonl"), s), "auto",
+                data.resolve("pool.jsonl"), null, out.resolve("refine"), false, hidden -> AcceptanceParams.defaults(target),
+                new RefineStage.Stop(s.small() ? 2 : 4, 0, 2), 64, 256, null, null, 2048, s.device(),
+                SelectionOptions.of(Objective.DEFICIT)), session); // the deficit loop against "more of the same" (README's evidence table)
         Path compound = out.resolve("refine/compound.jsonl");
         Files.copy(compound, data.resolve("compound.jsonl"));
         timings.put("refine", secs(t));
@@ -101,29 +132,26 @@ public final class DemoPipeline {
         t = System.nanoTime();
         Map<String, RouteResult> coverage = new LinkedHashMap<>();
         for (String set : SETS) {
-            coverage.put(set, (RouteResult) stage(progress, "route", "--model", model.toString(), "--corpus", data.resolve(set + ".jsonl").toString(),
-                    "--out", out.resolve("coverage/" + set).toString(), "--target", Long.toString(target), "--no-rtn-sensitivity"));
+            coverage.put(set, RouteStage.run(new RouteStage.Request(model, corpusOptions(data.resolve(set + ".jsonl"), s), "auto",
+                    out.resolve("coverage/" + set), RouteParams.defaults().withTarget(target).withRtnSensitivity(false), s.device()), session));
         }
         timings.put("coverage", secs(t));
         t = System.nanoTime();
-        List<String> checkpoints = new ArrayList<>();
+        List<Path> checkpoints = new ArrayList<>();
         for (String set : SETS) {
             for (String mode : MODES) {
                 Path q = out.resolve("quantized/" + set + "-" + mode);
-                stage(progress, "quantize", "--model", model.toString(), "--corpus", data.resolve(set + ".jsonl").toString(),
-                        "--out", q.toString(), "--scheme", "w4a16", "--group-size", "32", "--algorithm", "gptq", "--moe-mode", mode);
-                checkpoints.add(q.toString());
+                QuantizeOptions o = QuantizeOptions.defaults().withGroupSize(32).withMoeMode(MoeMode.parse(mode));
+                QuantizeStage.run(new QuantizeStage.Request(model, corpusOptions(data.resolve(set + ".jsonl"), s), "auto", q, o, s.device()), session);
+                checkpoints.add(q);
             }
         }
         timings.put("quantize", secs(t));
 
         // 6. evaluate everything on the held-out set
         t = System.nanoTime();
-        List<String> evalArgs = new ArrayList<>(List.of("evaluate", "--model", model.toString(), "--corpus",
-                data.resolve("eval.jsonl").toString(), "--out", out.resolve("eval").toString()));
-        evalArgs.add("--quantized");
-        evalArgs.addAll(checkpoints);
-        stage(progress, evalArgs.toArray(String[]::new));
+        EvaluateStage.run(new EvaluateStage.Request(model, checkpoints, corpusOptions(data.resolve("eval.jsonl"), s), "auto",
+                out.resolve("eval"), false, s.device()), session);
         timings.put("evaluate", secs(t));
 
         // 7. the evidence table and the report
@@ -132,16 +160,16 @@ public final class DemoPipeline {
         table.writeJson(out.resolve("evidence.json"));
         timings.put("total", secs(t0));
         timings.forEach(manifest::timing);
+        manifest.device(session.backend());
         manifest.input("model", model).input("corpus", assets.resolve(DemoCorpus.CORPUS)).input("pool", assets.resolve(DemoCorpus.POOL));
-        manifest.output("report", out.resolve("report.html"), run).output("evidence", out.resolve("evidence.json"), run);
+        manifest.output("report", out.resolve("report.html"), out).output("evidence", out.resolve("evidence.json"), out);
         run.writeManifest(manifest.build());
         return new DemoResult(out, table, timings);
     }
 
-    /** Runs one subcommand through the CLI's own parser (echoing it) and returns its result object. */
-    static Object stage(Progress progress, String... args) throws Exception {
-        progress.message("$ routecal " + String.join(" ", args).replace(System.getProperty("user.home"), "~"));
-        return Stages.run(progress, args);
+    /** The corpus options every demo stage uses: the CLI's defaults with the demo's seed. */
+    private static CorpusOptions corpusOptions(Path file, Settings s) {
+        return CorpusOptions.of(file).withSeed(s.seed());
     }
 
     /** Token counts per sample_id, with the model's chat template, as every stage counts them. */

@@ -1,15 +1,10 @@
 package org.routecal.demo;
 
+import org.routecal.report.Chart;
 import org.routecal.report.HtmlReport;
 import org.routecal.route.RouteResult;
-import tech.tablesaw.plotly.components.Axis;
-import tech.tablesaw.plotly.components.Figure;
-import tech.tablesaw.plotly.components.Layout;
-import tech.tablesaw.plotly.traces.BarTrace;
-import tech.tablesaw.plotly.traces.Trace;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -22,16 +17,16 @@ final class DemoReport {
         HtmlReport r = HtmlReport.titled("routecal demo: does routing-aware calibration help?");
         r.text("Embedded demo model (Qwen3-MoE format, planted routing: token classes → expert groups) and generated "
                 + "multi-domain corpus, size '" + s.size() + "', seed " + s.seed() + ". Every number below comes from the "
-                + "stages' own outputs in " + out + ". GPTQ W4 (group 32) per calibration set × MoE calibration mode; "
+                + "stages' own outputs, in the folders next to this report. GPTQ W4 (group 32) per calibration set × MoE calibration mode; "
                 + "evaluated on a held-out set cut from the pool (never selected). Lower KL(original‖quantized) is better.");
         r.section("Verdict per domain: compound corpus vs original + more at the same token budget");
         r.text("original corpus " + t.originalTokens() + " tokens; compound corpus (original + refine's additions) and "
                 + "original + more both " + t.compoundTokens() + " tokens. Where balance does not help, the table says so.");
         r.table(t.verdictTable());
-        r.figure(klFigure(t));
+        r.chart(klFigure(t));
         r.section("Evidence table");
         r.table(t.table());
-        r.figure(coverageFigure(t));
+        r.chart(coverageFigure(t));
         r.section("Routing of the original corpus (stage 1)");
         r.parts(coverage.get("original"));
         r.section("Outputs and timings");
@@ -39,7 +34,7 @@ final class DemoReport {
         sb.append("coverage/<set>/   routing.parquet, expert_stats.parquet, metrics.json, token_scores.parquet, report.html\n");
         sb.append("route/original/   + bracketed_balance.jsonl, bracketed_q_sensitivity.jsonl, token_routing.jsonl\n");
         sb.append("extract/          guidelines/{mode}_{domain}.md + .json (statistical: no LLM endpoint)\n");
-        sb.append("refine/           compound.jsonl, refine_metrics.jsonl, refine_chart.svg, round_N/\n");
+        sb.append("refine/           compound.jsonl, refine_metrics.jsonl, refine_report.html, round_N/\n");
         sb.append("quantized/<set>-<mode>/  compressed-tensors checkpoints + quant_report.parquet\n");
         sb.append("eval/             eval.parquet, eval.json, eval.html\n\n");
         timings.forEach((k, v) -> sb.append(String.format("%-22s %8.1f s%n", k, v)));
@@ -48,34 +43,31 @@ final class DemoReport {
     }
 
     /** Mean KL over modes per domain, one bar group per calibration set. */
-    private static Figure klFigure(EvidenceTable t) {
-        List<Trace> traces = new ArrayList<>();
-        Object[] domains = t.domains().toArray();
+    private static Chart klFigure(EvidenceTable t) {
+        List<String> domains = t.domains();
+        Chart c = Chart.titled("Mean KL(original‖quantized) over the four MoE modes, per domain").axes("domain", "KL (nats/token)")
+                .grouped().size(900, 420);
         for (String set : DemoPipeline.SETS) {
-            double[] y = new double[domains.length];
-            for (int i = 0; i < domains.length; i++) {
+            double[] y = new double[domains.size()];
+            for (int i = 0; i < y.length; i++) {
                 double sum = 0;
-                for (String m : DemoPipeline.MODES) sum += t.cell(set, m, (String) domains[i]).kl();
+                for (String m : DemoPipeline.MODES) sum += t.cell(set, m, domains.get(i)).kl();
                 y[i] = sum / DemoPipeline.MODES.size();
             }
-            traces.add(BarTrace.builder(domains, y).name(set).build());
+            c.bar(set, domains, y);
         }
-        Layout layout = Layout.builder().title("Mean KL(original‖quantized) over the four MoE modes, per domain")
-                .barMode(Layout.BarMode.GROUP).yAxis(Axis.builder().title("KL (nats/token)").build()).height(420).width(900).build();
-        return new Figure(layout, traces.toArray(new Trace[0]));
+        return c;
     }
 
-    private static Figure coverageFigure(EvidenceTable t) {
-        Object[] sets = DemoPipeline.SETS.toArray();
-        double[] min = new double[sets.length], under = new double[sets.length];
-        for (int i = 0; i < sets.length; i++) {
-            EvidenceTable.Coverage c = t.coverage().get((String) sets[i]);
+    private static Chart coverageFigure(EvidenceTable t) {
+        List<String> sets = DemoPipeline.SETS;
+        double[] min = new double[sets.size()], under = new double[sets.size()];
+        for (int i = 0; i < min.length; i++) {
+            EvidenceTable.Coverage c = t.coverage().get(sets.get(i));
             min[i] = c.minCount();
             under[i] = c.slotsUnderTarget();
         }
-        Layout layout = Layout.builder().title("Coverage per calibration set: min tokens per expert and slots under target")
-                .barMode(Layout.BarMode.GROUP).height(380).width(900).build();
-        return new Figure(layout, BarTrace.builder(sets, min).name("min tokens/expert").build(),
-                BarTrace.builder(sets, under).name("slots under target").build());
+        return Chart.titled("Coverage per calibration set: min tokens per expert and slots under target").axes("calibration set", "")
+                .grouped().size(900, 380).bar("min tokens/expert", sets, min).bar("slots under target", sets, under);
     }
 }

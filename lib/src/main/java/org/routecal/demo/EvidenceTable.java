@@ -1,10 +1,9 @@
 package org.routecal.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import org.routecal.RoutecalException;
 import org.routecal.io.AtomicFiles;
+import org.routecal.io.Json;
 import org.routecal.route.BalanceMetrics;
 import org.routecal.route.RouteResult;
 import tech.tablesaw.api.DoubleColumn;
@@ -55,7 +54,7 @@ public final class EvidenceTable {
     public static EvidenceTable build(Path evalJson, Map<String, RouteResult> routes, long compoundTokens, long originalTokens) {
         JsonNode root;
         try {
-            root = new ObjectMapper().readTree(evalJson.toFile());
+            root = Json.MAPPER.readTree(evalJson.toFile());
         } catch (IOException e) {
             throw new RoutecalException(evalJson + ": cannot read the evaluation results: " + e.getMessage(), e);
         }
@@ -191,7 +190,7 @@ public final class EvidenceTable {
         root.put("rows", rows);
         root.put("verdicts", verdicts);
         try {
-            AtomicFiles.writeString(file, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(root));
+            AtomicFiles.writeString(file, Json.PRETTY.writeValueAsString(root));
         } catch (IOException e) {
             throw new RoutecalException(file + ": " + e.getMessage(), e);
         }

@@ -4,16 +4,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.routecal.RoutecalException;
-import org.routecal.quant.report.FlatParquet;
-import org.routecal.quant.report.FlatParquet.Column;
-import org.routecal.quant.report.FlatParquet.Kind;
+import org.routecal.io.AtomicFiles;
+import org.routecal.io.Json;
+import org.routecal.io.parquet.ParquetSchema;
+import org.routecal.io.parquet.ParquetTableWriter;
+import org.routecal.pipeline.Manifest;
+import org.routecal.pipeline.OutputDir;
 
 /**
  * The evaluate stage's files. eval.parquet (format routecal.eval, version 1): model, sample_id, domain, tokens
@@ -31,20 +32,23 @@ import org.routecal.quant.report.FlatParquet.Kind;
 final class EvalOutputs {
     private EvalOutputs() {}
 
-    static final List<Column> SAMPLE_COLUMNS = List.of(new Column("model", Kind.STRING), new Column("sample_id", Kind.STRING),
-            new Column("domain", Kind.STRING), new Column("tokens", Kind.INT32), new Column("nll", Kind.DOUBLE), new Column("ppl", Kind.DOUBLE),
-            new Column("kl", Kind.DOUBLE), new Column("top1_agreement", Kind.DOUBLE), new Column("router_agreement", Kind.DOUBLE));
-    static final List<Column> EXPERT_COLUMNS = List.of(new Column("model", Kind.STRING), new Column("layer", Kind.INT32),
-            new Column("expert", Kind.INT32), new Column("tokens", Kind.INT64), new Column("rel_output_error", Kind.DOUBLE));
+    static final ParquetSchema SAMPLES = ParquetSchema.builder("eval").string("model").string("sample_id").string("domain")
+            .int32("tokens").float64("nll").float64("ppl").float64("kl").nullable().float64("top1_agreement").nullable()
+            .float64("router_agreement").nullable().build();
+    static final ParquetSchema EXPERTS = ParquetSchema.builder("eval_experts").string("model").int32("layer").int32("expert")
+            .int64("tokens").float64("rel_output_error").build();
 
-    static void write(Path target, boolean overwrite, List<Object[]> rows, List<Object[]> experts, List<EvaluateStage.ModelMetrics> models,
+    /** Writes the files into {@code dir} (the staging directory of the evaluate output). */
+    static void write(Path dir, List<Object[]> rows, List<Object[]> experts, List<EvaluateStage.ModelMetrics> models,
                       EvalStatistics.Report statistics) {
         try {
-            Files.createDirectories(target.getParent());
-            Path tmp = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".tmp-");
-            FlatParquet.write(tmp.resolve("eval.parquet"), SAMPLE_COLUMNS, rows, Map.of("format", "routecal.eval", "format_version", "1"));
-            FlatParquet.write(tmp.resolve("eval_experts.parquet"), EXPERT_COLUMNS, experts, Map.of("format", "routecal.eval-experts", "format_version", "1"));
-            ObjectMapper json = new ObjectMapper();
+            try (ParquetTableWriter w = ParquetTableWriter.create(dir.resolve("eval.parquet"), SAMPLES, "routecal.eval", 1, Map.of())) {
+                for (Object[] r : rows) w.append(r);
+            }
+            try (ParquetTableWriter w = ParquetTableWriter.create(dir.resolve("eval_experts.parquet"), EXPERTS, "routecal.eval-experts", 1, Map.of())) {
+                for (Object[] r : experts) w.append(r);
+            }
+            ObjectMapper json = Json.MAPPER;
             ObjectNode root = json.createObjectNode();
             root.put("format", "routecal.eval");
             root.put("format_version", 1);
@@ -71,7 +75,7 @@ final class EvalOutputs {
                 d[5]++;
             }
             ArrayNode dom = root.putArray("domains");
-            StringBuilder domHtml = new StringBuilder();
+            EvalReport report = new EvalReport();
             for (Map.Entry<String, double[]> e : domains.entrySet()) {
                 String[] k = e.getKey().split("\0");
                 double[] d = e.getValue();
@@ -87,11 +91,10 @@ final class EvalOutputs {
                     o.put("kl", d[2] / d[0]);
                     o.put("top1_agreement", d[3] / d[0]);
                 }
-                domHtml.append(String.format("<tr><td>%s</td><td>%s</td><td>%d</td><td>%.5f</td><td>%.5f</td><td>%.4f</td><td>%s</td><td>%s</td></tr>%n",
-                        esc(k[0]), esc(k[1]), (long) d[0], d[1] / d[0], d[4] / d[5], Math.exp(d[1] / d[0]), orig ? "" : String.format("%.5f", d[2] / d[0]), orig ? "" : String.format("%.4f", d[3] / d[0])));
+                report.domain(k[0], k[1], (long) d[0], d[1] / d[0], d[4] / d[5], Math.exp(d[1] / d[0]), orig ? Double.NaN : d[2] / d[0],
+                        orig ? Double.NaN : d[3] / d[0]);
             }
             ArrayNode ms = root.putArray("models");
-            StringBuilder modelHtml = new StringBuilder();
             for (EvaluateStage.ModelMetrics m : models) {
                 ObjectNode o = ms.addObject();
                 o.put("name", m.name());
@@ -103,31 +106,41 @@ final class EvalOutputs {
                 if (m.top1() != null) o.put("top1_agreement", m.top1());
                 ObjectNode ra = o.putObject("router_agreement_per_layer");
                 m.routerAgreement().forEach((l, v) -> ra.put(Integer.toString(l), v));
-                modelHtml.append(String.format("<tr><td>%s</td><td>%d</td><td>%.4f</td><td>%s</td><td>%s</td><td>%s</td></tr>%n", esc(m.name()), m.tokens(), m.ppl(),
-                        m.kl() == null ? "" : String.format("%.5f", m.kl()), m.top1() == null ? "" : String.format("%.4f", m.top1()),
-                        esc(m.routerAgreement().toString())));
             }
             root.set("statistics", statisticsJson(json, statistics));
-            Files.writeString(tmp.resolve("eval.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(root));
-            Files.writeString(tmp.resolve("eval.html"), "<!doctype html><html><head><meta charset=\"utf-8\"><title>routecal evaluate</title>"
-                    + "<style>table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}</style></head><body>"
-                    + "<h1>Evaluation</h1><h2>Models</h2><table><tr><th>model</th><th>tokens</th><th>ppl</th><th>KL(orig‖q)</th><th>top-1 agreement</th><th>router agreement per layer</th></tr>"
-                    + modelHtml + "</table>" + statisticsHtml(statistics)
-                    + "<h2>Domains</h2><table><tr><th>model</th><th>domain</th><th>tokens</th><th>NLL (token-weighted)</th>"
-                    + "<th>NLL (per-sample mean)</th><th>ppl (token-weighted)</th><th>KL</th><th>top-1</th></tr>"
-                    + domHtml + "</table></body></html>");
-            if (Files.exists(target)) {
-                if (!overwrite) throw new RoutecalException(target + " already exists; pass --overwrite to replace it");
-                Path old = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".old-");
-                Files.move(target, old.resolve("d"), StandardCopyOption.ATOMIC_MOVE);
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-                org.routecal.quant.ct.CompressedTensorsWriter.deleteTree(old);
-            } else {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            }
+            AtomicFiles.writeString(dir.resolve("eval.json"), Json.PRETTY.writeValueAsString(root));
+            AtomicFiles.writeString(dir.resolve("eval.html"), report.html(models, statistics));
         } catch (IOException e) {
-            throw new RoutecalException(target + ": cannot write evaluation outputs: " + e.getMessage(), e);
+            throw new RoutecalException(dir + ": cannot write evaluation outputs: " + e.getMessage(), e);
         }
+    }
+
+    /** The staged output directory of an evaluate run; inputs (model, checkpoints, corpus) are kept apart from it. */
+    static OutputDir open(Path out, boolean overwrite, Path modelDir, List<Path> quantized, Map<String, Object> inputs) {
+        OutputDir.Builder b = OutputDir.of("evaluate", out).staged(true).overwrite(overwrite).input("--model", modelDir).inputs("--quantized", quantized);
+        inputs.forEach((k, v) -> { if (v instanceof Path p) b.input("--" + k, p); });
+        return b.open();
+    }
+
+    /** manifest.json of an evaluate run. */
+    static Manifest manifest(Path dir, org.routecal.model.MoeModel original, List<Path> quantized, Map<String, Object> inputs,
+                             EvaluateStage.Result r, double seconds) {
+        Manifest.Builder m = Manifest.builder("evaluate").model("model", original.dir()).device(original.backend());
+        for (Path q : quantized) m.model("quantized", q);
+        m.add(inputs);
+        m.parameter("quantized", quantized.stream().map(Path::toString).toList());
+        m.result("samples", r.samples());
+        for (EvaluateStage.ModelMetrics mm : r.models()) {
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("tokens", mm.tokens());
+            one.put("nll", mm.nll());
+            one.put("ppl", mm.ppl());
+            one.put("kl", mm.kl());
+            one.put("top1_agreement", mm.top1());
+            m.result("model " + mm.name(), one);
+        }
+        m.timing("total", seconds);
+        return m.outputsIn(dir).build();
     }
 
     /** How the intervals were made, in words (JSON, HTML and the CLI summary say the same). */
@@ -188,30 +201,6 @@ final class EvalOutputs {
         n.put("upper", i.upper());
     }
 
-    static String statisticsHtml(EvalStatistics.Report st) {
-        StringBuilder sb = new StringBuilder("<h2>Confidence intervals</h2><p>").append(esc(method(st.options()))).append("</p>");
-        sb.append("<table><tr><th>model</th><th>mean ΔNLL</th><th>worst-domain ΔNLL</th><th>mean KL</th><th>worst-domain KL</th></tr>");
-        for (EvalStatistics.ModelStats m : st.models()) {
-            if (m.meanDeltaNll() == null) continue;
-            sb.append("<tr><td>").append(esc(m.model())).append("</td><td>").append(m.meanDeltaNll().format(5)).append("</td><td>")
-                    .append(m.worstDeltaNll().format(5)).append(" (").append(esc(m.worstDeltaNllDomain())).append(")</td><td>")
-                    .append(m.meanKl().format(5)).append("</td><td>").append(m.worstKl().format(5)).append(" (").append(esc(m.worstKlDomain()))
-                    .append(")</td></tr>");
-        }
-        sb.append("</table>");
-        if (!st.comparisons().isEmpty()) {
-            sb.append("<h2>Paired differences (model − baseline; negative: model better)</h2><table><tr><th>model</th><th>baseline</th>"
-                    + "<th>mean ΔNLL</th><th>worst-domain ΔNLL</th><th>mean KL</th><th>worst-domain KL</th></tr>");
-            for (EvalStatistics.Comparison c : st.comparisons()) {
-                sb.append("<tr><td>").append(esc(c.model())).append("</td><td>").append(esc(c.baseline())).append("</td><td>")
-                        .append(marked(c.meanDeltaNll())).append("</td><td>").append(marked(c.worstDeltaNll())).append("</td><td>")
-                        .append(marked(c.meanKl())).append("</td><td>").append(marked(c.worstKl())).append("</td></tr>");
-            }
-            sb.append("</table><p>* the interval excludes zero.</p>");
-        }
-        return sb.toString();
-    }
-
     private static String marked(Bootstrap.Interval i) {
         return i.format(5) + (i.excludesZero() ? " *" : "");
     }
@@ -231,9 +220,5 @@ final class EvalOutputs {
                     marked(c.meanDeltaNll()), marked(c.worstDeltaNll()), marked(c.meanKl())));
         }
         return sb.toString();
-    }
-
-    static String esc(String s) {
-        return org.routecal.report.Html.escape(s);
     }
 }

@@ -2,14 +2,17 @@ package org.routecal.eval;
 
 import java.nio.file.Path;
 import java.util.List;
-import org.routecal.cli.StageCommand;
-import org.routecal.compute.DeviceOptions;
+import org.routecal.session.StageCommand;
+import org.routecal.compute.devices.DeviceOptions;
 import org.routecal.model.MoeModel;
-import org.routecal.pipeline.Session;
+import org.routecal.session.Session;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import org.routecal.corpus.Corpus;
+import org.routecal.corpus.CorpusOptions;
 import org.routecal.corpus.CorpusOptionsMixin;
+import org.routecal.tokenize.TextCodec;
 
 /** {@code routecal evaluate}: parses flags and calls {@link EvaluateStage}. */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
@@ -41,10 +44,6 @@ public final class EvaluateCommand implements StageCommand {
 
     @Override
     public Object execute(Session session) {
-        List<EvalSample> samples = CalibrationCorpus.load(corpus.toOptions(), model);
-        MoeModel original = session.model(model, device);
-        List<EvaluateStage.Candidate> candidates = new java.util.ArrayList<>();
-        for (Path q : quantized) candidates.add(new EvaluateStage.Candidate(EvaluateStage.name(q), q, session.model(q, device)));
         EvalStatistics.Options stats;
         try {
             stats = new EvalStatistics.Options(bootstrap, bootstrapSeed, confidence, baseline);
@@ -52,6 +51,7 @@ public final class EvaluateCommand implements StageCommand {
         } catch (IllegalArgumentException e) {
             throw new org.routecal.RoutecalException("--bootstrap/--confidence: " + e.getMessage());
         }
-        return EvaluateStage.run(original, candidates, samples, out, overwrite, stats, session.progress(), session::checkCancelled);
+        return EvaluateStage.run(new EvaluateStage.Request(model, quantized, corpus.toOptions(), corpus.tokenizer(), out, overwrite, device,
+                stats), session);
     }
 }

@@ -1,22 +1,27 @@
 package org.routecal.eval;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.routecal.RoutecalException;
 import java.util.HashMap;
 import org.routecal.compute.Backend;
 import org.routecal.compute.Tensor;
 import org.routecal.compute.TensorType;
 import org.routecal.model.Activations;
 import org.routecal.model.ForwardTaps;
-import org.routecal.model.ModelConfig;
+import org.routecal.model.family.ModelConfig;
 import org.routecal.model.ModelWeights;
 import org.routecal.model.MoeModel;
+import org.routecal.corpus.Sample;
+import org.routecal.pipeline.OutputDir;
+import org.routecal.compute.devices.DeviceOptions;
+import org.routecal.corpus.Corpus;
+import org.routecal.corpus.CorpusOptions;
 import org.routecal.pipeline.Progress;
+import org.routecal.session.Session;
+import org.routecal.tokenize.TextCodec;
 
 /**
  * Stage 0 evaluation: the original model and each quantized checkpoint on the same samples. Per sample and model:
@@ -52,23 +57,67 @@ public final class EvaluateStage {
     /** Rows of logits materialised at once ([rows, vocab] per model). */
     static final int LOGIT_ROWS = 256;
 
+    /**
+     * What an evaluate run needs, as the CLI, the magics and the demo give it (tokenizer: auto or byte; statistics: the
+     * bootstrap settings of the confidence intervals).
+     */
+    public record Request(Path model, List<Path> quantized, CorpusOptions corpus, String tokenizer, Path out, boolean overwrite,
+                          DeviceOptions device, EvalStatistics.Options statistics) {
+        /** With the default intervals. */
+        public Request(Path model, List<Path> quantized, CorpusOptions corpus, String tokenizer, Path out, boolean overwrite,
+                       DeviceOptions device) {
+            this(model, quantized, corpus, tokenizer, out, overwrite, device, EvalStatistics.Options.defaults());
+        }
+    }
+
+    /** Loads the held-out corpus with the original model's codec and evaluates every checkpoint in the session. */
+    public static Result run(Request r, Session session) {
+        Corpus.Loaded loaded;
+        try (TextCodec codec = TextCodec.load(r.model(), r.tokenizer())) {
+            loaded = Corpus.read(r.corpus(), codec);
+        }
+        session.progress().message("corpus: " + loaded);
+        MoeModel original = session.model(r.model(), r.device());
+        List<Candidate> candidates = new ArrayList<>();
+        for (Path q : r.quantized()) candidates.add(new Candidate(name(q), q, session.model(q, r.device())));
+        return run(original, candidates, loaded.samples(), r.out(), r.overwrite(), Corpus.manifestInputs(r.corpus(), loaded),
+                r.statistics(), session.progress(), session::checkCancelled);
+    }
+
     /** A quantized checkpoint loaded for comparison, with the name its rows carry. */
     public record Candidate(String name, Path path, MoeModel model) {}
 
     /**
-     * Evaluates {@code original} and every candidate on the same samples. One forward of the original per batch is
-     * shared by all candidates (its logits are the KL reference, its block inputs feed the per-expert error).
+     * Evaluates {@code original} and every candidate on the same samples, in layer-major passes over many batches (each
+     * layer's weights are read once per pass, so a model larger than the weight cache is read once per pass, not once
+     * per batch). One forward of the original is shared by all candidates (its logits are the KL reference, its block
+     * inputs feed the per-expert error).
      */
-    public static Result run(MoeModel original, List<Candidate> quantized, List<EvalSample> samples, Path out, boolean overwrite,
+    public static Result run(MoeModel original, List<Candidate> quantized, List<Sample> samples, Path out, boolean overwrite,
                              Progress progress, Runnable cancel) {
-        return run(original, quantized, samples, out, overwrite, EvalStatistics.Options.defaults(), progress, cancel);
+        return run(original, quantized, samples, out, overwrite, Map.of(), EvalStatistics.Options.defaults(), progress, cancel);
     }
 
-    /** As above, with the bootstrap settings of the confidence intervals (eval.json "statistics", eval.html). */
-    public static Result run(MoeModel original, List<Candidate> quantized, List<EvalSample> samples, Path out, boolean overwrite,
-                             EvalStatistics.Options statistics, Progress progress, Runnable cancel) {
-        Path target = out.toAbsolutePath().normalize();
-        if (Files.exists(target) && !overwrite) throw new RoutecalException(target + " already exists; pass --overwrite to replace it");
+    /**
+     * As above; {@code inputs} names the corpus (a Path: hashed in the manifest, never overlapped by {@code out}) and
+     * carries the corpus loader's summary (a Map, recorded as results); {@code statistics}: the bootstrap settings of the
+     * confidence intervals (eval.json "statistics", eval.html). Writes through a staged {@link OutputDir}.
+     */
+    public static Result run(MoeModel original, List<Candidate> quantized, List<Sample> samples, Path out, boolean overwrite,
+                             Map<String, Object> inputs, EvalStatistics.Options statistics, Progress progress, Runnable cancel) {
+        List<Path> paths = quantized.stream().map(Candidate::path).toList();
+        try (OutputDir dir = EvalOutputs.open(out, overwrite, original.dir(), paths, inputs)) {
+            long t0 = System.nanoTime();
+            Result r = evaluate(original, quantized, samples, dir, statistics, progress, cancel);
+            dir.writeManifest(EvalOutputs.manifest(dir.path(), original, paths, inputs, r, (System.nanoTime() - t0) / 1e9));
+            dir.commit();
+            return r;
+        }
+    }
+
+    private static Result evaluate(MoeModel original, List<Candidate> quantized, List<Sample> samples, OutputDir dir,
+                                   EvalStatistics.Options statistics, Progress progress, Runnable cancel) {
+        Path target = dir.target();
         Backend b = original.backend();
         ModelConfig cfg = original.config();
         int nq = quantized.size(), experts = cfg.expertCount();
@@ -80,74 +129,90 @@ public final class EvaluateStage {
         long[][][] expCount = new long[nq][cfg.layerCount()][experts];
         for (int i = 0; i <= nq; i++) router.add(new LinkedHashMap<>());
         List<Object[]> rows = new ArrayList<>();
-        List<EvalSample> scored = samples.stream().filter(s -> s.ids().length >= 2).toList();
+        List<Sample> scored = samples.stream().filter(s -> s.ids().length >= 2).toList();
         progress.start("evaluate samples", scored.size());
-        for (List<EvalSample> batch : batches(scored)) {
+        int passTokens = passTokens(b, nq + 1, cfg.hiddenSize());
+        for (List<List<Sample>> pass : passes(batches(scored), passTokens)) {
             cancel.run();
-            List<int[]> seqs = batch.stream().map(EvalSample::ids).toList();
-            Map<Integer, int[]> origIds = new HashMap<>();
-            List<Map<Integer, int[]>> candIds = new ArrayList<>();
-            List<Activations> acts = new ArrayList<>();
+            List<List<int[]>> seqs = pass.stream().map(batch -> batch.stream().map(Sample::ids).toList()).toList();
+            // per model (0 = original), per batch of the pass: the final residual stream and each MoE layer's top-k ids
+            List<List<Activations>> acts = new ArrayList<>();
+            List<List<Map<Integer, int[]>>> ids = new ArrayList<>();
             try {
-                acts.add(original.forwardBatch(seqs, new ForwardTaps() {
-                    @Override public void routing(int layer, Activations a, Tensor x, Tensor ids, Tensor w, Tensor logits) {
-                        origIds.put(layer, b.downloadInts(ids));
-                        for (int q = 0; q < nq; q++) {
-                            ModelWeights.Experts ow = experts(original, layer), qw = experts(quantized.get(q).model(), layer);
-                            ExpertError.accumulate(b, ow, qw, x, ids, experts, expNum[q][layer], expDen[q][layer], expCount[q][layer]);
-                        }
+                for (int m = 0; m <= nq; m++) {
+                    MoeModel model = m == 0 ? original : quantized.get(m - 1).model();
+                    List<Activations> a = new ArrayList<>();
+                    acts.add(a);
+                    List<Map<Integer, int[]>> topk = new ArrayList<>();
+                    ids.add(topk);
+                    for (int i = 0; i < pass.size(); i++) {
+                        a.add(model.embed(seqs.get(i), i));
+                        topk.add(new HashMap<>());
                     }
-                }));
-                for (Candidate c : quantized) {
-                    Map<Integer, int[]> ids = new HashMap<>();
-                    candIds.add(ids);
-                    acts.add(c.model().forwardBatch(seqs, new ForwardTaps() {
-                        @Override public void routing(int layer, Activations a, Tensor x, Tensor t, Tensor w, Tensor logits) {
-                            ids.put(layer, b.downloadInts(t));
+                    boolean isOriginal = m == 0;
+                    // layer-major over the pass: each layer's weights are read once per pass, not once per batch
+                    model.forward(a, new ForwardTaps() {
+                        @Override public void routing(int layer, Activations act, Tensor x, Tensor t, Tensor w, Tensor logits) {
+                            topk.get(act.batchIndex).put(layer, b.downloadInts(t));
+                            if (!isOriginal) return;
+                            for (int q = 0; q < nq; q++) { // the original's block input through both expert weights
+                                ModelWeights.Experts ow = experts(original, layer), qw = experts(quantized.get(q).model(), layer);
+                                ExpertError.accumulate(b, ow, qw, x, t, experts, expNum[q][layer], expDen[q][layer], expCount[q][layer]);
+                            }
                         }
-                    }));
+
+                        @Override public void layerOutput(int layer, Activations act, Tensor h) {
+                            if (act.batchIndex == 0) cancel.run();
+                        }
+                    });
                 }
-                double[][][] stats = tokenStats(original, quantized, acts, seqs); // [model][row] → nll, kl, agree
-                Activations a0 = acts.get(0);
-                for (int s = 0; s < batch.size(); s++) {
-                    EvalSample sample = batch.get(s);
-                    int start = a0.sequenceStart[s], pos = sample.ids().length - 1;
-                    for (int m = 0; m <= nq; m++) {
-                        double n = 0, k = 0;
-                        long agree = 0;
-                        for (int r = start; r < start + pos; r++) {
-                            n += stats[m][r][0];
-                            k += stats[m][r][1];
-                            agree += (long) stats[m][r][2];
+                for (int i = 0; i < pass.size(); i++) {
+                    List<Sample> batch = pass.get(i);
+                    List<Activations> batchActs = new ArrayList<>();
+                    for (List<Activations> a : acts) batchActs.add(a.get(i));
+                    double[][][] stats = tokenStats(original, quantized, batchActs, seqs.get(i)); // [model][row] → nll, kl, agree
+                    Activations a0 = batchActs.get(0);
+                    Map<Integer, int[]> origIds = ids.get(0).get(i);
+                    for (int s = 0; s < batch.size(); s++) {
+                        Sample sample = batch.get(s);
+                        int start = a0.sequenceStart[s], pos = sample.ids().length - 1;
+                        for (int m = 0; m <= nq; m++) {
+                            double n = 0, k = 0;
+                            long agree = 0;
+                            for (int r = start; r < start + pos; r++) {
+                                n += stats[m][r][0];
+                                k += stats[m][r][1];
+                                agree += (long) stats[m][r][2];
+                            }
+                            tokens[m] += pos;
+                            nll[m] += n;
+                            if (m == 0) {
+                                rows.add(new Object[]{"original", sample.sampleId(), sample.domain(), pos, n / pos, Math.exp(n / pos), null, null, null});
+                                continue;
+                            }
+                            kl[m] += k;
+                            top1[m] += agree;
+                            long same = 0, total = 0;
+                            for (Map.Entry<Integer, int[]> e : origIds.entrySet()) {
+                                int layer = e.getKey(), tk = sample.ids().length, topK = e.getValue().length / a0.tokens();
+                                int[] a = java.util.Arrays.copyOfRange(e.getValue(), start * topK, (start + tk) * topK);
+                                int[] q = java.util.Arrays.copyOfRange(ids.get(m).get(i).get(layer), start * topK, (start + tk) * topK);
+                                int sm = SequenceMetrics.sameTopK(a, q, tk, topK);
+                                long[] acc = router.get(m).computeIfAbsent(layer, l -> new long[2]);
+                                acc[0] += sm;
+                                acc[1] += tk;
+                                same += sm;
+                                total += tk;
+                            }
+                            rows.add(new Object[]{quantized.get(m - 1).name(), sample.sampleId(), sample.domain(), pos, n / pos, Math.exp(n / pos),
+                                    k / pos, agree / (double) pos, total == 0 ? null : same / (double) total});
                         }
-                        tokens[m] += pos;
-                        nll[m] += n;
-                        if (m == 0) {
-                            rows.add(new Object[]{"original", sample.sampleId(), sample.domain(), pos, n / pos, Math.exp(n / pos), null, null, null});
-                            continue;
-                        }
-                        kl[m] += k;
-                        top1[m] += agree;
-                        long same = 0, total = 0;
-                        for (Map.Entry<Integer, int[]> e : origIds.entrySet()) {
-                            int layer = e.getKey(), tk = sample.ids().length, topK = e.getValue().length / a0.tokens();
-                            int[] a = java.util.Arrays.copyOfRange(e.getValue(), start * topK, (start + tk) * topK);
-                            int[] q = java.util.Arrays.copyOfRange(candIds.get(m - 1).get(layer), start * topK, (start + tk) * topK);
-                            int sm = SequenceMetrics.sameTopK(a, q, tk, topK);
-                            long[] acc = router.get(m).computeIfAbsent(layer, l -> new long[2]);
-                            acc[0] += sm;
-                            acc[1] += tk;
-                            same += sm;
-                            total += tk;
-                        }
-                        rows.add(new Object[]{quantized.get(m - 1).name(), sample.sampleId(), sample.domain(), pos, n / pos, Math.exp(n / pos),
-                                k / pos, agree / (double) pos, total == 0 ? null : same / (double) total});
                     }
+                    progress.advance(batch.size());
                 }
             } finally {
-                acts.forEach(Activations::close);
+                acts.forEach(list -> list.forEach(Activations::close));
             }
-            progress.advance(batch.size());
         }
         progress.finish();
         List<ModelMetrics> metrics = new ArrayList<>();
@@ -166,7 +231,7 @@ public final class EvaluateStage {
                     if (expCount[q][l][e] > 0) expertRows.add(new Object[]{quantized.get(q).name(), l, e, expCount[q][l][e],
                             expDen[q][l][e] == 0 ? 0.0 : expNum[q][l][e] / expDen[q][l][e]});
         EvalStatistics.Report stats = EvalStatistics.compute(sampleRows(rows), statistics);
-        EvalOutputs.write(target, overwrite, rows, expertRows, metrics, stats);
+        EvalOutputs.write(dir.path(), rows, expertRows, metrics, stats);
         return new Result(target, metrics, samples.size(), stats);
     }
 
@@ -220,12 +285,41 @@ public final class EvaluateStage {
         return out;
     }
 
+    /**
+     * Tokens per layer-major pass: the residual streams of every model (original + candidates) for the pass stay
+     * resident, so the pass is sized to an eighth of the backend's free memory (at most 4 GiB, at least one batch).
+     */
+    static int passTokens(Backend b, int models, int hidden) {
+        long budget = Math.min(4L << 30, b.memoryAvailable() / 8);
+        long tokens = budget / ((long) models * hidden * Float.BYTES);
+        return (int) Math.max(BATCH_TOKENS, Math.min(1 << 16, tokens));
+    }
+
+    /** Consecutive batches grouped into passes of at most {@code passTokens} tokens (at least one batch each). */
+    static List<List<List<Sample>>> passes(List<List<Sample>> batches, int passTokens) {
+        List<List<List<Sample>>> out = new ArrayList<>();
+        List<List<Sample>> cur = new ArrayList<>();
+        long n = 0;
+        for (List<Sample> batch : batches) {
+            long t = batch.stream().mapToLong(x -> x.ids().length).sum();
+            if (!cur.isEmpty() && n + t > passTokens) {
+                out.add(cur);
+                cur = new ArrayList<>();
+                n = 0;
+            }
+            cur.add(batch);
+            n += t;
+        }
+        if (!cur.isEmpty()) out.add(cur);
+        return out;
+    }
+
     /** Samples packed into forward batches of at most BATCH_TOKENS tokens (a longer sample gets its own). */
-    private static List<List<EvalSample>> batches(List<EvalSample> samples) {
-        List<List<EvalSample>> out = new ArrayList<>();
-        List<EvalSample> cur = new ArrayList<>();
+    private static List<List<Sample>> batches(List<Sample> samples) {
+        List<List<Sample>> out = new ArrayList<>();
+        List<Sample> cur = new ArrayList<>();
         int n = 0;
-        for (EvalSample s : samples) {
+        for (Sample s : samples) {
             if (!cur.isEmpty() && n + s.ids().length > BATCH_TOKENS) {
                 out.add(cur);
                 cur = new ArrayList<>();

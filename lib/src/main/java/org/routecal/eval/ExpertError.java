@@ -36,10 +36,10 @@ final class ExpertError {
     private static Tensor expertOut(Backend b, ModelWeights.Experts w, Tensor x, ExpertGroups g, int inter, int hidden) {
         try (Tensor gu = b.allocate(TensorType.F32, g.slots(), 2 * inter, "gate_up");
              Tensor a = b.allocate(TensorType.F32, g.slots(), inter, "act")) {
-            b.groupedLinear(x, true, g, w.gateUp(), gu);
-            b.siluMul(gu, a);
+            w.gateUp(b, x, true, g, gu);    // the expert math of the forward pass (biases, GPT-OSS's activation)
+            w.activate(b, gu, a);
             Tensor y = b.allocate(TensorType.F32, g.slots(), hidden, "expert out");
-            b.groupedLinear(a, false, g, w.down(), y);
+            w.down(b, a, g, y);
             return y;
         }
     }

@@ -4,28 +4,29 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.routecal.RoutecalException;
-import org.routecal.cli.StageCommand;
-import org.routecal.compute.DeviceOptions;
+import org.routecal.compute.devices.DeviceOptions;
+import org.routecal.corpus.CorpusOptionsMixin;
 import org.routecal.eval.Bootstrap;
 import org.routecal.eval.EvalStatistics;
-import org.routecal.pipeline.Session;
+import org.routecal.session.Session;
+import org.routecal.session.StageCommand;
 import org.routecal.synth.select.Objective;
-import org.routecal.synth.select.SelectStage;
+import org.routecal.synth.select.SelectionOptions;
 import org.routecal.synth.select.SelfSampler;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code routecal experiment}: parses flags and calls {@link ExperimentStage}. */
+/** {@code routecal experiment}: parses flags into an {@link ExperimentStage.Request}. */
 @Command(name = "experiment", mixinStandardHelpOptions = true,
         description = "Calibration sets (the original corpus, and original + an equal token budget chosen by each --objectives, per seed) × "
                 + "MoE modes × schemes: quantize each with GPTQ, evaluate all on --heldout in one pass, and write the table with bootstrap "
                 + "intervals and paired differences against --baseline (experiment.html, experiment.json, experiment.md).")
 public final class ExperimentCommand implements StageCommand {
     @Option(names = "--model", required = true, description = "original HF model directory") Path model;
-    @Option(names = "--corpus", required = true, description = "original calibration corpus (JSONL text rows with domain)") Path corpus;
-    @Option(names = "--pool", required = true, description = "candidate texts for the selection objectives (JSONL)") Path pool;
-    @Option(names = "--heldout", required = true, description = "evaluation samples (JSONL), never selected") Path heldout;
+    @Mixin CorpusOptionsMixin corpus;
+    @Option(names = "--pool", required = true, description = "candidate texts for the selection objectives, read as the corpus is") Path pool;
+    @Option(names = "--heldout", required = true, description = "evaluation samples, read as the corpus is; never selected") Path heldout;
     @Option(names = "--out", required = true, description = "run directory") Path out;
     @Option(names = "--overwrite", description = "replace an earlier experiment in --out") boolean overwrite;
     @Option(names = "--objectives", split = ",", defaultValue = "stratified,usage,deficit,self-sample",
@@ -37,8 +38,7 @@ public final class ExperimentCommand implements StageCommand {
     @Option(names = "--budget-ratio", defaultValue = "1.0", description = "tokens every set adds, × the original's (default ${DEFAULT-VALUE})") double budgetRatio;
     @Option(names = "--pool-fraction", defaultValue = "0.7", description = "share of the pool each seed chooses from (default ${DEFAULT-VALUE})") double poolFraction;
     @Option(names = "--heldout-max-tokens", defaultValue = "0", description = "cut evaluation samples to N tokens (0: whole)") int heldoutMaxTokens;
-    @Option(names = "--max-tokens-per-sample", defaultValue = "4096", description = "longer candidates are not selected (default ${DEFAULT-VALUE})") int maxTokensPerSample;
-    @Option(names = "--max-domain-drift", defaultValue = "" + SelectStage.Options.DEFAULT_MAX_DOMAIN_DRIFT, description = "usage objective's domain-mix cap (default ${DEFAULT-VALUE})") double maxDomainDrift;
+    @Option(names = "--max-domain-drift", defaultValue = "" + SelectionOptions.DEFAULT_MAX_DOMAIN_DRIFT, description = "usage objective's domain-mix cap (default ${DEFAULT-VALUE})") double maxDomainDrift;
     @Option(names = "--self-sample-length", defaultValue = "160", description = "self-sample: new tokens per text (default ${DEFAULT-VALUE})") int selfSampleLength;
     @Option(names = "--self-sample-candidates", defaultValue = "4", description = "self-sample: tokens looked ahead per step (default ${DEFAULT-VALUE})") int selfSampleCandidates;
     @Option(names = "--bootstrap", defaultValue = "1000", description = "bootstrap resamples (default ${DEFAULT-VALUE})") int bootstrap;
@@ -55,6 +55,7 @@ public final class ExperimentCommand implements StageCommand {
         if (seeds.isEmpty() || modes.isEmpty() || schemes.isEmpty()) throw new RoutecalException("--seeds, --modes and --schemes need at least one value");
         if (!(budgetRatio > 0)) throw new RoutecalException("--budget-ratio must be > 0, got " + budgetRatio);
         if (!(poolFraction > 0 && poolFraction <= 1)) throw new RoutecalException("--pool-fraction must be in (0, 1], got " + poolFraction);
+        if (heldoutMaxTokens < 0) throw new RoutecalException("--heldout-max-tokens must be >= 0");
         for (String m : modes) {
             try {
                 org.routecal.quant.MoeMode.parse(m);
@@ -69,9 +70,8 @@ public final class ExperimentCommand implements StageCommand {
         }
         SelfSampler.Params self = new SelfSampler.Params(SelfSampler.Params.DEFAULTS.promptTokens(), selfSampleLength, selfSampleCandidates,
                 SelfSampler.Params.DEFAULTS.temperature(), SelfSampler.Params.DEFAULTS.beta());
-        ExperimentParams p = new ExperimentParams(model, corpus, pool, heldout, out, overwrite, objs, seeds, modes, schemes, groupSize, budgetRatio,
-                poolFraction, heldoutMaxTokens, maxTokensPerSample, maxDomainDrift, self,
-                new EvalStatistics.Options(bootstrap, bootstrapSeed, confidence, null), baseline, keepCheckpoints);
-        return ExperimentStage.run(p, session, device);
+        return ExperimentStage.run(new ExperimentStage.Request(model, corpus.toOptions(), pool, heldout, corpus.tokenizer(), out, overwrite, objs,
+                seeds, modes, schemes, groupSize, budgetRatio, poolFraction, heldoutMaxTokens, maxDomainDrift, self,
+                new EvalStatistics.Options(bootstrap, bootstrapSeed, confidence, null), baseline, keepCheckpoints, device), session);
     }
 }

@@ -12,7 +12,11 @@ import java.util.Map;
 import org.routecal.eval.Bootstrap.Interval;
 import org.routecal.eval.EvalStatistics;
 import org.routecal.eval.EvalStatistics.SampleRow;
-import org.routecal.report.Html;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.LongColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
 
 /**
  * The experiment's table: calibration sets × MoE modes × schemes, each cell with bootstrap intervals over the held-out
@@ -176,24 +180,34 @@ public final class ExperimentTable {
     }
 
     /** The table as HTML (every text escaped); a paired difference whose interval excludes zero is starred. */
-    public String toHtml() {
-        StringBuilder sb = new StringBuilder("<table><tr><th>mode</th><th>scheme</th><th>set</th><th>seeds</th><th>calibration tokens</th>"
-                + "<th>min picks/expert</th><th>usage error J</th><th>mean ΔNLL</th><th>worst-domain ΔNLL</th><th>mean KL</th>"
-                + "<th>per-seed mean ΔNLL</th><th>mean ΔNLL − " + Html.escape(baseline) + "</th><th>worst ΔNLL − " + Html.escape(baseline)
-                + "</th><th>mean KL − " + Html.escape(baseline) + "</th></tr>\n");
+    /**
+     * The table for {@code experiment.html} (rendered and escaped by the report package); a paired difference whose
+     * interval excludes zero is starred.
+     */
+    public Table toTable() {
+        String vs = " − " + baseline;
+        Table t = Table.create("Sets × modes × schemes", StringColumn.create("mode"), StringColumn.create("scheme"), StringColumn.create("set"),
+                IntColumn.create("seeds"), LongColumn.create("calibration tokens"), LongColumn.create("min picks/expert"),
+                DoubleColumn.create("usage error J"), StringColumn.create("mean ΔNLL"), StringColumn.create("worst-domain ΔNLL"),
+                StringColumn.create("mean KL"), StringColumn.create("per-seed mean ΔNLL"), StringColumn.create("mean ΔNLL" + vs),
+                StringColumn.create("worst ΔNLL" + vs), StringColumn.create("mean KL" + vs));
         for (Row r : rows) {
-            sb.append("<tr><td>").append(Html.escape(r.mode())).append("</td><td>").append(Html.escape(r.scheme())).append("</td><td>")
-                    .append(Html.escape(r.set())).append("</td><td>").append(r.seeds()).append("</td><td>").append(Math.round(r.tokens()))
-                    .append("</td><td>").append(Math.round(r.minPicks())).append("</td><td>").append(f4(r.usageError())).append("</td><td>")
-                    .append(r.stats().meanDeltaNll().format(4)).append("</td><td>").append(r.stats().worstDeltaNll().format(4)).append(" ")
-                    .append(Html.escape(r.stats().worstDeltaNllDomain())).append("</td><td>").append(r.stats().meanKl().format(4)).append("</td><td>")
-                    .append(Html.escape(seeds(r))).append("</td>");
-            if (r.vsBaseline() == null) sb.append("<td>—</td><td>—</td><td>—</td>");
-            else sb.append("<td>").append(star(r.vsBaseline().meanDeltaNll())).append("</td><td>").append(star(r.vsBaseline().worstDeltaNll()))
-                    .append("</td><td>").append(star(r.vsBaseline().meanKl())).append("</td>");
-            sb.append("</tr>\n");
+            t.stringColumn("mode").append(r.mode());
+            t.stringColumn("scheme").append(r.scheme());
+            t.stringColumn("set").append(r.set());
+            t.intColumn("seeds").append(r.seeds());
+            t.longColumn("calibration tokens").append(Math.round(r.tokens()));
+            t.longColumn("min picks/expert").append(Math.round(r.minPicks()));
+            t.doubleColumn("usage error J").append(r.usageError());
+            t.stringColumn("mean ΔNLL").append(r.stats().meanDeltaNll().format(4));
+            t.stringColumn("worst-domain ΔNLL").append(r.stats().worstDeltaNll().format(4) + " " + r.stats().worstDeltaNllDomain());
+            t.stringColumn("mean KL").append(r.stats().meanKl().format(4));
+            t.stringColumn("per-seed mean ΔNLL").append(seeds(r));
+            t.stringColumn("mean ΔNLL" + vs).append(r.vsBaseline() == null ? "—" : star(r.vsBaseline().meanDeltaNll()));
+            t.stringColumn("worst ΔNLL" + vs).append(r.vsBaseline() == null ? "—" : star(r.vsBaseline().worstDeltaNll()));
+            t.stringColumn("mean KL" + vs).append(r.vsBaseline() == null ? "—" : star(r.vsBaseline().meanKl()));
         }
-        return sb.append("</table>").toString();
+        return t;
     }
 
     /** The README's markdown table. */

@@ -1,28 +1,36 @@
 package org.routecal.io;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import org.routecal.RoutecalException;
 
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.stream.Stream;
 
 /**
- * Crash-safe file writes: data goes to a hidden temp file in the target's directory (same filesystem), is fsynced,
- * then renamed over the target in one step. Readers see the old file or the new one, never a half-written one; a
- * killed process leaves at most a {@code .name.tmp-*} file next to the target.
+ * The one way routecal writes files and directories crash-safely: data goes to a hidden temp sibling of the target
+ * (same directory, so the same filesystem), is fsynced, then renamed over the target in one step. Readers see the old
+ * content or the new, never half of it; a killed process leaves at most a hidden {@code .name.tmp-*} sibling.
+ *
+ * <p>Temp files and directories are created with the process umask like any other file ({@code Files.createTempFile}
+ * would make them 0600 and 0700, and the rename would carry that over: a checkpoint that another user, or vLLM running
+ * as another account, cannot read).
  */
 public final class AtomicFiles {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private AtomicFiles() {}
 
@@ -43,7 +51,7 @@ public final class AtomicFiles {
     /** Pretty-printed JSON of {@code value} (Jackson), with a trailing newline. */
     public static void writeJson(Path target, Object value) {
         write(target, out -> {
-            JSON.writeValue(new NonClosing(out), value);
+            Json.PRETTY.writeValue(new NonClosing(out), value);
             out.write('\n');
         });
     }
@@ -70,12 +78,93 @@ public final class AtomicFiles {
     public static Output open(Path target) {
         Path abs = target.toAbsolutePath();
         try {
-            Files.createDirectories(abs.getParent());
-            Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName() + ".tmp-", "");
+            Path tmp = tempFile(abs);
             FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
             return new Output(abs, tmp, ch);
         } catch (IOException e) {
             throw new RoutecalException(target + ": cannot create file: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A new empty hidden file {@code .name.tmp-<random>} beside {@code target} (parents created), for writers that need
+     * a path (Parquet, safetensors); finish with {@link #commit(Path, Path)} or delete it.
+     */
+    public static Path tempFile(Path target) throws IOException {
+        Path abs = target.toAbsolutePath();
+        Files.createDirectories(abs.getParent());
+        while (true) {
+            try {
+                return Files.createFile(abs.resolveSibling(tempName(abs, "tmp")));
+            } catch (FileAlreadyExistsException e) {
+                // another random name
+            }
+        }
+    }
+
+    /** A new empty hidden directory {@code .name.tmp-<random>} beside {@code target}, for outputs built as a whole. */
+    public static Path tempDirectory(Path target) throws IOException {
+        Path abs = target.toAbsolutePath().normalize();
+        Files.createDirectories(abs.getParent());
+        while (true) {
+            try {
+                return Files.createDirectory(abs.resolveSibling(tempName(abs, "tmp")));
+            } catch (FileAlreadyExistsException e) {
+                // another random name
+            }
+        }
+    }
+
+    /** Whether {@code p} is a temp sibling made by {@link #tempFile} or {@link #tempDirectory} for {@code target}. */
+    public static boolean isTempOf(Path p, Path target) {
+        String name = p.getFileName().toString();
+        return name.startsWith("." + target.getFileName() + ".tmp-") || name.startsWith("." + target.getFileName() + ".old-");
+    }
+
+    private static String tempName(Path target, String kind) {
+        byte[] r = new byte[6];
+        RANDOM.nextBytes(r);
+        return "." + target.getFileName() + "." + kind + "-" + HexFormat.of().formatHex(r);
+    }
+
+    /** Fsyncs the finished temp file {@code tmp} and renames it onto {@code target} (replacing it) in one step. */
+    public static void commit(Path tmp, Path target) throws IOException {
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+        move(tmp, target);
+    }
+
+    /**
+     * Renames the finished temp directory {@code tmp} onto {@code target}. An existing {@code target} is first renamed
+     * aside to a hidden {@code .name.old-*} sibling and deleted after the swap, so at every moment {@code target} is
+     * either the old directory or the new one (never a mix); the caller has checked that replacing it is allowed.
+     */
+    public static void commitDirectory(Path tmp, Path target) throws IOException {
+        Path abs = target.toAbsolutePath().normalize();
+        if (Files.exists(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            Path old = abs.resolveSibling(tempName(abs, "old"));
+            Files.move(abs, old, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
+            deleteTree(old);
+        } else {
+            Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
+        }
+    }
+
+    /** Deletes a directory tree (or a file); best effort: a leftover hidden temp is harmless and named as such. */
+    public static void deleteTree(Path root) {
+        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+        try (Stream<Path> s = Files.walk(root)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            // best effort, see above
         }
     }
 

@@ -2,13 +2,18 @@ package org.routecal.io;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.routecal.RoutecalException;
 
-import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -23,14 +28,17 @@ import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
 /**
- * JSON Lines: one JSON value per '\n'-terminated line, UTF-8; blank lines are skipped. Errors name the file and the
- * 1-based line. A line counts as written once its '\n' is on disk: {@link Appender} writes each line whole and
- * fsyncs it, and {@link #readTolerant} drops (and reports) an unterminated, unparsable last line left by a killed
- * process, so resumable logs survive crashes.
+ * JSON Lines, the one reader and writer of routecal: exactly one JSON value per '\n'-terminated line, UTF-8; blank
+ * lines are skipped, a UTF-8 byte-order mark at the start of the file is accepted, a trailing '\r' is ignored. Every
+ * error names the file and the 1-based line ({@code "rows.jsonl line 7: ..."}): invalid JSON, a second value or other
+ * text after the first value on a line, bytes that are not UTF-8.
+ *
+ * <p>Logs: a line counts as written once its '\n' is on disk. {@link Appender} writes each line whole and fsyncs it;
+ * {@link #readLog} and {@link #readTolerant} accept an unterminated last line when it parses and drop (and report) it
+ * when it does not (a writer killed mid-line), and the appender cuts such a line before appending, so resumable logs
+ * survive crashes.
  */
 public final class Jsonl {
-    public static final ObjectMapper MAPPER = new ObjectMapper();
-
     private Jsonl() {}
 
     /** One parsed line and its 1-based number. */
@@ -41,11 +49,23 @@ public final class Jsonl {
         public boolean truncated() { return droppedLine > 0; }
     }
 
+    /** "file line N", the location every error starts with. */
+    public static String where(Path file, long line) { return file + " line " + line; }
+
     /** All lines; any bad line (including a truncated last one) is an error naming file and line. */
     public static List<JsonNode> read(Path file) {
         try (Stream<Line> s = stream(file)) {
             List<JsonNode> out = new ArrayList<>();
             s.forEach(l -> out.add(l.json()));
+            return out;
+        }
+    }
+
+    /** All lines as JSON objects; a line holding anything else is an error naming file and line. */
+    public static List<ObjectNode> readObjects(Path file) {
+        try (Stream<Line> s = stream(file)) {
+            List<ObjectNode> out = new ArrayList<>();
+            s.forEach(l -> out.add(object(file, l)));
             return out;
         }
     }
@@ -56,42 +76,35 @@ public final class Jsonl {
             List<T> out = new ArrayList<>();
             s.forEach(l -> {
                 try {
-                    out.add(MAPPER.treeToValue(l.json(), type));
+                    out.add(Json.MAPPER.treeToValue(l.json(), type));
                 } catch (JsonProcessingException e) {
-                    throw new RoutecalException(file + ":" + l.number() + ": " + e.getOriginalMessage());
+                    throw new RoutecalException(where(file, l.number()) + ": " + e.getOriginalMessage());
                 }
             });
             return out;
         }
     }
 
+    /** The line's value as an object, or an error naming file and line. */
+    public static ObjectNode object(Path file, Line line) {
+        if (line.json() instanceof ObjectNode o) return o;
+        throw new RoutecalException(where(file, line.number()) + ": expected a JSON object per line, found " + line.json().getNodeType().name().toLowerCase());
+    }
+
     /** Lazily parsed lines; close the stream. */
     public static Stream<Line> stream(Path file) {
-        BufferedReader r;
-        try {
-            r = Files.newBufferedReader(file, StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            throw new RoutecalException(file + ": file not found");
-        } catch (IOException e) {
-            throw new RoutecalException(file + ": cannot read: " + e.getMessage(), e);
-        }
+        LineReader r = LineReader.open(file);
         Iterator<Line> it = new Iterator<>() {
-            long number;
             Line next;
 
             @Override
             public boolean hasNext() {
-                try {
-                    while (next == null) {
-                        String text = r.readLine();
-                        if (text == null) return false;
-                        number++;
-                        if (!text.isBlank()) next = new Line(number, parse(file, number, text));
-                    }
-                    return true;
-                } catch (IOException e) {
-                    throw new RoutecalException(file + ": read failed after line " + number + ": " + e.getMessage(), e);
+                while (next == null) {
+                    String text = r.next();
+                    if (text == null) return false;
+                    if (!text.isBlank()) next = new Line(r.number(), parse(file, r.number(), text));
                 }
+                return true;
             }
 
             @Override
@@ -102,9 +115,7 @@ public final class Jsonl {
                 return l;
             }
         };
-        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(it, 0), false).onClose(() -> {
-            try { r.close(); } catch (IOException ignored) { /* read-only */ }
-        });
+        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(it, 0), false).onClose(r::close);
     }
 
     /**
@@ -113,41 +124,139 @@ public final class Jsonl {
      */
     public static ReadResult readTolerant(Path file) {
         if (!Files.exists(file)) return new ReadResult(List.of(), 0, null);
-        String text;
-        try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new RoutecalException(file + ": cannot read: " + e.getMessage(), e);
-        }
         List<JsonNode> rows = new ArrayList<>();
-        int start = 0;
-        long number = 0;
-        while (start < text.length()) {
-            int nl = text.indexOf('\n', start);
-            String line = nl < 0 ? text.substring(start) : text.substring(start, nl);
-            number++;
-            if (!line.isBlank()) {
-                if (nl < 0) {
+        try (LineReader r = LineReader.open(file)) {
+            for (String text; (text = r.next()) != null; ) {
+                if (text.isBlank()) continue;
+                if (!r.terminated()) {
                     try {
-                        rows.add(MAPPER.readTree(line));
+                        rows.add(Json.MAPPER.readTree(text));
                     } catch (JsonProcessingException e) {
-                        return new ReadResult(rows, number, line);
+                        return new ReadResult(rows, r.number(), text);
                     }
                 } else {
-                    rows.add(parse(file, number, line));
+                    rows.add(parse(file, r.number(), text));
                 }
             }
-            if (nl < 0) break;
-            start = nl + 1;
+        } catch (RoutecalException e) {
+            // a torn multi-byte character in the unterminated last line is a torn write too
+            if (e instanceof TornLine t) return new ReadResult(rows, t.line, null);
+            throw e;
         }
         return new ReadResult(rows, 0, null);
     }
 
+    /** The rows of a resumable log as objects (as {@link #readTolerant}: a torn last line is ignored; missing = empty). */
+    public static List<ObjectNode> readLog(Path file) {
+        List<ObjectNode> out = new ArrayList<>();
+        long n = 0;
+        for (JsonNode row : readTolerant(file).rows()) {
+            n++;
+            if (!(row instanceof ObjectNode o)) throw new RoutecalException(file + " row " + n + ": expected a JSON object");
+            out.add(o);
+        }
+        return out;
+    }
+
     private static JsonNode parse(Path file, long number, String text) {
         try {
-            return MAPPER.readTree(text);
+            return Json.MAPPER.readTree(text);
         } catch (JsonProcessingException e) {
-            throw new RoutecalException(file + ":" + number + ": invalid JSON: " + e.getOriginalMessage());
+            throw new RoutecalException(where(file, number) + ": not valid JSON (" + e.getOriginalMessage()
+                    + (e.getOriginalMessage().contains("Trailing token") ? "; one JSON object per line" : "") + ")");
+        }
+    }
+
+    /** Lines as strings, decoded strictly as UTF-8 one line at a time so a bad byte is reported with its line. */
+    private static final class LineReader implements AutoCloseable {
+        private final Path file;
+        private final InputStream in;
+        private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        private final ByteArrayOutputStream line = new ByteArrayOutputStream(256);
+        private final byte[] buf = new byte[1 << 16];
+        private int pos, limit;
+        private long number;
+        private boolean terminated;
+
+        private LineReader(Path file, InputStream in) {
+            this.file = file;
+            this.in = in;
+        }
+
+        static LineReader open(Path file) {
+            try {
+                return new LineReader(file, Files.newInputStream(file));
+            } catch (NoSuchFileException e) {
+                throw new RoutecalException(file + ": file not found");
+            } catch (IOException e) {
+                throw new RoutecalException(file + ": cannot read: " + e.getMessage(), e);
+            }
+        }
+
+        long number() { return number; }
+
+        /** Whether the last line returned ended with '\n'. */
+        boolean terminated() { return terminated; }
+
+        /** The next line without its '\n' (and '\r'), or null at the end of the file. */
+        String next() {
+            line.reset();
+            int b = -1;
+            try {
+                while (true) {
+                    if (pos == limit) {
+                        limit = in.read(buf);
+                        pos = 0;
+                        if (limit <= 0) { limit = 0; b = -1; break; }
+                    }
+                    int start = pos;
+                    while (pos < limit && buf[pos] != '\n') pos++;
+                    line.write(buf, start, pos - start);
+                    if (pos < limit) { pos++; b = '\n'; break; }
+                }
+            } catch (IOException e) {
+                throw new RoutecalException(file + ": read failed after line " + number + ": " + e.getMessage(), e);
+            }
+            if (b < 0 && line.size() == 0) return null;
+            number++;
+            terminated = b == '\n';
+            byte[] bytes = line.toByteArray();
+            int from = number == 1 && bytes.length >= 3 && (bytes[0] & 0xff) == 0xEF && (bytes[1] & 0xff) == 0xBB && (bytes[2] & 0xff) == 0xBF ? 3 : 0;
+            int to = bytes.length > from && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
+            try {
+                CharBuffer chars = utf8.reset().decode(ByteBuffer.wrap(bytes, from, to - from));
+                return chars.toString();
+            } catch (CharacterCodingException e) {
+                if (!terminated) throw new TornLine(file, number);
+                throw new RoutecalException(where(file, number) + ": not valid UTF-8 (at byte " + (1 + badByte(bytes, from, to)) + " of the line); "
+                        + "routecal reads UTF-8 text only: convert the file (e.g. iconv -f latin1 -t utf-8)");
+            }
+        }
+
+        /** 0-based offset in the line of the first byte that does not decode. */
+        private int badByte(byte[] bytes, int from, int to) {
+            CharsetDecoder d = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT);
+            ByteBuffer in = ByteBuffer.wrap(bytes, from, to - from);
+            CharBuffer out = CharBuffer.allocate(to - from + 1);
+            d.decode(in, out, true);
+            return in.position();
+        }
+
+        @Override
+        public void close() {
+            try { in.close(); } catch (IOException ignored) { /* read-only */ }
+        }
+    }
+
+    /** Undecodable bytes in an unterminated last line: what a writer killed mid-character leaves. */
+    private static final class TornLine extends RoutecalException {
+        final long line;
+
+        TornLine(Path file, long line) {
+            super(where(file, line) + ": unterminated last line is not valid UTF-8 (torn write?)");
+            this.line = line;
         }
     }
 
@@ -202,12 +311,13 @@ public final class Jsonl {
             if (keep == size) return 0;
             ByteBuffer tail = ByteBuffer.allocate(Math.toIntExact(size - keep));
             channel.read(tail, keep);
-            String text = new String(tail.array(), StandardCharsets.UTF_8);
             try {
-                if (!text.isBlank()) MAPPER.readTree(text);
+                String text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                        .decode(ByteBuffer.wrap(tail.array())).toString();
+                if (!text.isBlank()) Json.MAPPER.readTree(text);
                 channel.write(ByteBuffer.wrap(new byte[] {'\n'}), size); // a complete value written without newline
                 return 0;
-            } catch (JsonProcessingException e) {
+            } catch (JsonProcessingException | CharacterCodingException e) {
                 channel.truncate(keep);
                 return size - keep;
             }
@@ -216,11 +326,12 @@ public final class Jsonl {
         /** Bytes of a partial last line removed at open (0 when the file ended cleanly). */
         public long droppedTailBytes() { return droppedTailBytes; }
 
+        public Path file() { return file; }
+
         public synchronized void append(Object value) {
             byte[] line;
             try {
-                line = (value instanceof JsonNode n ? MAPPER.writeValueAsString(n) : MAPPER.writeValueAsString(value)).concat("\n")
-                        .getBytes(StandardCharsets.UTF_8);
+                line = Json.MAPPER.writeValueAsString(value).concat("\n").getBytes(StandardCharsets.UTF_8);
             } catch (JsonProcessingException e) {
                 throw new RoutecalException(file + ": cannot serialise line: " + e.getOriginalMessage(), e);
             }
@@ -248,7 +359,7 @@ public final class Jsonl {
     public static void write(Path file, Iterable<?> values) {
         AtomicFiles.write(file, out -> {
             for (Object v : values) {
-                out.write(MAPPER.writeValueAsBytes(v));
+                out.write(Json.MAPPER.writeValueAsBytes(v));
                 out.write('\n');
             }
         });

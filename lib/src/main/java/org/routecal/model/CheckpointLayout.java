@@ -1,5 +1,6 @@
 package org.routecal.model;
 
+import org.routecal.model.family.ModelConfig;
 import org.routecal.RoutecalException;
 
 import org.routecal.model.family.ExpertLayout;
@@ -24,7 +25,22 @@ public final class CheckpointLayout {
     private CheckpointLayout() {}
 
     /** Required tensor name → shape. Biases appear only where the family/config says so. */
-    public static Map<String, long[]> expected(ModelConfig c) {
+    public static Map<String, long[]> expected(ModelConfig c) { return expected(c, false); }
+
+    /**
+     * True when a packed family's checkpoint holds its experts as per-expert Linears under the export names (a
+     * compressed-tensors checkpoint routecal or llm-compressor wrote) rather than as the 3-D tensors.
+     */
+    public static boolean expertsExported(ModelConfig c, TensorSource source) {
+        if (!c.family().experts().packed3d()) return false;
+        for (int l = 0; l < c.layerCount(); l++) {
+            if (c.isMoeLayer(l)) return source.contains(MoeFamily.name(c.family().tensors().exportExpertDown(), l, 0) + ".weight");
+        }
+        return false;
+    }
+
+    /** As {@link #expected(ModelConfig)}, a packed family's experts per expert under the export names when {@code expertsExported}. */
+    public static Map<String, long[]> expected(ModelConfig c, boolean expertsExported) {
         MoeFamily.Tensors n = c.family().tensors();
         Map<String, long[]> m = new LinkedHashMap<>();
         long h = c.hiddenSize();
@@ -33,7 +49,7 @@ public final class CheckpointLayout {
             m.put(MoeFamily.name(n.inputNorm(), l, 0), new long[]{h});
             m.put(MoeFamily.name(n.postAttentionNorm(), l, 0), new long[]{h});
             attention(m, c, n, l);
-            if (c.isMoeLayer(l)) moe(m, c, n, l);
+            if (c.isMoeLayer(l)) moe(m, c, n, l, expertsExported);
             else mlp(m, n.denseGate(), n.denseUp(), n.denseDown(), l, c.intermediateSize(), h);
         }
         m.put(n.finalNorm(), new long[]{h});
@@ -75,14 +91,20 @@ public final class CheckpointLayout {
         if (c.family().attention().sinks()) m.put(MoeFamily.name(n.sinks(), l, 0), new long[]{heads});
     }
 
-    private static void moe(Map<String, long[]> m, ModelConfig c, MoeFamily.Tensors n, int l) {
+    private static void moe(Map<String, long[]> m, ModelConfig c, MoeFamily.Tensors n, int l, boolean expertsExported) {
         long h = c.hiddenSize(), e = c.expertCount(), inter = c.expertIntermediateSize();
         MoeFamily f = c.family();
         m.put(MoeFamily.name(n.router(), l, 0), new long[]{e, h});
         if (f.router().logitBias()) m.put(MoeFamily.name(n.routerBias(), l, 0), new long[]{e});
         if (f.router().kind() == RouterSpec.Kind.SIGMOID_GROUPED) m.put(MoeFamily.name(n.routerScoreCorrectionBias(), l, 0), new long[]{e});
         ExpertLayout x = f.experts();
-        if (x.packed3d()) {
+        if (x.packed3d() && expertsExported) {
+            for (int k = 0; k < e; k++) {
+                linear(m, n.exportExpertGate(), l, k, inter, h, x.bias());
+                linear(m, n.exportExpertUp(), l, k, inter, h, x.bias());
+                linear(m, n.exportExpertDown(), l, k, h, inter, x.bias());
+            }
+        } else if (x.packed3d()) {
             m.put(MoeFamily.name(n.expertGateUp(), l, 0), x.transposed() ? new long[]{e, h, 2 * inter} : new long[]{e, 2 * inter, h});
             m.put(MoeFamily.name(n.expertDown(), l, 0), x.transposed() ? new long[]{e, inter, h} : new long[]{e, h, inter});
             if (x.bias()) {
@@ -131,7 +153,7 @@ public final class CheckpointLayout {
             break;
         }
         List<String> problems = new ArrayList<>();
-        for (var e : expected(config).entrySet()) {
+        for (var e : expected(config, expertsExported(config, source)).entrySet()) {
             if (!source.contains(e.getKey())) {
                 problems.add("missing tensor " + e.getKey());
             } else if (!Arrays.equals(source.shape(e.getKey()), e.getValue())) {
@@ -152,7 +174,7 @@ public final class CheckpointLayout {
      */
     public static Set<String> unclaimed(ModelConfig config, TensorSource source) {
         Set<String> left = new TreeSet<>(source.names());
-        left.removeAll(expected(config).keySet());
+        left.removeAll(expected(config, expertsExported(config, source)).keySet());
         if (config.mtpLayerCount() > 0) {
             String norm = config.family().tensors().inputNorm();
             String layerPrefix = norm.substring(0, norm.indexOf("{layer}"));

@@ -1,11 +1,12 @@
 package org.routecal.model;
 
+import org.routecal.model.family.ModelConfig;
 import org.routecal.compute.Backend;
 import org.routecal.compute.ExpertGroups;
 import org.routecal.compute.Tensor;
 import org.routecal.compute.TensorType;
 import org.routecal.model.family.MoeFamily;
-import org.routecal.model.family.RouterRule;
+import org.routecal.compute.RouterRule;
 
 /**
  * The feed-forward half of a decoder layer: h += ffn(post_attention_layernorm(h)), where ffn is a routed MoE block
@@ -53,23 +54,44 @@ final class FeedForwardBlock {
         try (Tensor logits = backend.allocate(TensorType.F32, tokens, experts, "router logits");   // [T, E]
              Tensor ids = backend.allocate(TensorType.I32, tokens, k, "topk ids");                  // [T, k]
              Tensor w = backend.allocate(TensorType.F32, tokens, k, "topk weights")) {              // [T, k]
-            backend.linear(x, weights.matrix(routerName, experts, hidden), null, logits, false);
+            Tensor routerBias = config.family().router().logitBias() ? weights.vector(MoeFamily.name(names.routerBias(), layer, 0), experts) : null;
+            backend.linear(x, weights.matrix(routerName, experts, hidden), routerBias, logits, false);
             Tensor bias = names.routerScoreCorrectionBias() != null && rule.scoreCorrectionBias()
                     ? weights.vector(MoeFamily.name(names.routerScoreCorrectionBias(), layer, 0), experts) : null;
             backend.routerTopk(logits, bias, rule, ids, w);
             taps.routing(layer, act, x, ids, w, logits);
 
-            ModelWeights.Experts ew = weights.experts(names, layer, experts, inter, hidden);
+            ModelWeights.Experts ew = weights.experts(layer);
             try (ExpertGroups groups = backend.groupByExpert(ids, experts);
                  Tensor gateUp = backend.allocate(TensorType.F32, slots, 2 * inter, "experts gate_up");  // [T·k, 2I] sorted
                  Tensor a = backend.allocate(TensorType.F32, slots, inter, "experts act");                // [T·k, I]
                  Tensor y = backend.allocate(TensorType.F32, slots, hidden, "experts out")) {             // [T·k, H]
-                backend.groupedLinear(x, true, groups, ew.gateUp(), gateUp);
-                backend.siluMul(gateUp, a);
-                backend.groupedLinear(a, false, groups, ew.down(), y);
-                backend.combine(y, groups, w, act.hidden);
+                if (rule.weightTarget() == RouterRule.WeightTarget.EXPERT_INPUT) {
+                    // Llama 4: each slot's input row is scaled by its routing weight before the (non-linear) expert,
+                    // whose output then joins the sum with weight 1
+                    try (Tensor xs = backend.allocate(TensorType.F32, slots, hidden, "experts input");     // [T·k, H] sorted
+                         Tensor ones = backend.upload(ones(slots), tokens, k, TensorType.F32, "unit weights")) {
+                        backend.gatherRows(x, groups.sortedToken(), xs);
+                        backend.scaleRows(xs, w, groups.slotPos());
+                        ew.gateUp(backend, xs, false, groups, gateUp);
+                        ew.activate(backend, gateUp, a);
+                        ew.down(backend, a, groups, y);
+                        backend.combine(y, groups, ones, act.hidden);
+                    }
+                } else {
+                    ew.gateUp(backend, x, true, groups, gateUp);
+                    ew.activate(backend, gateUp, a);
+                    ew.down(backend, a, groups, y);
+                    backend.combine(y, groups, w, act.hidden);
+                }
             }
         }
+    }
+
+    private static float[] ones(int n) {
+        float[] v = new float[n];
+        java.util.Arrays.fill(v, 1f);
+        return v;
     }
 
     private void sharedExpert(int layer, Activations act, Tensor x, ForwardTaps taps) {

@@ -6,17 +6,21 @@ import org.routecal.compute.TensorType;
 
 /**
  * Keys and values of earlier positions of one sequence, per layer, on the model's backend, for incremental decoding
- * (serve). Keys are stored after RoPE. Layout per layer: [capacity, kvHeads × headDim]; rows [0, length) are valid.
+ * (serve). Keys are stored after RoPE. Layout per layer: keys [capacity, kvHeads × headDim], values [capacity,
+ * kvHeads × valueHeadDim]; rows [0, length) are valid. MLA caches its keys and values expanded per head (what the
+ * attention op reads), not its compressed latent: simplest, at kv_b's expansion in memory.
  */
 public final class KvCache implements AutoCloseable {
     private final Backend backend;
-    private final int width;
+    private final int keyWidth, valueWidth;
     private final Tensor[] keys, values;
     private final int[] length;
 
-    public KvCache(Backend backend, int layers, int kvHeads, int headDim) {
+    /** @param keyWidth kvHeads × headDim; @param valueWidth kvHeads × valueHeadDim */
+    public KvCache(Backend backend, int layers, int keyWidth, int valueWidth) {
         this.backend = backend;
-        this.width = kvHeads * headDim;
+        this.keyWidth = keyWidth;
+        this.valueWidth = valueWidth;
         this.keys = new Tensor[layers];
         this.values = new Tensor[layers];
         this.length = new int[layers];
@@ -32,20 +36,20 @@ public final class KvCache implements AutoCloseable {
 
     Tensor values(int layer) { return values[layer].rows(0, length[layer]); }
 
-    /** Appends rows [from, from + rows) of k and v [*, width] for {@code layer}, growing the storage as needed. */
+    /** Appends rows [from, from + rows) of k [*, keyWidth] and v [*, valueWidth] for {@code layer}, growing the storage as needed. */
     void append(int layer, Tensor k, Tensor v, int from, int rows) {
         int need = length[layer] + rows;
         if (keys[layer] == null || need > keys[layer].rows()) {
             int cap = Math.max(need, keys[layer] == null ? 16 : 2 * keys[layer].rowCount());
-            keys[layer] = grow(keys[layer], cap, layer, "keys");
-            values[layer] = grow(values[layer], cap, layer, "values");
+            keys[layer] = grow(keys[layer], cap, keyWidth, layer, "keys");
+            values[layer] = grow(values[layer], cap, valueWidth, layer, "values");
         }
         backend.copyRows(k, from, keys[layer], length[layer], rows);
         backend.copyRows(v, from, values[layer], length[layer], rows);
         length[layer] += rows;
     }
 
-    private Tensor grow(Tensor old, int capacity, int layer, String what) {
+    private Tensor grow(Tensor old, int capacity, int width, int layer, String what) {
         Tensor t = backend.allocate(TensorType.F32, capacity, width, "kv cache layer " + layer + " " + what);
         if (old != null) {
             backend.copyRows(old, 0, t, 0, Math.min(old.rows(), length[layer]));

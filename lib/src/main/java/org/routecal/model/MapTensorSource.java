@@ -24,4 +24,12 @@ public final class MapTensorSource implements TensorSource {
     @Override public String dtype(String name) { return "F32"; }
     @Override public float[] readFloat(String name) { return tensors.get(name).values(); }
     @Override public String describe() { return description; }
+
+    /** The F32 values as little-endian bytes (what a plain F32 safetensors entry holds). */
+    @Override public byte[] readStored(String storedName) {
+        float[] v = tensors.get(storedName).values();
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * v.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(v);
+        return b.array();
+    }
 }

@@ -1,7 +1,8 @@
 package org.routecal.model;
 
+import org.routecal.model.family.ModelConfig;
 import org.routecal.model.family.Feature;
-import org.routecal.model.family.RouterRule;
+import org.routecal.compute.RouterRule;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -38,7 +39,8 @@ public record ModelSummary(String dir, String family, String modelType, int laye
         }
     }
 
-    static ModelSummary of(Path dir, ModelConfig c, TensorSource src, int forwardTokens) {
+    /** The summary of a checkpoint opened as {@code src} (e.g. a compressed-tensors reader showing its dequantized weights). */
+    public static ModelSummary of(Path dir, ModelConfig c, TensorSource src, int forwardTokens) {
         long total = 0, experts = 0;
         long largestLayer = 0;
         long[] layerBytes = new long[c.layerCount()];

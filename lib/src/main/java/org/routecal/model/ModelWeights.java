@@ -1,5 +1,8 @@
 package org.routecal.model;
 
+import org.routecal.model.family.ModelConfig;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -8,8 +11,10 @@ import java.util.List;
 import java.util.Map;
 import org.routecal.RoutecalException;
 import org.routecal.compute.Backend;
+import org.routecal.compute.ExpertGroups;
 import org.routecal.compute.Tensor;
 import org.routecal.compute.TensorType;
+import org.routecal.model.family.ExpertLayout;
 import org.routecal.model.family.MoeFamily;
 
 /**
@@ -30,13 +35,60 @@ public final class ModelWeights implements AutoCloseable {
     }
 
     /**
-     * The routed experts of one MoE layer, each expert's gate and up fused: gateUp.get(e) [2·I, H] (gate rows first),
-     * down.get(e) [H, I]. On a GPU the experts of one list are views of one contiguous [E·rows, cols] tensor, which
-     * the grouped expert product requires.
+     * The routed experts of one MoE layer and the math every caller runs on them (the forward pass, calibration,
+     * per-expert error), so an expert computes the same everywhere: gate/up (+ bias) → activation → down (+ bias).
+     * gateUp.get(e) [2·I, H] (gate rows first, whatever the checkpoint's packing), down.get(e) [H, I]; on a GPU the
+     * experts of one list are views of one contiguous [E·rows, cols] tensor, which the grouped expert product requires.
+     *
+     * @param gateUpBias [E, 2I] F32 (gate half first) or null; downBias [E, H] F32 or null (GPT-OSS)
+     * @param activation silu·mul, or GPT-OSS's clamped SwiGLU with {@code swigluLimit}
      */
-    public record Experts(List<Tensor> gateUp, List<Tensor> down) {}
+    public record Experts(List<Tensor> gateUp, List<Tensor> down, Tensor gateUpBias, Tensor downBias,
+                          ExpertLayout.Activation activation, float swigluLimit) {
+
+        public int intermediate() { return down.get(0).cols(); }
+
+        /** out [rows, 2I] = x · W_guᵀ (+ bias) of each sorted row's expert; x in token order when {@code gather}. */
+        public void gateUp(Backend b, Tensor x, boolean gather, ExpertGroups g, Tensor out) {
+            b.groupedLinear(x, gather, g, gateUp, out);
+            if (gateUpBias != null) b.addGroupedBias(out, g, gateUpBias);
+        }
+
+        /** The gated activation of gateUp [rows, 2I] into out [rows, I]. */
+        public void activate(Backend b, Tensor gateUpOut, Tensor out) {
+            if (activation == ExpertLayout.Activation.CLAMPED_SWIGLU) {
+                b.clampedSwiglu(gateUpOut, ExpertLayout.Activation.GPT_OSS_ALPHA, swigluLimit, out);
+            } else {
+                b.siluMul(gateUpOut, out);
+            }
+        }
+
+        /** y [rows, H] = a · W_downᵀ (+ bias) of each sorted row's expert. */
+        public void down(Backend b, Tensor a, ExpertGroups g, Tensor y) {
+            b.groupedLinear(a, false, g, down, y);
+            if (downBias != null) b.addGroupedBias(y, g, downBias);
+        }
+
+        /** One expert's activation a [rows, I] (the down projection's input) of input rows x [rows, H]; the caller closes it. */
+        public Tensor activation(Backend b, int expert, Tensor x) {
+            int inter = intermediate();
+            try (Tensor gu = b.allocate(TensorType.F32, x.rows(), 2 * inter, "expert gate_up")) {
+                b.linear(x, gateUp.get(expert), gateUpBias == null ? null : gateUpBias.rows(expert, expert + 1), gu, false);
+                Tensor a = b.allocate(TensorType.F32, x.rows(), inter, "expert act");
+                activate(b, gu, a);
+                return a;
+            }
+        }
+
+        /** Experts [from, to) as a stack of their own (grouped products index their experts from 0). */
+        public Experts range(int from, int to) {
+            return new Experts(gateUp.subList(from, to), down.subList(from, to), gateUpBias == null ? null : gateUpBias.rows(from, to),
+                    downBias == null ? null : downBias.rows(from, to), activation, swigluLimit);
+        }
+    }
 
     private final TensorSource source;
+    private final ModelConfig config;
     private final Backend backend;
     private final TensorType linearType;
     private final long budgetBytes;
@@ -45,6 +97,9 @@ public final class ModelWeights implements AutoCloseable {
     private final Map<String, Object> pinned = new HashMap<>(); // keys in use by the running layer: never evicted
     private final Map<String, List<Placement>> placements = new HashMap<>(); // source name → cached tensors holding it
     private final java.util.Set<String> dirty = new java.util.HashSet<>();  // cache keys patched by overrides
+    private final Map<String, PackedExperts.Slice> exported = new HashMap<>(); // packed families: per-expert export name → its slice
+    private PackedExperts packedLayer;   // the last packed layer read (one layer's experts are sliced together)
+    private int packedLayerIndex = -1;
     private long cachedBytes;
     private long loadedBytes;
 
@@ -52,11 +107,23 @@ public final class ModelWeights implements AutoCloseable {
      * @param linearType  element type of Linear weights and expert stacks on the backend
      * @param budgetBytes bytes of weights kept resident; least recently used tensors beyond it are released
      */
-    public ModelWeights(TensorSource source, Backend backend, TensorType linearType, long budgetBytes) {
+    public ModelWeights(TensorSource source, ModelConfig config, Backend backend, TensorType linearType, long budgetBytes) {
         this.source = source;
+        this.config = config;
         this.backend = backend;
         this.linearType = linearType;
         this.budgetBytes = budgetBytes;
+        if (config.family().experts().packed3d() && !CheckpointLayout.expertsExported(config, source)) {
+            MoeFamily.Tensors t = config.family().tensors();
+            for (int l = 0; l < config.layerCount(); l++) {
+                if (!config.isMoeLayer(l)) continue;
+                for (int e = 0; e < config.expertCount(); e++) {
+                    exported.put(MoeFamily.name(t.exportExpertGate(), l, e) + ".weight", new PackedExperts.Slice(l, e, PackedExperts.Projection.GATE));
+                    exported.put(MoeFamily.name(t.exportExpertUp(), l, e) + ".weight", new PackedExperts.Slice(l, e, PackedExperts.Projection.UP));
+                    exported.put(MoeFamily.name(t.exportExpertDown(), l, e) + ".weight", new PackedExperts.Slice(l, e, PackedExperts.Projection.DOWN));
+                }
+            }
+        }
     }
 
     public TensorSource source() { return source; }
@@ -70,7 +137,18 @@ public final class ModelWeights implements AutoCloseable {
 
     public long cachedBytes() { return cachedBytes; }
 
-    public boolean contains(String name) { return overrides.containsKey(name) || source.contains(name); }
+    public boolean contains(String name) { return overrides.containsKey(name) || source.contains(name) || exported.containsKey(name); }
+
+    /**
+     * A tensor's shape: the source's, or for a packed family's per-expert export name (e.g.
+     * {@code mlp.experts.3.gate_proj.weight}) the Linear shape its slice of the packed tensor has.
+     */
+    public long[] shape(String name) {
+        PackedExperts.Slice s = exported.get(name);
+        if (s == null) return source.shape(name);
+        long h = config.hiddenSize(), i = config.expertIntermediateSize();
+        return s.projection() == PackedExperts.Projection.DOWN ? new long[]{h, i} : new long[]{i, h};
+    }
 
     // ---- overrides ------------------------------------------------------------------------------------------------
 
@@ -81,8 +159,8 @@ public final class ModelWeights implements AutoCloseable {
      * next load. {@link #clearOverrides()} drops both.
      */
     public void override(String name, float[] values) {
-        if (source.contains(name)) {
-            long n = Arrays.stream(source.shape(name)).reduce(1, Math::multiplyExact);
+        if (source.contains(name) || exported.containsKey(name)) {
+            long n = Arrays.stream(shape(name)).reduce(1, Math::multiplyExact);
             if (n != values.length) throw new RoutecalException("override of " + name + ": " + values.length + " values, tensor has " + n);
         }
         boolean patched = false;
@@ -118,10 +196,17 @@ public final class ModelWeights implements AutoCloseable {
         list.add(new Placement(key, row));
     }
 
-    /** Host values of a tensor as float32 (override or source), shape-checked. */
+    /** Host values of a tensor as float32 (override, source, or a packed expert's slice), shape-checked. */
     public float[] hostValues(String name, long... expected) {
         float[] o = overrides.get(name);
         if (o != null) return o;
+        PackedExperts.Slice slice = exported.get(name);
+        if (slice != null) {
+            if (!Arrays.equals(shape(name), expected)) {
+                throw new RoutecalException(source.describe() + ": " + name + " is " + Arrays.toString(shape(name)) + ", not " + Arrays.toString(expected));
+            }
+            return packed(slice.layer()).weight(slice.expert(), slice.projection());
+        }
         if (!source.contains(name)) throw new RoutecalException(source.describe() + ": tensor " + name + " is missing");
         long[] shape = source.shape(name);
         if (!Arrays.equals(shape, expected)) {
@@ -138,18 +223,64 @@ public final class ModelWeights implements AutoCloseable {
         return values;
     }
 
+    /**
+     * The stored bytes of a plain BF16 or F32 tensor with no override, so it can go to the backend without a float32
+     * detour (a 61 GB checkpoint decodes at host speed otherwise); null when it has to be decoded. The shape is checked
+     * and bf16/f32 NaN/Inf are refused as {@link #hostValues} does.
+     */
+    private RawTensor raw(String name, long... expected) {
+        if (overrides.containsKey(name) || !source.contains(name)) return null;
+        if (source.storedForm(name).encoding() != StoredForm.Encoding.PLAIN) return null;
+        String d = source.dtype(name);
+        TensorType t = d.equals("BF16") ? TensorType.BF16 : d.equals("F32") ? TensorType.F32 : null;
+        if (t == null) return null;
+        long[] shape = source.shape(name);
+        if (!Arrays.equals(shape, expected)) return null; // hostValues reports it
+        ByteBuffer b = ByteBuffer.wrap(source.readStored(name)).order(ByteOrder.LITTLE_ENDIAN);
+        int n = b.remaining() / t.bytes();
+        for (int i = 0; i < n; i++) {
+            boolean bad = t == TensorType.BF16 ? (b.getShort(2 * i) & 0x7f80) == 0x7f80 : !Float.isFinite(b.getFloat(4 * i));
+            if (bad) return null; // hostValues names the tensor and the index
+        }
+        return new RawTensor(b, t);
+    }
+
+    private record RawTensor(ByteBuffer bytes, TensorType type) {}
+
+    /** Writes a source tensor into rows of a backend tensor: raw bytes when possible, decoded floats otherwise. */
+    private void put(Tensor dst, long row, String name, long... shape) {
+        RawTensor r = raw(name, shape);
+        if (r != null) backend.writeRaw(dst, row, r.bytes(), r.type());
+        else backend.write(dst, row, hostValues(name, shape));
+    }
+
     // ---- backend tensors ------------------------------------------------------------------------------------------
 
     /** A norm weight or bias [n] as an F32 [1, n] tensor. */
     public Tensor vector(String name, int n) {
-        return cached("v|" + name, () -> backend.upload(hostValues(name, n), 1, n, TensorType.F32, name));
+        String key = "v|" + name;
+        place(name, key, 0); // so an override (an AWQ-folded norm) patches the cached vector too
+        return cached(key, () -> backend.upload(hostValues(name, n), 1, n, TensorType.F32, name));
+    }
+
+    /** A constant F32 vector [1, n] of {@code value}, e.g. the unit weight of a weightless norm; cached like a weight. */
+    public Tensor constant(String key, int n, float value) {
+        return cached("c|" + key + "|" + n + "|" + value, () -> {
+            float[] v = new float[n];
+            Arrays.fill(v, value);
+            return backend.upload(v, 1, n, TensorType.F32, key);
+        });
     }
 
     /** A matrix [rows, cols] in the Linear weight type (the embedding table too). */
     public Tensor matrix(String name, int rows, int cols) {
         String key = "m|" + name;
         place(name, key, 0);
-        return cached(key, () -> backend.upload(hostValues(name, rows, cols), rows, cols, linearType, name));
+        return cached(key, () -> {
+            Tensor t = backend.allocate(linearType, rows, cols, name);
+            put(t, 0, name, rows, cols);
+            return t;
+        });
     }
 
     /** A Linear module by its template, e.g. {@code model.layers.{layer}.self_attn.q_proj}. */
@@ -167,21 +298,34 @@ public final class ModelWeights implements AutoCloseable {
         place(u, key, inter);
         return cached(key, () -> {
             Tensor t = backend.allocate(linearType, 2L * inter, hidden, gateModule + "+up");
-            backend.write(t, 0, hostValues(g, inter, hidden));
-            backend.write(t, inter, hostValues(u, inter, hidden));
+            put(t, 0, g, inter, hidden);
+            put(t, inter, u, inter, hidden);
             return t;
         });
     }
 
     /** The routed experts of one MoE layer (see {@link Experts}). */
+    public Experts experts(int layer) {
+        return experts(config.family().tensors(), layer, config.expertCount(), config.expertIntermediateSize(), config.hiddenSize());
+    }
+
+    /**
+     * The routed experts of one MoE layer (see {@link Experts}), per-expert 2-D Linears by the table's expert names,
+     * or a packed family's experts sliced out of its 3-D tensors ({@link PackedExperts}; a quantized checkpoint of a
+     * packed family stores them under the per-expert export names instead, read like 2-D experts).
+     */
     public Experts experts(MoeFamily.Tensors names, int layer, int experts, int inter, int hidden) {
+        ExpertLayout layout = config.family().experts();
+        boolean packed = layout.packed3d(), perExpertNames = !packed || exported.isEmpty();
+        String gateT = packed ? names.exportExpertGate() : names.expertGate(), upT = packed ? names.exportExpertUp() : names.expertUp();
+        String downT = packed ? names.exportExpertDown() : names.expertDown();
         List<String> keys = new ArrayList<>();
         List<String> downKeys = new ArrayList<>();
         String guKey = "eg|" + layer, downKey = "ed|" + layer;
         for (int e = 0; e < experts; e++) {
-            keys.add(MoeFamily.name(names.expertGate(), layer, e) + ".weight");
-            keys.add(MoeFamily.name(names.expertUp(), layer, e) + ".weight");
-            downKeys.add(MoeFamily.name(names.expertDown(), layer, e) + ".weight");
+            keys.add(MoeFamily.name(gateT, layer, e) + ".weight");
+            keys.add(MoeFamily.name(upT, layer, e) + ".weight");
+            downKeys.add(MoeFamily.name(downT, layer, e) + ".weight");
             place(keys.get(2 * e), guKey, (long) e * 2 * inter);
             place(keys.get(2 * e + 1), guKey, (long) e * 2 * inter + inter);
             place(downKeys.get(e), downKey, (long) e * hidden);
@@ -189,22 +333,73 @@ public final class ModelWeights implements AutoCloseable {
         Tensor gateUp = cached(guKey, () -> {
             Tensor t = backend.allocate(linearType, (long) experts * 2 * inter, hidden, "layer " + layer + " experts gate_up");
             for (int e = 0; e < experts; e++) {
-                backend.write(t, (long) e * 2 * inter, hostValues(keys.get(2 * e), inter, hidden));
-                backend.write(t, (long) e * 2 * inter + inter, hostValues(keys.get(2 * e + 1), inter, hidden));
+                put(t, (long) e * 2 * inter, keys.get(2 * e), inter, hidden);
+                put(t, (long) e * 2 * inter + inter, keys.get(2 * e + 1), inter, hidden);
             }
             return t;
         });
         Tensor down = cached(downKey, () -> {
             Tensor t = backend.allocate(linearType, (long) experts * hidden, inter, "layer " + layer + " experts down");
-            for (int e = 0; e < experts; e++) backend.write(t, (long) e * hidden, hostValues(downKeys.get(e), hidden, inter));
+            for (int e = 0; e < experts; e++) put(t, (long) e * hidden, downKeys.get(e), hidden, inter);
             return t;
         });
+        Tensor guBias = null, downBias = null;
+        if (layout.bias()) {
+            guBias = cached("ebg|" + layer, () -> {
+                float[] b = new float[experts * 2 * inter];
+                for (int e = 0; e < experts; e++) {
+                    System.arraycopy(expertBias(names, layer, e, PackedExperts.Projection.GATE, perExpertNames, keys.get(2 * e), inter), 0, b, e * 2 * inter, inter);
+                    System.arraycopy(expertBias(names, layer, e, PackedExperts.Projection.UP, perExpertNames, keys.get(2 * e + 1), inter), 0, b,
+                            e * 2 * inter + inter, inter);
+                }
+                return backend.upload(b, experts, 2 * inter, TensorType.F32, "layer " + layer + " experts gate_up bias");
+            });
+            downBias = cached("ebd|" + layer, () -> {
+                float[] b = new float[experts * hidden];
+                for (int e = 0; e < experts; e++) {
+                    System.arraycopy(expertBias(names, layer, e, PackedExperts.Projection.DOWN, perExpertNames, downKeys.get(e), hidden), 0, b, e * hidden, hidden);
+                }
+                return backend.upload(b, experts, hidden, TensorType.F32, "layer " + layer + " experts down bias");
+            });
+        }
         List<Tensor> gu = new ArrayList<>(experts), dn = new ArrayList<>(experts);
         for (int e = 0; e < experts; e++) {
             gu.add(gateUp.rows((long) e * 2 * inter, (long) (e + 1) * 2 * inter));
             dn.add(down.rows((long) e * hidden, (long) (e + 1) * hidden));
         }
-        return new Experts(gu, dn);
+        return new Experts(gu, dn, guBias, downBias, layout.activation(), config.swigluLimit());
+    }
+
+    /** One expert projection's bias: the per-expert Linear's {@code .bias}, or its slice of the packed bias. */
+    private float[] expertBias(MoeFamily.Tensors names, int layer, int expert, PackedExperts.Projection p, boolean perExpertNames,
+                               String weightName, int n) {
+        if (perExpertNames) return hostValues(weightName.substring(0, weightName.length() - ".weight".length()) + ".bias", n);
+        return packed(layer).bias(expert, p);
+    }
+
+    /**
+     * The name of expert {@code expert}'s projection weight as {@link #hostValues} and {@link #override} take it: the
+     * table's per-expert name, or for a packed family its per-expert export name (a slice of the 3-D tensor).
+     */
+    public String expertWeightName(int layer, int expert, PackedExperts.Projection p) {
+        MoeFamily.Tensors t = config.family().tensors();
+        boolean packed = config.family().experts().packed3d();
+        String template = switch (p) {
+            case GATE -> packed ? t.exportExpertGate() : t.expertGate();
+            case UP -> packed ? t.exportExpertUp() : t.expertUp();
+            case DOWN -> packed ? t.exportExpertDown() : t.expertDown();
+        };
+        return MoeFamily.name(template, layer, expert) + ".weight";
+    }
+
+    /** The packed experts of {@code layer}, read once per layer (the last layer's are kept while its experts load). */
+    private synchronized PackedExperts packed(int layer) {
+        if (packedLayerIndex != layer) {
+            packedLayer = null; // let the previous layer's arrays go before reading the next
+            packedLayer = PackedExperts.of(config, source, layer);
+            packedLayerIndex = layer;
+        }
+        return packedLayer;
     }
 
     private interface Loader { Tensor load(); }
@@ -224,6 +419,8 @@ public final class ModelWeights implements AutoCloseable {
     /** Marks the start of a layer: tensors loaded from here on are kept until the next call (never evicted mid-layer). */
     public void beginLayer() {
         pinned.clear();
+        packedLayer = null; // a layer's packed experts are read again only if that layer's slices are asked for again
+        packedLayerIndex = -1;
     }
 
     private void evict() {
@@ -231,9 +428,27 @@ public final class ModelWeights implements AutoCloseable {
         while (cachedBytes > budgetBytes && it.hasNext()) {
             var e = it.next();
             if (pinned.containsKey(e.getKey())) continue;
+            if (dirty.remove(e.getKey())) keepOverrides(e.getKey(), e.getValue());
             cachedBytes -= e.getValue().bytes();
             e.getValue().close();
             it.remove();
+        }
+    }
+
+    /**
+     * A tensor patched by overrides is about to leave the cache: its patched values go back to the host overrides, so
+     * the next load reads them, not the source (an evicted quantized layer must stay quantized).
+     */
+    private void keepOverrides(String key, Tensor t) {
+        for (Map.Entry<String, List<Placement>> e : placements.entrySet()) {
+            for (Placement p : e.getValue()) {
+                if (!p.key().equals(key) || overrides.containsKey(e.getKey())) continue;
+                long n = Arrays.stream(shape(e.getKey())).reduce(1, Math::multiplyExact);
+                long rows = n / t.cols();
+                try (Tensor slice = t.rows(p.row(), p.row() + rows)) {
+                    overrides.put(e.getKey(), backend.download(slice));
+                }
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 package org.routecal.model;
 
+import org.routecal.model.family.ModelConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,17 +39,17 @@ public final class MoeModel implements AutoCloseable {
         this.dir = dir;
         this.config = config;
         this.backend = backend;
-        this.weights = new ModelWeights(source, backend, linearType(backend, source, config), cacheBudgetBytes);
+        this.weights = new ModelWeights(source, config, backend, linearType(backend, source, config), cacheBudgetBytes);
         this.attention = new AttentionBlock(config, weights);
         this.feedForward = new FeedForwardBlock(config, weights);
     }
 
     /**
      * Loads {@code dir} on a CPU reference backend (fp32) of its own, closed with the model: for tests and tools that
-     * run one model; stages get their models from a {@code pipeline.Session} instead.
+     * run one model; stages get their models from a {@code session.Session} instead.
      */
     public static MoeModel load(Path dir) {
-        Backend cpu = org.routecal.compute.Devices.cpu();
+        Backend cpu = org.routecal.compute.devices.Devices.cpu();
         MoeModel m = load(dir, cpu);
         m.ownedBackend = cpu;
         return m;
@@ -67,12 +68,11 @@ public final class MoeModel implements AutoCloseable {
     }
 
     /**
-     * BF16 weights for a bf16 pass on a device (a checkpoint's bf16 bytes as they are); F32 otherwise — the CPU widens
-     * on load, and an fp32 pass keeps fp32.
+     * BF16 weights for a bf16 pass (a checkpoint's bf16 values as they are; fp32 checkpoints rounded, as HF's
+     * {@code dtype=bfloat16} load does), F32 for an fp32 pass.
      */
     private static TensorType linearType(Backend backend, TensorSource source, ModelConfig config) {
-        boolean device = !backend.device().kind().equals("cpu");
-        return device && backend.precision() == org.routecal.compute.Precision.BF16 ? TensorType.BF16 : TensorType.F32;
+        return backend.precision() == org.routecal.compute.Precision.BF16 ? TensorType.BF16 : TensorType.F32;
     }
 
     public Path dir() { return dir; }
@@ -135,6 +135,11 @@ public final class MoeModel implements AutoCloseable {
         feedForward.forward(layer, act, taps);
         if (checkFinite) requireFinite(layer, act);
         taps.layerOutput(layer, act, act.hidden);
+    }
+
+    /** Runs only the attention half of decoder layer {@code layer} in place: h += o_proj(attention(input_layernorm(h))). */
+    public void attention(int layer, Activations act) {
+        attention.forward(layer, act, ForwardTaps.NONE);
     }
 
     /** Stops the pass on the first NaN/Inf in the residual stream, naming the layer and the sequence. */
@@ -217,7 +222,10 @@ public final class MoeModel implements AutoCloseable {
         }
     }
 
-    public KvCache newCache() { return new KvCache(backend, config.layerCount(), config.headCountKv(), config.headDim()); }
+    public KvCache newCache() {
+        int kvHeads = config.attentionKvHeads();
+        return new KvCache(backend, config.layerCount(), kvHeads * config.headDim(), kvHeads * config.valueHeadDim());
+    }
 
     /** Batches of whole sequences, each at most {@code maxTokens} tokens (a longer sequence gets a batch of its own). */
     public static List<List<int[]>> batches(List<int[]> sequences, int maxTokens) {

@@ -1,5 +1,6 @@
 package org.routecal.model;
 
+import org.routecal.model.family.ModelConfig;
 import org.routecal.model.family.ExpertLayout;
 import org.routecal.model.family.MoeFamily;
 
@@ -12,6 +13,9 @@ import org.routecal.model.family.MoeFamily;
  */
 public final class PackedExperts {
     public enum Projection { GATE, UP, DOWN }
+
+    /** Where a per-expert Linear lives in the packed tensors: layer, expert, projection. */
+    public record Slice(int layer, int expert, Projection projection) {}
 
     private final ExpertLayout layout;
     private final int hidden, inter;

@@ -1,5 +1,6 @@
 package org.routecal.model;
 
+import org.routecal.model.family.ModelConfig;
 import org.routecal.compute.Backend;
 
 import java.nio.file.Path;

@@ -1,12 +1,15 @@
 package org.routecal.model;
 
+import org.routecal.model.family.ModelConfig;
+
 /**
- * Rotary position embedding, "rotate half" (NeoX) layout as every supported family uses: for pair i of a head,
- * (x[i], x[i + d/2]) rotates by angle position · invFreq[i]. Frequencies follow HF's rope_type variants; cos/sin are
+ * Rotary position embedding frequencies: pair i of a head's rotated dimensions turns by position · invFreq[i] (which
+ * dimensions form pair i, rotate-half or interleaved, is the rope op's flag). Frequencies follow HF's rope_type
+ * variants over the rotated width {@code dim} (head_dim × partial_rotary_factor; MLA's qk_rope_head_dim); cos/sin are
  * computed in float32 like transformers (the angle is a float32 product, then cos/sin).
  */
 public final class Rope {
-        private final float[] invFreq;        // [headDim / 2]
+    private final float[] invFreq;        // [dim / 2]
     private final float attentionScaling; // yarn multiplies cos and sin by this
 
     public Rope(ModelConfig.Rope rope, int headDim) {
@@ -40,10 +43,16 @@ public final class Rope {
         }
     }
 
+    /** transformers' _compute_yarn_parameters: the ramp between interpolated and extrapolated frequencies, and the cos/sin factor. */
     private static float yarn(double[] inv, ModelConfig.Rope r, int dim) {
         double base = r.theta(), factor = r.factor(), maxPos = r.originalMaxPositions();
-        double low = Math.max(0, Math.floor(correctionDim(r.betaFast(), dim, base, maxPos)));
-        double high = Math.min(dim - 1, Math.ceil(correctionDim(r.betaSlow(), dim, base, maxPos)));
+        double low = correctionDim(r.betaFast(), dim, base, maxPos), high = correctionDim(r.betaSlow(), dim, base, maxPos);
+        if (r.truncate()) { // GPT-OSS sets truncate = false and keeps the fractional range
+            low = Math.floor(low);
+            high = Math.ceil(high);
+        }
+        low = Math.max(low, 0);
+        high = Math.min(high, dim - 1);
         if (low == high) high += 0.001;
         for (int i = 0; i < inv.length; i++) {
             double ramp = Math.min(1, Math.max(0, (i - low) / (high - low)));
@@ -52,7 +61,14 @@ public final class Rope {
             inv[i] = interpolated * (1 - extrapolationFactor) + extrapolated * extrapolationFactor;
         }
         if (r.attentionFactor() != null) return (float) (double) r.attentionFactor();
-        return factor <= 1 ? 1f : (float) (0.1 * Math.log(factor) + 1.0);
+        Double mscale = r.mscale(), all = r.mscaleAllDim();
+        if (mscale != null && mscale != 0 && all != null && all != 0) return (float) (mscale(factor, mscale) / mscale(factor, all));
+        return (float) mscale(factor, 1);
+    }
+
+    /** YaRN's get_mscale: 0.1 · m · ln(scale) + 1 for scale &gt; 1, else 1. */
+    private static double mscale(double scale, double m) {
+        return scale <= 1 ? 1.0 : 0.1 * m * Math.log(scale) + 1.0;
     }
 
     private static double correctionDim(double rotations, int dim, double base, double maxPos) {

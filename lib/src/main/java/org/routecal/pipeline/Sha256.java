@@ -11,7 +11,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-/** SHA-256 as lowercase hex, files hashed as a stream (1 MB buffer) so size does not matter. */
+/** SHA-256 as lowercase hex, the one hashing helper; files hashed as a stream (1 MB buffer) so size does not matter. */
 public final class Sha256 {
     private Sha256() {}
 
@@ -28,8 +28,11 @@ public final class Sha256 {
         return HexFormat.of().formatHex(md.digest());
     }
 
-    public static String of(byte[] data) {
-        return HexFormat.of().formatHex(digest().digest(data));
+    /** The hash of the parts one after the other (as if concatenated). */
+    public static String of(byte[]... parts) {
+        MessageDigest md = digest();
+        for (byte[] p : parts) md.update(p);
+        return HexFormat.of().formatHex(md.digest());
     }
 
     private static MessageDigest digest() {

@@ -13,6 +13,7 @@ import org.routecal.compute.Tensor;
 import org.routecal.compute.TensorType;
 import org.routecal.model.ModelWeights;
 import org.routecal.model.MoeModel;
+import org.routecal.quant.alloc.BitAllocation;
 import org.routecal.quant.gptq.DeviceGptq;
 import org.routecal.quant.gptq.GptqResult;
 import org.routecal.quant.gptq.GptqSolver;
@@ -48,6 +49,8 @@ final class LayerQuantizer {
     private final QuantizeOptions o;
     private final List<Object[]> report;
     private final List<LinearModules.Module> active = new ArrayList<>();
+    private Map<String, QuantScheme> moduleSchemes = Map.of(); // modules at another width than `scheme` (bit allocation)
+    private LayerSmoothing smoothing;                           // AWQ's folded scales, or null
     final FallbackCounts fallbacks = new FallbackCounts();
     final List<String> warnings = new ArrayList<>();
 
@@ -73,6 +76,16 @@ final class LayerQuantizer {
         int routed() { return rows.length; }
 
         boolean gptq() { return useRouted || useAll; }
+
+        /** Σ of the token weights behind its Hessians (its output error divided by this is per calibration token). */
+        double mass(int tokens) {
+            double m = 0;
+            if (useRouted) {
+                if (weighted) for (float w : weights) m += w; else m = routed();
+            }
+            if (useAll) m += (useRouted ? allFactor : 1) * tokens;
+            return m;
+        }
     }
 
     LayerQuantizer(MoeModel model, int layer, QuantScheme scheme, QuantizeOptions o, IgnoreRules rules, List<Object[]> report) {
@@ -83,6 +96,27 @@ final class LayerQuantizer {
         this.o = o;
         this.report = report;
         for (LinearModules.Module m : LinearModules.ofLayer(model.config(), layer)) if (!rules.ignores(m.module())) active.add(m);
+    }
+
+    /** Modules quantized at another scheme than the stage's (module name → scheme): the bit allocation's widths. */
+    LayerQuantizer withSchemes(Map<String, QuantScheme> schemes) {
+        this.moduleSchemes = Map.copyOf(schemes);
+        return this;
+    }
+
+    /** AWQ's scales, already folded into the model: the weights quantized are the smoothed ones. */
+    void smoothing(LayerSmoothing s) {
+        this.smoothing = s;
+    }
+
+    /** The scheme {@code module} is quantized with, or null when it stays unquantized (ignored). */
+    QuantScheme schemeFor(String module) {
+        for (LinearModules.Module m : active) if (m.module().equals(module)) return schemeOf(m);
+        return null;
+    }
+
+    private QuantScheme schemeOf(LinearModules.Module m) {
+        return moduleSchemes.getOrDefault(m.module(), scheme);
     }
 
     /** The input Hessians the forward taps must accumulate: modules outside the routed experts, quantized with GPTQ. */
@@ -97,8 +131,8 @@ final class LayerQuantizer {
         return m.role() == LinearModules.Role.EXPERT_IN || m.role() == LinearModules.Role.EXPERT_DOWN;
     }
 
-    private boolean onDevice(int cols, int rowsPerProblem, int problems) {
-        return o.gptq() && DeviceGptq.supports(backend, scheme, o.gptqArgs(), cols, rowsPerProblem, problems);
+    private boolean onDevice(QuantScheme s, int cols, int rowsPerProblem, int problems) {
+        return o.gptq() && DeviceGptq.supports(backend, s, o.gptqArgs(), cols, rowsPerProblem, problems);
     }
 
     /** Quantizes every active module of the layer; each result goes to {@code sink} and replaces the model's weight. */
@@ -112,15 +146,23 @@ final class LayerQuantizer {
         try (AllTokenHessians all = new AllTokenHessians(cal)) {
             for (List<LinearModules.Module> group : dense.values()) solveDense(cal, all, group, sink);
             List<ExpertPlan> plans = new ArrayList<>();
-            for (Map.Entry<Integer, List<LinearModules.Module>> e : experts.entrySet()) plans.add(plan(cal, e.getKey(), e.getValue()));
+            for (Map.Entry<Integer, List<LinearModules.Module>> e : experts.entrySet()) plans.add(plan(cal, e.getKey(), e.getValue(), o.gptq()));
             int hidden = model.config().hiddenSize(), inter = model.config().expertIntermediateSize();
-            List<ExpertPlan> device = new ArrayList<>();
+            // device chunks hold experts of one scheme (bit allocation may give experts different widths)
+            Map<QuantScheme, List<ExpertPlan>> device = new LinkedHashMap<>();
             for (ExpertPlan p : plans) {
-                if (p.gptq() && onDevice(hidden, 2 * inter, DEVICE_CHUNK) && onDevice(inter, hidden, DEVICE_CHUNK)) device.add(p);
-                else solveExpertOnHost(cal, all, p, sink);
+                QuantScheme s = schemeOf(p.in().isEmpty() ? p.down().get(0) : p.in().get(0));
+                if (p.gptq() && onDevice(s, hidden, 2 * inter, DEVICE_CHUNK) && onDevice(s, inter, hidden, DEVICE_CHUNK)) {
+                    device.computeIfAbsent(s, k -> new ArrayList<>()).add(p);
+                } else {
+                    solveExpertOnHost(cal, all, p, sink);
+                }
             }
-            for (int i = 0; i < device.size(); i += DEVICE_CHUNK) {
-                solveExpertsOnDevice(cal, all, device.subList(i, Math.min(device.size(), i + DEVICE_CHUNK)), sink);
+            for (Map.Entry<QuantScheme, List<ExpertPlan>> e : device.entrySet()) {
+                List<ExpertPlan> d = e.getValue();
+                for (int i = 0; i < d.size(); i += DEVICE_CHUNK) {
+                    solveExpertsOnDevice(cal, all, d.subList(i, Math.min(d.size(), i + DEVICE_CHUNK)), (IntScheme) e.getKey(), sink);
+                }
             }
         }
     }
@@ -144,9 +186,9 @@ final class LayerQuantizer {
         Map<String, float[]> weights = hostWeights(group);
         int cols = h == null ? 0 : h.cols();
         int groupRows = weights.values().stream().mapToInt(w -> w.length / Math.max(1, cols)).sum();
-        if (h != null && onDevice(cols, groupRows, 1)) {
+        if (h != null && onDevice(schemeOf(first), cols, groupRows, 1)) {
             DeviceGptq.Problem p = problem(first.hessianKey(), group, weights, cols);
-            List<GptqResult> r = DeviceGptq.solve(backend, h, List.of(p), (IntScheme) scheme, o.gptqArgs()).get(0);
+            List<GptqResult> r = DeviceGptq.solve(backend, h, List.of(p), (IntScheme) schemeOf(first), o.gptqArgs()).get(0);
             double[] diag = toDouble(((SolverOps) backend).diagonals(h));
             for (int i = 0; i < group.size(); i++) emit(group.get(i), weights.get(group.get(i).module()), r.get(i), diag, hessian, rows, rows, fallback, sink);
             return;
@@ -158,7 +200,7 @@ final class LayerQuantizer {
     // ---- experts -----------------------------------------------------------------------------------------------------
 
     /** The expert's routed rows and weights, and which Hessian parts its mode and the min-token policy give it. */
-    private ExpertPlan plan(LayerCalibration cal, int expert, List<LinearModules.Module> modules) {
+    private ExpertPlan plan(LayerCalibration cal, int expert, List<LinearModules.Module> modules, boolean withHessians) {
         List<LinearModules.Module> in = modules.stream().filter(m -> m.role() == LinearModules.Role.EXPERT_IN).toList();
         List<LinearModules.Module> down = modules.stream().filter(m -> m.role() == LinearModules.Role.EXPERT_DOWN).toList();
         int k = cal.topK, n = 0;
@@ -175,7 +217,7 @@ final class LayerQuantizer {
         MoeMode mode = o.moeMode();
         double f = o.hybridLambda() * n / (double) Math.max(1, cal.tokens()); // hybrid: λ·(n_r/n_all)
         boolean weighted = mode == MoeMode.WEIGHTED;
-        if (!o.gptq()) return new ExpertPlan(expert, in, down, rows, w, "none", "none", false, false, 0, false);
+        if (!withHessians) return new ExpertPlan(expert, in, down, rows, w, "none", "none", false, false, 0, false);
         if (mode == MoeMode.ALL) return new ExpertPlan(expert, in, down, rows, w, "all", "none", false, true, 1, false);
         if (n < o.minTokens() || n == 0) {
             if (o.fallbackToAll()) {
@@ -195,20 +237,38 @@ final class LayerQuantizer {
             solveGroup(p.down(), hostWeights(p.down()), null, null, p.hessian(), p.routed(), tokens, p.fallback(), sink);
             return;
         }
+        ExpertHessians h = expertHessians(cal, all, p);
+        solveGroup(p.in(), hostWeights(p.in()), h.in(), h.sharedIn(), p.hessian(), p.routed(), tokens, p.fallback(), sink);
+        solveGroup(p.down(), hostWeights(p.down()), h.down(), null, p.hessian(), p.routed(), tokens, p.fallback(), sink);
+    }
+
+    /**
+     * An expert's gate/up ([H, H]) and down ([I, I]) Hessians as its plan says; {@code sharedIn} is the all-token
+     * block-input Hessian factorised once per layer when the expert uses it alone.
+     */
+    private record ExpertHessians(double[] in, double[] down, PreparedHessian sharedIn) {}
+
+    private ExpertHessians expertHessians(LayerCalibration cal, AllTokenHessians all, ExpertPlan p) {
         double[] hIn = null, hDown = null;
         PreparedHessian sharedIn = null;
-        Tensor gateUp = experts().gateUp().get(p.expert());
-        int hidden = cal.blockInput.cols(), inter = gateUp.rowCount() / 2;
+        int hidden = cal.blockInput.cols(), inter = model.config().expertIntermediateSize();
         if (p.useRouted()) {
             int n = p.routed();
+            float[] inW = inputHessianWeights(p.weights(), p.weighted());
             try (Tensor idx = backend.uploadInts(p.rows(), 1, n, "expert rows");
                  Tensor wt = p.weighted() ? backend.upload(p.weights(), 1, n, TensorType.F32, "expert weights") : null;
+                 Tensor wIn = inW == null ? null : backend.upload(inW, 1, n, TensorType.F32, "expert input row weights");
                  Tensor hR = backend.allocate(backend.hessianType(), hidden, hidden, "H routed");
                  Tensor x = backend.allocate(TensorType.F32, n, hidden, "expert rows");
                  Tensor hD = backend.allocate(backend.hessianType(), inter, inter, "H down routed")) {
-                backend.gram(cal.blockInput, idx, wt, new int[]{0, n}, hR, 1f);
+                backend.gram(cal.blockInput, idx, wIn, new int[]{0, n}, hR, 1f);
                 backend.gatherRows(cal.blockInput, idx, x);
-                try (Tensor a = activation(x, gateUp)) {
+                if (inputScaled()) {
+                    try (Tensor s = backend.upload(p.weights(), 1, n, TensorType.F32, "routing weights")) {
+                        backend.scaleRows(x, s, null);
+                    }
+                }
+                try (Tensor a = activation(x, p.expert())) {
                     backend.gram(a, null, wt, new int[]{0, n}, hD, 1f);
                 }
                 hIn = backend.downloadDoubles(hR);
@@ -216,7 +276,7 @@ final class LayerQuantizer {
             }
         }
         if (p.useAll()) {
-            double[] allDown = all.down(gateUp);
+            double[] allDown = all.down(p.expert());
             if (hIn == null) {
                 sharedIn = all.preparedBlockInput();
                 hIn = all.blockInput();
@@ -227,15 +287,61 @@ final class LayerQuantizer {
                 for (int i = 0; i < hDown.length; i++) hDown[i] += p.allFactor() * allDown[i];
             }
         }
-        solveGroup(p.in(), hostWeights(p.in()), hIn, sharedIn, p.hessian(), p.routed(), tokens, p.fallback(), sink);
-        solveGroup(p.down(), hostWeights(p.down()), hDown, null, p.hessian(), p.routed(), tokens, p.fallback(), sink);
+        return new ExpertHessians(hIn, hDown, sharedIn);
+    }
+
+    // ---- bit allocation: the sensitivity of every candidate width -----------------------------------------------------
+
+    /**
+     * Measures every routed expert of the layer at each width for the bit allocation. Its Hessians are built once, as
+     * its plan says (the quantize pass builds the same ones; an expert the min-token policy leaves to RTN, or any expert
+     * under --algorithm rtn, is measured on its mode's statistics, all-token ones when it has too few tokens), and
+     * factorised once; every width is then solved against them (GPTQ, or RTN) and scored by its output error
+     * tr(ΔW·H·ΔWᵀ) ({@link ExpertSensitivity}) summed over gate/up/down, divided by the Hessians' token mass.
+     */
+    List<ExpertAllocation.Measurement> measure(LayerCalibration cal, IntScheme base, List<Integer> widths) {
+        Map<Integer, List<LinearModules.Module>> experts = new LinkedHashMap<>();
+        for (LinearModules.Module m : active) if (isExpert(m)) experts.computeIfAbsent(m.expert(), e -> new ArrayList<>()).add(m);
+        List<ExpertAllocation.Measurement> out = new ArrayList<>();
+        boolean gIdx = o.gptq() && o.gptqArgs().actOrder() == org.routecal.quant.gptq.ActOrder.GROUP;
+        try (AllTokenHessians all = new AllTokenHessians(cal)) {
+            for (Map.Entry<Integer, List<LinearModules.Module>> e : experts.entrySet()) {
+                ExpertPlan p = plan(cal, e.getKey(), e.getValue(), true);
+                boolean solveGptq = o.gptq() && p.gptq();
+                if (!p.gptq()) p = new ExpertPlan(p.expert(), p.in(), p.down(), p.rows(), p.weights(), "all", "rtn", false, true, 1, false);
+                ExpertHessians h = expertHessians(cal, all, p);
+                double mass = p.mass(cal.tokens());
+                Map<String, float[]> wIn = hostWeights(p.in()), wDown = hostWeights(p.down());
+                int hidden = cal.blockInput.cols(), inter = model.config().expertIntermediateSize();
+                PreparedHessian pIn = !solveGptq || p.in().isEmpty() ? null : h.sharedIn() != null ? h.sharedIn()
+                        : GptqSolver.prepare(p.in().get(0).hessianKey(), h.in(), hidden, o.gptqArgs());
+                PreparedHessian pDown = !solveGptq || p.down().isEmpty() ? null
+                        : GptqSolver.prepare(p.down().get(0).hessianKey(), h.down(), inter, o.gptqArgs());
+                long params = 0;
+                List<int[]> shapes = new ArrayList<>();
+                for (float[] w : wIn.values()) shapes.add(new int[]{w.length / hidden, hidden});
+                for (float[] w : wDown.values()) shapes.add(new int[]{w.length / inter, inter});
+                for (int[] sh : shapes) params += (long) sh[0] * sh[1];
+                List<BitAllocation.Candidate> candidates = new ArrayList<>();
+                for (int bits : widths) {
+                    IntScheme s = new IntScheme(bits, base.symmetric(), base.groupSize(), base.scaleDtype());
+                    double err = 0;
+                    for (Map.Entry<String, float[]> w : wIn.entrySet()) err += ExpertAllocation.outputError(w.getKey(), s, w.getValue(), hidden, h.in(), pIn, o.gptqArgs());
+                    for (Map.Entry<String, float[]> w : wDown.entrySet()) err += ExpertAllocation.outputError(w.getKey(), s, w.getValue(), inter, h.down(), pDown, o.gptqArgs());
+                    candidates.add(new BitAllocation.Candidate(bits, BitAllocation.costBytes(s, shapes, gIdx), mass > 0 ? err / mass : 0));
+                }
+                out.add(new ExpertAllocation.Measurement(layer, e.getKey(), p.routed(), params, candidates));
+            }
+        }
+        return out;
     }
 
     /**
      * A chunk of experts on the device: their gate/up Hessians in one batched accumulation over the block input, their
      * down Hessians over their activations (with the ORIGINAL gate/up), then both batches solved in place.
      */
-    private void solveExpertsOnDevice(LayerCalibration cal, AllTokenHessians all, List<ExpertPlan> chunk, BiConsumer<String, QuantizedWeight> sink) {
+    private void solveExpertsOnDevice(LayerCalibration cal, AllTokenHessians all, List<ExpertPlan> chunk, IntScheme scheme,
+                                      BiConsumer<String, QuantizedWeight> sink) {
         int c = chunk.size(), tokens = cal.tokens();
         int hidden = cal.blockInput.cols(), inter = model.config().expertIntermediateSize();
         ModelWeights.Experts ew = experts();
@@ -251,6 +357,7 @@ final class LayerQuantizer {
             System.arraycopy(chunk.get(i).weights(), 0, wts, offsets[i], chunk.get(i).routed());
         }
         boolean weighted = chunk.stream().anyMatch(ExpertPlan::weighted);
+        float[] inW = inputHessianWeights(wts, weighted);
         List<DeviceGptq.Problem> gu = new ArrayList<>(), dn = new ArrayList<>();
         List<Map<String, float[]>> guW = new ArrayList<>(), dnW = new ArrayList<>();
         List<List<GptqResult>> guR, dnR;
@@ -266,17 +373,27 @@ final class LayerQuantizer {
                     while (i < c && chunk.get(i).expert() < e) i++;
                     rangeOffsets[e - first + 1] = i < c && chunk.get(i).expert() == e ? offsets[i + 1] : rangeOffsets[e - first];
                 }
-                List<Tensor> guViews = ew.gateUp().subList(first, last + 1);
+                ModelWeights.Experts range = ew.range(first, last + 1);
                 try (Tensor idx = backend.uploadInts(rows, 1, rows.length, "chunk rows");
                      Tensor wt = weighted ? backend.upload(wts, 1, wts.length, TensorType.F32, "chunk weights") : null;
+                     Tensor wIn = inW == null ? null : backend.upload(inW, 1, inW.length, TensorType.F32, "chunk input row weights");
                      Tensor off = backend.uploadInts(rangeOffsets, 1, span + 1, "chunk offsets");
                      Tensor slotPos = backend.allocate(TensorType.I32, 1, rows.length, "unused");
                      Tensor g = backend.allocate(TensorType.F32, total, 2 * inter, "chunk gate_up");
                      Tensor a = backend.allocate(TensorType.F32, total, inter, "chunk act")) {
-                    backend.gram(cal.blockInput, idx, wt, offsets, hGu, 1f);
+                    backend.gram(cal.blockInput, idx, wIn, offsets, hGu, 1f);
                     var groups = new org.routecal.compute.ExpertGroups(span, total, off, idx, slotPos);
-                    backend.groupedLinear(cal.blockInput, true, groups, guViews, g);
-                    backend.siluMul(g, a);
+                    if (inputScaled()) {
+                        try (Tensor xs = backend.allocate(TensorType.F32, total, hidden, "chunk expert inputs");
+                             Tensor s = backend.upload(wts, 1, total, TensorType.F32, "chunk routing weights")) {
+                            backend.gatherRows(cal.blockInput, idx, xs);
+                            backend.scaleRows(xs, s, null);
+                            range.gateUp(backend, xs, false, groups, g);
+                        }
+                    } else {
+                        range.gateUp(backend, cal.blockInput, true, groups, g);
+                    }
+                    range.activate(backend, g, a);
                     backend.gram(a, null, wt, offsets, hDn, 1f);
                 }
             }
@@ -286,7 +403,7 @@ final class LayerQuantizer {
                 Tensor guSlot = hGu.rows((long) i * hidden, (long) (i + 1) * hidden), dnSlot = hDn.rows((long) i * inter, (long) (i + 1) * inter);
                 if (p.useRouted()) backend.axpy((float) p.allFactor(), all.blockInputTensor(), guSlot);
                 else backend.copyRows(all.blockInputTensor(), 0, guSlot, 0, hidden);
-                try (Tensor a = activation(cal.blockInput, ew.gateUp().get(p.expert()))) {
+                try (Tensor a = activation(cal.blockInput, p.expert())) {
                     backend.gram(a, null, null, new int[]{0, tokens}, dnSlot, p.useRouted() ? (float) p.allFactor() : 1f);
                 }
             }
@@ -300,8 +417,8 @@ final class LayerQuantizer {
             SolverOps ops = (SolverOps) backend;
             guDiag = toDouble(ops.diagonals(hGu));
             dnDiag = toDouble(ops.diagonals(hDn));
-            guR = DeviceGptq.solve(backend, hGu, gu, (IntScheme) scheme, o.gptqArgs());
-            dnR = DeviceGptq.solve(backend, hDn, dn, (IntScheme) scheme, o.gptqArgs());
+            guR = DeviceGptq.solve(backend, hGu, gu, scheme, o.gptqArgs());
+            dnR = DeviceGptq.solve(backend, hDn, dn, scheme, o.gptqArgs());
         }
         for (int i = 0; i < c; i++) {
             ExpertPlan p = chunk.get(i);
@@ -318,20 +435,31 @@ final class LayerQuantizer {
         }
     }
 
-    private ModelWeights.Experts experts() {
+    ModelWeights.Experts experts() {
         return model.weights().experts(model.family().tensors(), layer, model.config().expertCount(),
                 model.config().expertIntermediateSize(), model.config().hiddenSize());
     }
 
-    /** silu(x·gateᵀ)·(x·upᵀ) for x [n, H] and a fused gate/up [2I, H]: the down projection's input. */
-    private Tensor activation(Tensor x, Tensor gateUp) {
-        int inter = gateUp.rowCount() / 2;
-        try (Tensor gu = backend.allocate(TensorType.F32, x.rows(), 2 * inter, "gate_up")) {
-            backend.linear(x, gateUp, null, gu, false);
-            Tensor a = backend.allocate(TensorType.F32, x.rows(), inter, "act");
-            backend.siluMul(gu, a);
-            return a;
-        }
+    /** The down projection's input for x [n, H] through expert {@code expert}'s gate/up (biases and activation as the forward). */
+    private Tensor activation(Tensor x, int expert) {
+        return experts().activation(backend, expert, x);
+    }
+
+    /**
+     * Llama 4 scales a routed row's expert input by its routing weight w (RouterRule.WeightTarget.EXPERT_INPUT): the
+     * gate/up Hessian of its routed rows is Σ c·(w·x)(w·x)ᵀ, so its row weights are c·w² (c = w in weighted mode, else
+     * 1), and the down projection's inputs come from the scaled rows. All-token statistics keep the unscaled rows
+     * ("as if routed with weight 1"). Elsewhere the row weights are the mode's (w when weighted, else none).
+     */
+    private boolean inputScaled() {
+        return model.family().routerRule(model.config()).weightTarget() == org.routecal.compute.RouterRule.WeightTarget.EXPERT_INPUT;
+    }
+
+    private float[] inputHessianWeights(float[] w, boolean weighted) {
+        if (!inputScaled()) return weighted ? w : null;
+        float[] c = new float[w.length];
+        for (int i = 0; i < w.length; i++) c[i] = w[i] * w[i] * (weighted ? w[i] : 1f);
+        return c;
     }
 
     /**
@@ -365,9 +493,9 @@ final class LayerQuantizer {
             return prepared;
         }
 
-        double[] down(Tensor gateUp) {
-            int inter = gateUp.rowCount() / 2;
-            try (Tensor a = activation(cal.blockInput, gateUp);
+        double[] down(int expert) {
+            int inter = model.config().expertIntermediateSize();
+            try (Tensor a = activation(cal.blockInput, expert);
                  Tensor h = backend.allocate(backend.hessianType(), inter, inter, "H down all")) {
                 backend.gram(a, null, null, new int[]{0, cal.tokens()}, h, 1f);
                 return backend.downloadDoubles(h);
@@ -385,12 +513,17 @@ final class LayerQuantizer {
 
     // ---- one group of modules sharing an input ------------------------------------------------------------------------
 
-    /** Original host weights of a group's modules, in order. */
+    /** Host weights of a group's modules, in order: the source's, AWQ-smoothed when the layer was. */
     private Map<String, float[]> hostWeights(List<LinearModules.Module> group) {
         Map<String, float[]> weights = new LinkedHashMap<>();
         for (LinearModules.Module m : group) {
-            long[] s = model.weights().source().shape(m.module() + ".weight");
-            weights.put(m.module(), model.weights().hostValues(m.module() + ".weight", (int) s[0], (int) s[1]));
+            String name = m.module() + ".weight";
+            long[] s = model.weights().shape(name);
+            // smoothed from the source's values: the model's own copy may be the folded one already
+            float[] w = smoothing != null && smoothing.touches(m.module())
+                    ? smoothing.weight(m.module(), model.weights().source().readFloat(name), (int) s[0], (int) s[1])
+                    : model.weights().hostValues(name, (int) s[0], (int) s[1]);
+            weights.put(m.module(), w);
         }
         return weights;
     }
@@ -411,8 +544,9 @@ final class LayerQuantizer {
     private void solveGroup(List<LinearModules.Module> group, Map<String, float[]> weights, double[] h, PreparedHessian shared,
                             String hessian, long routed, long all, String fallback, BiConsumer<String, QuantizedWeight> sink) {
         if (group.isEmpty()) return;
-        float gs = nvfp4GlobalScale(weights);
-        int cols = (int) model.weights().source().shape(group.get(0).module() + ".weight")[1];
+        QuantScheme scheme = schemeOf(group.get(0));
+        float gs = nvfp4GlobalScale(scheme, weights);
+        int cols = (int) model.weights().shape(group.get(0).module() + ".weight")[1];
         PreparedHessian p = shared;
         if (h != null && p == null) p = GptqSolver.prepare(group.get(0).hessianKey(), h, cols, o.gptqArgs());
         double[] diag = null;
@@ -458,7 +592,7 @@ final class LayerQuantizer {
     }
 
     /** NVFP4: fused projections (q/k/v, an expert's gate/up) share the smallest global-scale divisor; NaN otherwise. */
-    private float nvfp4GlobalScale(Map<String, float[]> weights) {
+    private static float nvfp4GlobalScale(QuantScheme scheme, Map<String, float[]> weights) {
         if (!(scheme instanceof Nvfp4Scheme)) return Float.NaN;
         float gs = Float.POSITIVE_INFINITY;
         for (float[] w : weights.values()) gs = Math.min(gs, Nvfp4Scheme.globalScale(Nvfp4Scheme.amax(w)));

@@ -2,7 +2,7 @@ package org.routecal.quant;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.routecal.model.ModelConfig;
+import org.routecal.model.family.ModelConfig;
 import org.routecal.model.family.MoeFamily;
 
 /**

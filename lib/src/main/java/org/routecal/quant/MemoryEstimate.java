@@ -2,7 +2,7 @@ package org.routecal.quant;
 
 import org.routecal.RoutecalException;
 import org.routecal.compute.Backend;
-import org.routecal.model.ModelConfig;
+import org.routecal.model.family.ModelConfig;
 
 /**
  * Peak-memory estimate of the quantize stage on its backend, checked before any work. The stage keeps: the residual

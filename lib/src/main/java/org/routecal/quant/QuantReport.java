@@ -3,9 +3,10 @@ package org.routecal.quant;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.routecal.quant.report.FlatParquet;
-import org.routecal.quant.report.FlatParquet.Column;
-import org.routecal.quant.report.FlatParquet.Kind;
+import org.routecal.io.parquet.ParquetSchema;
+import org.routecal.io.parquet.ParquetTableReader;
+import org.routecal.io.parquet.ParquetTableWriter;
+import org.routecal.io.parquet.Row;
 
 /**
  * quant_report.parquet (format routecal.quant-report, version 1): one row per quantized module —
@@ -18,11 +19,10 @@ public final class QuantReport {
     private QuantReport() {}
 
     public static final String FORMAT = "routecal.quant-report";
-    public static final List<Column> COLUMNS = List.of(new Column("module", Kind.STRING), new Column("layer", Kind.INT32),
-            new Column("expert", Kind.INT32), new Column("role", Kind.STRING), new Column("algorithm", Kind.STRING),
-            new Column("hessian", Kind.STRING), new Column("tokens_routed", Kind.INT64), new Column("tokens_all", Kind.INT64),
-            new Column("fallback", Kind.STRING), new Column("dead_columns", Kind.INT32), new Column("gptq_loss", Kind.DOUBLE),
-            new Column("rel_error_diag", Kind.DOUBLE), new Column("seconds", Kind.DOUBLE));
+    public static final int VERSION = 1;
+    public static final ParquetSchema SCHEMA = ParquetSchema.builder("quant_report").string("module").int32("layer").int32("expert")
+            .string("role").string("algorithm").string("hessian").int64("tokens_routed").int64("tokens_all").string("fallback")
+            .int32("dead_columns").float64("gptq_loss").nullable().float64("rel_error_diag").float64("seconds").build();
 
     static Object[] row(LinearModules.Module m, String algorithm, String hessian, long routed, long all, String fallback,
                         int dead, Double loss, double relError, double seconds) {
@@ -31,15 +31,13 @@ public final class QuantReport {
     }
 
     public static void write(Path file, List<Object[]> rows) {
-        FlatParquet.write(file, COLUMNS, rows, Map.of("format", FORMAT, "format_version", "1"));
+        try (ParquetTableWriter w = ParquetTableWriter.create(file, SCHEMA, FORMAT, VERSION, Map.of())) {
+            for (Object[] r : rows) w.append(r);
+        }
     }
 
-    public static FlatParquet.Table read(Path file) {
-        FlatParquet.Table t = FlatParquet.read(file);
-        String f = t.metadata().get("format");
-        if (!FORMAT.equals(f)) throw new org.routecal.RoutecalException(file + ": metadata 'format' is " + f + ", expected " + FORMAT);
-        int v = Integer.parseInt(t.metadata().getOrDefault("format_version", "0"));
-        if (v != 1) throw new org.routecal.RoutecalException(file + ": format_version " + v + " not supported (1)");
-        return t;
+    /** Every row; the file's format and version are checked. */
+    public static List<Row> read(Path file) {
+        return ParquetTableReader.open(file).requireFormat(FORMAT, VERSION, VERSION).readAll();
     }
 }

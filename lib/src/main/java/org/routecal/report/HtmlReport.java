@@ -1,32 +1,28 @@
 package org.routecal.report;
 
-import org.routecal.RoutecalException;
+import org.routecal.io.AtomicFiles;
 import tech.tablesaw.api.Table;
-import tech.tablesaw.plotly.components.Figure;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A self-contained HTML report: sections of text, tables and figures in one file that renders offline (plotly.js
- * embedded once in the page head, no CDN, no external CSS). Build it in reading order, then {@link #write(Path)}.
+ * A self-contained HTML report: sections of text, tables and charts in one file that renders offline (plotly.js
+ * embedded once, gzipped, no CDN, no external CSS; every chart also carries its static image). Build it in reading
+ * order, then {@link #write(Path)}. Every value goes through {@link Parts} and {@link Html}: nothing here takes HTML.
  * <pre>{@code
- * HtmlReport.titled("Routing report").section("Expert load").table(stats).figure(loadChart).write(out.resolve("report.html"));
+ * HtmlReport.titled("Routing report").section("Expert load").table(stats).chart(loadChart).write(out.resolve("report.html"));
  * }</pre>
  */
 public final class HtmlReport {
-    private static final String STYLE = "body{font-family:system-ui,sans-serif;margin:24px;max-width:1200px}"
+    static final String STYLE = "body{font-family:system-ui,sans-serif;margin:24px;max-width:1200px}"
             + "table{margin:8px 0}th{background:#f0f0f0}td,th{padding:2px 6px;text-align:right}"
             + "pre{background:#f7f7f7;padding:8px;overflow-x:auto}.rc-note{color:#666;font-size:12px}";
 
     private final String title;
     private final List<String> body = new ArrayList<>();
-    private boolean hasFigures;
+    private boolean hasCharts;
 
     private HtmlReport(String title) {
         this.title = title;
@@ -37,91 +33,53 @@ public final class HtmlReport {
     }
 
     public HtmlReport section(String heading) {
-        body.add("<h2>" + Html.escape(heading) + "</h2>");
-        return this;
+        return part(DisplayPart.heading(heading));
     }
 
     public HtmlReport text(String text) {
-        body.add("<p>" + Html.escape(text) + "</p>");
-        return this;
+        return part(DisplayPart.paragraph(text));
     }
 
     public HtmlReport preformatted(String text) {
-        body.add(Html.pre(text));
-        return this;
-    }
-
-    /** A trusted HTML fragment, added as is. */
-    public HtmlReport html(String fragment) {
-        body.add(fragment);
-        return this;
+        return part(DisplayPart.text(text));
     }
 
     public HtmlReport table(Table table) {
-        body.add(Tables.toHtml(table));
-        return this;
+        return part(DisplayPart.table(table));
     }
 
-    public HtmlReport figure(Figure figure) {
-        hasFigures = true;
-        body.add(Figures.toHtml(figure, Figures.newDivId()));
+    public HtmlReport chart(Chart chart) {
+        return part(DisplayPart.chart(chart));
+    }
+
+    public HtmlReport part(DisplayPart part) {
+        if (part instanceof DisplayPart.ChartPart) hasCharts = true;
+        body.add(Parts.html(part));
         return this;
     }
 
     /** All parts of a result, in its order. */
     public HtmlReport parts(Displayable result) {
-        for (DisplayPart part : result.displayParts()) {
-            if (part instanceof DisplayPart.Text t) preformatted(t.text());
-            else if (part instanceof DisplayPart.Html h) html(h.html());
-            else if (part instanceof DisplayPart.TablePart t) table(t.table());
-            else if (part instanceof DisplayPart.FigurePart f) figure(f.figure());
-        }
+        result.displayParts().forEach(this::part);
         return this;
     }
 
     public String toHtml() {
-        return page(title, String.join("\n", body), hasFigures);
+        return page(title, String.join("\n", body), hasCharts);
     }
 
-    /** Writes the page atomically (temp file in the same folder, then rename). */
+    /** Writes the page atomically. */
     public void write(Path file) {
-        writeAtomically(file, toHtml());
+        AtomicFiles.writeString(file, toHtml());
     }
 
-    /** A complete page around a body; plotly.js goes into the head once when {@code withPlotly}. */
-    public static String page(String title, String bodyHtml, boolean withPlotly) {
+    /**
+     * A complete page around {@code bodyHtml}, which must come from {@link Parts} or {@link Html}; the plotly.js bundle
+     * goes into the head once when {@code withCharts}.
+     */
+    public static String page(String title, String bodyHtml, boolean withCharts) {
         return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + Html.escape(title)
-                + "</title>\n<style>" + STYLE + "</style>\n" + (withPlotly ? PlotlyJs.scriptTag() : "")
+                + "</title>\n<style>" + STYLE + "</style>\n" + (withCharts ? PlotlyJs.bundleTag() : "")
                 + "</head>\n<body>\n<h1>" + Html.escape(title) + "</h1>\n" + bodyHtml + "\n</body></html>\n";
-    }
-
-    /** Temp files are created owner-only; a report is an ordinary file (rw-r--r--). */
-    public static void makeReadable(Path file) throws IOException {
-        if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-        }
-    }
-
-    /** Writes a finished page (e.g. from {@link #page}) atomically. */
-    public static void writePage(Path file, String html) {
-        writeAtomically(file, html);
-    }
-
-    private static void writeAtomically(Path file, String content) {
-        Path dir = file.toAbsolutePath().getParent();
-        Path tmp = null;
-        try {
-            Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-            Files.writeString(tmp, content, StandardCharsets.UTF_8);
-            makeReadable(tmp);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new RoutecalException("cannot write " + file + ": " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) {
-                try { Files.deleteIfExists(tmp); } catch (IOException ignored) { /* best effort: the rename succeeded or the error is already reported */ }
-            }
-        }
     }
 }

@@ -1,19 +1,24 @@
 package org.routecal.report;
 
+import tech.tablesaw.api.NumberColumn;
 import tech.tablesaw.api.Table;
 import tech.tablesaw.columns.Column;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.UUID;
 
 /**
  * Tablesaw {@link Table} → an HTML fragment. Long tables are paged: every rendered row is in the HTML (so a page
  * opened without scripts, or an untrusted notebook output, still shows the first page and the row count), split into
  * {@code <tbody>} pages that small inline buttons switch between. Rows past {@link #DEFAULT_MAX_ROWS} are left out
- * with a note, so a million-row table cannot blow up a notebook.
+ * with a note, so a million-row table cannot blow up a notebook. Numbers show 4 significant digits; a table wider
+ * than its box scrolls inside the box, not the page.
  */
 public final class Tables {
     public static final int DEFAULT_PAGE_ROWS = 25;
     public static final int DEFAULT_MAX_ROWS = 2000;
+    private static final MathContext FOUR_DIGITS = new MathContext(4);
 
     private Tables() {}
 
@@ -27,7 +32,7 @@ public final class Tables {
         int rows = table.rowCount(), shown = Math.min(rows, maxRows);
         int pages = Math.max(1, (shown + pageRows - 1) / pageRows);
         StringBuilder b = new StringBuilder(256 + shown * table.columnCount() * 16);
-        b.append("<div class=\"rc-table\" id=\"").append(id).append("\">");
+        b.append("<div class=\"rc-table\" id=\"").append(id).append("\" style=\"max-width:100%;overflow-x:auto\">");
         String name = table.name() == null ? "" : table.name();
         // The caption sits above the table (a <caption> would wrap to a narrow table's width).
         b.append("<div class=\"rc-caption\" style=\"font-size:12px;color:#444\">").append(Html.escape(name))
@@ -48,7 +53,7 @@ public final class Tables {
             for (int r = p * pageRows; r < end; r++) {
                 b.append("<tr>");
                 for (Column<?> c : table.columns()) {
-                    b.append("<td>").append(Html.escape(c.getString(r))).append("</td>");
+                    b.append("<td>").append(Html.escape(cell(c, r))).append("</td>");
                 }
                 b.append("</tr>");
             }
@@ -62,6 +67,27 @@ public final class Tables {
         }
         b.append("</div>");
         return b.toString();
+    }
+
+    /** A cell's text: floating-point numbers to 4 significant digits, everything else as Tablesaw prints it. */
+    static String cell(Column<?> c, int row) {
+        if (c instanceof NumberColumn<?, ?> n && !c.isMissing(row)) {
+            Object v = c.get(row);
+            if (v instanceof Double || v instanceof Float) return number(n.getDouble(row));
+        }
+        return c.getString(row);
+    }
+
+    /** {@code x} to 4 significant digits: plain between 0.001 and 10^7, scientific outside (e.g. 1.235e-5). */
+    public static String number(double x) {
+        if (Double.isNaN(x)) return "NaN";
+        if (Double.isInfinite(x)) return x > 0 ? "∞" : "-∞";
+        if (x == 0) return "0";
+        double a = Math.abs(x);
+        if (a >= 1e-3 && a < 1e7) {
+            return new BigDecimal(x).round(FOUR_DIGITS).stripTrailingZeros().toPlainString();
+        }
+        return String.format(java.util.Locale.ROOT, "%.3e", x).replace("e+0", "e+").replace("e-0", "e-");
     }
 
     /** Prev/next buttons and a page label; the script only toggles which tbody is visible. */

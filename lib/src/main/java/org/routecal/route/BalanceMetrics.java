@@ -10,7 +10,7 @@ import java.util.List;
  * <p>Definitions (n = number of experts, c = counts, p = c / Σc):
  * <ul>
  *   <li>{@code cv} = population std(c) / mean(c) (ddof 0, as numpy's default {@code np.std});</li>
- *   <li>{@code entropyNorm} = −Σ p ln p / ln n, with 0 ln 0 = 0 (1 = perfectly even);</li>
+ *   <li>{@code entropyNorm}: {@link #normalizedEntropy}, the one definition of routecal;</li>
  *   <li>{@code gini} = Σᵢ (2i − n − 1) c₍ᵢ₎ / (n Σc) over counts sorted ascending, i = 1..n (0 = even, → 1 = one expert);</li>
  *   <li>{@code maxOverMean} = max(c) / mean(c); {@code shareStd} = population std(p);</li>
  *   <li>{@code coverage} = share of experts with c ≥ target; {@code deficit} = Σ max(0, target − c);
@@ -40,14 +40,7 @@ public record BalanceMetrics(int layer, int experts, long picks, double mean, do
         double var = 0;
         for (long c : counts) var += (c - mean) * (c - mean);
         double std = Math.sqrt(var / n);
-        double entropy = 0;
-        for (long c : counts) {
-            if (c > 0) {
-                double p = (double) c / sum;
-                entropy -= p * Math.log(p);
-            }
-        }
-        double entropyNorm = sum == 0 ? Double.NaN : n == 1 ? 1.0 : entropy / Math.log(n);
+        double entropyNorm = normalizedEntropy(counts);
         long[] sorted = counts.clone();
         Arrays.sort(sorted);
         double g = 0;
@@ -56,6 +49,28 @@ public record BalanceMetrics(int layer, int experts, long picks, double mean, do
         return new BalanceMetrics(layer, n, sum, mean, sum == 0 ? Double.NaN : std / mean, entropyNorm, gini,
                 sum == 0 ? Double.NaN : max / mean, min, max, sum == 0 ? Double.NaN : std / sum, target,
                 (double) covered / n, deficit, n - covered);
+    }
+
+    /**
+     * Normalised entropy of a count distribution, {@code −Σ p ln p / ln n} with {@code p = c / Σc} and 0 ln 0 = 0:
+     * 1 when every one of the n experts got the same count, 0 when one got everything. Edge cases: one expert
+     * ({@code n = 1}) is trivially even, 1.0; no picks at all ({@code Σc = 0}) has no distribution, NaN (written as
+     * null / "NaN", never mistaken for "perfectly skewed").
+     */
+    public static double normalizedEntropy(long[] counts) {
+        int n = counts.length;
+        long sum = 0;
+        for (long c : counts) sum += c;
+        if (sum == 0) return Double.NaN;
+        if (n == 1) return 1.0;
+        double entropy = 0;
+        for (long c : counts) {
+            if (c > 0) {
+                double p = (double) c / sum;
+                entropy -= p * Math.log(p);
+            }
+        }
+        return entropy / Math.log(n);
     }
 
     /** Metrics of every MoE layer, in layer order. */

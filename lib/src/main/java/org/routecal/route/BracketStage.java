@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.routecal.RoutecalException;
 import org.routecal.io.AtomicFiles;
+import org.routecal.io.Json;
 import org.routecal.io.Jsonl;
 import org.routecal.io.parquet.ParquetTableReader;
 import org.routecal.pipeline.Progress;
@@ -26,11 +27,16 @@ import java.util.Map;
  * routing time. One sample is in memory at a time.
  */
 public final class BracketStage {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
 
     /** Parameters of a bracket run; thresholds follow {@link RouteParams}, {@code afterMarker} null = tag everything. */
     public record Params(Mode mode, String afterMarker, Boxes boxes, double freqThr, double lessThr, double robThr, double senThr,
-                         Ranking ranking, Brackets.Overlap overlap) {}
+                         Ranking ranking, Brackets.Overlap overlap) {
+        /** The reference's settings for a mode (the CLI's defaults): its boxes, quartile slot sets, global ranking. */
+        public static Params defaults(Mode mode) {
+            return new Params(mode, null, mode.defaultBoxes(), 0.25, 0.25, 0.25, 0.25, Ranking.GLOBAL, Brackets.Overlap.BLUE_FIRST);
+        }
+    }
 
     /** Tokens and class counts per domain, and the output file. */
     public record Result(Path output, Mode mode, Map<String, long[]> perDomain /* tokens, blue, red */) {

@@ -5,27 +5,25 @@ import org.routecal.RoutecalException;
 import java.util.List;
 
 /**
- * Incremental per-(layer, expert) pick counts, overall and per domain, plus the routing-weight mass of each slot.
- * Memory is {@code (domains + 2) × slots} numbers whatever the corpus size; batches are added as they stream by.
- * Each pick counts 1, unweighted, exactly as the reference's step 3 counts {@code (layer, expert_id)} occurrences.
+ * Incremental per-(layer, expert) pick counts of a routed corpus, overall and per domain (each a
+ * {@link RoutingCounts}, the one counter), plus the routing-weight mass of each slot. Memory is
+ * {@code (domains + 2) × slots} numbers whatever the corpus size; batches are added as they stream by.
  */
 public final class ExpertCounts {
     private final RoutingGeometry geometry;
     private final List<String> domains;
-    private final long[] count;          // [slots]
-    private final long[][] domainCount;  // [domains][slots]
-    private final double[] weightSum;    // [slots] Σ routing weight of the picks
-    private final long[] domainTokens;   // [domains]
-    private long tokens;
+    private final RoutingCounts total;
+    private final RoutingCounts[] perDomain; // [domains]
+    private final double[] weightSum;        // [slots] Σ routing weight of the picks
 
     /** @param domains domain names; a token's domain is given per sample when adding. */
     public ExpertCounts(RoutingGeometry geometry, List<String> domains) {
         this.geometry = geometry;
         this.domains = List.copyOf(domains);
-        this.count = new long[geometry.slots()];
-        this.domainCount = new long[domains.size()][geometry.slots()];
+        this.total = new RoutingCounts(geometry.layers(), geometry.experts());
+        this.perDomain = new RoutingCounts[domains.size()];
+        for (int d = 0; d < perDomain.length; d++) perDomain[d] = new RoutingCounts(geometry.layers(), geometry.experts());
         this.weightSum = new double[geometry.slots()];
-        this.domainTokens = new long[domains.size()];
     }
 
     /**
@@ -42,9 +40,8 @@ public final class ExpertCounts {
         short[] ids = batch.expertIds();
         float[] w = batch.weights();
         for (int t = 0; t < batch.tokens(); t++) {
-            int d = domainOfSample[batch.sampleIndex()[t]];
-            long[] dc = domainCount[d];
-            domainTokens[d]++;
+            RoutingCounts dc = perDomain[domainOfSample[batch.sampleIndex()[t]]];
+            dc.addTokens(1);
             for (int l = 0; l < layers; l++) {
                 int base = batch.pickOffset(t, l);
                 for (int j = 0; j < k; j++) {
@@ -53,42 +50,40 @@ public final class ExpertCounts {
                         throw new RoutecalException("expert counts: expert id " + e + " out of range 0.." + (experts - 1)
                                 + " (sample " + batch.sampleIndex()[t] + ", position " + batch.position()[t] + ")");
                     }
-                    int s = l * experts + e;
-                    count[s]++;
-                    dc[s]++;
-                    weightSum[s] += w[base + j];
+                    total.addPick(l, e);
+                    dc.addPick(l, e);
+                    weightSum[l * experts + e] += w[base + j];
                 }
             }
         }
-        tokens += batch.tokens();
+        total.addTokens(batch.tokens());
     }
 
     public RoutingGeometry geometry() { return geometry; }
 
     public List<String> domains() { return domains; }
 
+    /** The counts of the whole corpus (a copy). */
+    public RoutingCounts total() { return total.copy(); }
+
     /** Tokens added so far. */
-    public long tokens() { return tokens; }
+    public long tokens() { return total.tokens(); }
 
     /** Tokens added so far from one domain. */
-    public long tokens(int domain) { return domainTokens[domain]; }
+    public long tokens(int domain) { return perDomain[domain].tokens(); }
 
     /** Picks of one slot. */
-    public long count(int layerOrdinal, int expert) { return count[geometry.slot(layerOrdinal, expert)]; }
+    public long count(int layerOrdinal, int expert) { return total.get(layerOrdinal, expert); }
 
     /** A copy of all counts. // [slots] = [layers, experts] row-major */
-    public long[] counts() { return count.clone(); }
+    public long[] counts() { return total.flat(); }
 
     /** A copy of one domain's counts. // [slots] */
-    public long[] domainCounts(int domain) { return domainCount[domain].clone(); }
+    public long[] domainCounts(int domain) { return perDomain[domain].flat(); }
 
     /** A copy of the routing-weight mass per slot. // [slots] */
     public double[] weightSums() { return weightSum.clone(); }
 
     /** The counts of one MoE layer. // [experts] */
-    public long[] layerCounts(int layerOrdinal) {
-        long[] out = new long[geometry.experts()];
-        System.arraycopy(count, layerOrdinal * geometry.experts(), out, 0, out.length);
-        return out;
-    }
+    public long[] layerCounts(int layerOrdinal) { return total.layerCounts(layerOrdinal); }
 }

@@ -7,9 +7,9 @@ import org.routecal.compute.Backend;
 import org.routecal.compute.ExpertGroups;
 import org.routecal.compute.Tensor;
 import org.routecal.compute.TensorType;
-import org.routecal.model.ModelConfig;
+import org.routecal.model.family.ModelConfig;
 import org.routecal.model.MoeModel;
-import org.routecal.model.family.MoeFamily;
+import org.routecal.model.PackedExperts;
 import org.routecal.quant.scheme.IntScheme;
 import org.routecal.quant.scheme.Rtn;
 import org.routecal.quant.scheme.ScaleDType;
@@ -53,10 +53,10 @@ final class ExpertErrorTap {
              Tensor a = b.allocate(TensorType.F32, g.slots(), inter, "act");
              Tensor d = b.allocate(TensorType.F32, g.slots(), hidden, "down");
              Tensor dd = b.allocate(TensorType.F32, g.slots(), hidden, "Δdown")) {
-            b.groupedLinear(x, true, g, w.gateUp(), gu);
+            w.gateUp(b, x, true, g, gu);    // the expert math of the forward pass (biases, GPT-OSS's activation)
             b.groupedLinear(x, true, g, views(deltaGateUp, experts), dgu);
-            b.siluMul(gu, a);
-            b.groupedLinear(a, false, g, w.down(), d);
+            w.activate(b, gu, a);
+            w.down(b, a, g, d);
             b.groupedLinear(a, false, g, views(deltaDown, experts), dd);
             int[] off = b.downloadInts(g.offsets());
             add(l, 0, off, b.sumSquaresByGroup(dgu, off, 0, inter), b.sumSquaresByGroup(gu, off, 0, inter));
@@ -86,15 +86,15 @@ final class ExpertErrorTap {
         if (layer == deltaLayer) return;
         release();
         Backend b = model.backend();
-        MoeFamily.Tensors n = model.family().tensors();
         TensorType type = model.weights().linearType();
         deltaGateUp = b.allocate(type, (long) experts * 2 * inter, hidden, "layer " + layer + " RTN Δgate_up");
         deltaDown = b.allocate(type, (long) experts * hidden, inter, "layer " + layer + " RTN Δdown");
         float[][] gate = new float[experts][], up = new float[experts][], down = new float[experts][];
         IntStream.range(0, experts).parallel().forEach(e -> {
-            gate[e] = rtnError(model.weights().hostValues(MoeFamily.name(n.expertGate(), layer, e) + ".weight", inter, hidden), inter, hidden);
-            up[e] = rtnError(model.weights().hostValues(MoeFamily.name(n.expertUp(), layer, e) + ".weight", inter, hidden), inter, hidden);
-            down[e] = rtnError(model.weights().hostValues(MoeFamily.name(n.expertDown(), layer, e) + ".weight", hidden, inter), hidden, inter);
+            var w = model.weights(); // per-expert names of either layout (a packed family's are slices of its 3-D tensors)
+            gate[e] = rtnError(w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.GATE), inter, hidden), inter, hidden);
+            up[e] = rtnError(w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.UP), inter, hidden), inter, hidden);
+            down[e] = rtnError(w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.DOWN), hidden, inter), hidden, inter);
         });
         for (int e = 0; e < experts; e++) {
             b.write(deltaGateUp, (long) e * 2 * inter, gate[e]);

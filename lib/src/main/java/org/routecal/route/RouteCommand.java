@@ -1,15 +1,16 @@
 package org.routecal.route;
 
 import org.routecal.RoutecalException;
-import org.routecal.cli.StageCommand;
+import org.routecal.session.StageCommand;
 import org.routecal.corpus.Corpus;
 import org.routecal.corpus.CorpusOptions;
 import org.routecal.corpus.CorpusOptionsMixin;
-import org.routecal.corpus.Sample;
 import org.routecal.model.MoeModel;
-import org.routecal.compute.DeviceOptions;
+import org.routecal.pipeline.Manifest;
+import org.routecal.compute.devices.DeviceOptions;
 import org.routecal.pipeline.Progress;
-import org.routecal.pipeline.Session;
+import org.routecal.session.Session;
+import org.routecal.tokenize.TextCodec;
 import org.routecal.tokenize.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -60,38 +61,9 @@ public final class RouteCommand implements StageCommand {
 
     @Override
     public Object execute(Session session) throws Exception {
-        Progress progress = session.progress();
         RouteParams p = new RouteParams(target, slots.freqThr, slots.lessThr, slots.robThr, slots.senThr, slots.ranking(), Mode.BALANCE.defaultBoxes(),
                 Mode.Q_SENSITIVITY.defaultBoxes(), batchTokens, jsonl, !noRtn, overwrite);
-        CorpusOptions options = corpus.toOptions();
-        try (Tokenizer tokenizer = Tokenizer.load(model)) {
-            MoeModel m = session.model(model, device);
-            progress.message("loading corpus " + options.corpus());
-            List<Sample> samples = Corpus.load(options, tokenizer);
-            List<RoutedSample> routed = samples.stream().map(s -> new RoutedSample(s.sampleId(), s.domain(), s.text(),
-                    s.encoding().ids(), s.encoding().charStart(), s.encoding().charEnd())).toList();
-            Map<String, Object> settings = new LinkedHashMap<>();
-            settings.put("corpus", options.corpus().toString());
-            settings.put("chat_template", options.chatTemplate());
-            settings.put("enable_thinking", options.enableThinking());
-            settings.put("max_tokens_per_sample", options.maxTokensPerSample());
-            settings.put("max_samples", options.maxSamples());
-            settings.put("samples_per_domain", options.samplesPerDomain());
-            settings.put("domains", options.domains());
-            settings.put("dedup", options.dedup());
-            settings.put("seed", options.seed());
-            Map<Integer, String> cache = new HashMap<>();
-            return RouteStage.run(m, routed, id -> cache.computeIfAbsent(id, i -> tokenString(tokenizer, i)), p, out,
-                    Map.of("corpus", options.corpus()), settings, progress, session::checkCancelled);
-        }
-    }
-
-    /** The reference's token_str: decode([id]); the vocabulary string if that is blank; else "&lt;id=N&gt;". */
-    static String tokenString(Tokenizer t, int id) {
-        String s = t.decode(new int[]{id});
-        if (s != null && !s.isBlank()) return s;
-        String v = t.tokenString(id);
-        return v != null && !v.isBlank() ? v : "<id=" + id + ">";
+        return RouteStage.run(new RouteStage.Request(model, corpus.toOptions(), corpus.tokenizer(), out, p, device), session);
     }
 
     /** {@code none} → null; otherwise the marker with \n, \t and \\ unescaped. */

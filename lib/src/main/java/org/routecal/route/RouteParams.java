@@ -51,6 +51,10 @@ public record RouteParams(long target, double freqThr, double lessThr, double ro
         return new RouteParams(target, freqThr, lessThr, robThr, senThr, ranking, balanceBoxes, qBoxes, batchTokens, jsonl, rtnSensitivity, v);
     }
 
+    public RouteParams withRtnSensitivity(boolean v) {
+        return new RouteParams(target, freqThr, lessThr, robThr, senThr, ranking, balanceBoxes, qBoxes, batchTokens, jsonl, v, overwrite);
+    }
+
     public RouteParams withTarget(long v) {
         return new RouteParams(v, freqThr, lessThr, robThr, senThr, ranking, balanceBoxes, qBoxes, batchTokens, jsonl, rtnSensitivity, overwrite);
     }

@@ -1,12 +1,12 @@
 package org.routecal.route;
 
+import org.routecal.report.Chart;
 import org.routecal.report.DisplayPart;
 import org.routecal.report.Displayable;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.LongColumn;
 import tech.tablesaw.api.Table;
-import tech.tablesaw.plotly.components.Figure;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -108,18 +108,22 @@ public final class RouteResult implements Displayable {
         return org.routecal.io.parquet.ParquetTables.toTablesaw(runDir.resolve(RouteRunDir.TOKEN_SCORES));
     }
 
-    /** The stage-1 figures by title. */
-    public Map<String, Figure> figures() { return RouteFigures.all(this, true); }
+    /** The stage-1 charts by title. */
+    public Map<String, Chart> figures() { return RouteFigures.all(this, true); }
 
-    /** Summary, per-layer metrics, then each figure under its title (the kernel and report.html show these). */
+    /**
+     * Summary, per-layer metrics, the token-class legend, then each chart under its title (the kernel and report.html
+     * show these). The summary leaves out the run directory: a report is shared, and its files sit beside it.
+     */
     @Override public List<DisplayPart> displayParts() {
         List<DisplayPart> parts = new ArrayList<>();
-        parts.add(DisplayPart.text(toString()));
-        parts.add(DisplayPart.html("<h2>Per-layer balance</h2>"));
+        parts.add(DisplayPart.text(summary()));
+        parts.add(DisplayPart.heading("Per-layer balance"));
         parts.add(DisplayPart.table(metricsTable()));
-        figures().forEach((title, fig) -> {
-            parts.add(DisplayPart.html("<h2>" + title.replace("&", "&amp;").replace("<", "&lt;") + "</h2>"));
-            parts.add(DisplayPart.figure(fig));
+        parts.add(RouteFigures.classLegend());
+        figures().forEach((title, chart) -> {
+            parts.add(DisplayPart.heading(title));
+            parts.add(DisplayPart.chart(chart));
         });
         return parts;
     }
@@ -128,6 +132,10 @@ public final class RouteResult implements Displayable {
     public Map<String, Double> timings() { return timings; }
 
     @Override public String toString() {
+        return summary() + "\noutputs in " + runDir;
+    }
+
+    private String summary() {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format("routed %d tokens of %d samples (%s) through %d MoE layers × %d experts, top-%d%n", tokens, samples,
                 String.join(", ", domains), geometry.layers(), geometry.experts(), geometry.topK()));
@@ -138,7 +146,6 @@ public final class RouteResult implements Displayable {
         }
         Double cap = timings.get("capture_seconds");
         if (cap != null && cap > 0) sb.append(String.format("capture + statistics: %.1f s (%.0f tokens/s)%n", cap, tokens / cap));
-        sb.append("outputs in ").append(runDir);
-        return sb.toString();
+        return sb.toString().stripTrailing();
     }
 }

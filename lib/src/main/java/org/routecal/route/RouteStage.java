@@ -5,10 +5,18 @@ import org.routecal.io.Jsonl;
 import org.routecal.compute.Tensor;
 import org.routecal.model.Activations;
 import org.routecal.model.ForwardTaps;
-import org.routecal.model.ModelConfig;
+import org.routecal.model.family.ModelConfig;
 import org.routecal.model.MoeModel;
 import org.routecal.model.family.MoeFamily;
+import org.routecal.pipeline.OutputDir;
+import org.routecal.compute.devices.DeviceOptions;
+import org.routecal.corpus.Corpus;
+import org.routecal.corpus.CorpusOptions;
+import org.routecal.pipeline.Manifest;
+import org.routecal.model.PackedExperts;
 import org.routecal.pipeline.Progress;
+import org.routecal.session.Session;
+import org.routecal.tokenize.TextCodec;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,6 +43,39 @@ public final class RouteStage {
     private RouteStage() {}
 
     /**
+     * What a route run needs, as the CLI, the magics and the demo give it.
+     *
+     * @param tokenizer auto (the model's tokenizer.json and chat template) or byte (byte-vocabulary test models)
+     */
+    public record Request(Path model, CorpusOptions corpus, String tokenizer, Path out, RouteParams params, DeviceOptions device) {}
+
+    /** Loads the corpus with the model's codec, routes it on the session's model, writes the run directory. */
+    public static RouteResult run(Request r, Session session) {
+        Progress progress = session.progress();
+        try (TextCodec codec = TextCodec.load(r.model(), r.tokenizer())) {
+            MoeModel m = session.model(r.model(), r.device());
+            progress.message("loading corpus " + r.corpus().corpus());
+            Corpus.Loaded loaded = Corpus.read(r.corpus(), codec);
+            progress.message("corpus: " + loaded);
+            List<RoutedSample> routed = loaded.samples().stream().map(s -> new RoutedSample(s.sampleId(), s.domain(), s.text(),
+                    s.encoding().ids(), s.encoding().charStart(), s.encoding().charEnd())).toList();
+            Map<String, Object> settings = new LinkedHashMap<>(r.corpus().parameters());
+            settings.put("corpus_loaded", new Manifest.Results(loaded.summary()));
+            Map<Integer, String> cache = new java.util.HashMap<>();
+            return run(m, routed, id -> cache.computeIfAbsent(id, i -> tokenString(codec, i)), r.params(), r.out(),
+                    Map.of("corpus", r.corpus().corpus()), settings, progress, session::checkCancelled);
+        }
+    }
+
+    /** The reference's token_str: decode([id]); the vocabulary string if that is blank; else "&lt;id=N&gt;". */
+    static String tokenString(TextCodec t, int id) {
+        String s = t.decode(new int[]{id});
+        if (s != null && !s.isBlank()) return s;
+        String v = t instanceof org.routecal.tokenize.Tokenizer tok ? tok.tokenString(id) : null;
+        return v != null && !v.isBlank() ? v : "<id=" + id + ">";
+    }
+
+    /**
      * Runs the stage.
      *
      * @param tokenString text of a token id for token_routing.jsonl (only used with {@code params.jsonl()})
@@ -52,14 +93,24 @@ public final class RouteStage {
     /** As above; {@code cancel} runs between layers and throws to stop (the session's cancellation check). */
     public static RouteResult run(MoeModel model, List<RoutedSample> samples, IntFunction<String> tokenString, RouteParams params,
                                   Path out, Map<String, Path> inputs, Map<String, Object> settings, Progress progress, Runnable cancel) {
-        long t0 = System.nanoTime();
         if (samples.isEmpty()) throw new RoutecalException("the corpus has no sample to route");
         for (RoutedSample s : samples) {
             if (s.tokens() == 0) throw new RoutecalException("sample " + s.sampleId() + " (" + s.domain() + ") has no token");
         }
         RoutingGeometry g = geometry(model.config());
         String fingerprint = ModelFingerprint.of(model, g);
-        RouteRunDir.prepare(out, fingerprint, params.overwrite());
+        try (OutputDir dir = RouteRunDir.prepare(out, fingerprint, params.overwrite(), model.dir(), inputs)) {
+            RouteResult result = write(model, samples, tokenString, params, dir.path(), inputs, settings, g, fingerprint, progress, cancel);
+            dir.commit();
+            return result;
+        }
+    }
+
+    /** The phases, writing into the opened run directory {@code out}. */
+    private static RouteResult write(MoeModel model, List<RoutedSample> samples, IntFunction<String> tokenString, RouteParams params,
+                                     Path out, Map<String, Path> inputs, Map<String, Object> settings, RoutingGeometry g,
+                                     String fingerprint, Progress progress, Runnable cancel) {
+        long t0 = System.nanoTime();
         List<String> domains = samples.stream().map(RoutedSample::domain).distinct().sorted().toList();
         int[] domainOfSample = samples.stream().mapToInt(s -> domains.indexOf(s.domain())).toArray();
         writeSamples(out.resolve(RouteRunDir.SAMPLES), samples);
@@ -160,18 +211,18 @@ public final class RouteStage {
     /** The reference weight-outlier score of every expert (max over gate/up/down). // [slots] */
     static double[] referenceSensitivity(MoeModel model, RoutingGeometry g, Progress progress) {
         ModelConfig c = model.config();
-        MoeFamily.Tensors n = model.family().tensors();
         int hidden = c.hiddenSize(), inter = c.expertIntermediateSize();
         double[] out = new double[g.slots()];
         progress.start("route: weight sensitivity", g.slots());
         for (int l = 0; l < g.layers(); l++) {
             int layer = g.layerIndex()[l];
             for (int e = 0; e < g.experts(); e++) {
-                float gate = ReferenceSensitivity.matrix(model.weights().hostValues(MoeFamily.name(n.expertGate(), layer, e) + ".weight", inter, hidden),
+                var w = model.weights(); // per-expert names of either layout (a packed family's are slices of its 3-D tensors)
+                float gate = ReferenceSensitivity.matrix(w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.GATE), inter, hidden),
                         inter, hidden, ReferenceSensitivity.GROUP);
-                float up = ReferenceSensitivity.matrix(model.weights().hostValues(MoeFamily.name(n.expertUp(), layer, e) + ".weight", inter, hidden),
+                float up = ReferenceSensitivity.matrix(w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.UP), inter, hidden),
                         inter, hidden, ReferenceSensitivity.GROUP);
-                float down = ReferenceSensitivity.matrix(model.weights().hostValues(MoeFamily.name(n.expertDown(), layer, e) + ".weight", hidden, inter),
+                float down = ReferenceSensitivity.matrix(w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.DOWN), hidden, inter),
                         hidden, inter, ReferenceSensitivity.GROUP);
                 out[g.slot(l, e)] = ReferenceSensitivity.expert(gate, up, down);
                 progress.advance(1);

@@ -18,12 +18,12 @@ import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
 import org.apache.parquet.schema.Types;
 import org.routecal.RoutecalException;
+import org.routecal.io.AtomicFiles;
 import org.routecal.io.safetensors.DTypeCodec;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -79,7 +79,6 @@ public final class RoutingParquet {
 
         public Writer(Path target, RoutingGeometry geometry, String modelFingerprint) {
             this.target = target;
-            this.temp = target.resolveSibling(target.getFileName() + ".tmp");
             this.geometry = geometry;
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("format", FORMAT);
@@ -90,7 +89,7 @@ public final class RoutingParquet {
             meta.put("top_k", String.valueOf(geometry.topK()));
             meta.put("weight_encoding", "bf16");
             try {
-                Files.deleteIfExists(temp);
+                this.temp = AtomicFiles.tempFile(target);
                 writer = new Builder(new LocalOutputFile(temp), meta).withConf(new PlainParquetConfiguration())
                         .withCompressionCodec(CompressionCodecName.ZSTD)
                         .withWriteMode(org.apache.parquet.hadoop.ParquetFileWriter.Mode.OVERWRITE).build();
@@ -120,7 +119,7 @@ public final class RoutingParquet {
             closed = true;
             try {
                 writer.close();
-                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                AtomicFiles.commit(temp, target);
             } catch (IOException e) {
                 throw new RoutecalException(target + ": cannot finish routing file: " + e.getMessage(), e);
             }

@@ -3,6 +3,7 @@ package org.routecal.serve;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -17,13 +18,19 @@ final class Generator {
 
     record Params(int maxTokens, double temperature, double topP, long seed, List<String> stop, int logprobs, boolean echo) {}
 
+    /** Generation was stopped from outside (the server's drain deadline passed). */
+    static final class Cancelled extends RuntimeException {
+        Cancelled() { super("generation cancelled: the server is shutting down", null, false, false); }
+    }
+
     private Generator() {}
 
     /**
      * Runs one completion. {@code onText} receives the text as it becomes final (for streaming): text that could still
-     * turn into a stop string is held back until it cannot.
+     * turn into a stop string is held back until it cannot. {@code cancelled} is polled before every token; when it
+     * turns true the run ends with {@link Cancelled}.
      */
-    static Output run(ServedModel model, int[] promptIds, Params p, Consumer<String> onText) {
+    static Output run(ServedModel model, int[] promptIds, Params p, Consumer<String> onText, BooleanSupplier cancelled) {
         int vocab = model.vocabSize();
         ServedModel.Session s = model.newSession();
         Sampler sampler = new Sampler(p.temperature(), p.topP(), p.seed());
@@ -40,6 +47,7 @@ final class Generator {
         String text = "", finish = "length";
         int emitted = 0, holdBack = p.stop().stream().mapToInt(String::length).max().orElse(1) - 1;
         for (int step = 0; step < p.maxTokens(); step++) {
+            if (cancelled.getAsBoolean()) throw new Cancelled();
             int next = sampler.next(logits, lastRow, vocab);
             if (stopIds.contains(next)) {
                 finish = "stop";

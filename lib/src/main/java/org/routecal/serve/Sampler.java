@@ -13,8 +13,11 @@ public final class Sampler {
     private final Random rnd;
 
     public Sampler(double temperature, double topP, long seed) {
+        if (!(temperature >= 0) || !(topP > 0 && topP <= 1)) {
+            throw new IllegalArgumentException("temperature must be ≥ 0 and top_p in (0, 1], got " + temperature + ", " + topP);
+        }
         this.temperature = temperature;
-        this.topP = topP <= 0 || topP > 1 ? 1 : topP;
+        this.topP = topP;
         this.rnd = new Random(seed);
     }
 

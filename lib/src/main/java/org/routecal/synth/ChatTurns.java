@@ -1,5 +1,7 @@
 package org.routecal.synth;
 
+import org.routecal.tokenize.ChatMessage;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -17,7 +19,7 @@ public final class ChatTurns {
     private ChatTurns() {}
 
     /** The turns in order; empty if the text has no recognisable user and assistant turn. */
-    public static List<TargetModel.Turn> parse(String text) {
+    public static List<ChatMessage> parse(String text) {
         Matcher m = HEADER.matcher(text);
         List<int[]> marks = new ArrayList<>();
         List<String> roles = new ArrayList<>();
@@ -25,11 +27,11 @@ public final class ChatTurns {
             roles.add((m.group(1) != null ? m.group(1) : m.group(2)).toLowerCase(Locale.ROOT));
             marks.add(new int[]{m.start(), m.end()});
         }
-        List<TargetModel.Turn> turns = new ArrayList<>();
+        List<ChatMessage> turns = new ArrayList<>();
         for (int i = 0; i < marks.size(); i++) {
             int end = i + 1 < marks.size() ? marks.get(i + 1)[0] : text.length();
             String content = text.substring(marks.get(i)[1], end).strip();
-            if (!content.isEmpty()) turns.add(new TargetModel.Turn(roles.get(i), content));
+            if (!content.isEmpty()) turns.add(new ChatMessage(roles.get(i), content));
         }
         boolean user = turns.stream().anyMatch(t -> t.role().equals("user"));
         boolean assistant = turns.stream().anyMatch(t -> t.role().equals("assistant"));
@@ -37,7 +39,7 @@ public final class ChatTurns {
     }
 
     /** Share of the three expected sections (system, user, assistant) present: the row's {@code quality_score}. */
-    public static double sectionScore(List<TargetModel.Turn> turns) {
-        return turns.stream().map(TargetModel.Turn::role).distinct().count() / 3.0;
+    public static double sectionScore(List<ChatMessage> turns) {
+        return turns.stream().map(ChatMessage::role).distinct().count() / 3.0;
     }
 }

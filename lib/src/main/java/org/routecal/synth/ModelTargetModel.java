@@ -1,11 +1,11 @@
 package org.routecal.synth;
 
-import org.routecal.compute.Tensor;
-import org.routecal.model.Activations;
+import org.routecal.model.HostRoutingTap;
 import org.routecal.model.ForwardTaps;
 import org.routecal.model.MoeModel;
-import org.routecal.serve.TextCodec;
-import org.routecal.synth.accept.RoutingCounts;
+import org.routecal.route.RoutingCounts;
+import org.routecal.tokenize.Encoding;
+import org.routecal.tokenize.TextCodec;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -34,22 +34,9 @@ public final class ModelTargetModel implements TargetModel {
 
     public int moeLayerCount() { return moeLayers.length; }
     public MoeModel model() { return model; }
-    public TextCodec codec() { return codec; }
     public int expertCount() { return model.config().expertCount(); }
 
-    @Override public String render(List<Turn> turns) {
-        List<Map<String, Object>> ms = new ArrayList<>();
-        for (Turn t : turns) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("role", t.role());
-            m.put("content", t.content());
-            if (t.reasoningContent() != null) m.put("reasoning_content", t.reasoningContent());
-            ms.add(m);
-        }
-        return codec.renderChat(ms, false);
-    }
-
-    @Override public int countTokens(String text) { return codec.encode(text).length; }
+    @Override public TextCodec codec() { return codec; }
 
     /** Texts routed recently (refine re-offers a pool every round; synthesize re-routes accepted rows on resume). */
     private final Map<String, RoutingCounts> memo = new LinkedHashMap<>(16, 0.75f, true) {
@@ -66,20 +53,18 @@ public final class ModelTargetModel implements TargetModel {
     }
 
     @Override public org.routecal.route.Brackets.Tagged bracket(String text, RoutingCounts current, long target) {
-        int[] ids = codec.encode(text);
-        int[][] spans = codec.spans(text);
+        Encoding enc = codec.encode(text);
+        int[] ids = enc.ids();
         int[] shortPicks = new int[ids.length], picks = new int[ids.length];
         Map<Integer, Integer> ordinal = new LinkedHashMap<>();
         for (int i = 0; i < moeLayers.length; i++) ordinal.put(moeLayers[i], i);
         for (int start = 0; start < ids.length; start += maxTokens) {
             final int offset = start;
             int[] window = java.util.Arrays.copyOfRange(ids, start, Math.min(ids.length, start + maxTokens));
-            ForwardTaps taps = new ForwardTaps() {
-                @Override public void routing(int layer, Activations batch, Tensor x, Tensor idsT, Tensor weights, Tensor logits) {
+            model.forwardBatch(List.of(window), new HostRoutingTap() {
+                @Override public void routing(int layer, int tokens, int topK, int[] topkIds, float[] topkWeights, float[] routerLogits) {
                     Integer o = ordinal.get(layer);
                     if (o == null) return;
-                    int tokens = idsT.rowCount(), topK = idsT.cols();
-                    int[] topkIds = model.backend().downloadInts(idsT);
                     for (int t = 0; t < tokens; t++) {
                         for (int k = 0; k < topK; k++) {
                             picks[offset + t]++;
@@ -87,8 +72,7 @@ public final class ModelTargetModel implements TargetModel {
                         }
                     }
                 }
-            };
-            model.forwardBatch(List.of(window), taps).close();
+            }).close();
         }
         byte[] labels = new byte[ids.length];
         for (int t = 0; t < ids.length; t++) {
@@ -96,26 +80,26 @@ public final class ModelTargetModel implements TargetModel {
             if (2 * shortPicks[t] >= picks[t]) labels[t] = org.routecal.route.Brackets.RED;
             else if (shortPicks[t] == 0) labels[t] = org.routecal.route.Brackets.BLUE;
         }
-        return org.routecal.route.Brackets.apply(text, spans[0], spans[1], labels, null);
+        return org.routecal.route.Brackets.apply(text, enc.charStart(), enc.charEnd(), labels, null);
     }
 
     private RoutingCounts routeUncached(String text) {
-        int[] ids = codec.encode(text);
-        int experts = model.config().expertCount();
-        long[][] counts = new long[moeLayers.length][experts]; // [moeLayers][experts]
+        int[] ids = codec.ids(text);
+        RoutingCounts counts = new RoutingCounts(moeLayers.length, model.config().expertCount());
         Map<Integer, Integer> ordinal = new LinkedHashMap<>();
         for (int i = 0; i < moeLayers.length; i++) ordinal.put(moeLayers[i], i);
-        ForwardTaps taps = new ForwardTaps() {
-            @Override public void routing(int layer, Activations batch, Tensor x, Tensor idsT, Tensor weights, Tensor logits) {
+        ForwardTaps taps = new HostRoutingTap() {
+            @Override public void routing(int layer, int tokens, int topK, int[] topkIds, float[] topkWeights, float[] routerLogits) {
                 Integer o = ordinal.get(layer);
                 if (o == null) return;
-                for (int id : model.backend().downloadInts(idsT)) counts[o][id]++;
+                for (int i = 0; i < tokens * topK; i++) counts.addPick(o, topkIds[i]);
             }
         };
         for (int start = 0; start < ids.length; start += maxTokens) {
             int[] window = java.util.Arrays.copyOfRange(ids, start, Math.min(ids.length, start + maxTokens));
             model.forwardBatch(List.of(window), taps).close();
         }
-        return RoutingCounts.of(counts, ids.length);
+        counts.addTokens(ids.length);
+        return counts;
     }
 }

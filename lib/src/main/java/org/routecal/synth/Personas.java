@@ -2,6 +2,7 @@ package org.routecal.synth;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.routecal.RoutecalException;
+import org.routecal.io.Json;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -13,7 +14,7 @@ public final class Personas {
 
     public Personas(PromptTemplates templates) {
         try {
-            table = AppendLog.JSON.readTree(templates.load("personas.json"));
+            table = Json.MAPPER.readTree(templates.load("personas.json"));
         } catch (IOException e) {
             throw new RoutecalException("personas.json (" + templates.source("personas.json") + ") is not valid JSON: " + e.getMessage(), e);
         }

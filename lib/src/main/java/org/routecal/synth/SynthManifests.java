@@ -1,6 +1,7 @@
 package org.routecal.synth;
 
 import org.routecal.pipeline.Manifest;
+import org.routecal.pipeline.OutputDir;
 import org.routecal.synth.accept.AcceptanceParams;
 import org.routecal.synth.llm.LlmOptions;
 import org.routecal.synth.llm.LlmParams;
@@ -48,12 +49,16 @@ public final class SynthManifests {
         return m;
     }
 
-    /** Adds every existing file of {@code outDir} named in {@code outputs} and writes {@code outDir/manifest.json}. */
-    public static void write(Manifest.Builder b, Path outDir, String... outputs) {
+    /**
+     * Finishes a synth command's run: adds every existing file or directory of the output named in {@code outputs},
+     * writes {@code manifest.json} (the run is complete from here on) and releases the output.
+     */
+    public static void finish(OutputDir dir, Manifest.Builder b, String... outputs) {
         for (String o : outputs) {
-            Path p = outDir.resolve(o);
-            if (Files.exists(p)) b.output(o, p, null);
+            Path p = dir.path().resolve(o);
+            if (Files.exists(p)) b.output(o, p, dir.path());
         }
-        b.build().write(outDir.resolve("manifest.json"));
+        dir.writeManifest(b.build());
+        dir.commit();
     }
 }

@@ -1,29 +1,20 @@
 package org.routecal.synth;
 
-import org.routecal.synth.accept.RoutingCounts;
-
-import java.util.List;
+import org.routecal.route.Brackets;
+import org.routecal.route.RoutingCounts;
+import org.routecal.tokenize.TextCodec;
 
 /**
- * The model being quantized, as the synth stages need it: its chat template, its tokenizer and its router. A
- * candidate is rendered with {@link #render}, counted with {@link #countTokens} and routed with {@link #route} on
- * exactly that rendered text. Implementations must be thread-safe or document otherwise (the stages call them from
- * one thread).
+ * The model being quantized, as the synth stages need it: its tokenizer and chat template ({@link #codec}, through
+ * which every text becomes a sample the same way as in every other stage: {@link org.routecal.corpus.SampleMaker}) and
+ * its router ({@link #route}, run on exactly that text). Implementations must be thread-safe or document otherwise
+ * (the stages call them from one thread).
  */
 public interface TargetModel extends AutoCloseable {
-    /** One chat turn: role is system, user or assistant. */
-    /** One chat turn; {@code reasoningContent} (the thinking text, may be null) is rendered by the template as the corpus loader does. */
-    record Turn(String role, String content, String reasoningContent) {
-        public Turn(String role, String content) { this(role, content, null); }
-    }
+    /** The model's tokenizer and chat template. */
+    TextCodec codec();
 
-    /** The turns in the target's chat template (without a generation prompt); a plain join when it has none. */
-    String render(List<Turn> turns);
-
-    /** Tokens of {@code text} under the target tokenizer (no special tokens added). */
-    int countTokens(String text);
-
-    /** Top-k picks per (layer, expert) when {@code text} is run through the target model. */
+    /** Top-k picks per (MoE layer, expert) when {@code text} is run through the target model. */
     RoutingCounts route(String text);
 
     /**
@@ -31,7 +22,7 @@ public interface TargetModel extends AutoCloseable {
      * half of its top-k picks (over all MoE layers) land on slots still short of {@code target} in {@code current},
      * blue when none do.
      */
-    default org.routecal.route.Brackets.Tagged bracket(String text, RoutingCounts current, long target) {
+    default Brackets.Tagged bracket(String text, RoutingCounts current, long target) {
         throw new org.routecal.RoutecalException(getClass().getSimpleName() + " cannot bracket text");
     }
 

@@ -40,24 +40,19 @@ public final class ChatTemplate {
 
     public String source() { return source; }
 
-    /** Renders typed messages; a message's {@code reasoning_content} key is present only when it is non-null. */
+    /**
+     * Renders messages: the one way a chat becomes text in routecal. Each message reaches the template as
+     * {@link ChatMessage#toTemplateMap()}; {@code extra} holds the keyword arguments ({@code enable_thinking},
+     * {@code tools}, ...).
+     */
     public String render(List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, ?> extra) {
-        List<Map<String, Object>> maps = new ArrayList<>();
-        for (ChatMessage m : messages) {
-            Map<String, Object> map = new LinkedHashMap<>();
-            map.put("role", m.role());
-            map.put("content", m.content());
-            if (m.reasoningContent() != null) map.put("reasoning_content", m.reasoningContent());
-            maps.add(map);
-        }
+        List<Map<String, Object>> maps = new ArrayList<>(messages.size());
+        for (ChatMessage m : messages) maps.add(m.toTemplateMap());
         return renderMaps(maps, addGenerationPrompt, extra);
     }
 
-    /**
-     * Renders messages given as JSON-like maps (role, content, and whatever else the template reads: tool_calls,
-     * reasoning_content, ...). {@code extra} holds the keyword arguments ({@code enable_thinking}, {@code tools}, ...).
-     */
-    public String renderMaps(List<? extends Map<String, ?>> messages, boolean addGenerationPrompt, Map<String, ?> extra) {
+    /** The template on JSON-like maps, exactly what the Jinja code sees. */
+    String renderMaps(List<? extends Map<String, ?>> messages, boolean addGenerationPrompt, Map<String, ?> extra) {
         Map<String, Object> ctx = new LinkedHashMap<>(specialTokens);
         ctx.putAll(extra);
         ctx.put("messages", messages);

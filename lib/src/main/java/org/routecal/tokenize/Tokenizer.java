@@ -7,9 +7,12 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
@@ -18,6 +21,7 @@ import ai.djl.huggingface.tokenizers.jni.CharSpan;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.routecal.RoutecalException;
+import org.routecal.io.Json;
 
 /**
  * A Hugging Face tokenizer loaded offline from a model directory: {@code tokenizer.json} through DJL's binding of the
@@ -26,9 +30,13 @@ import org.routecal.RoutecalException;
  *
  * <p>{@link #encode} equals {@code tokenizer(text, add_special_tokens=False)}: special tokens written in the text
  * (e.g. {@code <|im_end|>} in a rendered chat) become their ids, nothing is added, nothing is truncated.
+ *
+ * <p>Stop ids: {@code eos_token_id} of {@code config.json} and {@code generation_config.json} (a number or a list), plus
+ * the end-of-turn tokens the vocabulary has ({@code <|im_end|>}, {@code <|eot_id|>}, {@code <|end|>},
+ * {@code <|endoftext|>}).
  */
-public final class Tokenizer implements AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper();
+public final class Tokenizer implements TextCodec {
+    private static final ObjectMapper JSON = Json.MAPPER;
     private static final String[] SPECIAL_TOKEN_NAMES = {
         "bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"};
 
@@ -36,6 +44,8 @@ public final class Tokenizer implements AutoCloseable {
     private final HuggingFaceTokenizer hf;
     private final Vocabulary vocab;
     private final ChatTemplate chatTemplate; // null when the tokenizer files carry none
+
+    private static final List<String> END_OF_TURN = List.of("<|im_end|>", "<|eot_id|>", "<|end|>", "<|endoftext|>");
 
     private Tokenizer(Path dir, HuggingFaceTokenizer hf, Vocabulary vocab, ChatTemplate chatTemplate) {
         this.dir = dir;
@@ -171,6 +181,25 @@ public final class Tokenizer implements AutoCloseable {
     public boolean isSpecial(int id) { return vocab.isSpecial(id); }
 
     public Optional<ChatTemplate> chatTemplate() { return Optional.ofNullable(chatTemplate); }
+
+    @Override
+    public String renderChat(List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, ?> extra) {
+        ChatTemplate t = chatTemplate().orElseThrow(() -> new RoutecalException("the tokenizer files in " + dir
+                + " have no chat template (tokenizer_config.json chat_template or chat_template.jinja)"));
+        return t.render(messages, addGenerationPrompt, extra);
+    }
+
+    @Override
+    public Set<Integer> stopIds() {
+        Set<Integer> ids = new TreeSet<>();
+        for (String f : List.of("config.json", "generation_config.json")) {
+            JsonNode eos = readConfig(dir.resolve(f)).path("eos_token_id");
+            if (eos.isInt()) ids.add(eos.asInt());
+            else if (eos.isArray()) eos.forEach(e -> ids.add(e.asInt()));
+        }
+        for (String t : END_OF_TURN) tokenId(t).ifPresent(ids::add);
+        return Set.copyOf(ids);
+    }
 
     @Override
     public void close() { hf.close(); }

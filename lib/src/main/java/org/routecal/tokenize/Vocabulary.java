@@ -8,12 +8,13 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.OptionalInt;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import org.routecal.RoutecalException;
+import org.routecal.io.Json;
 
 /**
  * The id ↔ token-string table of a {@code tokenizer.json}: {@code model.vocab} (a token → id object for BPE and
@@ -36,8 +37,10 @@ final class Vocabulary {
     static Vocabulary read(Path file) {
         Map<String, Integer> ids = new HashMap<>();
         BitSet special = new BitSet();
-        ObjectMapper mapper = new ObjectMapper();
-        try (JsonParser p = new JsonFactory(mapper).createParser(file.toFile())) {
+        // sub-trees are read mid-stream, so the shared mapper's "nothing after the value" check must not apply here
+        ObjectReader subtrees = Json.MAPPER.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        try (JsonParser p = subtrees.createParser(file.toFile())) {
+            p.setCodec(subtrees);
             if (p.nextToken() != JsonToken.START_OBJECT) throw new IOException("not a JSON object");
             boolean addedSeen = false;
             boolean vocabSeen = false;

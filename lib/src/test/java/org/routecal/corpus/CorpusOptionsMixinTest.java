@@ -35,8 +35,8 @@ class CorpusOptionsMixinTest {
 
         CorpusOptions o = parse("--corpus", "c.parquet", "--chat-template", "off", "--enable-thinking",
             "--max-tokens-per-sample", "2048", "--max-samples", "128", "--samples-per-domain", "32",
-            "--domains", "math,code", "--seed", "42", "--no-dedup");
-        assertEquals(new CorpusOptions(Path.of("c.parquet"), false, true, 2048, 128, 32, List.of("math", "code"), 42, false), o);
+            "--domains", "math,code", "--seed", "42", "--no-dedup", "--drop-unknown-roles");
+        assertEquals(new CorpusOptions(Path.of("c.parquet"), false, true, 2048, 128, 32, List.of("math", "code"), 42, false, true), o);
         assertFalse(parse("--corpus", "c.jsonl", "--enable-thinking=false").enableThinking());
     }
 

@@ -1,6 +1,7 @@
 package org.routecal.corpus;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,12 +16,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.routecal.RoutecalException;
+import org.routecal.tokenize.ChatMessage;
 import org.routecal.tokenize.Encoding;
 import org.routecal.tokenize.Tokenizer;
 import org.routecal.tokenize.TokenizerFixtures;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -163,10 +166,25 @@ class CorpusTest {
         assertTrue(c.text().endsWith("The sea is large and salty.<|im_end|>\n"), c.text());
         assertArrayEquals(qwen3.encode(c.text()).ids(), c.encoding().ids());
 
-        Path noBoundary = jsonl("nb.jsonl", List.of(text("word ".repeat(100), null)));
-        RoutecalException e = assertThrows(RoutecalException.class,
-            () -> Corpus.load(CorpusOptions.of(noBoundary).withMaxTokensPerSample(10), qwen3));
-        assertTrue(e.getMessage().contains("no samples left"), e.getMessage());
+        assertEquals(2, r.cutAtBoundary());
+        assertEquals(0, r.cutAtLimit());
+    }
+
+    /** A text with no turn or sentence boundary before the limit (a long code line) is cut at the limit, counted, never dropped. */
+    @Test
+    void aSampleWithoutBoundaryIsCutAtTheLimitNotDropped() throws IOException {
+        String code = "squares = [x * i for i in range(100) if i % 3 == 0 and x > i or x < -i]  # no sentence end, no newline";
+        Path f = jsonl("nb.jsonl", List.of(text("word ".repeat(100), null), text(code, null), text("Short.", null)));
+        Corpus.Loaded r = Corpus.read(CorpusOptions.of(f).withMaxTokensPerSample(10), qwen3);
+        assertEquals(3, r.samples().size(), "no sample dropped");
+        assertEquals(2, r.cutAtLimit());
+        assertTrue(r.toString().contains("2 at the limit"), r.toString());
+        assertEquals(2, r.summary().get("corpus_cut_at_limit"));
+        for (Sample s : r.samples().subList(0, 2)) {
+            assertTrue(s.tokens() <= 10 && s.tokens() >= 8, s.text() + " " + s.tokens());
+            assertArrayEquals(qwen3.encode(s.text()).ids(), s.ids(), "encoding is the cut text's");
+        }
+        assertTrue(code.startsWith(r.samples().get(1).text()));
     }
 
     @Test
@@ -197,6 +215,57 @@ class CorpusTest {
         }
     }
 
+    /** Nothing is lost silently: every malformed row stops the load with its file and line, a BOM is fine. */
+    @Test
+    void rowsAreStrictAndEveryErrorNamesFileAndLine() throws IOException {
+        Path two = jsonl("two.jsonl", List.of("{\"text\": \"a\"}", "{\"text\": \"b\"} {\"text\": \"c\"}"));
+        assertError(two, two + " line 2: not valid JSON");
+        Path trailing = jsonl("trail.jsonl", List.of("{\"text\": \"a\"} and more"));
+        assertError(trailing, trailing + " line 1: not valid JSON");
+
+        Path bom = tmp.resolve("bom.jsonl");
+        Files.write(bom, concat(new byte[]{(byte) 0xEF, (byte) 0xBB, (byte) 0xBF}, "{\"text\": \"Hello.\"}\n".getBytes(StandardCharsets.UTF_8)));
+        assertEquals("Hello.", Corpus.load(CorpusOptions.of(bom), qwen3).get(0).text());
+
+        Path latin1 = tmp.resolve("latin1.jsonl");
+        Files.write(latin1, "{\"text\": \"ok\"}\n{\"text\": \"Z\u00fcrich\"}\n".getBytes(StandardCharsets.ISO_8859_1));
+        assertError(latin1, latin1 + " line 2: not valid UTF-8");
+
+        Path emptyText = jsonl("et.jsonl", List.of(text("fine", null), Map.of("sample_id", "x", "text", "  ")));
+        assertError(emptyText, emptyText + " line 2: empty 'text' (sample_id 'x')");
+        Path emptyChat = jsonl("ec.jsonl", List.of(Map.of("messages", List.of(Map.of("role", "user", "content", "")))));
+        assertError(emptyChat, emptyChat + " line 1: every turn in 'messages' is empty");
+
+        List<Object> roles = List.of(Map.of("sample_id", 1, "messages", List.of(Map.of("role", "user", "content", "Hi."),
+            Map.of("role", "narrator", "content", "(silence)"), Map.of("role", "assistant", "content", "Hello."))));
+        Path unknown = jsonl("roles.jsonl", roles);
+        assertError(unknown, unknown + " line 1: messages[1] has role 'narrator'");
+        Corpus.Loaded dropped = Corpus.read(CorpusOptions.of(unknown).withDropUnknownRoles(true), qwen3);
+        assertEquals(1, dropped.unknownRoleTurnsDropped());
+        assertTrue(dropped.toString().contains("1 turns with an unknown role dropped"), dropped.toString());
+        assertFalse(dropped.samples().get(0).text().contains("silence"));
+        assertEquals("1", dropped.samples().get(0).sampleId(), "a numeric sample_id is the id");
+    }
+
+    /** Pools are read by the same reader: a directory of .txt files and Parquet rows become the same samples. */
+    @Test
+    void poolSourcesReadLikeTheCorpus() throws IOException {
+        Path pd = Files.createDirectories(tmp.resolve("pool/math"));
+        Files.writeString(pd.resolve("a.txt"), "1 + 1 = 2");
+        Files.writeString(tmp.resolve("pool/b.txt"), "hello");
+        List<Sample> dir = Corpus.load(CorpusOptions.of(tmp.resolve("pool")).whole(tmp.resolve("pool")), qwen3);
+        assertEquals(List.of("b.txt", "math/a.txt"), ids(dir));
+        assertEquals(List.of("default", "math"), dir.stream().map(Sample::domain).collect(Collectors.toList()));
+        Files.write(pd.resolve("bad.txt"), new byte[]{'o', 'k', (byte) 0xFC});
+        assertError(tmp.resolve("pool"), pd.resolve("bad.txt") + ": not valid UTF-8");
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     private void assertError(Path corpus, String expected) {
         RoutecalException e = assertThrows(RoutecalException.class, () -> Corpus.load(CorpusOptions.of(corpus), qwen3));
         assertTrue(e.getMessage().contains(expected), e.getMessage());
@@ -205,8 +274,7 @@ class CorpusTest {
     @Test
     void writerRoundTripsTextAndMessageRows() throws IOException {
         Path f = tmp.resolve("out/compound.jsonl");
-        List<Map<String, String>> chat = List.of(Map.of("role", "user", "content", "Zürich?\n"),
-            Map.of("role", "assistant", "content", "Yes.", "reasoning_content", "thinking ✓"));
+        List<ChatMessage> chat = List.of(ChatMessage.user("Zürich?\n"), new ChatMessage("assistant", "Yes.", "thinking ✓"));
         String multiLine = "line one\nline two\r\nwith \"quotes\", tabs\tand 😀\u2028";
         try (CorpusWriter w = CorpusWriter.open(f)) {
             w.writeText("t1", "code", multiLine);
@@ -220,7 +288,7 @@ class CorpusTest {
         assertEquals(List.of("t1", "m1"), ids(back));
         assertEquals(List.of("code", "chat"), back.stream().map(Sample::domain).collect(Collectors.toList()));
         assertEquals(multiLine, back.get(0).text());
-        assertEquals(qwen3.chatTemplate().orElseThrow().renderMaps(chat, false, Map.of()), back.get(1).text());
+        assertEquals(qwen3.chatTemplate().orElseThrow().render(chat, false, Map.of()), back.get(1).text());
 
         CorpusWriter aborted = CorpusWriter.open(tmp.resolve("aborted.jsonl"));
         aborted.writeText("x", "d", "never committed");

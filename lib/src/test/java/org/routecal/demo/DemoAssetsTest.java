@@ -107,9 +107,9 @@ class DemoAssetsTest {
             for (JsonNode item : expected.get("texts")) {
                 String text = item.has("text") ? item.get("text").asText() : null;
                 if (item.has("messages")) {
-                    List<Map<String, Object>> msgs = new java.util.ArrayList<>();
-                    for (JsonNode m : item.get("messages")) msgs.add(new ObjectMapper().convertValue(m, Map.class));
-                    text = tok.chatTemplate().orElseThrow().renderMaps(msgs, false, Map.of());
+                    List<org.routecal.tokenize.ChatMessage> msgs = new java.util.ArrayList<>();
+                    for (JsonNode m : item.get("messages")) msgs.add(org.routecal.tokenize.ChatMessage.fromJson(m, "messages"));
+                    text = tok.chatTemplate().orElseThrow().render(msgs, false, Map.of());
                     assertEquals(item.get("rendered").asText(), text, "chat template renders as HF's apply_chat_template");
                 }
                 int[] hf = new ObjectMapper().convertValue(item.get("ids"), int[].class);

@@ -25,7 +25,7 @@ class DemoPipelineTest {
         assertTrue(html.contains("Evidence table") && html.contains("Verdict per domain"), "report sections");
         assertTrue(!java.util.regex.Pattern.compile("<script[^>]*\\bsrc\\s*=\\s*[\"']?https?:").matcher(html).find(),
                 "report must load no external script (plotly.js is embedded)");
-        assertTrue(html.contains("Plotly.newPlot") || html.contains("Plotly.react"), "charts present");
+        assertTrue(html.contains("class=\"rc-chart\""), "charts present");
         for (String set : DemoPipeline.SETS) {
             for (String mode : DemoPipeline.MODES) {
                 Path q = out.resolve("quantized/" + set + "-" + mode);

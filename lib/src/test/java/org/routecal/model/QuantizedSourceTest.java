@@ -1,5 +1,6 @@
 package org.routecal.model;
 
+import org.routecal.model.family.ModelConfig;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;

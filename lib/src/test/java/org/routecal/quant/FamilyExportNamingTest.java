@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 import org.routecal.model.CheckpointSource;
-import org.routecal.model.ModelConfig;
+import org.routecal.model.family.ModelConfig;
 import org.routecal.model.PackedExperts;
 import org.routecal.model.family.Families;
 import org.routecal.quant.ct.CompressedTensorsWriterAccess;

@@ -16,13 +16,13 @@ import org.junit.jupiter.api.io.TempDir;
 import org.routecal.RoutecalException;
 import org.routecal.compute.cpu.Backends;
 import org.routecal.model.ForwardTaps;
-import org.routecal.model.ModelConfig;
+import org.routecal.model.family.ModelConfig;
 import org.routecal.model.MoeModel;
 import org.routecal.pipeline.Progress;
 import org.routecal.quant.ct.CompressedTensorsReader;
 import org.routecal.quant.gptq.ActOrder;
 import org.routecal.quant.gptq.GptqArgs;
-import org.routecal.quant.report.FlatParquet;
+import org.routecal.io.parquet.Row;
 
 /** The quantize stage end to end on the tiny HF-made fixture models (tests/fixtures/models). */
 public class QuantizeStageTest {
@@ -86,9 +86,9 @@ public class QuantizeStageTest {
             assertEquals(rtn.quantized(), r.quantized());
             double mse = logitMse(src, out, eval);
             assertTrue(mse < rtnMse, mode + ": GPTQ logit MSE " + mse + " should beat RTN's " + rtnMse);
-            FlatParquet.Table t = QuantReport.read(out.resolve("quant_report.parquet"));
-            assertEquals(r.quantized(), t.rows().size());
-            for (Map<String, Object> row : t.rows()) {
+            List<Row> t = QuantReport.read(out.resolve("quant_report.parquet"));
+            assertEquals(r.quantized(), t.size());
+            for (Row row : t) {
                 String role = (String) row.get("role");
                 assertNotEquals("router", role, "routers are ignored by default");
                 if (role.startsWith("expert")) {
@@ -115,9 +115,9 @@ public class QuantizeStageTest {
         QuantizeOptions o = new QuantizeOptions("w8a16", true, 0, false, true, GptqArgs.DEFAULT, MoeMode.ROUTED, 0.5, 1000, false,
                 true, null, false);
         quantize(src, corpus(4, 16, 3), o, tmp.resolve("q"), Map.of(), Progress.NONE);
-        FlatParquet.Table t = QuantReport.read(tmp.resolve("q/quant_report.parquet"));
+        List<Row> t = QuantReport.read(tmp.resolve("q/quant_report.parquet"));
         boolean sawShared = false;
-        for (Map<String, Object> row : t.rows()) {
+        for (Row row : t) {
             if (((String) row.get("role")).startsWith("expert")) assertEquals("rtn", row.get("fallback"), "under 1000 tokens → RTN");
             if (((String) row.get("module")).contains("shared_expert.")) sawShared = true;
             assertFalse(((String) row.get("module")).endsWith("shared_expert_gate"));
@@ -139,9 +139,10 @@ public class QuantizeStageTest {
         assertTrue(e.getMessage().contains("model.layers.0.self_attn.q_proj") && e.getMessage().contains("48"), e.getMessage());
         assertFalse(Files.exists(tmp.resolve("a")));
         Files.createDirectories(tmp.resolve("b"));
+        Files.writeString(tmp.resolve("b/notes.txt"), "not ours");
         e = assertThrows(RoutecalException.class,
                 () -> quantize(src, corpus(2, 8, 4), opts(MoeMode.HYBRID, false, 16), tmp.resolve("b"), Map.of(), Progress.NONE));
-        assertTrue(e.getMessage().contains("--overwrite"));
+        assertTrue(e.getMessage().contains("not made by routecal"), e.getMessage());
         QuantizeOptions typo = new QuantizeOptions("w4a16", true, 16, false, false, GptqArgs.DEFAULT, MoeMode.HYBRID, 0.5, 16, true,
                 true, List.of("lm_head", "re:mlp\\.gate$"), false);
         QuantizeStage.Result r = quantize(src, corpus(2, 8, 4), typo, tmp.resolve("c"), Map.of(), Progress.NONE);

@@ -2,7 +2,7 @@ package org.routecal.route;
 
 import org.routecal.compute.cpu.Backends;
 import org.routecal.model.ForwardTaps;
-import org.routecal.model.ModelConfig;
+import org.routecal.model.family.ModelConfig;
 import org.routecal.model.MoeModel;
 import org.routecal.model.RandomModels;
 import org.routecal.pipeline.Progress;
@@ -37,7 +37,7 @@ public final class RouteBench {
                 java.util.Map.entry("max_position_embeddings", 40960), java.util.Map.entry("intermediate_size", 1024),
                 java.util.Map.entry("num_experts", experts), java.util.Map.entry("num_experts_per_tok", topK),
                 java.util.Map.entry("moe_intermediate_size", 256), java.util.Map.entry("norm_topk_prob", true)));
-        try (MoeModel model = RandomModels.create(c, 7, org.routecal.compute.Devices.cpu())) {
+        try (MoeModel model = RandomModels.create(c, 7, org.routecal.compute.devices.Devices.cpu())) {
             SplittableRandom rnd = new SplittableRandom(3);
             List<RoutedSample> samples = new ArrayList<>();
             for (int s = 0; s < tokens / seq; s++) {

@@ -95,7 +95,7 @@ class RouteCommandTest {
         assertTrue(r.err.contains("poetry"), r.err);
         Run b = run("bracket", "--run", dir.resolve("nothing").toString(), "--mode", "balance");
         assertEquals(2, b.code);
-        assertTrue(b.err.contains("routing.parquet"), b.err);
+        assertTrue(b.err.contains("directory not found"), b.err);
         Run m = run("bracket", "--run", dir.toString(), "--mode", "sideways");
         assertEquals(2, m.code);
         assertTrue(m.err.contains("sideways"), m.err);

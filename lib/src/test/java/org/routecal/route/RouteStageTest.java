@@ -122,7 +122,7 @@ class RouteStageTest {
         assertEquals(2, metrics.get("per_layer").size());
         assertEquals(64, metrics.get("target").asLong(), "default target = hidden size");
         String report = Files.readString(out.resolve(RouteRunDir.REPORT));
-        assertTrue(report.contains("<h2>Expert counts (layer × expert)</h2>") && report.contains("Plotly.newPlot"));
+        assertTrue(report.contains("<h2>Expert counts (layer × expert)</h2>") && report.contains("class=\"rc-chart\""));
         assertTrue(!report.contains("src=\"http") && !report.contains("src='http"), "report.html must open offline (no CDN)");
         assertTrue(Files.exists(out.resolve(RouteRunDir.MANIFEST)));
 
@@ -165,6 +165,28 @@ class RouteStageTest {
                     () -> RouteStage.run(other, small, id -> "", fast.withOverwrite(true), out, Map.of(), Map.of(), Progress.NONE));
             assertTrue(e.getMessage().contains("different model"), e.getMessage());
         }
+    }
+
+    /**
+     * A route killed mid-run leaves our marker, 0-byte files and no manifest: bracket refuses to read it, and a rerun with
+     * --overwrite replaces it (it used to fail with "a routing run of a different model (fingerprint unreadable)").
+     */
+    @Test
+    void anInterruptedRunIsRefusedByReadersAndReplacedByOverwrite(@TempDir Path out) throws Exception {
+        try (org.routecal.pipeline.OutputDir killed = org.routecal.pipeline.OutputDir.of("route", out).open()) {
+            for (String f : List.of(RouteRunDir.ROUTING, RouteRunDir.SAMPLES, RouteRunDir.EXPERT_STATS)) Files.createFile(out.resolve(f));
+        }
+        BracketStage.Params p = new BracketStage.Params(Mode.BALANCE, null, Mode.BALANCE.defaultBoxes(), .25, .25, .25, .25,
+                Ranking.GLOBAL, Brackets.Overlap.BLUE_FIRST);
+        RoutecalException e = assertThrows(RoutecalException.class, () -> BracketStage.run(out, p, Progress.NONE));
+        assertTrue(e.getMessage().contains("not a finished `routecal route` run"), e.getMessage());
+        RouteParams fast = new RouteParams(0, .25, .25, .25, .25, Ranking.PER_LAYER, Mode.BALANCE.defaultBoxes(),
+                Mode.Q_SENSITIVITY.defaultBoxes(), 64, false, false, true);
+        try (MoeModel model = MoeModel.load(qwen3)) {
+            RouteStage.run(model, samples.subList(0, 2), id -> "", fast, out, Map.of(), Map.of(), Progress.NONE);
+        }
+        assertTrue(Files.size(out.resolve(RouteRunDir.ROUTING)) > 0);
+        BracketStage.run(out, p, Progress.NONE);
     }
 
     static Path fixture(String family) {

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.routecal.io.safetensors.SafetensorsCheckpoint;
 import org.routecal.model.MoeModel;
+import org.routecal.tokenize.ByteCodec;
 
 import java.net.ConnectException;
 import java.net.URI;
@@ -32,11 +33,11 @@ class OpenAiServerTest {
 
     @BeforeAll static void start() {
         moe = MoeModel.load(FIXTURE);
-        server = OpenAiServer.start(new ServedModel("tiny", moe, new ByteCodec()), "127.0.0.1", 0, 2, 4);
+        server = TestServers.start(new ServedModel("tiny", moe, new ByteCodec()), 2, 4);
     }
 
     @AfterAll static void stop() throws Exception {
-        server.stop(1);
+        server.close();
         moe.close();
     }
 
@@ -67,7 +68,7 @@ class OpenAiServerTest {
             ref[0] = expected.readFloat("seq0.logits");
             ref[1] = expected.readFloat("seq2.logits");
         }
-        ObjectNode body = JSON.createObjectNode().put("model", "whatever").put("temperature", 0).put("max_tokens", 1)
+        ObjectNode body = JSON.createObjectNode().put("model", "tiny").put("temperature", 0).put("max_tokens", 1)
                 .put("logprobs", 1).put("echo", true).put("seed", 1234);
         ArrayNode prompts = body.putArray("prompt");
         for (int[] s : seqs) { ArrayNode a = prompts.addArray(); for (int id : s) a.add(id); }
@@ -101,7 +102,7 @@ class OpenAiServerTest {
 
     /** Greedy generation through the KV cache equals a full re-prefill of prompt + generated tokens. */
     @Test void greedyKvCacheGenerationMatchesFullPrefill() throws Exception {
-        int[] prompt = new ByteCodec().encode("hello moe");
+        int[] prompt = new ByteCodec().ids("hello moe");
         ObjectNode g = JSON.createObjectNode().put("max_tokens", 12).put("temperature", 0).put("logprobs", 1)
                 .put("return_tokens_as_token_ids", true);
         ArrayNode p = g.putArray("prompt");
@@ -181,7 +182,7 @@ class OpenAiServerTest {
     }
 
     @Test void fullQueueAnswers429() throws Exception {
-        try (OpenAiServer small = OpenAiServer.start(new ServedModel("tiny", moe, new ByteCodec()), "127.0.0.1", 0, 1, 0)) {
+        try (OpenAiServer small = TestServers.start(new ServedModel("tiny", moe, new ByteCodec()), 1, 0)) {
             String body = "{\"prompt\":\"x\",\"max_tokens\":120,\"temperature\":0}";
             List<CompletableFuture<HttpResponse<String>>> fs = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
@@ -199,18 +200,30 @@ class OpenAiServerTest {
     @Test void llmClientTalksToServe(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         var opts = org.routecal.synth.llm.LlmOptions.of("http://127.0.0.1:" + server.port(), "tiny");
         try (var c = org.routecal.synth.llm.LlmClient.create(opts, dir.resolve("llm_calls.jsonl"))) {
-            var r = c.chat("t", List.of(org.routecal.synth.llm.LlmMessage.user("hi")),
-                    new org.routecal.synth.llm.LlmParams(0.0, null, 8, null, java.util.Map.of()));
-            assertEquals(8, r.completionTokens());
-            assertEquals("STOP".equals(r.finishReason()) ? "STOP" : "LENGTH", r.finishReason());
+            var r = c.chat("t", List.of(org.routecal.tokenize.ChatMessage.user("hi")),
+                    new org.routecal.synth.llm.LlmParams(0.0, null, 16, null, java.util.Map.of()));
+            // the byte codec has no stop token, so the 16 tokens run out: the reason the server sent arrives as LENGTH
+            assertEquals(16, r.completionTokens());
+            assertEquals("LENGTH", r.finishReason());
             assertEquals(1, r.attempts());
+            // a stop string from that (greedy, so repeatable) answer ends the next one early: STOP, text cut before it
+            String content = r.content();
+            // an ASCII character that first occurs after the start (a U+FFFD would match a half-decoded character early)
+            int at = 1;
+            while (at < content.length() && !(content.charAt(at) > ' ' && content.charAt(at) < 127 && content.indexOf(content.charAt(at)) == at)) at++;
+            assertTrue(at < content.length(), "a character to stop at in " + content);
+            String stop = content.substring(at, at + 1);
+            var cut = c.chat("t", List.of(org.routecal.tokenize.ChatMessage.user("hi")),
+                    new org.routecal.synth.llm.LlmParams(0.0, null, 16, null, java.util.Map.of("stop", List.of(stop))));
+            assertEquals("STOP", cut.finishReason());
+            assertEquals(content.substring(0, content.indexOf(stop)), cut.content());
         }
     }
 
     @Test void stoppedServerRefusesConnections() throws Exception {
-        OpenAiServer s = OpenAiServer.start(new ServedModel("tiny", moe, new ByteCodec()), "127.0.0.1", 0, 1, 0);
+        OpenAiServer s = TestServers.start(new ServedModel("tiny", moe, new ByteCodec()), 1, 0);
         int port = s.port();
-        s.stop(1);
+        s.drain(java.time.Duration.ofSeconds(1));
         assertThrows(ConnectException.class, () -> HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health")).GET().build(),
                 HttpResponse.BodyHandlers.ofString()));
     }

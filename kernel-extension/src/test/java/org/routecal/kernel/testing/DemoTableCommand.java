@@ -1,14 +1,14 @@
 package org.routecal.kernel.testing;
 
 import org.routecal.RoutecalException;
-import org.routecal.cli.StageCommand;
+import org.routecal.session.StageCommand;
 import org.routecal.pipeline.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.Table;
-import tech.tablesaw.plotly.api.VerticalBarPlot;
+import org.routecal.report.Chart;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -66,7 +66,7 @@ public final class DemoTableCommand implements StageCommand {
                 Files.move(tmp, out.resolve("result.txt"), StandardCopyOption.ATOMIC_MOVE);
                 tmp = null;
             }
-            return new DemoResult(t, VerticalBarPlot.create(title, t, "n", "square"));
+            return new DemoResult(t, Chart.bars(title, t, "n", "square"));
         } finally {
             if (tmp != null) Files.deleteIfExists(tmp);
         }

@@ -18,7 +18,7 @@ public final class Backends {
     public static Ops select() {
         String backend = System.getProperty("routecal.backend", "vector");
         int bits = Integer.getInteger("routecal.vectorBits", FloatVector.SPECIES_PREFERRED.vectorBitSize());
-        int threads = Integer.getInteger("routecal.threads", Runtime.getRuntime().availableProcessors());
+        int threads = CpuThreads.defaultThreads(); // physical cores unless -Droutecal.threads
         Ops ops;
         if ("reference".equals(backend) || bits == 0) {
             ops = new ReferenceOps();

@@ -13,8 +13,8 @@ import org.routecal.compute.Ops;
 import org.routecal.compute.Precision;
 import org.routecal.compute.Tensor;
 import org.routecal.compute.TensorType;
-import org.routecal.model.Router;
-import org.routecal.model.family.RouterRule;
+import org.routecal.compute.Router;
+import org.routecal.compute.RouterRule;
 
 /**
  * The reference {@link Backend}: tensors are host arrays (F32 {@code float[]}, BF16 {@code short[]} bit patterns,
@@ -151,6 +151,25 @@ public class CpuBackend implements Backend {
             throw new IllegalArgumentException(name + ": cannot upload " + storedAs + " as " + as);
         }
         return t;
+    }
+
+    @Override
+    public void writeRaw(Tensor dst, long row, ByteBuffer data, TensorType storedAs) {
+        ByteBuffer b = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        int n = b.remaining() / storedAs.bytes();
+        if (storedAs == TensorType.BF16 && dst.type() == TensorType.BF16) {
+            require(n % dst.cols() == 0 && row * dst.cols() + n <= dst.elements(), dst + ": " + n + " values at row " + row + " do not fit");
+            b.asShortBuffer().get((short[]) dst.storage(), off(dst) + Math.toIntExact(row * dst.cols()), n);
+            return;
+        }
+        float[] v = new float[n];
+        if (storedAs == TensorType.BF16) {
+            var sb = b.asShortBuffer();
+            for (int i = 0; i < n; i++) v[i] = Float.intBitsToFloat(sb.get(i) << 16);
+        } else {
+            b.asFloatBuffer().get(v);
+        }
+        write(dst, row, v);
     }
 
     @Override
@@ -304,6 +323,51 @@ public class CpuBackend implements Backend {
     }
 
     @Override
+    public void clampedSwiglu(Tensor gateUp, float alpha, float limit, Tensor out) {
+        int rows = gateUp.rowCount(), inter = out.cols();
+        require(gateUp.cols() == 2 * inter && out.rows() == rows, "clampedSwiglu: " + gateUp + " → " + out);
+        float[] g = f32(gateUp), o = f32(out);
+        int go = off(gateUp), oo = off(out);
+        for (int r = 0; r < rows; r++) {
+            int gb = go + r * 2 * inter, ob = oo + r * inter;
+            for (int i = 0; i < inter; i++) {
+                float gate = Math.min(g[gb + i], limit), up = Math.max(-limit, Math.min(limit, g[gb + inter + i]));
+                float glu = gate * (float) (1.0 / (1.0 + Math.exp(-(double) (alpha * gate))));
+                o[ob + i] = (up + 1f) * glu;
+            }
+        }
+    }
+
+    @Override
+    public void scaleRows(Tensor x, Tensor scale, Tensor rowIndex) {
+        float[] a = f32(x), s = floats(scale);
+        int n = s.length, c = x.cols();
+        int[] idx = rowIndex == null ? null : downloadInts(rowIndex);
+        require(idx == null ? n <= x.rows() : idx.length == n, "scaleRows: " + n + " scales for " + x + (idx == null ? "" : " through " + rowIndex));
+        for (int i = 0; i < n; i++) {
+            int r = idx == null ? i : idx[i];
+            require(r >= 0 && r < x.rows(), "scaleRows: row " + r + " outside " + x);
+            int b = off(x) + r * c;
+            for (int j = 0; j < c; j++) a[b + j] *= s[i];
+        }
+    }
+
+    @Override
+    public void copyColumns(Tensor src, int srcCol, int srcStride, Tensor dst, int dstCol, int dstStride, int width, int blocks) {
+        require(src.rows() == dst.rows() && src.type() == TensorType.F32 && dst.type() == TensorType.F32, "copyColumns: " + src + " → " + dst);
+        require(blocks > 0 && width > 0 && srcCol >= 0 && dstCol >= 0 && srcStride >= 0 && dstStride >= width
+                        && srcCol + (long) (blocks - 1) * srcStride + width <= src.cols() && dstCol + (long) (blocks - 1) * dstStride + width <= dst.cols(),
+                "copyColumns: " + blocks + " blocks of " + width + " from column " + srcCol + " (stride " + srcStride + ") of " + src
+                        + " to column " + dstCol + " (stride " + dstStride + ") of " + dst);
+        float[] a = f32(src), b = f32(dst);
+        for (int r = 0; r < src.rows(); r++) {
+            for (int k = 0; k < blocks; k++) {
+                System.arraycopy(a, off(src) + r * src.cols() + srcCol + k * srcStride, b, off(dst) + r * dst.cols() + dstCol + k * dstStride, width);
+            }
+        }
+    }
+
+    @Override
     public void scaleRowsBySigmoid(Tensor x, Tensor gate) {
         require(gate.elements() == x.rows(), "scaleRowsBySigmoid: " + x + " by " + gate);
         float[] a = f32(x), g = f32(gate);
@@ -335,17 +399,33 @@ public class CpuBackend implements Backend {
     public void linear(Tensor x, Tensor w, Tensor bias, Tensor out, boolean accumulate) {
         int rows = x.rowCount(), in = x.cols(), outCols = w.rowCount();
         require(w.cols() == in && out.rows() == rows && out.cols() == outCols, "linear: " + x + " · " + w + "ᵀ → " + out);
-        float[] xa = floats(x);
-        if (precision == Precision.BF16) {
+        requireType(out, TensorType.F32, "linear");
+        float[] xa;
+        int xOff;
+        if (precision == Precision.BF16 || x.type() != TensorType.F32) { // bf16 activations, as the GPU's GEMM inputs are
+            xa = floats(x);
             if (xa == x.storage()) xa = xa.clone();
-            for (int i = 0; i < xa.length; i++) xa[i] = roundBf16(xa[i]);
+            if (precision == Precision.BF16) for (int i = 0; i < xa.length; i++) xa[i] = roundBf16(xa[i]);
+            xOff = 0;
+        } else {
+            xa = f32(x);
+            xOff = off(x);
         }
-        float[] y = new float[rows * outCols];
-        ops.matmulTransposed(xa, rows, in, floats(w), outCols, bias == null ? null : floats(bias), y);
-        float[] o = f32(out);
-        int oo = off(out);
-        if (accumulate) for (int i = 0; i < y.length; i++) o[oo + i] += y[i];
-        else System.arraycopy(y, 0, o, oo, y.length);
+        float[] b = bias == null ? null : floats(bias);
+        if (!(ops instanceof VectorOps)) { // the plain-loop reference (-Droutecal.backend=scalar)
+            float[] y = new float[rows * outCols];
+            ops.matmulTransposed(xOff == 0 && xa.length == rows * in ? xa : Arrays.copyOfRange(xa, xOff, xOff + rows * in),
+                    rows, in, floats(w), outCols, b, y);
+            float[] o = f32(out);
+            int oo = off(out);
+            if (accumulate) for (int i = 0; i < y.length; i++) o[oo + i] += y[i];
+            else System.arraycopy(y, 0, o, oo, y.length);
+        } else if (w.type() == TensorType.BF16) { // bf16 weights widen in registers: no float copy of the weight
+            MatmulKernels.matmulTransposed(xa, xOff, rows, in, (short[]) w.storage(), off(w), outCols, b, f32(out), off(out), accumulate);
+        } else {
+            requireType(w, TensorType.F32, "linear");
+            MatmulKernels.matmulTransposed(xa, xOff, rows, in, f32(w), off(w), outCols, b, f32(out), off(out), accumulate);
+        }
     }
 
     @Override
@@ -367,24 +447,42 @@ public class CpuBackend implements Backend {
         }
     }
 
+    @Override
+    public void addGroupedBias(Tensor y, ExpertGroups groups, Tensor bias) {
+        int[] offsets = downloadInts(groups.offsets());
+        int n = y.cols();
+        require(bias.cols() == n && bias.rows() >= groups.experts() && y.rows() >= offsets[groups.experts()], "addGroupedBias: " + y + " + " + bias);
+        float[] a = f32(y), b = floats(bias);
+        for (int e = 0; e < groups.experts(); e++) {
+            for (int r = offsets[e]; r < offsets[e + 1]; r++) {
+                int base = off(y) + r * n;
+                for (int i = 0; i < n; i++) a[base + i] += b[e * n + i];
+            }
+        }
+    }
+
     // ---- attention -------------------------------------------------------------------------------------------------------
 
     @Override
-    public void rope(Tensor x, int heads, int headDim, int rotaryDim, Tensor positions, float[] invFreq, float attentionScaling) {
+    public void rope(Tensor x, int heads, int headDim, int rotaryDim, Tensor positions, float[] invFreq, float attentionScaling,
+                     boolean interleaved) {
         float[] a = f32(x);
         int[] pos = i32(positions);
         int width = x.cols(), half = rotaryDim / 2;
-        require(width == heads * headDim && invFreq.length >= half, "rope: " + x + " as " + heads + "×" + headDim);
+        require(width == heads * headDim && invFreq.length >= half && rotaryDim <= headDim && rotaryDim % 2 == 0,
+                "rope: " + x + " as " + heads + "×" + headDim + ", rotary " + rotaryDim);
         for (int t = 0; t < x.rows(); t++) {
             int p = pos[off(positions) + t], rowBase = off(x) + t * width;
             for (int i = 0; i < half; i++) {
                 float angle = p * invFreq[i];
                 float cos = (float) Math.cos(angle) * attentionScaling, sin = (float) Math.sin(angle) * attentionScaling;
+                // the pair: (x[2i], x[2i+1]) interleaved, (x[i], x[i + rot/2]) rotate-half
+                int first = interleaved ? 2 * i : i, second = interleaved ? 2 * i + 1 : i + half;
                 for (int h = 0; h < heads; h++) {
                     int base = rowBase + h * headDim;
-                    float u = a[base + i], v = a[base + i + half];
-                    a[base + i] = u * cos - v * sin;
-                    a[base + i + half] = v * cos + u * sin;
+                    float u = a[base + first], v = a[base + second];
+                    a[base + first] = u * cos - v * sin;
+                    a[base + second] = v * cos + u * sin;
                 }
             }
         }
@@ -392,9 +490,12 @@ public class CpuBackend implements Backend {
 
     @Override
     public void attention(Tensor q, Tensor k, Tensor v, AttentionLayout l, Tensor out) {
-        int heads = l.heads(), hd = l.headDim(), groups = heads / l.kvHeads();
-        int qWidth = q.cols(), kvWidth = k.cols();
+        int heads = l.heads(), hd = l.headDim(), vd = l.valueHeadDim(), groups = heads / l.kvHeads();
+        int qWidth = q.cols(), kWidth = k.cols(), vWidth = v.cols(), oWidth = out.cols();
+        require(qWidth == heads * hd && kWidth == l.kvHeads() * hd && vWidth == l.kvHeads() * vd && oWidth == heads * vd,
+                "attention: q " + q + ", k " + k + ", v " + v + ", out " + out + " for " + heads + "/" + l.kvHeads() + " heads of " + hd + "/" + vd);
         float[] qa = f32(q), ka = f32(k), va = f32(v), oa = f32(out);
+        float[] sinks = l.sinks() == null ? null : floats(l.sinks());
         int qo = off(q), ko = off(k), vo = off(v), oo = off(out);
         for (int s = 0; s < l.sequences(); s++) {
             int qStart = l.hostQStart()[s], qLen = l.hostQStart()[s + 1] - qStart;
@@ -402,20 +503,20 @@ public class CpuBackend implements Backend {
             IntStream.range(0, qLen * heads).parallel().forEach(task -> {
                 int t = task / heads, h = task % heads, kvh = h / groups;
                 int qOff = qo + (qStart + t) * qWidth + h * hd;
-                int last = past + t, first = l.slidingWindow() > 0 ? Math.max(0, last - l.slidingWindow() + 1) : 0;
+                int last = past + t, first = l.firstKey(last);
                 float[] score = new float[last - first + 1];
-                float max = Float.NEGATIVE_INFINITY;
+                float max = sinks == null ? Float.NEGATIVE_INFINITY : sinks[h];
                 for (int j = first; j <= last; j++) {
-                    float sc = ops.dot(qa, qOff, ka, ko + (kStart + j) * kvWidth + kvh * hd, hd) * l.scale();
+                    float sc = ops.dot(qa, qOff, ka, ko + (kStart + j) * kWidth + kvh * hd, hd) * l.scale();
                     score[j - first] = sc;
                     max = Math.max(max, sc);
                 }
-                float sum = 0f;
+                float sum = sinks == null ? 0f : (float) Math.exp(sinks[h] - max);
                 for (int j = 0; j < score.length; j++) { score[j] = (float) Math.exp(score[j] - max); sum += score[j]; }
-                int outOff = oo + (qStart + t) * qWidth + h * hd;
-                Arrays.fill(oa, outOff, outOff + hd, 0f);
+                int outOff = oo + (qStart + t) * oWidth + h * vd;
+                Arrays.fill(oa, outOff, outOff + vd, 0f);
                 for (int j = first; j <= last; j++) {
-                    ops.axpy(score[j - first] / sum, va, vo + (kStart + j) * kvWidth + kvh * hd, oa, outOff, hd);
+                    ops.axpy(score[j - first] / sum, va, vo + (kStart + j) * vWidth + kvh * vd, oa, outOff, vd);
                 }
             });
         }

@@ -18,6 +18,11 @@ public final class FmaPeak {
     /** GFLOP/s of one thread (2 FLOPs per lane per FMA), best of {@code repeats} runs of ~0.2 s. */
     public static double singleThreadGflops(int repeats) {
         VectorSpecies<Float> s = S;
+        // warm-up: short runs until C2 has compiled the loop (a first long run would be timed in the interpreter or
+        // in the Vector API's Java fallback, which a loaded machine's starved JIT threads can stretch to whole runs)
+        float warm = 0;
+        for (int i = 0; i < 200; i++) warm += chains(100_000);
+        if (warm == 42f) System.out.print("");
         double best = 0;
         for (int r = 0; r < repeats; r++) {
             long iters = 20_000_000;

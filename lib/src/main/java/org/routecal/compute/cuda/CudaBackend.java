@@ -1,5 +1,6 @@
 package org.routecal.compute.cuda;
 
+import org.routecal.compute.cuda.ref.RouterScoring;
 import static jcuda.driver.JCudaDriver.cuMemGetInfo;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoD;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
@@ -20,8 +21,8 @@ import org.routecal.compute.Precision;
 import org.routecal.compute.SolverOps;
 import org.routecal.compute.Tensor;
 import org.routecal.compute.TensorType;
-import org.routecal.model.Router;
-import org.routecal.model.family.RouterRule;
+import org.routecal.compute.Router;
+import org.routecal.compute.RouterRule;
 
 /**
  * The GPU {@link Backend}: tensors in device memory, ops as our PTX kernels queued in order on the legacy default
@@ -131,6 +132,27 @@ public final class CudaBackend implements Backend, SolverOps {
             b.asFloatBuffer().get(f);
         }
         return upload(f, rows, cols, as, name);
+    }
+
+    @Override
+    public void writeRaw(Tensor dst, long row, ByteBuffer data, TensorType storedAs) {
+        ByteBuffer b = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        if (storedAs == dst.type()) {
+            long at = (dst.offset() + row * dst.cols()) * dst.type().bytes(), len = b.remaining();
+            require(at + len <= (dst.offset() + dst.elements()) * dst.type().bytes(), dst + ": " + len + " bytes at row " + row + " do not fit");
+            DeviceBuffer owner = (DeviceBuffer) dst.storage();
+            Pointer src = b.hasArray() ? Pointer.to(b.array()).withByteOffset(b.arrayOffset() + b.position()) : Pointer.to(b.slice());
+            CudaException.check(cuMemcpyHtoD(owner.pointer().withByteOffset(at), src, len), "cuMemcpyHtoD(" + dst.name() + ")");
+            return;
+        }
+        float[] f = new float[b.remaining() / storedAs.bytes()];
+        if (storedAs == TensorType.BF16) {
+            var s = b.asShortBuffer();
+            for (int i = 0; i < f.length; i++) f[i] = Float.intBitsToFloat(s.get(i) << 16);
+        } else {
+            b.asFloatBuffer().get(f);
+        }
+        write(dst, row, f);
     }
 
     @Override
@@ -260,6 +282,31 @@ public final class CudaBackend implements Backend, SolverOps {
     }
 
     @Override
+    public void clampedSwiglu(Tensor gateUp, float alpha, float limit, Tensor out) {
+        int inter = out.cols();
+        require(gateUp.cols() == 2 * inter && gateUp.rows() == out.rows(), "clampedSwiglu: " + gateUp + " → " + out);
+        DeviceBuffer g = buf(gateUp);
+        k.clampedSwiglu(g, g.slice(4L * inter, g.bytes() - 4L * inter, "up half"), 2 * inter, buf(out), out.rowCount(), inter, alpha, limit,
+                stream);
+    }
+
+    @Override
+    public void scaleRows(Tensor x, Tensor scale, Tensor rowIndex) {
+        int n = Math.toIntExact(scale.elements());
+        require(rowIndex == null ? n <= x.rows() : rowIndex.elements() == n, "scaleRows: " + n + " scales for " + x);
+        if (n > 0) k.scaleRows(buf(x), x.cols(), buf(scale), buf(rowIndex), n, stream);
+    }
+
+    @Override
+    public void copyColumns(Tensor src, int srcCol, int srcStride, Tensor dst, int dstCol, int dstStride, int width, int blocks) {
+        require(src.rows() == dst.rows() && src.type() == TensorType.F32 && dst.type() == TensorType.F32, "copyColumns: " + src + " → " + dst);
+        require(blocks > 0 && width > 0 && srcCol >= 0 && dstCol >= 0 && srcStride >= 0 && dstStride >= width
+                        && srcCol + (long) (blocks - 1) * srcStride + width <= src.cols() && dstCol + (long) (blocks - 1) * dstStride + width <= dst.cols(),
+                "copyColumns: " + blocks + " blocks of " + width + " from " + src + " to " + dst);
+        if (src.rows() > 0) k.copyColumns(buf(src), src.cols(), srcCol, srcStride, buf(dst), dst.cols(), dstCol, dstStride, width, blocks, src.rows(), stream);
+    }
+
+    @Override
     public void scaleRowsBySigmoid(Tensor x, Tensor gate) {
         require(gate.elements() == x.rows(), "scaleRowsBySigmoid: " + x + " by " + gate);
         k.scaleRowsSigmoid(buf(x), buf(gate), x.rows(), x.cols(), stream);
@@ -356,19 +403,33 @@ public final class CudaBackend implements Backend, SolverOps {
         }
     }
 
+    @Override
+    public void addGroupedBias(Tensor y, ExpertGroups groups, Tensor bias) {
+        require(bias.cols() == y.cols() && bias.rows() >= groups.experts() && bias.type() == TensorType.F32, "addGroupedBias: " + y + " + " + bias);
+        if (y.rows() > 0) k.addGroupedBias(buf(y), y.cols(), buf(bias), buf(groups.offsets()), groups.experts(), y.rows(), stream);
+    }
+
     // ---- attention -------------------------------------------------------------------------------------------------------
 
     @Override
-    public void rope(Tensor x, int heads, int headDim, int rotaryDim, Tensor positions, float[] invFreq, float attentionScaling) {
+    public void rope(Tensor x, int heads, int headDim, int rotaryDim, Tensor positions, float[] invFreq, float attentionScaling,
+                     boolean interleaved) {
+        require(x.cols() == heads * headDim && invFreq.length >= rotaryDim / 2, "rope: " + x + " as " + heads + "×" + headDim);
         DeviceBuffer f = constants.computeIfAbsent(invFreq, a -> DeviceBuffer.of(ctx, a, "rope inv_freq"));
-        k.ropeNeox(buf(x), x.cols(), buf(positions), f, x.rowCount(), heads, headDim, rotaryDim, attentionScaling, stream);
+        if (interleaved) k.ropeInterleaved(buf(x), x.cols(), buf(positions), f, x.rowCount(), heads, headDim, rotaryDim, attentionScaling, stream);
+        else k.ropeNeox(buf(x), x.cols(), buf(positions), f, x.rowCount(), heads, headDim, rotaryDim, attentionScaling, stream);
     }
 
     @Override
     public void attention(Tensor q, Tensor kk, Tensor v, AttentionLayout l, Tensor out) {
         int totalQ = q.rowCount(), hd = l.headDim();
         if (totalQ == 0) return;
-        if (l.selfOnly() && l.slidingWindow() == 0 && (hd == 64 || hd == 128)) {
+        if (!l.plain() || hd % 32 != 0 || hd > 256) {
+            // value heads of their own width, chunks, sinks, or head widths the older kernels were not built for
+            k.attentionExt(buf(q), q.cols(), buf(kk), kk.cols(), buf(v), v.cols(), buf(out), out.cols(), buf(l.qStart()), buf(l.kvStart()),
+                    l.sequences(), totalQ, l.heads(), l.kvHeads(), hd, l.valueHeadDim(), l.scale(), l.slidingWindow(), l.chunkSize(),
+                    buf(l.sinks()), stream);
+        } else if (l.selfOnly() && l.slidingWindow() == 0 && (hd == 64 || hd == 128)) {
             k.attentionPrefill(buf(q), q.cols(), buf(kk), kk.cols(), buf(v), v.cols(), buf(out), out.cols(), buf(l.qStart()), l.sequences(),
                     totalQ, l.heads(), l.kvHeads(), hd, l.scale(), stream);
         } else {

@@ -1,5 +1,6 @@
 package org.routecal.compute.cuda;
 
+import org.routecal.compute.cuda.ref.RouterScoring;
 /**
  * Typed launchers for the kernels in {@code cuda/*.cu}, one method per operation. Each method checks the
  * preconditions its kernel relies on (alignment, size limits) with a message naming the kernel, picks the variant and
@@ -45,6 +46,22 @@ public final class CudaKernels {
         require(rot % 2 == 0 && rot <= headDim, Kernel.ROPE_NEOX_F32, "rotary dim " + rot + " must be even and ≤ head_dim " + headDim);
         LaunchArgs a = new LaunchArgs().ptr(x).i(ldx).ptr(positions).ptr(invFreq).i(tokens).i(heads).i(headDim).i(rot).f(attnScale);
         ctx.launch(Kernel.ROPE_NEOX_F32, blocksExact((long) tokens * heads * (rot / 2), BLOCK, Kernel.ROPE_NEOX_F32), 1, 1, BLOCK, 0, stream, a);
+    }
+
+    /** As {@link #ropeNeox} with interleaved pairs (x[2i], x[2i+1]) (variant 2 of rope.cu). */
+    public void ropeInterleaved(DeviceBuffer x, int ldx, DeviceBuffer positions, DeviceBuffer invFreq, int tokens, int heads,
+                                int headDim, int rot, float attnScale, CudaStream stream) {
+        require(rot % 2 == 0 && rot <= headDim, Kernel.ROPE_INTERLEAVED_F32, "rotary dim " + rot + " must be even and ≤ head_dim " + headDim);
+        LaunchArgs a = new LaunchArgs().ptr(x).i(ldx).ptr(positions).ptr(invFreq).i(tokens).i(heads).i(headDim).i(rot).f(attnScale);
+        ctx.launch(Kernel.ROPE_INTERLEAVED_F32, blocksExact((long) tokens * heads * (rot / 2), BLOCK, Kernel.ROPE_INTERLEAVED_F32), 1, 1, BLOCK, 0,
+                stream, a);
+    }
+
+    /** GPT-OSS's clamped SwiGLU (variant 2 of silu_mul.cu): gate/up with row stride ldIn, out [rows, inter] fp32. */
+    public void clampedSwiglu(DeviceBuffer gate, DeviceBuffer up, int ldIn, DeviceBuffer out, int rows, int inter, float alpha, float limit,
+                              CudaStream stream) {
+        LaunchArgs a = new LaunchArgs().ptr(gate).ptr(up).i(ldIn).ptr(out).i(rows).i(inter).f(alpha).f(limit);
+        ctx.launch(Kernel.CLAMPED_SWIGLU_F32, blocks((long) rows * inter, BLOCK), 1, 1, BLOCK, 0, stream, a);
     }
 
     /** out[rows, inter] = silu(gate) · up, gate/up with row stride ldIn (use offsets into one buffer for fused gate_up). */
@@ -314,6 +331,40 @@ public final class CudaKernels {
         LaunchArgs a = new LaunchArgs().ptr(q).i(ldq).ptr(k).i(ldk).ptr(v).i(ldv).ptr(out).i(ldo).ptr(qStart).ptr(kvStart).i(numSeqs)
                 .i(totalQ).i(hq).i(hkv).i(headDim).f(scale).i(window);
         ctx.launch(Kernel.ATTENTION_GENERAL, (totalQ + 3) / 4, hq, 1, 128, 0, stream, a);
+    }
+
+    /**
+     * Attention with value heads of their own width, any head widths ≤ 256, windows, chunks and sinks (see
+     * attention_ext.cu); sinks [hq] or null.
+     */
+    public void attentionExt(DeviceBuffer q, int ldq, DeviceBuffer k, int ldk, DeviceBuffer v, int ldv, DeviceBuffer out, int ldo,
+                             DeviceBuffer qStart, DeviceBuffer kvStart, int numSeqs, int totalQ, int hq, int hkv, int dk, int dv, float scale,
+                             int window, int chunk, DeviceBuffer sinks, CudaStream stream) {
+        require(dk >= 1 && dk <= 256 && dv >= 1 && dv <= 256, Kernel.ATTENTION_EXT, "head widths " + dk + "/" + dv + " must be 1..256");
+        require(hkv > 0 && hq % hkv == 0, Kernel.ATTENTION_EXT, "query heads " + hq + " must be a multiple of KV heads " + hkv);
+        LaunchArgs a = new LaunchArgs().ptr(q).i(ldq).ptr(k).i(ldk).ptr(v).i(ldv).ptr(out).i(ldo).ptr(qStart).ptr(kvStart).i(numSeqs)
+                .i(totalQ).i(hq).i(hkv).i(dk).i(dv).f(scale).i(window).i(chunk).ptr(sinks);
+        ctx.launch(Kernel.ATTENTION_EXT, (totalQ + 3) / 4, hq, 1, 128, 0, stream, a);
+    }
+
+    /** x[rowIndex[i]] *= scale[i] for i < n (rowIndex null: row i); x has {@code cols} columns, contiguous rows. */
+    public void scaleRows(DeviceBuffer x, int cols, DeviceBuffer scale, DeviceBuffer rowIndex, int n, CudaStream stream) {
+        ctx.launch(Kernel.SCALE_ROWS_F32, blocks((long) n * cols, BLOCK), 1, 1, BLOCK, 0, stream,
+                new LaunchArgs().ptr(x).i(cols).ptr(scale).ptr(rowIndex).i(n));
+    }
+
+    /** Column blocks of src [rows, ldSrc] into dst [rows, ldDst] (see elementwise.cu copy_columns_f32). */
+    public void copyColumns(DeviceBuffer src, int ldSrc, int srcCol, int srcStride, DeviceBuffer dst, int ldDst, int dstCol, int dstStride,
+                            int width, int blocks, long rows, CudaStream stream) {
+        ctx.launch(Kernel.COPY_COLUMNS_F32, blocks(rows * blocks * width, BLOCK), 1, 1, BLOCK, 0, stream,
+                new LaunchArgs().ptr(src).i(ldSrc).i(srcCol).i(srcStride).ptr(dst).i(ldDst).i(dstCol).i(dstStride).i(width).i(blocks).l(rows));
+    }
+
+    /** y [rows, cols] sorted rows of expert e += bias[e] (bias [experts, cols]; offsets [experts + 1]). */
+    public void addGroupedBias(DeviceBuffer y, int cols, DeviceBuffer bias, DeviceBuffer offsets, int experts, long rows, CudaStream stream) {
+        require(experts >= 1, Kernel.ADD_GROUPED_BIAS_F32, "needs at least one expert");
+        ctx.launch(Kernel.ADD_GROUPED_BIAS_F32, blocks(rows * cols, BLOCK), 1, 1, BLOCK, 0, stream,
+                new LaunchArgs().ptr(y).i(cols).ptr(bias).ptr(offsets).i(experts).l(rows));
     }
 
     /** Per-row (nll, kl, argmax, ref argmax) of logits [rows, vocab]; ref may be null. */

@@ -1,5 +1,7 @@
 package org.routecal.compute.cuda;
 
+import org.routecal.compute.cuda.ref.RouterScoring;
+import org.routecal.compute.cuda.ref.MoeOps;
 import org.routecal.compute.cuda.ref.Numerics;
 import org.routecal.compute.cuda.ref.ReferenceMoeOps;
 

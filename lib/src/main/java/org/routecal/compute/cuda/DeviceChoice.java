@@ -1,5 +1,6 @@
 package org.routecal.compute.cuda;
 
+import org.routecal.compute.cuda.ref.MoeOps;
 import java.util.Locale;
 import org.routecal.RoutecalException;
 import org.routecal.compute.cuda.ref.ReferenceMoeOps;

@@ -1,8 +1,7 @@
 package org.routecal.compute.cuda;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import java.nio.file.Files;
+import org.routecal.compute.cuda.ref.RouterScoring;
+import org.routecal.compute.cuda.ref.MoeOps;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -65,9 +64,7 @@ public final class GpuParity {
             json.put("seed", seed);
             json.put("pass", ok);
             json.put("checks", checks);
-            Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.toFile(), json);
-            Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            org.routecal.io.AtomicFiles.writeJson(out, json);
         }
         System.out.println(ok ? "GPU parity: all " + checks.size() + " checks passed" : "GPU parity: FAILED");
         System.exit(ok ? 0 : 1);

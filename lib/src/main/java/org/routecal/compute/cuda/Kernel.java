@@ -13,8 +13,10 @@ public enum Kernel {
     RMSNORM_WARP_F32("rmsnorm", "rmsnorm_warp_f32", "PIPPIIIF"),
     RMSNORM_WARP_BF16("rmsnorm", "rmsnorm_warp_bf16", "PIPPIIIF"),
     ROPE_NEOX_F32("rope", "rope_neox_f32", "PIPPIIIIF"),
+    ROPE_INTERLEAVED_F32("rope", "rope_interleaved_f32", "PIPPIIIIF"),
     SILU_MUL_F32("silu_mul", "silu_mul_f32", "PPIPII"),
     SILU_MUL_BF16("silu_mul", "silu_mul_bf16", "PPIPII"),
+    CLAMPED_SWIGLU_F32("silu_mul", "clamped_swiglu_f32", "PPIPIIFF"),
     RESIDUAL_ADD_F32("silu_mul", "residual_add_f32", "PPL"),
     CAST_F32_BF16("silu_mul", "cast_f32_bf16", "PPL"),
     ROUTER_TOPK("router_topk", "router_topk", "PPIIIIIFPP"),
@@ -51,9 +53,13 @@ public enum Kernel {
     GATHER_COLS_F32("elementwise", "gather_cols_f32", "PLIPIP"),
     DIAG_F32("elementwise", "diag_f32", "PIIP"),
     SUM_SQUARES_GROUPS("elementwise", "sum_squares_groups", "PIPIIP"),
+    SCALE_ROWS_F32("elementwise", "scale_rows_f32", "PIPPI"),
+    COPY_COLUMNS_F32("elementwise", "copy_columns_f32", "PIIIPIIIIIL"),
+    ADD_GROUPED_BIAS_F32("elementwise", "add_grouped_bias_f32", "PIPPIL"),
     GEMM_F32("gemm_f32", "gemm_f32", "PIPPIIIII"),
     GROUPED_GEMM_F32("gemm_f32", "grouped_gemm_f32", "PIPPIPPIIII"),
     ATTENTION_GENERAL("attention_general", "attention_general", "PIPIPIPIPPIIIIIFI"),
+    ATTENTION_EXT("attention_ext", "attention_ext", "PIPIPIPIPPIIIIIIFIIP"),
     TOKEN_STATS("token_stats", "token_stats", "PPPIP");
 
     private final String module;

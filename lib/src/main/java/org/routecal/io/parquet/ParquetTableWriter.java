@@ -11,13 +11,12 @@ import org.apache.parquet.io.api.Binary;
 import org.apache.parquet.io.api.RecordConsumer;
 import org.apache.parquet.schema.MessageType;
 import org.routecal.RoutecalException;
+import org.routecal.io.AtomicFiles;
 import org.routecal.io.parquet.ParquetSchema.Column;
 
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -53,8 +52,7 @@ public final class ParquetTableWriter implements AutoCloseable {
         meta.put("format", format);
         meta.put("format_version", Integer.toString(formatVersion));
         try {
-            Files.createDirectories(this.target.getParent());
-            this.tmp = Files.createTempFile(this.target.getParent(), "." + this.target.getFileName() + ".tmp-", "");
+            this.tmp = AtomicFiles.tempFile(this.target);
             ParquetConfiguration conf = new PlainParquetConfiguration();
             conf.set("parquet.compression.codec.zstd.level", Integer.toString(o.zstdLevel()));
             Builder b = new Builder(new LocalOutputFile(tmp), new RowWriteSupport(schema, meta))
@@ -121,11 +119,7 @@ public final class ParquetTableWriter implements AutoCloseable {
         done = true;
         try {
             writer.close();
-            try {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
+            AtomicFiles.commit(tmp, target);
         } catch (IOException e) {
             deleteTmp();
             throw new RoutecalException(target + ": finishing Parquet file failed: " + e.getMessage(), e);

@@ -1,8 +1,8 @@
 package org.routecal.io.safetensors;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.routecal.RoutecalException;
+import org.routecal.io.Json;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -61,7 +61,7 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
     private static SafetensorsCheckpoint openIndexed(Path dir, Path index) {
         JsonNode root;
         try {
-            root = new ObjectMapper().readTree(index.toFile());
+            root = Json.MAPPER.readTree(index.toFile());
         } catch (IOException e) {
             throw new RoutecalException(index + ": not valid JSON: " + e.getMessage());
         }

@@ -2,8 +2,8 @@ package org.routecal.io.safetensors;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.routecal.RoutecalException;
+import org.routecal.io.Json;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -32,7 +32,8 @@ import java.util.Map;
 final class SafetensorsFile implements AutoCloseable {
     /** The reference library refuses headers above 100 MB; so do we, to fail fast on garbage lengths. */
     static final long MAX_HEADER = 100L << 20;
-    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    // a tensor named twice in a header is corruption, never "the last one wins"
+    private static final com.fasterxml.jackson.databind.ObjectReader JSON = Json.MAPPER.reader().with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     final Path path;
     final Map<String, TensorInfo> tensors; // header order

@@ -2,16 +2,16 @@ package org.routecal.io.safetensors;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.routecal.RoutecalException;
+import org.routecal.io.AtomicFiles;
+import org.routecal.io.Json;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -41,7 +41,7 @@ import java.util.function.Consumer;
  * The {@code __metadata__} string map goes into every shard, as transformers does with {"format": "pt"}.
  */
 public final class SafetensorsWriter implements AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
 
     private final Path target;        // checkpoint dir, or the single output file
     private final boolean singleFile;
@@ -74,9 +74,9 @@ public final class SafetensorsWriter implements AutoCloseable {
         this.maxShardBytes = maxShardBytes;
         this.metadata = metadata == null ? Map.of() : new LinkedHashMap<>(metadata);
         try {
-            Path parent = singleFile ? this.target.getParent() : this.target;
-            Files.createDirectories(parent);
-            this.tmpDir = Files.createTempDirectory(parent, "." + this.target.getFileName() + ".tmp-");
+            // the temp directory sits beside a single file, inside a checkpoint directory (shards are renamed out of it)
+            Files.createDirectories(singleFile ? this.target.getParent() : this.target);
+            this.tmpDir = AtomicFiles.tempDirectory(singleFile ? this.target : this.target.resolve(this.target.getFileName()));
         } catch (IOException e) {
             throw new RoutecalException(target + ": cannot create output directory: " + e.getMessage(), e);
         }
@@ -193,11 +193,11 @@ public final class SafetensorsWriter implements AutoCloseable {
             if (current != null || sealed.isEmpty()) seal();
             closed = true;
             if (singleFile) {
-                Files.move(sealed.get(0), target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                AtomicFiles.commit(sealed.get(0), target);
             } else {
                 commitDir();
             }
-            deleteTree(tmpDir);
+            AtomicFiles.deleteTree(tmpDir);
         } catch (IOException e) {
             abort();
             throw new RoutecalException(target + ": finishing safetensors checkpoint failed: " + e.getMessage(), e);
@@ -209,13 +209,13 @@ public final class SafetensorsWriter implements AutoCloseable {
         Files.deleteIfExists(target.resolve(SafetensorsCheckpoint.INDEX_FILE));
         Set<String> written = new HashSet<>();
         if (n == 1) {
-            Files.move(sealed.get(0), target.resolve(SafetensorsCheckpoint.SINGLE_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFiles.commit(sealed.get(0), target.resolve(SafetensorsCheckpoint.SINGLE_FILE));
             written.add(SafetensorsCheckpoint.SINGLE_FILE);
         } else {
             String[] shardNames = new String[n];
             for (int i = 0; i < n; i++) {
                 shardNames[i] = String.format("model-%05d-of-%05d.safetensors", i + 1, n);
-                Files.move(sealed.get(i), target.resolve(shardNames[i]), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                AtomicFiles.commit(sealed.get(i), target.resolve(shardNames[i]));
                 written.add(shardNames[i]);
             }
             Map<String, Object> index = new LinkedHashMap<>();
@@ -223,9 +223,7 @@ public final class SafetensorsWriter implements AutoCloseable {
             Map<String, String> weightMap = new LinkedHashMap<>();
             shardOf.forEach((name, i) -> weightMap.put(name, shardNames[i]));
             index.put("weight_map", weightMap);
-            Path tmpIndex = tmpDir.resolve("index.json");
-            Files.write(tmpIndex, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(index));
-            Files.move(tmpIndex, target.resolve(SafetensorsCheckpoint.INDEX_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFiles.writeJson(target.resolve(SafetensorsCheckpoint.INDEX_FILE), index);
             written.add(SafetensorsCheckpoint.INDEX_FILE);
         }
         // Shards of an older checkpoint that this one did not overwrite.
@@ -244,18 +242,6 @@ public final class SafetensorsWriter implements AutoCloseable {
             try { current.data.close(); } catch (IOException ignored) { /* deleting anyway */ }
             current = null;
         }
-        try {
-            deleteTree(tmpDir);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) return;
-        try (var s = Files.list(dir)) {
-            for (Path p : (Iterable<Path>) s::iterator) Files.delete(p);
-        }
-        Files.delete(dir);
+        AtomicFiles.deleteTree(tmpDir);
     }
 }

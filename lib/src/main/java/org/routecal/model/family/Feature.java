@@ -1,6 +1,6 @@
 package org.routecal.model.family;
 
-import org.routecal.model.ModelConfig;
+import org.routecal.compute.RouterRule;
 
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -46,11 +46,15 @@ public enum Feature {
     public String description() { return description; }
 
     /**
-     * What today's forward pass (model/MoeModel on compute/) runs. The engine rewrite of phase 2 replaces this set
-     * with the backend's own declaration.
+     * What the forward pass (model/MoeModel's blocks on compute/'s ops, the same on every backend) runs: every
+     * mechanism above, each a block option or a backend op (docs/howto/add-a-family.md lists which). Listed by name,
+     * not allOf: a mechanism added to this enum is refused until the engine runs it and it is added here.
      */
     public static final Set<Feature> CURRENT_FORWARD = Set.copyOf(EnumSet.of(QK_NORM, QKV_BIAS, CLIP_QKV, ROPE_SCALING,
-            SHARED_EXPERT, SIGMOID_GROUPED_ROUTING, DENSE_LAYERS));
+            SHARED_EXPERT, SIGMOID_GROUPED_ROUTING, DENSE_LAYERS, MLA, ATTENTION_SINKS, SLIDING_WINDOW, CHUNKED_ATTENTION,
+            NOPE_LAYERS, ATTENTION_TEMPERATURE_TUNING, PARTIAL_ROTARY, INTERLEAVED_ROTARY, YARN_MSCALE, YARN_UNTRUNCATED,
+            L2_QK_NORM, ATTENTION_OUTPUT_BIAS, PACKED_EXPERTS, EXPERT_BIASES, CLAMPED_SWIGLU, ROUTER_LOGIT_BIAS,
+            ROUTER_WEIGHT_ON_INPUT));
 
     /** The mechanisms this model needs, in declaration order. */
     public static Set<Feature> required(ModelConfig c) {

@@ -1,6 +1,6 @@
 package org.routecal.model.family;
 
-import org.routecal.model.ModelConfig;
+import org.routecal.compute.RouterRule;
 
 import java.util.ArrayList;
 import java.util.HashMap;

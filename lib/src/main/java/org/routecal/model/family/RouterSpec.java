@@ -1,6 +1,6 @@
 package org.routecal.model.family;
 
-import org.routecal.model.ModelConfig;
+import org.routecal.compute.RouterRule;
 
 /**
  * The router part of a family table: which {@link RouterRule} the config resolves to, and whether the router Linear

@@ -1,7 +1,6 @@
 package org.routecal.quant.bench;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +21,7 @@ import org.routecal.quant.scheme.ScaleDType;
  *   <li>shared: all mode — every expert's gate/up share the layer's block-input Hessian, factorised once.</li>
  * </ul>
  * down_proj Hessians differ per expert in both variants. Runs {@code --experts N} experts (default 4) and
- * extrapolates linearly to 128, stating so. Usage:
+ * extrapolates linearly to 128, stating so; every step is warmed up first (version 3 of the record). Usage:
  * {@code java -cp routecal.jar org.routecal.quant.bench.GptqMoeBench [--experts N] [--tokens T] [--out FILE]}
  */
 public final class GptqMoeBench {
@@ -55,6 +54,7 @@ public final class GptqMoeBench {
             }
             for (int h = 0; h < hidden; h++) x[t * hidden + h] += (float) rnd.nextGaussian();
         }
+        warmUp(scheme, gargs, rnd, hidden, inter);
         long t0 = System.nanoTime();
         double[] hAll = xtx(x, tokens, hidden, null);
         double hAllSec = sec(t0);
@@ -103,7 +103,7 @@ public final class GptqMoeBench {
         // shared: the block-input Hessian accumulated and factorised once for all experts' gate/up
         double sharedLayer = hAllSec + mPrepShared + fullExperts * (mSweep + mDownHess + mDown);
         String json = String.format(Locale.ROOT, """
-                {"format": "routecal.bench.gptq_moe_layer", "format_version": 2,
+                {"format": "routecal.bench.gptq_moe_layer", "format_version": 3,
                  "geometry": {"hidden": %d, "moe_intermediate": %d, "experts_full": %d, "experts_run": %d, "top_k": %d, "tokens": %d, "routed_tokens_per_expert": %d},
                  "scheme": "w4a16 g128 sym, GPTQ block 128, damp 0.01, act-order static",
                  "cpu": {"available_processors": %d, "java": "%s"},
@@ -115,9 +115,26 @@ public final class GptqMoeBench {
                 """, hidden, inter, fullExperts, experts, topK, tokens, routedPerExpert,
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
                 hAllSec, mRoutedHess, mDownHess, mPrepOwn, mPrepShared, mSweep, mDown, fullExperts, perExpertLayer, sharedLayer);
-        if (out.getParent() != null) Files.createDirectories(out.getParent());
-        Files.writeString(out, json);
+        org.routecal.io.AtomicFiles.writeString(out, json);
         System.out.print(json);
+    }
+
+    /**
+     * Runs every timed step once on a small problem first, so the timings are of JIT-compiled code: a cold run spends
+     * its first seconds in the interpreter (for the Vector API, its Java fallback), which a whole model amortises.
+     */
+    static void warmUp(QuantScheme scheme, GptqArgs gargs, Random rnd, int hidden, int inter) {
+        float[] xs = new float[256 * hidden];
+        for (int i = 0; i < xs.length; i++) xs[i] = (float) rnd.nextGaussian();
+        for (int rep = 0; rep < 3; rep++) {
+            double[] h = xtx(xs, 256, hidden, null);
+            for (int i = 0; i < hidden; i++) h[i * hidden + i] += 1;
+            PreparedHessian p = GptqSolver.prepare("warm-up", h, hidden, gargs);
+            GptqSolver.solve("warm-up", scheme, randomW(rnd, 64, hidden), 64, hidden, p, gargs, Float.NaN);
+            double[] hd = xtx(xs, 64, inter, null);
+            for (int i = 0; i < inter; i++) hd[i * inter + i] += 1;
+            GptqSolver.quantize("warm-up", scheme, randomW(rnd, 128, inter), 128, inter, hd, gargs, Float.NaN);
+        }
     }
 
     /** XᵀX over the given rows (null = all) of x [tokens, cols]; upper triangle accumulated, then mirrored. */
@@ -130,7 +147,7 @@ public final class GptqMoeBench {
         // the production accumulation (rows with weight 1); 2× is irrelevant to GPTQ (scale-invariant)
         float[] xs = new float[rows.length * cols];
         for (int i = 0; i < rows.length; i++) System.arraycopy(x, rows[i] * cols, xs, i * cols, cols);
-        org.routecal.quant.HessianAccumulation.accumulate(org.routecal.compute.Devices.cpu(), h, cols, xs, rows.length);
+        org.routecal.quant.HessianAccumulation.accumulate(org.routecal.compute.devices.Devices.cpu(), h, cols, xs, rows.length);
         for (int a = 0; a < cols; a++) for (int b = 0; b < a; b++) h[a * cols + b] = h[b * cols + a];
         return h;
     }

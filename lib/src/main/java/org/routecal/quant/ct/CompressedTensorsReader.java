@@ -1,7 +1,6 @@
 package org.routecal.quant.ct;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +10,7 @@ import org.routecal.RoutecalException;
 import org.routecal.io.safetensors.BlockFp8;
 import org.routecal.io.safetensors.DType;
 import org.routecal.io.safetensors.DTypeCodec;
+import org.routecal.io.Json;
 import org.routecal.io.safetensors.SafetensorsCheckpoint;
 import org.routecal.model.StoredForm;
 import java.util.LinkedHashMap;
@@ -41,7 +41,7 @@ public final class CompressedTensorsReader implements TensorSource {
         this.dir = dir;
         JsonNode cfg;
         try {
-            cfg = new ObjectMapper().readTree(dir.resolve("config.json").toFile());
+            cfg = Json.MAPPER.readTree(dir.resolve("config.json").toFile());
         } catch (IOException e) {
             throw new RoutecalException(dir.resolve("config.json") + ": cannot read: " + e.getMessage(), e);
         }
@@ -86,7 +86,7 @@ public final class CompressedTensorsReader implements TensorSource {
     /** True when {@code dir}'s config.json carries a compressed-tensors quantization_config. */
     public static boolean isCompressedTensors(Path dir) {
         try {
-            JsonNode cfg = new ObjectMapper().readTree(Files.readString(dir.resolve("config.json")));
+            JsonNode cfg = Json.MAPPER.readTree(Files.readString(dir.resolve("config.json")));
             return "compressed-tensors".equals(cfg.path("quantization_config").path("quant_method").asText());
         } catch (IOException e) {
             return false;

@@ -5,16 +5,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.routecal.model.family.Families;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.routecal.RoutecalException;
+import org.routecal.io.AtomicFiles;
+import org.routecal.io.Json;
 import org.routecal.io.safetensors.SafetensorsCheckpoint;
 import org.routecal.io.safetensors.SafetensorsWriter;
 import org.routecal.io.safetensors.TensorInfo;
@@ -24,44 +24,34 @@ import org.routecal.quant.scheme.QuantizedWeight;
  * Writes a compressed-tensors checkpoint that vLLM loads: quantized modules as {@link CtCodec} tensors (added as soon
  * as each is quantized, so memory holds one module), every other source tensor copied byte for byte under its source
  * name, sharded safetensors + index, config.json with {@code quantization_config}, and the tokenizer/generation files
- * copied. Everything goes into a hidden sibling temp directory that is renamed onto {@code out} only by
- * {@link #commit}; {@link #abort} (or a crash) leaves {@code out} untouched.
+ * copied. It writes into a directory it is given: the staging directory of a staged
+ * {@link org.routecal.pipeline.OutputDir}, which renames the finished checkpoint onto {@code --out} (so a crash or a
+ * failure leaves {@code --out} as it was, and only routecal's own output is ever replaced).
  */
 public final class CompressedTensorsWriter implements AutoCloseable {
     /** Shard size of the written checkpoint (transformers' default is 5 GB; vLLM accepts any). */
     public static final long SHARD_BYTES = 4L << 30;
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
 
-    private final Path out;
-    private final Path tmp;
-    private final boolean overwrite;
+    private final Path dir;
     private final SafetensorsWriter tensors;
     private final Set<String> quantized = new HashSet<>();
+    private final Set<String> skipped = new HashSet<>();   // source tensors commit does not copy
     private boolean done;
 
-    private CompressedTensorsWriter(Path out, boolean overwrite, long shardBytes) {
-        this.out = out.toAbsolutePath().normalize();
-        this.overwrite = overwrite;
-        if (Files.exists(this.out) && !overwrite) {
-            throw new RoutecalException(this.out + " already exists; pass --overwrite to replace it");
-        }
-        try {
-            Files.createDirectories(this.out.getParent());
-            this.tmp = Files.createTempDirectory(this.out.getParent(), "." + this.out.getFileName() + ".tmp-");
-        } catch (IOException e) {
-            throw new RoutecalException(this.out + ": cannot create a temp directory beside it: " + e.getMessage(), e);
-        }
-        this.tensors = SafetensorsWriter.sharded(tmp, shardBytes, Map.of("format", "pt"));
+    private CompressedTensorsWriter(Path dir, long shardBytes) {
+        this.dir = dir.toAbsolutePath().normalize();
+        this.tensors = SafetensorsWriter.sharded(this.dir, shardBytes, Map.of("format", "pt"));
     }
 
-    /** Starts a checkpoint at {@code out}; refuses an existing {@code out} unless {@code overwrite}. */
-    public static CompressedTensorsWriter create(Path out, boolean overwrite) {
-        return new CompressedTensorsWriter(out, overwrite, SHARD_BYTES);
+    /** A checkpoint written into {@code dir} (an output directory's {@link org.routecal.pipeline.OutputDir#path()}). */
+    public static CompressedTensorsWriter into(Path dir) {
+        return new CompressedTensorsWriter(dir, SHARD_BYTES);
     }
 
-    /** As {@link #create(Path, boolean)} with a given shard size (tests use small shards). */
-    public static CompressedTensorsWriter create(Path out, boolean overwrite, long shardBytes) {
-        return new CompressedTensorsWriter(out, overwrite, shardBytes);
+    /** As {@link #into(Path)} with a given shard size (tests use small shards). */
+    public static CompressedTensorsWriter into(Path dir, long shardBytes) {
+        return new CompressedTensorsWriter(dir, shardBytes);
     }
 
     /** Adds one quantized module (module name without ".weight"). */
@@ -70,9 +60,23 @@ public final class CompressedTensorsWriter implements AutoCloseable {
         quantized.add(module);
     }
 
-    /** The temp directory that becomes {@code out} on commit: side outputs (reports, manifest) go here first. */
-    public Path stagingDir() {
-        return tmp;
+    /** The directory written into: side outputs (reports, manifest) go here too. */
+    public Path dir() {
+        return dir;
+    }
+
+    /**
+     * Adds a plain tensor written in place of source tensors (a packed family's per-expert weights and biases, a
+     * weight decoded from FP8 blocks, a norm AWQ folded its scales into); pair it with {@link #skipSource} for what it
+     * replaces.
+     */
+    public void addTensor(String name, org.routecal.io.safetensors.DType dtype, long[] shape, float[] values) {
+        tensors.addFloat(name, dtype, shape, values);
+    }
+
+    /** A stored source tensor {@link #commit} must not copy (it is written another way, or not at all). */
+    public void skipSource(String storedName) {
+        skipped.add(storedName);
     }
 
     /** Modules added so far. */
@@ -80,14 +84,12 @@ public final class CompressedTensorsWriter implements AutoCloseable {
         return Set.copyOf(quantized);
     }
 
-    /**
-     * Copies the remaining source tensors, writes config.json (the source's plus {@code quantization_config}) and the
-     * tokenizer files, then renames the temp directory onto {@code out}.
-     */
+    /** Copies the remaining source tensors and writes config.json (the source's plus {@code quantization_config}) and the tokenizer files. */
     public void commit(Path sourceDir, SafetensorsCheckpoint source, CtQuantConfig config) {
         try {
             for (String name : new java.util.TreeSet<>(source.names())) {
                 if (name.endsWith(".weight") && quantized.contains(name.substring(0, name.length() - 7))) continue;
+                if (skipped.contains(name)) continue;
                 TensorInfo info = source.info(name);
                 tensors.add(name, info.dtype(), info.shape(), source.readBytes(name));
             }
@@ -95,21 +97,12 @@ public final class CompressedTensorsWriter implements AutoCloseable {
             ObjectNode cfg = (ObjectNode) JSON.readTree(sourceDir.resolve("config.json").toFile());
             addExportDefaults(cfg);
             cfg.set("quantization_config", config.toJson());
-            Files.writeString(tmp.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(cfg));
-            copySideFiles(sourceDir, tmp);
-            if (Files.exists(out)) {
-                if (!overwrite) throw new RoutecalException(out + " appeared while writing; pass --overwrite to replace it");
-                Path old = Files.createTempDirectory(out.getParent(), "." + out.getFileName() + ".old-");
-                Files.move(out, old.resolve("d"), StandardCopyOption.ATOMIC_MOVE);
-                Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
-                deleteTree(old);
-            } else {
-                Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
-            }
+            AtomicFiles.writeString(dir.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(cfg));
+            copySideFiles(sourceDir, dir);
             done = true;
         } catch (IOException e) {
             abort();
-            throw new RoutecalException(out + ": writing the checkpoint failed: " + e.getMessage(), e);
+            throw new RoutecalException(dir + ": writing the checkpoint failed: " + e.getMessage(), e);
         } catch (RuntimeException e) {
             abort();
             throw e;
@@ -142,30 +135,14 @@ public final class CompressedTensorsWriter implements AutoCloseable {
         }
     }
 
-    /** Drops everything written; {@code out} is untouched. */
+    /** Stops writing; the output directory discards the staging directory. */
     public void abort() {
         if (done) return;
         done = true;
         try {
             tensors.abort();
         } catch (RuntimeException ignored) {
-            // already closed or aborted: the temp tree is removed below either way
-        }
-        deleteTree(tmp);
-    }
-
-    public static void deleteTree(Path root) {
-        if (!Files.exists(root)) return;
-        try (Stream<Path> s = Files.walk(root)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (IOException | UncheckedIOException e) {
-            // best effort: a leftover hidden temp dir is harmless and named as such
+            // already closed or aborted: the output directory removes the staging tree either way
         }
     }
 

@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import org.routecal.RoutecalException;
+import org.routecal.io.Json;
 import org.routecal.quant.gptq.ActOrder;
 import org.routecal.quant.scheme.Fp8Scheme;
 import org.routecal.quant.scheme.IntScheme;
@@ -40,7 +41,7 @@ public record CtQuantConfig(List<Group> groups, ActOrder actOrder, List<String> 
     public static final String CT_VERSION = "0.18.0";
     /** The class-name target every Linear module matches. */
     public static final String LINEAR = "Linear";
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
 
     /**
      * One config group.

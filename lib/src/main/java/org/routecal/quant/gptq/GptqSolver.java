@@ -3,6 +3,7 @@ package org.routecal.quant.gptq;
 import java.util.ArrayList;
 import java.util.List;
 import org.routecal.RoutecalException;
+import org.routecal.compute.cpu.GptqSweepKernels;
 import org.routecal.quant.scheme.QuantParams;
 import org.routecal.quant.scheme.QuantScheme;
 import org.routecal.quant.scheme.QuantizedWeight;
@@ -149,49 +150,51 @@ public final class GptqSolver {
         return loss / 2;
     }
 
-    /** The sweep for rows [r0, r1); returns Σ ((w − q)/d)². */
+    /**
+     * The sweep for rows [r0, r1); returns Σ ((w − q)/d)². Each block of columns is worked on transposed (bt: [count, n],
+     * the chunk's rows contiguous per column), so the within-block update of every later column is one vector pass over
+     * all rows; each weight still receives the same updates in the same order, rounded the same way.
+     */
     private static double sweepRows(QuantScheme scheme, float[] w, int r0, int r1, int cols, float[] u, QuantParams params,
                                     int[] groupOfStep, int blockSize, int[] codes) {
         int n = r1 - r0;
         float[] err = new float[n * blockSize]; // [n, blockSize] scaled errors of the current block
-        float[] acc = new float[cols];
+        float[] bt = new float[blockSize * n];  // [count, n] the block's columns, transposed
+        float[] errColumn = new float[n];       // [n] errors of the column just quantized
         double loss = 0;
         for (int i1 = 0; i1 < cols; i1 += blockSize) {
             int i2 = Math.min(i1 + blockSize, cols);
             int count = i2 - i1;
+            for (int r = 0; r < n; r++) {
+                for (int c = 0; c < count; c++) bt[c * n + r] = w[(r0 + r) * cols + i1 + c];
+            }
             for (int i = i1; i < i2; i++) {
                 float d = u[i * cols + i];
-                int g = groupOfStep[i];
+                int g = groupOfStep[i], bi = (i - i1) * n;
                 for (int r = r0; r < r1; r++) {
-                    int at = r * cols + i;
-                    float x = w[at];
+                    int rr = r - r0;
+                    float x = bt[bi + rr];
                     float scale = params.effectiveScale(r, g);
                     int zero = params.zero(r, g);
                     int code = scheme.encode(x, scale, zero);
                     float q = scheme.decode(code, scale, zero);
-                    codes[at] = code;
-                    w[at] = q;
+                    codes[r * cols + i] = code;
+                    bt[bi + rr] = q;
                     float e = (x - q) / d;
                     loss += (double) e * e;
-                    err[(r - r0) * blockSize + (i - i1)] = e;
-                    for (int j = i + 1, ui = i * cols; j < i2; j++) w[r * cols + j] -= e * u[ui + j];
+                    err[rr * blockSize + (i - i1)] = e;
+                    errColumn[rr] = e;
                 }
+                // W[:, i+1:i2] -= e · U[i, i+1:i2], one column (a row of bt) at a time
+                GptqSweepKernels.subtractOuter(bt, bi + n, n, i2 - i - 1, errColumn, u, i * cols + i + 1);
+            }
+            for (int r = 0; r < n; r++) {
+                for (int c = 0; c < count; c++) w[(r0 + r) * cols + i1 + c] = bt[c * n + r];
             }
             if (i2 == cols) continue;
             // W[:, i2:] -= Err1 · U[i1:i2, i2:]: the product is summed first and subtracted once, as the reference's
             // matmul does (subtracting term by term rounds 128 times and drifts from it)
-            int len = cols - i2;
-            for (int r = r0; r < r1; r++) {
-                java.util.Arrays.fill(acc, 0, len, 0f);
-                for (int k = 0; k < count; k++) {
-                    float e = err[(r - r0) * blockSize + k];
-                    if (e == 0f) continue;
-                    int ub = (i1 + k) * cols + i2;
-                    for (int j = 0; j < len; j++) acc[j] += e * u[ub + j];
-                }
-                int rowBase = r * cols + i2;
-                for (int j = 0; j < len; j++) w[rowBase + j] -= acc[j];
-            }
+            GptqSweepKernels.subtractProduct(w, r0 * cols + i2, cols, err, 0, blockSize, u, i1 * cols + i2, cols, n, count, cols - i2);
         }
         return loss;
     }

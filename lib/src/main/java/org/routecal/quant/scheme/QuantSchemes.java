@@ -6,7 +6,6 @@ import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.routecal.RoutecalException;
-import org.routecal.quant.QuantizeOptions;
 
 /**
  * The one parser from a scheme id (the CLI's {@code --scheme}) to a {@link QuantScheme}: {@code w2a16} … {@code w8a16}
@@ -55,11 +54,6 @@ public final class QuantSchemes {
             case "nvfp4" -> new Nvfp4Scheme(dtype);
             default -> throw unknown(id);
         };
-    }
-
-    /** The scheme of the quantize stage's options. */
-    public static QuantScheme parse(QuantizeOptions o, ScaleDType dtype) {
-        return parse(o.scheme(), o.symmetric(), o.groupSize(), o.fp8PerTensor(), dtype);
     }
 
     private static RoutecalException unknown(String id) {

@@ -1,5 +1,7 @@
 package org.routecal.synth.accept;
 
+import org.routecal.route.RoutingCounts;
+
 /**
  * The acceptance rule of {@code synthesize}, {@code select} and {@code refine}: pure, no I/O.
  *

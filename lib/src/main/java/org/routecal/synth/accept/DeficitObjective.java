@@ -1,5 +1,7 @@
 package org.routecal.synth.accept;
 
+import org.routecal.route.RoutingCounts;
+
 /**
  * {@code --objective deficit}: the greedy deficit rule ({@link AcceptanceRule}: cover slots below the target, within
  * the JS drift caps). Kept for the record and for comparisons ({@code routecal experiment}, README): on the trained

@@ -1,5 +1,7 @@
 package org.routecal.synth.accept;
 
+import org.routecal.route.RoutingCounts;
+
 /**
  * What a greedy selection ({@code select}, {@code refine} over a pool) lowers, and the caps that keep the corpus close
  * to real use. Pure, no I/O. Contract the lazy greedy relies on: a candidate's {@code gain} never grows as the corpus

@@ -1,5 +1,7 @@
 package org.routecal.synth.accept;
 
+import org.routecal.route.RoutingCounts;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 

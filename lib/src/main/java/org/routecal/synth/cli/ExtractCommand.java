@@ -1,7 +1,9 @@
 package org.routecal.synth.cli;
 
-import org.routecal.cli.StageCommand;
+import org.routecal.session.StageCommand;
+import org.routecal.pipeline.OutputDir;
 import org.routecal.pipeline.Progress;
+import org.routecal.synth.SynthManifests;
 import org.routecal.synth.extract.ExtractParams;
 import org.routecal.synth.extract.ExtractStage;
 import org.routecal.synth.llm.LlmParams;
@@ -22,6 +24,7 @@ public final class ExtractCommand implements StageCommand {
     @Option(names = "--bracketed", required = true, split = ",", description = "bracketed_{mode}.jsonl file(s) from the route stage")
     List<Path> bracketed;
     @Option(names = "--out", required = true, description = "run directory") Path out;
+    @Option(names = "--overwrite", description = "replace an earlier extract output in --out") boolean overwrite;
     @Option(names = "--domains", split = ",", description = "only these domains") Set<String> domains = Set.of();
     @Option(names = "--examples", defaultValue = "12", description = "tagged examples per prompt, stratified by red share (default ${DEFAULT-VALUE})") int examples;
     @Option(names = "--max-example-chars", defaultValue = "1500", description = "each example cut to this many characters (default ${DEFAULT-VALUE})") int maxExampleChars;
@@ -35,7 +38,7 @@ public final class ExtractCommand implements StageCommand {
     @Mixin LlmOptionsMixin llm;
 
     @Override public Object execute(Progress progress) {
-        return ExtractStage.run(new ExtractParams(bracketed, out, domains, examples, maxExampleChars, ngram, minCount, topTerms, seed,
-                promptDir, llm.options(), new LlmParams(temperature, null, maxTokens, null, Map.of())), progress);
+        return ExtractStage.runInto(new ExtractParams(bracketed, out, domains, examples, maxExampleChars, ngram, minCount, topTerms, seed,
+                promptDir, llm.options(), new LlmParams(temperature, null, maxTokens, null, Map.of())), overwrite, progress);
     }
 }

@@ -1,14 +1,16 @@
 package org.routecal.synth.cli;
 
-import org.routecal.synth.accept.AcceptanceParams;
 import org.routecal.synth.select.Objective;
-import org.routecal.synth.select.SelectStage;
+import org.routecal.synth.select.SelectionOptions;
 import org.routecal.synth.select.SelfSampler;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 
-/** picocli mixin: how select and refine choose ({@link Objective}), their budget, and the self-sampler's settings. */
+/**
+ * picocli mixin: how select and refine choose ({@link Objective}), their budget, and the self-sampler's settings. The
+ * stratified order and self-sampling are seeded by the corpus options' {@code --seed}.
+ */
 public final class ObjectiveOptions {
     @Option(names = "--objective", defaultValue = "stratified",
             description = "stratified | usage | deficit | self-sample (default ${DEFAULT-VALUE}): stratified = random pool texts in the original "
@@ -17,18 +19,16 @@ public final class ObjectiveOptions {
                     + "model none of the others beat stratified at equal budget (README)")
     String objective;
 
-    @Option(names = "--usage-corpus", description = "corpus standing for the model's real use (the usage objective's expert weights and domain mix; default: --corpus)")
+    @Option(names = "--usage-corpus", description = "corpus standing for the model's real use, read as the corpus is (the usage objective's "
+            + "expert weights and domain mix; default: --corpus)")
     Path usageCorpus;
 
     @Option(names = "--budget-tokens", defaultValue = "0", description = "tokens to add in total at most (0: --max-added-token-ratio × the corpus's tokens)")
     long budgetTokens;
 
-    @Option(names = "--max-domain-drift", defaultValue = "" + SelectStage.Options.DEFAULT_MAX_DOMAIN_DRIFT,
+    @Option(names = "--max-domain-drift", defaultValue = "" + SelectionOptions.DEFAULT_MAX_DOMAIN_DRIFT,
             description = "usage objective: cap on the total-variation distance between the grown corpus's domain mix and real use's (default ${DEFAULT-VALUE})")
     double maxDomainDrift;
-
-    @Option(names = "--seed", defaultValue = "42", description = "stratified draw order and self-sampling (default ${DEFAULT-VALUE})")
-    long seed;
 
     @Option(names = "--self-sample-length", defaultValue = "160", description = "self-sample: new tokens per generated text (default ${DEFAULT-VALUE})")
     int selfSampleLength;
@@ -36,12 +36,10 @@ public final class ObjectiveOptions {
     @Option(names = "--self-sample-candidates", defaultValue = "4", description = "self-sample: likeliest tokens looked ahead per step (default ${DEFAULT-VALUE})")
     int selfSampleCandidates;
 
-    public Objective objective() { return Objective.parse(objective); }
-
-    public SelectStage.Options options(AcceptanceParams acceptance, int maxAccepted, int maxTokensPerSample) {
-        if (budgetTokens < 0) throw new org.routecal.RoutecalException("--budget-tokens must be >= 0");
+    /** The parsed flags; bad values raise {@link org.routecal.RoutecalException} naming the flag (before any model is loaded). */
+    public SelectionOptions selection() {
         SelfSampler.Params p = new SelfSampler.Params(SelfSampler.Params.DEFAULTS.promptTokens(), selfSampleLength, selfSampleCandidates,
                 SelfSampler.Params.DEFAULTS.temperature(), SelfSampler.Params.DEFAULTS.beta());
-        return new SelectStage.Options(objective(), acceptance, maxDomainDrift, maxAccepted, budgetTokens, maxTokensPerSample, seed, p);
+        return new SelectionOptions(Objective.parse(objective), usageCorpus, budgetTokens, maxDomainDrift, p);
     }
 }

@@ -2,7 +2,7 @@ package org.routecal.synth.extract;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.routecal.RoutecalException;
-import org.routecal.synth.AppendLog;
+import org.routecal.io.Jsonl;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -55,7 +55,7 @@ public record BracketedSample(String domain, String sampleId, String mode, int n
         if (!java.nio.file.Files.exists(file)) throw new RoutecalException("bracketed file not found: " + file);
         List<BracketedSample> out = new ArrayList<>();
         int line = 0;
-        for (JsonNode n : AppendLog.read(file)) {
+        for (JsonNode n : Jsonl.readObjects(file)) {
             line++;
             out.add(new BracketedSample(str(n, "domain", file, line), str(n, "sample_id", file, line), str(n, "mode", file, line),
                     integer(n, "n_tokens_total", file, line), integer(n, "n_tokens_blue", file, line),

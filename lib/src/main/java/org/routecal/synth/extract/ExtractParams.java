@@ -29,4 +29,15 @@ public record ExtractParams(List<Path> bracketed, Path outDir, Set<String> domai
         bracketed = List.copyOf(bracketed);
         domains = Set.copyOf(domains);
     }
+
+    /** The CLI's defaults: every domain, 12 examples of ≤ 1500 characters, 3-grams seen ≥ 3 times, 25 terms, no LLM. */
+    public static ExtractParams defaults(List<Path> bracketed, Path outDir) {
+        return new ExtractParams(bracketed, outDir, Set.of(), 12, 1500, 3, 3, 25, 42, null, null,
+                new LlmParams(0.6, null, 4096, null, java.util.Map.of()));
+    }
+
+    /** The same parameters writing into {@code dir}. */
+    public ExtractParams withOutDir(Path dir) {
+        return new ExtractParams(bracketed, dir, domains, examplesPerDomain, maxExampleChars, maxN, minCount, topTerms, seed, promptDir, llm, llmParams);
+    }
 }

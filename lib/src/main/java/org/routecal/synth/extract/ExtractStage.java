@@ -1,11 +1,13 @@
 package org.routecal.synth.extract;
 
 import org.routecal.RoutecalException;
+import org.routecal.pipeline.OutputDir;
 import org.routecal.pipeline.Progress;
+import org.routecal.synth.SynthManifests;
 import org.routecal.synth.PromptTemplates;
 import org.routecal.synth.llm.LlmClient;
 import org.routecal.synth.llm.LlmException;
-import org.routecal.synth.llm.LlmMessage;
+import org.routecal.tokenize.ChatMessage;
 import org.routecal.synth.llm.LlmResult;
 
 import java.nio.file.Path;
@@ -39,6 +41,19 @@ public final class ExtractStage {
         }
     }
 
+    /**
+     * Runs into {@code p.outDir()} as its own output directory (ownership marker, overwrite rules, manifest), as the
+     * CLI and the demo do.
+     */
+    public static Result runInto(ExtractParams p, boolean overwrite, Progress progress) {
+        try (OutputDir dir = OutputDir.of("extract", p.outDir()).overwrite(overwrite).inputs("--bracketed", p.bracketed()).open()) {
+            ExtractParams staged = p.withOutDir(dir.path());
+            Result r = run(staged, progress);
+            SynthManifests.finish(dir, manifest(staged, r), "guidelines", "llm_calls.jsonl");
+            return r;
+        }
+    }
+
     public static Result run(ExtractParams p, Progress progress) {
         // (mode, domain) → samples, in a stable order
         Map<String, Map<String, List<BracketedSample>>> groups = new TreeMap<>();
@@ -65,14 +80,19 @@ public final class ExtractStage {
             }
         }
         progress.finish();
+        return new Result(dir, out);
+    }
+
+    /** The manifest of an extract run (inputs and parameters; the command adds outputs and results). */
+    public static org.routecal.pipeline.Manifest.Builder manifest(ExtractParams p, Result r) {
         org.routecal.pipeline.Manifest.Builder m = org.routecal.pipeline.Manifest.builder("extract").seed(p.seed())
                 .parameter("domains", List.copyOf(p.domains())).parameter("examples_per_domain", p.examplesPerDomain())
                 .parameter("max_example_chars", p.maxExampleChars()).parameter("max_n", p.maxN()).parameter("min_count", p.minCount())
                 .parameter("top_terms", p.topTerms()).parameter("prompt_dir", String.valueOf(p.promptDir()))
                 .parameter("llm", org.routecal.synth.SynthManifests.llm(p.llm(), p.llmParams()));
         p.bracketed().forEach(f -> m.input("bracketed", f));
-        org.routecal.synth.SynthManifests.write(m, p.outDir(), "guidelines", "llm_calls.jsonl");
-        return new Result(dir, out);
+        m.result("guidelines", r.guidelines().size());
+        return m;
     }
 
     private static Guideline one(ExtractParams p, PromptTemplates templates, LlmClient llm, String mode, String domain,
@@ -92,7 +112,7 @@ public final class ExtractStage {
         String prompt = templates.render("extract_" + mode + ".md", Map.of("domain", domain,
                 "domain_context", templates.domainContext(domain), "statistics", statsText, "examples", examplesBlock));
         try {
-            LlmResult r = llm.chat("extract/" + mode + "/" + domain, List.of(LlmMessage.user(prompt)), p.llmParams());
+            LlmResult r = llm.chat("extract/" + mode + "/" + domain, List.of(ChatMessage.user(prompt)), p.llmParams());
             if (r.content().isBlank()) {
                 return new Guideline(mode, domain, "statistics", "LLM answer was empty (call " + r.callId() + ")",
                         p.llm().model(), r.callId(), fromStatistics(stats), statsText, ids, shown);

@@ -3,8 +3,8 @@ package org.routecal.synth.extract;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.routecal.RoutecalException;
-import org.routecal.synth.AppendLog;
-import org.routecal.synth.SynthFiles;
+import org.routecal.io.AtomicFiles;
+import org.routecal.io.Json;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,21 +26,21 @@ public record Guideline(String mode, String domain, String source, String note, 
 
     /** Writes the .md and .json pair into {@code dir}. */
     public void write(Path dir) {
-        ObjectNode n = AppendLog.JSON.createObjectNode();
+        ObjectNode n = Json.MAPPER.createObjectNode();
         n.put("format", FORMAT).put("format_version", FORMAT_VERSION).put("mode", mode).put("domain", domain)
                 .put("source", source).put("note", note).put("model", model).put("call_id", callId).put("text", text)
                 .put("statistics", statistics);
         exampleIds.forEach(n.putArray("example_ids")::add);
         examples.forEach(n.putArray("examples")::add);
-        SynthFiles.writeString(dir.resolve(baseName(mode, domain) + ".md"), text.endsWith("\n") ? text : text + "\n");
-        SynthFiles.writeJson(dir.resolve(baseName(mode, domain) + ".json"), n);
+        AtomicFiles.writeString(dir.resolve(baseName(mode, domain) + ".md"), text.endsWith("\n") ? text : text + "\n");
+        AtomicFiles.writeJson(dir.resolve(baseName(mode, domain) + ".json"), n);
     }
 
     /** Reads a guideline .json; wrong format or version, or a missing field, is an error naming the file. */
     public static Guideline read(Path json) {
         JsonNode n;
         try {
-            n = AppendLog.JSON.readTree(json.toFile());
+            n = Json.MAPPER.readTree(json.toFile());
         } catch (IOException e) {
             throw new RoutecalException("cannot read guideline " + json + ": " + e.getMessage(), e);
         }

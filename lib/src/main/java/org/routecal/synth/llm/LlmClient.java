@@ -1,9 +1,12 @@
 package org.routecal.synth.llm;
 
+import org.routecal.io.Json;
+import org.routecal.io.Jsonl;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.UserMessage;
@@ -13,7 +16,6 @@ import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.openai.OpenAiChatModel;
 import dev.langchain4j.model.openai.OpenAiChatRequestParameters;
 import dev.langchain4j.model.openai.OpenAiChatResponseMetadata;
-import org.routecal.synth.AppendLog;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -40,7 +42,7 @@ import java.util.function.Function;
 public final class LlmClient implements AutoCloseable {
     private final LlmOptions options;
     private final OpenAiChatModel model;
-    private final AppendLog log;
+    private final Jsonl.Appender log;
     private final Semaphore slots;
     private final AtomicLong requestsUsed = new AtomicLong();
     private final AtomicLong tokensUsed = new AtomicLong();
@@ -63,7 +65,7 @@ public final class LlmClient implements AutoCloseable {
                 .timeout(options.timeout())
                 .maxRetries(0)
                 .build();
-        this.log = AppendLog.open(callLog);
+        this.log = Jsonl.appender(callLog);
         this.slots = new Semaphore(Math.max(1, options.maxConcurrency()), true);
     }
 
@@ -82,11 +84,16 @@ public final class LlmClient implements AutoCloseable {
      * One chat call with retries. {@code purpose} labels the log lines (e.g. {@code extract/balance/code} or a
      * synthetic row key). Throws {@link LlmException} when the call fails for good or the budget is spent.
      */
-    public LlmResult chat(String purpose, List<LlmMessage> messages, LlmParams params) {
+    public LlmResult chat(String purpose, List<org.routecal.tokenize.ChatMessage> messages, LlmParams params) {
         String callId = UUID.randomUUID().toString();
         List<ChatMessage> lc = new ArrayList<>();
-        for (LlmMessage m : messages) {
-            lc.add("system".equals(m.role()) ? SystemMessage.from(m.content()) : UserMessage.from(m.content()));
+        for (org.routecal.tokenize.ChatMessage m : messages) {
+            lc.add(switch (m.role()) {
+                case "system" -> SystemMessage.from(m.content());
+                case "user" -> UserMessage.from(m.content());
+                case "assistant" -> AiMessage.from(m.content());
+                default -> throw new IllegalArgumentException("the helper LLM takes system, user and assistant messages, not '" + m.role() + "'");
+            });
         }
         OpenAiChatRequestParameters.Builder pb = OpenAiChatRequestParameters.builder()
                 .modelName(options.model()).temperature(params.temperature()).topP(params.topP())
@@ -184,14 +191,14 @@ public final class LlmClient implements AutoCloseable {
         }
     }
 
-    private ObjectNode record(String callId, String purpose, int attempt, List<LlmMessage> messages, LlmParams params) {
-        ObjectNode rec = AppendLog.JSON.createObjectNode();
+    private ObjectNode record(String callId, String purpose, int attempt, List<org.routecal.tokenize.ChatMessage> messages, LlmParams params) {
+        ObjectNode rec = Json.MAPPER.createObjectNode();
         rec.put("ts", Instant.now().toString()).put("call_id", callId).put("purpose", purpose).put("attempt", attempt)
                 .put("model", options.model()).put("base_url", options.normalizedBaseUrl());
-        rec.set("params", AppendLog.JSON.valueToTree(params));
+        rec.set("params", Json.MAPPER.valueToTree(params));
         if (attempt == 1) {
             ArrayNode ms = rec.putArray("messages");
-            for (LlmMessage m : messages) ms.addObject().put("role", m.role()).put("content", m.content());
+            for (org.routecal.tokenize.ChatMessage m : messages) ms.addObject().put("role", m.role()).put("content", m.content());
         }
         return rec;
     }
@@ -207,7 +214,7 @@ public final class LlmClient implements AutoCloseable {
     private static String checkBody(String raw) {
         if (raw == null) return null;
         try {
-            JsonNode n = AppendLog.JSON.readTree(raw);
+            JsonNode n = Json.MAPPER.readTree(raw);
             JsonNode choices = n.path("choices");
             if (!choices.isArray() || choices.isEmpty()) return "response has no choices";
             if (!choices.get(0).path("message").isObject()) return "choices[0] has no message";

@@ -1,30 +1,26 @@
 package org.routecal.synth.refine;
 
+import org.routecal.corpus.CorpusOptions;
 import org.routecal.synth.accept.AcceptanceParams;
 import org.routecal.synth.select.Objective;
-import org.routecal.synth.select.SelectStage;
+import org.routecal.synth.select.SelectionOptions;
 import org.routecal.synth.synthesize.SynthesizeParams;
 
 import java.nio.file.Path;
 
 /**
- * Parameters of {@link RefineStage}: exactly one source of new text, {@code pool} (select, no LLM) or
- * {@code synthesize} (its {@code round} and {@code outDir} are set per round by the loop).
+ * Parameters of {@link RefineStage}: exactly one source of new text, {@code pool} (select, no LLM), the model itself
+ * ({@code --objective self-sample}), or {@code synthesize} (its {@code round} and {@code outDir} are set per round by
+ * the loop).
  *
- * @param corpus              the original corpus (.jsonl with text/messages, or a directory of .txt); always kept whole
- * @param perRound            texts accepted per round at most (select), or per (mode, domain) and round (synthesize)
- * @param select              how pool rounds choose (objective, budget, domain-drift cap, seed); its maxAccepted is perRound
- * @param usageCorpus         the corpus standing for real use (usage objective, stratified mix); null: {@code corpus}
+ * @param corpus   the original corpus and how it is read (the same options as route's, so round 0 counts what route
+ *                 counts); always kept whole. The pool and the usage corpus are read with the same rendering and token
+ *                 limit; its seed also seeds each selecting round (round r: seed + r − 1).
+ * @param perRound texts accepted per round at most (select), or per (mode, domain) and round (synthesize)
+ * @param select   how selecting rounds choose (objective, usage corpus, budget, domain-drift cap, self-sampling)
  */
-public record RefineParams(Path outDir, Path corpus, Path pool, SynthesizeParams synthesize, AcceptanceParams acceptance,
-                           StopRule stop, int perRound, int maxTokensPerSample, SelectStage.Options select, Path usageCorpus) {
-    /** Pool rounds with the deficit rule (as before objectives existed). */
-    public RefineParams(Path outDir, Path corpus, Path pool, SynthesizeParams synthesize, AcceptanceParams acceptance, StopRule stop,
-                        int perRound, int maxTokensPerSample) {
-        this(outDir, corpus, pool, synthesize, acceptance, stop, perRound, maxTokensPerSample,
-                SelectStage.Options.deficit(acceptance, perRound, maxTokensPerSample), null);
-    }
-
+public record RefineParams(Path outDir, CorpusOptions corpus, Path pool, SynthesizeParams synthesize, AcceptanceParams acceptance,
+                           StopRule stop, int perRound, SelectionOptions select) {
     /** Whether rounds select (a pool, or the model's own generations) rather than synthesize with an LLM. */
     boolean selects() { return pool != null || select.objective() == Objective.SELF_SAMPLE; }
 }

@@ -1,6 +1,6 @@
 package org.routecal.synth.refine;
 
-import org.routecal.synth.accept.RoutingCounts;
+import org.routecal.route.RoutingCounts;
 
 import java.util.List;
 

@@ -2,15 +2,19 @@ package org.routecal.synth.select;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.routecal.RoutecalException;
+import org.routecal.corpus.CorpusWriter;
+import org.routecal.corpus.DedupKey;
+import org.routecal.corpus.Sample;
+import org.routecal.io.AtomicFiles;
+import org.routecal.io.Json;
+import org.routecal.io.Jsonl;
 import org.routecal.pipeline.Progress;
-import org.routecal.synth.AppendLog;
+import org.routecal.route.RoutingCounts;
 import org.routecal.synth.ModelTargetModel;
-import org.routecal.synth.SynthFiles;
 import org.routecal.synth.TargetModel;
 import org.routecal.synth.accept.AcceptanceParams;
 import org.routecal.synth.accept.AcceptanceRule;
 import org.routecal.synth.accept.DeficitObjective;
-import org.routecal.synth.accept.RoutingCounts;
 import org.routecal.synth.accept.SelectionObjective;
 import org.routecal.synth.accept.SelectionState;
 import org.routecal.synth.accept.UsageObjective;
@@ -31,31 +35,34 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * {@code select}: add text to the original corpus by one {@link Objective}, no LLM.
+ * {@code select}: add text to the original corpus by one {@link Objective}, no LLM. The original corpus and the pool
+ * are samples of the one corpus reader ({@link org.routecal.corpus.Corpus}: rendered and cut exactly as route and
+ * quantize see them).
  * <ul>
- *   <li>{@code usage}, {@code deficit} (greedy): every pool text is routed once; a lazy greedy pass repeatedly takes the
- *       candidate with the best gain per token (gains only shrink as the corpus grows, so a stale score is an upper
+ *   <li>{@code usage}, {@code deficit} (greedy): every pool sample is routed once; a lazy greedy pass repeatedly takes
+ *       the candidate with the best gain per token (gains only shrink as the corpus grows, so a stale score is an upper
  *       bound and only the top needs re-scoring) and asks the objective. A candidate refused for a reason that can
  *       change as the corpus grows ({@code domain_drift}) waits and is offered again after the next acceptance; other
  *       refusals are final.</li>
- *   <li>{@code stratified}: pool texts in random order (seeded), drawn domain by domain in the original corpus's
+ *   <li>{@code stratified}: pool samples in random order (seeded), drawn domain by domain in the original corpus's
  *       domain mix until the budget.</li>
  *   <li>{@code self-sample}: the model's own generations ({@link SelfSampler}) until the budget.</li>
  * </ul>
  * Every objective stops at the token budget (tokens added to the original in total, earlier rounds included:
- * {@code --budget-tokens}, else {@code --max-added-token-ratio} × the original's tokens), at {@code maxAccepted} texts,
- * or when nothing is left.
+ * {@link SelectionOptions#budgetTokens}, else {@code --max-added-token-ratio} × the original's tokens), at
+ * {@code maxAccepted} texts, or when nothing is left.
  *
  * <p>Writes {@code selected.jsonl} (every candidate: {@code id, domain, n_tokens, routing_score, gain, accepted, reason,
- * order}), {@code selected_accepted.jsonl} (the accepted texts as a corpus: {@code sample_id, domain, text}) and
- * {@code select_metrics.json}.
+ * order}), {@code selected_accepted.jsonl} (the accepted texts as a corpus, in the order accepted: {@code sample_id,
+ * domain, text}) and {@code select_metrics.json}; the caller writes the manifest ({@link #results}).
  */
 public final class SelectStage {
     private SelectStage() {}
 
     public record Result(int pool, int accepted, long deficitBefore, long deficitAfter, double minEntropyBefore,
                          double minEntropyAfter, double driftJs, Map<String, Integer> reasons, RoutingCounts counts, Path outDir,
-                         String objective, double objectiveBefore, double objectiveAfter, long addedTokens, SelectionState state) {
+                         String objective, double objectiveBefore, double objectiveAfter, long addedTokens, SelectionState state,
+                         Map<String, Double> timings) {
         @Override public String toString() {
             return String.format(Locale.ROOT, "select (%s): %d of %d candidates accepted, %d tokens added; objective %.5f → %.5f; deficit %d → %d; "
                     + "min layer entropy %.4f → %.4f; JS drift from original %.4f bits%n  reasons: %s%n  out: %s", objective, accepted, pool,
@@ -64,22 +71,16 @@ public final class SelectStage {
     }
 
     /**
-     * How to select.
-     *
-     * @param maxDomainDrift     usage objective: cap on the total-variation distance of the domain mix from real use
-     * @param budgetTokens       tokens added to the original at most, in total (0: {@code acceptance.maxAddedTokenRatio()} ×
-     *                           original tokens; neither: no budget)
-     * @param maxTokensPerSample longer candidates are refused ({@code too_long})
-     * @param seed               stratified order and self-sampling
+     * How to select: the objective flags, the acceptance caps, at most {@code maxAccepted} texts (0: no limit), and the
+     * seed of the stratified order and self-sampling.
      */
-    public record Options(Objective objective, AcceptanceParams acceptance, double maxDomainDrift, int maxAccepted, long budgetTokens,
-                          int maxTokensPerSample, long seed, SelfSampler.Params selfSample) {
-        public static final double DEFAULT_MAX_DOMAIN_DRIFT = 0.1;
-
+    public record Options(SelectionOptions selection, AcceptanceParams acceptance, int maxAccepted, long seed) {
         /** The greedy deficit rule with no budget beyond the acceptance caps (the rule before objectives existed). */
-        public static Options deficit(AcceptanceParams acceptance, int maxAccepted, int maxTokensPerSample) {
-            return new Options(Objective.DEFICIT, acceptance, DEFAULT_MAX_DOMAIN_DRIFT, maxAccepted, 0, maxTokensPerSample, 0, SelfSampler.Params.DEFAULTS);
+        public static Options deficit(AcceptanceParams acceptance, int maxAccepted) {
+            return new Options(SelectionOptions.of(Objective.DEFICIT), acceptance, maxAccepted, 0);
         }
+
+        public Objective objective() { return selection.objective(); }
     }
 
     /** Real use, as a corpus routes: its counts and its tokens per domain (the usage objective's weights, the stratified mix). */
@@ -92,17 +93,32 @@ public final class SelectStage {
         Entry(int index, RoutingCounts counts, double score) { this.index = index; this.counts = counts; this.score = score; }
     }
 
-    /** The deficit rule over {@code current} counts (tests and callers from before objectives). */
-    public static Result run(List<CandidatePool.Candidate> original, RoutingCounts originalCounts, RoutingCounts current,
-                             List<CandidatePool.Candidate> pool, TargetModel model, AcceptanceParams params, int maxAccepted,
-                             int maxTokensPerSample, Path outDir, Progress progress) {
-        Usage usage = new Usage(originalCounts, domainTokens(original, model));
+    /** Routes candidate texts and keeps the time it took (the manifest's {@code route_pool}). */
+    private static final class TimedRouter {
+        final TargetModel model;
+        long nanos;
+        TimedRouter(TargetModel model) { this.model = model; }
+
+        RoutingCounts route(String text) {
+            long t0 = System.nanoTime();
+            RoutingCounts rc = model.route(text);
+            nanos += System.nanoTime() - t0;
+            return rc;
+        }
+    }
+
+    /**
+     * The deficit rule: {@code original}: the corpus the selection adds to (its texts are also the duplicate
+     * reference); {@code current}: its counts plus anything accepted earlier (usually the same as the original's counts).
+     */
+    public static Result run(List<Sample> original, RoutingCounts originalCounts, RoutingCounts current, List<Sample> pool,
+                             TargetModel model, AcceptanceParams params, int maxAccepted, Path outDir, Progress progress) {
+        Usage usage = new Usage(originalCounts, domainTokens(original));
         SelectionState state = SelectionState.original(originalCounts, usage.domainTokens());
-        RoutingCounts extra = current.copy();
-        long[][] minus = new long[extra.layers()][extra.experts()];
-        for (int l = 0; l < minus.length; l++) for (int e = 0; e < minus[l].length; e++) minus[l][e] = current.get(l, e) - originalCounts.get(l, e);
-        if (current.tokens() != originalCounts.tokens()) state.add(RoutingCounts.of(minus, current.tokens() - originalCounts.tokens()), "earlier");
-        return run(original, originalCounts, state, usage, pool, model, Options.deficit(params, maxAccepted, maxTokensPerSample), outDir, progress);
+        long[][] extra = new long[current.layers()][current.experts()];
+        for (int l = 0; l < extra.length; l++) for (int e = 0; e < extra[l].length; e++) extra[l][e] = current.get(l, e) - originalCounts.get(l, e);
+        if (current.tokens() != originalCounts.tokens()) state.add(RoutingCounts.of(extra, current.tokens() - originalCounts.tokens()), "earlier");
+        return run(original, originalCounts, state, usage, pool, model, Options.deficit(params, maxAccepted), outDir, progress);
     }
 
     /**
@@ -110,53 +126,58 @@ public final class SelectStage {
      * was accepted earlier; copied). {@code original}: the corpus the selection adds to (its texts are also the
      * duplicate reference and the self-sample prompts); {@code usage}: real use (usually the original corpus).
      */
-    public static Result run(List<CandidatePool.Candidate> original, RoutingCounts originalCounts, SelectionState current, Usage usage,
-                             List<CandidatePool.Candidate> pool, TargetModel model, Options o, Path outDir, Progress progress) {
+    public static Result run(List<Sample> original, RoutingCounts originalCounts, SelectionState current, Usage usage,
+                             List<Sample> pool, TargetModel model, Options o, Path outDir, Progress progress) {
+        long t0 = System.nanoTime();
         AcceptanceParams params = o.acceptance();
+        SelectionOptions sel = o.selection();
         SelectionState state = current.copy();
-        UsageObjective usageObjective = new UsageObjective(usage.counts(), usage.domainTokens(), params.target(), o.maxDomainDrift(),
+        UsageObjective usageObjective = new UsageObjective(usage.counts(), usage.domainTokens(), params.target(), sel.maxDomainDrift(),
                 params.maxAddedTokenRatio());
         SelectionObjective objective = o.objective() == Objective.DEFICIT ? new DeficitObjective(params, originalCounts) : usageObjective;
-        long budget = o.budgetTokens() > 0 ? o.budgetTokens()
+        long budget = sel.budgetTokens() > 0 ? sel.budgetTokens()
                 : params.maxAddedTokenRatio() > 0 ? (long) (params.maxAddedTokenRatio() * state.originalTokens()) : Long.MAX_VALUE;
         long deficitBefore = state.counts().deficit(params.target());
         double entropyBefore = state.counts().minNormalizedEntropy(), valueBefore = objective.value(state);
+        Map<String, Double> timings = new LinkedHashMap<>();
 
-        List<CandidatePool.Candidate> candidates = pool;
+        List<Sample> candidates = pool;
         if (o.objective() == Objective.SELF_SAMPLE) {
             if (!(model instanceof ModelTargetModel m)) throw new RoutecalException("--objective self-sample needs the target model itself to generate");
             if (budget == Long.MAX_VALUE) throw new RoutecalException("--objective self-sample needs --budget-tokens or --max-added-token-ratio");
             List<SelfSampler.Generated> gen = new SelfSampler(m.model(), m.codec()).generate(original, state.counts(),
-                    budget - state.addedTokens(), o.selfSample(), o.seed(), progress);
-            candidates = gen.stream().map(g -> new CandidatePool.Candidate(g.id(), g.domain(), g.text())).toList();
+                    budget - state.addedTokens(), sel.selfSample(), o.seed(), progress);
+            candidates = gen.stream().map(g -> new Sample(g.id(), g.domain(), g.text(), m.codec().encode(g.text()))).toList();
+            timings.put("self_sample", (System.nanoTime() - t0) / 1e9);
         } else if (pool.isEmpty()) {
             throw new RoutecalException("the candidate pool is empty");
         }
+        long tSelect = System.nanoTime();
+        TimedRouter router = new TimedRouter(model);
         int size = candidates.size();
         String[] reason = new String[size];
-        int[] nTokens = new int[size], order = new int[size];
+        int[] order = new int[size];
         double[] score = new double[size], gain = new double[size];
         Set<String> seen = new HashSet<>();
-        for (CandidatePool.Candidate c : original) seen.add(norm(c.text()));
+        for (Sample c : original) seen.add(DedupKey.of(c.text()));
         boolean[] eligible = new boolean[size];
         for (int i = 0; i < size; i++) {
-            CandidatePool.Candidate c = candidates.get(i);
-            if (c.text().isBlank()) reason[i] = "empty";
-            else if (!seen.add(norm(c.text()))) reason[i] = "duplicate";
-            else if ((nTokens[i] = model.countTokens(c.text())) > o.maxTokensPerSample()) reason[i] = "too_long";
+            Sample c = candidates.get(i);
+            if (c.text().isBlank()) reason[i] = "empty"; // a generation can decode to whitespace; the reader refuses blank rows
+            else if (!seen.add(DedupKey.of(c.text()))) reason[i] = "duplicate";
             else eligible[i] = true;
         }
         long addedAtStart = state.addedTokens();
         int accepted = 0;
         switch (o.objective()) {
-            case USAGE, DEFICIT -> accepted = greedy(candidates, eligible, model, objective, state, o, budget, reason, score, gain, order, progress);
-            case STRATIFIED -> accepted = stratified(candidates, eligible, nTokens, model, usage, state, o, budget, reason, order, progress);
+            case USAGE, DEFICIT -> accepted = greedy(candidates, eligible, router, objective, state, o, budget, reason, score, gain, order, progress);
+            case STRATIFIED -> accepted = stratified(candidates, eligible, router, usage, state, o, budget, reason, order, progress);
             case SELF_SAMPLE -> {
                 for (int i = 0; i < size; i++) {
                     if (!eligible[i]) continue;
                     if (o.maxAccepted() > 0 && accepted >= o.maxAccepted()) { reason[i] = "max_accepted"; continue; }
-                    if (state.addedTokens() + nTokens[i] > budget) { reason[i] = "budget"; continue; }
-                    RoutingCounts rc = model.route(candidates.get(i).text());
+                    if (state.addedTokens() + candidates.get(i).tokens() > budget) { reason[i] = "budget"; continue; }
+                    RoutingCounts rc = router.route(candidates.get(i).text());
                     gain[i] = usageObjective.gain(state.counts(), rc);
                     score[i] = rc.tokens() == 0 ? 0 : gain[i] / rc.tokens();
                     state.add(rc, candidates.get(i).domain());
@@ -167,53 +188,62 @@ public final class SelectStage {
         }
         for (int i = 0; i < size; i++) if (reason[i] == null) reason[i] = "not_drawn";
 
-        StringBuilder rows = new StringBuilder(), corpus = new StringBuilder();
+        List<ObjectNode> rows = new ArrayList<>();
         Map<String, Integer> reasons = new TreeMap<>();
         for (int i = 0; i < size; i++) {
-            CandidatePool.Candidate c = candidates.get(i);
+            Sample c = candidates.get(i);
             reasons.merge(reason[i], 1, Integer::sum);
-            ObjectNode n = AppendLog.JSON.createObjectNode();
-            n.put("id", c.id()).put("domain", c.domain()).put("n_tokens", nTokens[i]).put("routing_score", score[i])
-                    .put("gain", gain[i]).put("accepted", "accepted".equals(reason[i])).put("reason", reason[i]).put("order", order[i]);
-            rows.append(n).append('\n');
+            rows.add(Json.MAPPER.createObjectNode().put("id", c.sampleId()).put("domain", c.domain()).put("n_tokens", c.tokens())
+                    .put("routing_score", score[i]).put("gain", gain[i]).put("accepted", "accepted".equals(reason[i]))
+                    .put("reason", reason[i]).put("order", order[i]));
         }
         List<Integer> byOrder = new ArrayList<>();
         for (int i = 0; i < size; i++) if (order[i] > 0) byOrder.add(i);
         byOrder.sort((a, b) -> Integer.compare(order[a], order[b]));
-        for (int i : byOrder) {
-            CandidatePool.Candidate c = candidates.get(i);
-            corpus.append(AppendLog.JSON.createObjectNode().put("sample_id", "selected/" + c.id()).put("domain", c.domain())
-                    .put("text", c.text())).append('\n');
+        try (CorpusWriter corpus = CorpusWriter.open(outDir.resolve("selected_accepted.jsonl"))) {
+            for (int i : byOrder) corpus.writeText("selected/" + candidates.get(i).sampleId(), candidates.get(i).domain(), candidates.get(i).text());
         }
-        SynthFiles.writeString(outDir.resolve("selected.jsonl"), rows.toString());
-        SynthFiles.writeString(outDir.resolve("selected_accepted.jsonl"), corpus.toString());
+        Jsonl.write(outDir.resolve("selected.jsonl"), rows);
         RoutingCounts counts = state.counts();
         double drift = counts.meanJsDivergence(originalCounts);
+        timings.put("route_pool", router.nanos / 1e9);
+        timings.put("select", (System.nanoTime() - tSelect - router.nanos) / 1e9);
         Result r = new Result(size, accepted, deficitBefore, counts.deficit(params.target()), entropyBefore, counts.minNormalizedEntropy(),
-                drift, reasons, counts, outDir, objective(o), valueBefore, objective.value(state), state.addedTokens() - addedAtStart, state);
-        ObjectNode m = AppendLog.JSON.createObjectNode().put("format", "routecal.select_metrics").put("format_version", 2)
+                drift, reasons, counts, outDir, o.objective().id(), valueBefore, objective.value(state), state.addedTokens() - addedAtStart, state,
+                timings);
+        ObjectNode m = Json.MAPPER.createObjectNode().put("format", "routecal.select_metrics").put("format_version", 2)
                 .put("objective", r.objective()).put("objective_before", valueBefore).put("objective_after", r.objectiveAfter())
                 .put("pool", r.pool()).put("accepted", accepted).put("added_tokens", r.addedTokens()).put("target", params.target())
                 .put("deficit_before", deficitBefore).put("deficit_after", r.deficitAfter())
                 .put("min_entropy_before", entropyBefore).put("min_entropy_after", r.minEntropyAfter()).put("js_drift", drift)
                 .put("domain_drift_tv", usageObjective.drift(state.domainTokens()));
-        m.set("acceptance", AppendLog.JSON.valueToTree(params));
-        m.set("reasons", AppendLog.JSON.valueToTree(reasons));
-        m.set("domain_tokens", AppendLog.JSON.valueToTree(state.domainTokens()));
-        SynthFiles.writeJson(outDir.resolve("select_metrics.json"), m);
-        org.routecal.synth.SynthManifests.write(org.routecal.pipeline.Manifest.builder("select")
-                        .parameter("objective", r.objective()).parameter("acceptance", org.routecal.synth.SynthManifests.acceptance(params))
-                        .parameter("max_domain_drift", o.maxDomainDrift()).parameter("max_accepted", o.maxAccepted())
-                        .parameter("budget_tokens", o.budgetTokens()).parameter("max_tokens_per_sample", o.maxTokensPerSample())
-                        .parameter("seed", o.seed()).parameter("pool_size", size),
-                outDir, "selected.jsonl", "selected_accepted.jsonl", "select_metrics.json");
+        m.set("acceptance", Json.MAPPER.valueToTree(params));
+        m.set("reasons", Json.MAPPER.valueToTree(reasons));
+        m.set("domain_tokens", Json.MAPPER.valueToTree(state.domainTokens()));
+        AtomicFiles.writeJson(outDir.resolve("select_metrics.json"), m);
         return r;
     }
 
-    private static String objective(Options o) { return o.objective().id(); }
+    /** The result's numbers for a manifest's results. */
+    public static Map<String, Object> results(Result r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("objective", r.objective());
+        m.put("pool", r.pool());
+        m.put("accepted", r.accepted());
+        m.put("added_tokens", r.addedTokens());
+        m.put("objective_before", r.objectiveBefore());
+        m.put("objective_after", r.objectiveAfter());
+        m.put("deficit_before", r.deficitBefore());
+        m.put("deficit_after", r.deficitAfter());
+        m.put("min_entropy_before", r.minEntropyBefore());
+        m.put("min_entropy_after", r.minEntropyAfter());
+        m.put("js_drift", r.driftJs());
+        m.put("reasons", r.reasons());
+        return m;
+    }
 
     /** The lazy greedy over eligible candidates; returns how many were accepted. */
-    private static int greedy(List<CandidatePool.Candidate> pool, boolean[] eligible, TargetModel model, SelectionObjective objective,
+    private static int greedy(List<Sample> pool, boolean[] eligible, TimedRouter router, SelectionObjective objective,
                               SelectionState state, Options o, long addedLimit, String[] reason, double[] score, double[] gain, int[] order,
                               Progress progress) {
         PriorityQueue<Entry> queue = new PriorityQueue<>((a, b) -> a.score != b.score ? Double.compare(b.score, a.score) : Integer.compare(a.index, b.index));
@@ -221,7 +251,7 @@ public final class SelectStage {
         for (int i = 0; i < pool.size(); i++) {
             progress.advance(1);
             if (!eligible[i]) continue;
-            RoutingCounts rc = model.route(pool.get(i).text());
+            RoutingCounts rc = router.route(pool.get(i).text());
             queue.add(new Entry(i, rc, objective.decide(state, rc, pool.get(i).domain()).score()));
         }
         progress.finish();
@@ -258,12 +288,12 @@ public final class SelectStage {
     }
 
     /**
-     * "More of the same": eligible texts in seeded random order, drawn from the domain furthest below its share of
+     * "More of the same": eligible samples in seeded random order, drawn from the domain furthest below its share of
      * the added tokens (shares from the usage corpus's domain mix) until the budget. Pool domains absent from that mix
      * are never drawn.
      */
-    private static int stratified(List<CandidatePool.Candidate> pool, boolean[] eligible, int[] nTokens, TargetModel model, Usage usage,
-                                  SelectionState state, Options o, long addedLimit, String[] reason, int[] order, Progress progress) {
+    private static int stratified(List<Sample> pool, boolean[] eligible, TimedRouter router, Usage usage, SelectionState state, Options o,
+                                  long addedLimit, String[] reason, int[] order, Progress progress) {
         if (addedLimit == Long.MAX_VALUE) throw new RoutecalException("--objective stratified needs --budget-tokens or --max-added-token-ratio");
         long mixTotal = usage.domainTokens().values().stream().mapToLong(Long::longValue).sum();
         Map<String, Deque<Integer>> byDomain = new LinkedHashMap<>();
@@ -287,8 +317,8 @@ public final class SelectStage {
             }
             if (best == null || (o.maxAccepted() > 0 && accepted >= o.maxAccepted())) break;
             int i = byDomain.get(best).poll();
-            if (state.addedTokens() + nTokens[i] > addedLimit) { reason[i] = "budget"; continue; }
-            RoutingCounts rc = model.route(pool.get(i).text());
+            if (state.addedTokens() + pool.get(i).tokens() > addedLimit) { reason[i] = "budget"; continue; }
+            RoutingCounts rc = router.route(pool.get(i).text());
             state.add(rc, best);
             drawn.merge(best, rc.tokens(), Long::sum);
             reason[i] = "accepted";
@@ -300,32 +330,28 @@ public final class SelectStage {
     }
 
     /** Counts of a whole corpus routed text by text. */
-    public static RoutingCounts route(List<CandidatePool.Candidate> corpus, TargetModel model, int layers, int experts, Progress progress) {
+    public static RoutingCounts route(List<Sample> corpus, TargetModel model, int layers, int experts, Progress progress) {
         return measure(corpus, model, layers, experts, progress).counts();
     }
 
     /** Counts and tokens per domain of a whole corpus routed text by text. */
-    public static Usage measure(List<CandidatePool.Candidate> corpus, TargetModel model, int layers, int experts, Progress progress) {
+    public static Usage measure(List<Sample> corpus, TargetModel model, int layers, int experts, Progress progress) {
         RoutingCounts total = new RoutingCounts(layers, experts);
         Map<String, Long> domains = new LinkedHashMap<>();
         progress.start("routing corpus", corpus.size());
-        for (CandidatePool.Candidate c : corpus) {
-            if (!c.text().isBlank()) {
-                RoutingCounts rc = model.route(c.text());
-                total.add(rc);
-                domains.merge(c.domain(), rc.tokens(), Long::sum);
-            }
+        for (Sample c : corpus) {
+            RoutingCounts rc = model.route(c.text());
+            total.add(rc);
+            domains.merge(c.domain(), rc.tokens(), Long::sum);
             progress.advance(1);
         }
         progress.finish();
         return new Usage(total, domains);
     }
 
-    private static Map<String, Long> domainTokens(List<CandidatePool.Candidate> corpus, TargetModel model) {
+    private static Map<String, Long> domainTokens(List<Sample> corpus) {
         Map<String, Long> d = new LinkedHashMap<>();
-        for (CandidatePool.Candidate c : corpus) if (!c.text().isBlank()) d.merge(c.domain(), (long) model.countTokens(c.text()), Long::sum);
+        for (Sample c : corpus) d.merge(c.domain(), (long) c.tokens(), Long::sum);
         return d;
     }
-
-    private static String norm(String s) { return s.strip().replaceAll("\\s+", " ").toLowerCase(Locale.ROOT); }
 }

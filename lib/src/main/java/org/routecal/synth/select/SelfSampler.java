@@ -14,8 +14,9 @@ import org.routecal.model.KvCache;
 import org.routecal.model.MoeModel;
 import org.routecal.pipeline.Progress;
 import org.routecal.serve.Sampler;
-import org.routecal.serve.TextCodec;
-import org.routecal.synth.accept.RoutingCounts;
+import org.routecal.route.RoutingCounts;
+import org.routecal.tokenize.TextCodec;
+import org.routecal.corpus.Sample;
 
 /**
  * Expert-balanced self-sampling in the manner of MoEQuant's EBSS: the model writes its own calibration text, and each
@@ -60,7 +61,7 @@ public final class SelfSampler {
      * Generates texts until their tokens reach {@code budgetTokens}. {@code counts}: the corpus the texts are added to
      * (copied; the steering sees each generated token's picks as they are added).
      */
-    public List<Generated> generate(List<CandidatePool.Candidate> prompts, RoutingCounts counts, long budgetTokens, Params p, long seed,
+    public List<Generated> generate(List<Sample> prompts, RoutingCounts counts, long budgetTokens, Params p, long seed,
                                     Progress progress) {
         if (prompts.isEmpty()) throw new RoutecalException("self-sample: no original samples to take prompts from");
         Random rnd = new Random(seed);
@@ -70,8 +71,8 @@ public final class SelfSampler {
         long produced = 0;
         progress.start("self-sample tokens", budgetTokens);
         while (produced < budgetTokens) {
-            CandidatePool.Candidate src = prompts.get(rnd.nextInt(prompts.size()));
-            int[] all = codec.encode(src.text());
+            Sample src = prompts.get(rnd.nextInt(prompts.size()));
+            int[] all = src.ids();
             if (all.length == 0) continue;
             int[] prompt = java.util.Arrays.copyOf(all, Math.min(p.promptTokens(), all.length));
             int limit = (int) Math.min(p.maxNewTokens(), budgetTokens - produced - prompt.length);
@@ -90,7 +91,7 @@ public final class SelfSampler {
             int[] arr = ids.stream().mapToInt(Integer::intValue).toArray();
             String text = codec.decode(arr);
             // the budget counts tokens as the corpus reader will (decoding can merge or split tokens: count the text's)
-            int tokens = codec.encode(text).length;
+            int tokens = codec.encode(text).size();
             produced += tokens;
             progress.advance(tokens);
             out.add(new Generated("self/" + seed + "/" + out.size(), src.domain(), text, arr));

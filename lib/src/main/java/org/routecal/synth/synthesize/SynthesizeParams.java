@@ -1,5 +1,6 @@
 package org.routecal.synth.synthesize;
 
+import org.routecal.corpus.CorpusOptions;
 import org.routecal.synth.accept.AcceptanceParams;
 import org.routecal.synth.llm.LlmOptions;
 import org.routecal.synth.llm.LlmParams;
@@ -14,7 +15,8 @@ import java.nio.file.Path;
  * @param round                 refinement round (part of every row key)
  * @param targetPerCombo        accepted rows wanted per (mode, domain)
  * @param maxCandidatesPerCombo generation attempts per (mode, domain) and round at most (top-up stops there)
- * @param maxTokensPerSample    a rendered candidate longer than this (target tokens) is rejected {@code too_long}
+ * @param corpus                how candidates are rendered and cut (chat template, enable_thinking, token limit): as
+ *                              the corpus is read, so a candidate is the sample route and quantize would see
  * @param fewShot               examples per prompt, drawn from the guideline's stratified examples
  * @param fewShotChars          each example is cut to this many characters
  * @param seed                  personas and example choice are a function of (seed, row key): a resumed run asks the same
@@ -24,7 +26,7 @@ import java.nio.file.Path;
  * @param acceptance            the acceptance rule's parameters
  */
 public record SynthesizeParams(Path outDir, Path guidelinesDir, int round, int targetPerCombo, int maxCandidatesPerCombo,
-                               int maxTokensPerSample, int fewShot, int fewShotChars, long seed, Path promptDir,
+                               CorpusOptions corpus, int fewShot, int fewShotChars, long seed, Path promptDir,
                                LlmOptions llm, LlmParams llmParams, AcceptanceParams acceptance) {
     public static LlmParams referenceSampling() {
         return new LlmParams(0.85, 0.95, 2048, null, java.util.Map.of());

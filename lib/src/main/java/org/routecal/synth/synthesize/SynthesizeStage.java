@@ -2,19 +2,21 @@ package org.routecal.synth.synthesize;
 
 import org.routecal.RoutecalException;
 import org.routecal.pipeline.Progress;
-import org.routecal.synth.AppendLog;
+import org.routecal.corpus.DedupKey;
+import org.routecal.corpus.SampleMaker;
+import org.routecal.io.Jsonl;
+import org.routecal.route.RoutingCounts;
 import org.routecal.synth.ChatTurns;
 import org.routecal.synth.Personas;
 import org.routecal.synth.PromptTemplates;
 import org.routecal.synth.TargetModel;
 import org.routecal.synth.accept.AcceptanceRule;
-import org.routecal.synth.accept.RoutingCounts;
 import org.routecal.synth.extract.BracketedSample;
 import org.routecal.synth.extract.Guideline;
 import org.routecal.synth.llm.LlmClient;
 import org.routecal.synth.llm.LlmException;
-import org.routecal.synth.llm.LlmMessage;
 import org.routecal.synth.llm.LlmResult;
+import org.routecal.tokenize.ChatMessage;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,10 +35,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * Stage 3, synthesis: per (mode, domain) guideline, generate candidates with personas and few-shot examples, render
- * each in the target model's chat template, reject empty / unparseable / duplicate / over-long ones, route the rest
- * through the target model and keep those the {@link AcceptanceRule} accepts; top up until {@code targetPerCombo}
- * accepted, {@code maxCandidatesPerCombo} tried, or the LLM budget is spent.
+ * Stage 3, synthesis: per (mode, domain) guideline, generate candidates with personas and few-shot examples, make
+ * each a sample exactly as the corpus reader makes one ({@link SampleMaker}: the target's chat template, the corpus
+ * options' {@code enable_thinking}, cut to the token limit), reject empty / unparseable / duplicate ones, route the
+ * rest through the target model and keep those the {@link AcceptanceRule} accepts; top up until
+ * {@code targetPerCombo} accepted, {@code maxCandidatesPerCombo} tried, or the LLM budget is spent.
  *
  * <p>Persistence: every decided candidate is appended (fsync) to {@code synthetic.jsonl} before the next decision.
  * Decisions are made on one thread in completion order, so the log order is the decision order; a resumed run
@@ -52,11 +55,12 @@ public final class SynthesizeStage {
     static final int MAX_FAILURES_IN_A_ROW = 3;
 
     /** Totals of one run over all combos (rows of this round, resumed ones included). */
+    /** {@code cut}: candidates of this run cut to the token limit (kept, shortened; see {@link SampleMaker}). */
     public record Result(Path log, int rows, int accepted, Map<String, Integer> reasons, Map<String, Integer> acceptedPerCombo,
-                         long deficitBefore, long deficitAfter, RoutingCounts counts) {
+                         long deficitBefore, long deficitAfter, RoutingCounts counts, int cut) {
         @Override public String toString() {
-            StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "synthesize: %d candidates, %d accepted; deficit %d → %d%n",
-                    rows, accepted, deficitBefore, deficitAfter));
+            StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "synthesize: %d candidates, %d accepted, %d cut to the token limit; deficit %d → %d%n",
+                    rows, accepted, cut, deficitBefore, deficitAfter));
             acceptedPerCombo.forEach((k, v) -> sb.append("  ").append(k).append(": ").append(v).append(" accepted\n"));
             sb.append("  reasons: ").append(reasons).append("\n  log: ").append(log);
             return sb.toString();
@@ -76,6 +80,8 @@ public final class SynthesizeStage {
         AcceptanceRule rule = new AcceptanceRule(p.acceptance(), original);
         RoutingCounts counts = current.copy();
         long deficitBefore = counts.deficit(p.acceptance().target());
+        SampleMaker samples = SampleMaker.of(model.codec(), p.corpus());
+        int[] cut = {0};
 
         // Replay: keys done, texts seen, this round's accepted rows back into the counts.
         Map<String, SyntheticRow> done = new HashMap<>();
@@ -83,7 +89,7 @@ public final class SynthesizeStage {
         List<SyntheticRow> previous = SyntheticRow.readLog(logFile);
         for (SyntheticRow r : previous) {
             done.put(r.key(), r);
-            if (r.seedAugmentation() != null) seenTexts.add(normalize(r.seedAugmentation()));
+            if (r.seedAugmentation() != null) seenTexts.add(DedupKey.of(r.seedAugmentation()));
             if (r.round() == p.round() && r.accepted()) counts.add(model.route(r.text()));
         }
 
@@ -97,7 +103,7 @@ public final class SynthesizeStage {
             return t;
         });
         try (LlmClient llm = LlmClient.create(p.llm(), p.outDir().resolve("llm_calls.jsonl"));
-             AppendLog log = AppendLog.open(logFile)) {
+             Jsonl.Appender log = Jsonl.appender(logFile)) {
             for (Guideline g : guidelines) {
                 String combo = g.mode() + "/" + g.domain();
                 int accepted = (int) done.values().stream().filter(r -> r.round() == p.round() && r.accepted()
@@ -132,7 +138,7 @@ public final class SynthesizeStage {
                         continue;
                     }
                     failuresInARow = 0;
-                    SyntheticRow row = decide(p, g, gen, model, rule, counts, seenTexts, accepted >= p.targetPerCombo());
+                    SyntheticRow row = decide(p, g, gen, model, samples, rule, counts, seenTexts, accepted >= p.targetPerCombo(), cut);
                     log.append(row.toJson());
                     done.put(row.key(), row);
                     if (row.accepted()) {
@@ -153,15 +159,7 @@ public final class SynthesizeStage {
         progress.finish();
         List<SyntheticRow> all = SyntheticRow.readLog(logFile);
         SyntheticExport.write(p.outDir(), all);
-        org.routecal.synth.SynthManifests.write(org.routecal.pipeline.Manifest.builder("synthesize").seed(p.seed())
-                        .input("guidelines", p.guidelinesDir()).parameter("round", p.round()).parameter("target_per_combo", p.targetPerCombo())
-                        .parameter("max_candidates_per_combo", p.maxCandidatesPerCombo()).parameter("max_tokens_per_sample", p.maxTokensPerSample())
-                        .parameter("few_shot", p.fewShot()).parameter("few_shot_chars", p.fewShotChars())
-                        .parameter("prompt_dir", String.valueOf(p.promptDir()))
-                        .parameter("llm", org.routecal.synth.SynthManifests.llm(p.llm(), p.llmParams()))
-                        .parameter("acceptance", org.routecal.synth.SynthManifests.acceptance(p.acceptance())),
-                p.outDir(), "synthetic.jsonl", SyntheticExport.PARQUET, SyntheticExport.ACCEPTED, "llm_calls.jsonl");
-        return summarize(logFile, all, p.round(), deficitBefore, counts, p.acceptance().target());
+        return summarize(logFile, all, p.round(), deficitBefore, counts, p.acceptance().target(), cut[0]);
     }
 
     private static Generated take(ExecutorCompletionService<Generated> ecs) {
@@ -199,7 +197,7 @@ public final class SynthesizeStage {
                 "domain_context", templates.domainContext(g.domain()), "persona", persona, "guideline", g.text(),
                 "examples", examples.length() == 0 ? "(none)" : examples.toString().strip()));
         try {
-            LlmResult r = llm.chat(key, List.of(LlmMessage.user(prompt)), p.llmParams());
+            LlmResult r = llm.chat(key, List.of(ChatMessage.user(prompt)), p.llmParams());
             return new Generated(index, persona, ids, r, null);
         } catch (LlmException e) {
             if (e.kind() == LlmException.Kind.NOT_RETRIABLE) throw e;
@@ -208,19 +206,20 @@ public final class SynthesizeStage {
     }
 
     /** The verdict on one generated candidate; updates {@code counts} and {@code seen} when accepted. */
-    private static SyntheticRow decide(SynthesizeParams p, Guideline g, Generated gen, TargetModel model, AcceptanceRule rule,
-                                       RoutingCounts counts, Set<String> seen, boolean targetReached) {
+    private static SyntheticRow decide(SynthesizeParams p, Guideline g, Generated gen, TargetModel model, SampleMaker samples,
+                                       AcceptanceRule rule, RoutingCounts counts, Set<String> seen, boolean targetReached, int[] cut) {
         String key = SyntheticRow.key(g.mode(), g.domain(), p.round(), gen.index());
         String callId = gen.result() == null ? null : gen.result().callId();
         String raw = gen.result().content();
         if (raw.isBlank()) return reject(p, g, gen, raw, null, 0, 0, "empty", callId);
-        if (!seen.add(normalize(raw))) return reject(p, g, gen, raw, null, 0, 0, "duplicate", callId);
-        List<TargetModel.Turn> turns = ChatTurns.parse(raw);
+        if (!seen.add(DedupKey.of(raw))) return reject(p, g, gen, raw, null, 0, 0, "duplicate", callId);
+        List<ChatMessage> turns = ChatTurns.parse(raw);
         if (turns.isEmpty()) return reject(p, g, gen, raw, null, 0, 0, "bad_format", callId);
-        String text = model.render(turns);
-        int nTokens = model.countTokens(text);
+        SampleMaker.Made made = samples.make(key, g.domain(), samples.render(turns), "candidate " + key);
+        if (made.cut()) cut[0]++;
+        String text = made.sample().text();
+        int nTokens = made.sample().tokens();
         double quality = ChatTurns.sectionScore(turns);
-        if (nTokens > p.maxTokensPerSample()) return reject(p, g, gen, raw, text, quality, nTokens, "too_long", callId);
         if (targetReached) return reject(p, g, gen, raw, text, quality, nTokens, "target_reached", callId);
         RoutingCounts c = model.route(text);
         AcceptanceRule.Decision d = rule.decide(counts, c);
@@ -236,12 +235,7 @@ public final class SynthesizeStage {
                 gen.fewshotIds(), callId);
     }
 
-    /** Duplicate detection ignores case and whitespace runs. */
-    static String normalize(String s) {
-        return s.strip().replaceAll("\\s+", " ").toLowerCase(Locale.ROOT);
-    }
-
-    private static Result summarize(Path log, List<SyntheticRow> all, int round, long deficitBefore, RoutingCounts counts, long target) {
+    private static Result summarize(Path log, List<SyntheticRow> all, int round, long deficitBefore, RoutingCounts counts, long target, int cut) {
         Map<String, Integer> reasons = new TreeMap<>(), perCombo = new TreeMap<>();
         int rows = 0, accepted = 0;
         for (SyntheticRow r : all) {
@@ -253,6 +247,6 @@ public final class SynthesizeStage {
                 perCombo.merge(r.mode() + "/" + r.domain(), 1, Integer::sum);
             }
         }
-        return new Result(log, rows, accepted, reasons, perCombo, deficitBefore, counts.deficit(target), counts);
+        return new Result(log, rows, accepted, reasons, perCombo, deficitBefore, counts.deficit(target), counts, cut);
     }
 }

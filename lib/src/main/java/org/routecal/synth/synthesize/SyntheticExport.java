@@ -1,10 +1,8 @@
 package org.routecal.synth.synthesize;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.routecal.corpus.CorpusWriter;
 import org.routecal.io.parquet.ParquetSchema;
 import org.routecal.io.parquet.ParquetTableWriter;
-import org.routecal.synth.AppendLog;
-import org.routecal.synth.SynthFiles;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -16,7 +14,7 @@ import java.util.Map;
  * {@code domain, system_style, seed_augmentation, quality_score, n_tokens} first — {@code quality_score} a double
  * here, the reference wrote the string "5.0" — then ours: {@code key, mode, round, index, text, routing_score, gain,
  * candidate_js, corpus_js, accepted, reason, llm_call_id}; -1 = not computed) and {@code synthetic_accepted.jsonl},
- * the accepted rows as a corpus ({@code {sample_id, domain, mode, round, text}}, the text already in the target chat
+ * the accepted rows as a corpus ({@code {sample_id, domain, text, mode, round}}, the text already in the target chat
  * template) that {@code refine} merges with the original corpus.
  */
 public final class SyntheticExport {
@@ -34,15 +32,11 @@ public final class SyntheticExport {
             .bool("accepted").string("reason").string("llm_call_id").nullable().build();
 
     public static void write(Path dir, List<SyntheticRow> rows) {
-        StringBuilder sb = new StringBuilder();
-        for (SyntheticRow r : rows) {
-            if (!r.accepted()) continue;
-            ObjectNode n = AppendLog.JSON.createObjectNode();
-            n.put("sample_id", "synthetic/" + r.key()).put("domain", r.domain()).put("mode", r.mode()).put("round", r.round())
-                    .put("text", r.text());
-            sb.append(n).append('\n');
+        try (CorpusWriter w = CorpusWriter.open(dir.resolve(ACCEPTED))) {
+            for (SyntheticRow r : rows) {
+                if (r.accepted()) w.writeText("synthetic/" + r.key(), r.domain(), r.text(), Map.of("mode", r.mode(), "round", r.round()));
+            }
         }
-        SynthFiles.writeString(dir.resolve(ACCEPTED), sb.toString());
         try (ParquetTableWriter w = ParquetTableWriter.create(dir.resolve(PARQUET), SCHEMA, FORMAT, 1, Map.of())) {
             for (SyntheticRow r : rows) {
                 w.append(r.domain(), r.systemStyle(), r.seedAugmentation(), r.qualityScore(), (long) r.nTokens(), r.key(), r.mode(),

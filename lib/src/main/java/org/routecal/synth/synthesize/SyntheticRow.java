@@ -3,7 +3,8 @@ package org.routecal.synth.synthesize;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.routecal.RoutecalException;
-import org.routecal.synth.AppendLog;
+import org.routecal.io.Json;
+import org.routecal.io.Jsonl;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,7 +29,7 @@ public record SyntheticRow(String key, String mode, String domain, int round, in
     }
 
     public ObjectNode toJson() {
-        ObjectNode n = AppendLog.JSON.createObjectNode();
+        ObjectNode n = Json.MAPPER.createObjectNode();
         n.put("key", key).put("mode", mode).put("domain", domain).put("round", round).put("index", index)
                 .put("system_style", systemStyle).put("seed_augmentation", seedAugmentation).put("text", text)
                 .put("quality_score", qualityScore).put("n_tokens", nTokens).put("routing_score", num(routingScore))
@@ -60,7 +61,7 @@ public record SyntheticRow(String key, String mode, String domain, int round, in
         List<SyntheticRow> rows = new ArrayList<>();
         java.util.Set<String> keys = new java.util.HashSet<>();
         int line = 0;
-        for (JsonNode n : AppendLog.read(file)) {
+        for (JsonNode n : Jsonl.readLog(file)) {
             SyntheticRow r = fromJson(n, file, ++line);
             if (!keys.add(r.key())) throw new RoutecalException(file + " row " + line + ": duplicate key " + r.key());
             rows.add(r);

@@ -1,5 +1,6 @@
 package org.routecal.compute.cuda;
 
+import org.routecal.compute.cuda.ref.MoeOps;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.routecal.RoutecalException;
+import org.routecal.pipeline.OutputDir;
 import org.routecal.io.safetensors.DType;
 import org.routecal.io.safetensors.DTypeCodec;
 import org.routecal.io.safetensors.SafetensorsCheckpoint;
@@ -111,7 +112,8 @@ class CompressedTensorsRoundTripTest {
         CtQuantConfig config = mixed ? mixedConfig() : new CtQuantConfig(scheme(schemeName), ActOrder.GROUP, List.of("lm_head"));
         Map<String, QuantizedWeight> qs = new LinkedHashMap<>();
         try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(src);
-             CompressedTensorsWriter w = CompressedTensorsWriter.create(out, overwrite, shardBytes)) {
+             OutputDir dir = OutputDir.of("quantize", out).staged(true).overwrite(overwrite).input("--model", src).open();
+             CompressedTensorsWriter w = CompressedTensorsWriter.into(dir.path(), shardBytes)) {
             for (int i = 0; i < MODULES.length; i++) {
                 QuantScheme s = mixed ? MIXED.get(MODULES[i]) : scheme(schemeName);
                 float[] wt = ckpt.readFloat(MODULES[i] + ".weight");
@@ -132,6 +134,7 @@ class CompressedTensorsRoundTripTest {
                 qs.put(MODULES[i], q);
             }
             w.commit(src, ckpt, config);
+            dir.commit();
         }
         return qs;
     }
@@ -173,26 +176,39 @@ class CompressedTensorsRoundTripTest {
         }
     }
 
+    /**
+     * A directory routecal did not make is never replaced, not even with --overwrite; our own earlier checkpoint is
+     * replaced only with it; a failure mid-way leaves the old checkpoint as it was and no temp directory or lock.
+     */
     @Test
-    void existingOutputIsRefusedUnlessOverwriteAndAbortLeavesNothing(@TempDir Path tmp) throws IOException {
+    void onlyOurOwnCheckpointIsReplacedAndAbortLeavesNothing(@TempDir Path tmp) throws IOException {
         Path src = source(tmp.resolve("src"));
+        Path foreign = tmp.resolve("foreign");
+        Files.createDirectories(foreign);
+        Files.writeString(foreign.resolve("keep.txt"), "old");
+        for (boolean overwrite : new boolean[]{false, true}) {
+            RoutecalException e = assertThrows(RoutecalException.class, () -> export(src, foreign, "w8a16", overwrite));
+            assertTrue(e.getMessage().contains("not made by routecal"), e.getMessage());
+            assertEquals("old", Files.readString(foreign.resolve("keep.txt")));
+        }
         Path out = tmp.resolve("out");
-        Files.createDirectories(out);
-        Files.writeString(out.resolve("keep.txt"), "old");
+        export(src, out, "w8a16", false);
         RoutecalException e = assertThrows(RoutecalException.class, () -> export(src, out, "w8a16", false));
-        assertTrue(e.getMessage().contains("--overwrite"));
-        assertTrue(Files.exists(out.resolve("keep.txt")));
-        // a failure mid-way (closing without commit) leaves the old directory as it was and no temp dir
-        try (CompressedTensorsWriter w = CompressedTensorsWriter.create(out, true)) {
-            w.addQuantized(MODULES[0], Rtn.quantize(scheme("w8a16"), new float[ROWS * COLS], ROWS, COLS));
+        assertTrue(e.getMessage().contains("--overwrite"), e.getMessage());
+        byte[] config = Files.readAllBytes(out.resolve("config.json"));
+        try (OutputDir dir = OutputDir.of("quantize", out).staged(true).overwrite(true).open();
+             CompressedTensorsWriter w = CompressedTensorsWriter.into(dir.path())) {
+            w.addQuantized(MODULES[0], Rtn.quantize(scheme("w4a16"), new float[ROWS * COLS], ROWS, COLS));
+            // closed without commit: a failure
         }
-        assertTrue(Files.exists(out.resolve("keep.txt")));
+        assertArrayEquals(config, Files.readAllBytes(out.resolve("config.json")), "the old checkpoint is untouched");
         try (Stream<Path> left = Files.list(tmp)) {
-            assertEquals(2, left.count());
+            assertEquals(List.of("foreign", "out", "src"), left.map(p -> p.getFileName().toString()).sorted().toList(), "no temp dir or lock left");
         }
-        export(src, out, "w8a16", true);
-        assertFalse(Files.exists(out.resolve("keep.txt")));
-        assertTrue(Files.exists(out.resolve("config.json")));
+        export(src, out, "w4a16", true);
+        assertFalse(java.util.Arrays.equals(config, Files.readAllBytes(out.resolve("config.json"))), "replaced with --overwrite");
+        assertTrue(assertThrows(RoutecalException.class, () -> export(src, src, "w8a16", true)).getMessage().contains("the input --model"),
+                "the source checkpoint is never the output");
     }
 
     static final String[] PROOF_SCHEMES = {"w4a16", "w8a16", "w2a16", "w3a16", "w5a16", "w6a16", "mixed", "fp8", "nvfp4"};

@@ -28,7 +28,7 @@ class QuantSchemesTest {
         assertEquals(new Fp8Scheme(true, ScaleDType.F16), QuantSchemes.parse("FP8", true, 128, true, ScaleDType.F16));
         assertEquals(new Nvfp4Scheme(ScaleDType.BF16), QuantSchemes.parse("nvfp4", true, 128, false, ScaleDType.BF16));
         QuantizeOptions o = QuantizeOptions.defaults();
-        assertEquals(new IntScheme(4, true, 128, ScaleDType.BF16), QuantSchemes.parse(o, ScaleDType.BF16));
+        assertEquals(new IntScheme(4, true, 128, ScaleDType.BF16), o.scheme(ScaleDType.BF16));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package org.routecal.synth.accept;
 
+import org.routecal.route.RoutingCounts;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;

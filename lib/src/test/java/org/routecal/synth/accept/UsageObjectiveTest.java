@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.routecal.RoutecalException;
+import org.routecal.route.RoutingCounts;
 
 /** The usage-weighted estimation error and its caps, on numbers worked out by hand. */
 class UsageObjectiveTest {

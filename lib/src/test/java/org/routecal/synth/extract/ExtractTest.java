@@ -1,11 +1,10 @@
 package org.routecal.synth.extract;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.routecal.RoutecalException;
 import org.routecal.pipeline.Progress;
-import org.routecal.synth.AppendLog;
+import org.routecal.io.Jsonl;
 import org.routecal.synth.PromptTemplates;
 import org.routecal.synth.llm.FaultyOpenAiServer;
 import org.routecal.synth.llm.LlmOptions;
@@ -99,7 +98,7 @@ class ExtractTest {
             assertTrue(prompt.contains("zeta"), "statistics are in the prompt");
             assertEquals(5, prompt.split("\\[sample]: ").length - 1, "the chosen examples are in the prompt");
             assertFalse(Files.exists(dir.resolve("guidelines/q_sensitivity_code.json")), "domain filter");
-            assertEquals(2, AppendLog.read(dir.resolve("llm_calls.jsonl")).size());
+            assertEquals(2, Jsonl.readLog(dir.resolve("llm_calls.jsonl")).size());
         }
     }
 

@@ -3,7 +3,8 @@ package org.routecal.synth.llm;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.routecal.synth.AppendLog;
+import org.routecal.io.Jsonl;
+import org.routecal.tokenize.ChatMessage;
 import org.routecal.synth.llm.FaultyOpenAiServer.Fault;
 
 import java.nio.file.Files;
@@ -36,7 +37,7 @@ class LlmClientTest {
     @Test void retriesTransientFaultsThenSucceedsAndLogsEveryAttemptWithoutTheKey() throws Exception {
         try (FaultyOpenAiServer s = new FaultyOpenAiServer().script(Fault.HTTP_500, Fault.HTTP_429, Fault.MALFORMED);
              LlmClient c = client(s, opts(s))) {
-            LlmResult r = c.chat("t", List.of(LlmMessage.system("sys"), LlmMessage.user("hello")),
+            LlmResult r = c.chat("t", List.of(ChatMessage.system("sys"), ChatMessage.user("hello")),
                     new LlmParams(0.7, 0.9, 64, 3, Map.of("chat_template_kwargs", Map.of("enable_thinking", false))));
             assertEquals(4, r.attempts());
             assertEquals("answer 4", r.content());
@@ -50,7 +51,7 @@ class LlmClientTest {
             assertEquals("hello", body.path("messages").get(1).path("content").asText());
             assertEquals("Bearer " + KEY, s.authHeaders().get(0));
 
-            List<ObjectNode> log = AppendLog.read(c.callLog());
+            List<ObjectNode> log = Jsonl.readLog(c.callLog());
             assertEquals(List.of("http_500", "http_429", "malformed_response", "ok"),
                     log.stream().map(n -> n.path("outcome").asText()).toList());
             assertTrue(log.stream().allMatch(n -> n.path("call_id").asText().equals(r.callId())));
@@ -64,9 +65,9 @@ class LlmClientTest {
     @Test void timeoutIsRetriedAndCounted() throws Exception {
         try (FaultyOpenAiServer s = new FaultyOpenAiServer().slowMillis(3000).script(Fault.SLOW);
              LlmClient c = client(s, opts(s))) {
-            LlmResult r = c.chat("t", List.of(LlmMessage.user("x")), LlmParams.DEFAULT);
+            LlmResult r = c.chat("t", List.of(ChatMessage.user("x")), LlmParams.DEFAULT);
             assertEquals(2, r.attempts());
-            List<ObjectNode> log = AppendLog.read(c.callLog());
+            List<ObjectNode> log = Jsonl.readLog(c.callLog());
             assertEquals("timeout", log.get(0).path("outcome").asText());
             assertTrue(log.get(0).path("latency_ms").asLong() >= 700);
         }
@@ -74,7 +75,7 @@ class LlmClientTest {
 
     @Test void clientErrorIsNotRetried() throws Exception {
         try (FaultyOpenAiServer s = new FaultyOpenAiServer().script(Fault.HTTP_400); LlmClient c = client(s, opts(s))) {
-            LlmException e = assertThrows(LlmException.class, () -> c.chat("t", List.of(LlmMessage.user("x")), LlmParams.DEFAULT));
+            LlmException e = assertThrows(LlmException.class, () -> c.chat("t", List.of(ChatMessage.user("x")), LlmParams.DEFAULT));
             assertEquals(LlmException.Kind.NOT_RETRIABLE, e.kind());
             assertEquals(1, s.bodies().size());
         }
@@ -83,19 +84,19 @@ class LlmClientTest {
     @Test void retriesRunOutAfterTheLimit() throws Exception {
         try (FaultyOpenAiServer s = new FaultyOpenAiServer().script(Fault.HTTP_503, Fault.HTTP_503, Fault.NO_CHOICES, Fault.HTTP_503);
              LlmClient c = client(s, opts(s))) {
-            LlmException e = assertThrows(LlmException.class, () -> c.chat("t", List.of(LlmMessage.user("x")), LlmParams.DEFAULT));
+            LlmException e = assertThrows(LlmException.class, () -> c.chat("t", List.of(ChatMessage.user("x")), LlmParams.DEFAULT));
             assertEquals(LlmException.Kind.RETRIES_EXHAUSTED, e.kind(), String.valueOf(e.getCause()));
             assertEquals(4, s.bodies().size());
-            assertEquals(4, AppendLog.read(c.callLog()).size());
+            assertEquals(4, Jsonl.readLog(c.callLog()).size());
         }
     }
 
     @Test void requestBudgetStopsCalls() throws Exception {
         try (FaultyOpenAiServer s = new FaultyOpenAiServer(); LlmClient c = client(s, opts(s).withBudget(2, 0))) {
-            c.chat("a", List.of(LlmMessage.user("x")), LlmParams.DEFAULT);
-            c.chat("b", List.of(LlmMessage.user("x")), LlmParams.DEFAULT);
+            c.chat("a", List.of(ChatMessage.user("x")), LlmParams.DEFAULT);
+            c.chat("b", List.of(ChatMessage.user("x")), LlmParams.DEFAULT);
             assertTrue(c.budgetExhausted());
-            LlmException e = assertThrows(LlmException.class, () -> c.chat("c", List.of(LlmMessage.user("x")), LlmParams.DEFAULT));
+            LlmException e = assertThrows(LlmException.class, () -> c.chat("c", List.of(ChatMessage.user("x")), LlmParams.DEFAULT));
             assertEquals(LlmException.Kind.BUDGET_EXHAUSTED, e.kind());
             assertEquals(2, s.bodies().size());
         }
@@ -103,9 +104,9 @@ class LlmClientTest {
 
     @Test void tokenBudgetStopsCalls() throws Exception {
         try (FaultyOpenAiServer s = new FaultyOpenAiServer(); LlmClient c = client(s, opts(s).withBudget(0, 20))) {
-            c.chat("a", List.of(LlmMessage.user("x")), LlmParams.DEFAULT); // 15 tokens
-            c.chat("b", List.of(LlmMessage.user("x")), LlmParams.DEFAULT); // 30 ≥ 20
-            assertThrows(LlmException.class, () -> c.chat("c", List.of(LlmMessage.user("x")), LlmParams.DEFAULT));
+            c.chat("a", List.of(ChatMessage.user("x")), LlmParams.DEFAULT); // 15 tokens
+            c.chat("b", List.of(ChatMessage.user("x")), LlmParams.DEFAULT); // 30 ≥ 20
+            assertThrows(LlmException.class, () -> c.chat("c", List.of(ChatMessage.user("x")), LlmParams.DEFAULT));
             assertEquals(2, s.bodies().size());
         }
     }
@@ -115,7 +116,7 @@ class LlmClientTest {
              LlmClient c = client(s, opts(s).withConcurrency(2))) {
             ExecutorService pool = Executors.newFixedThreadPool(6);
             List<Future<LlmResult>> fs = new ArrayList<>();
-            for (int i = 0; i < 6; i++) fs.add(pool.submit(() -> c.chat("p", List.of(LlmMessage.user("x")), LlmParams.DEFAULT)));
+            for (int i = 0; i < 6; i++) fs.add(pool.submit(() -> c.chat("p", List.of(ChatMessage.user("x")), LlmParams.DEFAULT)));
             for (Future<LlmResult> f : fs) assertEquals(1, f.get().attempts());
             pool.shutdown();
             assertEquals(2, s.peakInFlight());

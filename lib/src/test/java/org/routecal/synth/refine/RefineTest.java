@@ -5,8 +5,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.routecal.cli.Main;
-import org.routecal.synth.AppendLog;
-import org.routecal.synth.accept.RoutingCounts;
+import org.routecal.io.Json;
+import org.routecal.io.Jsonl;
+import org.routecal.route.RoutingCounts;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,7 +33,7 @@ class RefineTest {
     static void writeJsonl(Path f, List<String> texts, String prefix) throws Exception {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < texts.size(); i++) {
-            ObjectNode n = AppendLog.JSON.createObjectNode().put("sample_id", prefix + i).put("domain", i % 2 == 0 ? "chat" : "code").put("text", texts.get(i));
+            ObjectNode n = Json.MAPPER.createObjectNode().put("sample_id", prefix + i).put("domain", i % 2 == 0 ? "chat" : "code").put("text", texts.get(i));
             sb.append(n).append('\n');
         }
         Files.writeString(f, sb.toString());
@@ -52,7 +53,7 @@ class RefineTest {
                 "--target", "100", "--per-round", "3", "--max-rounds", "3", "--max-candidate-js", "0.8", "--max-corpus-drift-js", "0.3",
                 "--max-added-token-ratio", "0", "--objective", "deficit");
         assertEquals(0, rc);
-        List<ObjectNode> metrics = AppendLog.read(out.resolve("refine_metrics.jsonl"));
+        List<ObjectNode> metrics = Jsonl.readLog(out.resolve("refine_metrics.jsonl"));
         // round 0, up to 3 rounds, and the stop row
         JsonNode stop = metrics.get(metrics.size() - 1);
         assertTrue(List.of("max_rounds", "target_reached", "no_progress", "pool_exhausted", "no_gain").contains(stop.path("stop_reason").asText()), stop.toString());
@@ -70,10 +71,24 @@ class RefineTest {
             assertTrue(Files.exists(out.resolve("round_" + i + "/manifest.json")));
         }
         assertTrue(added > 0);
-        List<ObjectNode> compound = AppendLog.read(out.resolve("compound.jsonl"));
+        List<ObjectNode> compound = Jsonl.readLog(out.resolve("compound.jsonl"));
         assertEquals(4 + added, compound.size(), "the original corpus is kept whole and the accepted texts added");
         assertEquals(4, compound.stream().filter(n -> n.path("source").asText().equals("original")).count());
-        assertTrue(Files.readString(out.resolve("refine_chart.svg")).startsWith("<svg"));
+        assertTrue(Files.readString(out.resolve("refine_report.html")).contains("Total deficit"));
+
+        // a second refine into the same --out would mix old and new rounds: refused unless --overwrite, which replaces it
+        String[] again = {"refine", "--model", "../tests/fixtures/models/qwen3_moe/v1", "--tokenizer", "byte", "--corpus",
+                dir.resolve("corpus.jsonl").toString(), "--pool", dir.resolve("pool.jsonl").toString(), "--out", out.toString(),
+                "--target", "100", "--per-round", "3", "--max-rounds", "1"};
+        Files.writeString(out.resolve("round_1/from-the-first-run.txt"), "old");
+        assertEquals(2, Main.run(again));
+        assertEquals(rounds + 2, Jsonl.readLog(out.resolve("refine_metrics.jsonl")).size(), "the first run's files are untouched");
+        String[] overwrite = java.util.Arrays.copyOf(again, again.length + 1);
+        overwrite[again.length] = "--overwrite";
+        assertEquals(0, Main.run(overwrite));
+        assertFalse(Files.exists(out.resolve("round_1/from-the-first-run.txt")), "the old rounds are gone, not mixed in");
+        assertTrue(Jsonl.readLog(out.resolve("refine_metrics.jsonl")).size() <= 3, "one round at most, plus round 0 and the stop row");
+        assertEquals("refine", org.routecal.pipeline.OutputDir.requireComplete(out, "refine", "--out").command());
     }
 
     /** A round that adds nothing ends the loop as no_gain, not max_rounds (issue 17). */
@@ -92,7 +107,7 @@ class RefineTest {
                     "--target", "1000", "--per-round", "1", "--max-rounds", "5", "--max-candidate-js", "1", "--max-corpus-drift-js", "1",
                     "--max-domain-drift", "1", "--max-added-token-ratio", "0.3", "--objective", objective);
             assertEquals(0, rc);
-            List<ObjectNode> metrics = AppendLog.read(out.resolve(objective).resolve("refine_metrics.jsonl"));
+            List<ObjectNode> metrics = Jsonl.readLog(out.resolve(objective).resolve("refine_metrics.jsonl"));
             JsonNode stop = metrics.get(metrics.size() - 1);
             assertEquals("no_gain", stop.path("stop_reason").asText(), objective + ": " + metrics);
             assertEquals(2, stop.path("round").asInt(), objective);
@@ -116,14 +131,14 @@ class RefineTest {
             assertEquals(0, rc);
         }
         for (int round = 1; round <= 2; round++) {
-            List<ObjectNode> b = AppendLog.read(out.resolve("round_" + round + "/bracketed_balance.jsonl"));
+            List<ObjectNode> b = Jsonl.readLog(out.resolve("round_" + round + "/bracketed_balance.jsonl"));
             assertTrue(b.size() >= 4, "the compound corpus is bracketed");
             assertTrue(b.stream().anyMatch(n -> n.path("n_tokens_red").asInt() > 0 && n.path("text").asText().contains("<red>")));
             assertTrue(Files.exists(out.resolve("round_" + round + "/guidelines/balance_chat.json")));
         }
         // round 2 brackets what round 1 added
-        assertTrue(AppendLog.read(out.resolve("round_2/bracketed_balance.jsonl")).size() > 4);
-        assertTrue(AppendLog.read(out.resolve("synthetic.jsonl")).stream().anyMatch(n -> n.path("accepted").asBoolean()));
+        assertTrue(Jsonl.readLog(out.resolve("round_2/bracketed_balance.jsonl")).size() > 4);
+        assertTrue(Jsonl.readLog(out.resolve("synthetic.jsonl")).stream().anyMatch(n -> n.path("accepted").asBoolean()));
     }
 
     static String randomText(Random r, int len, String alphabet) {

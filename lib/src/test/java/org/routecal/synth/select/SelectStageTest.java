@@ -5,25 +5,25 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.routecal.corpus.Sample;
 import org.routecal.model.MoeModel;
 import org.routecal.pipeline.Progress;
-import org.routecal.serve.ByteCodec;
-import org.routecal.synth.AppendLog;
+import org.routecal.tokenize.ByteCodec;
+import org.routecal.io.Json;
+import org.routecal.io.Jsonl;
 import org.routecal.synth.ModelTargetModel;
 import org.routecal.synth.accept.AcceptanceParams;
 import org.routecal.synth.accept.AcceptanceRule;
-import org.routecal.synth.accept.RoutingCounts;
+import org.routecal.route.RoutingCounts;
 import org.routecal.synth.accept.SelectionState;
 import org.routecal.synth.accept.UsageObjective;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -48,25 +48,21 @@ class SelectStageTest {
 
     @Test void greedySelectionEqualsBruteForceGreedyAndRespectsTheCaps() throws Exception {
         Random r = new Random(3);
-        List<CandidatePool.Candidate> original = new ArrayList<>();
-        for (int i = 0; i < 4; i++) original.add(new CandidatePool.Candidate("o" + i, "chat", randomText(r, 60, "the quick brown fox ")));
-        List<CandidatePool.Candidate> pool = new ArrayList<>();
-        for (int i = 0; i < 30; i++) pool.add(new CandidatePool.Candidate("p" + i, "code", randomText(r, 40, i % 2 == 0 ? "{}();=+-*/<>[]0123456789" : "abcdefghijklmnopqrstuvwxyz ")));
-        pool.add(new CandidatePool.Candidate("dup", "chat", original.get(0).text()));
-        pool.add(new CandidatePool.Candidate("empty", "chat", "  "));
-        pool.add(new CandidatePool.Candidate("long", "chat", "x".repeat(500)));
+        List<Sample> original = new ArrayList<>();
+        for (int i = 0; i < 4; i++) original.add(sample("o" + i, "chat", randomText(r, 60, "the quick brown fox ")));
+        List<Sample> pool = new ArrayList<>();
+        for (int i = 0; i < 30; i++) pool.add(sample("p" + i, "code", randomText(r, 40, i % 2 == 0 ? "{}();=+-*/<>[]0123456789" : "abcdefghijklmnopqrstuvwxyz ")));
+        pool.add(sample("dup", "chat", " " + original.get(0).text().toUpperCase() + "\n"));
 
         RoutingCounts orig = SelectStage.route(original, target, target.moeLayerCount(), target.expertCount(), Progress.NONE);
         assertEquals(2, orig.layers());
         assertEquals(2 * 240, orig.layerTotal(0), "top-2 picks of 240 tokens");
         AcceptanceParams params = new AcceptanceParams(120, 0, 0.6, 0.2, 3.0);
-        SelectStage.Result res = SelectStage.run(original, orig, orig, pool, target, params, 0, 400, dir, Progress.NONE);
+        SelectStage.Result res = SelectStage.run(original, orig, orig, pool, target, params, 0, dir, Progress.NONE);
 
-        List<JsonNode> rows = new ArrayList<>(AppendLog.read(dir.resolve("selected.jsonl")));
+        List<JsonNode> rows = new ArrayList<>(Jsonl.readLog(dir.resolve("selected.jsonl")));
         assertEquals(pool.size(), rows.size());
-        assertEquals("duplicate", rows.get(30).path("reason").asText());
-        assertEquals("empty", rows.get(31).path("reason").asText());
-        assertEquals("too_long", rows.get(32).path("reason").asText());
+        assertEquals("duplicate", rows.get(30).path("reason").asText(), "the one duplicate rule: case and whitespace do not count");
         assertTrue(res.accepted() > 0, res.toString());
         assertTrue(res.deficitAfter() < res.deficitBefore());
         assertTrue(res.driftJs() <= params.maxCorpusDriftJs());
@@ -93,43 +89,44 @@ class SelectStageTest {
             remaining.remove(Integer.valueOf(best));
             if (bestD.accepted()) {
                 cur.add(routed.get(best));
-                expectedOrder.add(pool.get(best).id());
+                expectedOrder.add(pool.get(best).sampleId());
             }
         }
         List<String> actualOrder = rows.stream().filter(n -> n.path("accepted").asBoolean())
                 .sorted((a, b) -> Integer.compare(a.path("order").asInt(), b.path("order").asInt())).map(n -> n.path("id").asText()).toList();
         assertEquals(expectedOrder, actualOrder);
-        assertEquals(res.accepted(), AppendLog.read(dir.resolve("selected_accepted.jsonl")).size());
+        assertEquals(res.accepted(), Jsonl.readLog(dir.resolve("selected_accepted.jsonl")).size());
         assertTrue(Files.readString(dir.resolve("select_metrics.json")).contains("\"format\" : \"routecal.select_metrics\""));
     }
 
     static final String[] ALPHABETS = {"{}();=+-*/<>[]0123456789", "abcdefghijklmnopqrstuvwxyz ", "ΑΒΓΔΕΖΗΘαβγδεζηθ ", "0123456789 .,"};
 
-    static List<CandidatePool.Candidate> pool(Random r, int n) {
-        List<CandidatePool.Candidate> pool = new ArrayList<>();
+    static List<Sample> pool(Random r, int n) {
+        List<Sample> pool = new ArrayList<>();
         String[] domains = {"code", "prose", "greek", "math"};
-        for (int i = 0; i < n; i++) pool.add(new CandidatePool.Candidate("p" + i, domains[i % 4], randomText(r, 30 + r.nextInt(30), ALPHABETS[i % 4])));
+        for (int i = 0; i < n; i++) pool.add(sample("p" + i, domains[i % 4], randomText(r, 30 + r.nextInt(30), ALPHABETS[i % 4])));
         return pool;
     }
 
-    static List<CandidatePool.Candidate> original(Random r) {
+    static List<Sample> original(Random r) {
         // three prose texts and one code text: the original mix is ¾ prose, ¼ code by tokens (60 characters each)
-        List<CandidatePool.Candidate> o = new ArrayList<>();
-        for (int i = 0; i < 3; i++) o.add(new CandidatePool.Candidate("o" + i, "prose", randomText(r, 60, ALPHABETS[1])));
-        o.add(new CandidatePool.Candidate("o3", "code", randomText(r, 60, ALPHABETS[0])));
+        List<Sample> o = new ArrayList<>();
+        for (int i = 0; i < 3; i++) o.add(sample("o" + i, "prose", randomText(r, 60, ALPHABETS[1])));
+        o.add(sample("o3", "code", randomText(r, 60, ALPHABETS[0])));
         return o;
     }
 
-    static SelectStage.Result select(List<CandidatePool.Candidate> original, List<CandidatePool.Candidate> pool, Objective objective,
+    static SelectStage.Result select(List<Sample> original, List<Sample> pool, Objective objective,
                                      double maxDomainDrift, long budget, long seed, SelfSampler.Params self, Path out) {
         SelectStage.Usage u = SelectStage.measure(original, target, target.moeLayerCount(), target.expertCount(), Progress.NONE);
-        SelectStage.Options o = new SelectStage.Options(objective, new AcceptanceParams(64, 0, 1, 1, 0), maxDomainDrift, 0, budget, 400, seed, self);
+        SelectStage.Options o = new SelectStage.Options(new SelectionOptions(objective, null, budget, maxDomainDrift, self), new AcceptanceParams(64, 0, 1, 1, 0),
+                0, seed);
         return SelectStage.run(original, u.counts(), SelectionState.original(u.counts(), u.domainTokens()), u, pool, target, o, out, Progress.NONE);
     }
 
     @Test void usageObjectiveIsTheGreedyOfItsGainPerTokenWithinTheBudget() throws Exception {
         Random r = new Random(4);
-        List<CandidatePool.Candidate> original = original(r), pool = pool(r, 24);
+        List<Sample> original = original(r), pool = pool(r, 24);
         SelectStage.Result res = select(original, pool, Objective.USAGE, 1.0, 300, 0, SelfSampler.Params.DEFAULTS, dir.resolve("u"));
         assertTrue(res.addedTokens() <= 300 && res.addedTokens() > 200, res.toString());
         assertTrue(res.objectiveAfter() < res.objectiveBefore());
@@ -155,9 +152,9 @@ class SelectStageTest {
             RoutingCounts c = target.route(pool.get(best).text());
             cur.add(c);
             added += c.tokens();
-            expected.add(pool.get(best).id());
+            expected.add(pool.get(best).sampleId());
         }
-        List<String> actual = AppendLog.read(dir.resolve("u/selected_accepted.jsonl")).stream()
+        List<String> actual = Jsonl.readLog(dir.resolve("u/selected_accepted.jsonl")).stream()
                 .map(n -> n.path("sample_id").asText().substring("selected/".length())).toList();
         assertEquals(expected, actual);
         assertEquals(obj.expectedError(cur), res.objectiveAfter(), 1e-12);
@@ -165,7 +162,7 @@ class SelectStageTest {
 
     @Test void domainDriftCapHoldsAndRefusedTextsWaitForTheirTurn() throws Exception {
         Random r = new Random(5);
-        List<CandidatePool.Candidate> original = original(r), pool = pool(r, 40);
+        List<Sample> original = original(r), pool = pool(r, 40);
         SelectStage.Result capped = select(original, pool, Objective.USAGE, 0.15, 400, 0, SelfSampler.Params.DEFAULTS, dir.resolve("c"));
         UsageObjective probe = new UsageObjective(capped.counts(), Map.of("prose", 180L, "code", 60L), 64, 0.15, 0);
         assertTrue(probe.drift(capped.state().domainTokens()) <= 0.15 + 1e-12, capped.state().domainTokens().toString());
@@ -177,7 +174,7 @@ class SelectStageTest {
 
     @Test void stratifiedFollowsTheOriginalDomainMix() throws Exception {
         Random r = new Random(6);
-        List<CandidatePool.Candidate> original = original(r), pool = pool(r, 60);
+        List<Sample> original = original(r), pool = pool(r, 60);
         SelectStage.Result a = select(original, pool, Objective.STRATIFIED, 0.1, 400, 1, SelfSampler.Params.DEFAULTS, dir.resolve("s1"));
         SelectStage.Result b = select(original, pool, Objective.STRATIFIED, 0.1, 400, 2, SelfSampler.Params.DEFAULTS, dir.resolve("s2"));
         for (SelectStage.Result res : List.of(a, b)) {
@@ -193,7 +190,7 @@ class SelectStageTest {
 
     @Test void selfSamplingSteersTowardUnderUsedExperts() throws Exception {
         Random r = new Random(7);
-        List<CandidatePool.Candidate> original = original(r);
+        List<Sample> original = original(r);
         SelfSampler.Params steered = new SelfSampler.Params(4, 40, 4, 1.0, 8.0), plain = new SelfSampler.Params(4, 40, 4, 1.0, 0.0);
         SelectStage.Result s1 = select(original, List.of(), Objective.SELF_SAMPLE, 0.1, 200, 3, steered, dir.resolve("g1"));
         SelectStage.Result s2 = select(original, List.of(), Objective.SELF_SAMPLE, 0.1, 200, 3, steered, dir.resolve("g2"));
@@ -214,8 +211,8 @@ class SelectStageTest {
     @Test void selectCliTakesAnObjectiveAndABudget() throws Exception {
         Random r = new Random(8);
         StringBuilder corpus = new StringBuilder(), pool = new StringBuilder();
-        for (CandidatePool.Candidate c : original(r)) corpus.append(AppendLog.JSON.createObjectNode().put("sample_id", c.id()).put("domain", c.domain()).put("text", c.text())).append('\n');
-        for (CandidatePool.Candidate c : pool(r, 20)) pool.append(AppendLog.JSON.createObjectNode().put("sample_id", c.id()).put("domain", c.domain()).put("text", c.text())).append('\n');
+        for (Sample c : original(r)) corpus.append(Json.MAPPER.createObjectNode().put("sample_id", c.sampleId()).put("domain", c.domain()).put("text", c.text())).append('\n');
+        for (Sample c : pool(r, 20)) pool.append(Json.MAPPER.createObjectNode().put("sample_id", c.sampleId()).put("domain", c.domain()).put("text", c.text())).append('\n');
         Files.writeString(dir.resolve("corpus.jsonl"), corpus);
         Files.writeString(dir.resolve("pool.jsonl"), pool);
         for (String objective : List.of("usage", "stratified", "deficit", "self-sample")) {
@@ -224,7 +221,7 @@ class SelectStageTest {
                     "--objective", objective, "--budget-tokens", "150", "--self-sample-length", "20"));
             if (!objective.equals("self-sample")) args.addAll(List.of("--pool", dir.resolve("pool.jsonl").toString()));
             assertEquals(0, org.routecal.cli.Main.run(args.toArray(String[]::new)), objective);
-            JsonNode m = AppendLog.JSON.readTree(dir.resolve("cli-" + objective + "/select_metrics.json").toFile());
+            JsonNode m = Json.MAPPER.readTree(dir.resolve("cli-" + objective + "/select_metrics.json").toFile());
             assertEquals(objective, m.path("objective").asText());
             assertTrue(m.path("added_tokens").asLong() > 0 && m.path("added_tokens").asLong() <= 150, objective + ": " + m);
         }
@@ -232,30 +229,46 @@ class SelectStageTest {
                 "--corpus", dir.resolve("corpus.jsonl").toString(), "--out", dir.resolve("cli-x").toString()), "a pool is needed unless self-sampling");
         assertEquals(0, org.routecal.cli.Main.run("select", "--model", "../tests/fixtures/models/qwen3_moe/v1", "--tokenizer", "byte",
                 "--corpus", dir.resolve("corpus.jsonl").toString(), "--pool", dir.resolve("pool.jsonl").toString(), "--out", dir.resolve("cli-d").toString()));
-        assertEquals(Objective.DEFAULT.id(), AppendLog.JSON.readTree(dir.resolve("cli-d/select_metrics.json").toFile()).path("objective").asText(),
+        assertEquals(Objective.DEFAULT.id(), Json.MAPPER.readTree(dir.resolve("cli-d/select_metrics.json").toFile()).path("objective").asText(),
                 "the CLI default is Objective.DEFAULT");
     }
 
-    @Test void poolFromDirectoryOfTextFiles() throws Exception {
-        Path pd = Files.createDirectories(dir.resolve("pool/math"));
-        Files.writeString(pd.resolve("a.txt"), "1 + 1 = 2");
-        Files.writeString(dir.resolve("pool/b.txt"), "hello");
-        List<CandidatePool.Candidate> c = CandidatePool.read(dir.resolve("pool"), target);
-        Set<String> domains = new HashSet<>();
-        c.forEach(x -> domains.add(x.domain()));
-        assertEquals(Set.of("math", "default"), domains);
-        // a Parquet pool (the reference's synthetic column name)
-        var schema = org.routecal.io.parquet.ParquetSchema.builder("pool").string("domain").string("seed_augmentation").build();
-        try (var w = org.routecal.io.parquet.ParquetTableWriter.create(dir.resolve("pool.parquet"), schema, "test.pool", 1, java.util.Map.of())) {
-            w.append("stem", "first text");
-            w.append("math", "second text");
-        }
-        List<CandidatePool.Candidate> pq = CandidatePool.read(dir.resolve("pool.parquet"), target);
-        assertEquals(List.of("first text", "second text"), pq.stream().map(CandidatePool.Candidate::text).toList());
-        assertEquals("math", pq.get(1).domain());
-        Path jl = dir.resolve("p.jsonl");
-        Files.writeString(jl, "{\"id\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}\n{\"nope\":1}\n");
-        var e = assertThrows(org.routecal.RoutecalException.class, () -> CandidatePool.read(jl, target));
-        assertTrue(e.getMessage().contains("row 2"), e.getMessage());
+    /**
+     * The select command: an over-long pool text is cut (never rejected as too_long), and manifest.json records the
+     * inputs with their hashes, the timings and every numeric parameter (only secrets are redacted).
+     */
+    @Test void selectCommandCutsLongTextsAndWritesAFullManifest() throws Exception {
+        Random r = new Random(9);
+        StringBuilder corpus = new StringBuilder(), pool = new StringBuilder();
+        for (int i = 0; i < 3; i++) corpus.append(Json.MAPPER.writeValueAsString(java.util.Map.of("text", randomText(r, 30, "the quick brown fox ")))).append('\n');
+        for (int i = 0; i < 8; i++) pool.append(Json.MAPPER.writeValueAsString(java.util.Map.of("sample_id", "p" + i, "domain", "code",
+                "text", randomText(r, i == 0 ? 300 : 30, "{}();=+-*/<>[]0123456789abcdefgh")))).append('\n');
+        Files.writeString(dir.resolve("corpus.jsonl"), corpus);
+        Files.writeString(dir.resolve("pool.jsonl"), pool);
+        Path out = dir.resolve("sel");
+        int rc = org.routecal.cli.Main.run("select", "--model", "../tests/fixtures/models/qwen3_moe/v1", "--tokenizer", "byte",
+                "--corpus", dir.resolve("corpus.jsonl").toString(), "--pool", dir.resolve("pool.jsonl").toString(), "--out", out.toString(),
+                "--max-tokens-per-sample", "40", "--target", "50", "--min-gain-per-token", "0.01", "--max-candidate-js", "0.9",
+                "--max-corpus-drift-js", "0.5", "--max-added-token-ratio", "2");
+        assertEquals(0, rc);
+        List<JsonNode> rows = Jsonl.read(out.resolve("selected.jsonl"));
+        assertEquals(8, rows.size());
+        assertTrue(rows.stream().noneMatch(n -> n.path("reason").asText().equals("too_long")));
+        assertEquals(40, rows.get(0).path("n_tokens").asInt(), "the 300-byte text is cut to the limit");
+        org.routecal.pipeline.Manifest m = org.routecal.pipeline.OutputDir.requireComplete(out, "select", "--out");
+        @SuppressWarnings("unchecked")
+        java.util.Map<String, Object> acceptance = (java.util.Map<String, Object>) m.parameters().get("acceptance");
+        assertEquals(0.01, acceptance.get("min_gain_per_token"));
+        assertEquals(2.0, acceptance.get("max_added_token_ratio"));
+        assertEquals(org.routecal.pipeline.Sha256.of(dir.resolve("corpus.jsonl")), m.inputs("corpus").get(0).sha256());
+        assertEquals(org.routecal.pipeline.Sha256.of(dir.resolve("pool.jsonl")), m.inputs("pool").get(0).sha256());
+        assertEquals(1, m.inputs("model_config").size());
+        assertTrue(m.timings().keySet().containsAll(List.of("route_corpus", "route_pool", "select")), m.timings().toString());
+        assertEquals(8, m.results().get("pool"));
+        assertTrue(m.outputs().stream().anyMatch(o -> o.path().equals("selected.jsonl")));
+    }
+
+    static Sample sample(String id, String domain, String text) {
+        return new Sample(id, domain, text, new ByteCodec().encode(text));
     }
 }

@@ -4,7 +4,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.routecal.RoutecalException;
 import org.routecal.pipeline.Progress;
-import org.routecal.synth.AppendLog;
+import org.routecal.io.Jsonl;
+import org.routecal.corpus.CorpusOptions;
 import org.routecal.synth.HashingTargetModel;
 import org.routecal.synth.accept.AcceptanceParams;
 import org.routecal.synth.extract.ExtractParams;
@@ -44,7 +45,7 @@ class SynthesizeAgainstServeTest {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process p = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
                 "org.routecal.cli.Main", "serve", "--model", "../tests/fixtures/models/qwen3_moe/v1", "--tokenizer", "byte",
-                "--port", "0", "--max-concurrent", "2").redirectErrorStream(true).start();
+                "--port", "0", "--max-concurrent", "2", "--served-model-name", "tiny").redirectErrorStream(true).start();
         BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream()));
         CompletableFuture<String> url = CompletableFuture.supplyAsync(() -> {
             try {
@@ -65,7 +66,7 @@ class SynthesizeAgainstServeTest {
 
     static SynthesizeParams params(String url, Path out) {
         // the tiny model's context is 256 byte-tokens: a one-line template override keeps prompts inside it
-        return new SynthesizeParams(out, out.resolve("guidelines"), 1, 3, 6, 400, 1, 100, 3, out.resolve("prompts"),
+        return new SynthesizeParams(out, out.resolve("guidelines"), 1, 3, 6, CorpusOptions.of(out.resolve("corpus.jsonl")), 1, 100, 3, out.resolve("prompts"),
                 LlmOptions.of(url, "tiny").withRetries(1, Duration.ofMillis(20)).withTimeout(Duration.ofSeconds(5)).withConcurrency(2),
                 new LlmParams(0.9, 0.95, 6, null, Map.of()), new AcceptanceParams(100, 0, 1, 1, 0));
     }
@@ -89,7 +90,7 @@ class SynthesizeAgainstServeTest {
             }
         });
         long deadline = System.currentTimeMillis() + 60_000;
-        while (System.currentTimeMillis() < deadline && (!Files.exists(log) || AppendLog.read(log).isEmpty()) && !first.isDone()) Thread.sleep(20);
+        while (System.currentTimeMillis() < deadline && (!Files.exists(log) || Jsonl.readLog(log).isEmpty()) && !first.isDone()) Thread.sleep(20);
         serverA.destroyForcibly().waitFor();
         Throwable failure = first.get(120, TimeUnit.SECONDS);
         List<SyntheticRow> before = SyntheticRow.readLog(log);
@@ -98,7 +99,7 @@ class SynthesizeAgainstServeTest {
         assertInstanceOf(RoutecalException.class, failure);
         assertTrue(failure.getMessage().contains("rerun"), failure.getMessage());
         // the failed attempts are recorded, not lost
-        assertTrue(AppendLog.read(dir.resolve("llm_calls.jsonl")).stream().anyMatch(n -> n.path("outcome").asText().equals("connection_error")));
+        assertTrue(Jsonl.readLog(dir.resolve("llm_calls.jsonl")).stream().anyMatch(n -> n.path("outcome").asText().equals("connection_error")));
 
         Object[] b = startServe();
         try {

@@ -4,10 +4,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.routecal.pipeline.Progress;
-import org.routecal.synth.AppendLog;
+import org.routecal.io.Jsonl;
+import org.routecal.corpus.CorpusOptions;
 import org.routecal.synth.HashingTargetModel;
 import org.routecal.synth.accept.AcceptanceParams;
-import org.routecal.synth.accept.RoutingCounts;
+import org.routecal.route.RoutingCounts;
 import org.routecal.synth.extract.ExtractParams;
 import org.routecal.synth.extract.ExtractStage;
 import org.routecal.synth.extract.ExtractTestData;
@@ -53,7 +54,7 @@ public class SynthesizeStageTest {
     }
 
     static SynthesizeParams params(String baseUrl, Path out, int maxRequests) {
-        return new SynthesizeParams(out, out.resolve("guidelines"), 1, 4, 30, 40, 2, 200, 7, null,
+        return new SynthesizeParams(out, out.resolve("guidelines"), 1, 4, 30, CorpusOptions.of(out.resolve("corpus.jsonl")), 2, 200, 7, null,
                 LlmOptions.of(baseUrl, "gen").withRetries(2, Duration.ofMillis(1)).withConcurrency(3).withBudget(maxRequests, 0),
                 SynthesizeParams.referenceSampling(), new AcceptanceParams(100, 0, 1.0, 1.0, 0));
     }
@@ -72,7 +73,7 @@ public class SynthesizeStageTest {
         for (SyntheticRow r : rows) {
             if (r.accepted()) {
                 assertTrue(r.gain() > 0 && r.routingScore() > 0, r.toString());
-                assertTrue(r.text().startsWith("<|system|>"), "rendered in the target's template");
+                assertTrue(r.text().startsWith("system: "), "rendered in the target's template (the byte codec's transcript)");
                 assertEquals(2, r.fewshotIds().size());
             }
         }
@@ -91,7 +92,7 @@ public class SynthesizeStageTest {
             // the deficit drop equals the sum of accepted gains (greedy bookkeeping is exact)
             assertEquals(r.deficitBefore() - r.deficitAfter(), rows.stream().filter(SyntheticRow::accepted).mapToLong(SyntheticRow::gain).sum());
             // exported corpus = accepted rows; the Parquet table = the log
-            assertEquals(8, AppendLog.read(dir.resolve(SyntheticExport.ACCEPTED)).size());
+            assertEquals(8, Jsonl.readLog(dir.resolve(SyntheticExport.ACCEPTED)).size());
             var reader = org.routecal.io.parquet.ParquetTableReader.open(dir.resolve(SyntheticExport.PARQUET))
                     .requireFormat(SyntheticExport.FORMAT, 1, 1);
             var table = reader.readAll();
@@ -115,16 +116,40 @@ public class SynthesizeStageTest {
         try (FaultyOpenAiServer s = generator().script(Fault.HTTP_503)) {
             int rc = org.routecal.cli.Main.run("synthesize", "--model", "../tests/fixtures/models/qwen3_moe/v1", "--tokenizer", "byte",
                     "--corpus", dir.resolve("corpus.jsonl").toString(), "--guidelines", dir.resolve("guidelines").toString(),
-                    "--out", dir.toString(), "--per-combo", "2", "--max-candidates", "6", "--llm-base-url", s.baseUrl(),
+                    "--out", dir.resolve("run").toString(), "--per-combo", "2", "--max-candidates", "6", "--llm-base-url", s.baseUrl(),
                     "--llm-model", "gen", "--llm-retries", "2", "--max-candidate-js", "1", "--max-corpus-drift-js", "1",
                     "--max-added-token-ratio", "0");
             assertEquals(0, rc);
-            List<SyntheticRow> rows = SyntheticRow.readLog(dir.resolve("synthetic.jsonl"));
+            List<SyntheticRow> rows = SyntheticRow.readLog(dir.resolve("run/synthetic.jsonl"));
             assertEquals(4, rows.stream().filter(SyntheticRow::accepted).count(), "2 per combo: the 64-token target is far away");
             assertTrue(rows.stream().allMatch(r -> r.nTokens() > 0 && r.text().startsWith("system: ")), "byte codec's chat rendering");
-            var m = org.routecal.pipeline.Manifest.read(dir.resolve("manifest.json"));
+            var m = org.routecal.pipeline.Manifest.read(dir.resolve("run/manifest.json"));
             assertEquals("synthesize", m.command());
-            assertFalse(Files.readString(dir.resolve("manifest.json")).contains("sk-"), "no key material");
+            assertFalse(Files.readString(dir.resolve("run/manifest.json")).contains("sk-"), "no key material");
+        }
+    }
+
+    /** Two synthesize runs on one --out would interleave the log: the second is refused while the first holds it. */
+    @Test void aSecondSynthesizeOnOneOutIsRefused() throws Exception {
+        guidelines();
+        Files.writeString(dir.resolve("corpus.jsonl"), "{\"text\":\"alpha beta gamma\",\"domain\":\"chat\"}\n");
+        Path out = dir.resolve("run");
+        try (FaultyOpenAiServer s = generator().okDelayMillis(150)) {
+            String[] args = {"synthesize", "--model", "../tests/fixtures/models/qwen3_moe/v1", "--tokenizer", "byte",
+                    "--corpus", dir.resolve("corpus.jsonl").toString(), "--guidelines", dir.resolve("guidelines").toString(),
+                    "--out", out.toString(), "--per-combo", "2", "--max-candidates", "6", "--llm-base-url", s.baseUrl(),
+                    "--llm-model", "gen", "--llm-concurrency", "1", "--max-candidate-js", "1", "--max-corpus-drift-js", "1",
+                    "--max-added-token-ratio", "0"};
+            java.util.concurrent.CompletableFuture<Integer> first = java.util.concurrent.CompletableFuture.supplyAsync(() -> org.routecal.cli.Main.run(args));
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (System.currentTimeMillis() < deadline && s.bodies().isEmpty()) Thread.sleep(10);
+            assertFalse(s.bodies().isEmpty(), "the first run is generating");
+            assertEquals(2, org.routecal.cli.Main.run(args), "refused while the first one writes");
+            assertEquals(0, first.get(60, java.util.concurrent.TimeUnit.SECONDS));
+            List<SyntheticRow> rows = SyntheticRow.readLog(out.resolve("synthetic.jsonl"));
+            assertEquals(rows.size(), rows.stream().map(SyntheticRow::key).distinct().count(), "no key decided twice");
+            assertEquals(4, rows.stream().filter(SyntheticRow::accepted).count());
+            assertEquals(0, org.routecal.cli.Main.run(args), "afterwards the run is resumed (nothing left to do)");
         }
     }
 
@@ -140,7 +165,7 @@ public class SynthesizeStageTest {
             assertEquals(first, second.subList(0, first.size()), "rows of the first run kept as they were");
             assertLogSound(second, 4);
             // no generation call was made twice for one key
-            List<ObjectNode> calls = AppendLog.read(dir.resolve("llm_calls.jsonl"));
+            List<ObjectNode> calls = Jsonl.readLog(dir.resolve("llm_calls.jsonl"));
             List<String> okKeys = calls.stream().filter(c -> c.path("outcome").asText().equals("ok")).map(c -> c.path("purpose").asText()).toList();
             assertEquals(okKeys.size(), new HashSet<>(okKeys).size());
             // a third run has nothing left to do
@@ -160,7 +185,7 @@ public class SynthesizeStageTest {
                     SynthesizeChild.class.getName(), s.baseUrl(), dir.toString())
                     .redirectErrorStream(true).redirectOutput(dir.resolve("child.out").toFile()).start();
             long deadline = System.currentTimeMillis() + 30_000;
-            while (System.currentTimeMillis() < deadline && (!Files.exists(log) || AppendLog.read(log).size() < 3)) Thread.sleep(20);
+            while (System.currentTimeMillis() < deadline && (!Files.exists(log) || Jsonl.readLog(log).size() < 3)) Thread.sleep(20);
             child.destroyForcibly().waitFor();
             List<SyntheticRow> before = SyntheticRow.readLog(log);
             assertTrue(before.size() >= 3 && before.size() < 8, "killed mid-run: " + before.size() + " rows; " + Files.readString(dir.resolve("child.out")));

@@ -1,7 +1,7 @@
 package org.routecal.compute.cuda.ref;
 
-import org.routecal.compute.cuda.MoeOps;
-import org.routecal.compute.cuda.RouterScoring;
+import org.routecal.compute.cuda.ref.MoeOps;
+import org.routecal.compute.cuda.ref.RouterScoring;
 
 /**
  * Plain-loop fp32 reference for every kernel in {@code cuda/} (STYLE H4): the same math in the most obvious form, with

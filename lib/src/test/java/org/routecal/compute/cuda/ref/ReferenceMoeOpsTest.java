@@ -10,8 +10,8 @@ import static org.routecal.compute.cuda.ref.RefFixture.op;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
-import org.routecal.compute.cuda.MoeOps;
-import org.routecal.compute.cuda.RouterScoring;
+import org.routecal.compute.cuda.ref.MoeOps;
+import org.routecal.compute.cuda.ref.RouterScoring;
 
 /**
  * The plain-loop reference of every CUDA kernel agrees with torch / HF transformers on the fixture inputs. This pins

@@ -1,0 +1,146 @@
+"""Renders the JSON that tests/gpu/run_gpu.sh leaves in its output folder as the Markdown tables of bench/RESULTS.md.
+
+  python3 bench/gpu/results.py OUT_DIR > section.md
+Reads what is there and says "not run" for the rest, so a partial run renders too. Numbers are copied, never
+computed from anything but those files (ratios are ours over HF from the two files of one run).
+"""
+import glob
+import json
+import os
+import sys
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def fmt(v, digits=4):
+    if v is None:
+        return "–"
+    if isinstance(v, bool):
+        return "yes" if v else "**no**"
+    if isinstance(v, float):
+        return f"{v:.{digits}g}"
+    return str(v)
+
+
+def table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(fmt(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def device_line(out):
+    try:
+        with open(os.path.join(out, "gpu.txt")) as f:
+            lines = [l.strip() for l in f if l.strip()]
+        return lines[-1] if lines else "unknown"
+    except OSError:
+        return "unknown (no gpu.txt)"
+
+
+def parity(out):
+    checks = load(os.path.join(out, "backend_parity.json"))
+    if checks is None:
+        return "BackendParity: not run."
+    failed = [c for c in checks if not c.get("pass")]
+    s = f"BackendParity: {len(checks) - len(failed)} of {len(checks)} checks passed."
+    if failed:
+        s += "\n\n" + table(["op", "shape", "metric", "value", "limit"],
+                            [[c["op"], c["shape"], c["metric"], c["value"], c["limit"]] for c in failed])
+    return s
+
+
+def numerics(out):
+    rows = []
+    for path in sorted(glob.glob(os.path.join(out, "numerics_*.json"))):
+        d = load(path)
+        if not d:
+            continue
+        name = os.path.basename(path)[len("numerics_"):-len(".json")]
+        for c in d.get("comparisons", []):
+            rows.append([name, c["comparison"], c["token_layers"], c["topk_agreement"], c["near_tie_rate"],
+                         c["topk_agreement_outside_near_ties"], c["logits_nmse"], c["logits_max_diff_rel_to_max"]])
+    if not rows:
+        return "Numerics: not run."
+    return table(["model", "comparison", "token×layers", "top-k agreement", "near-tie rate", "agreement outside near ties",
+                  "logits NMSE", "max abs Δlogit / max abs logit"], rows)
+
+
+def quantize(out):
+    parts = []
+    diffs = sorted(glob.glob(os.path.join(out, "diff_*.json")))
+    if diffs:
+        rows = []
+        for p in diffs:
+            d = load(p) or {}
+            rows.append([os.path.basename(p)[5:-5], d.get("weights_compared"), d.get("fraction_equal")])
+        parts.append(table(["codes compared", "weights", "fraction equal"], rows))
+    timings = []
+    for p in sorted(glob.glob(os.path.join(out, "quantize_*_manifest.json"))):
+        m = load(p) or {}
+        t, params = m.get("timings_s", {}), m.get("parameters", {})
+        dev = params.get("device") or {}
+        timings.append([os.path.basename(p)[9:-14], f"{dev.get('kind')} {dev.get('name')}, {params.get('precision')}",
+                        t.get("forward"), t.get("solve"), t.get("write"), t.get("total")])
+    if timings:
+        parts.append(table(["run", "device", "forward s", "solve s", "write s", "total s"], timings))
+    ev = load(os.path.join(out, "quantize_eval.json"))
+    if ev:
+        parts.append(table(["model", "tokens", "ppl", "KL", "top-1"],
+                           [[m.get("name"), m.get("tokens"), m.get("ppl"), m.get("kl"), m.get("top1_agreement", m.get("top1"))]
+                            for m in ev.get("models", [])]))
+    return "\n\n".join(parts) if parts else "Quantize: not run."
+
+
+def bench(out):
+    rows = []
+    for hf_path in sorted(glob.glob(os.path.join(out, "hf_bench_*.json"))):
+        hf = load(hf_path) or {}
+        tag = os.path.basename(hf_path)[len("hf_bench_"):-5]
+        for impl, r in (hf.get("routing_pass") or {}).items():
+            if "tokens_per_s" in r:
+                rows.append(["HF transformers " + tag, impl, hf.get("batch"), hf.get("seq"), r["tokens_per_s"], None])
+    hf_best = {}
+    for r in rows:
+        key = (r[2], r[3])
+        hf_best[key] = max(hf_best.get(key, 0), r[4])
+    for p in sorted(glob.glob(os.path.join(out, "engine_*.json"))):
+        e = load(p) or {}
+        for r in e.get("routing_pass", []):
+            best = hf_best.get((r["batch"], r["seq"]))
+            rows.append(["routecal " + os.path.basename(p)[7:-5], f"{e.get('backend')}, {e.get('weights')}", r["batch"], r["seq"],
+                         r["tokens_per_second"], (r["tokens_per_second"] / best) if best else None])
+    if not rows:
+        return "Routing pass: not run."
+    return table(["system", "how", "batch", "seq", "tokens/s", "vs fastest HF at this shape"], rows)
+
+
+def big(out):
+    rows = []
+    for name in ("route_48l", "quantize_48l"):
+        m = load(os.path.join(out, name + "_manifest.json"))
+        if m:
+            rows.append([name, ", ".join(f"{k} {v:.1f}" for k, v in m.get("timings_s", {}).items())])
+    return table(["run", "timings (s)"], rows) if rows else "48-layer runs: not run."
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else "bench/gpu/out"
+    print(f"Device: {device_line(out)}  \nFrom: `{out}`\n")
+    for title, body in (("Parity", parity(out)), ("Numerics against HF transformers", numerics(out)),
+                        ("Quantize on the GPU and the CPU", quantize(out)), ("Routing pass", bench(out)),
+                        ("Qwen3-30B-A3B geometry, 48 layers", big(out))):
+        print(f"### {title}\n\n{body}\n")
+    cmp = os.path.join(out, "demo_compare.txt")
+    if os.path.exists(cmp):
+        with open(cmp) as f:
+            print("### Demo on the GPU vs the CPU\n\n```\n" + f.read().strip() + "\n```\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+package org.routecal.compute.cpu;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.RecursiveAction;
+import java.util.function.IntConsumer;
+import java.util.stream.Stream;
+
+/**
+ * How many threads the CPU kernels use and the pool they run on. FMA-bound kernels gain nothing from SMT siblings
+ * (two hyper-threads share one core's FMA units and L1) and lose to their cache contention, so the default is one
+ * thread per physical core, read from Linux's CPU topology; {@code -Droutecal.threads=N} overrides it.
+ */
+public final class CpuThreads {
+    private static volatile ForkJoinPool shared;
+
+    private CpuThreads() {}
+
+    /** -Droutecal.threads, else the physical cores this process may use. */
+    public static int defaultThreads() {
+        Integer forced = Integer.getInteger("routecal.threads");
+        return forced != null && forced > 0 ? forced : physicalCores();
+    }
+
+    /**
+     * Physical cores among the CPUs this JVM may run on: distinct (package, core) pairs of the online CPUs in
+     * /sys/devices/system/cpu, capped by {@link Runtime#availableProcessors()} (which honours cgroup limits). Falls back
+     * to availableProcessors where the topology is not readable (not Linux, restricted /sys).
+     */
+    public static int physicalCores() {
+        int logical = Runtime.getRuntime().availableProcessors();
+        Path root = Path.of("/sys/devices/system/cpu");
+        try (Stream<Path> cpus = Files.list(root)) {
+            Set<String> cores = new HashSet<>();
+            int threads = 0;
+            for (Path cpu : (Iterable<Path>) cpus.filter(p -> p.getFileName().toString().matches("cpu\\d+"))::iterator) {
+                Path topo = cpu.resolve("topology");
+                if (!Files.isReadable(topo.resolve("core_id"))) continue;
+                Path online = cpu.resolve("online");
+                if (Files.isReadable(online) && Files.readString(online).trim().equals("0")) continue;
+                cores.add(Files.readString(topo.resolve("physical_package_id")).trim() + ":"
+                        + Files.readString(topo.resolve("core_id")).trim());
+                threads++;
+            }
+            if (cores.isEmpty()) return logical;
+            // SMT ratio of the machine applied to what this process may use (a cgroup may grant any subset)
+            int perCore = Math.max(1, threads / cores.size());
+            return Math.max(1, Math.min(cores.size(), logical / perCore));
+        } catch (IOException | SecurityException e) {
+            return logical;
+        }
+    }
+
+    /** The kernels' shared pool ({@link #defaultThreads()} workers), created on first use; null when that is 1. */
+    public static ForkJoinPool sharedPool() {
+        ForkJoinPool p = shared;
+        if (p == null) {
+            synchronized (CpuThreads.class) {
+                p = shared;
+                int n = defaultThreads();
+                if (p == null && n > 1) shared = p = new ForkJoinPool(n);
+            }
+        }
+        return p;
+    }
+
+    /**
+     * Runs task(i) for i in [0, n) on the pool (null: on the calling thread, in order) and returns when all are done.
+     * Tasks are split recursively so idle workers steal halves; a call from inside the pool's own workers forks there
+     * instead of blocking a worker on a nested invoke.
+     */
+    public static void forEach(ForkJoinPool pool, int n, IntConsumer task) {
+        if (pool == null || n <= 1) {
+            for (int i = 0; i < n; i++) task.accept(i);
+            return;
+        }
+        Range all = new Range(task, 0, n);
+        if (ForkJoinTask.getPool() == pool) all.invoke();
+        else pool.invoke(all);
+    }
+
+    private static final class Range extends RecursiveAction {
+        private final IntConsumer task;
+        private final int lo, hi;
+
+        Range(IntConsumer task, int lo, int hi) {
+            this.task = task;
+            this.lo = lo;
+            this.hi = hi;
+        }
+
+        @Override
+        protected void compute() {
+            if (hi - lo == 1) {
+                task.accept(lo);
+                return;
+            }
+            int mid = (lo + hi) >>> 1;
+            invokeAll(new Range(task, lo, mid), new Range(task, mid, hi));
+        }
+    }
+}

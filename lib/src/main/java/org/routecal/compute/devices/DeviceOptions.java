@@ -1,0 +1,27 @@
+package org.routecal.compute.devices;
+
+import org.routecal.compute.Backend;
+
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code --device cpu|cuda|auto} and {@code --precision auto|bf16|fp32}, one mixin for every command that computes
+ * (route, quantize, evaluate, select, refine, synthesize, serve, demo); the notebook's {@code %%config device=…}
+ * fills the same options.
+ */
+public final class DeviceOptions {
+    @Option(names = "--device", defaultValue = "auto", paramLabel = "cpu|cuda|auto",
+            description = "Compute device: cuda (fails with the cause if no usable GPU), cpu, or auto (the GPU when one is usable, "
+                    + "else the CPU; the choice and the reason are printed). Default: ${DEFAULT-VALUE}.")
+    public String device = "auto";
+
+    @Option(names = "--precision", defaultValue = "auto", paramLabel = "auto|bf16|fp32",
+            description = "Numerics: bf16 (bf16 weights and products, fp32 accumulation, as HF computes a bf16 checkpoint), "
+                    + "fp32 (the CPU reference's numerics), or auto (the checkpoint's dtype on a GPU, fp32 on the CPU). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    public String precision = "auto";
+
+    /** Opens the backend for a run on {@code modelDir}. */
+    public Backend open(Path modelDir) { return Devices.open(device, precision, modelDir); }
+}

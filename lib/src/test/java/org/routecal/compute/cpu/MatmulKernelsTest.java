@@ -1,0 +1,123 @@
+package org.routecal.compute.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ForkJoinPool;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every matmul variant (both register-tile sets, float32 and bf16 weights, one thread and a pool, with and without
+ * bias, overwrite and accumulate, row views at offsets) against {@link ReferenceOps} (STYLE H4). Shapes hit every edge:
+ * rows and outputs that are not multiples of the tile, inputs shorter than a vector and with scalar tails, and sizes
+ * large enough to be split into several blocks. Declared tolerance: NMSE ≤ 1e-10 for both weight types — the weights
+ * are widened exactly, so only the order of float32 additions differs from the reference.
+ */
+class MatmulKernelsTest {
+    static final double NMSE = 1e-10;
+    private static final ForkJoinPool POOL = new ForkJoinPool(3);
+
+    @AfterAll
+    static void closePool() {
+        POOL.shutdown();
+    }
+
+    static Stream<Arguments> cases() {
+        int[][] shapes = {{1, 7, 5}, {5, 33, 9}, {17, 64, 130}, {4, 96, 8}, {64, 96, 200}, {3, 2048, 6}, {37, 300, 77}, {130, 129, 260}};
+        List<Arguments> out = new ArrayList<>();
+        for (MatmulKernels.Tiles t : MatmulKernels.Tiles.values())
+            for (int[] s : shapes)
+                for (boolean pooled : new boolean[]{false, true}) out.add(Arguments.of(t, s[0], s[1], s[2], pooled));
+        return out.stream();
+    }
+
+    static double nmse(float[] ref, float[] got) {
+        double num = 0, den = 0;
+        for (int i = 0; i < ref.length; i++) {
+            num += Math.pow(ref[i] - got[i], 2);
+            den += (double) ref[i] * ref[i];
+        }
+        return num / Math.max(den, 1e-30);
+    }
+
+    static float[] gaussian(Random r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
+        return a;
+    }
+
+    /** bf16 bits of gaussians, with a few zeros, negatives and tiny values (the widening must keep every bit). */
+    static short[] bf16(Random r, int n) {
+        short[] a = new short[n];
+        for (int i = 0; i < n; i++) {
+            float v = i % 17 == 0 ? 0f : i % 23 == 0 ? 1e-30f : (float) r.nextGaussian();
+            a[i] = (short) (Float.floatToIntBits(v) >>> 16);
+        }
+        return a;
+    }
+
+    @ParameterizedTest(name = "{0} {1}x{2}x{3} pool={4}")
+    @MethodSource("cases")
+    void matchesReference(MatmulKernels.Tiles tiles, int rows, int in, int out, boolean pooled) {
+        Random r = new Random(rows * 31L + in * 7L + out);
+        ForkJoinPool pool = pooled ? POOL : null;
+        int xOff = 3, wOff = 5, yOff = 2; // row views inside larger buffers
+        float[] x = gaussian(r, xOff + rows * in), w = gaussian(r, wOff + out * in), bias = gaussian(r, out);
+        short[] wb = bf16(r, wOff + out * in);
+        for (boolean withBias : new boolean[]{false, true}) {
+            for (boolean accumulate : new boolean[]{false, true}) {
+                float[] init = gaussian(r, yOff + rows * out + 4);
+                float[] b = withBias ? bias : null;
+                float[] want = init.clone(), got = init.clone();
+                ReferenceOps.matmulTransposed(x, xOff, rows, in, w, wOff, out, b, want, yOff, accumulate);
+                MatmulKernels.f32(tiles, x, xOff, rows, in, w, wOff, out, b, got, yOff, accumulate, pool);
+                assertClose(want, got, "f32 bias=" + withBias + " acc=" + accumulate);
+                want = init.clone();
+                got = init.clone();
+                ReferenceOps.matmulTransposed(x, xOff, rows, in, wb, wOff, out, b, want, yOff, accumulate);
+                MatmulKernels.bf16(tiles, x, xOff, rows, in, wb, wOff, out, b, got, yOff, accumulate, pool);
+                assertClose(want, got, "bf16 bias=" + withBias + " acc=" + accumulate);
+            }
+        }
+    }
+
+    private static void assertClose(float[] want, float[] got, String what) {
+        double e = nmse(want, got);
+        assertTrue(e <= NMSE, what + ": nmse " + e);
+        // values outside the y view are untouched
+        assertEquals(want[0], got[0], what + ": y[0] outside the view");
+        assertEquals(want[want.length - 1], got[got.length - 1], what + ": last value outside the view");
+    }
+
+    @Test
+    void dotAndAxpyMatchReference() {
+        Random r = new Random(9);
+        ReferenceOps ref = new ReferenceOps();
+        for (int n : new int[]{1, 15, 16, 63, 64, 65, 1000}) {
+            float[] a = gaussian(r, n + 3), b = gaussian(r, n + 5);
+            float d1 = ref.dot(a, 3, b, 5, n), d2 = MatmulKernels.dot(a, 3, b, 5, n);
+            assertEquals(d1, d2, 1e-4 * Math.max(1, Math.abs(d1)), "dot n=" + n);
+            float[] y1 = gaussian(r, n + 2), y2 = y1.clone();
+            ref.axpy(0.3f, a, 1, y1, 2, n);
+            MatmulKernels.axpy(0.3f, a, 1, y2, 2, n);
+            assertTrue(nmse(y1, y2) < 1e-12, "axpy n=" + n);
+        }
+    }
+
+    @Test
+    void shortBuffersAreRejectedWithTheShape() {
+        float[] x = new float[10], w = new float[20], y = new float[4];
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> MatmulKernels.matmulTransposed(x, 0, 2, 5, w, 0, 4, null, y, 0, false));
+        assertTrue(e.getMessage().contains("y too short"), e.getMessage());
+    }
+}

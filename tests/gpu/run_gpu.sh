@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Every GPU check and benchmark of routecal, on the GPU machine, in named phases so one device call can take several:
+#   bash tests/gpu/run_gpu.sh setup parity numerics quantize demo      (call 1)
+#   bash tests/gpu/run_gpu.sh setup bench big                          (call 2)
+# Phases:
+#   setup     nvidia-smi, the JRE (.device/jre.tar.xz) and the jar (.device/routecal-device.jar.xz), PTX loads
+#   parity    BackendParity (every backend op, fp32 and bf16, vs the scalar CPU reference) and GpuParity (kernels)
+#   numerics  HF transformers fp32/bf16 vs our engine on cpu/fp32, cuda/fp32, cuda/bf16 (tests/gpu/hf_numerics.py +
+#             org.routecal.bench.ModelNumerics) on the family fixtures, scaled-router copies, the demo model and a
+#             2-layer Qwen3-30B-A3B-geometry model
+#   quantize  the demo model quantized on cuda (fp32 and bf16) and on the cpu: codes compared (CheckpointDiff), all
+#             three evaluated against the original on held-out text (KL)
+#   demo      `routecal demo --device auto` (must pick the GPU); evidence.json compared with the CPU run's
+#   bench     HF routing pass (tests/gpu/hf_bench.py) and ours (org.routecal.bench.EngineBench) on one 4-layer
+#             Qwen3-30B-A3B-geometry checkpoint, 1×2048 and 8×2048 tokens, resident and streamed
+#   big       a 48-layer Qwen3-30B-A3B-geometry checkpoint written by transformers: HF and our routing pass, then
+#             `routecal route --device cuda` and `routecal quantize --device cuda` on it
+# Everything lands in $OUT (the device tool's output folder; bench/gpu/out by default). Prepare on the build machine:
+#   mvn -o -q -B -Pdevice -pl lib -am package -DskipTests && bash bench/gpu/device_jar.sh
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+OUT=${OUT:-bench/gpu/out}
+mkdir -p "$OUT"
+WORK=${WORK:-/dev/shm/routecal}
+mkdir -p "$WORK"
+export PYTHONUNBUFFERED=1
+log() { echo "== $(date +%T) $*"; }
+
+if ! command -v java >/dev/null 2>&1; then
+  mkdir -p /tmp/jre && tar xJf .device/jre.tar.xz -C /tmp/jre && export PATH=/tmp/jre/bin:$PATH
+fi
+JAR=$WORK/routecal.jar
+[ -f "$JAR" ] || xz -dc .device/routecal-device.jar.xz > "$JAR"
+JTMP=$(mktemp -d /tmp/routecal-jcuda.XXXXXX) # JCuda unpacks its native library here
+J="java --add-modules jdk.incubator.vector -Xmx${HEAP:-64g} -Djava.io.tmpdir=$JTMP -cp $JAR"
+R="$J org.routecal.cli.Main"
+run() { log "$*"; "$@"; local rc=$?; [ $rc -eq 0 ] || echo "!! exit $rc: $*"; return 0; }
+
+demo_assets() { [ -f "$WORK/demo/model/model.safetensors" ] || $R demo-assets --out "$WORK/demo" >/dev/null; }
+
+phase_setup() {
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv | tee "$OUT/gpu.txt"
+  java -version 2>&1 | head -1
+  run $J org.routecal.compute.cuda.CudaAvailability
+}
+
+phase_parity() {
+  run $J org.routecal.compute.devices.BackendParity --device cuda --precision both --out "$OUT/backend_parity.json" > "$OUT/backend_parity.txt" 2>&1
+  grep -E "FAIL|checks passed" "$OUT/backend_parity.txt"
+  [ "${GPU_PARITY:-0}" = 1 ] && run timeout 240 $J org.routecal.compute.cuda.GpuParity --out "$OUT/gpu_parity.json" > "$OUT/gpu_parity.txt" 2>&1
+  grep -E "FAIL|pass" "$OUT/gpu_parity.txt" | tail -5
+}
+
+numerics_one() { # name model-dir [extra hf args]
+  local name=$1 model=$2; shift 2
+  run python3 tests/gpu/hf_numerics.py --model "$model" --out "$WORK/num/$name" --sequences 4 --length 256 "$@" | tail -1
+  local m=$model
+  [ -d "$WORK/num/$name-model" ] && m=$WORK/num/$name-model
+  run $J org.routecal.bench.ModelNumerics --model "$m" --hf "$WORK/num/$name" --runs "${NUM_RUNS:-cpu/fp32,cuda/fp32,cuda/bf16}" \
+      --out "$OUT/numerics_$name.json" 2>&1 | grep -o "comparison=[^,]*, token_layers=[0-9]*, topk_agreement=[0-9.E-]*\|logits_nmse=[0-9.E-]*"
+}
+
+phase_numerics() { # NUMERICS="qwen3_moe mixtral-scaled demo q30b …" picks a subset (default: all)
+  demo_assets
+  local all="qwen3_moe qwen2_moe mixtral olmoe qwen3_moe-scaled mixtral-scaled demo q30b q30b-scaled"
+  for n in ${NUMERICS:-$all}; do
+    local base=${n%-scaled} model extra=()
+    case $base in
+      demo) model=$WORK/demo/model ;;
+      q30b)
+        [ -d "$WORK/q2" ] || run python3 tests/gpu/hf_bench.py --layers 2 --seq 256 --reps 1 --skip-gptq --out "$OUT/hf_q2.json" --save-checkpoint "$WORK/q2" > /dev/null
+        model=$WORK/q2 ;;
+      *) model=tests/fixtures/models/$base/v1 ;;
+    esac
+    [ "$n" != "$base" ] && extra=(--scale-router 8 --save-scaled "$WORK/num/$n-model")
+    numerics_one "$n" "$model" "${extra[@]}"
+  done
+}
+
+phase_quantize() {
+  demo_assets
+  local d=$WORK/demo q=$WORK/quant
+  rm -rf "$q"; mkdir -p "$q"
+  for dev in ${QUANT_RUNS:-cpu/fp32 cuda/fp32 cuda/bf16}; do
+    local n=${dev/\//-}
+    log "quantize demo model on $dev"
+    ( time $R quantize --model "$d/model" --corpus "$d/corpus.jsonl" --out "$q/$n" --scheme w4a16 --group-size 32 \
+        --moe-mode hybrid --device "${dev%/*}" --precision "${dev#*/}" ) > "$OUT/quantize_$n.txt" 2>&1
+    tail -4 "$OUT/quantize_$n.txt"
+    cp "$q/$n/manifest.json" "$OUT/quantize_${n}_manifest.json" 2>/dev/null
+  done
+  local runs=(${QUANT_RUNS:-cpu/fp32 cuda/fp32 cuda/bf16}) dirs=()
+  for dev in "${runs[@]}"; do dirs+=("$q/${dev/\//-}"); done
+  for d2 in "${dirs[@]:1}"; do
+    run $J org.routecal.quant.ct.CheckpointDiff "${dirs[0]}" "$d2" --out "$OUT/diff_${dirs[0]##*/}_vs_${d2##*/}.json" | grep fraction_equal
+  done
+  run $R evaluate --model "$d/model" --quantized "${dirs[@]}" --corpus "$d/pool.jsonl" --max-samples 96 --out "$q/eval" \
+      --device "${EVAL_DEVICE:-cuda}" --precision fp32 | tee "$OUT/quantize_eval.txt"
+  cp "$q/eval/eval.json" "$OUT/quantize_eval.json" 2>/dev/null
+}
+
+phase_demo() {
+  rm -rf "$WORK/demo-run"
+  ( time $R demo --out "$WORK/demo-run" --cache "$WORK/cache" ) > "$OUT/demo.txt" 2>&1
+  grep -E "routecal: device|real" "$OUT/demo.txt" | head -3
+  cp "$WORK/demo-run/evidence.json" "$OUT/demo_evidence_gpu.json" 2>/dev/null
+  cp "$WORK/demo-run/manifest.json" "$OUT/demo_manifest_gpu.json" 2>/dev/null
+  [ -f bench/gpu/demo_evidence_cpu.json ] && python3 tests/gpu/compare_evidence.py bench/gpu/demo_evidence_cpu.json "$OUT/demo_evidence_gpu.json" | tee "$OUT/demo_compare.txt"
+}
+
+phase_bench() {
+  [ -d "$WORK/q4" ] || run python3 tests/gpu/hf_bench.py --layers 4 --seq 2048 --batch 1 --reps 5 --out "$OUT/hf_bench_4l_b1.json" --save-checkpoint "$WORK/q4"
+  run python3 tests/gpu/hf_bench.py --layers 4 --seq 2048 --batch 8 --reps 5 --skip-gptq --out "$OUT/hf_bench_4l_b8.json"
+  run $J org.routecal.bench.EngineBench --model "$WORK/q4" --device cuda --batches 1,8 --seq 2048 --repeats 5 --out "$OUT/engine_4l.json"
+  run $J org.routecal.bench.EngineBench --model "$WORK/q4" --device cuda --batches 1,8 --seq 2048 --repeats 3 --streamed --out "$OUT/engine_4l_streamed.json"
+  run $J org.routecal.bench.EngineBench --model "$WORK/q4" --device cuda --precision fp32 --batches 1 --seq 2048 --repeats 3 --out "$OUT/engine_4l_fp32.json"
+}
+
+phase_big() {
+  local m=$WORK/q48
+  [ -d "$m" ] || run python3 tests/gpu/hf_bench.py --layers 48 --seq 2048 --batch 1 --reps 3 --skip-gptq --out "$OUT/hf_bench_48l.json" --save-checkpoint "$m"
+  du -sh "$m"
+  run $R inspect --model "$m" > "$OUT/inspect_48l.txt"
+  run $J org.routecal.bench.EngineBench --model "$m" --device cuda --batches 1,8 --seq 2048 --repeats 3 --out "$OUT/engine_48l.json"
+  demo_assets
+  ( time $R route --model "$m" --corpus "$WORK/demo/corpus.jsonl" --tokenizer byte --out "$WORK/route48" --device cuda ) > "$OUT/route_48l.txt" 2>&1
+  tail -3 "$OUT/route_48l.txt"; cp "$WORK/route48/manifest.json" "$OUT/route_48l_manifest.json" 2>/dev/null
+  ( time $R quantize --model "$m" --corpus "$WORK/demo/corpus.jsonl" --tokenizer byte --max-samples ${BIG_SAMPLES:-256} \
+      --out "$WORK/quant48" --scheme w4a16 --group-size 128 --moe-mode hybrid --device cuda ) > "$OUT/quantize_48l.txt" 2>&1
+  tail -5 "$OUT/quantize_48l.txt"; cp "$WORK/quant48/manifest.json" "$OUT/quantize_48l_manifest.json" 2>/dev/null
+}
+
+for p in "$@"; do
+  log "phase $p"
+  "phase_$p"
+done
+log done
