@@ -25,6 +25,7 @@ import org.routecal.tokenize.TextCodec;
 import org.routecal.quant.ct.CompressedTensorsWriter;
 import org.routecal.quant.ct.CtQuantConfig;
 import org.routecal.quant.gptq.ActOrder;
+import org.routecal.quant.parallel.ModelReplicas;
 import org.routecal.quant.scheme.Fp8Scheme;
 import org.routecal.quant.scheme.IntScheme;
 import org.routecal.quant.scheme.Nvfp4Scheme;
@@ -70,8 +71,10 @@ public final class QuantizeStage {
         }
         session.progress().message("corpus: " + loaded);
         MoeModel m = session.model(r.model(), r.device());
-        return run(m, loaded.samples().stream().map(Sample::ids).toList(), r.options(), r.out(), Corpus.manifestInputs(r.corpus(), loaded),
-                session.progress(), session::checkCancelled);
+        try (ModelReplicas replicas = ModelReplicas.open(m, r.device())) { // --devices: the model on each listed device
+            return run(replicas, loaded.samples().stream().map(Sample::ids).toList(), r.options(), r.out(), Corpus.manifestInputs(r.corpus(), loaded),
+                    session.progress(), session::checkCancelled);
+        }
     }
 
     /** Tokens per forward batch of the calibration pass (bounds one batch's temporary activations). */
@@ -83,6 +86,17 @@ public final class QuantizeStage {
      */
     public static Result run(MoeModel model, List<int[]> sequences, QuantizeOptions o, Path out, Map<String, Object> inputs,
                              Progress progress, Runnable cancel) {
+        return run(model, null, sequences, o, out, inputs, progress, cancel);
+    }
+
+    /** As above on every device of {@code replicas} ({@code --devices}, see {@link DataParallelLayers}); one device: the same run. */
+    public static Result run(ModelReplicas replicas, List<int[]> sequences, QuantizeOptions o, Path out, Map<String, Object> inputs,
+                             Progress progress, Runnable cancel) {
+        return run(replicas.primary(), replicas.size() > 1 ? replicas : null, sequences, o, out, inputs, progress, cancel);
+    }
+
+    private static Result run(MoeModel model, ModelReplicas replicas, List<int[]> sequences, QuantizeOptions o, Path out,
+                              Map<String, Object> inputs, Progress progress, Runnable cancel) {
         long start = System.nanoTime();
         Path modelDir = model.dir();
         if (sequences.isEmpty()) throw new RoutecalException("quantize: the calibration corpus has no samples");
@@ -105,7 +119,7 @@ public final class QuantizeStage {
                     scheme.validate(m, (int) shape[0], (int) shape[1]);
                 }
             }
-            MemoryEstimate.check(config, tokens, o, model.backend());
+            if (replicas == null) MemoryEstimate.check(config, tokens, o, model.backend()); // else per device, on its share
             Set<String> quantized = new LinkedHashSet<>();
             LayerQuantizer.FallbackCounts fallbacks = new LayerQuantizer.FallbackCounts();
             double tForward = 0, tSolve = 0;
@@ -113,11 +127,23 @@ public final class QuantizeStage {
                 List<List<int[]>> batches = MoeModel.batches(sequences, BATCH_TOKENS);
                 List<Integer> batchTokens = batches.stream().map(b -> b.stream().mapToInt(s -> s.length).sum()).toList();
                 List<Activations> acts = new ArrayList<>();
+                DataParallelLayers group = null;
                 try {
-                    for (List<int[]> b : batches) acts.add(model.embed(b, acts.size()));
+                    if (replicas != null) group = new DataParallelLayers(replicas, batches, o);
+                    else for (List<int[]> b : batches) acts.add(model.embed(b, acts.size()));
                     progress.start("quantize layers", config.layerCount());
                     for (int layer = 0; layer < config.layerCount(); layer++) {
                         cancel.run();
+                        if (group != null) {
+                            double[] t = group.quantizeLayer(layer, scheme, o, rules, report, fallbacks, warnings, (module, q) -> {
+                                writer.addQuantized(module, q);
+                                quantized.add(module);
+                            });
+                            tForward += t[0];
+                            tSolve += t[1];
+                            progress.advance(1);
+                            continue;
+                        }
                         model.weights().beginLayer();
                         LayerQuantizer lq = new LayerQuantizer(model, layer, scheme, o, rules, report);
                         long f0 = System.nanoTime();
@@ -147,6 +173,7 @@ public final class QuantizeStage {
                     }
                 } finally {
                     acts.forEach(Activations::close);
+                    if (group != null) group.close();
                 }
                 String head = LinearModules.lmHead(config);
                 if (head != null && source.contains(head + ".weight") && !rules.ignores(head)) {
@@ -168,7 +195,8 @@ public final class QuantizeStage {
                 writer.commit(modelDir, source, new CtQuantConfig(scheme, o.gptq() ? o.gptqArgs().actOrder() : ActOrder.NONE, ignoreList));
                 timings.put("write_seconds", (System.nanoTime() - w0) / 1e9);
                 timings.put("total_seconds", (System.nanoTime() - start) / 1e9);
-                dir.writeManifest(manifest(dir.path(), model, o, scheme, inputs, sequences.size(), tokens, quantized.size(), ignoreList.size(),
+                dir.writeManifest(manifest(dir.path(), model, o, scheme, group == null ? inputs : group.manifestEntries(inputs), sequences.size(),
+                        tokens, quantized.size(), ignoreList.size(),
                         fallbacks, warnings, timings));
                 dir.commit();
                 return new Result(out, quantized.size(), ignoreList.size(), fallbacks.total(), fallbacks.minTokenAll,
