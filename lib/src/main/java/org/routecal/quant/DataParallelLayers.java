@@ -152,7 +152,7 @@ final class DataParallelLayers implements AutoCloseable {
             // 3.-6. rounds: the dense groups with the first round's experts
             MoeModel primary = replicas.primary();
             int hidden = primary.config().hiddenSize(), inter = Math.max(1, primary.config().expertIntermediateSize());
-            int perRound = expertsPerRound(plans.size(), hidden, inter);
+            int perRound = expertsPerRound(plans.size(), hidden, inter, n);
             expertsPerRound = Math.max(expertsPerRound, perRound);
             double[] blockInput = null;
             Map<String, double[]> denseHessians = Map.of();
@@ -296,12 +296,19 @@ final class DataParallelLayers implements AutoCloseable {
         warnings.addAll(layerWarnings);
     }
 
-    /** Experts per round: as many as fit a quarter of the heap as reduced Hessians (gate/up, down, all-token down). */
-    static int expertsPerRound(int experts, int hidden, int inter) {
-        long perExpert = 8L * ((long) hidden * hidden + 2L * inter * inter);
+    /**
+     * Experts per round: as many as fit a quarter of the heap as host partials (gate/up, down, all-token down, in
+     * double) when, at worst, every device's partials of the round wait in {@link OrderedSum} at once.
+     */
+    static int expertsPerRound(int experts, int hidden, int inter, int devices) {
+        long perExpert = 8L * ((long) hidden * hidden + 2L * inter * inter) * devices;
         long budget = Runtime.getRuntime().maxMemory() / 4;
-        return (int) Math.max(1, Math.min(Math.max(1, experts), budget / perExpert));
+        long cap = Long.getLong(ROUND_PROPERTY, Long.MAX_VALUE);
+        return (int) Math.max(1, Math.min(Math.min(Math.max(1, experts), budget / perExpert), cap));
     }
+
+    /** {@code -Droutecal.quantize.expertsPerRound=N} caps the round size (less host memory; tests use it to run many rounds). */
+    static final String ROUND_PROPERTY = "routecal.quantize.expertsPerRound";
 
     /**
      * The owner's work for modules sharing one K×K Hessian with R output rows in all: GPTQ factors the damped inverse

@@ -154,6 +154,29 @@ class MultiDeviceQuantizeTest {
     }
 
     @Test
+    void deepSeekFamilyInRoundsOfThreeExperts(@TempDir Path tmp) throws Exception {
+        // MLA attention, a shared expert, grouped routing with a score-correction bias, a dense first layer; experts in
+        // rounds of 3 (8 experts: rounds of 3, 3, 2), so later rounds solve experts without the dense modules
+        Path model = QuantizeStageTest.model("deepseek_v3");
+        List<int[]> calib = QuantizeStageTest.corpus(40, 256, 13);
+        Path one = tmp.resolve("one"), two = tmp.resolve("two");
+        QuantizeStageTest.quantize(model, calib, options(MoeMode.HYBRID), one, Map.of(), Progress.NONE);
+        List<Backend> cpus = List.of(org.routecal.compute.devices.Devices.cpu(), org.routecal.compute.devices.Devices.cpu());
+        System.setProperty(DataParallelLayers.ROUND_PROPERTY, "3");
+        try (MoeModel primary = MoeModel.load(model, cpus.get(0));
+             ModelReplicas replicas = ModelReplicas.load(primary, DeviceGroup.of(cpus))) {
+            QuantizeStage.run(replicas, calib, options(MoeMode.HYBRID), two, Map.of(), Progress.NONE, () -> {});
+        } finally {
+            System.clearProperty(DataParallelLayers.ROUND_PROPERTY);
+            cpus.forEach(Backend::close);
+        }
+        assertEquals(List.of(), differingTensors(one, two), "deepseek_v3: tensors that differ between 1 and 2 devices");
+        JsonNode reduction = new ObjectMapper().readTree(two.resolve("manifest.json").toFile()).get("results").get("reduction");
+        assertEquals(1 + 3 + 3, reduction.get("expert_rounds").asInt(), "the dense layer, then 3 rounds per MoE layer: " + reduction);
+        assertEquals(3, reduction.get("experts_per_round").asInt());
+    }
+
+    @Test
     void deviceSolverPathOnTwoLogicalDevices(@TempDir Path tmp) {
         List<int[]> calib = QuantizeStageTest.corpus(40, 256, 5);
         Path one = tmp.resolve("one"), two = tmp.resolve("two");
