@@ -118,11 +118,51 @@ final class DataParallelLayers implements AutoCloseable {
      */
     double[] quantizeLayer(int layer, QuantScheme scheme, QuantizeOptions o, IgnoreRules rules, List<Object[]> report,
                            LayerQuantizer.FallbackCounts fallbacks, List<String> warnings, BiConsumer<String, QuantizedWeight> sink) {
-        long f0 = System.nanoTime();
-        LayerQuantizer[] local = new LayerQuantizer[n];
-        LayerCalibration[] cals = new LayerCalibration[n];
-        try {
-            // 1. calibration forward: each device over its batches
+        try (LayerRun run = new LayerRun(layer, scheme, o, rules)) {
+            long f0 = System.nanoTime();
+            run.forward();
+            long s0 = System.nanoTime();
+            run.plan();
+            for (int from = 0; from == 0 || from < run.plans.size(); from += run.perRound) {
+                broadcastAndCollect(layer, run.round(from), report, fallbacks, warnings, sink);
+                rounds++;
+            }
+            long r0 = System.nanoTime();
+            run.rerun();
+            return new double[]{(s0 - f0 + System.nanoTime() - r0) / 1e9, (r0 - s0) / 1e9};
+        }
+    }
+
+    /** One layer's steps (the class comment's 1–6) and what they share. */
+    private final class LayerRun implements AutoCloseable {
+        final int layer;
+        final QuantScheme scheme;
+        final QuantizeOptions o;
+        final IgnoreRules rules;
+        final LayerQuantizer[] local = new LayerQuantizer[n];     // per device: its hessianKeys, its rows' plans
+        final LayerCalibration[] cals = new LayerCalibration[n];  // per device: what its forward collected
+        final int hidden, inter;
+        Routing routing;
+        List<LayerQuantizer.ExpertPlan> plans;                   // from every token's routing
+        List<List<LayerQuantizer.ExpertPlan>> localPlans;        // per device: the same experts, its rows only
+        Map<String, List<LinearModules.Module>> dense;
+        boolean needBlockInput;
+        int perRound;
+        double[] blockInput;                                      // reduced all-token block-input Hessian, or null
+        Map<String, double[]> denseHessians = Map.of();
+        final Map<String, Long> denseRows = new HashMap<>();
+
+        LayerRun(int layer, QuantScheme scheme, QuantizeOptions o, IgnoreRules rules) {
+            this.layer = layer;
+            this.scheme = scheme;
+            this.o = o;
+            this.rules = rules;
+            this.hidden = replicas.primary().config().hiddenSize();
+            this.inter = Math.max(1, replicas.primary().config().expertIntermediateSize());
+        }
+
+        /** 1. Each device runs its batches through the layer, its calibration taps collecting. */
+        void forward() {
             group.onEach(d -> {
                 long t0 = System.nanoTime();
                 MoeModel m = replicas.model(d);
@@ -137,108 +177,101 @@ final class DataParallelLayers implements AutoCloseable {
                 stats[d].forward += (System.nanoTime() - t0) / 1e9;
                 return null;
             });
-            double forward = (System.nanoTime() - f0) / 1e9;
-            long s0 = System.nanoTime();
-            // 2. routing of every token and the experts' plans from it
-            Routing routing = Routing.gather(cals, this::tokensBefore, batchTokens.stream().mapToLong(Integer::longValue).sum());
-            LayerQuantizer planner = local[0];
-            LayerCalibration view = routing.view(layer, group.backend(0), planner.hessianKeys(), batchTokens);
-            List<LayerQuantizer.ExpertPlan> plans = planner.plans(view);
-            List<List<LayerQuantizer.ExpertPlan>> localPlans = new ArrayList<>();
+        }
+
+        /** 2. The routing of every token, the experts' plans from it, and what the reduction must carry. */
+        void plan() {
+            routing = Routing.gather(cals, DataParallelLayers.this::tokensBefore, batchTokens.stream().mapToLong(Integer::longValue).sum());
+            LayerQuantizer planner = local[0]; // its fallback counts are thrown away: the owners count theirs
+            plans = planner.plans(routing.view(layer, group.backend(0), planner.hessianKeys(), batchTokens));
+            localPlans = new ArrayList<>();
             for (int d = 0; d < n; d++) localPlans.add(local[d].plans(cals[d]));
-            Map<String, List<LinearModules.Module>> dense = planner.denseGroups();
+            dense = planner.denseGroups();
             boolean routerSolved = o.gptq() && dense.values().stream().anyMatch(g -> g.get(0).role() == LinearModules.Role.ROUTER);
-            boolean needBlockInput = routerSolved || (o.gptq() && plans.stream().anyMatch(LayerQuantizer.ExpertPlan::useAll));
-            // 3.-6. rounds: the dense groups with the first round's experts
-            MoeModel primary = replicas.primary();
-            int hidden = primary.config().hiddenSize(), inter = Math.max(1, primary.config().expertIntermediateSize());
-            int perRound = expertsPerRound(plans.size(), hidden, inter, n);
+            needBlockInput = routerSolved || (o.gptq() && plans.stream().anyMatch(LayerQuantizer.ExpertPlan::useAll));
+            perRound = expertsPerRound(plans.size(), hidden, inter, n);
             expertsPerRound = Math.max(expertsPerRound, perRound);
-            double[] blockInput = null;
-            Map<String, double[]> denseHessians = Map.of();
-            Map<String, Long> denseRows = Map.of();
-            List<String> denseKeys = new ArrayList<>(dense.keySet());
-            for (int r0 = 0; r0 == 0 || r0 < plans.size(); r0 += perRound) {
-                boolean first = r0 == 0;
-                List<LayerQuantizer.ExpertPlan> round = plans.subList(r0, Math.min(plans.size(), r0 + perRound));
-                List<List<LayerQuantizer.ExpertPlan>> roundLocal = new ArrayList<>();
-                for (List<LayerQuantizer.ExpertPlan> lp : localPlans) roundLocal.add(lp.subList(r0, Math.min(plans.size(), r0 + perRound)));
-                // owners
-                List<String> items = first ? denseKeys : List.of();
-                double[] costs = new double[items.size() + round.size()];
-                for (int i = 0; i < items.size(); i++) costs[i] = denseWork(primary, dense.get(items.get(i)), o.gptq());
-                for (int i = 0; i < round.size(); i++) costs[items.size() + i] = expertWork(round.get(i), hidden, inter);
-                int[] owners = BalancedAssignment.assign(costs, n);
-                // reduction: every device hands its partials to the host, which adds them in device order
-                OrderedSum<String> denseSums = new OrderedSum<>(n);
-                OrderedSum<PartialHessians.Key> sums = new OrderedSum<>(n);
-                group.onEach(d -> {
-                    long t0 = System.nanoTime();
-                    if (first) {
-                        for (String key : planner.hessianKeys()) {
-                            var h = cals[d].hessians.get(key);
-                            if (h == null) denseSums.skip(key, d);
-                            else denseSums.add(key, d, group.backend(d).downloadDoubles(h));
-                        }
-                        if (needBlockInput) PartialHessians.deliverBlockInput(group.backend(d), cals[d], d, sums);
-                    }
-                    PartialHessians.deliver(replicas.model(d), layer, local[d], cals[d], round, roundLocal.get(d), d, sums);
-                    stats[d].partials += (System.nanoTime() - t0) / 1e9;
-                    return null;
-                });
-                bytesToHost += denseSums.bytesReceived() + sums.bytesReceived();
-                Map<PartialHessians.Key, double[]> reduced = sums.drain();
+        }
+
+        /** 3.–5. The experts [from, from + perRound) (and, first, the dense groups): owners, reduction, solves. */
+        List<OwnerResult> round(int from) {
+            int to = Math.min(plans.size(), from + perRound);
+            boolean first = from == 0;
+            List<LayerQuantizer.ExpertPlan> round = plans.subList(from, to);
+            List<String> items = first ? new ArrayList<>(dense.keySet()) : List.of();
+            double[] costs = new double[items.size() + round.size()];
+            for (int i = 0; i < items.size(); i++) costs[i] = denseWork(replicas.primary(), dense.get(items.get(i)), o.gptq());
+            for (int i = 0; i < round.size(); i++) costs[items.size() + i] = expertWork(round.get(i), hidden, inter);
+            int[] owners = BalancedAssignment.assign(costs, n);
+            Map<PartialHessians.Key, double[]> reduced = reduce(first, round, from, to);
+            return group.onEach(d -> {
+                Set<String> myDense = new LinkedHashSet<>();
+                Set<Integer> myExperts = new LinkedHashSet<>();
+                for (int i = 0; i < items.size(); i++) if (owners[i] == d) myDense.add(items.get(i));
+                for (int i = 0; i < round.size(); i++) if (owners[items.size() + i] == d) myExperts.add(round.get(i).expert());
+                return myDense.isEmpty() && myExperts.isEmpty() ? null : solve(d, myDense, myExperts, reduced);
+            });
+        }
+
+        /** 4. Every device hands its partials to the host, which adds them in device order. */
+        private Map<PartialHessians.Key, double[]> reduce(boolean first, List<LayerQuantizer.ExpertPlan> round, int from, int to) {
+            OrderedSum<String> denseSums = new OrderedSum<>(n);
+            OrderedSum<PartialHessians.Key> sums = new OrderedSum<>(n);
+            group.onEach(d -> {
+                long t0 = System.nanoTime();
+                Backend b = group.backend(d);
                 if (first) {
-                    denseHessians = denseSums.drain();
-                    Map<String, Long> dr0 = new HashMap<>();
-                    denseRows = dr0;
-                    for (LayerCalibration c : cals) c.hessianRows.forEach((k, v) -> dr0.merge(k, v, Long::sum));
-                    blockInput = reduced.remove(PartialHessians.BLOCK_INPUT);
-                }
-                // owners solve their share
-                final double[] hAll = blockInput;
-                final Map<String, double[]> dh = denseHessians;
-                final Map<String, Long> dr = denseRows;
-                List<OwnerResult> results = group.onEach(d -> {
-                    long t0 = System.nanoTime();
-                    Set<String> myDense = new LinkedHashSet<>();
-                    Set<Integer> myExperts = new LinkedHashSet<>();
-                    for (int i = 0; i < items.size(); i++) if (owners[i] == d) myDense.add(items.get(i));
-                    for (int i = 0; i < round.size(); i++) if (owners[items.size() + i] == d) myExperts.add(round.get(i).expert());
-                    if (myDense.isEmpty() && myExperts.isEmpty()) return null;
-                    MoeModel m = replicas.model(d);
-                    Backend b = m.backend();
-                    List<Object[]> rows = new ArrayList<>();
-                    List<Solved> solved = new ArrayList<>();
-                    LayerQuantizer lq = new LayerQuantizer(m, layer, scheme, o, rules, rows);
-                    try (LayerCalibration cal = routing.view(layer, b, planner.hessianKeys(), batchTokens);
-                         OwnerShard shard = new OwnerShard(b, myDense, myExperts, reduced, hAll, hidden)) {
-                        for (String key : myDense) {
-                            double[] h = dh.get(key);
-                            if (h == null) continue;
-                            int cols = (int) Math.round(Math.sqrt(h.length));
-                            cal.hessians.put(key, b.uploadHessian(h, cols, cols, "H " + key + " (reduced)"));
-                            cal.hessianRows.put(key, dr.get(key));
-                            bytesToOwners(8L * h.length);
-                        }
-                        lq.shard = shard;
-                        lq.quantize(cal, (module, q) -> solved.add(new Solved(module, q, d)));
+                    for (String key : local[d].hessianKeys()) {
+                        var h = cals[d].hessians.get(key);
+                        if (h == null) denseSums.skip(key, d);
+                        else denseSums.add(key, d, b.downloadDoubles(h));
                     }
-                    stats[d].expertsSolved += myExperts.size();
-                    stats[d].denseSolved += myDense.size();
-                    stats[d].solve += (System.nanoTime() - t0) / 1e9;
-                    return new OwnerResult(rows, solved, lq.fallbacks, lq.warnings);
-                });
-                for (int i = 0; i < round.size(); i++) {
-                    LayerQuantizer.ExpertPlan p = round.get(i);
-                    if (p.useRouted()) bytesToOwners(8L * ((long) hidden * hidden + (long) inter * inter));
-                    if (p.useAll()) bytesToOwners(8L * inter * inter);
+                    if (needBlockInput) PartialHessians.deliverBlockInput(b, cals[d], d, sums);
                 }
-                broadcastAndCollect(layer, results, report, fallbacks, warnings, sink);
-                rounds++;
+                PartialHessians.deliver(replicas.model(d), layer, local[d], cals[d], round, localPlans.get(d).subList(from, to), d, sums);
+                stats[d].partials += (System.nanoTime() - t0) / 1e9;
+                return null;
+            });
+            bytesToHost += denseSums.bytesReceived() + sums.bytesReceived();
+            Map<PartialHessians.Key, double[]> reduced = sums.drain();
+            if (first) {
+                denseHessians = denseSums.drain();
+                for (LayerCalibration c : cals) c.hessianRows.forEach((k, v) -> denseRows.merge(k, v, Long::sum));
+                blockInput = reduced.remove(PartialHessians.BLOCK_INPUT);
+                for (double[] h : denseHessians.values()) if (h != null) bytesToOwners += 8L * h.length;
             }
-            // sequential: every device re-runs its batches through the quantized layer
-            long r0 = System.nanoTime();
+            for (double[] h : reduced.values()) if (h != null) bytesToOwners += 8L * h.length;
+            return reduced;
+        }
+
+        /** 5. Owner d solves its share with the one-device LayerQuantizer, fed the reduced Hessians. */
+        private OwnerResult solve(int d, Set<String> myDense, Set<Integer> myExperts, Map<PartialHessians.Key, double[]> reduced) {
+            long t0 = System.nanoTime();
+            MoeModel m = replicas.model(d);
+            Backend b = m.backend();
+            List<Object[]> rows = new ArrayList<>();
+            List<Solved> solved = new ArrayList<>();
+            LayerQuantizer lq = new LayerQuantizer(m, layer, scheme, o, rules, rows);
+            try (LayerCalibration cal = routing.view(layer, b, local[d].hessianKeys(), batchTokens);
+                 OwnerShard shard = new OwnerShard(b, myDense, myExperts, reduced, blockInput, hidden)) {
+                for (String key : myDense) {
+                    double[] h = denseHessians.get(key);
+                    if (h == null) continue;
+                    int cols = (int) Math.round(Math.sqrt(h.length));
+                    cal.hessians.put(key, b.uploadHessian(h, cols, cols, "H " + key + " (reduced)"));
+                    cal.hessianRows.put(key, denseRows.get(key));
+                }
+                lq.shard = shard;
+                lq.quantize(cal, (module, q) -> solved.add(new Solved(module, q, d)));
+            }
+            stats[d].expertsSolved += myExperts.size();
+            stats[d].denseSolved += myDense.size();
+            stats[d].solve += (System.nanoTime() - t0) / 1e9;
+            return new OwnerResult(rows, solved, lq.fallbacks, lq.warnings);
+        }
+
+        /** 6 (end). Sequential: every device re-runs its batches through the quantized layer; overrides are dropped. */
+        void rerun() {
             group.onEach(d -> {
                 long t0 = System.nanoTime();
                 MoeModel m = replicas.model(d);
@@ -247,18 +280,16 @@ final class DataParallelLayers implements AutoCloseable {
                 stats[d].forward += (System.nanoTime() - t0) / 1e9;
                 return null;
             });
-            double solve = (r0 - s0) / 1e9;
-            forward += (System.nanoTime() - r0) / 1e9;
-            return new double[]{forward, solve};
-        } finally {
+        }
+
+        @Override
+        public void close() {
             group.onEach(d -> {
                 if (cals[d] != null) cals[d].close();
                 return null;
             });
         }
     }
-
-    private synchronized void bytesToOwners(long b) { bytesToOwners += b; }
 
     /**
      * Each owner's results into every other replica (dequantized, as the owner's own LayerQuantizer put them into its
