@@ -20,6 +20,8 @@ public final class InspectCommand implements StageCommand {
 
     @Override
     public Object execute(Progress progress) throws Exception {
+        // a quantized checkpoint: its schemes and what vLLM can serve of it, after the model summary
+        if (org.routecal.quant.ct.CompressedTensorsReader.isCompressedTensors(model)) return org.routecal.quant.QuantizedSummary.of(model, tokens);
         // described families the forward pass does not run yet are summarised too, with what they lack
         return ModelSummary.of(model, tokens);
     }

@@ -39,7 +39,8 @@ public record ModelSummary(String dir, String family, String modelType, int laye
         }
     }
 
-    static ModelSummary of(Path dir, ModelConfig c, TensorSource src, int forwardTokens) {
+    /** The summary of a checkpoint opened as {@code src} (e.g. a compressed-tensors reader showing its dequantized weights). */
+    public static ModelSummary of(Path dir, ModelConfig c, TensorSource src, int forwardTokens) {
         long total = 0, experts = 0;
         long largestLayer = 0;
         long[] layerBytes = new long[c.layerCount()];

@@ -258,7 +258,9 @@ public final class ModelWeights implements AutoCloseable {
 
     /** A norm weight or bias [n] as an F32 [1, n] tensor. */
     public Tensor vector(String name, int n) {
-        return cached("v|" + name, () -> backend.upload(hostValues(name, n), 1, n, TensorType.F32, name));
+        String key = "v|" + name;
+        place(name, key, 0); // so an override (an AWQ-folded norm) patches the cached vector too
+        return cached(key, () -> backend.upload(hostValues(name, n), 1, n, TensorType.F32, name));
     }
 
     /** A constant F32 vector [1, n] of {@code value}, e.g. the unit weight of a weightless norm; cached like a weight. */
@@ -426,9 +428,27 @@ public final class ModelWeights implements AutoCloseable {
         while (cachedBytes > budgetBytes && it.hasNext()) {
             var e = it.next();
             if (pinned.containsKey(e.getKey())) continue;
+            if (dirty.remove(e.getKey())) keepOverrides(e.getKey(), e.getValue());
             cachedBytes -= e.getValue().bytes();
             e.getValue().close();
             it.remove();
+        }
+    }
+
+    /**
+     * A tensor patched by overrides is about to leave the cache: its patched values go back to the host overrides, so
+     * the next load reads them, not the source (an evicted quantized layer must stay quantized).
+     */
+    private void keepOverrides(String key, Tensor t) {
+        for (Map.Entry<String, List<Placement>> e : placements.entrySet()) {
+            for (Placement p : e.getValue()) {
+                if (!p.key().equals(key) || overrides.containsKey(e.getKey())) continue;
+                long n = Arrays.stream(shape(e.getKey())).reduce(1, Math::multiplyExact);
+                long rows = n / t.cols();
+                try (Tensor slice = t.rows(p.row(), p.row() + rows)) {
+                    overrides.put(e.getKey(), backend.download(slice));
+                }
+            }
         }
     }
 

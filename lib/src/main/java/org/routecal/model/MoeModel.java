@@ -137,6 +137,11 @@ public final class MoeModel implements AutoCloseable {
         taps.layerOutput(layer, act, act.hidden);
     }
 
+    /** Runs only the attention half of decoder layer {@code layer} in place: h += o_proj(attention(input_layernorm(h))). */
+    public void attention(int layer, Activations act) {
+        attention.forward(layer, act, ForwardTaps.NONE);
+    }
+
     /** Stops the pass on the first NaN/Inf in the residual stream, naming the layer and the sequence. */
     private void requireFinite(int layer, Activations act) {
         if (backend.countNonFinite(act.hidden) == 0) return;

@@ -113,12 +113,14 @@ final class DataParallelLayers implements AutoCloseable {
     }
 
     /**
-     * Quantizes decoder layer {@code layer} on every device; results go to {@code sink} and {@code report} (module
-     * order), counts to {@code fallbacks} and {@code warnings}. Returns {forward seconds, solve seconds} (wall time).
+     * Quantizes decoder layer {@code layer} on every device, {@code schemes} giving modules another width than
+     * {@code scheme} (the bit allocation's); results go to {@code sink} and {@code report} (module order), counts to
+     * {@code fallbacks} and {@code warnings}. Returns {forward seconds, solve seconds} (wall time).
      */
-    double[] quantizeLayer(int layer, QuantScheme scheme, QuantizeOptions o, IgnoreRules rules, List<Object[]> report,
-                           LayerQuantizer.FallbackCounts fallbacks, List<String> warnings, BiConsumer<String, QuantizedWeight> sink) {
-        try (LayerRun run = new LayerRun(layer, scheme, o, rules)) {
+    double[] quantizeLayer(int layer, QuantScheme scheme, Map<String, QuantScheme> schemes, QuantizeOptions o, IgnoreRules rules,
+                           List<Object[]> report, LayerQuantizer.FallbackCounts fallbacks, List<String> warnings,
+                           BiConsumer<String, QuantizedWeight> sink) {
+        try (LayerRun run = new LayerRun(layer, scheme, schemes, o, rules)) {
             long f0 = System.nanoTime();
             run.forward();
             long s0 = System.nanoTime();
@@ -137,6 +139,7 @@ final class DataParallelLayers implements AutoCloseable {
     private final class LayerRun implements AutoCloseable {
         final int layer;
         final QuantScheme scheme;
+        final Map<String, QuantScheme> schemes;
         final QuantizeOptions o;
         final IgnoreRules rules;
         final LayerQuantizer[] local = new LayerQuantizer[n];     // per device: its hessianKeys, its rows' plans
@@ -152,9 +155,10 @@ final class DataParallelLayers implements AutoCloseable {
         Map<String, double[]> denseHessians = Map.of();
         final Map<String, Long> denseRows = new HashMap<>();
 
-        LayerRun(int layer, QuantScheme scheme, QuantizeOptions o, IgnoreRules rules) {
+        LayerRun(int layer, QuantScheme scheme, Map<String, QuantScheme> schemes, QuantizeOptions o, IgnoreRules rules) {
             this.layer = layer;
             this.scheme = scheme;
+            this.schemes = schemes;
             this.o = o;
             this.rules = rules;
             this.hidden = replicas.primary().config().hiddenSize();
@@ -167,7 +171,7 @@ final class DataParallelLayers implements AutoCloseable {
                 long t0 = System.nanoTime();
                 MoeModel m = replicas.model(d);
                 m.weights().beginLayer();
-                local[d] = new LayerQuantizer(m, layer, scheme, o, rules, new ArrayList<>());
+                local[d] = new LayerQuantizer(m, layer, scheme, o, rules, new ArrayList<>()).withSchemes(schemes);
                 cals[d] = new LayerCalibration(layer, m.backend(), local[d].hessianKeys(), localTokens(d));
                 for (Activations act : acts.get(d)) {
                     try (Activations calib = o.sequential() ? QuantizeStage.copy(m, act) : null) {
@@ -251,7 +255,7 @@ final class DataParallelLayers implements AutoCloseable {
             Backend b = m.backend();
             List<Object[]> rows = new ArrayList<>();
             List<Solved> solved = new ArrayList<>();
-            LayerQuantizer lq = new LayerQuantizer(m, layer, scheme, o, rules, rows);
+            LayerQuantizer lq = new LayerQuantizer(m, layer, scheme, o, rules, rows).withSchemes(schemes);
             try (LayerCalibration cal = routing.view(layer, b, local[d].hessianKeys(), batchTokens);
                  OwnerShard shard = new OwnerShard(b, myDense, myExperts, reduced, blockInput, hidden)) {
                 for (String key : myDense) {

@@ -13,6 +13,7 @@ import org.routecal.compute.Tensor;
 import org.routecal.compute.TensorType;
 import org.routecal.model.ModelWeights;
 import org.routecal.model.MoeModel;
+import org.routecal.quant.alloc.BitAllocation;
 import org.routecal.quant.gptq.DeviceGptq;
 import org.routecal.quant.gptq.GptqResult;
 import org.routecal.quant.gptq.GptqSolver;
@@ -48,6 +49,8 @@ final class LayerQuantizer {
     private final QuantizeOptions o;
     private final List<Object[]> report;
     private final List<LinearModules.Module> active = new ArrayList<>();
+    private Map<String, QuantScheme> moduleSchemes = Map.of(); // modules at another width than `scheme` (bit allocation)
+    private LayerSmoothing smoothing;                           // AWQ's folded scales, or null
     final FallbackCounts fallbacks = new FallbackCounts();
     final List<String> warnings = new ArrayList<>();
     /** --devices: what this owner device solves and the Hessians reduced for it (DataParallelLayers); null: all, built here. */
@@ -75,6 +78,16 @@ final class LayerQuantizer {
         int routed() { return rows.length; }
 
         boolean gptq() { return useRouted || useAll; }
+
+        /** Σ of the token weights behind its Hessians (its output error divided by this is per calibration token). */
+        double mass(int tokens) {
+            double m = 0;
+            if (useRouted) {
+                if (weighted) for (float w : weights) m += w; else m = routed();
+            }
+            if (useAll) m += (useRouted ? allFactor : 1) * tokens;
+            return m;
+        }
     }
 
     LayerQuantizer(MoeModel model, int layer, QuantScheme scheme, QuantizeOptions o, IgnoreRules rules, List<Object[]> report) {
@@ -85,6 +98,27 @@ final class LayerQuantizer {
         this.o = o;
         this.report = report;
         for (LinearModules.Module m : LinearModules.ofLayer(model.config(), layer)) if (!rules.ignores(m.module())) active.add(m);
+    }
+
+    /** Modules quantized at another scheme than the stage's (module name → scheme): the bit allocation's widths. */
+    LayerQuantizer withSchemes(Map<String, QuantScheme> schemes) {
+        this.moduleSchemes = Map.copyOf(schemes);
+        return this;
+    }
+
+    /** AWQ's scales, already folded into the model: the weights quantized are the smoothed ones. */
+    void smoothing(LayerSmoothing s) {
+        this.smoothing = s;
+    }
+
+    /** The scheme {@code module} is quantized with, or null when it stays unquantized (ignored). */
+    QuantScheme schemeFor(String module) {
+        for (LinearModules.Module m : active) if (m.module().equals(module)) return schemeOf(m);
+        return null;
+    }
+
+    private QuantScheme schemeOf(LinearModules.Module m) {
+        return moduleSchemes.getOrDefault(m.module(), scheme);
     }
 
     /** The input Hessians the forward taps must accumulate: modules outside the routed experts, quantized with GPTQ. */
@@ -99,8 +133,8 @@ final class LayerQuantizer {
         return m.role() == LinearModules.Role.EXPERT_IN || m.role() == LinearModules.Role.EXPERT_DOWN;
     }
 
-    private boolean onDevice(int cols, int rowsPerProblem, int problems) {
-        return o.gptq() && DeviceGptq.supports(backend, scheme, o.gptqArgs(), cols, rowsPerProblem, problems);
+    private boolean onDevice(QuantScheme s, int cols, int rowsPerProblem, int problems) {
+        return o.gptq() && DeviceGptq.supports(backend, s, o.gptqArgs(), cols, rowsPerProblem, problems);
     }
 
     /** Quantizes every active module of the layer; each result goes to {@code sink} and replaces the model's weight. */
@@ -110,15 +144,25 @@ final class LayerQuantizer {
         try (AllTokenHessians all = new AllTokenHessians(cal)) {
             for (var g : dense.entrySet()) if (shard == null || shard.solvesDense(g.getKey())) solveDense(cal, all, g.getValue(), sink);
             List<ExpertPlan> plans = new ArrayList<>();
-            for (var e : experts.entrySet()) if (shard == null || shard.solvesExpert(e.getKey())) plans.add(plan(cal, e.getKey(), e.getValue()));
-            int hidden = model.config().hiddenSize(), inter = model.config().expertIntermediateSize();
-            List<ExpertPlan> device = new ArrayList<>();
-            for (ExpertPlan p : plans) {
-                if (p.gptq() && onDevice(hidden, 2 * inter, DEVICE_CHUNK) && onDevice(inter, hidden, DEVICE_CHUNK)) device.add(p);
-                else solveExpertOnHost(cal, all, p, sink);
+            for (var e : experts.entrySet()) {
+                if (shard == null || shard.solvesExpert(e.getKey())) plans.add(plan(cal, e.getKey(), e.getValue(), o.gptq()));
             }
-            for (int i = 0; i < device.size(); i += DEVICE_CHUNK) {
-                solveExpertsOnDevice(cal, all, device.subList(i, Math.min(device.size(), i + DEVICE_CHUNK)), sink);
+            int hidden = model.config().hiddenSize(), inter = model.config().expertIntermediateSize();
+            // device chunks hold experts of one scheme (bit allocation may give experts different widths)
+            Map<QuantScheme, List<ExpertPlan>> device = new LinkedHashMap<>();
+            for (ExpertPlan p : plans) {
+                QuantScheme s = schemeOf(p.in().isEmpty() ? p.down().get(0) : p.in().get(0));
+                if (p.gptq() && onDevice(s, hidden, 2 * inter, DEVICE_CHUNK) && onDevice(s, inter, hidden, DEVICE_CHUNK)) {
+                    device.computeIfAbsent(s, k -> new ArrayList<>()).add(p);
+                } else {
+                    solveExpertOnHost(cal, all, p, sink);
+                }
+            }
+            for (Map.Entry<QuantScheme, List<ExpertPlan>> e : device.entrySet()) {
+                List<ExpertPlan> d = e.getValue();
+                for (int i = 0; i < d.size(); i += DEVICE_CHUNK) {
+                    solveExpertsOnDevice(cal, all, d.subList(i, Math.min(d.size(), i + DEVICE_CHUNK)), (IntScheme) e.getKey(), sink);
+                }
             }
         }
     }
@@ -142,7 +186,7 @@ final class LayerQuantizer {
     /** Every active expert's plan from {@code cal}'s routing (DataParallelLayers: which partial Hessians each device builds). */
     List<ExpertPlan> plans(LayerCalibration cal) {
         List<ExpertPlan> plans = new ArrayList<>();
-        for (var e : expertModules().entrySet()) plans.add(plan(cal, e.getKey(), e.getValue()));
+        for (var e : expertModules().entrySet()) plans.add(plan(cal, e.getKey(), e.getValue(), o.gptq()));
         return plans;
     }
 
@@ -165,9 +209,9 @@ final class LayerQuantizer {
         Map<String, float[]> weights = hostWeights(group);
         int cols = h == null ? 0 : h.cols();
         int groupRows = weights.values().stream().mapToInt(w -> w.length / Math.max(1, cols)).sum();
-        if (h != null && onDevice(cols, groupRows, 1)) {
+        if (h != null && onDevice(schemeOf(first), cols, groupRows, 1)) {
             DeviceGptq.Problem p = problem(first.hessianKey(), group, weights, cols);
-            List<GptqResult> r = DeviceGptq.solve(backend, h, List.of(p), (IntScheme) scheme, o.gptqArgs()).get(0);
+            List<GptqResult> r = DeviceGptq.solve(backend, h, List.of(p), (IntScheme) schemeOf(first), o.gptqArgs()).get(0);
             double[] diag = toDouble(((SolverOps) backend).diagonals(h));
             for (int i = 0; i < group.size(); i++) emit(group.get(i), weights.get(group.get(i).module()), r.get(i), diag, hessian, rows, rows, fallback, sink);
             return;
@@ -179,7 +223,7 @@ final class LayerQuantizer {
     // ---- experts -----------------------------------------------------------------------------------------------------
 
     /** The expert's routed rows and weights, and which Hessian parts its mode and the min-token policy give it. */
-    private ExpertPlan plan(LayerCalibration cal, int expert, List<LinearModules.Module> modules) {
+    private ExpertPlan plan(LayerCalibration cal, int expert, List<LinearModules.Module> modules, boolean withHessians) {
         List<LinearModules.Module> in = modules.stream().filter(m -> m.role() == LinearModules.Role.EXPERT_IN).toList();
         List<LinearModules.Module> down = modules.stream().filter(m -> m.role() == LinearModules.Role.EXPERT_DOWN).toList();
         int k = cal.topK, n = 0;
@@ -196,7 +240,7 @@ final class LayerQuantizer {
         MoeMode mode = o.moeMode();
         double f = o.hybridLambda() * n / (double) Math.max(1, cal.tokens()); // hybrid: λ·(n_r/n_all)
         boolean weighted = mode == MoeMode.WEIGHTED;
-        if (!o.gptq()) return new ExpertPlan(expert, in, down, rows, w, "none", "none", false, false, 0, false);
+        if (!withHessians) return new ExpertPlan(expert, in, down, rows, w, "none", "none", false, false, 0, false);
         if (mode == MoeMode.ALL) return new ExpertPlan(expert, in, down, rows, w, "all", "none", false, true, 1, false);
         if (n < o.minTokens() || n == 0) {
             if (o.fallbackToAll()) {
@@ -216,6 +260,18 @@ final class LayerQuantizer {
             solveGroup(p.down(), hostWeights(p.down()), null, null, p.hessian(), p.routed(), tokens, p.fallback(), sink);
             return;
         }
+        ExpertHessians h = expertHessians(cal, all, p);
+        solveGroup(p.in(), hostWeights(p.in()), h.in(), h.sharedIn(), p.hessian(), p.routed(), tokens, p.fallback(), sink);
+        solveGroup(p.down(), hostWeights(p.down()), h.down(), null, p.hessian(), p.routed(), tokens, p.fallback(), sink);
+    }
+
+    /**
+     * An expert's gate/up ([H, H]) and down ([I, I]) Hessians as its plan says; {@code sharedIn} is the all-token
+     * block-input Hessian factorised once per layer when the expert uses it alone.
+     */
+    private record ExpertHessians(double[] in, double[] down, PreparedHessian sharedIn) {}
+
+    private ExpertHessians expertHessians(LayerCalibration cal, AllTokenHessians all, ExpertPlan p) {
         double[] hIn = null, hDown = null;
         PreparedHessian sharedIn = null;
         int hidden = model.config().hiddenSize(), inter = model.config().expertIntermediateSize();
@@ -257,15 +313,61 @@ final class LayerQuantizer {
                 for (int i = 0; i < hDown.length; i++) hDown[i] += p.allFactor() * allDown[i];
             }
         }
-        solveGroup(p.in(), hostWeights(p.in()), hIn, sharedIn, p.hessian(), p.routed(), tokens, p.fallback(), sink);
-        solveGroup(p.down(), hostWeights(p.down()), hDown, null, p.hessian(), p.routed(), tokens, p.fallback(), sink);
+        return new ExpertHessians(hIn, hDown, sharedIn);
+    }
+
+    // ---- bit allocation: the sensitivity of every candidate width -----------------------------------------------------
+
+    /**
+     * Measures every routed expert of the layer at each width for the bit allocation. Its Hessians are built once, as
+     * its plan says (the quantize pass builds the same ones; an expert the min-token policy leaves to RTN, or any expert
+     * under --algorithm rtn, is measured on its mode's statistics, all-token ones when it has too few tokens), and
+     * factorised once; every width is then solved against them (GPTQ, or RTN) and scored by its output error
+     * tr(ΔW·H·ΔWᵀ) ({@link ExpertSensitivity}) summed over gate/up/down, divided by the Hessians' token mass.
+     */
+    List<ExpertAllocation.Measurement> measure(LayerCalibration cal, IntScheme base, List<Integer> widths) {
+        Map<Integer, List<LinearModules.Module>> experts = new LinkedHashMap<>();
+        for (LinearModules.Module m : active) if (isExpert(m)) experts.computeIfAbsent(m.expert(), e -> new ArrayList<>()).add(m);
+        List<ExpertAllocation.Measurement> out = new ArrayList<>();
+        boolean gIdx = o.gptq() && o.gptqArgs().actOrder() == org.routecal.quant.gptq.ActOrder.GROUP;
+        try (AllTokenHessians all = new AllTokenHessians(cal)) {
+            for (Map.Entry<Integer, List<LinearModules.Module>> e : experts.entrySet()) {
+                ExpertPlan p = plan(cal, e.getKey(), e.getValue(), true);
+                boolean solveGptq = o.gptq() && p.gptq();
+                if (!p.gptq()) p = new ExpertPlan(p.expert(), p.in(), p.down(), p.rows(), p.weights(), "all", "rtn", false, true, 1, false);
+                ExpertHessians h = expertHessians(cal, all, p);
+                double mass = p.mass(cal.tokens());
+                Map<String, float[]> wIn = hostWeights(p.in()), wDown = hostWeights(p.down());
+                int hidden = cal.blockInput.cols(), inter = model.config().expertIntermediateSize();
+                PreparedHessian pIn = !solveGptq || p.in().isEmpty() ? null : h.sharedIn() != null ? h.sharedIn()
+                        : GptqSolver.prepare(p.in().get(0).hessianKey(), h.in(), hidden, o.gptqArgs());
+                PreparedHessian pDown = !solveGptq || p.down().isEmpty() ? null
+                        : GptqSolver.prepare(p.down().get(0).hessianKey(), h.down(), inter, o.gptqArgs());
+                long params = 0;
+                List<int[]> shapes = new ArrayList<>();
+                for (float[] w : wIn.values()) shapes.add(new int[]{w.length / hidden, hidden});
+                for (float[] w : wDown.values()) shapes.add(new int[]{w.length / inter, inter});
+                for (int[] sh : shapes) params += (long) sh[0] * sh[1];
+                List<BitAllocation.Candidate> candidates = new ArrayList<>();
+                for (int bits : widths) {
+                    IntScheme s = new IntScheme(bits, base.symmetric(), base.groupSize(), base.scaleDtype());
+                    double err = 0;
+                    for (Map.Entry<String, float[]> w : wIn.entrySet()) err += ExpertAllocation.outputError(w.getKey(), s, w.getValue(), hidden, h.in(), pIn, o.gptqArgs());
+                    for (Map.Entry<String, float[]> w : wDown.entrySet()) err += ExpertAllocation.outputError(w.getKey(), s, w.getValue(), inter, h.down(), pDown, o.gptqArgs());
+                    candidates.add(new BitAllocation.Candidate(bits, BitAllocation.costBytes(s, shapes, gIdx), mass > 0 ? err / mass : 0));
+                }
+                out.add(new ExpertAllocation.Measurement(layer, e.getKey(), p.routed(), params, candidates));
+            }
+        }
+        return out;
     }
 
     /**
      * A chunk of experts on the device: their gate/up Hessians in one batched accumulation over the block input, their
      * down Hessians over their activations (with the ORIGINAL gate/up), then both batches solved in place.
      */
-    private void solveExpertsOnDevice(LayerCalibration cal, AllTokenHessians all, List<ExpertPlan> chunk, BiConsumer<String, QuantizedWeight> sink) {
+    private void solveExpertsOnDevice(LayerCalibration cal, AllTokenHessians all, List<ExpertPlan> chunk, IntScheme scheme,
+                                      BiConsumer<String, QuantizedWeight> sink) {
         int c = chunk.size(), tokens = cal.tokens();
         int hidden = model.config().hiddenSize(), inter = model.config().expertIntermediateSize();
         ModelWeights.Experts ew = experts();
@@ -347,8 +449,8 @@ final class LayerQuantizer {
             SolverOps ops = (SolverOps) backend;
             guDiag = toDouble(ops.diagonals(hGu));
             dnDiag = toDouble(ops.diagonals(hDn));
-            guR = DeviceGptq.solve(backend, hGu, gu, (IntScheme) scheme, o.gptqArgs());
-            dnR = DeviceGptq.solve(backend, hDn, dn, (IntScheme) scheme, o.gptqArgs());
+            guR = DeviceGptq.solve(backend, hGu, gu, scheme, o.gptqArgs());
+            dnR = DeviceGptq.solve(backend, hDn, dn, scheme, o.gptqArgs());
         }
         for (int i = 0; i < c; i++) {
             ExpertPlan p = chunk.get(i);
@@ -365,7 +467,7 @@ final class LayerQuantizer {
         }
     }
 
-    private ModelWeights.Experts experts() {
+    ModelWeights.Experts experts() {
         return model.weights().experts(model.family().tensors(), layer, model.config().expertCount(),
                 model.config().expertIntermediateSize(), model.config().hiddenSize());
     }
@@ -445,12 +547,17 @@ final class LayerQuantizer {
 
     // ---- one group of modules sharing an input ------------------------------------------------------------------------
 
-    /** Original host weights of a group's modules, in order. */
+    /** Host weights of a group's modules, in order: the source's, AWQ-smoothed when the layer was. */
     private Map<String, float[]> hostWeights(List<LinearModules.Module> group) {
         Map<String, float[]> weights = new LinkedHashMap<>();
         for (LinearModules.Module m : group) {
-            long[] s = model.weights().shape(m.module() + ".weight");
-            weights.put(m.module(), model.weights().hostValues(m.module() + ".weight", (int) s[0], (int) s[1]));
+            String name = m.module() + ".weight";
+            long[] s = model.weights().shape(name);
+            // smoothed from the source's values: the model's own copy may be the folded one already
+            float[] w = smoothing != null && smoothing.touches(m.module())
+                    ? smoothing.weight(m.module(), model.weights().source().readFloat(name), (int) s[0], (int) s[1])
+                    : model.weights().hostValues(name, (int) s[0], (int) s[1]);
+            weights.put(m.module(), w);
         }
         return weights;
     }
@@ -471,7 +578,8 @@ final class LayerQuantizer {
     private void solveGroup(List<LinearModules.Module> group, Map<String, float[]> weights, double[] h, PreparedHessian shared,
                             String hessian, long routed, long all, String fallback, BiConsumer<String, QuantizedWeight> sink) {
         if (group.isEmpty()) return;
-        float gs = nvfp4GlobalScale(weights);
+        QuantScheme scheme = schemeOf(group.get(0));
+        float gs = nvfp4GlobalScale(scheme, weights);
         int cols = (int) model.weights().shape(group.get(0).module() + ".weight")[1];
         PreparedHessian p = shared;
         if (h != null && p == null) p = GptqSolver.prepare(group.get(0).hessianKey(), h, cols, o.gptqArgs());
@@ -518,7 +626,7 @@ final class LayerQuantizer {
     }
 
     /** NVFP4: fused projections (q/k/v, an expert's gate/up) share the smallest global-scale divisor; NaN otherwise. */
-    private float nvfp4GlobalScale(Map<String, float[]> weights) {
+    private static float nvfp4GlobalScale(QuantScheme scheme, Map<String, float[]> weights) {
         if (!(scheme instanceof Nvfp4Scheme)) return Float.NaN;
         float gs = Float.POSITIVE_INFINITY;
         for (float[] w : weights.values()) gs = Math.min(gs, Nvfp4Scheme.globalScale(Nvfp4Scheme.amax(w)));

@@ -7,6 +7,9 @@ import org.routecal.compute.devices.DeviceOptions;
 import org.routecal.model.MoeModel;
 import org.routecal.pipeline.Progress;
 import org.routecal.session.Session;
+import org.routecal.quant.alloc.AllocationOptions;
+import org.routecal.quant.alloc.BitAllocation;
+import org.routecal.quant.awq.AwqArgs;
 import org.routecal.quant.gptq.ActOrder;
 import org.routecal.quant.gptq.GptqArgs;
 import picocli.CommandLine.Command;
@@ -30,7 +33,8 @@ public final class QuantizeCommand implements StageCommand {
     Path out;
     @Option(names = "--overwrite", description = "replace an existing --out")
     boolean overwrite;
-    @Option(names = "--scheme", defaultValue = "w4a16", description = "w4a16 | w8a16 | fp8 | nvfp4 (default ${DEFAULT-VALUE})")
+    @Option(names = "--scheme", defaultValue = "w4a16", description = "w2a16 | w3a16 | w4a16 | w5a16 | w6a16 | w7a16 | w8a16 | fp8 | nvfp4 "
+            + "(default ${DEFAULT-VALUE}); vLLM's standard kernels serve int widths 4 and 8 only: the output's README.md says what else it needs")
     String scheme;
     @Option(names = "--asymmetric", description = "int schemes: asymmetric (zero points); vLLM's MoE kernels want symmetric")
     boolean asymmetric;
@@ -58,6 +62,26 @@ public final class QuantizeCommand implements StageCommand {
     String fallback;
     @Option(names = "--no-sequential", description = "calibrate every layer on the original model's activations")
     boolean noSequential;
+    @Option(names = "--awq", description = "AWQ before GPTQ (or before RTN with --algorithm rtn): per-channel scales searched on the "
+            + "calibration data (per expert under --moe-mode) and folded into the norms and layers before them")
+    boolean awq;
+    @Option(names = "--awq-grid", paramLabel = "N", defaultValue = "20", description = "AWQ grid points per search (default ${DEFAULT-VALUE})")
+    int awqGrid;
+    @Option(names = "--awq-duo-scaling", paramLabel = "on|off|both", defaultValue = "on", description = "on | off | both: AWQ scales also divided by the weights' "
+            + "magnitude (llm-compressor's duo scaling; default ${DEFAULT-VALUE})")
+    String awqDuo;
+    @Option(names = "--bits-budget", paramLabel = "BITS", description = "per-expert bit allocation: average stored bits per routed-expert weight, scales "
+            + "included (W3 at group size 128 costs 3.125); each expert gets one of --bits by an exact knapsack over its usage and "
+            + "measured sensitivity; --scheme sets the group size and the width of the other modules")
+    Double bitsBudget;
+    @Option(names = "--bits", paramLabel = "W", split = ",", defaultValue = "2,3,4", description = "candidate widths of --bits-budget (default ${DEFAULT-VALUE})")
+    List<Integer> bits;
+    @Option(names = "--allocation-granularity", paramLabel = "layer|expert", defaultValue = "layer", description = "layer | expert: one width per layer's experts "
+            + "(what vLLM can serve: its fused-MoE kernels take one scheme per layer) or per expert (default ${DEFAULT-VALUE})")
+    String granularity;
+    @Option(names = "--usage-run", paramLabel = "DIR", description = "a `routecal route` run directory: expert usage for --bits-budget from its "
+            + "expert_stats.parquet (the target corpus) instead of the calibration corpus's routing")
+    Path usageRun;
     @Option(names = "--ignore", split = ",", description = "modules left unquantized: exact names or re:REGEX (anchored at the start); default: the family's routers, shared-expert gates, lm_head")
     List<String> ignore;
 
@@ -73,12 +97,30 @@ public final class QuantizeCommand implements StageCommand {
         try {
             o = new QuantizeOptions(scheme, !asymmetric, gs, fp8PerTensor, algorithm.equals("gptq"),
                     new GptqArgs(blockSize, dampening, ActOrder.parse(actOrder)), MoeMode.parse(moeMode), lambda, minTokens,
-                    fallback.equals("all"), !noSequential, ignore, overwrite);
+                    fallback.equals("all"), !noSequential, ignore, overwrite,
+                    awq ? new AwqArgs(awqGrid, AwqArgs.DuoScaling.parse(awqDuo)) : null, allocation());
         } catch (IllegalArgumentException e) {
             throw new org.routecal.RoutecalException(e.getMessage());
         }
         CorpusOptions co = corpus.toOptions();
         return QuantizeStage.run(new QuantizeStage.Request(model, co, corpus.tokenizer(), out, o, device), session);
+    }
+
+    /** The bit allocation asked for, or null; its flags without --bits-budget are refused rather than ignored. */
+    private AllocationOptions allocation() {
+        if (bitsBudget == null) {
+            if (usageRun != null || !bits.equals(List.of(2, 3, 4)) || !granularity.equals("layer")) {
+                throw new IllegalArgumentException("--bits, --allocation-granularity and --usage-run configure --bits-budget; add --bits-budget "
+                        + "or leave them out");
+            }
+            return null;
+        }
+        BitAllocation.Granularity g = switch (granularity.toLowerCase(java.util.Locale.ROOT)) {
+            case "layer" -> BitAllocation.Granularity.LAYER;
+            case "expert" -> BitAllocation.Granularity.EXPERT;
+            default -> throw new IllegalArgumentException("--allocation-granularity must be layer or expert, got " + granularity);
+        };
+        return new AllocationOptions(bitsBudget, bits, g, usageRun);
     }
 
     /** Group sizes vLLM's int MoE kernels take, largest first; 0 (per output channel) always fits. */

@@ -24,6 +24,8 @@ import org.routecal.session.Session;
 import org.routecal.tokenize.TextCodec;
 import org.routecal.quant.ct.CompressedTensorsWriter;
 import org.routecal.quant.ct.CtQuantConfig;
+import org.routecal.quant.ct.VllmSupport;
+import org.routecal.io.safetensors.DType;
 import org.routecal.quant.gptq.ActOrder;
 import org.routecal.quant.parallel.ModelReplicas;
 import org.routecal.quant.scheme.Fp8Scheme;
@@ -36,25 +38,35 @@ import org.routecal.quant.scheme.ScaleDType;
 
 /**
  * Stage 0 quantization. Lifecycle: prepare (load the model, resolve ignore rules, estimate memory and refuse early,
- * open the output) → per decoder layer (calibration pass collecting this layer's Hessians → GPTQ/RTN per module,
- * shared Hessians factorised once → quantized weights override the model → the layer re-run on them so layer L+1
- * is calibrated on quantized outputs) → finish (copy the rest, config.json, quant_report.parquet, manifest.json,
- * rename into place). Only one layer's Hessians exist at a time.
+ * open the output; with a bit budget, a measuring pass over every layer and the allocation, see
+ * {@link ExpertAllocation}) → per decoder layer (with --awq, {@link AwqLayer}: a statistics pass, the scale search and
+ * the fold into the model → calibration pass collecting this layer's Hessians → GPTQ/RTN per module, shared Hessians
+ * factorised once → quantized weights override the model → the layer re-run on them so layer L+1 is calibrated on
+ * quantized outputs) → finish (copy the rest, config.json, README.md, quant_report.parquet, awq_report.parquet,
+ * bit_allocation.*, manifest.json, rename into place). Only one layer's Hessians exist at a time.
  */
 public final class QuantizeStage {
     private QuantizeStage() {}
 
-    /** The outcome, printed as the CLI summary. */
+    /**
+     * The outcome, printed as the CLI summary.
+     *
+     * @param details    what AWQ and the bit allocation chose, one line each (empty without them)
+     * @param vllmNotes  what vLLM cannot serve of this checkpoint ({@link VllmSupport}), also in its README.md
+     */
     public record Result(Path out, int quantized, int ignored, int fallbacks, int fallbacksToAll, int fallbacksToRtn,
-                         int choleskyFailures, int tokens, List<String> warnings, double seconds) {
+                         int choleskyFailures, int tokens, List<String> warnings, double seconds, List<String> details,
+                         List<String> vllmNotes) {
         @Override
         public String toString() {
             StringBuilder sb = new StringBuilder();
             sb.append(String.format("quantized %d modules (%d left unquantized) on %d calibration tokens in %.1f s%n", quantized, ignored, tokens, seconds));
             sb.append(String.format("fallbacks: %d experts below --min-tokens used all-token statistics, %d were rounded (RTN), "
                     + "%d Cholesky failures were rounded%n", fallbacksToAll, fallbacksToRtn, choleskyFailures));
+            for (String d : details) sb.append(d).append('\n');
+            for (String n : vllmNotes) sb.append("vLLM: ").append(n).append('\n');
             for (String w : warnings) sb.append("warning: ").append(w).append('\n');
-            sb.append("checkpoint: ").append(out).append(" (quant_report.parquet, manifest.json)");
+            sb.append("checkpoint: ").append(out).append(" (README.md, quant_report.parquet, manifest.json)");
             return sb.toString();
         }
     }
@@ -120,12 +132,27 @@ public final class QuantizeStage {
                 }
             }
             if (replicas == null) MemoryEstimate.check(config, tokens, o, model.backend()); // else per device, on its share
+            if (o.awq() != null) AwqLayer.requireSupported(model);
+            if (o.awq() != null && replicas != null) {
+                throw new RoutecalException("--awq does not run on several devices yet (its statistics pass and fold run on one device's "
+                        + "activations): leave out --devices, or --awq");
+            }
             Set<String> quantized = new LinkedHashSet<>();
             LayerQuantizer.FallbackCounts fallbacks = new LayerQuantizer.FallbackCounts();
-            double tForward = 0, tSolve = 0;
+            double tForward = 0, tSolve = 0, tAwq = 0, tAllocation = 0;
+            List<Object[]> awqRows = new ArrayList<>();
+            List<String> details = new ArrayList<>();
             try (OutputDir dir = outputDir(out, o, modelDir, inputs); CompressedTensorsWriter writer = CompressedTensorsWriter.into(dir.path())) {
                 List<List<int[]>> batches = MoeModel.batches(sequences, BATCH_TOKENS);
                 List<Integer> batchTokens = batches.stream().map(b -> b.stream().mapToInt(s -> s.length).sum()).toList();
+                ExpertAllocation allocation = null;
+                if (o.allocation() != null) {
+                    long a0 = System.nanoTime();
+                    allocation = ExpertAllocation.measure(model, batches, batchTokens, scheme, o, rules, progress, cancel);
+                    tAllocation = (System.nanoTime() - a0) / 1e9;
+                    details.add(allocation.summary());
+                }
+                Map<String, QuantScheme> expertSchemes = allocation == null ? Map.of() : allocation.schemes();
                 List<Activations> acts = new ArrayList<>();
                 DataParallelLayers group = null;
                 try {
@@ -135,7 +162,7 @@ public final class QuantizeStage {
                     for (int layer = 0; layer < config.layerCount(); layer++) {
                         cancel.run();
                         if (group != null) {
-                            double[] t = group.quantizeLayer(layer, scheme, o, rules, report, fallbacks, warnings, (module, q) -> {
+                            double[] t = group.quantizeLayer(layer, scheme, expertSchemes, o, rules, report, fallbacks, warnings, (module, q) -> {
                                 writer.addQuantized(module, q);
                                 quantized.add(module);
                             });
@@ -145,7 +172,14 @@ public final class QuantizeStage {
                             continue;
                         }
                         model.weights().beginLayer();
-                        LayerQuantizer lq = new LayerQuantizer(model, layer, scheme, o, rules, report);
+                        LayerQuantizer lq = new LayerQuantizer(model, layer, scheme, o, rules, report).withSchemes(expertSchemes);
+                        LayerSmoothing smoothing = null;
+                        if (o.awq() != null) {
+                            long a0 = System.nanoTime();
+                            smoothing = AwqLayer.smooth(model, layer, acts, batchTokens, lq, o, awqRows);
+                            lq.smoothing(smoothing);
+                            tAwq += (System.nanoTime() - a0) / 1e9;
+                        }
                         long f0 = System.nanoTime();
                         try (LayerCalibration cal = new LayerCalibration(layer, model.backend(), lq.hessianKeys(), batchTokens)) {
                             for (Activations act : acts) {
@@ -162,6 +196,7 @@ public final class QuantizeStage {
                             });
                             tSolve += (System.nanoTime() - s0) / 1e9;
                         }
+                        if (smoothing != null) writeSmoothed(writer, source, model, smoothing, quantized);
                         fallbacks.add(lq.fallbacks);
                         warnings.addAll(lq.warnings);
                         long r0 = System.nanoTime();
@@ -173,7 +208,10 @@ public final class QuantizeStage {
                     }
                 } finally {
                     acts.forEach(Activations::close);
+                    acts.forEach(Activations::close);
                     if (group != null) group.close();
+                    // a failed or stopped run must not leave quantized weights in the session's model (later stages use it)
+                    model.weights().clearOverrides();
                 }
                 String head = LinearModules.lmHead(config);
                 if (head != null && source.contains(head + ".weight") && !rules.ignores(head)) {
@@ -189,18 +227,36 @@ public final class QuantizeStage {
                 for (String m : all) if (!quantized.contains(m)) ignoreList.add(m);
                 long w0 = System.nanoTime();
                 QuantReport.write(dir.path().resolve("quant_report.parquet"), report);
+                if (o.awq() != null) {
+                    AwqReport.write(dir.path().resolve("awq_report.parquet"), awqRows);
+                    details.add(AwqReport.line(awqRows));
+                }
+                if (allocation != null) allocation.write(dir.path());
                 timings.put("forward_seconds", tForward);
                 timings.put("solve_seconds", tSolve);
+                if (o.awq() != null) timings.put("awq_seconds", tAwq);
+                if (allocation != null) timings.put("allocation_seconds", tAllocation);
                 SourceExport.apply(model, quantized, writer, org.routecal.io.safetensors.DType.valueOf(dtype.name()));
-                writer.commit(modelDir, source, new CtQuantConfig(scheme, o.gptq() ? o.gptqArgs().actOrder() : ActOrder.NONE, ignoreList));
+                ActOrder actOrder = o.gptq() ? o.gptqArgs().actOrder() : ActOrder.NONE;
+                Map<String, QuantScheme> written = new LinkedHashMap<>();
+                expertSchemes.forEach((m, s) -> { if (quantized.contains(m)) written.put(m, s); });
+                CtQuantConfig ctConfig = written.isEmpty() ? new CtQuantConfig(scheme, actOrder, ignoreList)
+                        : CtQuantConfig.mixed(scheme, written, actOrder, ignoreList);
+                writer.commit(modelDir, source, ctConfig);
+                List<String> vllm = VllmSupport.notes(ctConfig, allocation != null && allocation.result().widthsDifferWithinLayer());
+                QuantizeReadme.write(dir.path(), model, o, ctConfig, vllm, details);
                 timings.put("write_seconds", (System.nanoTime() - w0) / 1e9);
                 timings.put("total_seconds", (System.nanoTime() - start) / 1e9);
-                dir.writeManifest(manifest(dir.path(), model, o, scheme, group == null ? inputs : group.manifestEntries(inputs), sequences.size(),
-                        tokens, quantized.size(), ignoreList.size(),
-                        fallbacks, warnings, timings));
+                Manifest.Builder m = manifest(model, o, scheme, group == null ? inputs : group.manifestEntries(inputs), sequences.size(), tokens,
+                        quantized.size(), ignoreList.size(), fallbacks, warnings, timings);
+                m.result("vllm_notes", vllm);
+                if (o.awq() != null) m.result("awq", AwqReport.summary(awqRows));
+                if (allocation != null) m.result("bit_allocation", allocation.manifestSummary());
+                dir.writeManifest(m.outputsIn(dir.path()).build());
                 dir.commit();
                 return new Result(out, quantized.size(), ignoreList.size(), fallbacks.total(), fallbacks.minTokenAll,
-                        fallbacks.minTokenRtn, fallbacks.choleskyRtn, tokens, warnings, (System.nanoTime() - start) / 1e9);
+                        fallbacks.minTokenRtn, fallbacks.choleskyRtn, tokens, warnings, (System.nanoTime() - start) / 1e9,
+                        List.copyOf(details), vllm);
             }
         } catch (RoutecalException e) {
             throw e;
@@ -249,8 +305,24 @@ public final class QuantizeStage {
         return b.open();
     }
 
+    /**
+     * AWQ changed tensors that are not written quantized (the folded norms, a router or shared-expert gate whose columns
+     * absorbed scales, an ignored module): the checkpoint gets their new values, in the source's dtype.
+     */
+    private static void writeSmoothed(CompressedTensorsWriter writer, SafetensorsCheckpoint source, MoeModel model,
+                                      LayerSmoothing smoothing, Set<String> quantized) {
+        org.routecal.model.TensorSource values = model.weights().source();
+        for (String name : smoothing.tensorNames(values)) {
+            if (name.endsWith(".weight") && quantized.contains(name.substring(0, name.length() - ".weight".length()))) continue;
+            var info = source.info(name);
+            DType d = info.dtype();
+            writer.skipSource(name);
+            writer.addTensor(name, d == DType.BF16 || d == DType.F16 || d == DType.F32 ? d : DType.BF16, info.shape(), smoothing.tensor(name, values));
+        }
+    }
+
     /** manifest.json; {@code inputs} are the command's entries (the corpus file, its options and loader summary). */
-    private static Manifest manifest(Path dir, MoeModel model, QuantizeOptions o, QuantScheme scheme, Map<String, Object> inputs,
+    private static Manifest.Builder manifest(MoeModel model, QuantizeOptions o, QuantScheme scheme, Map<String, Object> inputs,
                                      int samples, int tokens, int quantized, int ignored, LayerQuantizer.FallbackCounts fallbacks,
                                      List<String> warnings, Map<String, Double> timings) {
         Manifest.Builder m = Manifest.builder("quantize").model("model", model.dir()).add(inputs);
@@ -260,13 +332,26 @@ public final class QuantizeStage {
                 .parameter("act_order", o.gptqArgs().actOrder().name().toLowerCase())
                 .parameter("moe_mode", o.moeMode().id()).parameter("hybrid_lambda", o.hybridLambda())
                 .parameter("min_tokens", o.minTokens()).parameter("min_token_fallback", o.fallbackToAll() ? "all" : "rtn")
-                .parameter("sequential", o.sequential()).parameter("ignore", o.ignore()).device(model.backend());
+                .parameter("sequential", o.sequential()).parameter("ignore", o.ignore())
+                .parameter("awq", o.awq() == null ? null : Map.of("grid_size", o.awq().gridSize(),
+                        "duo_scaling", o.awq().duoScaling().name().toLowerCase(java.util.Locale.ROOT)))
+                .parameter("bit_allocation", o.allocation() == null ? null : allocationParameters(o.allocation()))
+                .device(model.backend());
         m.result("samples", samples).result("tokens", tokens).result("modules_quantized", quantized)
                 .result("modules_ignored", ignored).result("fallbacks", fallbacks.total())
                 .result("fallback_detail", Map.of("min_tokens_to_all", fallbacks.minTokenAll, "min_tokens_to_rtn", fallbacks.minTokenRtn,
                         "cholesky_to_rtn", fallbacks.choleskyRtn))
                 .result("warnings", warnings);
         timings.forEach((k, v) -> m.timing(k.replace("_seconds", ""), v));
-        return m.outputsIn(dir).build();
+        return m;
+    }
+
+    private static Map<String, Object> allocationParameters(org.routecal.quant.alloc.AllocationOptions a) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("bits_budget", a.averageBits());
+        p.put("bits", a.widths());
+        p.put("granularity", a.granularity().name().toLowerCase(java.util.Locale.ROOT));
+        p.put("usage_run", a.usageRun() == null ? null : a.usageRun().toString());
+        return p;
     }
 }

@@ -18,6 +18,9 @@ public final class RouteRunDir {
     public static final String ROUTING = "routing.parquet", SAMPLES = "samples.jsonl", TOKEN_ROUTING = "token_routing.jsonl",
             EXPERT_STATS = "expert_stats.parquet", METRICS = "metrics.json", TOKEN_SCORES = "token_scores.parquet",
             REPORT = "report.html", MANIFEST = "manifest.json";
+    /** expert_stats.parquet's format and version (for readers outside this package, e.g. quantize's --usage-run). */
+    public static final String EXPERT_STATS_FORMAT = ExpertStats.FORMAT;
+    public static final int EXPERT_STATS_VERSION = ExpertStats.VERSION;
 
     private RouteRunDir() {}
 

@@ -47,8 +47,8 @@ public final class ServeCommand implements StageCommand {
         if (maxBodyMb < 1 || maxBodyMb > 2047) throw new RoutecalException("--max-body-mb must be between 1 and 2047, got " + maxBodyMb);
         OpenAiServer.Options options = new OpenAiServer.Options(host, port, maxConcurrent, maxQueue, (long) maxBodyMb << 20,
                 apiKey == null || apiKey.isEmpty() ? null : apiKey);
-        {
-            MoeModel m = load(session, device, model, quantized);
+        try (Overlaid overlaid = load(session, device, model, quantized)) {
+            MoeModel m = overlaid.model();
             String id = name != null ? name : model.toAbsolutePath().normalize().getFileName().toString();
             TextCodec codec = TextCodec.load(model, tokenizer);
             OpenAiServer server = OpenAiServer.start(new ServedModel(id, m, codec), options);
@@ -92,13 +92,29 @@ public final class ServeCommand implements StageCommand {
                 : "\nwarning: listening on " + o.host() + " without --api-key: anyone who can reach this port can use the model";
     }
 
-    /** The model to serve: {@code model}, or the quantized checkpoint dequantized (tokenizer always from {@code model}). */
-    public static MoeModel load(org.routecal.session.Session session, org.routecal.compute.devices.DeviceOptions device, Path model, Path quantized) {
-        if (quantized == null) return session.model(model, device);
-        if (org.routecal.quant.ct.CompressedTensorsReader.isCompressedTensors(quantized)) return session.model(quantized, device);
-        MoeModel m = session.model(model, device);
-        overrideFrom(m, quantized);
-        return m;
+    /**
+     * The model to serve: {@code model}, or the quantized checkpoint. A float checkpoint laid over {@code model}'s weights
+     * gets a model instance of its own (closed with the {@code Overlaid}), so the session's copy of {@code model}, which
+     * later magics use, keeps its own weights.
+     */
+    public static Overlaid load(org.routecal.session.Session session, org.routecal.compute.devices.DeviceOptions device, Path model, Path quantized) {
+        if (quantized == null) return new Overlaid(session.model(model, device), false);
+        if (org.routecal.quant.ct.CompressedTensorsReader.isCompressedTensors(quantized)) return new Overlaid(session.model(quantized, device), false);
+        MoeModel m = MoeModel.load(model, session.backend(device, model));
+        try {
+            overrideFrom(m, quantized);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+        return new Overlaid(m, true);
+    }
+
+    /** A served model, and whether serve owns it (an overlaid copy) or the session does. */
+    public record Overlaid(MoeModel model, boolean owned) implements AutoCloseable {
+        @Override public void close() {
+            if (owned) model.close();
+        }
     }
 
     /** Loads every float tensor of {@code dir} over the model's weights; packed quantized tensors need the quant reader. */

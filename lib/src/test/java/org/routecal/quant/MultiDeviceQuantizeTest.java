@@ -1,6 +1,8 @@
 package org.routecal.quant;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,6 +17,7 @@ import java.util.Random;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.routecal.RoutecalException;
 import org.routecal.cli.Main;
 import org.routecal.compute.Backend;
 import org.routecal.compute.devices.DeviceGroup;
@@ -174,6 +177,29 @@ class MultiDeviceQuantizeTest {
         JsonNode reduction = new ObjectMapper().readTree(two.resolve("manifest.json").toFile()).get("results").get("reduction");
         assertEquals(1 + 3 + 3, reduction.get("expert_rounds").asInt(), "the dense layer, then 3 rounds per MoE layer: " + reduction);
         assertEquals(3, reduction.get("experts_per_round").asInt());
+    }
+
+    @Test
+    void bitAllocationWidthsOnTwoDevicesAndAwqRefused(@TempDir Path tmp) throws Exception {
+        // the allocation's measuring pass runs on device 0; the quantize pass must give every expert its width there too
+        List<int[]> calib = QuantizeStageTest.corpus(40, 256, 17);
+        QuantizeOptions o = BitAllocationStageTest.allocated(0.5 * (BitAllocationStageTest.uniformBits(3) + BitAllocationStageTest.uniformBits(4)),
+                org.routecal.quant.alloc.BitAllocation.Granularity.EXPERT);
+        Path one = tmp.resolve("one"), two = tmp.resolve("two");
+        QuantizeStageTest.quantize(MODEL, calib, o, one, Map.of(), Progress.NONE);
+        List<Backend> cpus = List.of(org.routecal.compute.devices.Devices.cpu(), org.routecal.compute.devices.Devices.cpu());
+        try {
+            quantizeOn(cpus, calib, o, two);
+            assertEquals(List.of(), differingTensors(one, two), "allocated widths: tensors that differ between 1 and 2 devices");
+            JsonNode q = new ObjectMapper().readTree(two.resolve("config.json").toFile()).get("quantization_config");
+            assertTrue(q.get("config_groups").size() > 1, "mixed widths in the config: " + q.get("config_groups"));
+            RoutecalException e = assertThrows(RoutecalException.class,
+                    () -> quantizeOn(cpus, calib, options(MoeMode.HYBRID).withAwq(org.routecal.quant.awq.AwqArgs.DEFAULT), tmp.resolve("awq")));
+            assertTrue(e.getMessage().contains("--awq") && e.getMessage().contains("--devices"), e.getMessage());
+            assertFalse(Files.exists(tmp.resolve("awq")), "nothing written");
+        } finally {
+            cpus.forEach(Backend::close);
+        }
     }
 
     @Test

@@ -3,7 +3,7 @@ package org.routecal.quant.awq;
 /**
  * Streaming mean |x| per channel (AWQ's x̄), over rows with optional token weights: Σ_t c_t·|x_t| / Σ_t c_t.
  * llm-compressor accumulates Σ|x| and the row count from a hook on the first balance layer's input; a calibration
- * mode's weights ({@link ExpertTokenWeights}) generalize the count.
+ * mode's weights ({@code quant.ExpertTokenWeights}) generalize the count.
  */
 public final class ActivationMean {
     private final double[] sum;

@@ -67,7 +67,8 @@ public final class CompressedTensorsWriter implements AutoCloseable {
 
     /**
      * Adds a plain tensor written in place of source tensors (a packed family's per-expert weights and biases, a
-     * weight decoded from FP8 blocks); pair it with {@link #skipSource} for what it replaces.
+     * weight decoded from FP8 blocks, a norm AWQ folded its scales into); pair it with {@link #skipSource} for what it
+     * replaces.
      */
     public void addTensor(String name, org.routecal.io.safetensors.DType dtype, long[] shape, float[] values) {
         tensors.addFloat(name, dtype, shape, values);

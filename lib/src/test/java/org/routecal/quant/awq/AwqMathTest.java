@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.routecal.RoutecalException;
+import org.routecal.quant.ExpertTokenWeights;
 import org.routecal.quant.MoeMode;
 import org.routecal.quant.scheme.IntScheme;
 import org.routecal.quant.scheme.ScaleDType;

@@ -1,10 +1,9 @@
-package org.routecal.quant.awq;
+package org.routecal.quant;
 
 import java.util.ArrayList;
 import java.util.List;
 import org.routecal.model.family.ModelConfig;
 import org.routecal.model.family.MoeFamily;
-import org.routecal.quant.LinearModules;
 import org.routecal.quant.LinearModules.Role;
 
 /**

@@ -1,6 +1,5 @@
-package org.routecal.quant.awq;
+package org.routecal.quant;
 
-import org.routecal.quant.MoeMode;
 
 /**
  * Which calibration tokens an expert's AWQ statistics (x̄ and the loss sample) come from under each MoE calibration

@@ -1,4 +1,4 @@
-package org.routecal.quant.awq;
+package org.routecal.quant;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -9,7 +9,6 @@ import java.util.Set;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.routecal.model.family.ModelConfig;
-import org.routecal.quant.LinearModules;
 
 /** On every family's fixture checkpoint config: each norm's readers all absorb its scales, up → down per expert. */
 class AwqMappingsTest {
