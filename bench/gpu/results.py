@@ -129,12 +129,48 @@ def big(out):
     return table(["run", "timings (s)"], rows) if rows else "48-layer runs: not run."
 
 
+def multi(out):
+    """quantize on 1..8 GPUs (run_gpu.sh multi and multi1): wall time, speed-up and efficiency against the same model's
+    one-GPU run of the same output folder, the host-staged bytes, the spread of the devices' solve time, codes vs one GPU."""
+    runs = {}
+    for p in glob.glob(os.path.join(out, "multi_*_manifest.json")):
+        name = os.path.basename(p)[len("multi_"):-len("_manifest.json")]
+        model, _, gpus = name.rpartition("_")
+        if gpus.isdigit():
+            runs[(model, int(gpus))] = load(p) or {}
+    rows = []
+    for (model, gpus) in sorted(runs):
+        m = runs[(model, gpus)]
+        total = m.get("timings_s", {}).get("total")
+        one = runs.get((model, 1), {}).get("timings_s", {}).get("total")
+        res = m.get("results", {})
+        devices = res.get("devices") or []
+        solves = [d.get("solve_s") for d in devices if d.get("solve_s") is not None]
+        diff = load(os.path.join(out, f"multi_diff_{model}_1_vs_{gpus}.json")) or {}
+        speedup = one / total if one and total else None
+        rows.append([model, gpus, res.get("tokens"), total, m.get("timings_s", {}).get("forward"), m.get("timings_s", {}).get("solve"),
+                     speedup, speedup / gpus if speedup else None,
+                     (res.get("reduction") or {}).get("bytes_to_host", 0) / 1e9 if devices else None,
+                     f"{min(solves):.1f}–{max(solves):.1f}" if solves else None, diff.get("fraction_equal") if gpus > 1 else None])
+    logical = []
+    for p in sorted(glob.glob(os.path.join(out, "multi_diff_demo_1_vs_devices-*.json"))):
+        d = load(p) or {}
+        logical.append([os.path.basename(p)[len("multi_diff_demo_1_vs_"):-5], d.get("weights_compared"), d.get("fraction_equal")])
+    parts = []
+    if rows:
+        parts.append(table(["model", "GPUs", "tokens", "total s", "forward s", "solve s", "speed-up", "efficiency", "host-staged GB",
+                            "device solve s (min–max)", "codes equal vs 1 GPU"], rows))
+    if logical:
+        parts.append(table(["logical devices on GPU 0", "weights", "fraction equal vs 1"], logical))
+    return "\n\n".join(parts) if parts else "Several GPUs: not run."
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "bench/gpu/out"
     print(f"Device: {device_line(out)}  \nFrom: `{out}`\n")
     for title, body in (("Parity", parity(out)), ("Numerics against HF transformers", numerics(out)),
                         ("Quantize on the GPU and the CPU", quantize(out)), ("Routing pass", bench(out)),
-                        ("Qwen3-30B-A3B geometry, 48 layers", big(out))):
+                        ("Qwen3-30B-A3B geometry, 48 layers", big(out)), ("Several GPUs (quantize --devices)", multi(out))):
         print(f"### {title}\n\n{body}\n")
     cmp = os.path.join(out, "demo_compare.txt")
     if os.path.exists(cmp):

@@ -15,6 +15,16 @@
 #             Qwen3-30B-A3B-geometry checkpoint, 1×2048 and 8×2048 tokens, resident and streamed
 #   big       a 48-layer Qwen3-30B-A3B-geometry checkpoint written by transformers: HF and our routing pass, then
 #             `routecal route --device cuda` and `routecal quantize --device cuda` on it
+#   multi1    the several-device code path on ONE GPU: the demo model quantized with --devices 0, 0,0 and 0,0,0 (logical
+#             devices sharing GPU 0), codes compared (CheckpointDiff); runs on the one-GPU machine
+#   multi     scaling on several GPUs (nvidia-h200-x8; issue 20): a 48-layer Qwen3-30B-A3B-geometry checkpoint and a
+#             DeepSeek-V3-geometry slice (1 dense + 2 MoE layers, 256 experts, hidden 7168), both written by
+#             tests/gpu/make_geometry.py, quantized (W4A16 g128 GPTQ, hybrid) on 1, 2, 4 and 8 GPUs with --devices;
+#             time, speed-up, efficiency and codes vs one GPU (bench/gpu/results.py renders them). Subsets:
+#             MULTI_MODELS="q48 dsv3", MULTI_GPUS="1 2 4 8", MULTI_SAMPLES=256 (x 2048 tokens). The host reduction keeps
+#             a quarter of the heap for partial Hessians: run it with HEAP=256g, e.g.
+#               HEAP=256g MULTI_MODELS=q48 bash tests/gpu/run_gpu.sh setup multi       (call 1, ~15 min with the checkpoint)
+#               HEAP=256g MULTI_MODELS=dsv3 MULTI_GPUS="1 8" bash tests/gpu/run_gpu.sh setup multi   (call 2)
 # Everything lands in $OUT (the device tool's output folder; bench/gpu/out by default). Prepare on the build machine:
 #   mvn -o -q -B -Pdevice -pl lib -am package -DskipTests && bash bench/gpu/device_jar.sh
 set -uo pipefail
@@ -128,6 +138,58 @@ phase_big() {
   ( time $R quantize --model "$m" --corpus "$WORK/demo/corpus.jsonl" --tokenizer byte --max-samples ${BIG_SAMPLES:-256} \
       --out "$WORK/quant48" --scheme w4a16 --group-size 128 --moe-mode hybrid --device cuda ) > "$OUT/quantize_48l.txt" 2>&1
   tail -5 "$OUT/quantize_48l.txt"; cp "$WORK/quant48/manifest.json" "$OUT/quantize_48l_manifest.json" 2>/dev/null
+}
+
+phase_multi1() { # the multi-device code (partition, reduction, broadcast; logical devices share GPU 0) on one GPU
+  demo_assets
+  local d=$WORK/demo q=$WORK/multi1
+  rm -rf "$q"; mkdir -p "$q"
+  for devs in 0 0,0 0,0,0; do
+    local n=devices-${devs//,/-}
+    ( time $R quantize --model "$d/model" --corpus "$d/corpus.jsonl" --out "$q/$n" --scheme w4a16 --group-size 32 \
+        --moe-mode hybrid --device cuda --devices "$devs" ) > "$OUT/multi1_$n.txt" 2>&1
+    tail -3 "$OUT/multi1_$n.txt"
+    cp "$q/$n/manifest.json" "$OUT/multi1_${n}_manifest.json" 2>/dev/null
+    [ "$devs" != 0 ] && run $J org.routecal.quant.ct.CheckpointDiff "$q/devices-0" "$q/$n" --out "$OUT/multi_diff_demo_1_vs_$n.json" | grep fraction_equal
+  done
+}
+
+phase_multi() { # on nvidia-h200-x8; see the header for the subsets and HEAP
+  local gpus c=$WORK/calib2k.jsonl
+  gpus=$(nvidia-smi -L | wc -l)
+  # 512 texts of 2048 printable bytes (2048 tokens each with --tokenizer byte), seeded
+  [ -f "$c" ] || python3 -c '
+import json, random, sys
+r = random.Random(20)
+with open(sys.argv[1], "w") as f:
+    for i in range(512):
+        f.write(json.dumps({"sample_id": "c%d" % i, "domain": "random", "text": "".join(chr(r.randint(32, 126)) for _ in range(2048))}) + "\n")
+' "$c"
+  mkdir -p "$WORK/multi"
+  for m in ${MULTI_MODELS:-q48 dsv3}; do
+    case $m in
+      q48)  [ -d "$WORK/q48" ] || run python3 tests/gpu/make_geometry.py --family qwen3_30b --layers 48 --out "$WORK/q48" ;;
+      dsv3) [ -d "$WORK/dsv3" ] || run python3 tests/gpu/make_geometry.py --family deepseek_v3 --layers 3 --out "$WORK/dsv3" ;;
+      *) echo "!! unknown model $m (q48 or dsv3)"; continue ;;
+    esac
+    du -sh "$WORK/$m"
+    for g in ${MULTI_GPUS:-1 2 4 8}; do
+      if [ "$g" -gt "$gpus" ]; then echo "!! skip $m on $g GPUs: $gpus visible"; continue; fi
+      local o=$WORK/multi/$m-$g devs
+      devs=$(seq -s, 0 $((g - 1)))
+      rm -rf "$o"
+      log "quantize $m on $g GPU(s): --devices $devs"
+      ( time $R quantize --model "$WORK/$m" --corpus "$c" --tokenizer byte --max-samples "${MULTI_SAMPLES:-256}" --out "$o" \
+          --scheme w4a16 --group-size 128 --moe-mode hybrid --device cuda --devices "$devs" ) > "$OUT/multi_${m}_$g.txt" 2>&1
+      tail -3 "$OUT/multi_${m}_$g.txt"
+      cp "$o/manifest.json" "$OUT/multi_${m}_${g}_manifest.json" 2>/dev/null
+      if [ "$g" -gt 1 ] && [ -d "$WORK/multi/$m-1" ]; then
+        run $J org.routecal.quant.ct.CheckpointDiff "$WORK/multi/$m-1" "$o" --out "$OUT/multi_diff_${m}_1_vs_$g.json" | grep fraction_equal
+        rm -rf "$o" # disk: only the one-GPU reference is kept
+      fi
+    done
+  done
+  python3 bench/gpu/results.py "$OUT" | sed -n '/^### Several GPUs/,$p'
 }
 
 for p in "$@"; do

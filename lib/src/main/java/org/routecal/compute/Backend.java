@@ -74,6 +74,16 @@ public interface Backend extends AutoCloseable {
     /** Element type of Hessian accumulators: F32 on a device, F64 on the CPU reference. */
     default TensorType hessianType() { return TensorType.F32; }
 
+    /**
+     * Host doubles (a Hessian summed on the host from several devices' partials) into a new tensor of
+     * {@link #hessianType()}: exact in F64, rounded to nearest in F32.
+     */
+    default Tensor uploadHessian(double[] values, long rows, int cols, String name) {
+        float[] f = new float[values.length];
+        for (int i = 0; i < f.length; i++) f[i] = (float) values[i];
+        return upload(f, rows, cols, TensorType.F32, name);
+    }
+
     /** Bytes this backend can still allocate for tensors (device free memory, or the JVM's free heap). */
     long memoryAvailable();
 

@@ -53,6 +53,8 @@ final class LayerQuantizer {
     private LayerSmoothing smoothing;                           // AWQ's folded scales, or null
     final FallbackCounts fallbacks = new FallbackCounts();
     final List<String> warnings = new ArrayList<>();
+    /** --devices: what this owner device solves and the Hessians reduced for it (DataParallelLayers); null: all, built here. */
+    OwnerShard shard;
 
     /** Experts (and modules) that did not get their mode's Hessian, by why. */
     static final class FallbackCounts {
@@ -137,16 +139,14 @@ final class LayerQuantizer {
 
     /** Quantizes every active module of the layer; each result goes to {@code sink} and replaces the model's weight. */
     void quantize(LayerCalibration cal, BiConsumer<String, QuantizedWeight> sink) {
-        Map<String, List<LinearModules.Module>> dense = new LinkedHashMap<>();
-        Map<Integer, List<LinearModules.Module>> experts = new LinkedHashMap<>();
-        for (LinearModules.Module m : active) {
-            if (isExpert(m)) experts.computeIfAbsent(m.expert(), e -> new ArrayList<>()).add(m);
-            else dense.computeIfAbsent(m.role() == LinearModules.Role.ROUTER ? m.module() : m.hessianKey(), k -> new ArrayList<>()).add(m);
-        }
+        Map<String, List<LinearModules.Module>> dense = denseGroups();
+        Map<Integer, List<LinearModules.Module>> experts = expertModules();
         try (AllTokenHessians all = new AllTokenHessians(cal)) {
-            for (List<LinearModules.Module> group : dense.values()) solveDense(cal, all, group, sink);
+            for (var g : dense.entrySet()) if (shard == null || shard.solvesDense(g.getKey())) solveDense(cal, all, g.getValue(), sink);
             List<ExpertPlan> plans = new ArrayList<>();
-            for (Map.Entry<Integer, List<LinearModules.Module>> e : experts.entrySet()) plans.add(plan(cal, e.getKey(), e.getValue(), o.gptq()));
+            for (var e : experts.entrySet()) {
+                if (shard == null || shard.solvesExpert(e.getKey())) plans.add(plan(cal, e.getKey(), e.getValue(), o.gptq()));
+            }
             int hidden = model.config().hiddenSize(), inter = model.config().expertIntermediateSize();
             // device chunks hold experts of one scheme (bit allocation may give experts different widths)
             Map<QuantScheme, List<ExpertPlan>> device = new LinkedHashMap<>();
@@ -165,6 +165,29 @@ final class LayerQuantizer {
                 }
             }
         }
+    }
+
+    /** The active modules outside the routed experts, by the Hessian they are solved with (the router: its own). */
+    Map<String, List<LinearModules.Module>> denseGroups() {
+        Map<String, List<LinearModules.Module>> dense = new LinkedHashMap<>();
+        for (LinearModules.Module m : active) {
+            if (!isExpert(m)) dense.computeIfAbsent(m.role() == LinearModules.Role.ROUTER ? m.module() : m.hessianKey(), k -> new ArrayList<>()).add(m);
+        }
+        return dense;
+    }
+
+    /** The active routed experts' modules, by expert. */
+    Map<Integer, List<LinearModules.Module>> expertModules() {
+        Map<Integer, List<LinearModules.Module>> experts = new LinkedHashMap<>();
+        for (LinearModules.Module m : active) if (isExpert(m)) experts.computeIfAbsent(m.expert(), e -> new ArrayList<>()).add(m);
+        return experts;
+    }
+
+    /** Every active expert's plan from {@code cal}'s routing (DataParallelLayers: which partial Hessians each device builds). */
+    List<ExpertPlan> plans(LayerCalibration cal) {
+        List<ExpertPlan> plans = new ArrayList<>();
+        for (var e : expertModules().entrySet()) plans.add(plan(cal, e.getKey(), e.getValue(), o.gptq()));
+        return plans;
     }
 
     // ---- modules that see every token --------------------------------------------------------------------------------
@@ -251,8 +274,11 @@ final class LayerQuantizer {
     private ExpertHessians expertHessians(LayerCalibration cal, AllTokenHessians all, ExpertPlan p) {
         double[] hIn = null, hDown = null;
         PreparedHessian sharedIn = null;
-        int hidden = cal.blockInput.cols(), inter = model.config().expertIntermediateSize();
-        if (p.useRouted()) {
+        int hidden = model.config().hiddenSize(), inter = model.config().expertIntermediateSize();
+        if (p.useRouted() && shard != null) {
+            hIn = shard.routedIn(p.expert());
+            hDown = shard.routedDown(p.expert());
+        } else if (p.useRouted()) {
             int n = p.routed();
             float[] inW = inputHessianWeights(p.weights(), p.weighted());
             try (Tensor idx = backend.uploadInts(p.rows(), 1, n, "expert rows");
@@ -343,7 +369,7 @@ final class LayerQuantizer {
     private void solveExpertsOnDevice(LayerCalibration cal, AllTokenHessians all, List<ExpertPlan> chunk, IntScheme scheme,
                                       BiConsumer<String, QuantizedWeight> sink) {
         int c = chunk.size(), tokens = cal.tokens();
-        int hidden = cal.blockInput.cols(), inter = model.config().expertIntermediateSize();
+        int hidden = model.config().hiddenSize(), inter = model.config().expertIntermediateSize();
         ModelWeights.Experts ew = experts();
         // the routed rows of every expert of the chunk, concatenated (zero rows for experts on all-token statistics)
         int[] offsets = new int[c + 1];
@@ -364,7 +390,9 @@ final class LayerQuantizer {
         double[] guDiag, dnDiag;
         try (Tensor hGu = backend.allocate(TensorType.F32, (long) c * hidden, hidden, "H gate/up batch");
              Tensor hDn = backend.allocate(TensorType.F32, (long) c * inter, inter, "H down batch")) {
-            if (total > 0) {
+            if (shard != null) {
+                shard.writeRouted(chunk, hGu, hDn);
+            } else if (total > 0) {
                 // the grouped product indexes experts first..last of the layer's stack (consecutive views); experts of
                 // that range that are not in this chunk get no rows
                 int first = chunk.get(0).expert(), last = chunk.get(c - 1).expert(), span = last - first + 1;
@@ -403,6 +431,10 @@ final class LayerQuantizer {
                 Tensor guSlot = hGu.rows((long) i * hidden, (long) (i + 1) * hidden), dnSlot = hDn.rows((long) i * inter, (long) (i + 1) * inter);
                 if (p.useRouted()) backend.axpy((float) p.allFactor(), all.blockInputTensor(), guSlot);
                 else backend.copyRows(all.blockInputTensor(), 0, guSlot, 0, hidden);
+                if (shard != null) {
+                    shard.addAllDown(p.expert(), p.useRouted() ? (float) p.allFactor() : 1f, dnSlot);
+                    continue;
+                }
                 try (Tensor a = activation(cal.blockInput, p.expert())) {
                     backend.gram(a, null, null, new int[]{0, tokens}, dnSlot, p.useRouted() ? (float) p.allFactor() : 1f);
                 }
@@ -451,11 +483,11 @@ final class LayerQuantizer {
      * 1), and the down projection's inputs come from the scaled rows. All-token statistics keep the unscaled rows
      * ("as if routed with weight 1"). Elsewhere the row weights are the mode's (w when weighted, else none).
      */
-    private boolean inputScaled() {
+    boolean inputScaled() {
         return model.family().routerRule(model.config()).weightTarget() == org.routecal.compute.RouterRule.WeightTarget.EXPERT_INPUT;
     }
 
-    private float[] inputHessianWeights(float[] w, boolean weighted) {
+    float[] inputHessianWeights(float[] w, boolean weighted) {
         if (!inputScaled()) return weighted ? w : null;
         float[] c = new float[w.length];
         for (int i = 0; i < w.length; i++) c[i] = w[i] * w[i] * (weighted ? w[i] : 1f);
@@ -475,6 +507,7 @@ final class LayerQuantizer {
         AllTokenHessians(LayerCalibration cal) { this.cal = cal; }
 
         Tensor blockInputTensor() {
+            if (shard != null) return shard.blockInputHessian();
             if (blockInput == null && cal.blockInput != null) {
                 int cols = cal.blockInput.cols();
                 blockInput = backend.allocate(backend.hessianType(), cols, cols, "H block input");
@@ -489,11 +522,12 @@ final class LayerQuantizer {
         }
 
         PreparedHessian preparedBlockInput() {
-            if (prepared == null) prepared = GptqSolver.prepare("layer " + layer + " block input", blockInput(), cal.blockInput.cols(), o.gptqArgs());
+            if (prepared == null) prepared = GptqSolver.prepare("layer " + layer + " block input", blockInput(), model.config().hiddenSize(), o.gptqArgs());
             return prepared;
         }
 
         double[] down(int expert) {
+            if (shard != null) return shard.allDown(expert);
             int inter = model.config().expertIntermediateSize();
             try (Tensor a = activation(cal.blockInput, expert);
                  Tensor h = backend.allocate(backend.hessianType(), inter, inter, "H down all")) {

@@ -27,6 +27,7 @@ import org.routecal.quant.ct.CtQuantConfig;
 import org.routecal.quant.ct.VllmSupport;
 import org.routecal.io.safetensors.DType;
 import org.routecal.quant.gptq.ActOrder;
+import org.routecal.quant.parallel.ModelReplicas;
 import org.routecal.quant.scheme.Fp8Scheme;
 import org.routecal.quant.scheme.IntScheme;
 import org.routecal.quant.scheme.Nvfp4Scheme;
@@ -82,8 +83,10 @@ public final class QuantizeStage {
         }
         session.progress().message("corpus: " + loaded);
         MoeModel m = session.model(r.model(), r.device());
-        return run(m, loaded.samples().stream().map(Sample::ids).toList(), r.options(), r.out(), Corpus.manifestInputs(r.corpus(), loaded),
-                session.progress(), session::checkCancelled);
+        try (ModelReplicas replicas = ModelReplicas.open(m, r.device())) { // --devices: the model on each listed device
+            return run(replicas, loaded.samples().stream().map(Sample::ids).toList(), r.options(), r.out(), Corpus.manifestInputs(r.corpus(), loaded),
+                    session.progress(), session::checkCancelled);
+        }
     }
 
     /** Tokens per forward batch of the calibration pass (bounds one batch's temporary activations). */
@@ -95,6 +98,17 @@ public final class QuantizeStage {
      */
     public static Result run(MoeModel model, List<int[]> sequences, QuantizeOptions o, Path out, Map<String, Object> inputs,
                              Progress progress, Runnable cancel) {
+        return run(model, null, sequences, o, out, inputs, progress, cancel);
+    }
+
+    /** As above on every device of {@code replicas} ({@code --devices}, see {@link DataParallelLayers}); one device: the same run. */
+    public static Result run(ModelReplicas replicas, List<int[]> sequences, QuantizeOptions o, Path out, Map<String, Object> inputs,
+                             Progress progress, Runnable cancel) {
+        return run(replicas.primary(), replicas.size() > 1 ? replicas : null, sequences, o, out, inputs, progress, cancel);
+    }
+
+    private static Result run(MoeModel model, ModelReplicas replicas, List<int[]> sequences, QuantizeOptions o, Path out,
+                              Map<String, Object> inputs, Progress progress, Runnable cancel) {
         long start = System.nanoTime();
         Path modelDir = model.dir();
         if (sequences.isEmpty()) throw new RoutecalException("quantize: the calibration corpus has no samples");
@@ -117,8 +131,12 @@ public final class QuantizeStage {
                     scheme.validate(m, (int) shape[0], (int) shape[1]);
                 }
             }
-            MemoryEstimate.check(config, tokens, o, model.backend());
+            if (replicas == null) MemoryEstimate.check(config, tokens, o, model.backend()); // else per device, on its share
             if (o.awq() != null) AwqLayer.requireSupported(model);
+            if (o.awq() != null && replicas != null) {
+                throw new RoutecalException("--awq does not run on several devices yet (its statistics pass and fold run on one device's "
+                        + "activations): leave out --devices, or --awq");
+            }
             Set<String> quantized = new LinkedHashSet<>();
             LayerQuantizer.FallbackCounts fallbacks = new LayerQuantizer.FallbackCounts();
             double tForward = 0, tSolve = 0, tAwq = 0, tAllocation = 0;
@@ -136,11 +154,23 @@ public final class QuantizeStage {
                 }
                 Map<String, QuantScheme> expertSchemes = allocation == null ? Map.of() : allocation.schemes();
                 List<Activations> acts = new ArrayList<>();
+                DataParallelLayers group = null;
                 try {
-                    for (List<int[]> b : batches) acts.add(model.embed(b, acts.size()));
+                    if (replicas != null) group = new DataParallelLayers(replicas, batches, o);
+                    else for (List<int[]> b : batches) acts.add(model.embed(b, acts.size()));
                     progress.start("quantize layers", config.layerCount());
                     for (int layer = 0; layer < config.layerCount(); layer++) {
                         cancel.run();
+                        if (group != null) {
+                            double[] t = group.quantizeLayer(layer, scheme, expertSchemes, o, rules, report, fallbacks, warnings, (module, q) -> {
+                                writer.addQuantized(module, q);
+                                quantized.add(module);
+                            });
+                            tForward += t[0];
+                            tSolve += t[1];
+                            progress.advance(1);
+                            continue;
+                        }
                         model.weights().beginLayer();
                         LayerQuantizer lq = new LayerQuantizer(model, layer, scheme, o, rules, report).withSchemes(expertSchemes);
                         LayerSmoothing smoothing = null;
@@ -178,6 +208,8 @@ public final class QuantizeStage {
                     }
                 } finally {
                     acts.forEach(Activations::close);
+                    acts.forEach(Activations::close);
+                    if (group != null) group.close();
                     // a failed or stopped run must not leave quantized weights in the session's model (later stages use it)
                     model.weights().clearOverrides();
                 }
@@ -215,8 +247,8 @@ public final class QuantizeStage {
                 QuantizeReadme.write(dir.path(), model, o, ctConfig, vllm, details);
                 timings.put("write_seconds", (System.nanoTime() - w0) / 1e9);
                 timings.put("total_seconds", (System.nanoTime() - start) / 1e9);
-                Manifest.Builder m = manifest(model, o, scheme, inputs, sequences.size(), tokens, quantized.size(), ignoreList.size(),
-                        fallbacks, warnings, timings);
+                Manifest.Builder m = manifest(model, o, scheme, group == null ? inputs : group.manifestEntries(inputs), sequences.size(), tokens,
+                        quantized.size(), ignoreList.size(), fallbacks, warnings, timings);
                 m.result("vllm_notes", vllm);
                 if (o.awq() != null) m.result("awq", AwqReport.summary(awqRows));
                 if (allocation != null) m.result("bit_allocation", allocation.manifestSummary());

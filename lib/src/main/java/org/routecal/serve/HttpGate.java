@@ -70,8 +70,11 @@ final class HttpGate {
                 endpoint.handle(ex);
             } catch (ApiError e) {
                 if (e.status != 413) discardRest(ex);
+                // a 503 because the server began draining after the check above (a waiting ticket, admission) closes too
+                if (e.status == 503 && admission.draining()) ex.getResponseHeaders().set("Connection", "close");
                 sendError(ex, e);
             } catch (Generator.Cancelled e) {
+                if (admission.draining()) ex.getResponseHeaders().set("Connection", "close");
                 sendError(ex, new ApiError(503, e.getMessage()));
             } catch (RoutecalException e) {
                 sendError(ex, new ApiError(400, e.getMessage()));

@@ -33,7 +33,7 @@ public final class Session implements AutoCloseable {
 
     /** The backend for {@code device}, opened on first use (its auto precision decided by {@code modelDir}'s dtype). */
     public Backend backend(DeviceOptions device, Path modelDir) {
-        String key = device.device + "/" + device.precision;
+        String key = device.device + "/" + device.precision + "/" + org.routecal.compute.devices.DeviceList.primary(device.devices);
         if (backend != null && !key.equals(backendKey)) closeModelsAndBackend(); // another device asked for: start over
         if (backend == null) {
             backend = device.open(modelDir);
@@ -64,14 +64,23 @@ public final class Session implements AutoCloseable {
         Backend b = backend(device, dir);
         checkCancelled();
         progress.message("loading model " + dir);
-        if (CompressedTensorsReader.isCompressedTensors(dir)) {
-            m = new MoeModel(dir, ModelConfig.load(dir), CompressedTensorsReader.open(dir), b, MoeModel.defaultBudget(b) / 2);
-        } else {
-            m = MoeModel.load(dir, b);
-        }
+        m = load(dir, b, 1);
         models.put(key, m);
         fingerprints.put(key, fingerprint);
         return m;
+    }
+
+    /**
+     * Loads {@code dir} on {@code b} as the session does (an HF checkpoint, or a compressed-tensors one dequantized on
+     * load) with {@code 1/share} of the default weight cache: further replicas of a session's model on other devices
+     * (several logical CPU devices share one heap).
+     */
+    public static MoeModel load(Path dir, Backend b, int share) {
+        if (CompressedTensorsReader.isCompressedTensors(dir)) {
+            return new MoeModel(dir, ModelConfig.load(dir), CompressedTensorsReader.open(dir), b, MoeModel.defaultBudget(b) / 2 / share);
+        }
+        if (share == 1) return MoeModel.load(dir, b);
+        return new MoeModel(dir, ModelConfig.load(dir), org.routecal.model.CheckpointSource.open(dir), b, MoeModel.defaultBudget(b) / share);
     }
 
     /** Names, sizes and modification times of a checkpoint directory's top-level files: changes when it is rewritten. */

@@ -215,6 +215,13 @@ public class CpuBackend implements Backend {
     }
 
     @Override
+    public Tensor uploadHessian(double[] values, long rows, int cols, String name) {
+        if (hessianType() != TensorType.F64) return Backend.super.uploadHessian(values, rows, cols, name);
+        require(values.length == rows * cols, name + ": " + values.length + " values for [" + rows + ", " + cols + "]");
+        return new Tensor(this, TensorType.F64, rows, cols, values.clone(), 0, name, null);
+    }
+
+    @Override
     public void copyRows(Tensor src, long srcRow, Tensor dst, long dstRow, long rows) {
         require(src.type() == dst.type() && src.cols() == dst.cols(), "copyRows: " + src + " → " + dst);
         require(srcRow + rows <= src.rows() && dstRow + rows <= dst.rows(), "copyRows: rows out of range");

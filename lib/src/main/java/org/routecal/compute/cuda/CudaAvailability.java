@@ -26,7 +26,7 @@ public final class CudaAvailability {
 
     private CudaAvailability() {}
 
-    /** Result of one probe: device 0's identity when available, else the reason it is not. */
+    /** Result of one probe: the device's identity when available, else the reason it is not. */
     public record Probe(boolean available, String reason, String deviceName, int ccMajor, int ccMinor,
                         long totalMemoryBytes, int driverVersion) {
         static Probe no(String reason) { return new Probe(false, reason, "", 0, 0, 0L, 0); }
@@ -40,16 +40,32 @@ public final class CudaAvailability {
         }
     }
 
-    /** Probes once per JVM (the driver state does not change under us) and returns the cached result. */
+    /** Probes device 0 once per JVM (the driver state does not change under us) and returns the cached result. */
     public static Probe probe() {
         Probe p = cached;
         if (p == null) {
             synchronized (CudaAvailability.class) {
-                if (cached == null) cached = probeNow();
+                if (cached == null) cached = probeNow(0);
                 p = cached;
             }
         }
         return p;
+    }
+
+    /** Device {@code ordinal}'s probe (device 0's is cached); unavailable with a reason when there is no such device. */
+    public static Probe probe(int ordinal) {
+        Probe first = probe();
+        if (ordinal == 0 || !first.available()) return first;
+        int count = deviceCount();
+        if (ordinal < 0 || ordinal >= count) return Probe.no("no CUDA device " + ordinal + " (" + count + " visible; check CUDA_VISIBLE_DEVICES)");
+        return probeNow(ordinal);
+    }
+
+    /** How many CUDA devices are visible (0 when CUDA is unusable). */
+    public static int deviceCount() {
+        if (!probe().available()) return 0;
+        int[] count = new int[1];
+        return cuDeviceGetCount(count) == CUresult.CUDA_SUCCESS ? count[0] : 0;
     }
 
     /**
@@ -69,7 +85,7 @@ public final class CudaAvailability {
         }
     }
 
-    private static Probe probeNow() {
+    private static Probe probeNow(int ordinal) {
         int rc;
         try {
             rc = cuInit(0);  // first touch loads the JCuda native, which links libcuda.so.1
@@ -92,8 +108,8 @@ public final class CudaAvailability {
         rc = cuDeviceGetCount(count);
         if (rc != CUresult.CUDA_SUCCESS || count[0] == 0) return Probe.no("no CUDA device visible");
         CUdevice dev = new CUdevice();
-        rc = cuDeviceGet(dev, 0);
-        if (rc != CUresult.CUDA_SUCCESS) return Probe.no("cuDeviceGet(0) failed: " + CUresult.stringFor(rc));
+        rc = cuDeviceGet(dev, ordinal);
+        if (rc != CUresult.CUDA_SUCCESS) return Probe.no("cuDeviceGet(" + ordinal + ") failed: " + CUresult.stringFor(rc));
         int[] major = new int[1], minor = new int[1], drv = new int[1];
         long[] mem = new long[1];
         byte[] name = new byte[256];

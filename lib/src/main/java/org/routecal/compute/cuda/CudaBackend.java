@@ -50,14 +50,17 @@ public final class CudaBackend implements Backend, SolverOps {
         this.precision = precision;
         this.pool = new DevicePool(ctx);
         CudaAvailability.Probe p = ctx.device();
-        this.device = new DeviceInfo("cuda", p.deviceName() + " (sm_" + p.ccMajor() + p.ccMinor() + ")",
+        this.device = new DeviceInfo("cuda", p.deviceName() + " (sm_" + p.ccMajor() + p.ccMinor() + ")" + (ctx.ordinal() > 0 ? " #" + ctx.ordinal() : ""),
                 "CUDA driver API " + p.driverVersion(), p.totalMemoryBytes(), 0, reason);
     }
 
     /** Opens device 0; a {@link RoutecalException} names the cause when CUDA is not usable. */
-    public static CudaBackend open(Precision precision, String reason) {
+    public static CudaBackend open(Precision precision, String reason) { return open(precision, reason, 0); }
+
+    /** Opens device {@code ordinal}; a {@link RoutecalException} names the cause when it is not usable. */
+    public static CudaBackend open(Precision precision, String reason, int ordinal) {
         try {
-            return new CudaBackend(CudaContext.open(), precision, reason);
+            return new CudaBackend(CudaContext.open(ordinal), precision, reason);
         } catch (CudaException e) {
             throw new RoutecalException("--device cuda: " + e.getMessage(), e);
         }

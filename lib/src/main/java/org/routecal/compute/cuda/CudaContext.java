@@ -41,22 +41,35 @@ public final class CudaContext implements AutoCloseable {
     private final Map<Kernel, CUfunction> functions = new EnumMap<>(Kernel.class);
     private boolean closed;
 
-    private CudaContext(CudaAvailability.Probe probe) {
+    private final int ordinal;
+
+    private CudaContext(CudaAvailability.Probe probe, int ordinal) {
         this.probe = probe;
-        CudaException.check(cuDeviceGet(device, 0), "cuDeviceGet(0)");
+        this.ordinal = ordinal;
+        CudaException.check(cuDeviceGet(device, ordinal), "cuDeviceGet(" + ordinal + ")");
         CudaException.check(cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain");
         makeCurrent();
     }
 
     /** Opens device 0; throws a {@link CudaException} carrying the probe's reason when CUDA is unusable. */
-    public static CudaContext open() {
-        CudaAvailability.Probe p = CudaAvailability.probe();
-        if (!p.available()) throw new CudaException("CUDA is not available: " + p.reason());
-        return new CudaContext(p);
+    public static CudaContext open() { return open(0); }
+
+    /**
+     * Opens device {@code ordinal} (as CUDA numbers the visible devices); a {@link CudaException} carries the probe's
+     * reason when CUDA or that device is unusable. Two contexts on one ordinal share its primary context (logical
+     * devices on one GPU).
+     */
+    public static CudaContext open(int ordinal) {
+        CudaAvailability.Probe p = CudaAvailability.probe(ordinal);
+        if (!p.available()) throw new CudaException("CUDA device " + ordinal + " is not available: " + p.reason());
+        return new CudaContext(p, ordinal);
     }
 
     /** The device this context runs on. */
     public CudaAvailability.Probe device() { return probe; }
+
+    /** Its CUDA ordinal. */
+    public int ordinal() { return ordinal; }
 
     /** Binds the context to the calling thread (cheap when already current). */
     public void makeCurrent() {

@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /**
- * {@code --device cpu|cuda|auto} and {@code --precision auto|bf16|fp32}, one mixin for every command that computes
+ * {@code --device cpu|cuda|auto}, {@code --precision auto|bf16|fp32} and {@code --devices}, one mixin for every command that computes
  * (route, quantize, evaluate, select, refine, synthesize, serve, demo); the notebook's {@code %%config device=…}
  * fills the same options.
  */
@@ -22,6 +22,13 @@ public final class DeviceOptions {
                     + "Default: ${DEFAULT-VALUE}.")
     public String precision = "auto";
 
-    /** Opens the backend for a run on {@code modelDir}. */
-    public Backend open(Path modelDir) { return Devices.open(device, precision, modelDir); }
+    @Option(names = "--devices", paramLabel = "auto|N[,N...]",
+            description = "Devices of this host for one run: CUDA ordinals (0,1,2,3), or auto (every visible GPU). quantize spreads "
+                    + "its calibration over all of them (data-parallel forward, expert-parallel GPTQ); other commands run on the first. "
+                    + "An ordinal may repeat (logical devices on one GPU); with --device cpu each entry is a logical CPU device "
+                    + "(same results, no speed-up: for testing). Default: one device (CUDA ordinal 0).")
+    public String devices;
+
+    /** Opens the backend for a run on {@code modelDir}: the first device of {@link #devices}. */
+    public Backend open(Path modelDir) { return Devices.open(device, precision, modelDir, devices); }
 }
