@@ -59,4 +59,42 @@ class ExperimentTableTest {
         String vsBase = t.toTable().stringColumn("mean ΔNLL − base").get(2);
         assertTrue(vsBase.contains("−0.2000") || vsBase.contains("-0.2000"), vsBase);
     }
+
+    /** experiment.json's table read back (ExperimentResults) holds every interval the table wrote. */
+    @Test
+    void tableRoundTripsThroughItsJson() {
+        List<ExperimentTable.Run> runs = List.of(new ExperimentTable.Run("base", 0L, "m", "w", "base-s0-m-w"),
+                new ExperimentTable.Run("a", 0L, "m", "w", "a-s0-m-w"), new ExperimentTable.Run("a", 1L, "m", "w", "a-s1-m-w"));
+        ExperimentTable.Coverage cov = new ExperimentTable.Coverage(100, 3, 0.9, 0.4);
+        ExperimentTable t = ExperimentTable.build(runs, rows(), Map.of("base/0", cov, "a/0", cov, "a/1", cov),
+                new EvalStatistics.Options(200, 0, 0.95, null), "base");
+        ExperimentResults back = ExperimentResults.fromTable("m", t.toJson(org.routecal.io.Json.MAPPER));
+        assertEquals("base", back.baseline());
+        assertEquals(200, back.resamples());
+        assertEquals(t.rows().size(), back.cells().size());
+        for (int i = 0; i < t.rows().size(); i++) {
+            ExperimentTable.Row r = t.rows().get(i);
+            ExperimentResults.Cell c = back.cells().get(i);
+            assertEquals(r.set(), c.set());
+            assertEquals(r.seeds(), c.seeds());
+            assertEquals(r.stats().meanDeltaNll(), c.meanDeltaNll());
+            assertEquals(r.stats().worstDeltaNll(), c.worstDeltaNll());
+            assertEquals(r.stats().worstDeltaNllDomain(), c.worstDomain());
+            assertEquals(r.stats().meanKl(), c.meanKl());
+            assertEquals(r.vsBaseline() == null ? null : r.vsBaseline().meanDeltaNll(), c.minusBaselineMeanDeltaNll());
+            assertEquals(r.vsBaseline() == null ? null : r.vsBaseline().worstDeltaNll(), c.minusBaselineWorstDeltaNll());
+        }
+        assertTrue(back.verdict().startsWith("Of 2 paired differences against base"), back.verdict());
+        assertTrue(back.verdict().contains("2 exclude zero in favour of the set"), back.verdict());
+    }
+
+    /** The build bundles the committed benchmark experiment, and it reads: the demo report shows it. */
+    @Test
+    void bundledBenchmarkExperimentReads() {
+        ExperimentResults bench = ExperimentResults.benchmark().orElseThrow(() -> new AssertionError(
+                "lib/pom.xml bundles tests/bench_model/results/experiment.json as " + ExperimentResults.BENCHMARK_RESOURCE));
+        assertEquals("stratified", bench.baseline());
+        assertTrue(bench.cells().size() >= 8, "W4 and W3 × modes × sets");
+        assertTrue(bench.cells().stream().anyMatch(c -> c.scheme().equals("w3a16")));
+    }
 }
