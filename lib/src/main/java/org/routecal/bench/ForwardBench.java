@@ -87,7 +87,8 @@ public final class ForwardBench {
 
     /**
      * Forward pass of a checkpoint on given token ids (one sequence), for the side-by-side with HF transformers
-     * (tests/cpu/side_by_side.py): tokens/s (median and best of {@code repeats} after a warm-up) and the last
+     * (tests/cpu/side_by_side.py): tokens/s of the whole forward with the logits of every position, the work HF's
+     * {@code model(ids).logits} does (median and best of {@code repeats} after a warm-up), and the last
      * position's top-5 token ids, so the caller can check both implementations computed the same thing.
      */
     public static Map<String, Object> runCheckpoint(java.nio.file.Path dir, int[] tokens, int repeats) {
@@ -106,7 +107,7 @@ public final class ForwardBench {
             double[] rates = new double[repeats];
             for (int i = 0; i < repeats; i++) {
                 long t0 = System.nanoTime();
-                model.forwardBatch(batch, ForwardTaps.NONE).close();
+                model.forwardLogits(batch, ForwardTaps.NONE); // logits of every position, as HF's model(ids).logits
                 rates[i] = tokens.length / ((System.nanoTime() - t0) / 1e9);
             }
             java.util.Arrays.sort(rates);

@@ -179,7 +179,6 @@ public final class ExperimentTable {
         o.putObject(key).put("estimate", i.estimate()).put("lower", i.lower()).put("upper", i.upper());
     }
 
-    /** The table as HTML (every text escaped); a paired difference whose interval excludes zero is starred. */
     /**
      * The table for {@code experiment.html} (rendered and escaped by the report package); a paired difference whose
      * interval excludes zero is starred.

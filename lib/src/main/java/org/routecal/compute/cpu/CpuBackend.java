@@ -507,6 +507,11 @@ public class CpuBackend implements Backend {
         for (int s = 0; s < l.sequences(); s++) {
             int qStart = l.hostQStart()[s], qLen = l.hostQStart()[s + 1] - qStart;
             int kStart = l.hostKvStart()[s], kLen = l.hostKvStart()[s + 1] - kStart, past = kLen - qLen;
+            if (ops instanceof VectorOps && qLen >= AttentionKernel.MIN_QUERIES) { // blocks of queries on the matmul kernels
+                AttentionKernel.sequence(s, l, qa, qo, qWidth, ka, ko, kWidth, va, vo, vWidth, oa, oo, oWidth, sinks);
+                continue;
+            }
+            // per query and key (the reference, and short query blocks such as decode steps)
             IntStream.range(0, qLen * heads).parallel().forEach(task -> {
                 int t = task / heads, h = task % heads, kvh = h / groups;
                 int qOff = qo + (qStart + t) * qWidth + h * hd;

@@ -385,13 +385,16 @@ public final class BackendParity {
                 both(b -> b.attention(side(b, q), side(b, kk), side(b, v), new AttentionLayout(sh.heads(), sh.kvHeads(), sh.dk(), sh.dv(), scale,
                         sh.window(), sh.chunk(), sinks == null ? null : side(b, sinks), side(b, st), start, side(b, st), start), side(b, o)));
                 nmse("attention " + sh.name(), "seqs 37,70,5 heads " + sh.heads() + "/" + sh.kvHeads(), o, 1e-9);
-                // decode after a cache: the last 3 queries of sequence 1 against its 70 keys
-                int[] qs = {0, 3}, ks = {0, 70};
-                try (Pair qst = ints(qs, 1, 2); Pair kst = ints(ks, 1, 2); Pair o2 = zeros(TensorType.F32, 3, sh.heads() * sh.dv())) {
-                    both(b -> b.attention(side(b, q).rows(start[1] + 67, start[1] + 70), side(b, kk).rows(start[1], start[2]),
-                            side(b, v).rows(start[1], start[2]), new AttentionLayout(sh.heads(), sh.kvHeads(), sh.dk(), sh.dv(), scale, sh.window(),
-                                    sh.chunk(), sinks == null ? null : side(b, sinks), side(b, qst), qs, side(b, kst), ks), side(b, o2)));
-                    nmse("attention " + sh.name() + ", decode after cache", "3 queries / 70 keys", o2, 1e-9);
+                // after a cache: the last 3 (a decode step) and the last 20 queries (a prefill continued; on the CPU
+                // the blocked kernel, across a chunk boundary) of sequence 1 against its 70 keys
+                for (int last : new int[]{3, 20}) {
+                    int[] qs = {0, last}, ks = {0, 70};
+                    try (Pair qst = ints(qs, 1, 2); Pair kst = ints(ks, 1, 2); Pair o2 = zeros(TensorType.F32, last, sh.heads() * sh.dv())) {
+                        both(b -> b.attention(side(b, q).rows(start[1] + 70 - last, start[1] + 70), side(b, kk).rows(start[1], start[2]),
+                                side(b, v).rows(start[1], start[2]), new AttentionLayout(sh.heads(), sh.kvHeads(), sh.dk(), sh.dv(), scale, sh.window(),
+                                        sh.chunk(), sinks == null ? null : side(b, sinks), side(b, qst), qs, side(b, kst), ks), side(b, o2)));
+                        nmse("attention " + sh.name() + ", " + last + " queries after cache", last + " queries / 70 keys", o2, 1e-9);
+                    }
                 }
             }
         }
