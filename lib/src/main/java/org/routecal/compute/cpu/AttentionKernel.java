@@ -1,6 +1,9 @@
 package org.routecal.compute.cpu;
 
+import java.util.Arrays;
+import java.util.stream.IntStream;
 import org.routecal.compute.AttentionLayout;
+import org.routecal.compute.Ops;
 
 /**
  * Attention of one sequence on the CPU in blocks of query rows, with both products on the matmul kernels. For one head
@@ -10,34 +13,39 @@ import org.routecal.compute.AttentionLayout;
  * own triangle nothing is computed and thrown away. It replaces a dot and an axpy per key and query (a horizontal
  * reduction per key), which took a quarter of the forward pass at 512 tokens.
  *
- * <p>The per-key loop in {@link CpuBackend#attention} is its reference (over {@link ReferenceOps}, and for short
- * query blocks such as decode steps, where packing the keys would cost more than the products).
+ * <p>{@link #perKey} is its reference (the scalar backend runs it over {@link ReferenceOps}); short query blocks
+ * such as decode steps take it too, since packing the keys would cost more than the products. {@link AttentionBench}
+ * times both on the same inputs.
  */
 final class AttentionKernel {
     /** Query rows per task: S is QUERY_BLOCK × keys floats (8 MB at 32k keys). */
     static final int QUERY_BLOCK = 64;
-    /**
-     * Sequences with fewer queries take the per-key loop; {@code -Droutecal.attention=per-key} sends every sequence
-     * there (for measurements).
-     */
-    static final int MIN_QUERIES = "per-key".equals(System.getProperty("routecal.attention")) ? Integer.MAX_VALUE : 8;
+    /** Sequences with fewer queries take the per-key loop. */
+    static final int MIN_QUERIES = 8;
+
+    /** q [T, heads·hd], k [K, kvHeads·hd], v [K, kvHeads·vd], out [T, heads·vd]: arrays with their offsets and row widths. */
+    record Operands(float[] q, int qo, int qWidth, float[] k, int ko, int kWidth, float[] v, int vo, int vWidth,
+                    float[] out, int oo, int oWidth, float[] sinks) {}
 
     private AttentionKernel() {}
 
-    /**
-     * Sequence {@code s} of the layout: q [T, heads·hd], k [K, kvHeads·hd], v [K, kvHeads·vd] → out [T, heads·vd], each
-     * array addressed from its offset with its row width.
-     */
-    static void sequence(int s, AttentionLayout l, float[] q, int qo, int qWidth, float[] k, int ko, int kWidth,
-                         float[] v, int vo, int vWidth, float[] out, int oo, int oWidth, float[] sinks) {
-        int qLen = l.hostQStart()[s + 1] - l.hostQStart()[s];
-        int blocks = (qLen + QUERY_BLOCK - 1) / QUERY_BLOCK;
-        CpuThreads.forEach(CpuThreads.sharedPool(), l.heads() * blocks, task ->
-                block(s, task / blocks, task % blocks * QUERY_BLOCK, l, q, qo, qWidth, k, ko, kWidth, v, vo, vWidth, out, oo, oWidth, sinks));
+    /** Every sequence of the layout: blocked when {@code blocked} and the sequence has enough queries, else per key. */
+    static void run(Ops ops, boolean blocked, AttentionLayout l, Operands x) {
+        for (int s = 0; s < l.sequences(); s++) {
+            int qLen = l.hostQStart()[s + 1] - l.hostQStart()[s];
+            if (blocked && qLen >= MIN_QUERIES) sequence(s, l, x);
+            else perKey(ops, s, l, x);
+        }
     }
 
-    private static void block(int s, int h, int t0, AttentionLayout l, float[] q, int qo, int qWidth, float[] k, int ko, int kWidth,
-                              float[] v, int vo, int vWidth, float[] out, int oo, int oWidth, float[] sinks) {
+    /** Sequence {@code s} in blocks of queries, on the shared pool (one task per head and block). */
+    static void sequence(int s, AttentionLayout l, Operands x) {
+        int qLen = l.hostQStart()[s + 1] - l.hostQStart()[s];
+        int blocks = (qLen + QUERY_BLOCK - 1) / QUERY_BLOCK;
+        CpuThreads.forEach(CpuThreads.sharedPool(), l.heads() * blocks, task -> block(s, task / blocks, task % blocks * QUERY_BLOCK, l, x));
+    }
+
+    private static void block(int s, int h, int t0, AttentionLayout l, Operands x) {
         int hd = l.headDim(), vd = l.valueHeadDim(), kvh = h / (l.heads() / l.kvHeads());
         int qStart = l.hostQStart()[s], qLen = l.hostQStart()[s + 1] - qStart;
         int kStart = l.hostKvStart()[s], past = l.hostKvStart()[s + 1] - kStart - qLen;
@@ -45,17 +53,17 @@ final class AttentionKernel {
         int kFirst = l.firstKey(past + t0), n = past + t0 + rows - kFirst; // keys [kFirst, past + t0 + rows)
 
         float[] qb = new float[rows * hd], kb = new float[n * hd], vt = new float[vd * n];
-        for (int r = 0; r < rows; r++) System.arraycopy(q, qo + (qStart + t0 + r) * qWidth + h * hd, qb, r * hd, hd);
+        for (int r = 0; r < rows; r++) System.arraycopy(x.q(), x.qo() + (qStart + t0 + r) * x.qWidth() + h * hd, qb, r * hd, hd);
         for (int j = 0; j < n; j++) {
             int key = kStart + kFirst + j;
-            System.arraycopy(k, ko + key * kWidth + kvh * hd, kb, j * hd, hd);
-            int vr = vo + key * vWidth + kvh * vd;
-            for (int d = 0; d < vd; d++) vt[d * n + j] = v[vr + d]; // Vᵀ [vd, n]: the weight layout of the second product
+            System.arraycopy(x.k(), x.ko() + key * x.kWidth() + kvh * hd, kb, j * hd, hd);
+            int vr = x.vo() + key * x.vWidth() + kvh * vd;
+            for (int d = 0; d < vd; d++) vt[d * n + j] = x.v()[vr + d]; // Vᵀ [vd, n]: the weight layout of the second product
         }
         float[] p = new float[rows * n];                                      // S, then P in place: [rows, n]
         MatmulKernels.matmulTransposed(qb, 0, rows, hd, kb, 0, n, null, p, 0, false, null);
 
-        float[] sum = new float[rows];
+        float[] sum = new float[rows], sinks = x.sinks();
         float scale = l.scale();
         for (int r = 0; r < rows; r++) {
             int pos = past + t0 + r, lo = l.firstKey(pos) - kFirst, hi = pos - kFirst, base = r * n;
@@ -79,8 +87,35 @@ final class AttentionKernel {
         MatmulKernels.matmulTransposed(p, 0, rows, n, vt, 0, vd, null, ob, 0, false, null);
         for (int r = 0; r < rows; r++) {
             float inv = 1f / sum[r];
-            int dst = oo + (qStart + t0 + r) * oWidth + h * vd;
-            for (int d = 0; d < vd; d++) out[dst + d] = ob[r * vd + d] * inv;
+            int dst = x.oo() + (qStart + t0 + r) * x.oWidth() + h * vd;
+            for (int d = 0; d < vd; d++) x.out()[dst + d] = ob[r * vd + d] * inv;
         }
+    }
+
+    /** Sequence {@code s} one query and head at a time: a dot per key, softmax, an axpy per key (the reference). */
+    static void perKey(Ops ops, int s, AttentionLayout l, Operands x) {
+        int heads = l.heads(), hd = l.headDim(), vd = l.valueHeadDim(), groups = heads / l.kvHeads();
+        int qStart = l.hostQStart()[s], qLen = l.hostQStart()[s + 1] - qStart;
+        int kStart = l.hostKvStart()[s], past = l.hostKvStart()[s + 1] - kStart - qLen;
+        float[] sinks = x.sinks();
+        IntStream.range(0, qLen * heads).parallel().forEach(task -> {
+            int t = task / heads, h = task % heads, kvh = h / groups;
+            int qOff = x.qo() + (qStart + t) * x.qWidth() + h * hd;
+            int last = past + t, first = l.firstKey(last);
+            float[] score = new float[last - first + 1];
+            float max = sinks == null ? Float.NEGATIVE_INFINITY : sinks[h];
+            for (int j = first; j <= last; j++) {
+                float sc = ops.dot(x.q(), qOff, x.k(), x.ko() + (kStart + j) * x.kWidth() + kvh * hd, hd) * l.scale();
+                score[j - first] = sc;
+                max = Math.max(max, sc);
+            }
+            float sum = sinks == null ? 0f : (float) Math.exp(sinks[h] - max);
+            for (int j = 0; j < score.length; j++) { score[j] = (float) Math.exp(score[j] - max); sum += score[j]; }
+            int outOff = x.oo() + (qStart + t) * x.oWidth() + h * vd;
+            Arrays.fill(x.out(), outOff, outOff + vd, 0f);
+            for (int j = first; j <= last; j++) {
+                ops.axpy(score[j - first] / sum, x.v(), x.vo() + (kStart + j) * x.vWidth() + kvh * vd, x.out(), outOff, vd);
+            }
+        });
     }
 }

@@ -497,41 +497,12 @@ public class CpuBackend implements Backend {
 
     @Override
     public void attention(Tensor q, Tensor k, Tensor v, AttentionLayout l, Tensor out) {
-        int heads = l.heads(), hd = l.headDim(), vd = l.valueHeadDim(), groups = heads / l.kvHeads();
+        int heads = l.heads(), hd = l.headDim(), vd = l.valueHeadDim();
         int qWidth = q.cols(), kWidth = k.cols(), vWidth = v.cols(), oWidth = out.cols();
         require(qWidth == heads * hd && kWidth == l.kvHeads() * hd && vWidth == l.kvHeads() * vd && oWidth == heads * vd,
                 "attention: q " + q + ", k " + k + ", v " + v + ", out " + out + " for " + heads + "/" + l.kvHeads() + " heads of " + hd + "/" + vd);
-        float[] qa = f32(q), ka = f32(k), va = f32(v), oa = f32(out);
-        float[] sinks = l.sinks() == null ? null : floats(l.sinks());
-        int qo = off(q), ko = off(k), vo = off(v), oo = off(out);
-        for (int s = 0; s < l.sequences(); s++) {
-            int qStart = l.hostQStart()[s], qLen = l.hostQStart()[s + 1] - qStart;
-            int kStart = l.hostKvStart()[s], kLen = l.hostKvStart()[s + 1] - kStart, past = kLen - qLen;
-            if (ops instanceof VectorOps && qLen >= AttentionKernel.MIN_QUERIES) { // blocks of queries on the matmul kernels
-                AttentionKernel.sequence(s, l, qa, qo, qWidth, ka, ko, kWidth, va, vo, vWidth, oa, oo, oWidth, sinks);
-                continue;
-            }
-            // per query and key (the reference, and short query blocks such as decode steps)
-            IntStream.range(0, qLen * heads).parallel().forEach(task -> {
-                int t = task / heads, h = task % heads, kvh = h / groups;
-                int qOff = qo + (qStart + t) * qWidth + h * hd;
-                int last = past + t, first = l.firstKey(last);
-                float[] score = new float[last - first + 1];
-                float max = sinks == null ? Float.NEGATIVE_INFINITY : sinks[h];
-                for (int j = first; j <= last; j++) {
-                    float sc = ops.dot(qa, qOff, ka, ko + (kStart + j) * kWidth + kvh * hd, hd) * l.scale();
-                    score[j - first] = sc;
-                    max = Math.max(max, sc);
-                }
-                float sum = sinks == null ? 0f : (float) Math.exp(sinks[h] - max);
-                for (int j = 0; j < score.length; j++) { score[j] = (float) Math.exp(score[j] - max); sum += score[j]; }
-                int outOff = oo + (qStart + t) * oWidth + h * vd;
-                Arrays.fill(oa, outOff, outOff + vd, 0f);
-                for (int j = first; j <= last; j++) {
-                    ops.axpy(score[j - first] / sum, va, vo + (kStart + j) * vWidth + kvh * vd, oa, outOff, vd);
-                }
-            });
-        }
+        AttentionKernel.run(ops, ops instanceof VectorOps, l, new AttentionKernel.Operands(f32(q), off(q), qWidth, f32(k), off(k), kWidth,
+                f32(v), off(v), vWidth, f32(out), off(out), oWidth, l.sinks() == null ? null : floats(l.sinks())));
     }
 
     // ---- routing ---------------------------------------------------------------------------------------------------------
