@@ -166,7 +166,9 @@ public final class RouteStage {
 
         // finish: sensitivity, metrics, sets
         long target = params.target() > 0 ? params.target() : model.config().hiddenSize();
+        long tSensitivity = System.nanoTime();
         double[] sensitivity = referenceSensitivity(model, g, progress);
+        double sensitivitySeconds = (System.nanoTime() - tSensitivity) / 1e9;
         double[] rtnError = new double[g.slots()];
         double[][] rtnByProj = new double[3][g.slots()];
         for (int s = 0; s < g.slots(); s++) {
@@ -191,6 +193,7 @@ public final class RouteStage {
         Map<String, Double> timings = new LinkedHashMap<>();
         timings.put("capture_seconds", captureSeconds);
         timings.put("forward_seconds", forwardNanos / 1e9);
+        timings.put("weight_sensitivity_seconds", sensitivitySeconds);
         timings.put("score_seconds", scoreSeconds);
         RouteMetricsJson.write(out.resolve(RouteRunDir.METRICS), g, counts, target, perLayer, all, balance, qSens, scoreSummary, params);
         RouteResult result = new RouteResult(out, g, fingerprint, counts.tokens(), samples.size(), domains, target, perLayer, all,
@@ -208,25 +211,28 @@ public final class RouteStage {
         return new RoutingGeometry(moe, c.expertCount(), c.expertUsedCount());
     }
 
-    /** The reference weight-outlier score of every expert (max over gate/up/down). // [slots] */
+    /**
+     * The reference weight-outlier score of every expert (max over gate/up/down), the experts of a layer in parallel
+     * (each decodes its three matrices and runs a median per group of 128: CPU work, one expert per core). // [slots]
+     */
     static double[] referenceSensitivity(MoeModel model, RoutingGeometry g, Progress progress) {
         ModelConfig c = model.config();
         int hidden = c.hiddenSize(), inter = c.expertIntermediateSize();
         double[] out = new double[g.slots()];
         progress.start("route: weight sensitivity", g.slots());
+        var w = model.weights(); // per-expert names of either layout (a packed family's are slices of its 3-D tensors)
         for (int l = 0; l < g.layers(); l++) {
-            int layer = g.layerIndex()[l];
-            for (int e = 0; e < g.experts(); e++) {
-                var w = model.weights(); // per-expert names of either layout (a packed family's are slices of its 3-D tensors)
+            int layer = g.layerIndex()[l], ordinal = l;
+            IntStream.range(0, g.experts()).parallel().forEach(e -> {
                 float gate = ReferenceSensitivity.matrix(w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.GATE), inter, hidden),
                         inter, hidden, ReferenceSensitivity.GROUP);
                 float up = ReferenceSensitivity.matrix(w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.UP), inter, hidden),
                         inter, hidden, ReferenceSensitivity.GROUP);
                 float down = ReferenceSensitivity.matrix(w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.DOWN), hidden, inter),
                         hidden, inter, ReferenceSensitivity.GROUP);
-                out[g.slot(l, e)] = ReferenceSensitivity.expert(gate, up, down);
-                progress.advance(1);
-            }
+                out[g.slot(ordinal, e)] = ReferenceSensitivity.expert(gate, up, down);
+            });
+            progress.advance(g.experts());
         }
         progress.finish();
         return out;

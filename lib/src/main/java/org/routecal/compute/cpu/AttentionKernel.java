@@ -6,7 +6,8 @@ import org.routecal.compute.AttentionLayout;
 import org.routecal.compute.Ops;
 
 /**
- * Attention of one sequence on the CPU in blocks of query rows, with both products on the matmul kernels. For one head
+ * Attention of one sequence on the CPU in blocks of query rows, with both products on outer-product register tiles
+ * ({@link BroadcastTiles}: the head dim is too narrow for dot-product tiles). For one head
  * and up to {@value #QUERY_BLOCK} consecutive queries: S = Q·Kᵀ over the keys the block can see, each row masked to
  * its own keys (causal, sliding window, chunk), softmax with the head's sink, O = P·V / Σ. The keys a block sees are
  * one contiguous range ({@link AttentionLayout#firstKey} does not decrease with the position), so beyond the block's
@@ -52,16 +53,15 @@ final class AttentionKernel {
         int rows = Math.min(QUERY_BLOCK, qLen - t0);
         int kFirst = l.firstKey(past + t0), n = past + t0 + rows - kFirst; // keys [kFirst, past + t0 + rows)
 
-        float[] qb = new float[rows * hd], kb = new float[n * hd], vt = new float[vd * n];
+        float[] qb = new float[rows * hd], kt = new float[hd * n], vb = new float[n * vd];
         for (int r = 0; r < rows; r++) System.arraycopy(x.q(), x.qo() + (qStart + t0 + r) * x.qWidth() + h * hd, qb, r * hd, hd);
         for (int j = 0; j < n; j++) {
-            int key = kStart + kFirst + j;
-            System.arraycopy(x.k(), x.ko() + key * x.kWidth() + kvh * hd, kb, j * hd, hd);
-            int vr = x.vo() + key * x.vWidth() + kvh * vd;
-            for (int d = 0; d < vd; d++) vt[d * n + j] = x.v()[vr + d]; // Vᵀ [vd, n]: the weight layout of the second product
+            int key = kStart + kFirst + j, kr = x.ko() + key * x.kWidth() + kvh * hd;
+            for (int d = 0; d < hd; d++) kt[d * n + j] = x.k()[kr + d]; // Kᵀ [hd, n]: S = Q·Kᵀ in outer-product form
+            System.arraycopy(x.v(), x.vo() + key * x.vWidth() + kvh * vd, vb, j * vd, vd);
         }
         float[] p = new float[rows * n];                                      // S, then P in place: [rows, n]
-        MatmulKernels.matmulTransposed(qb, 0, rows, hd, kb, 0, n, null, p, 0, false, null);
+        BroadcastTiles.matmul(qb, 0, rows, hd, kt, 0, n, p, 0);
 
         float[] sum = new float[rows], sinks = x.sinks();
         float scale = l.scale();
@@ -84,7 +84,7 @@ final class AttentionKernel {
             sum[r] = total;
         }
         float[] ob = new float[rows * vd];
-        MatmulKernels.matmulTransposed(p, 0, rows, n, vt, 0, vd, null, ob, 0, false, null);
+        BroadcastTiles.matmul(p, 0, rows, n, vb, 0, vd, ob, 0);
         for (int r = 0; r < rows; r++) {
             float inv = 1f / sum[r];
             int dst = x.oo() + (qStart + t0 + r) * x.oWidth() + h * vd;

@@ -113,6 +113,24 @@ class MatmulKernelsTest {
         }
     }
 
+    /** Outer-product tiles (attention's products): y = x·B against the reference on Bᵀ, at shapes with every edge. */
+    @Test
+    void broadcastTilesMatchReference() {
+        Random r = new Random(11);
+        for (int[] shape : new int[][]{{1, 1, 1}, {4, 64, 64}, {7, 64, 70}, {64, 64, 512}, {5, 17, 3}, {64, 300, 64}, {9, 24, 130}}) {
+            int rows = shape[0], in = shape[1], out = shape[2];
+            float[] x = gaussian(r, rows * in + 2), b = gaussian(r, in * out + 3);
+            float[] bt = new float[out * in];
+            for (int k = 0; k < in; k++) for (int o = 0; o < out; o++) bt[o * in + k] = b[3 + k * out + o];
+            float[] want = new float[rows * out + 1], got = new float[rows * out + 1];
+            want[rows * out] = got[rows * out] = 42f;
+            ReferenceOps.matmulTransposed(x, 2, rows, in, bt, 0, out, null, want, 0, false);
+            BroadcastTiles.matmul(x, 2, rows, in, b, 3, out, got, 0);
+            assertTrue(nmse(want, got) < 1e-12, "rows " + rows + ", in " + in + ", out " + out + ": nmse " + nmse(want, got));
+            assertEquals(42f, got[rows * out], "nothing written past y");
+        }
+    }
+
     @Test
     void shortBuffersAreRejectedWithTheShape() {
         float[] x = new float[10], w = new float[20], y = new float[4];
