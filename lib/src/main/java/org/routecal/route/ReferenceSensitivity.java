@@ -18,10 +18,17 @@ public final class ReferenceSensitivity {
 
     private ReferenceSensitivity() {}
 
-    /** Score of one matrix. // w: [rows, cols] row-major */
+    /**
+     * Score of one matrix. // w: [rows, cols] row-major
+     *
+     * <p>Only a group that can beat the best ratio so far needs its median: when fewer than k + 1 of its values lie
+     * below {@code max / best} (with a margin far above float rounding), its median is at least that, so its ratio
+     * cannot exceed the best, and one counting pass replaces the selection. The result is the same maximum, bit for
+     * bit; the selection ran in a quarter of a 30B-geometry route before.
+     */
     public static float matrix(float[] w, int rows, int cols, int group) {
         if (cols < group) return Float.NaN;
-        int groups = cols / group;
+        int groups = cols / group, k = (group - 1) / 2;
         float[] scratch = new float[group];
         float best = Float.NEGATIVE_INFINITY;
         for (int r = 0; r < rows; r++) {
@@ -32,9 +39,17 @@ public final class ReferenceSensitivity {
                 for (int i = 0; i < group; i++) {
                     float a = Math.abs(w[base + i]);
                     scratch[i] = a;
-                    if (a > max) max = a;
+                    max = Math.max(max, a);
                 }
-                float median = select(scratch, (group - 1) / 2);
+                if (best > 0 && max > 0) {
+                    // the median m is a value of the group: m ≥ t ⟺ at most k values lie below t; then
+                    // max / m ≤ best / (1 + 1e-6), which float division cannot round up past best
+                    double t = (double) max / best * (1 + 1e-6);
+                    int below = 0;
+                    for (int i = 0; i < group; i++) below += scratch[i] < t ? 1 : 0;
+                    if (below <= k) continue;
+                }
+                float median = select(scratch, k);
                 float ratio = max / Math.max(median, MEDIAN_FLOOR);
                 if (ratio > best) best = ratio;
             }
