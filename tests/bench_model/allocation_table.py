@@ -12,8 +12,10 @@ from pathlib import Path
 DESCRIPTIONS = {
     "w3-uniform": "every expert W3",
     "alloc-expert-w3size": "per expert from {2,3,4}, at W3's size",
+    "blind-expert-w3size": "per expert from {2,3,4}, at W3's size, routing ignored",
     "alloc-layer": "per layer from {2,3,4} (vLLM-servable)",
     "alloc-expert": "per expert from {2,3,4}",
+    "blind-expert": "per expert from {2,3,4}, routing ignored",
     "alloc-expert-34": "per expert from {3,4}",
     "alloc-expert-pool": "per expert from {2,3,4}, usage from the pool's routing",
     "w4-uniform": "every expert W4",
@@ -31,7 +33,9 @@ def fmt(i, digits=4, paired=False):
 
 def main(work, out):
     work, out = Path(work), Path(out)
-    evals = {b: json.loads((work / f"eval-vs-{b}" / "eval.json").read_text()) for b in ("w3-uniform", "w4-uniform")}
+    evals = {b: json.loads((work / f"eval-vs-{b}" / "eval.json").read_text())
+             for b in ("w3-uniform", "w4-uniform", "alloc-expert", "alloc-expert-w3size")}
+    aware_of = {"blind-expert": "alloc-expert", "blind-expert-w3size": "alloc-expert-w3size"}
     stats = evals["w3-uniform"]["statistics"]
     rows = []
     for m in stats["models"]:
@@ -48,9 +52,12 @@ def main(work, out):
                "mean_delta_nll": interval(m["mean_delta_nll"]), "worst_domain_delta_nll": interval(m["worst_domain_delta_nll"]),
                "worst_domain": m["worst_domain_delta_nll_domain"], "mean_kl": interval(m["mean_kl"])}
         for base, ev in evals.items():
+            if base.startswith("alloc") and aware_of.get(name) != base:
+                continue
             for c in ev["statistics"]["comparisons"]:
                 if c["model"] == name and c["baseline"] == base:
-                    row["vs_" + base] = {k: interval(c[k]) for k in ("mean_delta_nll", "worst_domain_delta_nll", "mean_kl")}
+                    key = "vs_routing_aware" if base.startswith("alloc") else "vs_" + base
+                    row[key] = {"baseline": base} | {k: interval(c[k]) for k in ("mean_delta_nll", "worst_domain_delta_nll", "mean_kl")}
         rows.append(row)
     summary = {"format": "routecal.bench-allocation", "format_version": 1, "method": stats["method"],
                "command": "bash tests/bench_model/allocation.sh", "rows": rows}
@@ -58,16 +65,18 @@ def main(work, out):
     (out / "allocation.json").write_text(json.dumps(summary, indent=1) + "\n")
 
     lines = ["| run | experts | stored bits/expert weight | experts at W2/W3/W4 | mean ΔNLL [95% CI] | worst-domain ΔNLL [95% CI] "
-             "| mean KL [95% CI] | KL − uniform W3 [95% CI] | KL − uniform W4 [95% CI] | mean ΔNLL − uniform W4 [95% CI] |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| mean KL [95% CI] | KL − uniform W3 [95% CI] | KL − uniform W4 [95% CI] | mean ΔNLL − uniform W4 [95% CI] "
+             "| routing ignored − routing used, same size: mean ΔNLL / KL [95% CI] |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         w = r["experts_per_width"]
         counts = "/".join(str(w.get(str(b), 0)) for b in (2, 3, 4))
-        d3, d4 = r.get("vs_w3-uniform"), r.get("vs_w4-uniform")
+        d3, d4, da = r.get("vs_w3-uniform"), r.get("vs_w4-uniform"), r.get("vs_routing_aware")
         lines.append(f"| {r['run']} | {r['what']} | {r['average_bits']:.3f} | {counts} | {fmt(r['mean_delta_nll'])} "
                      f"| {fmt(r['worst_domain_delta_nll'])} {r['worst_domain']} | {fmt(r['mean_kl'])} "
                      f"| {fmt(d3['mean_kl'], 5, True) if d3 else '—'} | {fmt(d4['mean_kl'], 5, True) if d4 else '—'} "
-                     f"| {fmt(d4['mean_delta_nll'], 4, True) if d4 else '—'} |")
+                     f"| {fmt(d4['mean_delta_nll'], 4, True) if d4 else '—'} "
+                     f"| {fmt(da['mean_delta_nll'], 4, True) + ' / ' + fmt(da['mean_kl'], 5, True) if da else '—'} |")
     lines.append("")
     lines.append(f"Intervals: {stats['method']}. * marks a paired difference whose interval excludes zero.")
     (out / "allocation.md").write_text("\n".join(lines) + "\n")

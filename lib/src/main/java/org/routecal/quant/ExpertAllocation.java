@@ -135,6 +135,8 @@ final class ExpertAllocation {
                 Double u = runUsage.get(key(m.layer(), m.expert()));
                 if (u == null) throw new RoutecalException(a.usageRun() + ": expert_stats.parquet has no row for layer " + m.layer() + " expert " + m.expert());
                 usage = u;
+            } else if (a.uniformUsage()) {
+                usage = 1.0 / config.expertCount(); // routing-blind: every expert of a layer weighs the same
             } else {
                 usage = m.routed() / (double) ((long) tokens * k); // the expert's share of its layer's picks
             }
@@ -153,7 +155,8 @@ final class ExpertAllocation {
                 schemes.put(m.module(), new IntScheme(bits, base.symmetric(), base.groupSize(), base.scaleDtype()));
             }
         }
-        return new ExpertAllocation(a, r, Map.copyOf(schemes), runUsage == null ? "calibration routing" : a.usageRun() + "/" + RouteRunDir.EXPERT_STATS);
+        return new ExpertAllocation(a, r, Map.copyOf(schemes), runUsage != null ? a.usageRun() + "/" + RouteRunDir.EXPERT_STATS
+                : a.uniformUsage() ? "uniform (routing ignored)" : "calibration routing");
     }
 
     private static long key(int layer, int expert) {

@@ -84,6 +84,10 @@ public final class QuantizeCommand implements StageCommand {
     @Option(names = "--usage-run", paramLabel = "DIR", description = "a `routecal route` run directory: expert usage for --bits-budget from its "
             + "expert_stats.parquet (the target corpus) instead of the calibration corpus's routing")
     Path usageRun;
+    @Option(names = "--allocation-usage", paramLabel = "measured|uniform", defaultValue = "measured", description = "measured: each expert "
+            + "weighs its routing share (of the calibration corpus, or --usage-run's); uniform: every expert weighs the same, a "
+            + "sensitivity-only allocation that ignores routing, for comparison (default ${DEFAULT-VALUE})")
+    String allocationUsage;
     @Option(names = "--ignore", split = ",", description = "modules left unquantized: exact names or re:REGEX (anchored at the start); default: the family's routers, shared-expert gates, lm_head")
     List<String> ignore;
 
@@ -116,9 +120,9 @@ public final class QuantizeCommand implements StageCommand {
     /** The bit allocation asked for, or null; its flags without --bits-budget are refused rather than ignored. */
     private AllocationOptions allocation() {
         if (bitsBudget == null) {
-            if (usageRun != null || !bits.equals(List.of(2, 3, 4)) || !granularity.equals("layer")) {
-                throw new IllegalArgumentException("--bits, --allocation-granularity and --usage-run configure --bits-budget; add --bits-budget "
-                        + "or leave them out");
+            if (usageRun != null || !bits.equals(List.of(2, 3, 4)) || !granularity.equals("layer") || !allocationUsage.equals("measured")) {
+                throw new IllegalArgumentException("--bits, --allocation-granularity, --allocation-usage and --usage-run configure --bits-budget; "
+                        + "add --bits-budget or leave them out");
             }
             return null;
         }
@@ -127,7 +131,12 @@ public final class QuantizeCommand implements StageCommand {
             case "expert" -> BitAllocation.Granularity.EXPERT;
             default -> throw new IllegalArgumentException("--allocation-granularity must be layer or expert, got " + granularity);
         };
-        return new AllocationOptions(bitsBudget, bits, g, usageRun);
+        boolean uniform = switch (allocationUsage) {
+            case "measured" -> false;
+            case "uniform" -> true;
+            default -> throw new IllegalArgumentException("--allocation-usage must be measured or uniform, got " + allocationUsage);
+        };
+        return new AllocationOptions(bitsBudget, bits, g, usageRun, uniform);
     }
 
     /** Group sizes vLLM's int MoE kernels take, largest first; 0 (per output channel) always fits. */

@@ -352,6 +352,7 @@ public final class QuantizeStage {
         p.put("bits", a.widths());
         p.put("granularity", a.granularity().name().toLowerCase(java.util.Locale.ROOT));
         p.put("usage_run", a.usageRun() == null ? null : a.usageRun().toString());
+        p.put("usage", a.uniformUsage() ? "uniform" : "measured");
         return p;
     }
 }

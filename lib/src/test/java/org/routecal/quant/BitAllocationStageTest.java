@@ -7,8 +7,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -210,6 +212,22 @@ class BitAllocationStageTest {
                 new AllocationOptions(budget, List.of(2, 3, 4), Granularity.EXPERT, other)), tmp.resolve("x"), Map.of(), Progress.NONE));
         assertTrue(e.getMessage().contains("another model"), e.getMessage());
         assertFalse(Files.exists(tmp.resolve("x")));
+    }
+
+    /** The routing-blind comparison: every expert weighs the same, and the manifest says so. */
+    @Test
+    void uniformUsageIgnoresRouting(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("uniform");
+        QuantizeStageTest.quantize(SRC, CALIB, base().withAllocation(new AllocationOptions(uniformBits(3) + 1e-9, List.of(2, 3, 4),
+                Granularity.EXPERT, null, true)), out, Map.of(), Progress.NONE);
+        List<Row> rows = ParquetTableReader.open(out.resolve("bit_allocation.parquet")).readAll();
+        Set<Double> usages = new HashSet<>();
+        for (Row row : rows) usages.add(row.getDouble("usage"));
+        assertEquals(1, usages.size(), "one usage for every expert: " + usages);
+        assertTrue(json(out.resolve("manifest.json")).path("results").path("bit_allocation").path("usage").asText().contains("uniform"));
+        IllegalArgumentException both = assertThrows(IllegalArgumentException.class,
+                () -> new AllocationOptions(4, List.of(2, 4), Granularity.EXPERT, tmp, true));
+        assertTrue(both.getMessage().contains("--usage-run"), both.getMessage());
     }
 
     @Test

@@ -14,9 +14,18 @@ import org.routecal.quant.scheme.QuantSchemes;
  * @param granularity  one width per expert, or per layer (what vLLM can serve)
  * @param usageRun     a route run directory whose expert_stats.parquet gives each expert's usage; null: the
  *                     calibration corpus's own routing
+ * @param uniformUsage every expert weighs the same, whatever its routing: a sensitivity-only allocation, the
+ *                     routing-blind comparison for what usage adds (not with usageRun)
  */
-public record AllocationOptions(double averageBits, List<Integer> widths, BitAllocation.Granularity granularity, Path usageRun) {
+public record AllocationOptions(double averageBits, List<Integer> widths, BitAllocation.Granularity granularity, Path usageRun,
+                                boolean uniformUsage) {
+    /** Usage from routing (the calibration corpus's, or usageRun's). */
+    public AllocationOptions(double averageBits, List<Integer> widths, BitAllocation.Granularity granularity, Path usageRun) {
+        this(averageBits, widths, granularity, usageRun, false);
+    }
+
     public AllocationOptions {
+        if (uniformUsage && usageRun != null) throw new IllegalArgumentException("--allocation-usage uniform ignores routing: leave out --usage-run");
         if (!(averageBits > 0) || !Double.isFinite(averageBits)) throw new IllegalArgumentException("--bits-budget must be a positive number of bits, got " + averageBits);
         if (widths == null || widths.isEmpty()) throw new IllegalArgumentException("--bits needs at least one candidate width");
         TreeSet<Integer> sorted = new TreeSet<>();
