@@ -15,6 +15,9 @@
 #             Qwen3-30B-A3B-geometry checkpoint, 1×2048 and 8×2048 tokens, resident and streamed
 #   big       a 48-layer Qwen3-30B-A3B-geometry checkpoint written by transformers: HF and our routing pass, then
 #             `routecal route --device cuda` and `routecal quantize --device cuda` on it
+#   cpu16     the CPU side by side on this machine's 16 cores (issue 19.4): routecal's CPU forward vs HF transformers'
+#             fp32/bf16 forward, and one Qwen3-30B-A3B-geometry GPTQ layer vs the PyTorch reference GPTQ
+#             (tests/cpu/side_by_side.py; the same script ran on the 2-core build box: bench/CPU-RESULTS.md)
 #   multi1    the several-device code path on ONE GPU: the demo model quantized with --devices 0, 0,0 and 0,0,0 (logical
 #             devices sharing GPU 0), codes compared (CheckpointDiff); runs on the one-GPU machine
 #   multi     scaling on several GPUs (nvidia-h200-x8; issue 20): a 48-layer Qwen3-30B-A3B-geometry checkpoint and a
@@ -190,6 +193,10 @@ with open(sys.argv[1], "w") as f:
     done
   done
   python3 bench/gpu/results.py "$OUT" | sed -n '/^### Several GPUs/,$p'
+}
+
+phase_cpu16() {
+  run python3 tests/cpu/side_by_side.py --java java --jar "$JAR" --threads "$(nproc)" --heap 32g --out "$OUT/side_by_side_16core.json"
 }
 
 for p in "$@"; do
