@@ -44,7 +44,7 @@ class ReadmeCommandsTest {
 
     /** Lines not run, by their first words, and why. */
     static final Map<String, String> SKIPPED = Map.of(
-            "./routecal demo", "a long run (7 min on 2 cores); DemoPipelineTest runs the pipeline on a smaller budget",
+            "./routecal demo", "a long run (~3 min on 2 cores); DemoPipelineTest runs the pipeline on a smaller budget",
             "./routecal run-notebook", "a long run (~90 s); NotebookClientTest runs the headless runner with parameters",
             "./routecal experiment", "a long run (quantizes and evaluates every set × mode × scheme); ExperimentCommandTest runs it on the demo model",
             "./test.sh", "the test suite that runs this test",

@@ -2,6 +2,9 @@ package org.routecal.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.routecal.RoutecalException;
+import org.routecal.eval.Bootstrap;
+import org.routecal.eval.Bootstrap.Interval;
+import org.routecal.eval.EvalStatistics;
 import org.routecal.io.AtomicFiles;
 import org.routecal.io.Json;
 import org.routecal.route.BalanceMetrics;
@@ -33,7 +36,14 @@ public final class EvidenceTable {
     /** Coverage of a calibration set: min tokens of any expert, slots under target, mean and min per-layer normalised entropy. */
     public record Coverage(long tokens, long minCount, int slotsUnderTarget, double meanEntropy, double minEntropy) {}
 
-    public record Verdict(String domain, int modesWon, int modes, double compoundKl, double moreKl, String text) {}
+    /**
+     * Per domain: in how many modes compound's KL is below original+more's, both mean KLs over the modes, and their
+     * paired difference (compound − original+more) with its bootstrap interval over the domain's held-out samples.
+     */
+    public record Verdict(String domain, int modesWon, int modes, double compoundKl, double moreKl, Interval klDifference, String text) {}
+
+    /** Resamples and confidence of the verdicts' intervals (the evaluate stage's defaults). */
+    static final EvalStatistics.Options INTERVALS = EvalStatistics.Options.defaults();
 
     private final List<String> domains;
     private final Map<String, Map<String, Cell>> rows; // "set/mode" → domain → cell
@@ -91,6 +101,7 @@ public final class EvidenceTable {
             }
             cov.put(set, new Coverage(r.tokens(), min, under, sum / r.perLayer().size(), minE));
         });
+        PairedKl paired = PairedKl.of(root.get("samples"));
         List<Verdict> verdicts = new ArrayList<>();
         for (String domain : domains) {
             int won = 0;
@@ -102,10 +113,13 @@ public final class EvidenceTable {
                 c += a.kl() / DemoPipeline.MODES.size();
                 m += b.kl() / DemoPipeline.MODES.size();
             }
-            String text = won == DemoPipeline.MODES.size() ? "compound beats original+more in every mode"
+            Interval diff = paired.difference(domain, "compound", "original+more");
+            String ci = String.format(java.util.Locale.ROOT, "; KL difference %s%s", diff.format(4),
+                    diff.excludesZero() ? "" : ", a tie at " + Math.round(100 * INTERVALS.confidence()) + " %");
+            String text = (won == DemoPipeline.MODES.size() ? "compound beats original+more in every mode"
                     : won == 0 ? "compound does NOT beat original+more in any mode"
-                    : "compound beats original+more in " + won + " of " + DemoPipeline.MODES.size() + " modes";
-            verdicts.add(new Verdict(domain, won, DemoPipeline.MODES.size(), c, m, text));
+                    : "compound beats original+more in " + won + " of " + DemoPipeline.MODES.size() + " modes") + ci;
+            verdicts.add(new Verdict(domain, won, DemoPipeline.MODES.size(), c, m, diff, text));
         }
         return new EvidenceTable(List.copyOf(domains), rows, cov, verdicts, compoundTokens, originalTokens);
     }
@@ -155,8 +169,15 @@ public final class EvidenceTable {
         Table t = Table.create("Does the compound corpus beat original + more at equal token budget? (lower KL wins)");
         StringColumn d = StringColumn.create("domain"), v = StringColumn.create("verdict");
         DoubleColumn c = DoubleColumn.create("mean KL compound"), m = DoubleColumn.create("mean KL original+more");
-        for (Verdict x : verdicts) { d.append(x.domain()); v.append(x.text()); c.append(round(x.compoundKl(), 5)); m.append(round(x.moreKl(), 5)); }
-        return t.addColumns(d, c, m, v);
+        StringColumn diff = StringColumn.create("compound − original+more [" + Math.round(100 * INTERVALS.confidence()) + "% CI]");
+        for (Verdict x : verdicts) {
+            d.append(x.domain());
+            v.append(x.text());
+            c.append(round(x.compoundKl(), 5));
+            m.append(round(x.moreKl(), 5));
+            diff.append(x.klDifference().format(4) + (x.klDifference().excludesZero() ? " *" : ""));
+        }
+        return t.addColumns(d, c, m, diff, v);
     }
 
     /** Markdown rendering of the KL part of the table (for the README and the CLI summary). */
@@ -203,5 +224,59 @@ public final class EvidenceTable {
     private static double round(double v, int digits) {
         double f = Math.pow(10, digits);
         return Math.round(v * f) / f;
+    }
+
+    /**
+     * Held-out samples' KL per model, for paired intervals: a set's per-sample KL is its mean over the MoE modes, a
+     * domain's value the token-weighted mean over its samples, resampled within domains (as evaluate does).
+     */
+    private record PairedKl(List<String> ids, List<String> strata, double[] tokens, Map<String, double[]> klByModel, Bootstrap bootstrap) {
+        static PairedKl of(JsonNode samples) {
+            if (samples == null) throw new RoutecalException("eval.json has no per-sample rows: cannot give the verdicts their intervals");
+            Map<String, Integer> index = new LinkedHashMap<>();
+            List<String> strata = new ArrayList<>();
+            List<Double> tok = new ArrayList<>();
+            for (JsonNode r : samples) {
+                String id = r.get("sample_id").asText();
+                if (!index.containsKey(id)) {
+                    index.put(id, index.size());
+                    strata.add(r.get("domain").asText());
+                    tok.add(r.get("tokens").asDouble());
+                }
+            }
+            Map<String, double[]> kl = new LinkedHashMap<>();
+            for (JsonNode r : samples) {
+                if (!r.has("kl")) continue;
+                kl.computeIfAbsent(r.get("model").asText(), k -> new double[index.size()])[index.get(r.get("sample_id").asText())] = r.get("kl").asDouble();
+            }
+            return new PairedKl(List.copyOf(index.keySet()), strata, tok.stream().mapToDouble(Double::doubleValue).toArray(), kl,
+                    new Bootstrap(strata, INTERVALS.resamples(), INTERVALS.seed(), INTERVALS.confidence()));
+        }
+
+        /** A set's per-sample KL, the mean over the modes. */
+        private double[] setKl(String set) {
+            double[] out = new double[ids.size()];
+            for (String mode : DemoPipeline.MODES) {
+                double[] k = klByModel.get(set + "-" + mode);
+                if (k == null) throw new RoutecalException("eval.json has no per-sample KL of " + set + "-" + mode);
+                for (int i = 0; i < out.length; i++) out[i] += k[i] / DemoPipeline.MODES.size();
+            }
+            return out;
+        }
+
+        Interval difference(String domain, String set, String baseline) {
+            double[] a = setKl(set), b = setKl(baseline);
+            return bootstrap.difference(w -> domainMean(w, a, domain), w -> domainMean(w, b, domain));
+        }
+
+        private double domainMean(double[] w, double[] kl, String domain) {
+            double sum = 0, mass = 0;
+            for (int i = 0; i < kl.length; i++) {
+                if (!strata.get(i).equals(domain)) continue;
+                sum += w[i] * tokens[i] * kl[i];
+                mass += w[i] * tokens[i];
+            }
+            return mass == 0 ? Double.NaN : sum / mass;
+        }
     }
 }

@@ -43,5 +43,11 @@ class DemoPipelineTest {
         assertTrue(t.domains().contains("multilingual-greek") && t.domains().contains("code"), "per-domain evaluation " + t.domains());
         assertTrue(Files.exists(out.resolve("evidence.json")) && Files.exists(out.resolve("manifest.json")));
         assertEquals(t.verdicts().size(), t.domains().size());
+        for (EvidenceTable.Verdict v : t.verdicts()) { // every verdict names its paired interval, around the difference of the means
+            var ci = v.klDifference();
+            assertTrue(ci.lower() <= ci.estimate() && ci.estimate() <= ci.upper(), v.domain() + ": " + ci);
+            assertEquals(v.compoundKl() - v.moreKl(), ci.estimate(), 1e-9 + 1e-6 * Math.abs(v.moreKl()), v.domain() + ": the difference of the two means");
+            assertTrue(v.text().contains("KL difference"), v.text());
+        }
     }
 }
