@@ -37,6 +37,18 @@ class DemoReportHostileTest {
                 }
             }
         }
+        ArrayNode samples = root.putArray("samples"); // per-sample rows: the verdicts' paired intervals come from them
+        for (String domain : new String[] {hostile, "math"}) {
+            for (int i = 0; i < 3; i++) {
+                samples.addObject().put("model", "original").put("sample_id", domain + i).put("domain", domain).put("tokens", 10 + i);
+                for (String set : DemoPipeline.SETS) {
+                    for (String mode : DemoPipeline.MODES) {
+                        samples.addObject().put("model", set + "-" + mode).put("sample_id", domain + i).put("domain", domain)
+                                .put("tokens", 10 + i).put("kl", 0.1 + 0.01 * set.length() + 0.001 * i);
+                    }
+                }
+            }
+        }
         Path evalJson = tmp.resolve("eval.json");
         new ObjectMapper().writeValue(evalJson.toFile(), root);
         Map<String, RouteResult> coverage = new LinkedHashMap<>();
