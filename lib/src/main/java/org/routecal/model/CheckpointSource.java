@@ -158,6 +158,31 @@ public final class CheckpointSource implements TensorSource {
         return BlockFp8.decode(checkpoint.readBytes(values), (int) leading, rows, cols, scale, f.block()[0], f.block()[1], dir + ": " + name);
     }
 
+    /**
+     * Experts {@code [first, first + count)} of a stack without reading the rest: plain tensors map only those rows;
+     * MXFP4 decodes only their blocks and scales (GPT-OSS-120b's gate_up is 8.5 GB decoded per layer).
+     */
+    @Override public float[] readFloatLeading(String name, int first, int count) {
+        StoredForm f = encoded.get(name);
+        if (f == null) return checkpoint.readFloatRows(name, first, count);
+        if (f.encoding() != StoredForm.Encoding.MXFP4) return TensorSource.super.readFloatLeading(name, first, count);
+        String values = f.parts().get("values"), scales = f.parts().get("scales");
+        long[] s = checkpoint.info(values).shape(); // [experts, out, groups, 16]
+        if (first < 0 || count < 0 || first + count > s[0]) {
+            throw new RoutecalException(dir + ": " + name + ": experts [" + first + ", " + (first + count) + ") outside [0, " + s[0] + ")");
+        }
+        int out = (int) s[1], groups = (int) s[2];
+        return Mxfp4.decodeTransposed(bytes(values, (long) first * out * groups * (Mxfp4.GROUP / 2), (long) count * out * groups * (Mxfp4.GROUP / 2)),
+                bytes(scales, (long) first * out * groups, (long) count * out * groups), count, out, groups, dir + ": " + name);
+    }
+
+    private byte[] bytes(String stored, long offset, long length) {
+        java.nio.ByteBuffer b = checkpoint.mapped(stored).slice(Math.toIntExact(offset), Math.toIntExact(length));
+        byte[] out = new byte[b.remaining()];
+        b.get(out);
+        return out;
+    }
+
     /** ue8m0 scale_fmt: each byte a power of two. */
     private static float[] e8m0(byte[] b) {
         float[] out = new float[b.length];

@@ -392,7 +392,7 @@ public final class ModelWeights implements AutoCloseable {
         return MoeFamily.name(template, layer, expert) + ".weight";
     }
 
-    /** The packed experts of {@code layer}, read once per layer (the last layer's are kept while its experts load). */
+    /** The packed experts of {@code layer} (its biases; weights are read per expert), kept while its experts load. */
     private synchronized PackedExperts packed(int layer) {
         if (packedLayerIndex != layer) {
             packedLayer = null; // let the previous layer's arrays go before reading the next

@@ -19,7 +19,8 @@ public final class PackedExperts {
 
     private final ExpertLayout layout;
     private final int hidden, inter;
-    private final float[] gateUp, down;          // as stored: [E, H, 2I] and [E, I, H] when transposed
+    private final TensorSource src;
+    private final String gateUpName, downName;   // as stored: [E, H, 2I] and [E, I, H] when transposed
     private final float[] gateUpBias, downBias;  // [E, 2I], [E, H]; null without biases
 
     private PackedExperts(ModelConfig c, TensorSource src, int layer) {
@@ -28,14 +29,17 @@ public final class PackedExperts {
         this.layout = f.experts();
         this.hidden = c.hiddenSize();
         this.inter = c.expertIntermediateSize();
+        this.src = src;
         MoeFamily.Tensors n = f.tensors();
-        this.gateUp = src.readFloat(MoeFamily.name(n.expertGateUp(), layer, 0));
-        this.down = src.readFloat(MoeFamily.name(n.expertDown(), layer, 0));
+        this.gateUpName = MoeFamily.name(n.expertGateUp(), layer, 0);
+        this.downName = MoeFamily.name(n.expertDown(), layer, 0);
+        // the biases are small ([E, 2I], [E, H]); the weights are read one expert at a time (a whole GPT-OSS-120b
+        // gate_up is 2.1 G floats: 8.5 GB decoded, at Java's array limit)
         this.gateUpBias = layout.bias() ? src.readFloat(MoeFamily.name(n.expertGateUpBias(), layer, 0)) : null;
         this.downBias = layout.bias() ? src.readFloat(MoeFamily.name(n.expertDownBias(), layer, 0)) : null;
     }
 
-    /** Reads layer {@code layer}'s packed tensors once. */
+    /** Layer {@code layer}'s packed experts: biases read now, each expert's weights when asked for. */
     public static PackedExperts of(ModelConfig c, TensorSource src, int layer) { return new PackedExperts(c, src, layer); }
 
     /** Index in the fused gate/up output of gate (or up) row {@code i}. */
@@ -47,19 +51,21 @@ public final class PackedExperts {
     /** Expert {@code e}'s projection as a Linear weight [out, in]: gate/up [I, H], down [H, I]. */
     public float[] weight(int e, Projection p) {
         if (p == Projection.DOWN) {
+            float[] down = src.readFloatLeading(downName, e, 1); // [I, H] transposed, else [H, I]
             float[] w = new float[hidden * inter];
             for (int h = 0; h < hidden; h++) {
                 for (int i = 0; i < inter; i++) {
-                    w[h * inter + i] = layout.transposed() ? down[(e * inter + i) * hidden + h] : down[(e * hidden + h) * inter + i];
+                    w[h * inter + i] = layout.transposed() ? down[i * hidden + h] : down[h * inter + i];
                 }
             }
             return w;
         }
+        float[] gateUp = src.readFloatLeading(gateUpName, e, 1); // [H, 2I] transposed, else [2I, H]
         float[] w = new float[inter * hidden];
         for (int i = 0; i < inter; i++) {
             int r = fusedRow(p, i);
             for (int h = 0; h < hidden; h++) {
-                w[i * hidden + h] = layout.transposed() ? gateUp[(e * hidden + h) * 2 * inter + r] : gateUp[(e * 2 * inter + r) * hidden + h];
+                w[i * hidden + h] = layout.transposed() ? gateUp[h * 2 * inter + r] : gateUp[r * hidden + h];
             }
         }
         return w;

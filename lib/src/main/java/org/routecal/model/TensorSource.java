@@ -22,6 +22,17 @@ public interface TensorSource extends AutoCloseable {
     /** All values as float32, decoded from whatever the stored encoding is. */
     float[] readFloat(String name);
 
+    /**
+     * Rows {@code [first, first + count)} of the leading dimension as float32 (for a 3-D expert stack: those experts),
+     * decoded like {@link #readFloat}; a source that can read a part of a tensor reads only that part.
+     */
+    default float[] readFloatLeading(String name, int first, int count) {
+        long[] shape = shape(name);
+        long per = 1;
+        for (int i = 1; i < shape.length; i++) per *= shape[i];
+        return java.util.Arrays.copyOfRange(readFloat(name), Math.toIntExact(first * per), Math.toIntExact((first + count) * per));
+    }
+
     /** How {@code name} is stored (default: as is, under its own name). */
     default StoredForm storedForm(String name) { return StoredForm.plain(name); }
 

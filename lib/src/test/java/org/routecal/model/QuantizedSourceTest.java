@@ -56,6 +56,28 @@ class QuantizedSourceTest {
         }
     }
 
+    /** One expert of a packed stack read alone (plain rows, or MXFP4 blocks and scales) equals its slice of the whole. */
+    @Test
+    void expertSlicesReadAloneEqualTheWholeTensor() {
+        for (String name : List.of("gpt_oss", "gpt_oss_mxfp4", "llama4_text")) {
+            try (CheckpointSource src = CheckpointSource.open(fixture(name))) {
+                int stacks = 0;
+                for (String t : src.names()) {
+                    long[] shape = src.shape(t);
+                    if (shape.length != 3 || !t.contains("experts")) continue;
+                    stacks++;
+                    float[] whole = src.readFloat(t);
+                    int per = (int) (shape[1] * shape[2]);
+                    for (int e : new int[]{0, (int) shape[0] - 1}) {
+                        assertArrayEquals(java.util.Arrays.copyOfRange(whole, e * per, (e + 1) * per), src.readFloatLeading(t, e, 1), name + " " + t + " expert " + e);
+                    }
+                    assertThrows(RoutecalException.class, () -> src.readFloatLeading(t, (int) shape[0], 1), "past the last expert");
+                }
+                assertTrue(stacks >= 2, name + ": packed expert stacks found: " + stacks);
+            }
+        }
+    }
+
     @Test
     void fp8StoredPartsAreTheEncodedBytes() {
         try (CheckpointSource fp8 = CheckpointSource.open(fixture("deepseek_v3_fp8"))) {
