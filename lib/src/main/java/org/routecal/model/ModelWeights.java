@@ -93,6 +93,9 @@ public final class ModelWeights implements AutoCloseable {
     private final TensorType linearType;
     private final long budgetBytes;
     private final Map<String, float[]> overrides = new HashMap<>();
+    // The bookkeeping below is guarded by this object's monitor: an access-ordered LinkedHashMap changes on every get,
+    // and two unsynchronized readers (serve with --max-concurrent 2) once corrupted it into a cycle that releaseAll
+    // then walked forever. Forward passes over one model still run one at a time (ServedModel serializes them).
     private final LinkedHashMap<String, Tensor> cache = new LinkedHashMap<>(64, 0.75f, true);
     private final Map<String, Object> pinned = new HashMap<>(); // keys in use by the running layer: never evicted
     private final Map<String, List<Placement>> placements = new HashMap<>(); // source name → cached tensors holding it
@@ -137,7 +140,7 @@ public final class ModelWeights implements AutoCloseable {
 
     public long cachedBytes() { return cachedBytes; }
 
-    public boolean contains(String name) { return overrides.containsKey(name) || source.contains(name) || exported.containsKey(name); }
+    public synchronized boolean contains(String name) { return overrides.containsKey(name) || source.contains(name) || exported.containsKey(name); }
 
     /**
      * A tensor's shape: the source's, or for a packed family's per-expert export name (e.g.
@@ -158,7 +161,7 @@ public final class ModelWeights implements AutoCloseable {
      * in place, so a quantized layer costs no second copy of its weights; otherwise the values wait on the host for the
      * next load. {@link #clearOverrides()} drops both.
      */
-    public void override(String name, float[] values) {
+    public synchronized void override(String name, float[] values) {
         if (source.contains(name) || exported.containsKey(name)) {
             long n = Arrays.stream(shape(name)).reduce(1, Math::multiplyExact);
             if (n != values.length) throw new RoutecalException("override of " + name + ": " + values.length + " values, tensor has " + n);
@@ -175,7 +178,7 @@ public final class ModelWeights implements AutoCloseable {
     }
 
     /** Forgets every override: patched tensors are released and reload from the source on next use. */
-    public void clearOverrides() {
+    public synchronized void clearOverrides() {
         for (String key : dirty) {
             Tensor t = cache.remove(key);
             if (t != null) {
@@ -190,7 +193,7 @@ public final class ModelWeights implements AutoCloseable {
     /** Where a source tensor sits inside a cached backend tensor: cache key and first row. */
     private record Placement(String key, long row) {}
 
-    private void place(String name, String key, long row) {
+    private synchronized void place(String name, String key, long row) {
         List<Placement> list = placements.computeIfAbsent(name, n -> new ArrayList<>());
         for (Placement p : list) if (p.key().equals(key)) return;
         list.add(new Placement(key, row));
@@ -198,7 +201,8 @@ public final class ModelWeights implements AutoCloseable {
 
     /** Host values of a tensor as float32 (override, source, or a packed expert's slice), shape-checked. */
     public float[] hostValues(String name, long... expected) {
-        float[] o = overrides.get(name);
+        float[] o;
+        synchronized (this) { o = overrides.get(name); }
         if (o != null) return o;
         PackedExperts.Slice slice = exported.get(name);
         if (slice != null) {
@@ -229,7 +233,9 @@ public final class ModelWeights implements AutoCloseable {
      * and bf16/f32 NaN/Inf are refused as {@link #hostValues} does.
      */
     private RawTensor raw(String name, long... expected) {
-        if (overrides.containsKey(name) || !source.contains(name)) return null;
+        synchronized (this) {
+            if (overrides.containsKey(name) || !source.contains(name)) return null;
+        }
         if (source.storedForm(name).encoding() != StoredForm.Encoding.PLAIN) return null;
         String d = source.dtype(name);
         TensorType t = d.equals("BF16") ? TensorType.BF16 : d.equals("F32") ? TensorType.F32 : null;
@@ -404,7 +410,7 @@ public final class ModelWeights implements AutoCloseable {
 
     private interface Loader { Tensor load(); }
 
-    private Tensor cached(String key, Loader loader) {
+    private synchronized Tensor cached(String key, Loader loader) {
         Tensor t = cache.get(key);
         if (t != null && !t.isClosed()) return t;
         t = loader.load();
@@ -417,7 +423,7 @@ public final class ModelWeights implements AutoCloseable {
     }
 
     /** Marks the start of a layer: tensors loaded from here on are kept until the next call (never evicted mid-layer). */
-    public void beginLayer() {
+    public synchronized void beginLayer() {
         pinned.clear();
         packedLayer = null; // a layer's packed experts are read again only if that layer's slices are asked for again
         packedLayerIndex = -1;
@@ -453,7 +459,7 @@ public final class ModelWeights implements AutoCloseable {
     }
 
     /** Releases every cached tensor (the source stays open). */
-    public void releaseAll() {
+    public synchronized void releaseAll() {
         for (Tensor t : cache.values()) t.close();
         cache.clear();
         cachedBytes = 0;

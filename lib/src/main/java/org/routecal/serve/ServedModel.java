@@ -7,6 +7,7 @@ import org.routecal.model.MoeModel;
 import org.routecal.tokenize.TextCodec;
 
 import java.text.Normalizer;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A loaded model behind the server: a {@link MoeModel} (original weights, or a quantized checkpoint's dequantized
@@ -69,13 +70,34 @@ public final class ServedModel {
         return max + 1;
     }
 
+    /**
+     * One forward pass at a time over the shared model: its weight cache and scratch state are not built for two
+     * passes at once (unsynchronized, two concurrent generations corrupted the weight cache). Fair, so that with
+     * {@code --max-concurrent N} the running generations take turns step by step instead of one starving the rest.
+     */
+    private final ReentrantLock forward = new ReentrantLock(true);
+
     /** One sequence being extended token by token. */
     public final class Session {
-        private final KvCache cache = model.newCache();
+        private final KvCache cache;
+
+        Session() {
+            forward.lock();
+            try {
+                cache = model.newCache();
+            } finally {
+                forward.unlock();
+            }
+        }
 
         /** Appends {@code ids} and returns their logits [ids.length, vocab] row-major. */
         public float[] append(int[] ids) {
-            return model.decode(cache, ids, ForwardTaps.NONE);
+            forward.lock();
+            try {
+                return model.decode(cache, ids, ForwardTaps.NONE);
+            } finally {
+                forward.unlock();
+            }
         }
 
         public int length() { return cache.length(); }
