@@ -14,15 +14,30 @@ echo "test.sh: building and running every test (about 20 minutes on 2 cores); fu
 # -Dstyle.color=never: no ANSI escape codes in the log or in anything shown from it.
 # -Dmaven.test.failure.ignore: a failing lib test must not hide the kernel-extension results; the exit status comes
 # from the reports below.
-mvn -B -Dstyle.color=never -Dmaven.test.failure.ignore=true verify "$@" >"$log" 2>&1 &
+# timeout: whatever happens, the run ends with its summary inside CI's 90 minutes (it takes about 7 on 2 cores).
+timeout -k 60 "${TEST_TIMEOUT:-75m}" mvn -B -Dstyle.color=never -Dmaven.test.failure.ignore=true verify "$@" >"$log" 2>&1 &
 mvn_pid=$!
-# each failing test as it fails: Surefire's "[ERROR] Class.method -- Time elapsed: … <<< FAILURE!" lines
+# as it happens: each module as it starts, each failing test as it fails (Surefire's "[ERROR] Class.method -- Time
+# elapsed: … <<< FAILURE!" lines) and each module's test totals
 tail -n +1 -F --pid="$mvn_pid" "$log" 2>/dev/null \
-  | sed -nu -E 's/^\[ERROR\] ([^ ]+) -- Time elapsed: .* <<< (FAILURE|ERROR)!$/failed: \1/p' &
+  | sed -nu -E -e 's/^\[INFO\] Building (routecal.*[^ ]) +\[[0-9]+\/[0-9]+\]$/test.sh: module \1/p' \
+      -e 's/^\[ERROR\] ([^ ]+) -- Time elapsed: .* <<< (FAILURE|ERROR)!$/failed: \1/p' \
+      -e 's/^\[(INFO|WARNING|ERROR)\] (Tests run: [0-9]+, Failures: [0-9]+, Errors: [0-9]+, Skipped: [0-9]+)$/test.sh: \2/p' &
 watcher=$!
+# every 5 minutes, which test class is running (a run that seems stuck says where)
+( start=$SECONDS
+  while kill -0 "$mvn_pid" 2>/dev/null; do
+    sleep 10
+    if (( (SECONDS - start) % 300 < 10 && SECONDS - start >= 300 )); then
+      echo "test.sh: $(( (SECONDS - start) / 60 )) min; last started: $(grep -o 'Running org[^ ]*' "$log" | tail -1)"
+    fi
+  done ) &
+heartbeat=$!
 wait "$mvn_pid"
 status=$?
 wait "$watcher" 2>/dev/null
+kill "$heartbeat" 2>/dev/null; wait "$heartbeat" 2>/dev/null
+[ $status -eq 124 ] && echo "test.sh: stopped after ${TEST_TIMEOUT:-75m}; last started: $(grep -o 'Running org[^ ]*' "$log" | tail -1)"
 
 shopt -s nullglob
 txt=() xml=()
