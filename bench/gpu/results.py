@@ -5,9 +5,12 @@ Reads what is there and says "not run" for the rest, so a partial run renders to
 computed from anything but those files (ratios are ours over HF from the two files of one run).
 """
 import glob
+import re
 import json
 import os
 import sys
+import tarfile
+import tempfile
 
 
 def load(path):
@@ -65,10 +68,34 @@ def numerics(out):
         for c in d.get("comparisons", []):
             rows.append([name, c["comparison"], c["token_layers"], c["topk_agreement"], c["near_tie_rate"],
                          c["topk_agreement_outside_near_ties"], c["logits_nmse"], c["logits_max_diff_rel_to_max"]])
+    rows += numerics_from_logs(out, {r[0] for r in rows})
     if not rows:
         return "Numerics: not run."
     return table(["model", "comparison", "token×layers", "top-k agreement", "near-tie rate", "agreement outside near ties",
                   "logits NMSE", "max abs Δlogit / max abs logit"], rows)
+
+
+def numerics_from_logs(out, have):
+    """Models whose numerics_*.json did not come back (the device tool returns a limited number of files): their
+    comparison lines from the call's log (ModelNumerics prints comparison, top-k agreement and logits NMSE; the
+    near-tie columns exist only in the JSON)."""
+    rows = []
+    for path in sorted(glob.glob(os.path.join(out, "log_call*.txt"))):
+        name = None
+        with open(path, errors="replace") as f:
+            for line in f:
+                m = re.search(r"wrote \S+/num/(\S+) model", line)
+                if m:
+                    name = m.group(1)
+                    continue
+                m = re.match(r"comparison=(.+), token_layers=(\d+), topk_agreement=([0-9.Ee-]+)", line.strip())
+                if m and name and name not in have:
+                    rows.append([name, m.group(1), int(m.group(2)), float(m.group(3)), "–", "–", None, "–"])
+                    continue
+                m = re.match(r"logits_nmse=([0-9.Ee-]+)", line.strip())
+                if m and rows and rows[-1][0] == name and rows[-1][6] is None:
+                    rows[-1][6] = float(m.group(1))
+    return rows
 
 
 def quantize(out):
@@ -167,6 +194,11 @@ def multi(out):
 
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "bench/gpu/out"
+    if out.endswith((".tgz", ".tar.gz")):  # one call's outputs packed as one file (the device tool returns few files)
+        folder = tempfile.mkdtemp(prefix="routecal-gpu-")
+        with tarfile.open(out) as t:
+            t.extractall(folder, filter="data")
+        out = folder
     print(f"Device: {device_line(out)}  \nFrom: `{out}`\n")
     for title, body in (("Parity", parity(out)), ("Numerics against HF transformers", numerics(out)),
                         ("Quantize on the GPU and the CPU", quantize(out)), ("Routing pass", bench(out)),
