@@ -39,6 +39,25 @@ def scaled_copy(src, dst, factor):
     return dst
 
 
+def routers(model):
+    """(layer, module) of every router in layer order: transformers 5 names them *TopKRouter / *TopkRouter (Qwen, OLMoE,
+    Mixtral, DeepSeek-V3, GLM-4.5, GPT-OSS) or Llama4Router."""
+    out = []
+    for name, mod in model.named_modules():
+        cls = type(mod).__name__
+        if cls.endswith("TopKRouter") or cls.endswith("TopkRouter") or cls == "Llama4Router":
+            out.append((int(name.split(".layers.")[1].split(".")[0]), mod))
+    return sorted(out, key=lambda e: e[0])
+
+
+def router_logits_of(mod, out):
+    """The raw router logits [T, E] of one router call, whatever the family returns (Llama4Router: (scores, logits);
+    the others: (logits, weights, ids) or the logits alone)."""
+    if type(mod).__name__ == "Llama4Router":
+        return out[1].detach()
+    return (out[0] if isinstance(out, tuple) else out).detach()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True)
@@ -61,19 +80,24 @@ def main():
     json.dump(ids.tolist(), open(os.path.join(args.out, "tokens.json"), "w"))
     for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
         model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype).to(dev).eval()
+        # Every family's router logits through a hook on its router module (output_router_logits is not offered by
+        # every family in transformers 5: DeepSeek-V3, GLM-4.5, GPT-OSS and Llama 4 lack it)
+        captured = {}
+        hooks = [mod.register_forward_hook(lambda m, i, o, layer=layer: captured.__setitem__(layer, router_logits_of(m, o)))
+                 for layer, mod in routers(model)]
         with torch.no_grad():
-            out = model(ids.to(dev), output_router_logits=True)
+            out = model(ids.to(dev))
+        for h in hooks:
+            h.remove()
+        biases = {layer: mod.e_score_correction_bias for layer, mod in routers(model) if hasattr(mod, "e_score_correction_bias")}
+        assert captured, "no router module found in " + type(model).__name__
         tensors = {"logits": out.logits.float().reshape(-1, out.logits.shape[-1]).cpu().contiguous()}
-        router = [r for r in out.router_logits if r is not None]
-        # router_logits holds one entry per MoE layer, in layer order; map them back to layer indices
-        layer_ids = []
-        for i, layer in enumerate(model.model.layers):
-            mlp = getattr(layer, "mlp", None) or getattr(layer, "block_sparse_moe", None)
-            if mlp is not None and hasattr(mlp, "gate") and hasattr(mlp, "experts"):
-                layer_ids.append(i)
-        assert len(layer_ids) == len(router), (layer_ids, len(router))
-        for i, r in zip(layer_ids, router):
+        layer_ids = sorted(captured)
+        for i in layer_ids:
+            r = captured[i]
             tensors["layer%d.router_logits" % i] = r.float().reshape(-1, r.shape[-1]).cpu().contiguous()
+            if i in biases:  # DeepSeek-V3 / GLM-4.5 choose on sigmoid + this bias (ModelNumerics applies it)
+                tensors["layer%d.score_bias" % i] = biases[i].float().cpu().contiguous()
         save_file(tensors, os.path.join(args.out, "hf_%s.safetensors" % name))
         del model
         if dev == "cuda":

@@ -75,7 +75,7 @@ numerics_one() { # name model-dir [extra hf args]
 
 phase_numerics() { # NUMERICS="qwen3_moe mixtral-scaled demo q30b …" picks a subset (default: all)
   demo_assets
-  local all="qwen3_moe qwen2_moe mixtral olmoe qwen3_moe-scaled mixtral-scaled demo q30b q30b-scaled"
+  local all="qwen3_moe qwen2_moe mixtral olmoe deepseek_v3 glm4_moe gpt_oss llama4_text qwen3_moe-scaled mixtral-scaled demo q30b q30b-scaled"
   for n in ${NUMERICS:-$all}; do
     local base=${n%-scaled} model extra=()
     case $base in
@@ -114,7 +114,7 @@ phase_quantize() {
 
 phase_demo() {
   rm -rf "$WORK/demo-run"
-  ( time $R demo --out "$WORK/demo-run" --cache "$WORK/cache" ) > "$OUT/demo.txt" 2>&1
+  ( time $R demo --out "$WORK/demo-run" --cache "$WORK/cache" ${DEMO_ARGS:-} ) > "$OUT/demo.txt" 2>&1
   grep -E "routecal: device|real" "$OUT/demo.txt" | head -3
   cp "$WORK/demo-run/evidence.json" "$OUT/demo_evidence_gpu.json" 2>/dev/null
   cp "$WORK/demo-run/manifest.json" "$OUT/demo_manifest_gpu.json" 2>/dev/null
