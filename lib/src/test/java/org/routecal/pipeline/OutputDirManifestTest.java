@@ -115,7 +115,8 @@ class OutputDirManifestTest {
         }
         // another process holds the lock; killed with SIGKILL, its lock is gone and the next writer takes over
         Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                System.getProperty("java.class.path"), LockHolder.class.getName(), out.toString()).redirectErrorStream(true).start();
+                System.getProperty("java.class.path"), LockHolder.class.getName(), out.toString())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start(); // stderr may carry the JVM's "Picked up JAVA_TOOL_OPTIONS"
         try {
             String ready = new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream())).readLine();
             assertEquals("locked", ready);
