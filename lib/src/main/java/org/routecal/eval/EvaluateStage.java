@@ -157,7 +157,8 @@ public final class EvaluateStage {
                             if (!isOriginal) return;
                             for (int q = 0; q < nq; q++) { // the original's block input through both expert weights
                                 ModelWeights.Experts ow = experts(original, layer), qw = experts(quantized.get(q).model(), layer);
-                                ExpertError.accumulate(b, ow, qw, x, t, experts, expNum[q][layer], expDen[q][layer], expCount[q][layer]);
+                                ExpertError.accumulate(b, original.family().routerRule(original.config()), ow, qw, x, t, w, experts,
+                                        expNum[q][layer], expDen[q][layer], expCount[q][layer]);
                             }
                         }
 

@@ -66,23 +66,17 @@ final class FeedForwardBlock {
                  Tensor gateUp = backend.allocate(TensorType.F32, slots, 2 * inter, "experts gate_up");  // [T·k, 2I] sorted
                  Tensor a = backend.allocate(TensorType.F32, slots, inter, "experts act");                // [T·k, I]
                  Tensor y = backend.allocate(TensorType.F32, slots, hidden, "experts out")) {             // [T·k, H]
-                if (rule.weightTarget() == RouterRule.WeightTarget.EXPERT_INPUT) {
-                    // Llama 4: each slot's input row is scaled by its routing weight before the (non-linear) expert,
-                    // whose output then joins the sum with weight 1
-                    try (Tensor xs = backend.allocate(TensorType.F32, slots, hidden, "experts input");     // [T·k, H] sorted
-                         Tensor ones = backend.upload(ones(slots), tokens, k, TensorType.F32, "unit weights")) {
-                        backend.gatherRows(x, groups.sortedToken(), xs);
-                        backend.scaleRows(xs, w, groups.slotPos());
-                        ew.gateUp(backend, xs, false, groups, gateUp);
-                        ew.activate(backend, gateUp, a);
-                        ew.down(backend, a, groups, y);
-                        backend.combine(y, groups, ones, act.hidden);
-                    }
-                } else {
-                    ew.gateUp(backend, x, true, groups, gateUp);
+                try (ExpertInputs in = ExpertInputs.of(backend, rule, x, groups, w)) {
+                    ew.gateUp(backend, in.rows(), in.gather(), groups, gateUp);
                     ew.activate(backend, gateUp, a);
                     ew.down(backend, a, groups, y);
-                    backend.combine(y, groups, w, act.hidden);
+                    if (in.gather()) {
+                        backend.combine(y, groups, w, act.hidden);
+                    } else { // Llama 4: the routing weight went into the (non-linear) expert's input; outputs join with weight 1
+                        try (Tensor ones = backend.upload(ones(slots), tokens, k, TensorType.F32, "unit weights")) {
+                            backend.combine(y, groups, ones, act.hidden);
+                        }
+                    }
                 }
             }
         }

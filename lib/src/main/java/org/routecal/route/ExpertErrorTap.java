@@ -8,6 +8,7 @@ import org.routecal.compute.ExpertGroups;
 import org.routecal.compute.Tensor;
 import org.routecal.compute.TensorType;
 import org.routecal.model.family.ModelConfig;
+import org.routecal.model.ExpertInputs;
 import org.routecal.model.MoeModel;
 import org.routecal.model.PackedExperts;
 import org.routecal.quant.scheme.IntScheme;
@@ -39,8 +40,8 @@ final class ExpertErrorTap {
         rows = new long[err.length];
     }
 
-    /** One batch's routed rows of {@code layer}: x [T, H] block input, ids [T, k]. */
-    void accumulate(int layer, Tensor x, Tensor ids) {
+    /** One batch's routed rows of {@code layer}: x [T, H] block input, ids [T, k], w [T, k] routing weights. */
+    void accumulate(int layer, Tensor x, Tensor ids, Tensor weights) {
         Backend b = model.backend();
         ModelConfig c = model.config();
         int l = geometry.ordinalOf(layer), experts = geometry.experts();
@@ -48,13 +49,14 @@ final class ExpertErrorTap {
         ensureDelta(layer, experts, inter, hidden);
         var w = model.weights().experts(model.family().tensors(), layer, experts, inter, hidden);
         try (ExpertGroups g = b.groupByExpert(ids, experts);
+             ExpertInputs in = ExpertInputs.of(b, model.family().routerRule(c), x, g, weights); // Llama 4 scales them
              Tensor gu = b.allocate(TensorType.F32, g.slots(), 2 * inter, "gate_up");
              Tensor dgu = b.allocate(TensorType.F32, g.slots(), 2 * inter, "Δgate_up");
              Tensor a = b.allocate(TensorType.F32, g.slots(), inter, "act");
              Tensor d = b.allocate(TensorType.F32, g.slots(), hidden, "down");
              Tensor dd = b.allocate(TensorType.F32, g.slots(), hidden, "Δdown")) {
-            w.gateUp(b, x, true, g, gu);    // the expert math of the forward pass (biases, GPT-OSS's activation)
-            b.groupedLinear(x, true, g, views(deltaGateUp, experts), dgu);
+            w.gateUp(b, in.rows(), in.gather(), g, gu); // the expert math of the forward pass (biases, GPT-OSS's activation)
+            b.groupedLinear(in.rows(), in.gather(), g, views(deltaGateUp, experts), dgu);
             w.activate(b, gu, a);
             w.down(b, a, g, d);
             b.groupedLinear(a, false, g, views(deltaDown, experts), dd);

@@ -139,7 +139,7 @@ public final class RouteStage {
                     model.forward(acts, new ForwardTaps() {
                         @Override public void routing(int layer, Activations batch, Tensor x, Tensor ids, Tensor w, Tensor logits) {
                             captures.get(batch.batchIndex).capture(layer, model.backend(), ids, w);
-                            if (errorTap != null) errorTap.accumulate(layer, x, ids);
+                            if (errorTap != null) errorTap.accumulate(layer, x, ids, w);
                         }
 
                         @Override public void layerOutput(int layer, Activations batch, Tensor h) {

@@ -1,10 +1,14 @@
 package org.routecal.route;
 
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.routecal.compute.RouterRule;
 import org.routecal.compute.Tensor;
 import org.routecal.model.Activations;
 import org.routecal.model.ForwardTaps;
+import org.routecal.model.ModelWeights;
 import org.routecal.model.MoeModel;
+import org.routecal.model.PackedExperts;
 import org.routecal.quant.scheme.IntScheme;
 import org.routecal.quant.scheme.Rtn;
 import org.routecal.quant.scheme.ScaleDType;
@@ -18,40 +22,33 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The streamed RTN output error equals Σ‖(Ŵ − W)x‖² / Σ‖Wx‖² computed directly, in plain loops, from the same expert's
- * routed input rows collected separately; experts that saw no token report NaN.
+ * routed input rows collected separately (Llama 4: the rows scaled by their routing weight, as its forward feeds them);
+ * experts that saw no token report NaN.
  */
 class ExpertErrorTapTest {
-    @Test
-    void streamedErrorEqualsDirectComputation() throws Exception {
-        try (MoeModel model = MoeModel.load(RouteStageTest.fixture("qwen3_moe"))) {
+    @ParameterizedTest
+    @ValueSource(strings = {"qwen3_moe", "llama4_text"})
+    void streamedErrorEqualsDirectComputation(String family) throws Exception {
+        try (MoeModel model = MoeModel.load(RouteStageTest.fixture(family))) {
             RoutingGeometry g = RouteStage.geometry(model.config());
             ExpertErrorTap tap = new ExpertErrorTap(model, g);
             int hidden = model.config().hiddenSize(), inter = model.config().expertIntermediateSize();
-            String prefix = "model.layers.1.mlp.experts.3.";
-            float[] wg = model.weights().hostValues(prefix + "gate_proj.weight", inter, hidden);
-            float[] wu = model.weights().hostValues(prefix + "up_proj.weight", inter, hidden);
-            float[] w = model.weights().hostValues(prefix + "down_proj.weight", hidden, inter);
-            List<float[]> rows = new ArrayList<>(); // the down projection's input rows of expert 3, computed in plain loops
+            boolean inputScaled = model.family().routerRule(model.config()).weightTarget() == RouterRule.WeightTarget.EXPERT_INPUT;
+            assertEquals(family.equals("llama4_text"), inputScaled);
+            List<float[]> inputs = new ArrayList<>(); // expert 3's input rows in layer 1, as its forward feeds them
             ForwardTaps both = new ForwardTaps() {
                 @Override public void routing(int layer, Activations batch, Tensor x, Tensor ids, Tensor weights, Tensor logits) {
-                    tap.accumulate(layer, x, ids);
+                    tap.accumulate(layer, x, ids, weights);
                     if (layer != 1) return;
-                    float[] xs = model.backend().download(x);
+                    float[] xs = model.backend().download(x), ws = model.backend().download(weights);
                     int[] id = model.backend().downloadInts(ids);
                     int k = ids.cols();
                     for (int i = 0; i < id.length; i++) {
                         if (id[i] != 3) continue;
                         int t = i / k;
-                        float[] a = new float[inter];
-                        for (int j = 0; j < inter; j++) {
-                            double gg = 0, uu = 0;
-                            for (int h = 0; h < hidden; h++) {
-                                gg += (double) wg[j * hidden + h] * xs[t * hidden + h];
-                                uu += (double) wu[j * hidden + h] * xs[t * hidden + h];
-                            }
-                            a[j] = (float) (gg / (1 + Math.exp(-gg)) * uu);
-                        }
-                        rows.add(a);
+                        float[] row = new float[hidden];
+                        for (int h = 0; h < hidden; h++) row[h] = inputScaled ? ws[i] * xs[t * hidden + h] : xs[t * hidden + h];
+                        inputs.add(row);
                     }
                 }
             };
@@ -62,24 +59,29 @@ class ExpertErrorTapTest {
                 model.forwardBatch(List.of(ids), both).close();
             }
             tap.release();
-            assertTrue(rows.size() > 0, "expert 3 of layer 1 saw no token; pick another");
-            int in = inter, out = hidden;
-            // per output channel: the width (32) is not a multiple of 128
-            float[] q = Rtn.quantize(new IntScheme(4, true, 0, ScaleDType.BF16), w, out, in).dequantize();
-            double err = 0, ref = 0;
-            for (float[] x : rows) {
-                for (int o = 0; o < out; o++) {
-                    double dq = 0, dw = 0;
-                    for (int i = 0; i < in; i++) {
-                        dq += ((double) q[o * in + i] - w[o * in + i]) * x[i];
-                        dw += (double) w[o * in + i] * x[i];
+            assertTrue(inputs.size() > 0, "expert 3 of layer 1 saw no token; pick another");
+            ModelWeights weights = model.weights();
+            float[] wg = weights.hostValues(weights.expertWeightName(1, 3, PackedExperts.Projection.GATE), inter, hidden);
+            float[] wu = weights.hostValues(weights.expertWeightName(1, 3, PackedExperts.Projection.UP), inter, hidden);
+            float[] wd = weights.hostValues(weights.expertWeightName(1, 3, PackedExperts.Projection.DOWN), hidden, inter);
+            List<float[]> acts = new ArrayList<>(); // the down projection's input rows, in plain loops
+            for (float[] x : inputs) {
+                float[] a = new float[inter];
+                for (int j = 0; j < inter; j++) {
+                    double gg = 0, uu = 0;
+                    for (int h = 0; h < hidden; h++) {
+                        gg += (double) wg[j * hidden + h] * x[h];
+                        uu += (double) wu[j * hidden + h] * x[h];
                     }
-                    err += dq * dq;
-                    ref += dw * dw;
+                    a[j] = (float) (gg / (1 + Math.exp(-gg)) * uu);
                 }
+                acts.add(a);
             }
-            int slot = g.slot(1, 3);
-            assertEquals(err / ref, tap.relativeError(slot, 2), 1e-4 * err / ref);
+            int slot = g.slot(g.ordinalOf(1), 3); // slots are indexed by MoE-layer ordinal (Llama 4: layers 1 and 3)
+            // per output channel: the widths (32, 64) are not multiples of 128
+            double gate = direct(wg, inter, hidden, inputs), down = direct(wd, hidden, inter, acts);
+            assertEquals(gate, tap.relativeError(slot, 0), 1e-4 * gate);
+            assertEquals(down, tap.relativeError(slot, 2), 1e-4 * down);
             assertTrue(tap.relativeError(slot, 2) > 0 && tap.relativeError(slot, 2) < 1);
             assertTrue(tap.expertError(slot) >= tap.relativeError(slot, 2));
             for (int s = 0; s < g.slots(); s++) {
@@ -88,5 +90,23 @@ class ExpertErrorTapTest {
                 assertEquals(none, Double.isNaN(tap.expertError(s)));
             }
         }
+    }
+
+    /** Σ‖(RTN(W) − W)x‖² / Σ‖Wx‖² over the rows x, W [out, in], in plain loops. */
+    private static double direct(float[] w, int out, int in, List<float[]> rows) {
+        float[] q = Rtn.quantize(new IntScheme(4, true, 0, ScaleDType.BF16), w, out, in).dequantize();
+        double err = 0, ref = 0;
+        for (float[] x : rows) {
+            for (int o = 0; o < out; o++) {
+                double dq = 0, dw = 0;
+                for (int i = 0; i < in; i++) {
+                    dq += ((double) q[o * in + i] - w[o * in + i]) * x[i];
+                    dw += (double) w[o * in + i] * x[i];
+                }
+                err += dq * dq;
+                ref += dw * dw;
+            }
+        }
+        return err / ref;
     }
 }
