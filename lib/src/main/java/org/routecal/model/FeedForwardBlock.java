@@ -70,6 +70,7 @@ final class FeedForwardBlock {
                     ew.gateUp(backend, in.rows(), in.gather(), groups, gateUp);
                     ew.activate(backend, gateUp, a);
                     ew.down(backend, a, groups, y);
+                    taps.routedExperts(layer, act, groups, in, gateUp, a, y);
                     if (in.gather()) {
                         backend.combine(y, groups, w, act.hidden);
                     } else { // Llama 4: the routing weight went into the (non-linear) expert's input; outputs join with weight 1

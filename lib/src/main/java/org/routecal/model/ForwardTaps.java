@@ -1,5 +1,6 @@
 package org.routecal.model;
 
+import org.routecal.compute.ExpertGroups;
 import org.routecal.compute.Tensor;
 
 /**
@@ -19,6 +20,18 @@ public interface ForwardTaps {
      * @param logits  [tokens, experts] F32 router logits
      */
     default void routing(int layer, Activations batch, Tensor x, Tensor ids, Tensor weights, Tensor logits) {}
+
+    /**
+     * The routed experts of one MoE layer as the forward ran them, rows in slot order (sorted by expert): a pass that
+     * measures the experts (route's RTN-error sensitivity) reads these instead of running them a second time.
+     * @param groups  the batch's routed slots grouped by expert (offsets, sorted tokens)
+     * @param inputs  the experts' input rows (the block input gathered by token, or Llama 4's weight-scaled rows)
+     * @param gateUp  [slots, 2·I] F32 gate/up outputs, biases added
+     * @param act     [slots, I] F32 the gated activation: the down projection's input
+     * @param out     [slots, H] F32 down outputs, bias added, before the routing weights combine them
+     */
+    default void routedExperts(int layer, Activations batch, ExpertGroups groups, ExpertInputs inputs, Tensor gateUp, Tensor act,
+                               Tensor out) {}
 
     /** Post-attention-norm input of the MoE or dense MLP block: x [tokens, hidden]; the routed experts' gate/up input. */
     default void blockInput(int layer, Activations batch, Tensor x) {}

@@ -19,8 +19,9 @@ import org.routecal.quant.scheme.ScaleDType;
  * Hessian-aware sensitivity: the relative output error of RTN W4 g128 (quant/'s own RTN) on each expert projection,
  * measured on the expert's own routed inputs as they stream by: {@code Σ‖(Ŵ − W)x‖² / Σ‖Wx‖²} over the rows the
  * expert received. That is {@code tr(ΔW H ΔWᵀ) / tr(W H Wᵀ)} with H = Σ x xᵀ without ever forming H. On the backend:
- * the routed rows go through grouped products with ΔW and W (two extra expert passes), and only per-expert sums of
- * squares come back. ΔW of the current layer is built once per layer (the pass is layer-major).
+ * the forward's own expert outputs give Wx, and the routed rows go through grouped products with ΔW only (one extra
+ * expert pass's worth of work); only per-expert sums of squares come back. ΔW of the current layer is built once per
+ * layer (the pass is layer-major).
  */
 final class ExpertErrorTap {
     static final String[] PROJ = {"gate_proj", "up_proj", "down_proj"};
@@ -40,25 +41,19 @@ final class ExpertErrorTap {
         rows = new long[err.length];
     }
 
-    /** One batch's routed rows of {@code layer}: x [T, H] block input, ids [T, k], w [T, k] routing weights. */
-    void accumulate(int layer, Tensor x, Tensor ids, Tensor weights) {
+    /**
+     * One batch's routed experts of {@code layer} as the forward ran them ({@link org.routecal.model.ForwardTaps#routedExperts}):
+     * only the two products with ΔW are computed here; W x and the activation come from the forward pass.
+     */
+    void accumulate(int layer, ExpertGroups g, ExpertInputs in, Tensor gu, Tensor a, Tensor d) {
         Backend b = model.backend();
         ModelConfig c = model.config();
         int l = geometry.ordinalOf(layer), experts = geometry.experts();
         int hidden = c.hiddenSize(), inter = c.expertIntermediateSize();
         ensureDelta(layer, experts, inter, hidden);
-        var w = model.weights().experts(model.family().tensors(), layer, experts, inter, hidden);
-        try (ExpertGroups g = b.groupByExpert(ids, experts);
-             ExpertInputs in = ExpertInputs.of(b, model.family().routerRule(c), x, g, weights); // Llama 4 scales them
-             Tensor gu = b.allocate(TensorType.F32, g.slots(), 2 * inter, "gate_up");
-             Tensor dgu = b.allocate(TensorType.F32, g.slots(), 2 * inter, "Δgate_up");
-             Tensor a = b.allocate(TensorType.F32, g.slots(), inter, "act");
-             Tensor d = b.allocate(TensorType.F32, g.slots(), hidden, "down");
+        try (Tensor dgu = b.allocate(TensorType.F32, g.slots(), 2 * inter, "Δgate_up");
              Tensor dd = b.allocate(TensorType.F32, g.slots(), hidden, "Δdown")) {
-            w.gateUp(b, in.rows(), in.gather(), g, gu); // the expert math of the forward pass (biases, GPT-OSS's activation)
             b.groupedLinear(in.rows(), in.gather(), g, views(deltaGateUp, experts), dgu);
-            w.activate(b, gu, a);
-            w.down(b, a, g, d);
             b.groupedLinear(a, false, g, views(deltaDown, experts), dd);
             int[] off = b.downloadInts(g.offsets());
             add(l, 0, off, b.sumSquaresByGroup(dgu, off, 0, inter), b.sumSquaresByGroup(gu, off, 0, inter));

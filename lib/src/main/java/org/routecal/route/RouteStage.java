@@ -2,8 +2,10 @@ package org.routecal.route;
 
 import org.routecal.RoutecalException;
 import org.routecal.io.Jsonl;
+import org.routecal.compute.ExpertGroups;
 import org.routecal.compute.Tensor;
 import org.routecal.model.Activations;
+import org.routecal.model.ExpertInputs;
 import org.routecal.model.ForwardTaps;
 import org.routecal.model.family.ModelConfig;
 import org.routecal.model.MoeModel;
@@ -139,7 +141,11 @@ public final class RouteStage {
                     model.forward(acts, new ForwardTaps() {
                         @Override public void routing(int layer, Activations batch, Tensor x, Tensor ids, Tensor w, Tensor logits) {
                             captures.get(batch.batchIndex).capture(layer, model.backend(), ids, w);
-                            if (errorTap != null) errorTap.accumulate(layer, x, ids, w);
+                        }
+
+                        @Override public void routedExperts(int layer, Activations batch, ExpertGroups groups, ExpertInputs in,
+                                                            Tensor gateUp, Tensor act, Tensor out) {
+                            if (errorTap != null) errorTap.accumulate(layer, groups, in, gateUp, act, out);
                         }
 
                         @Override public void layerOutput(int layer, Activations batch, Tensor h) {

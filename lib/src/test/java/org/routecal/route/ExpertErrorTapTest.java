@@ -2,10 +2,12 @@ package org.routecal.route;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.routecal.compute.ExpertGroups;
 import org.routecal.compute.RouterRule;
 import org.routecal.compute.Tensor;
 import org.routecal.model.Activations;
 import org.routecal.model.ForwardTaps;
+import org.routecal.model.ExpertInputs;
 import org.routecal.model.ModelWeights;
 import org.routecal.model.MoeModel;
 import org.routecal.model.PackedExperts;
@@ -37,8 +39,12 @@ class ExpertErrorTapTest {
             assertEquals(family.equals("llama4_text"), inputScaled);
             List<float[]> inputs = new ArrayList<>(); // expert 3's input rows in layer 1, as its forward feeds them
             ForwardTaps both = new ForwardTaps() {
+                @Override public void routedExperts(int layer, Activations batch, ExpertGroups groups, ExpertInputs in, Tensor gateUp,
+                                                    Tensor act, Tensor out) {
+                    tap.accumulate(layer, groups, in, gateUp, act, out);
+                }
+
                 @Override public void routing(int layer, Activations batch, Tensor x, Tensor ids, Tensor weights, Tensor logits) {
-                    tap.accumulate(layer, x, ids, weights);
                     if (layer != 1) return;
                     float[] xs = model.backend().download(x), ws = model.backend().download(weights);
                     int[] id = model.backend().downloadInts(ids);
