@@ -115,9 +115,7 @@ final class ExpertErrorTap {
      */
     static float[] rtnError(float[] w, int rows, int cols) {
         int group = cols % ReferenceSensitivity.GROUP == 0 ? ReferenceSensitivity.GROUP : 0;
-        float[] q = Rtn.quantize(new IntScheme(4, true, group, ScaleDType.BF16), w, rows, cols).dequantize();
-        for (int i = 0; i < q.length; i++) q[i] -= w[i];
-        return q;
+        return Rtn.error(new IntScheme(4, true, group, ScaleDType.BF16), w, rows, cols);
     }
 
     /** Relative RTN output error of one projection (0 gate, 1 up, 2 down); NaN if the expert saw no token. */
