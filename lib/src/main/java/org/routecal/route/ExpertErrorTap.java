@@ -30,6 +30,8 @@ final class ExpertErrorTap {
     private final RoutingGeometry geometry;
     private final double[] err, ref;   // [slots · 3] gate, up, down
     private final long[] rows;         // [slots · 3]
+    private final double[] sensitivity;  // [slots] the reference weight-outlier score, filled as layers pass
+    private final boolean[] scored;      // [MoE layers] whose experts have their score
     private int deltaLayer = -1;
     private Tensor deltaGateUp, deltaDown; // [E·2I, H], [E·H, I] in the model's linear type
 
@@ -39,6 +41,17 @@ final class ExpertErrorTap {
         err = new double[geometry.slots() * 3];
         ref = new double[err.length];
         rows = new long[err.length];
+        sensitivity = new double[geometry.slots()];
+        scored = new boolean[geometry.layers()];
+    }
+
+    /**
+     * The reference weight sensitivity of every expert ({@link RouteStage#referenceSensitivity}'s values), computed
+     * from the weights this tap decoded anyway; null unless every MoE layer went by.
+     */
+    double[] referenceSensitivity() {
+        for (boolean s : scored) if (!s) return null;
+        return sensitivity;
     }
 
     /**
@@ -87,12 +100,21 @@ final class ExpertErrorTap {
         deltaGateUp = b.allocate(type, (long) experts * 2 * inter, hidden, "layer " + layer + " RTN Δgate_up");
         deltaDown = b.allocate(type, (long) experts * hidden, inter, "layer " + layer + " RTN Δdown");
         float[][] gate = new float[experts][], up = new float[experts][], down = new float[experts][];
+        int l = geometry.ordinalOf(layer);
+        boolean score = !scored[l];
         IntStream.range(0, experts).parallel().forEach(e -> {
             var w = model.weights(); // per-expert names of either layout (a packed family's are slices of its 3-D tensors)
-            gate[e] = rtnError(w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.GATE), inter, hidden), inter, hidden);
-            up[e] = rtnError(w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.UP), inter, hidden), inter, hidden);
-            down[e] = rtnError(w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.DOWN), hidden, inter), hidden, inter);
+            float[] wg = w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.GATE), inter, hidden);
+            float[] wu = w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.UP), inter, hidden);
+            float[] wd = w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.DOWN), hidden, inter);
+            gate[e] = rtnError(wg, inter, hidden);
+            up[e] = rtnError(wu, inter, hidden);
+            down[e] = rtnError(wd, hidden, inter);
+            if (score) { // the reference weight-outlier score from the same decoded weights: the checkpoint is read once
+                sensitivity[geometry.slot(l, e)] = RouteStage.expertSensitivity(wg, wu, wd, inter, hidden);
+            }
         });
+        scored[l] = true;
         for (int e = 0; e < experts; e++) {
             b.write(deltaGateUp, (long) e * 2 * inter, gate[e]);
             b.write(deltaGateUp, (long) e * 2 * inter + inter, up[e]);

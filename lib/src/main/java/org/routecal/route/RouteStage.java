@@ -173,7 +173,10 @@ public final class RouteStage {
         // finish: sensitivity, metrics, sets
         long target = params.target() > 0 ? params.target() : model.config().hiddenSize();
         long tSensitivity = System.nanoTime();
-        double[] sensitivity = referenceSensitivity(model, g, progress);
+        // the RTN-error tap scored every expert while its weights were decoded for the forward (one read of the
+        // checkpoint); without the tap, one more pass over the expert weights
+        double[] fromTap = errorTap != null ? errorTap.referenceSensitivity() : null;
+        double[] sensitivity = fromTap != null ? fromTap : referenceSensitivity(model, g, progress);
         double sensitivitySeconds = (System.nanoTime() - tSensitivity) / 1e9;
         double[] rtnError = new double[g.slots()];
         double[][] rtnByProj = new double[3][g.slots()];
@@ -229,19 +232,21 @@ public final class RouteStage {
         var w = model.weights(); // per-expert names of either layout (a packed family's are slices of its 3-D tensors)
         for (int l = 0; l < g.layers(); l++) {
             int layer = g.layerIndex()[l], ordinal = l;
-            IntStream.range(0, g.experts()).parallel().forEach(e -> {
-                float gate = ReferenceSensitivity.matrix(w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.GATE), inter, hidden),
-                        inter, hidden, ReferenceSensitivity.GROUP);
-                float up = ReferenceSensitivity.matrix(w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.UP), inter, hidden),
-                        inter, hidden, ReferenceSensitivity.GROUP);
-                float down = ReferenceSensitivity.matrix(w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.DOWN), hidden, inter),
-                        hidden, inter, ReferenceSensitivity.GROUP);
-                out[g.slot(ordinal, e)] = ReferenceSensitivity.expert(gate, up, down);
-            });
+            IntStream.range(0, g.experts()).parallel().forEach(e -> out[g.slot(ordinal, e)] = expertSensitivity(
+                    w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.GATE), inter, hidden),
+                    w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.UP), inter, hidden),
+                    w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.DOWN), hidden, inter), inter, hidden));
             progress.advance(g.experts());
         }
         progress.finish();
         return out;
+    }
+
+    /** One expert's reference score from its gate [I, H], up [I, H] and down [H, I] weights. */
+    static double expertSensitivity(float[] gate, float[] up, float[] down, int inter, int hidden) {
+        return ReferenceSensitivity.expert(ReferenceSensitivity.matrix(gate, inter, hidden, ReferenceSensitivity.GROUP),
+                ReferenceSensitivity.matrix(up, inter, hidden, ReferenceSensitivity.GROUP),
+                ReferenceSensitivity.matrix(down, hidden, inter, ReferenceSensitivity.GROUP));
     }
 
     /** Groups consecutive batch ranges into passes of at most {@code passTokens} tokens (at least one batch each). */

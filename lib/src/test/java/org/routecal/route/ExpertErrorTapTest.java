@@ -1,5 +1,6 @@
 package org.routecal.route;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.routecal.compute.ExpertGroups;
@@ -10,6 +11,9 @@ import org.routecal.model.ForwardTaps;
 import org.routecal.model.ExpertInputs;
 import org.routecal.model.ModelWeights;
 import org.routecal.model.MoeModel;
+import org.routecal.model.RandomModels;
+import org.routecal.model.family.ModelConfig;
+import org.routecal.compute.devices.Devices;
 import org.routecal.model.PackedExperts;
 import org.routecal.quant.scheme.IntScheme;
 import org.routecal.quant.scheme.Rtn;
@@ -17,9 +21,12 @@ import org.routecal.quant.scheme.ScaleDType;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -65,6 +72,9 @@ class ExpertErrorTapTest {
                 model.forwardBatch(List.of(ids), both).close();
             }
             tap.release();
+            // the reference weight score of every expert, computed from the weights the tap decoded, equals the
+            // separate pass's (the route reads the checkpoint once)
+            assertArrayEquals(RouteStage.referenceSensitivity(model, g, org.routecal.pipeline.Progress.NONE), tap.referenceSensitivity());
             assertTrue(inputs.size() > 0, "expert 3 of layer 1 saw no token; pick another");
             ModelWeights weights = model.weights();
             float[] wg = weights.hostValues(weights.expertWeightName(1, 3, PackedExperts.Projection.GATE), inter, hidden);
@@ -95,6 +105,34 @@ class ExpertErrorTapTest {
                 boolean none = Double.isNaN(tap.relativeError(s, 0));
                 assertEquals(none, Double.isNaN(tap.expertError(s)));
             }
+        }
+    }
+
+    /**
+     * The reference weight score the tap computes from the weights it decodes equals the separate pass's, on experts
+     * wide enough (128) for the score to exist: the route reads the checkpoint once and its expert_stats stay the same.
+     */
+    @Test
+    void referenceSensitivityFromTheTapEqualsTheSeparatePass() throws Exception {
+        ModelConfig c = ModelConfig.of(Map.ofEntries(Map.entry("model_type", "qwen3_moe"), Map.entry("vocab_size", 64),
+                Map.entry("hidden_size", 128), Map.entry("num_hidden_layers", 2), Map.entry("num_attention_heads", 2),
+                Map.entry("num_key_value_heads", 1), Map.entry("rope_theta", 1e6), Map.entry("max_position_embeddings", 256),
+                Map.entry("intermediate_size", 256), Map.entry("num_experts", 4), Map.entry("num_experts_per_tok", 2),
+                Map.entry("moe_intermediate_size", 128), Map.entry("norm_topk_prob", true)));
+        try (MoeModel model = RandomModels.create(c, 11, Devices.cpu())) {
+            RoutingGeometry g = RouteStage.geometry(model.config());
+            ExpertErrorTap tap = new ExpertErrorTap(model, g);
+            assertNull(tap.referenceSensitivity(), "no layer has gone by yet");
+            model.forwardBatch(List.of(new int[]{1, 5, 9, 13, 17, 21, 25, 29}), new ForwardTaps() {
+                @Override public void routedExperts(int layer, Activations batch, ExpertGroups groups, ExpertInputs in, Tensor gateUp,
+                                                    Tensor act, Tensor out) {
+                    tap.accumulate(layer, groups, in, gateUp, act, out);
+                }
+            }).close();
+            tap.release();
+            double[] separate = RouteStage.referenceSensitivity(model, g, org.routecal.pipeline.Progress.NONE);
+            for (double v : separate) assertTrue(v > 1, "a finite max/median ratio: " + v);
+            assertArrayEquals(separate, tap.referenceSensitivity());
         }
     }
 
