@@ -27,7 +27,7 @@ watcher=$!
 # every 5 minutes, which test class is running (a run that seems stuck says where)
 ( start=$SECONDS
   while kill -0 "$mvn_pid" 2>/dev/null; do
-    sleep 10
+    sleep 10 >/dev/null 2>&1 # no orphan holds the output open when the loop is killed
     if (( (SECONDS - start) % 300 < 10 && SECONDS - start >= 300 )); then
       echo "test.sh: $(( (SECONDS - start) / 60 )) min; last started: $(grep -o 'Running org[^ ]*' "$log" | tail -1)"
     fi
