@@ -9,7 +9,6 @@ import org.routecal.model.ExpertInputs;
 import org.routecal.model.ForwardTaps;
 import org.routecal.model.family.ModelConfig;
 import org.routecal.model.MoeModel;
-import org.routecal.model.family.MoeFamily;
 import org.routecal.pipeline.OutputDir;
 import org.routecal.compute.devices.DeviceOptions;
 import org.routecal.corpus.Corpus;
