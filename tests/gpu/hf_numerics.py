@@ -14,10 +14,14 @@ import argparse
 import json
 import os
 import shutil
+import sys
 
 import torch
 from safetensors.torch import load_file, save_file
 from transformers import AutoModelForCausalLM
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from make_fixtures import routers, routing_of  # noqa: E402  one definition of "every family's router" for both scripts
 
 
 def scaled_copy(src, dst, factor):
@@ -37,25 +41,6 @@ def scaled_copy(src, dst, factor):
                     t[k] = (t[k].float() * factor).to(t[k].dtype)
             save_file(t, os.path.join(dst, name), metadata={"format": "pt"})
     return dst
-
-
-def routers(model):
-    """(layer, module) of every router in layer order: transformers 5 names them *TopKRouter / *TopkRouter (Qwen, OLMoE,
-    Mixtral, DeepSeek-V3, GLM-4.5, GPT-OSS) or Llama4Router."""
-    out = []
-    for name, mod in model.named_modules():
-        cls = type(mod).__name__
-        if cls.endswith("TopKRouter") or cls.endswith("TopkRouter") or cls == "Llama4Router":
-            out.append((int(name.split(".layers.")[1].split(".")[0]), mod))
-    return sorted(out, key=lambda e: e[0])
-
-
-def router_logits_of(mod, out):
-    """The raw router logits [T, E] of one router call, whatever the family returns (Llama4Router: (scores, logits);
-    the others: (logits, weights, ids) or the logits alone)."""
-    if type(mod).__name__ == "Llama4Router":
-        return out[1].detach()
-    return (out[0] if isinstance(out, tuple) else out).detach()
 
 
 def main():
@@ -83,13 +68,13 @@ def main():
         # Every family's router logits through a hook on its router module (output_router_logits is not offered by
         # every family in transformers 5: DeepSeek-V3, GLM-4.5, GPT-OSS and Llama 4 lack it)
         captured = {}
-        hooks = [mod.register_forward_hook(lambda m, i, o, layer=layer: captured.__setitem__(layer, router_logits_of(m, o)))
-                 for layer, mod in routers(model)]
+        hooks = [mod.register_forward_hook(lambda m, i, o, layer=layer: captured.__setitem__(layer, routing_of(m, o)[0].detach()))
+                 for layer, _, mod in routers(model)]
         with torch.no_grad():
             out = model(ids.to(dev))
         for h in hooks:
             h.remove()
-        biases = {layer: mod.e_score_correction_bias for layer, mod in routers(model) if hasattr(mod, "e_score_correction_bias")}
+        biases = {layer: mod.e_score_correction_bias for layer, _, mod in routers(model) if hasattr(mod, "e_score_correction_bias")}
         assert captured, "no router module found in " + type(model).__name__
         tensors = {"logits": out.logits.float().reshape(-1, out.logits.shape[-1]).cpu().contiguous()}
         layer_ids = sorted(captured)
