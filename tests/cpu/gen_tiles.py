@@ -1,5 +1,6 @@
 # Writes out the unrolled register tiles of compute/cpu/F32Tiles.java and Bf16Tiles.java (pasted between their
-# "4 rows × 4 outputs" and "One (row, output) dot product" comments). Usage: python3 tests/cpu/gen_tiles.py f32 4x4 2x4 1x4
+# "4 rows × 4 outputs" and "One (row, output) dot product" comments), and of PanelTiles.java (kind "panel": rows ×
+# output vectors). Usage: python3 tests/cpu/gen_tiles.py f32 4x4 2x4 1x4 ; python3 tests/cpu/gen_tiles.py panel 8x2 6x2
 import sys
 def f32_tile(R, C, name):
     L = []
@@ -57,8 +58,25 @@ def bf16_tile(R, C, name):
     L.append("    }")
     return "\n".join(L)
 
+def panel_tile(R, C, name):
+    L = []
+    L.append(f"    /** {R} rows × {C} output vectors: {R*C} accumulators + {C} weight vectors + 1 broadcast live. */")
+    L.append(f"    static void {name}(float[] xp, int x0, float[] wp, int wOff, int kc, float[] c, int c0, int ldc, boolean load) {{")
+    for r in range(R):
+        L.append("        FloatVector " + ", ".join(f"a{r}{v} = load ? FloatVector.fromArray(F, c, c0 + {r} * ldc + {v} * L) : FloatVector.zero(F)" for v in range(C)) + ";")
+    L.append("        for (int k = 0; k < kc; k++) {")
+    L.append(f"            final int wk = wOff + k * {C} * L, xk = x0 + k * {R};")
+    L.append("            " + " ".join(f"FloatVector w{v} = FloatVector.fromArray(F, wp, wk + {v} * L);" for v in range(C)))
+    for r in range(R):
+        L.append(f"            FloatVector b{r} = FloatVector.broadcast(F, xp[xk + {r}]); " + " ".join(f"a{r}{v} = w{v}.fma(b{r}, a{r}{v});" for v in range(C)))
+    L.append("        }")
+    for r in range(R):
+        L.append("        " + " ".join(f"a{r}{v}.intoArray(c, c0 + {r} * ldc + {v} * L);" for v in range(C)))
+    L.append("    }")
+    return "\n".join(L)
+
 kind = sys.argv[1]
 for spec in sys.argv[2:]:
     R, C = map(int, spec.split("x"))
-    print((f32_tile if kind == "f32" else bf16_tile)(R, C, f"tile{R}x{C}"))
+    print({"f32": f32_tile, "bf16": bf16_tile, "panel": panel_tile}[kind](R, C, f"tile{R}x{C}"))
     print()

@@ -65,6 +65,14 @@ public interface Backend extends AutoCloseable {
 
     void zero(Tensor t);
 
+    /**
+     * Hands over {@code t} (an owner: a Linear weight matrix, or a stack of matrices of {@code segmentRows} rows each,
+     * such as a layer's experts, used one whole matrix at a time as a row view) as Linear weights, and returns the
+     * tensor to use from now on: {@code t} itself, or the same values in a layout the backend multiplies faster (the
+     * CPU's packed panels, in the same memory). After the call only the returned tensor may be used.
+     */
+    default Tensor prepareLinearWeights(Tensor t, int segmentRows) { return t; }
+
     /** Frees a tensor's storage; called by {@link Tensor#close()}. */
     void release(Tensor t);
 

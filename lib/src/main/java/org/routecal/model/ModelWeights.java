@@ -21,7 +21,8 @@ import org.routecal.model.family.MoeFamily;
  * A model's weights as tensors of its {@link Backend}, loaded by HF name from the (memory-mapped) source on first use
  * and kept in a byte-bounded LRU cache: resident when the model fits the budget, streamed layer by layer when it does
  * not (the forward pass is layer-major, so each weight crosses once per pass). Linear weights are stored in the
- * backend's weight type (BF16 for a bf16 pass on a GPU, F32 otherwise); norms and biases as F32.
+ * backend's weight type (BF16 for a bf16 pass on a GPU, F32 otherwise), handed to the backend as Linear weights
+ * ({@link Backend#prepareLinearWeights}: the CPU packs them in panels); norms and biases as F32.
  *
  * <p>Shapes are checked against the config and values for NaN/Inf when a tensor is read; errors name the tensor and
  * the checkpoint. Overrides (dequantized quantized weights) take precedence over the source.
@@ -285,7 +286,7 @@ public final class ModelWeights implements AutoCloseable {
         return cached(key, () -> {
             Tensor t = backend.allocate(linearType, rows, cols, name);
             put(t, 0, name, rows, cols);
-            return t;
+            return backend.prepareLinearWeights(t, rows);
         });
     }
 
@@ -306,7 +307,7 @@ public final class ModelWeights implements AutoCloseable {
             Tensor t = backend.allocate(linearType, 2L * inter, hidden, gateModule + "+up");
             put(t, 0, g, inter, hidden);
             put(t, inter, u, inter, hidden);
-            return t;
+            return backend.prepareLinearWeights(t, 2 * inter);
         });
     }
 
@@ -342,12 +343,12 @@ public final class ModelWeights implements AutoCloseable {
                 put(t, (long) e * 2 * inter, keys.get(2 * e), inter, hidden);
                 put(t, (long) e * 2 * inter + inter, keys.get(2 * e + 1), inter, hidden);
             }
-            return t;
+            return backend.prepareLinearWeights(t, 2 * inter);
         });
         Tensor down = cached(downKey, () -> {
             Tensor t = backend.allocate(linearType, (long) experts * hidden, inter, "layer " + layer + " experts down");
             for (int e = 0; e < experts; e++) put(t, (long) e * hidden, downKeys.get(e), hidden, inter);
-            return t;
+            return backend.prepareLinearWeights(t, hidden);
         });
         Tensor guBias = null, downBias = null;
         if (layout.bias()) {

@@ -90,6 +90,66 @@ class MatmulKernelsTest {
         }
     }
 
+    @ParameterizedTest(name = "panels {1}x{2}x{3} pool={4}")
+    @MethodSource("cases")
+    void panelMatmulMatchesReference(MatmulKernels.Tiles ignored, int rows, int in, int out, boolean pooled) {
+        Random r = new Random(rows * 37L + in * 11L + out);
+        ForkJoinPool pool = pooled ? POOL : null;
+        int xOff = 3, wOff = 5, yOff = 2;
+        float[] x = gaussian(r, xOff + rows * in), w = gaussian(r, wOff + out * in), bias = gaussian(r, out);
+        short[] wb = bf16(r, wOff + out * in);
+        float[] packed = PanelMatmul.pack(w, wOff, out, in), packedBf16 = PanelMatmul.pack(wb, wOff, out, in);
+        for (boolean withBias : new boolean[]{false, true}) {
+            for (boolean accumulate : new boolean[]{false, true}) {
+                float[] init = gaussian(r, yOff + rows * out + 4);
+                float[] b = withBias ? bias : null;
+                float[] want = init.clone(), got = init.clone();
+                ReferenceOps.matmulTransposed(x, xOff, rows, in, w, wOff, out, b, want, yOff, accumulate);
+                PanelMatmul.matmul(x, xOff, rows, in, packed, out, b, got, yOff, accumulate, pool);
+                assertClose(want, got, "panels f32 bias=" + withBias + " acc=" + accumulate);
+                want = init.clone();
+                got = init.clone();
+                ReferenceOps.matmulTransposed(x, xOff, rows, in, wb, wOff, out, b, want, yOff, accumulate);
+                PanelMatmul.matmul(x, xOff, rows, in, packedBf16, out, b, got, yOff, accumulate, pool);
+                assertClose(want, got, "panels bf16 bias=" + withBias + " acc=" + accumulate);
+            }
+        }
+    }
+
+    /** A row's result does not depend on the batch around it (quantize splits batches over devices and must agree). */
+    @Test
+    void panelMatmulRowsAreIndependentOfTheirBatch() {
+        Random r = new Random(4);
+        int rows = 45, in = 700, out = 100;
+        float[] x = gaussian(r, rows * in), packed = PanelMatmul.pack(gaussian(r, out * in), 0, out, in);
+        float[] all = new float[rows * out];
+        PanelMatmul.matmul(x, 0, rows, in, packed, out, null, all, 0, false, POOL);
+        for (int[] range : new int[][]{{0, 1}, {3, 4}, {5, 14}, {17, 45}}) {
+            int n = range[1] - range[0];
+            float[] part = new float[n * out];
+            PanelMatmul.matmul(x, range[0] * in, n, in, packed, out, null, part, 0, false, null);
+            for (int i = 0; i < n * out; i++) {
+                assertEquals(Float.floatToIntBits(all[range[0] * out + i]), Float.floatToIntBits(part[i]), "row " + (range[0] + i / out) + " alone");
+            }
+        }
+    }
+
+    /** Both register tiles (the JVM uses one), on one tile of packed operands. */
+    @Test
+    void bothPanelTilesMatchReference() {
+        Random r = new Random(9);
+        int in = 300, nr = PanelMatmul.NR;
+        for (int mr : new int[]{8, 6}) {
+            float[] x = gaussian(r, mr * in), w = gaussian(r, nr * in), xp = new float[mr * in], want = new float[mr * nr];
+            for (int i = 0; i < mr; i++) for (int k = 0; k < in; k++) xp[k * mr + i] = x[i * in + k];
+            ReferenceOps.matmulTransposed(x, 0, mr, in, w, 0, nr, null, want, 0, false);
+            float[] got = new float[mr * nr], wp = PanelMatmul.pack(w, 0, nr, in);
+            if (mr == 8) PanelTiles.tile8x2(xp, 0, wp, 0, in, got, 0, nr, false);
+            else PanelTiles.tile6x2(xp, 0, wp, 0, in, got, 0, nr, false);
+            assertTrue(nmse(want, got) <= NMSE, mr + "x2 tile: nmse " + nmse(want, got));
+        }
+    }
+
     private static void assertClose(float[] want, float[] got, String what) {
         double e = nmse(want, got);
         assertTrue(e <= NMSE, what + ": nmse " + e);

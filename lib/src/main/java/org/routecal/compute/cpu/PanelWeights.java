@@ -1,0 +1,59 @@
+package org.routecal.compute.cpu;
+
+import java.util.concurrent.ForkJoinPool;
+
+/**
+ * Storage of a CPU Linear weight [rows, cols] in the {@link PanelMatmul} layout, packed in place (no second copy):
+ * rows are cut into panels of {@link PanelMatmul#NR} (rows a multiple of NR), each stored k-major, so row r, column k
+ * sits at (r / NR)·NR·cols + k·NR + r % NR. A panel occupies the same span as its rows did row-major, so a view of
+ * whole panels (one expert of a stack) starts at the row-major offset of its first row. The backend reads and writes
+ * such a tensor through this class only; ops that expect row-major floats refuse it ({@link CpuBackend}).
+ */
+final class PanelWeights {
+    static final int NR = PanelMatmul.NR;
+    final float[] data;
+    final int cols;
+
+    private PanelWeights(float[] data, int cols) {
+        this.data = data;
+        this.cols = cols;
+    }
+
+    /** Whether a [rows, cols] matrix can take the layout. */
+    static boolean fits(long rows) { return rows > 0 && rows % NR == 0; }
+
+    /** Packs the row-major a[0, rows·cols) in place, panels in parallel on the pool (null: the calling thread). */
+    static PanelWeights packInPlace(float[] a, long rows, int cols, ForkJoinPool pool) {
+        if (!fits(rows) || a.length != rows * cols) throw new IllegalArgumentException("[" + rows + ", " + cols + "] in " + a.length + " floats: not whole panels of " + NR);
+        int panels = Math.toIntExact(rows / NR), span = NR * cols;
+        CpuThreads.forEach((long) rows * cols < (1 << 18) ? null : pool, panels, p -> {
+            int base = p * span;
+            float[] rowMajor = java.util.Arrays.copyOfRange(a, base, base + span);
+            for (int k = 0, dst = base; k < cols; k++, dst += NR) {
+                for (int j = 0, src = k; j < NR; j++, src += cols) a[dst + j] = rowMajor[src];
+            }
+        });
+        return new PanelWeights(a, cols);
+    }
+
+    /** Offset of element (r, k). */
+    private long at(long r, int k) { return (r / NR) * NR * cols + (long) k * NR + r % NR; }
+
+    /** Rows [r0, r0 + n) row-major into dst from dstOff. */
+    void read(long r0, long n, float[] dst, int dstOff) {
+        for (long r = r0; r < r0 + n; r++) {
+            long base = at(r, 0);
+            int d = dstOff + Math.toIntExact((r - r0) * cols);
+            for (int k = 0; k < cols; k++) dst[d + k] = data[Math.toIntExact(base + (long) k * NR)];
+        }
+    }
+
+    /** Row-major values (whole rows) written to rows from r0. */
+    void write(long r0, float[] src, int srcOff, int count) {
+        for (long i = 0; i < count / cols; i++) {
+            long base = at(r0 + i, 0);
+            int s = srcOff + Math.toIntExact(i * cols);
+            for (int k = 0; k < cols; k++) data[Math.toIntExact(base + (long) k * NR)] = src[s + k];
+        }
+    }
+}
