@@ -25,6 +25,8 @@ import org.routecal.compute.cpu.CpuThreads;
 import org.routecal.compute.cpu.FmaPeak;
 import org.routecal.compute.cpu.GramKernels;
 import org.routecal.compute.cpu.MatmulKernels;
+import org.routecal.compute.cpu.PanelMatmul;
+import org.routecal.compute.cpu.PanelWeights;
 import pabeles.concurrency.GrowArray;
 
 /**
@@ -70,6 +72,7 @@ public final class CpuKernelBench {
         r.put("fma_peak_gflops_per_core", round(peak));
         r.put("fma_peak_gflops_all_threads", round(peak * threads));
         r.put("matmul", matmul(samples, pool, peak * threads));
+        r.put("panel_packing", packing(samples, pool));
         r.put("cholesky_inverse", cholesky(Math.max(3, samples / 2), pool, threads));
         r.put("xtx", gram(Math.max(3, samples / 2), pool));
         r.put("load_average_end", loadAverage());
@@ -107,16 +110,18 @@ public final class CpuKernelBench {
                 wb[i] = (short) (Float.floatToIntBits(w[i]) >>> 16);
             }
             double flops = 2.0 * m * in * n;
+            float[] wp = PanelMatmul.pack(w, 0, n, in);
             double[][] g = interleaved(samples, 0.15,
                     () -> MatmulKernels.matmulTransposed(x, 0, m, in, w, 0, n, null, y, 0, false, pool),
-                    () -> MatmulKernels.matmulTransposed(x, 0, m, in, wb, 0, n, null, y, 0, false, pool));
+                    () -> MatmulKernels.matmulTransposed(x, 0, m, in, wb, 0, n, null, y, 0, false, pool),
+                    () -> PanelMatmul.matmul(x, 0, m, in, wp, n, null, y, 0, false, pool));
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("shape", s[0]);
             row.put("tokens", m);
             row.put("in", in);
             row.put("out", n);
-            for (int v = 0; v < 2; v++) {
-                String key = v == 0 ? "f32" : "bf16";
+            for (int v = 0; v < 3; v++) {
+                String key = new String[]{"f32", "bf16", "f32_panels"}[v];
                 double med = flops / median(g[v]) / 1e9, best = flops / min(g[v]) / 1e9;
                 row.put(key + "_gflops_median", round(med));
                 row.put(key + "_gflops_best", round(best));
@@ -126,6 +131,20 @@ public final class CpuKernelBench {
             System.err.println(row);
         }
         return rows;
+    }
+
+    /** Packing a Linear weight in place into panels (what loading a layer costs on top of reading it), GB/s of f32. */
+    static Map<String, Object> packing(int samples, ForkJoinPool pool) {
+        int rows = 128 * 1536 / 8, cols = 2048; // a sixteenth of a Qwen3-30B-A3B layer's gate/up stack
+        float[] a = new float[rows * cols];
+        double[][] g = interleaved(samples, 0.0, () -> PanelWeights.packInPlace(a, rows, cols, pool));
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("rows", rows);
+        row.put("cols", cols);
+        row.put("seconds_median", round(median(g[0])));
+        row.put("gbytes_per_s_median", round(4.0 * rows * cols / median(g[0]) / 1e9));
+        System.err.println(row);
+        return row;
     }
 
     static List<Map<String, Object>> cholesky(int samples, ForkJoinPool pool, int threads) {
