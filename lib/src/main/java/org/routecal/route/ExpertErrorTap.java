@@ -120,6 +120,8 @@ final class ExpertErrorTap {
             b.write(deltaGateUp, (long) e * 2 * inter + inter, up[e]);
             b.write(deltaDown, (long) e * hidden, down[e]);
         }
+        deltaGateUp = b.prepareLinearWeights(deltaGateUp, 2 * inter); // multiplied like the model's experts (CPU: panels)
+        deltaDown = b.prepareLinearWeights(deltaDown, hidden);
         deltaLayer = layer;
     }
 
