@@ -44,9 +44,17 @@ def kernels_section(k):
              f"Measured FMA peak: {k['fma_peak_gflops_per_core']} GFLOP/s per core (FmaPeak, one thread), "
              f"× {k['threads']} threads = {k['fma_peak_gflops_all_threads']} GFLOP/s, the denominator below.", "",
              "#### Matmul y = x·Wᵀ (GFLOP/s, median of interleaved samples; fraction of the measured peak)", ""]
+    panels = all("f32_panels_gflops_median" in r for r in k["matmul"])
     rows = [[r["shape"], f"{r['tokens']}×{r['in']}→{r['out']}", r["f32_gflops_median"], f"{r['f32_fraction_of_peak_median']:.0%}",
-             r["bf16_gflops_median"], f"{r['bf16_fraction_of_peak_median']:.0%}"] for r in k["matmul"]]
-    lines.append(table(["shape", "tokens×in→out", "f32 GFLOP/s", "f32 % peak", "bf16 GFLOP/s", "bf16 % peak"], rows))
+             r["bf16_gflops_median"], f"{r['bf16_fraction_of_peak_median']:.0%}"]
+            + ([r["f32_panels_gflops_median"], f"{r['f32_panels_fraction_of_peak_median']:.0%}",
+                f"{r['f32_panels_gflops_median'] / r['f32_gflops_median']:.2f}×"] if panels else []) for r in k["matmul"]]
+    lines.append(table(["shape", "tokens×in→out", "f32 GFLOP/s", "f32 % peak", "bf16 GFLOP/s", "bf16 % peak"]
+                       + (["f32 panels GFLOP/s", "panels % peak", "panels / f32"] if panels else []), rows))
+    if "panel_packing" in k:
+        p = k["panel_packing"]
+        lines += ["", f"Packing a [{p['rows']}, {p['cols']}] f32 weight into panels in place (`PanelWeights.packInPlace`): "
+                      f"{p['seconds_median']} s, {p['gbytes_per_s_median']} GB/s."]
     lines += ["", "#### Cholesky + triangular inverse (double), ours vs EJML 0.46.1 (CholeskyOuterForm_MT_DDRB + "
                   "TriangularSolver_MT_DDRB, same threads)", ""]
     rows = [[f"{r['n']}²", r["ours_seconds_median"], r["ejml_seconds_median"], f"{r['ejml_speed_ratio']}×", r["ours_gflops_median"]]
