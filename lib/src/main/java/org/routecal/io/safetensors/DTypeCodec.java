@@ -1,5 +1,10 @@
 package org.routecal.io.safetensors;
 
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -140,7 +145,7 @@ public final class DTypeCodec {
                 for (int done = 0; done < n; ) {
                     int m = Math.min(chunk.length, n - done);
                     sb.get(chunk, 0, m);
-                    if (dtype == DType.BF16) for (int i = 0; i < m; i++) dst[off + done + i] = Float.intBitsToFloat((chunk[i] & 0xFFFF) << 16);
+                    if (dtype == DType.BF16) widenBf16(chunk, m, dst, off + done);
                     else for (int i = 0; i < m; i++) dst[off + done + i] = f16ToFloat(chunk[i]);
                     done += m;
                 }
@@ -154,6 +159,21 @@ public final class DTypeCodec {
             case I32 -> { for (int i = 0; i < n; i++) dst[off + i] = b.getInt(p + 4 * i); }
             case I64 -> { for (int i = 0; i < n; i++) dst[off + i] = b.getLong(p + 8 * i); }
         }
+    }
+
+    private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Short> HALF_SHORTS = VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, INTS.vectorBitSize() / 2)));
+
+    /** bf16 bits s[0, m) as floats into dst from off: as many shorts as the int vector has lanes, widened and shifted. */
+    static void widenBf16(short[] s, int m, float[] dst, int off) {
+        int i = 0;
+        if (HALF_SHORTS.length() == INTS.length()) {
+            for (int bound = INTS.loopBound(m); i < bound; i += INTS.length()) {
+                ((IntVector) ShortVector.fromArray(HALF_SHORTS, s, i).convertShape(VectorOperators.S2I, INTS, 0))
+                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, off + i);
+            }
+        }
+        for (; i < m; i++) dst[off + i] = Float.intBitsToFloat((s[i] & 0xFFFF) << 16);
     }
 
     /** Encodes floats as {@code dtype} (BF16, F16, F32 or F8_E4M3), little-endian. */
