@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
 import org.routecal.compute.AttentionLayout;
 import org.routecal.compute.Backend;
@@ -468,6 +469,11 @@ public class CpuBackend implements Backend {
 
     @Override
     public void linear(Tensor x, Tensor w, Tensor bias, Tensor out, boolean accumulate) {
+        linear(x, w, bias, out, accumulate, CpuThreads.sharedPool());
+    }
+
+    /** As {@link #linear(Tensor, Tensor, Tensor, Tensor, boolean)} on the given pool (null: the calling thread). */
+    private void linear(Tensor x, Tensor w, Tensor bias, Tensor out, boolean accumulate, ForkJoinPool pool) {
         int rows = x.rowCount(), in = x.cols(), outCols = w.rowCount();
         require(w.cols() == in && out.rows() == rows && out.cols() == outCols, "linear: " + x + " · " + w + "ᵀ → " + out);
         requireType(out, TensorType.F32, "linear");
@@ -484,7 +490,7 @@ public class CpuBackend implements Backend {
         }
         float[] b = bias == null ? null : floats(bias);
         if (w.storage() instanceof PanelWeights p && w.offset() % ((long) PanelWeights.NR * in) == 0 && PanelWeights.fits(outCols)) {
-            PanelMatmul.matmul(xa, xOff, rows, in, p.data, off(w), outCols, b, f32(out), off(out), accumulate, CpuThreads.sharedPool());
+            PanelMatmul.matmul(xa, xOff, rows, in, p.data, off(w), outCols, b, f32(out), off(out), accumulate, pool);
             return;
         }
         if (w.storage() instanceof PanelWeights) w = upload(floats(w), outCols, in, TensorType.F32, w.name()); // a view across panels
@@ -497,10 +503,10 @@ public class CpuBackend implements Backend {
             if (accumulate) for (int i = 0; i < y.length; i++) o[oo + i] += y[i];
             else System.arraycopy(y, 0, o, oo, y.length);
         } else if (w.type() == TensorType.BF16) { // bf16 weights widen in registers: no float copy of the weight
-            MatmulKernels.matmulTransposed(xa, xOff, rows, in, (short[]) w.storage(), off(w), outCols, b, f32(out), off(out), accumulate);
+            MatmulKernels.matmulTransposed(xa, xOff, rows, in, (short[]) w.storage(), off(w), outCols, b, f32(out), off(out), accumulate, pool);
         } else {
             requireType(w, TensorType.F32, "linear");
-            MatmulKernels.matmulTransposed(xa, xOff, rows, in, f32(w), off(w), outCols, b, f32(out), off(out), accumulate);
+            MatmulKernels.matmulTransposed(xa, xOff, rows, in, f32(w), off(w), outCols, b, f32(out), off(out), accumulate, pool);
         }
     }
 
@@ -509,9 +515,14 @@ public class CpuBackend implements Backend {
         int[] offsets = downloadInts(groups.offsets()), token = downloadInts(groups.sortedToken());
         int in = x.cols();
         float[] xa = f32(x);
-        for (int e = 0; e < groups.experts(); e++) {
+        int active = 0;
+        for (int e = 0; e < groups.experts(); e++) active += offsets[e + 1] > offsets[e] ? 1 : 0;
+        // many routed experts: one expert per task, each product on one thread (no fork per small product); few
+        // experts: each product spread over the pool. A row's result is the same either way.
+        boolean perExpert = ops instanceof VectorOps && active >= 4 * CpuThreads.defaultThreads();
+        CpuThreads.forEach(perExpert ? CpuThreads.sharedPool() : null, groups.experts(), e -> {
             int from = offsets[e], to = offsets[e + 1], n = to - from;
-            if (n == 0) continue;
+            if (n == 0) return;
             Tensor we = w.get(e);
             Tensor xe = allocate(TensorType.F32, n, in, "expert rows");
             float[] xs = f32(xe);
@@ -519,8 +530,8 @@ public class CpuBackend implements Backend {
                 int src = off(x) + (gather ? token[from + r] : from + r) * in;
                 System.arraycopy(xa, src, xs, r * in, in);
             }
-            linear(xe, we, null, out.rows(from, to), false);
-        }
+            linear(xe, we, null, out.rows(from, to), false, perExpert ? null : CpuThreads.sharedPool());
+        });
     }
 
     @Override
