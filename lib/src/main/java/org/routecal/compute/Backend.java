@@ -73,6 +73,9 @@ public interface Backend extends AutoCloseable {
      */
     default Tensor prepareLinearWeights(Tensor t, int segmentRows) { return t; }
 
+    /** Whether {@link #write}/{@link #writeRaw} into disjoint rows of one tensor may run on several threads at once. */
+    default boolean concurrentHostWrites() { return false; }
+
     /** Frees a tensor's storage; called by {@link Tensor#close()}. */
     void release(Tensor t);
 

@@ -234,6 +234,12 @@ public final class ModelWeights implements AutoCloseable {
      * and bf16/f32 NaN/Inf are refused as {@link #hostValues} does.
      */
     private RawTensor raw(String name, long... expected) {
+        TensorType t = plainType(name, expected);
+        return t == null ? null : readRaw(name, t);
+    }
+
+    /** BF16 or F32 when the tensor can go to the backend as stored bytes (no override, plain encoding, expected shape). */
+    private TensorType plainType(String name, long... expected) {
         synchronized (this) {
             if (overrides.containsKey(name) || !source.contains(name)) return null;
         }
@@ -241,11 +247,13 @@ public final class ModelWeights implements AutoCloseable {
         String d = source.dtype(name);
         TensorType t = d.equals("BF16") ? TensorType.BF16 : d.equals("F32") ? TensorType.F32 : null;
         if (t == null) return null;
-        long[] shape = source.shape(name);
-        if (!Arrays.equals(shape, expected)) return null; // hostValues reports it
+        return Arrays.equals(source.shape(name), expected) ? t : null; // hostValues reports a wrong shape
+    }
+
+    /** The stored bytes, or null when a value is NaN/Inf (hostValues names it). Takes no lock. */
+    private RawTensor readRaw(String name, TensorType t) {
         ByteBuffer b = ByteBuffer.wrap(source.readStored(name)).order(ByteOrder.LITTLE_ENDIAN);
-        if (!allFinite(b, t)) return null; // hostValues names the tensor and the index
-        return new RawTensor(b, t);
+        return allFinite(b, t) ? new RawTensor(b, t) : null;
     }
 
     private record RawTensor(ByteBuffer bytes, TensorType type) {}
@@ -284,6 +292,36 @@ public final class ModelWeights implements AutoCloseable {
         RawTensor r = raw(name, shape);
         if (r != null) backend.writeRaw(dst, row, r.bytes(), r.type());
         else backend.write(dst, row, hostValues(name, shape));
+    }
+
+    /** One source tensor's place in a backend tensor being loaded. */
+    private record Part(long row, String name, long rows, long cols) {}
+
+    /**
+     * Writes source tensors into rows of one backend tensor (a layer's expert stack: hundreds of parts). Where the
+     * backend takes host writes into disjoint rows from several threads (the CPU), the plain BF16/F32 parts are read,
+     * checked and written in parallel, and the rest (overrides, other encodings, a bad value to report) after, here.
+     * Runs inside {@link #cached} under this object's monitor, so the parallel part must never take it.
+     */
+    private void putAll(Tensor dst, List<Part> parts) {
+        if (!backend.concurrentHostWrites() || parts.size() < 2) {
+            for (Part p : parts) put(dst, p.row(), p.name(), p.rows(), p.cols());
+            return;
+        }
+        TensorType[] plain = new TensorType[parts.size()];
+        for (int i = 0; i < plain.length; i++) plain[i] = plainType(parts.get(i).name(), parts.get(i).rows(), parts.get(i).cols());
+        boolean[] written = new boolean[plain.length];
+        org.routecal.compute.cpu.CpuThreads.forEach(org.routecal.compute.cpu.CpuThreads.sharedPool(), plain.length, i -> {
+            if (plain[i] == null) return;
+            RawTensor r = readRaw(parts.get(i).name(), plain[i]);
+            if (r == null) return;
+            backend.writeRaw(dst, parts.get(i).row(), r.bytes(), r.type());
+            written[i] = true;
+        });
+        for (int i = 0; i < plain.length; i++) {
+            Part p = parts.get(i);
+            if (!written[i]) backend.write(dst, p.row(), hostValues(p.name(), p.rows(), p.cols()));
+        }
     }
 
     // ---- backend tensors ------------------------------------------------------------------------------------------
@@ -364,15 +402,19 @@ public final class ModelWeights implements AutoCloseable {
         }
         Tensor gateUp = cached(guKey, () -> {
             Tensor t = backend.allocate(linearType, (long) experts * 2 * inter, hidden, "layer " + layer + " experts gate_up");
+            List<Part> parts = new ArrayList<>();
             for (int e = 0; e < experts; e++) {
-                put(t, (long) e * 2 * inter, keys.get(2 * e), inter, hidden);
-                put(t, (long) e * 2 * inter + inter, keys.get(2 * e + 1), inter, hidden);
+                parts.add(new Part((long) e * 2 * inter, keys.get(2 * e), inter, hidden));
+                parts.add(new Part((long) e * 2 * inter + inter, keys.get(2 * e + 1), inter, hidden));
             }
+            putAll(t, parts);
             return backend.prepareLinearWeights(t, 2 * inter);
         });
         Tensor down = cached(downKey, () -> {
             Tensor t = backend.allocate(linearType, (long) experts * hidden, inter, "layer " + layer + " experts down");
-            for (int e = 0; e < experts; e++) put(t, (long) e * hidden, downKeys.get(e), hidden, inter);
+            List<Part> parts = new ArrayList<>();
+            for (int e = 0; e < experts; e++) parts.add(new Part((long) e * hidden, downKeys.get(e), hidden, inter));
+            putAll(t, parts);
             return backend.prepareLinearWeights(t, hidden);
         });
         Tensor guBias = null, downBias = null;

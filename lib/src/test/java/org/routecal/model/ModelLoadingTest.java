@@ -124,6 +124,20 @@ class ModelLoadingTest {
         }
     }
 
+    /** Expert stacks load their parts in parallel on the CPU; a bad value in one of them is still named. */
+    @Test
+    void nanInAnExpertIsNamedWhenTheStackLoadsInParallel(@TempDir Path tmp) throws Exception {
+        Path dir = copy(tmp.resolve("m"), (n, v) -> {
+            if (n.equals("model.layers.1.mlp.experts.5.down_proj.weight")) v[v.length - 1] = Float.POSITIVE_INFINITY;
+            return v;
+        }, Map.of());
+        try (MoeModel m = MoeModel.load(dir, REF)) {
+            RoutecalException e = assertThrows(RoutecalException.class,
+                    () -> m.forwardBatch(List.of(new int[]{1, 2, 3}), ForwardTaps.NONE));
+            assertTrue(e.getMessage().contains("model.layers.1.mlp.experts.5.down_proj.weight contains Infinity"), e.getMessage());
+        }
+    }
+
     @Test
     void cliReportsBadInputWithoutStackTraceAndNonZeroExit(@TempDir Path tmp) {
         PrintStream err = System.err;

@@ -275,6 +275,9 @@ public class CpuBackend implements Backend {
 
     @Override public void release(Tensor t) { /* host arrays: the GC frees them */ }
 
+    /** Host arrays: writes into disjoint rows touch disjoint elements (packing happens after loading). */
+    @Override public boolean concurrentHostWrites() { return true; }
+
     /**
      * F32 Linear weights whose matrices are whole panels ({@link PanelWeights#fits}: rows a multiple of
      * {@link PanelMatmul#NR}, true of every real model's projections) are packed in place for {@link PanelMatmul},
