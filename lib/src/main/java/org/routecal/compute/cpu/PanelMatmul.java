@@ -42,13 +42,6 @@ public final class PanelMatmul {
         return p;
     }
 
-    /** W [out, in] (raw bf16 bits from wOff) packed into float32 panels (exact: bf16 widens without rounding). */
-    public static float[] pack(short[] w, int wOff, int out, int in) {
-        float[] f = new float[out * in];
-        for (int i = 0; i < f.length; i++) f[i] = Float.intBitsToFloat(w[wOff + i] << 16);
-        return pack(f, 0, out, in);
-    }
-
     /** y[yOff …] (+)= x·Wᵀ + bias, W given by its panels ({@link #pack} of [out, in]); pool null: the calling thread. */
     public static void matmul(float[] x, int xOff, int rows, int in, float[] wp, int out, float[] bias, float[] y, int yOff,
                               boolean accumulate, ForkJoinPool pool) {
