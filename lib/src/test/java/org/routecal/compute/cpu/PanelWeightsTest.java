@@ -65,7 +65,7 @@ class PanelWeightsTest {
         Tensor plain = cpu.upload(new float[3 * in], 3, in, TensorType.F32, "plain");
         cpu.copyRows(stack, 7, plain, 0, 3);
         assertArrayEquals(java.util.Arrays.copyOfRange(w, 7 * in, 10 * in), cpu.download(plain), "copyRows out of panels");
-        int to = 5 * NR / 2; // inside expert 2, across no panel boundary either way
+        int to = 5 * NR / 2; // inside expert 1, not on a panel boundary
         cpu.copyRows(plain, 0, stack, to, 3);
         assertArrayEquals(java.util.Arrays.copyOfRange(w, 7 * in, 10 * in), cpu.download(stack.rows(to, to + 3)), "copyRows into panels");
         Tensor out = cpu.allocate(TensorType.F32, 2, in, "gathered");
@@ -73,6 +73,12 @@ class PanelWeightsTest {
         float[] g = cpu.download(out);
         assertArrayEquals(java.util.Arrays.copyOfRange(cpu.download(stack), 4 * in, 5 * in), java.util.Arrays.copyOfRange(g, 0, in), "gather row 4");
         assertArrayEquals(java.util.Arrays.copyOfRange(cpu.download(stack), (6 * NR - 1) * in, 6 * NR * in), java.util.Arrays.copyOfRange(g, in, 2 * in), "gather the last row");
+        // a range with a partial panel on each side and whole panels between, written and read back
+        long lo = NR - 3, hi = 3L * NR + 2;
+        float[] mixed = gaussian(r, (int) (hi - lo) * in);
+        cpu.write(stack.rows(lo, hi), 0, mixed);
+        assertArrayEquals(mixed, cpu.download(stack.rows(lo, hi)), "partial + whole panels written and read");
+        assertArrayEquals(java.util.Arrays.copyOfRange(w, 0, (int) lo * in), cpu.download(stack.rows(0, lo)), "rows before the range kept");
         cpu.zero(stack.rows(0, NR));
         assertArrayEquals(new float[NR * in], cpu.download(stack.rows(0, NR)), "zeroed panel");
     }
