@@ -311,7 +311,7 @@ public final class ModelWeights implements AutoCloseable {
         TensorType[] plain = new TensorType[parts.size()];
         for (int i = 0; i < plain.length; i++) plain[i] = plainType(parts.get(i).name(), parts.get(i).rows(), parts.get(i).cols());
         boolean[] written = new boolean[plain.length];
-        org.routecal.compute.cpu.CpuThreads.forEach(org.routecal.compute.cpu.CpuThreads.sharedPool(), plain.length, i -> {
+        java.util.stream.IntStream.range(0, plain.length).parallel().forEach(i -> { // host work: the common pool
             if (plain[i] == null) return;
             RawTensor r = readRaw(parts.get(i).name(), plain[i]);
             if (r == null) return;

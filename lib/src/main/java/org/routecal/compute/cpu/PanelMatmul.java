@@ -30,15 +30,12 @@ public final class PanelMatmul {
     /** Floats of W [out, in] packed: ⌈out / NR⌉ panels of in × NR. */
     public static long packedLength(int out, int in) { return (long) ceilDiv(out, NR) * NR * in; }
 
-    /** W [out, in] (float32 from wOff) packed into panels (a copy; {@link PanelWeights} packs in place). */
+    /** W [out, in] (float32 from wOff) packed into panels, a copy (the last panel's missing outputs zero). */
     public static float[] pack(float[] w, int wOff, int out, int in) {
         float[] p = new float[Math.toIntExact(packedLength(out, in))];
-        for (int panel = 0; panel < ceilDiv(out, NR); panel++) {
-            int o0 = panel * NR, n = Math.min(NR, out - o0), dst = panel * in * NR;
-            for (int k = 0; k < in; k++, dst += NR) {
-                for (int j = 0, src = wOff + o0 * in + k; j < n; j++, src += in) p[dst + j] = w[src];
-            }
-        }
+        if (p.length == 0) return p;
+        System.arraycopy(w, wOff, p, 0, out * in);
+        PanelWeights.packInPlace(p, p.length / in, in, null); // zero rows pad the last panel
         return p;
     }
 
