@@ -19,21 +19,25 @@ final class BroadcastTiles {
 
     private BroadcastTiles() {}
 
-    /** y[rows, out] (from yOff, stride out) = x[rows, in] (from xOff, stride in) · b[in, out] (from bOff, stride out). */
-    static void matmul(float[] x, int xOff, int rows, int in, float[] b, int bOff, int out, float[] y, int yOff) {
+    /**
+     * y[rows, out] (from yOff, row stride ldy) = x[rows, in] (from xOff, row stride ldx) · b[in, out] (from bOff, row
+     * stride ldb). The strides let attention read Q, Kᵀ and V where they lie and write O in place.
+     */
+    static void matmul(float[] x, int xOff, int ldx, int rows, int in, float[] b, int bOff, int ldb, int out,
+                       float[] y, int yOff, int ldy) {
         int wide = COLS * L, r = 0;
         for (; r + 4 <= rows; r += 4) {
             int o = 0;
             for (; o + wide <= out; o += wide) {
-                if (COLS == 4) tile4x4(x, xOff + r * in, in, b, bOff + o, out, y, yOff + r * out + o);
-                else tile4x2(x, xOff + r * in, in, b, bOff + o, out, y, yOff + r * out + o);
+                if (COLS == 4) tile4x4(x, xOff + r * ldx, ldx, in, b, bOff + o, ldb, y, yOff + r * ldy + o, ldy);
+                else tile4x2(x, xOff + r * ldx, ldx, in, b, bOff + o, ldb, y, yOff + r * ldy + o, ldy);
             }
-            for (int i = r; i < r + 4; i++) rest(x, xOff + i * in, in, b, bOff, out, y, yOff + i * out, o);
+            for (int i = r; i < r + 4; i++) rest(x, xOff + i * ldx, in, b, bOff, ldb, out, y, yOff + i * ldy, o);
         }
-        for (; r < rows; r++) rest(x, xOff + r * in, in, b, bOff, out, y, yOff + r * out, 0);
+        for (; r < rows; r++) rest(x, xOff + r * ldx, in, b, bOff, ldb, out, y, yOff + r * ldy, 0);
     }
 
-    private static void tile4x4(float[] x, int x0, int in, float[] b, int b0, int ldb, float[] y, int y0) {
+    private static void tile4x4(float[] x, int x0, int ldx, int in, float[] b, int b0, int ldb, float[] y, int y0, int ldy) {
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00,
                 a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
         for (int k = 0; k < in; k++) {
@@ -42,35 +46,33 @@ final class BroadcastTiles {
                     c2 = FloatVector.fromArray(F, b, bk + 2 * L), c3 = FloatVector.fromArray(F, b, bk + 3 * L);
             FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
             a00 = c0.fma(v, a00); a01 = c1.fma(v, a01); a02 = c2.fma(v, a02); a03 = c3.fma(v, a03);
-            v = FloatVector.broadcast(F, x[x0 + in + k]);
+            v = FloatVector.broadcast(F, x[x0 + ldx + k]);
             a10 = c0.fma(v, a10); a11 = c1.fma(v, a11); a12 = c2.fma(v, a12); a13 = c3.fma(v, a13);
-            v = FloatVector.broadcast(F, x[x0 + 2 * in + k]);
+            v = FloatVector.broadcast(F, x[x0 + 2 * ldx + k]);
             a20 = c0.fma(v, a20); a21 = c1.fma(v, a21); a22 = c2.fma(v, a22); a23 = c3.fma(v, a23);
-            v = FloatVector.broadcast(F, x[x0 + 3 * in + k]);
+            v = FloatVector.broadcast(F, x[x0 + 3 * ldx + k]);
             a30 = c0.fma(v, a30); a31 = c1.fma(v, a31); a32 = c2.fma(v, a32); a33 = c3.fma(v, a33);
         }
-        int ldy = ldb;
         a00.intoArray(y, y0); a01.intoArray(y, y0 + L); a02.intoArray(y, y0 + 2 * L); a03.intoArray(y, y0 + 3 * L);
         a10.intoArray(y, y0 + ldy); a11.intoArray(y, y0 + ldy + L); a12.intoArray(y, y0 + ldy + 2 * L); a13.intoArray(y, y0 + ldy + 3 * L);
         a20.intoArray(y, y0 + 2 * ldy); a21.intoArray(y, y0 + 2 * ldy + L); a22.intoArray(y, y0 + 2 * ldy + 2 * L); a23.intoArray(y, y0 + 2 * ldy + 3 * L);
         a30.intoArray(y, y0 + 3 * ldy); a31.intoArray(y, y0 + 3 * ldy + L); a32.intoArray(y, y0 + 3 * ldy + 2 * L); a33.intoArray(y, y0 + 3 * ldy + 3 * L);
     }
 
-    private static void tile4x2(float[] x, int x0, int in, float[] b, int b0, int ldb, float[] y, int y0) {
+    private static void tile4x2(float[] x, int x0, int ldx, int in, float[] b, int b0, int ldb, float[] y, int y0, int ldy) {
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
         for (int k = 0; k < in; k++) {
             int bk = b0 + k * ldb;
             FloatVector c0 = FloatVector.fromArray(F, b, bk), c1 = FloatVector.fromArray(F, b, bk + L);
             FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
             a00 = c0.fma(v, a00); a01 = c1.fma(v, a01);
-            v = FloatVector.broadcast(F, x[x0 + in + k]);
+            v = FloatVector.broadcast(F, x[x0 + ldx + k]);
             a10 = c0.fma(v, a10); a11 = c1.fma(v, a11);
-            v = FloatVector.broadcast(F, x[x0 + 2 * in + k]);
+            v = FloatVector.broadcast(F, x[x0 + 2 * ldx + k]);
             a20 = c0.fma(v, a20); a21 = c1.fma(v, a21);
-            v = FloatVector.broadcast(F, x[x0 + 3 * in + k]);
+            v = FloatVector.broadcast(F, x[x0 + 3 * ldx + k]);
             a30 = c0.fma(v, a30); a31 = c1.fma(v, a31);
         }
-        int ldy = ldb;
         a00.intoArray(y, y0); a01.intoArray(y, y0 + L);
         a10.intoArray(y, y0 + ldy); a11.intoArray(y, y0 + ldy + L);
         a20.intoArray(y, y0 + 2 * ldy); a21.intoArray(y, y0 + 2 * ldy + L);
@@ -78,16 +80,16 @@ final class BroadcastTiles {
     }
 
     /** One row, outputs [o0, out): a vector at a time, then scalars. */
-    private static void rest(float[] x, int xr, int in, float[] b, int bOff, int out, float[] y, int yr, int o0) {
+    private static void rest(float[] x, int xr, int in, float[] b, int bOff, int ldb, int out, float[] y, int yr, int o0) {
         int o = o0;
         for (; o + L <= out; o += L) {
             FloatVector a = FloatVector.zero(F);
-            for (int k = 0; k < in; k++) a = FloatVector.fromArray(F, b, bOff + k * out + o).fma(FloatVector.broadcast(F, x[xr + k]), a);
+            for (int k = 0; k < in; k++) a = FloatVector.fromArray(F, b, bOff + k * ldb + o).fma(FloatVector.broadcast(F, x[xr + k]), a);
             a.intoArray(y, yr + o);
         }
         for (; o < out; o++) {
             float s = 0f;
-            for (int k = 0; k < in; k++) s += x[xr + k] * b[bOff + k * out + o];
+            for (int k = 0; k < in; k++) s += x[xr + k] * b[bOff + k * ldb + o];
             y[yr + o] = s;
         }
     }

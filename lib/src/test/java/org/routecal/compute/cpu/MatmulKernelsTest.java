@@ -167,21 +167,34 @@ class MatmulKernelsTest {
         }
     }
 
-    /** Outer-product tiles (attention's products): y = x·B against the reference on Bᵀ, at shapes with every edge. */
+    /**
+     * Outer-product tiles (attention's products): y = x·B against the reference on Bᵀ, at shapes with every edge, with
+     * the operands as rows of wider matrices (strides past the widths, as attention reads Q, Kᵀ and V in place).
+     */
     @Test
     void broadcastTilesMatchReference() {
         Random r = new Random(11);
         for (int[] shape : new int[][]{{1, 1, 1}, {4, 64, 64}, {7, 64, 70}, {64, 64, 512}, {5, 17, 3}, {64, 300, 64}, {9, 24, 130}}) {
             int rows = shape[0], in = shape[1], out = shape[2];
-            float[] x = gaussian(r, rows * in + 2), b = gaussian(r, in * out + 3);
-            float[] bt = new float[out * in];
-            for (int k = 0; k < in; k++) for (int o = 0; o < out; o++) bt[o * in + k] = b[3 + k * out + o];
-            float[] want = new float[rows * out + 1], got = new float[rows * out + 1];
-            want[rows * out] = got[rows * out] = 42f;
-            ReferenceOps.matmulTransposed(x, 2, rows, in, bt, 0, out, null, want, 0, false);
-            BroadcastTiles.matmul(x, 2, rows, in, b, 3, out, got, 0);
-            assertTrue(nmse(want, got) < 1e-12, "rows " + rows + ", in " + in + ", out " + out + ": nmse " + nmse(want, got));
-            assertEquals(42f, got[rows * out], "nothing written past y");
+            for (int pad : new int[]{0, 5}) {
+                int ldx = in + pad, ldb = out + 2 * pad, ldy = out + 3 * pad;
+                float[] x = gaussian(r, rows * ldx + 2), b = gaussian(r, in * ldb + 3);
+                float[] xd = new float[rows * in], bt = new float[out * in];
+                for (int i = 0; i < rows; i++) System.arraycopy(x, 2 + i * ldx, xd, i * in, in);
+                for (int k = 0; k < in; k++) for (int o = 0; o < out; o++) bt[o * in + k] = b[3 + k * ldb + o];
+                float[] want = new float[rows * out], got = new float[rows * ldy + 1];
+                java.util.Arrays.fill(got, 42f);
+                ReferenceOps.matmulTransposed(xd, 0, rows, in, bt, 0, out, null, want, 0, false);
+                BroadcastTiles.matmul(x, 2, ldx, rows, in, b, 3, ldb, out, got, 0, ldy);
+                float[] gotDense = new float[rows * out];
+                for (int i = 0; i < rows; i++) {
+                    System.arraycopy(got, i * ldy, gotDense, i * out, out);
+                    for (int o = out; o < ldy; o++) assertEquals(42f, got[i * ldy + o], "row " + i + " padding written");
+                }
+                String what = "rows " + rows + ", in " + in + ", out " + out + ", pad " + pad;
+                assertTrue(nmse(want, gotDense) < 1e-12, what + ": nmse " + nmse(want, gotDense));
+                assertEquals(42f, got[rows * ldy], what + ": nothing written past y");
+            }
         }
     }
 
