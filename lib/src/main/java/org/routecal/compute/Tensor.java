@@ -74,6 +74,15 @@ public final class Tensor implements AutoCloseable {
 
     public boolean isClosed() { return closed || (parent != null && parent.closed); }
 
+    /**
+     * Marks an owner whose storage a backend has moved into a new tensor (the CPU's in-place panel packing): it reads
+     * as closed, and closing it releases nothing, so the storage can be neither freed nor reused under its new owner.
+     */
+    public void handOver() {
+        if (parent != null) throw new IllegalStateException(name + ": a view cannot hand over its parent's storage");
+        closed = true;
+    }
+
     /** Releases an owner's storage (no-op for views and when already closed). */
     @Override
     public void close() {

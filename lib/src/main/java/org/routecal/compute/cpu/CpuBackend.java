@@ -26,6 +26,8 @@ public class CpuBackend implements Backend {
     private final Ops ops;
     private final Precision precision;
     private final DeviceInfo device;
+    /** Recycled activation arrays, up to an eighth of the heap. */
+    private final HostArrayPool arrays = new HostArrayPool(Runtime.getRuntime().maxMemory() / 8);
     /** Linear weights take the panel layout ({@code -Droutecal.weightPanels=false}: row-major, for measurements). */
     private static final boolean WEIGHT_PANELS = !"false".equals(System.getProperty("routecal.weightPanels"));
 
@@ -64,6 +66,7 @@ public class CpuBackend implements Backend {
 
     /** An F32 tensor's row-major backing array (tensors in panel layout are read through {@link #floats} only). */
     private static float[] f32(Tensor t) {
+        if (t.isClosed()) throw new IllegalStateException(t + " is used after it was closed");
         if (t.storage() instanceof PanelWeights) throw new IllegalStateException(t + " holds Linear weights in panel layout; this op needs them row-major");
         return (float[]) t.storage();
     }
@@ -117,8 +120,9 @@ public class CpuBackend implements Backend {
         long count = rows * cols;
         require(count <= Integer.MAX_VALUE - 8, name + ": " + count + " elements exceed one host array");
         int c = (int) count;
+        float[] pooled = type == TensorType.F32 && c >= HostArrayPool.MIN_FLOATS ? arrays.take(c, true) : null;
         Object storage = switch (type) {
-            case F32 -> new float[c];
+            case F32 -> pooled != null ? pooled : new float[c];
             case BF16 -> new short[c];
             case I32 -> new int[c];
             case F64 -> new double[c];
@@ -273,7 +277,11 @@ public class CpuBackend implements Backend {
         }
     }
 
-    @Override public void release(Tensor t) { /* host arrays: the GC frees them */ }
+    /** Large F32 arrays go back to the pool for the next tensor of their length; the GC frees the rest. */
+    @Override
+    public void release(Tensor t) {
+        if (t.storage() instanceof float[] a && t.offset() == 0) arrays.give(a);
+    }
 
     /** Host arrays: writes into disjoint rows touch disjoint elements (packing happens after loading). */
     @Override public boolean concurrentHostWrites() { return true; }
@@ -289,16 +297,18 @@ public class CpuBackend implements Backend {
                 || t.offset() != 0 || a.length != t.elements() || !PanelWeights.fits(t.rows()) || !PanelWeights.fits(segmentRows)) {
             return t;
         }
-        return new Tensor(this, TensorType.F32, t.rows(), t.cols(), PanelWeights.packInPlace(a, t.rows(), t.cols(), CpuThreads.sharedPool()),
+        Tensor packed = new Tensor(this, TensorType.F32, t.rows(), t.cols(), PanelWeights.packInPlace(a, t.rows(), t.cols(), CpuThreads.sharedPool()),
                 0, t.name(), null);
+        t.handOver(); // the array is the packed tensor's now: closing t must not put it back in the pool
+        return packed;
     }
 
     @Override public void synchronize() {}
 
     @Override
     public long memoryAvailable() {
-        Runtime r = Runtime.getRuntime();
-        return r.maxMemory() - (r.totalMemory() - r.freeMemory());
+        Runtime r = Runtime.getRuntime(); // pooled arrays count as free: they are softly held, cleared before an OOM
+        return r.maxMemory() - (r.totalMemory() - r.freeMemory()) + arrays.pooledBytes();
     }
 
     // ---- element-wise, norms -----------------------------------------------------------------------------------------
@@ -372,15 +382,13 @@ public class CpuBackend implements Backend {
         require(gateUp.cols() == 2 * inter && out.rows() == rows, "siluMul: " + gateUp + " → " + out);
         float[] g = f32(gateUp), o = f32(out);
         int go = off(gateUp), oo = off(out);
-        // rows in parallel (each row as before, so the result is the same); a routed layer's activation is ~8 % of
-        // a route's samples on one thread otherwise
+        boolean vector = ops instanceof VectorOps;
+        // rows in parallel, each row on its own (so the result does not depend on the split)
         forRowChunks(rows, (long) rows * inter, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int gb = go + r * 2 * inter, ob = oo + r * inter;
-                for (int i = 0; i < inter; i++) {
-                    float a = g[gb + i];
-                    o[ob + i] = (float) (a / (1.0 + Math.exp(-a))) * g[gb + inter + i];
-                }
+                if (vector) ActivationKernels.siluMulVector(g, gb, o, ob, inter);
+                else ActivationKernels.siluMulPlain(g, gb, o, ob, inter, 0);
             }
         });
     }
@@ -403,14 +411,14 @@ public class CpuBackend implements Backend {
         require(gateUp.cols() == 2 * inter && out.rows() == rows, "clampedSwiglu: " + gateUp + " → " + out);
         float[] g = f32(gateUp), o = f32(out);
         int go = off(gateUp), oo = off(out);
-        for (int r = 0; r < rows; r++) {
-            int gb = go + r * 2 * inter, ob = oo + r * inter;
-            for (int i = 0; i < inter; i++) {
-                float gate = Math.min(g[gb + i], limit), up = Math.max(-limit, Math.min(limit, g[gb + inter + i]));
-                float glu = gate * (float) (1.0 / (1.0 + Math.exp(-(double) (alpha * gate))));
-                o[ob + i] = (up + 1f) * glu;
+        boolean vector = ops instanceof VectorOps;
+        forRowChunks(rows, (long) rows * inter, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int gb = go + r * 2 * inter, ob = oo + r * inter;
+                if (vector) ActivationKernels.clampedSwigluVector(g, gb, o, ob, inter, alpha, limit);
+                else ActivationKernels.clampedSwigluPlain(g, gb, o, ob, inter, alpha, limit, 0);
             }
-        }
+        });
     }
 
     @Override

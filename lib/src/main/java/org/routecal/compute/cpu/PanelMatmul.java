@@ -58,7 +58,9 @@ public final class PanelMatmul {
         int threads = pool == null ? 1 : pool.getParallelism();
         boolean serial = threads == 1 || (long) rows * out * in < SERIAL_MACS;
         ForkJoinPool p = serial ? null : pool;
-        float[] xp = new float[groups * mr * in];
+        int packedRows = groups * mr * in;
+        float[] pooled = packedRows >= HostArrayPool.MIN_FLOATS ? PACKED_ROWS.take(packedRows, false) : null;
+        float[] xp = pooled != null ? pooled : new float[packedRows];
         CpuThreads.forEach(p, groups, g -> packRows(x, xOff, rows, in, g, xp));
         int kb = Math.max(1, Math.min(in, KC));
         int groupsPerBlock = Math.max(1, Math.min(groups, X_BLOCK_BYTES / (4 * kb * mr)));
@@ -70,14 +72,21 @@ public final class PanelMatmul {
             int g0 = (b % rowBlocks) * groupsPerBlock, p0 = (b / rowBlocks) * panelsPerBlock;
             block(xp, rows, in, wp, wOff, out, bias, y, yOff, accumulate, g0, Math.min(groups, g0 + groupsPerBlock), p0, Math.min(panels, p0 + panelsPerBlock));
         });
+        PACKED_ROWS.give(xp);
     }
 
-    /** Row group g of x into xp: [in][ROWS], rows past the end as zeros. */
+    /** x packed per call, reused by the next call of the same shape (the same projections run in every layer). */
+    private static final HostArrayPool PACKED_ROWS = new HostArrayPool(Runtime.getRuntime().maxMemory() / 32);
+
+    /** Row group g of x into xp: [in][ROWS], rows past the end as zeros (xp may be a reused array). */
     private static void packRows(float[] x, int xOff, int rows, int in, int g, float[] xp) {
         int mr = PanelTiles.ROWS, base = g * mr * in;
         for (int i = 0; i < mr; i++) {
             int r = g * mr + i;
-            if (r >= rows) break; // xp is zero-filled
+            if (r >= rows) {
+                for (int k = 0; k < in; k++) xp[base + k * mr + i] = 0f;
+                continue;
+            }
             int src = xOff + r * in;
             for (int k = 0; k < in; k++) xp[base + k * mr + i] = x[src + k];
         }
