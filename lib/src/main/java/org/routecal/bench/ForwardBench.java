@@ -110,9 +110,11 @@ public final class ForwardBench {
                 model.forwardLogits(batch, ForwardTaps.NONE); // logits of every position, as HF's model(ids).logits
                 rates[i] = tokens.length / ((System.nanoTime() - t0) / 1e9);
             }
+            List<Double> inOrder = java.util.Arrays.stream(rates).map(ForwardBench::round).boxed().toList();
             java.util.Arrays.sort(rates);
             r.put("forward_tokens_per_s_median", round(rates[repeats / 2]));
             r.put("forward_tokens_per_s_best", round(rates[repeats - 1]));
+            r.put("forward_tokens_per_s_each", inOrder); // in run order: a trend is warm-up, scatter is the machine
             int vocab = lg.length / tokens.length, last = (tokens.length - 1) * vocab;
             Integer[] ids = new Integer[vocab];
             for (int i = 0; i < vocab; i++) ids[i] = i;
