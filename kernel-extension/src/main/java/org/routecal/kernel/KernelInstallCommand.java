@@ -71,6 +71,9 @@ public final class KernelInstallCommand implements StageCommand, ShellOnly {
         argv.add("--add-modules");
         argv.add("jdk.incubator.vector");
         argv.add("-Xmx" + heap);
+        // G1 unless the options pick a collector: on one CPU the JVM would pick Serial, under which the CPU kernels'
+        // matmul ran 25–30 % slower (bench/CPU-RESULTS.md, "The collector")
+        if (jvmOptions.stream().noneMatch(o -> o.matches("-XX:\\+Use\\w*GC"))) argv.add("-XX:+UseG1GC");
         argv.addAll(jvmOptions);
         argv.add("-cp");
         argv.add(classPath());

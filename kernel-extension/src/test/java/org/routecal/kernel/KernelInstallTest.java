@@ -25,6 +25,15 @@ class KernelInstallTest {
         assertTrue(joined.contains("\"--add-modules\",\"jdk.incubator.vector\""), joined);
         assertTrue(joined.contains("\"-Xmx3g\""), joined);
         assertTrue(joined.endsWith("\"org.routecal.kernel.RoutecalKernel\",\"{connection_file}\"]"), joined);
+        assertTrue(joined.contains("\"-XX:+UseG1GC\""), "G1 even where the JVM would pick Serial: " + joined);
+    }
+
+    @Test
+    void aCollectorTheUserPicksReplacesG1(@TempDir Path prefix) throws Exception {
+        assertEquals(0, Main.run("kernel", "install", "--prefix", prefix.toString(), "--name", "rc-par", "--jvm-option", "-XX:+UseParallelGC"));
+        String joined = new ObjectMapper().readTree(prefix.resolve("share/jupyter/kernels/rc-par/kernel.json").toFile()).get("argv").toString();
+        assertTrue(joined.contains("\"-XX:+UseParallelGC\""), joined);
+        assertFalse(joined.contains("UseG1GC"), "two collectors would stop the JVM: " + joined);
     }
 
     @Test
