@@ -1,14 +1,13 @@
 package org.routecal.compute.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Gated activations of one row, [gate | up] → act(gate)·up: SiLU (SwiGLU) and GPT-OSS's clamped SwiGLU. The plain
- * forms compute the sigmoid in double (the scalar backend's reference); the vector forms in float with the Vector
- * API's EXP (an x86 intrinsic within 1 ulp of {@code Math.exp}), as PyTorch's CPU kernels do: scalar {@code Math.exp}
- * cost ~14 ns a value, a routed layer's activation ~3 % of a forward pass.
+ * forms compute the sigmoid in double (the scalar backend's reference); the vector forms in float with
+ * {@link VectorMath#exp} (within 1 ulp of {@code Math.exp}, the same bits compiled or not), as PyTorch's CPU kernels
+ * compute in float: scalar {@code Math.exp} cost ~14 ns a value, a routed layer's activation ~3 % of a forward pass.
  */
 final class ActivationKernels {
     private static final VectorSpecies<Float> F = VectorOps.SPECIES;
@@ -29,7 +28,7 @@ final class ActivationKernels {
         int i = 0;
         for (; i + L <= inter; i += L) {
             FloatVector a = FloatVector.fromArray(F, g, gb + i), up = FloatVector.fromArray(F, g, gb + inter + i);
-            a.div(one.add(a.neg().lanewise(VectorOperators.EXP))).mul(up).intoArray(o, ob + i);
+            a.div(one.add(VectorMath.exp(a.neg()))).mul(up).intoArray(o, ob + i);
         }
         siluMulPlain(g, gb, o, ob, inter, i);
     }
@@ -49,7 +48,7 @@ final class ActivationKernels {
         for (; i + L <= inter; i += L) {
             FloatVector gate = FloatVector.fromArray(F, g, gb + i).min(limit);
             FloatVector up = FloatVector.fromArray(F, g, gb + inter + i).min(limit).max(-limit);
-            FloatVector glu = gate.div(one.add(gate.mul(-alpha).lanewise(VectorOperators.EXP)));
+            FloatVector glu = gate.div(one.add(VectorMath.exp(gate.mul(-alpha))));
             up.add(one).mul(glu).intoArray(o, ob + i);
         }
         clampedSwigluPlain(g, gb, o, ob, inter, alpha, limit, i);
