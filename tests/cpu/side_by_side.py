@@ -77,7 +77,7 @@ def hf_forward(directory, tokens, dtype, threads, repeats):
 
 
 def routecal_forward(a, directory, tokens_file, out_file):
-    cmd = pin(a.threads) + [a.java, "--add-modules", "jdk.incubator.vector", f"-Xmx{a.heap}", "-XX:+UseG1GC",
+    cmd = pin(a.threads) + [a.java, "--add-modules", "jdk.incubator.vector", f"-Xmx{a.heap}", "-XX:+UseG1GC", "-XX:G1HeapRegionSize=32m",
                             f"-Droutecal.threads={a.threads}", "-jar", a.jar, "bench-forward", "--model", str(directory), "--tokens-file", str(tokens_file),
                             "--repeats", str(a.repeats), "--out", str(out_file)]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
@@ -85,7 +85,7 @@ def routecal_forward(a, directory, tokens_file, out_file):
 
 
 def routecal_gptq(a, out_file):
-    cmd = pin(a.threads) + [a.java, "--add-modules", "jdk.incubator.vector", f"-Xmx{a.heap}", "-XX:+UseG1GC",
+    cmd = pin(a.threads) + [a.java, "--add-modules", "jdk.incubator.vector", f"-Xmx{a.heap}", "-XX:+UseG1GC", "-XX:G1HeapRegionSize=32m",
                             f"-Droutecal.threads={a.threads}", f"-Djava.util.concurrent.ForkJoinPool.common.parallelism={max(1, a.threads - 1)}", "-cp", a.jar,
                             "org.routecal.quant.bench.GptqMoeBench", "--experts", str(a.gptq_experts), "--tokens",
                             str(a.gptq_tokens), "--hidden", str(a.gptq_hidden), "--inter", str(a.gptq_inter), "--out", str(out_file)]

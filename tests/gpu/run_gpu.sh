@@ -45,7 +45,7 @@ fi
 JAR=$WORK/routecal.jar
 [ -f "$JAR" ] || xz -dc .device/routecal-device.jar.xz > "$JAR"
 JTMP=$(mktemp -d /tmp/routecal-jcuda.XXXXXX) # JCuda unpacks its native library here
-J="java --add-modules jdk.incubator.vector -Xmx${HEAP:-64g} -XX:+UseG1GC -Djava.io.tmpdir=$JTMP -cp $JAR"
+J="java --add-modules jdk.incubator.vector -Xmx${HEAP:-64g} -XX:+UseG1GC -XX:G1HeapRegionSize=32m -Djava.io.tmpdir=$JTMP -cp $JAR"
 R="$J org.routecal.cli.Main"
 run() { log "$*"; "$@"; local rc=$?; [ $rc -eq 0 ] || echo "!! exit $rc: $*"; return 0; }
 

@@ -71,9 +71,13 @@ public final class KernelInstallCommand implements StageCommand, ShellOnly {
         argv.add("--add-modules");
         argv.add("jdk.incubator.vector");
         argv.add("-Xmx" + heap);
-        // G1 unless the options pick a collector: on one CPU the JVM would pick Serial, under which the CPU kernels'
-        // matmul ran 25–30 % slower (bench/CPU-RESULTS.md, "The collector")
-        if (jvmOptions.stream().noneMatch(o -> o.matches("-XX:\\+Use\\w*GC"))) argv.add("-XX:+UseG1GC");
+        // G1 with 32 MB regions unless the options pick a collector, as ./routecal does: on one CPU the JVM would pick
+        // Serial, under which the CPU kernels' matmul ran 25–30 % slower, and with small regions every activation of
+        // a few MB starts a concurrent mark (bench/CPU-RESULTS.md, "The collector")
+        if (jvmOptions.stream().noneMatch(o -> o.matches("-XX:\\+Use\\w*GC"))) {
+            argv.add("-XX:+UseG1GC");
+            if (jvmOptions.stream().noneMatch(o -> o.contains("G1HeapRegionSize"))) argv.add("-XX:G1HeapRegionSize=32m");
+        }
         argv.addAll(jvmOptions);
         argv.add("-cp");
         argv.add(classPath());

@@ -25,7 +25,7 @@ class KernelInstallTest {
         assertTrue(joined.contains("\"--add-modules\",\"jdk.incubator.vector\""), joined);
         assertTrue(joined.contains("\"-Xmx3g\""), joined);
         assertTrue(joined.endsWith("\"org.routecal.kernel.RoutecalKernel\",\"{connection_file}\"]"), joined);
-        assertTrue(joined.contains("\"-XX:+UseG1GC\""), "G1 even where the JVM would pick Serial: " + joined);
+        assertTrue(joined.contains("\"-XX:+UseG1GC\",\"-XX:G1HeapRegionSize=32m\""), "G1 with 32 MB regions: " + joined);
     }
 
     @Test

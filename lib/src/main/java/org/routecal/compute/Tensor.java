@@ -75,8 +75,9 @@ public final class Tensor implements AutoCloseable {
     public boolean isClosed() { return closed || (parent != null && parent.closed); }
 
     /**
-     * Marks an owner whose storage a backend has moved into a new tensor (the CPU's in-place panel packing): it reads
-     * as closed, and closing it releases nothing, so the storage can be neither freed nor reused under its new owner.
+     * Marks an owner whose storage a backend has moved into a new tensor (the CPU's in-place panel packing, which
+     * reorders the values): it reads as closed, so no op can read the storage through it again, and closing it
+     * releases nothing under the new owner.
      */
     public void handOver() {
         if (parent != null) throw new IllegalStateException(name + ": a view cannot hand over its parent's storage");

@@ -26,8 +26,6 @@ public class CpuBackend implements Backend {
     private final Ops ops;
     private final Precision precision;
     private final DeviceInfo device;
-    /** Recycled activation arrays, up to an eighth of the heap. */
-    private final HostArrayPool arrays = new HostArrayPool(Runtime.getRuntime().maxMemory() / 8);
     /** Linear weights take the panel layout ({@code -Droutecal.weightPanels=false}: row-major, for measurements). */
     private static final boolean WEIGHT_PANELS = !"false".equals(System.getProperty("routecal.weightPanels"));
 
@@ -120,9 +118,8 @@ public class CpuBackend implements Backend {
         long count = rows * cols;
         require(count <= Integer.MAX_VALUE - 8, name + ": " + count + " elements exceed one host array");
         int c = (int) count;
-        float[] pooled = type == TensorType.F32 && c >= HostArrayPool.MIN_FLOATS ? arrays.take(c, true) : null;
         Object storage = switch (type) {
-            case F32 -> pooled != null ? pooled : new float[c];
+            case F32 -> new float[c];
             case BF16 -> new short[c];
             case I32 -> new int[c];
             case F64 -> new double[c];
@@ -277,11 +274,7 @@ public class CpuBackend implements Backend {
         }
     }
 
-    /** Large F32 arrays go back to the pool for the next tensor of their length; the GC frees the rest. */
-    @Override
-    public void release(Tensor t) {
-        if (t.storage() instanceof float[] a && t.offset() == 0) arrays.give(a);
-    }
+    @Override public void release(Tensor t) { /* host arrays: the GC frees them */ }
 
     /** Host arrays: writes into disjoint rows touch disjoint elements (packing happens after loading). */
     @Override public boolean concurrentHostWrites() { return true; }
@@ -299,7 +292,7 @@ public class CpuBackend implements Backend {
         }
         Tensor packed = new Tensor(this, TensorType.F32, t.rows(), t.cols(), PanelWeights.packInPlace(a, t.rows(), t.cols(), CpuThreads.sharedPool()),
                 0, t.name(), null);
-        t.handOver(); // the array is the packed tensor's now: closing t must not put it back in the pool
+        t.handOver(); // the array is in panel order now: t's row-major view of it must never be read again
         return packed;
     }
 
@@ -307,8 +300,8 @@ public class CpuBackend implements Backend {
 
     @Override
     public long memoryAvailable() {
-        Runtime r = Runtime.getRuntime(); // pooled arrays count as free: they are softly held, cleared before an OOM
-        return r.maxMemory() - (r.totalMemory() - r.freeMemory()) + arrays.pooledBytes();
+        Runtime r = Runtime.getRuntime();
+        return r.maxMemory() - (r.totalMemory() - r.freeMemory());
     }
 
     // ---- element-wise, norms -----------------------------------------------------------------------------------------

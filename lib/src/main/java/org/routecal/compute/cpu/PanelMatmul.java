@@ -58,9 +58,7 @@ public final class PanelMatmul {
         int threads = pool == null ? 1 : pool.getParallelism();
         boolean serial = threads == 1 || (long) rows * out * in < SERIAL_MACS;
         ForkJoinPool p = serial ? null : pool;
-        int packedRows = groups * mr * in;
-        float[] pooled = packedRows >= HostArrayPool.MIN_FLOATS ? PACKED_ROWS.take(packedRows, false) : null;
-        float[] xp = pooled != null ? pooled : new float[packedRows];
+        float[] xp = new float[groups * mr * in];
         CpuThreads.forEach(p, groups, g -> packRows(x, xOff, rows, in, g, xp));
         int kb = Math.max(1, Math.min(in, KC));
         int groupsPerBlock = Math.max(1, Math.min(groups, X_BLOCK_BYTES / (4 * kb * mr)));
@@ -72,13 +70,9 @@ public final class PanelMatmul {
             int g0 = (b % rowBlocks) * groupsPerBlock, p0 = (b / rowBlocks) * panelsPerBlock;
             block(xp, rows, in, wp, wOff, out, bias, y, yOff, accumulate, g0, Math.min(groups, g0 + groupsPerBlock), p0, Math.min(panels, p0 + panelsPerBlock));
         });
-        PACKED_ROWS.give(xp);
     }
 
-    /** x packed per call, reused by the next call of the same shape (the same projections run in every layer). */
-    private static final HostArrayPool PACKED_ROWS = new HostArrayPool(Runtime.getRuntime().maxMemory() / 32);
-
-    /** Row group g of x into xp: [in][ROWS], rows past the end as zeros (xp may be a reused array). */
+    /** Row group g of x into xp: [in][ROWS], rows past the end as zeros. */
     private static void packRows(float[] x, int xOff, int rows, int in, int g, float[] xp) {
         int mr = PanelTiles.ROWS, base = g * mr * in;
         for (int i = 0; i < mr; i++) {
