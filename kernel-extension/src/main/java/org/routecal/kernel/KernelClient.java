@@ -75,11 +75,14 @@ final class KernelClient implements AutoCloseable {
         kernelInfo = waitForKernel(log);
     }
 
-    /** routecal's own kernel in a child JVM with this JVM's class path and heap. */
+    /** routecal's own kernel in a child JVM with this JVM's class path, heap and collector options. */
     static KernelClient startRoutecal(Path cwd, PrintStream log) throws IOException, InterruptedException {
-        List<String> argv = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--add-modules",
-                "jdk.incubator.vector", "-Xmx" + Math.max(256, Runtime.getRuntime().maxMemory() >> 20) + "m", "-cp",
-                System.getProperty("java.class.path"), RoutecalKernel.class.getName(), "{connection_file}");
+        List<String> parent = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments();
+        List<String> argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector", "-Xmx" + Math.max(256, Runtime.getRuntime().maxMemory() >> 20) + "m"));
+        parent.stream().filter(o -> o.matches("-XX:[+-]Use\\w*GC|-XX:G1HeapRegionSize=.*")).forEach(argv::add);
+        argv.addAll(KernelInstallCommand.collectorDefaults(argv));
+        argv.addAll(List.of("-cp", System.getProperty("java.class.path"), RoutecalKernel.class.getName(), "{connection_file}"));
         return new KernelClient(argv, Map.of(), true, cwd, log);
     }
 

@@ -71,13 +71,7 @@ public final class KernelInstallCommand implements StageCommand, ShellOnly {
         argv.add("--add-modules");
         argv.add("jdk.incubator.vector");
         argv.add("-Xmx" + heap);
-        // G1 with 32 MB regions unless the options pick a collector, as ./routecal does: on one CPU the JVM would pick
-        // Serial, under which the CPU kernels' matmul ran 25–30 % slower, and with small regions every activation of
-        // a few MB starts a concurrent mark (bench/CPU-RESULTS.md, "The collector")
-        if (jvmOptions.stream().noneMatch(o -> o.matches("-XX:\\+Use\\w*GC"))) {
-            argv.add("-XX:+UseG1GC");
-            if (jvmOptions.stream().noneMatch(o -> o.contains("G1HeapRegionSize"))) argv.add("-XX:G1HeapRegionSize=32m");
-        }
+        argv.addAll(collectorDefaults(jvmOptions));
         argv.addAll(jvmOptions);
         argv.add("-cp");
         argv.add(classPath());
@@ -128,5 +122,17 @@ public final class KernelInstallCommand implements StageCommand, ShellOnly {
         Path base = dataDir != null && !dataDir.isBlank() ? Path.of(dataDir)
                 : Path.of(System.getProperty("user.home"), ".local", "share", "jupyter");
         return base.resolve("kernels");
+    }
+
+    /**
+     * The collector options routecal's JVMs get unless {@code options} pick their own, as ./routecal does: G1 with
+     * 32 MB regions. On one CPU the JVM would pick Serial, under which the CPU kernels' matmul ran 25–30 % slower, and
+     * with small regions every activation of a few MB is a humongous object that starts a concurrent mark
+     * (bench/CPU-RESULTS.md, "The collector").
+     */
+    static List<String> collectorDefaults(List<String> options) {
+        if (options.stream().anyMatch(o -> o.matches("-XX:\\+Use\\w*GC"))) return List.of();
+        if (options.stream().anyMatch(o -> o.contains("G1HeapRegionSize"))) return List.of("-XX:+UseG1GC");
+        return List.of("-XX:+UseG1GC", "-XX:G1HeapRegionSize=32m");
     }
 }

@@ -37,6 +37,13 @@ class KernelInstallTest {
     }
 
     @Test
+    void collectorDefaultsGiveWayToTheUsersChoice() {
+        assertEquals(java.util.List.of("-XX:+UseG1GC", "-XX:G1HeapRegionSize=32m"), KernelInstallCommand.collectorDefaults(java.util.List.of("-Xss4m")));
+        assertEquals(java.util.List.of(), KernelInstallCommand.collectorDefaults(java.util.List.of("-XX:+UseZGC")));
+        assertEquals(java.util.List.of("-XX:+UseG1GC"), KernelInstallCommand.collectorDefaults(java.util.List.of("-XX:G1HeapRegionSize=8m")));
+    }
+
+    @Test
     void badOptionsAreUserErrors(@TempDir Path prefix) {
         assertEquals(2, Main.run("kernel", "install", "--prefix", prefix.toString(), "--heap", "lots"));
         assertNotEquals(0, Main.run("kernel", "install", "--user", "--prefix", prefix.toString()));
