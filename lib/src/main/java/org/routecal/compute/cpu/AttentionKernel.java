@@ -129,7 +129,8 @@ final class AttentionKernel {
         }
         Arrays.fill(p, base, base + first, 0f);
         Arrays.fill(p, base + last + L, base + ldp, 0f);
-        float sum = sumV.reduceLanes(VectorOperators.ADD);
+        float sum = 0f; // lane by lane in a fixed order: reduceLanes(ADD) leaves the order to the implementation
+        for (int i = 0; i < L; i++) sum += sumV.lane(i);
         return sink == Float.NEGATIVE_INFINITY ? sum : sum + VectorMath.exp(sink - max);
     }
 

@@ -77,10 +77,7 @@ public final class PanelMatmul {
         int mr = PanelTiles.ROWS, base = g * mr * in;
         for (int i = 0; i < mr; i++) {
             int r = g * mr + i;
-            if (r >= rows) {
-                for (int k = 0; k < in; k++) xp[base + k * mr + i] = 0f;
-                continue;
-            }
+            if (r >= rows) break; // xp is zero-filled
             int src = xOff + r * in;
             for (int k = 0; k < in; k++) xp[base + k * mr + i] = x[src + k];
         }
