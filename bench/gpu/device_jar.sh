@@ -4,6 +4,7 @@
 # ~45 MB deflated) rewritten with stored entries and xz-compressed (~20 MB), because the device tool carries at most
 # 64 MiB with the working tree. tests/gpu/run_gpu.sh unpacks both there.
 #   mvn -o -q -B -Pdevice -pl lib -am package -DskipTests && bash bench/gpu/device_jar.sh
+#   DEVICE_BENCH=1 bash bench/gpu/device_jar.sh      # also the CPU kernel bench for the cpu16 phase
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 jar_in=lib/target/routecal-device.jar
@@ -24,4 +25,12 @@ if [ ! -f .device/jre.tar.xz ] || [ ! -f .device/jre.modules ] || [ "$(cat .devi
   tar cf - -C "$tmp/jre" . | xz -9 -T2 > .device/jre.tar.xz
   echo "$modules" > .device/jre.modules
 fi
-du -sh .device/routecal-device.jar.xz .device/jre.tar.xz
+# DEVICE_BENCH=1: the CPU kernel bench (a test class) and EJML, which it compares with, for run_gpu.sh's cpu16 phase.
+rm -rf .device/bench
+if [ "${DEVICE_BENCH:-0}" = 1 ]; then
+  [ -f lib/target/test-classes/org/routecal/bench/CpuKernelBench.class ] || mvn -o -q -B -pl lib -am -DskipTests test-compile
+  mkdir -p .device/bench
+  (cd lib/target/test-classes && jar cf "$OLDPWD/.device/bench/routecal-bench-tests.jar" org/routecal/bench/CpuKernelBench*.class)
+  cp ~/.m2/repository/org/ejml/ejml-core/0.46.1/ejml-core-0.46.1.jar ~/.m2/repository/org/ejml/ejml-ddense/0.46.1/ejml-ddense-0.46.1.jar .device/bench/
+fi
+du -sh .device/routecal-device.jar.xz .device/jre.tar.xz ${DEVICE_BENCH:+.device/bench}

@@ -196,7 +196,17 @@ with open(sys.argv[1], "w") as f:
 }
 
 phase_cpu16() {
+  lscpu > "$OUT/lscpu.txt" 2>&1
   run python3 tests/cpu/side_by_side.py --java java --jar "$JAR" --threads "$(nproc)" --heap 32g --out "$OUT/side_by_side_16core.json"
+  # The kernel bench (matmul share of the FMA peak at every core count) lives in the test classes: bench/gpu/device_jar.sh
+  # packs it with EJML into .device/bench/ when asked (DEVICE_BENCH=1).
+  if [ -f .device/bench/routecal-bench-tests.jar ]; then
+    local cp=$JAR:$(ls .device/bench/*.jar | tr '\n' ':')
+    run java --add-modules jdk.incubator.vector -Xmx16g -XX:+UseG1GC -cp "$cp" org.routecal.bench.CpuKernelBench --samples 5 \
+        --out "$OUT/cpu-kernels-16core.json" > "$OUT/cpu-kernels-16core.txt" 2>&1
+    run java --add-modules jdk.incubator.vector -Xmx16g -XX:+UseG1GC -Droutecal.threads=1 -cp "$cp" org.routecal.bench.CpuKernelBench \
+        --samples 5 --out "$OUT/cpu-kernels-16core-1thread.json" > "$OUT/cpu-kernels-16core-1thread.txt" 2>&1
+  fi
 }
 
 for p in "$@"; do
