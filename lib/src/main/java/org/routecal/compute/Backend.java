@@ -76,6 +76,14 @@ public interface Backend extends AutoCloseable {
     /** Whether {@link #write}/{@link #writeRaw} into disjoint rows of one tensor may run on several threads at once. */
     default boolean concurrentHostWrites() { return false; }
 
+    /**
+     * Whether {@link #groupedLinear} needs a layer's expert weights as views of one contiguous [E·rows, cols] tensor
+     * (one device pointer and stride for the grouped kernel). The CPU takes one tensor per expert: a layer's stack
+     * would be one array, over the JVM's 2³¹-element limit from GLM-4.5 and DeepSeek-V3 geometry up (and, below it,
+     * a humongous block the collector has to find in one piece).
+     */
+    default boolean contiguousExpertStacks() { return true; }
+
     /** Frees a tensor's storage; called by {@link Tensor#close()}. */
     void release(Tensor t);
 

@@ -39,7 +39,8 @@ public final class ModelWeights implements AutoCloseable {
      * The routed experts of one MoE layer and the math every caller runs on them (the forward pass, calibration,
      * per-expert error), so an expert computes the same everywhere: gate/up (+ bias) → activation → down (+ bias).
      * gateUp.get(e) [2·I, H] (gate rows first, whatever the checkpoint's packing), down.get(e) [H, I]; on a GPU the
-     * experts of one list are views of one contiguous [E·rows, cols] tensor, which the grouped expert product requires.
+     * experts of one list are views of one contiguous [E·rows, cols] tensor, which the grouped expert product requires;
+     * on the CPU each is a tensor of its own ({@link Backend#contiguousExpertStacks}).
      *
      * @param gateUpBias [E, 2I] F32 (gate half first) or null; downBias [E, H] F32 or null (GPT-OSS)
      * @param activation silu·mul, or GPT-OSS's clamped SwiGLU with {@code swigluLimit}
@@ -295,17 +296,17 @@ public final class ModelWeights implements AutoCloseable {
     }
 
     /** One source tensor's place in a backend tensor being loaded. */
-    private record Part(long row, String name, long rows, long cols) {}
+    private record Part(Tensor dst, long row, String name, long rows, long cols) {}
 
     /**
-     * Writes source tensors into rows of one backend tensor (a layer's expert stack: hundreds of parts). Where the
+     * Writes source tensors into rows of backend tensors (a layer's experts: hundreds of parts). Where the
      * backend takes host writes into disjoint rows from several threads (the CPU), the plain BF16/F32 parts are read,
      * checked and written in parallel, and the rest (overrides, other encodings, a bad value to report) after, here.
      * Runs inside {@link #cached} under this object's monitor, so the parallel part must never take it.
      */
-    private void putAll(Tensor dst, List<Part> parts) {
+    private void putAll(List<Part> parts) {
         if (!backend.concurrentHostWrites() || parts.size() < 2) {
-            for (Part p : parts) put(dst, p.row(), p.name(), p.rows(), p.cols());
+            for (Part p : parts) put(p.dst(), p.row(), p.name(), p.rows(), p.cols());
             return;
         }
         TensorType[] plain = new TensorType[parts.size()];
@@ -315,12 +316,12 @@ public final class ModelWeights implements AutoCloseable {
             if (plain[i] == null) return;
             RawTensor r = readRaw(parts.get(i).name(), plain[i]);
             if (r == null) return;
-            backend.writeRaw(dst, parts.get(i).row(), r.bytes(), r.type());
+            backend.writeRaw(parts.get(i).dst(), parts.get(i).row(), r.bytes(), r.type());
             written[i] = true;
         });
         for (int i = 0; i < plain.length; i++) {
             Part p = parts.get(i);
-            if (!written[i]) backend.write(dst, p.row(), hostValues(p.name(), p.rows(), p.cols()));
+            if (!written[i]) backend.write(p.dst(), p.row(), hostValues(p.name(), p.rows(), p.cols()));
         }
     }
 
@@ -391,32 +392,48 @@ public final class ModelWeights implements AutoCloseable {
         String downT = packed ? names.exportExpertDown() : names.expertDown();
         List<String> keys = new ArrayList<>();
         List<String> downKeys = new ArrayList<>();
-        String guKey = "eg|" + layer, downKey = "ed|" + layer;
         for (int e = 0; e < experts; e++) {
             keys.add(MoeFamily.name(gateT, layer, e) + ".weight");
             keys.add(MoeFamily.name(upT, layer, e) + ".weight");
             downKeys.add(MoeFamily.name(downT, layer, e) + ".weight");
-            place(keys.get(2 * e), guKey, (long) e * 2 * inter);
-            place(keys.get(2 * e + 1), guKey, (long) e * 2 * inter + inter);
-            place(downKeys.get(e), downKey, (long) e * hidden);
         }
-        Tensor gateUp = cached(guKey, () -> {
-            Tensor t = backend.allocate(linearType, (long) experts * 2 * inter, hidden, "layer " + layer + " experts gate_up");
-            List<Part> parts = new ArrayList<>();
+        List<Tensor> gu, dn;
+        if (backend.contiguousExpertStacks()) {
+            String guKey = "eg|" + layer, downKey = "ed|" + layer;
             for (int e = 0; e < experts; e++) {
-                parts.add(new Part((long) e * 2 * inter, keys.get(2 * e), inter, hidden));
-                parts.add(new Part((long) e * 2 * inter + inter, keys.get(2 * e + 1), inter, hidden));
+                place(keys.get(2 * e), guKey, (long) e * 2 * inter);
+                place(keys.get(2 * e + 1), guKey, (long) e * 2 * inter + inter);
+                place(downKeys.get(e), downKey, (long) e * hidden);
             }
-            putAll(t, parts);
-            return backend.prepareLinearWeights(t, 2 * inter);
-        });
-        Tensor down = cached(downKey, () -> {
-            Tensor t = backend.allocate(linearType, (long) experts * hidden, inter, "layer " + layer + " experts down");
-            List<Part> parts = new ArrayList<>();
-            for (int e = 0; e < experts; e++) parts.add(new Part((long) e * hidden, downKeys.get(e), hidden, inter));
-            putAll(t, parts);
-            return backend.prepareLinearWeights(t, hidden);
-        });
+            Tensor gateUp = cached(guKey, () -> {
+                Tensor t = backend.allocate(linearType, (long) experts * 2 * inter, hidden, "layer " + layer + " experts gate_up");
+                List<Part> parts = new ArrayList<>();
+                for (int e = 0; e < experts; e++) {
+                    parts.add(new Part(t, (long) e * 2 * inter, keys.get(2 * e), inter, hidden));
+                    parts.add(new Part(t, (long) e * 2 * inter + inter, keys.get(2 * e + 1), inter, hidden));
+                }
+                putAll(parts);
+                return backend.prepareLinearWeights(t, 2 * inter);
+            });
+            Tensor down = cached(downKey, () -> {
+                Tensor t = backend.allocate(linearType, (long) experts * hidden, inter, "layer " + layer + " experts down");
+                List<Part> parts = new ArrayList<>();
+                for (int e = 0; e < experts; e++) parts.add(new Part(t, (long) e * hidden, downKeys.get(e), hidden, inter));
+                putAll(parts);
+                return backend.prepareLinearWeights(t, hidden);
+            });
+            gu = new ArrayList<>(experts);
+            dn = new ArrayList<>(experts);
+            for (int e = 0; e < experts; e++) {
+                gu.add(gateUp.rows((long) e * 2 * inter, (long) (e + 1) * 2 * inter));
+                dn.add(down.rows((long) e * hidden, (long) (e + 1) * hidden));
+            }
+        } else {
+            gu = cachedExperts("eg|" + layer + "|", "layer " + layer + " expert %d gate_up", experts, 2 * inter, hidden,
+                    e -> List.of(keys.get(2 * e), keys.get(2 * e + 1)));
+            dn = cachedExperts("ed|" + layer + "|", "layer " + layer + " expert %d down", experts, hidden, inter,
+                    e -> List.of(downKeys.get(e)));
+        }
         Tensor guBias = null, downBias = null;
         if (layout.bias()) {
             guBias = cached("ebg|" + layer, () -> {
@@ -435,11 +452,6 @@ public final class ModelWeights implements AutoCloseable {
                 }
                 return backend.upload(b, experts, hidden, TensorType.F32, "layer " + layer + " experts down bias");
             });
-        }
-        List<Tensor> gu = new ArrayList<>(experts), dn = new ArrayList<>(experts);
-        for (int e = 0; e < experts; e++) {
-            gu.add(gateUp.rows((long) e * 2 * inter, (long) (e + 1) * 2 * inter));
-            dn.add(down.rows((long) e * hidden, (long) (e + 1) * hidden));
         }
         return new Experts(gu, dn, guBias, downBias, layout.activation(), config.swigluLimit());
     }
@@ -488,6 +500,53 @@ public final class ModelWeights implements AutoCloseable {
         pinned.put(key, Boolean.TRUE);
         evict();
         return t;
+    }
+
+    /**
+     * One tensor [rows, cols] per expert, each cached under {@code keyPrefix + expert} (the CPU: no layer-sized array,
+     * so a layer of any size fits the JVM's array limit and no 1.6 GB block has to be found contiguous in the heap).
+     * The missing experts load together, their parts written in parallel ({@link #putAll}); each expert's source
+     * tensors fill its rows in order (gate then up), {@code rows / parts} rows each. Experts already cached are pinned
+     * like loaded ones, so loading the rest of the layer cannot evict them.
+     */
+    private synchronized List<Tensor> cachedExperts(String keyPrefix, String nameFormat, int experts, long rows, int cols,
+                                                    java.util.function.IntFunction<List<String>> sourcesOf) {
+        Tensor[] out = new Tensor[experts];
+        boolean[] fresh = new boolean[experts];
+        List<Part> parts = new ArrayList<>();
+        try {
+            for (int e = 0; e < experts; e++) {
+                String key = keyPrefix + e;
+                List<String> sources = sourcesOf.apply(e);
+                long partRows = rows / sources.size();
+                for (int i = 0; i < sources.size(); i++) place(sources.get(i), key, i * partRows);
+                Tensor t = cache.get(key);
+                if (t != null && !t.isClosed()) {
+                    pinned.put(key, Boolean.TRUE);
+                    out[e] = t;
+                    continue;
+                }
+                out[e] = backend.allocate(linearType, rows, cols, String.format(nameFormat, e));
+                fresh[e] = true;
+                for (int i = 0; i < sources.size(); i++) parts.add(new Part(out[e], i * partRows, sources.get(i), partRows, cols));
+            }
+            putAll(parts);
+        } catch (RuntimeException | Error failure) {
+            for (int e = 0; e < experts; e++) if (fresh[e]) out[e].close();
+            throw failure;
+        }
+        for (int e = 0; e < experts; e++) {
+            if (!fresh[e]) continue;
+            String key = keyPrefix + e;
+            Tensor t = backend.prepareLinearWeights(out[e], Math.toIntExact(rows));
+            out[e] = t;
+            cache.put(key, t);
+            cachedBytes += t.bytes();
+            loadedBytes += t.bytes();
+            pinned.put(key, Boolean.TRUE);
+        }
+        evict();
+        return List.of(out);
     }
 
     /** Marks the start of a layer: tensors loaded from here on are kept until the next call (never evicted mid-layer). */

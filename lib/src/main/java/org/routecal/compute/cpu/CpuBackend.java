@@ -279,6 +279,8 @@ public class CpuBackend implements Backend {
     /** Host arrays: writes into disjoint rows touch disjoint elements (packing happens after loading). */
     @Override public boolean concurrentHostWrites() { return true; }
 
+    @Override public boolean contiguousExpertStacks() { return false; }
+
     /**
      * F32 Linear weights whose matrices are whole panels ({@link PanelWeights#fits}: rows a multiple of
      * {@link PanelMatmul#NR}, true of every real model's projections) are packed in place for {@link PanelMatmul},
