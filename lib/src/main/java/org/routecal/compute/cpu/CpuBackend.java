@@ -521,6 +521,7 @@ public class CpuBackend implements Backend {
         int[] offsets = downloadInts(groups.offsets()), token = downloadInts(groups.sortedToken());
         int in = x.cols();
         float[] xa = f32(x);
+        if (groupedOnPanels(x, groups, w, out, offsets, token, gather)) return;
         int active = 0;
         for (int e = 0; e < groups.experts(); e++) active += offsets[e + 1] > offsets[e] ? 1 : 0;
         // many routed experts: one expert per task, each product on one thread (no fork per small product); few
@@ -538,6 +539,34 @@ public class CpuBackend implements Backend {
             }
             linear(xe, we, null, out.rows(from, to), false, perExpert ? null : CpuThreads.sharedPool());
         });
+    }
+
+    /**
+     * The grouped product on packed panels, every expert's tiles in one task list ({@link PanelMatmul#grouped}); false
+     * (nothing done) where a weight is not in panels (bf16 storage, shapes off the panel size, the scalar reference)
+     * or the activations go through bf16.
+     */
+    private boolean groupedOnPanels(Tensor x, ExpertGroups groups, List<Tensor> w, Tensor out, int[] offsets, int[] token, boolean gather) {
+        if (!(ops instanceof VectorOps) || precision == Precision.BF16 || x.type() != TensorType.F32) return false;
+        int experts = groups.experts(), in = x.cols(), n = out.cols();
+        if (!PanelWeights.fits(n) || out.rows() < offsets[experts]) return false;
+        float[][] panels = new float[experts][];
+        int[] wOff = new int[experts];
+        for (int e = 0; e < experts; e++) {
+            if (offsets[e + 1] == offsets[e]) {
+                panels[e] = new float[0];
+                continue;
+            }
+            Tensor we = w.get(e);
+            if (we.isClosed()) throw new IllegalStateException(we + " is used after it was closed");
+            require(we.cols() == in && we.rowCount() == n, "groupedLinear: " + x + " · " + we + "ᵀ → " + out);
+            if (!(we.storage() instanceof PanelWeights pw) || we.offset() % ((long) PanelWeights.NR * in) != 0) return false;
+            panels[e] = pw.data;
+            wOff[e] = off(we);
+        }
+        requireType(out, TensorType.F32, "groupedLinear");
+        PanelMatmul.grouped(f32(x), off(x), in, gather ? token : null, offsets, experts, panels, wOff, n, f32(out), off(out), CpuThreads.sharedPool());
+        return true;
     }
 
     @Override

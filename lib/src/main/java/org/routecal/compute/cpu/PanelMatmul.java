@@ -68,30 +68,102 @@ public final class PanelMatmul {
         int panelsPerBlock = ceilDiv(panels, panelBlocks), blocks = rowBlocks * ceilDiv(panels, panelsPerBlock);
         CpuThreads.forEach(p, blocks, b -> {
             int g0 = (b % rowBlocks) * groupsPerBlock, p0 = (b / rowBlocks) * panelsPerBlock;
-            block(xp, rows, in, wp, wOff, out, bias, y, yOff, accumulate, g0, Math.min(groups, g0 + groupsPerBlock), p0, Math.min(panels, p0 + panelsPerBlock));
+            block(xp, 0, rows, in, wp, wOff, out, bias, y, yOff, accumulate, g0, Math.min(groups, g0 + groupsPerBlock), p0, Math.min(panels, p0 + panelsPerBlock));
         });
+    }
+
+    /**
+     * The grouped expert product without a fork per expert: y rows [offsets[e], offsets[e+1]) = those rows of x ·
+     * W_eᵀ for every expert e, W_e given by its panels (wp[e] from wOff[e], [out, in]). Row r of the group is x's row
+     * {@code rowOf[r]} (a gather from token order) or row r itself when rowOf is null; y's rows are in group order from
+     * yOff. Every expert's rows are packed straight from x in one parallel pass, then all experts' (row block × panel
+     * block) tiles share one task list sized to the pool, so a few busy experts or many small ones keep every thread
+     * working. Each (row, output) is the same k-ordered sum as {@link #matmul}'s, so the result does not depend on the
+     * split.
+     */
+    public static void grouped(float[] x, int xOff, int in, int[] rowOf, int[] offsets, int experts, float[][] wp, int[] wOff, int out,
+                               float[] y, int yOff, ForkJoinPool pool) {
+        if (in <= 0 || out <= 0) throw new IllegalArgumentException("grouped: in " + in + ", out " + out);
+        final int mr = PanelTiles.ROWS, panels = ceilDiv(out, NR);
+        int[] groupStart = new int[experts + 1];
+        long macs = 0;
+        for (int e = 0; e < experts; e++) {
+            int n = offsets[e + 1] - offsets[e];
+            if (n < 0) throw new IllegalArgumentException("grouped: offsets decrease at expert " + e);
+            if (n > 0 && wOff[e] + packedLength(out, in) > wp[e].length) throw new IllegalArgumentException("grouped: expert " + e + "'s panels too short");
+            groupStart[e + 1] = groupStart[e] + ceilDiv(n, mr);
+            macs += (long) n * in * out;
+        }
+        int groups = groupStart[experts];
+        if (groups == 0) return;
+        int threads = pool == null ? 1 : pool.getParallelism();
+        ForkJoinPool p = threads == 1 || macs < SERIAL_MACS ? null : pool;
+        float[] xp = new float[Math.multiplyExact(groups * mr, in)];
+        CpuThreads.forEach(p, groups, g -> {
+            int e = expertOf(groupStart, g);
+            packRows(x, xOff, rowOf, offsets[e], offsets[e + 1] - offsets[e], in, g - groupStart[e], xp, groupStart[e] * mr * in);
+        });
+        int kb = Math.min(in, KC);
+        int groupsPerBlock = Math.max(1, X_BLOCK_BYTES / (4 * kb * mr));
+        int rowBlocks = 0;
+        for (int e = 0; e < experts; e++) rowBlocks += ceilDiv(groupStart[e + 1] - groupStart[e], groupsPerBlock);
+        int panelBlocks = ceilDiv(panels, Math.max(1, W_BLOCK_BYTES / (4 * kb * NR)));
+        if (p != null) panelBlocks = Math.max(panelBlocks, Math.min(panels, ceilDiv(threads * BLOCKS_PER_THREAD, rowBlocks)));
+        int panelsPerBlock = ceilDiv(panels, panelBlocks), perRowBlock = ceilDiv(panels, panelsPerBlock);
+        int[] taskStart = new int[experts + 1];
+        for (int e = 0; e < experts; e++) {
+            taskStart[e + 1] = taskStart[e] + ceilDiv(groupStart[e + 1] - groupStart[e], groupsPerBlock) * perRowBlock;
+        }
+        CpuThreads.forEach(p, taskStart[experts], t -> {
+            int e = expertOf(taskStart, t), local = t - taskStart[e], n = offsets[e + 1] - offsets[e];
+            int eg = groupStart[e + 1] - groupStart[e], g0 = (local / perRowBlock) * groupsPerBlock, p0 = (local % perRowBlock) * panelsPerBlock;
+            block(xp, groupStart[e] * mr * in, n, in, wp[e], wOff[e], out, null, y, yOff + offsets[e] * out, false,
+                    g0, Math.min(eg, g0 + groupsPerBlock), p0, Math.min(panels, p0 + panelsPerBlock));
+        });
+    }
+
+    /** The expert whose range [start[e], start[e+1]) holds i (start non-decreasing; empty ranges skipped). */
+    private static int expertOf(int[] start, int i) {
+        int lo = 0, hi = start.length - 2;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (start[mid] <= i) lo = mid;
+            else hi = mid - 1;
+        }
+        return lo;
     }
 
     /** Row group g of x into xp: [in][ROWS], rows past the end as zeros. */
     private static void packRows(float[] x, int xOff, int rows, int in, int g, float[] xp) {
-        int mr = PanelTiles.ROWS, base = g * mr * in;
+        packRows(x, xOff, null, 0, rows, in, g, xp, 0);
+    }
+
+    /**
+     * Row group g of a matrix of {@code rows} rows into xp from xpOff: [in][ROWS], rows past the end left zero. Row r
+     * is x's row {@code rowOf[first + r]} (a gather), or {@code first + r} when rowOf is null; rows start at xOff.
+     */
+    private static void packRows(float[] x, int xOff, int[] rowOf, int first, int rows, int in, int g, float[] xp, int xpOff) {
+        int mr = PanelTiles.ROWS, base = xpOff + g * mr * in;
         for (int i = 0; i < mr; i++) {
             int r = g * mr + i;
             if (r >= rows) break; // xp is zero-filled
-            int src = xOff + r * in;
+            int src = xOff + (rowOf == null ? first + r : rowOf[first + r]) * in;
             for (int k = 0; k < in; k++) xp[base + k * mr + i] = x[src + k];
         }
     }
 
-    /** Row groups [g0, g1) × panels [p0, p1): whole tiles straight into y, then the edge tiles through a scratch tile. */
-    private static void block(float[] xp, int rows, int in, float[] wp, int wOff, int out, float[] bias, float[] y, int yOff, boolean acc,
+    /**
+     * Row groups [g0, g1) × panels [p0, p1): whole tiles straight into y, then the edge tiles through a scratch tile.
+     * x's packed groups start at xp[xpOff].
+     */
+    private static void block(float[] xp, int xpOff, int rows, int in, float[] wp, int wOff, int out, float[] bias, float[] y, int yOff, boolean acc,
                               int g0, int g1, int p0, int p1) {
         final int mr = PanelTiles.ROWS;
         int fullG = Math.min(g1, rows / mr), fullP = Math.min(p1, out / NR);
         for (int k0 = 0; k0 < in; k0 += KC) {
             int kl = Math.min(KC, in - k0);
             for (int g = g0; g < fullG; g++) {
-                int xo = g * mr * in + k0 * mr;
+                int xo = xpOff + g * mr * in + k0 * mr;
                 for (int pn = p0; pn < fullP; pn++) {
                     PanelTiles.tile(xp, xo, wp, wOff + pn * in * NR + k0 * NR, kl, y, yOff + g * mr * out + pn * NR, out, acc || k0 > 0);
                 }
@@ -105,7 +177,7 @@ public final class PanelMatmul {
             for (int pn = p0; pn < p1; pn++) {
                 if (g < fullG && pn < fullP) continue;
                 if (scratch == null) scratch = new float[mr * NR];
-                edgeTile(xp, rows, in, wp, wOff, out, y, yOff, acc, g, pn, scratch);
+                edgeTile(xp, xpOff, rows, in, wp, wOff, out, y, yOff, acc, g, pn, scratch);
             }
         }
         if (bias != null) {
@@ -115,14 +187,14 @@ public final class PanelMatmul {
     }
 
     /** A tile cut by the last rows or the last outputs: computed in scratch, its valid part copied to y. */
-    private static void edgeTile(float[] xp, int rows, int in, float[] wp, int wOff, int out, float[] y, int yOff, boolean acc, int g, int pn,
+    private static void edgeTile(float[] xp, int xpOff, int rows, int in, float[] wp, int wOff, int out, float[] y, int yOff, boolean acc, int g, int pn,
                                  float[] scratch) {
         final int mr = PanelTiles.ROWS;
         int r0 = g * mr, nr = Math.min(mr, rows - r0), o0 = pn * NR, no = Math.min(NR, out - o0);
         java.util.Arrays.fill(scratch, 0f);
         if (acc) for (int i = 0; i < nr; i++) System.arraycopy(y, yOff + (r0 + i) * out + o0, scratch, i * NR, no);
         for (int k0 = 0; k0 < in; k0 += KC) {
-            PanelTiles.tile(xp, g * mr * in + k0 * mr, wp, wOff + pn * in * NR + k0 * NR, Math.min(KC, in - k0), scratch, 0, NR, acc || k0 > 0);
+            PanelTiles.tile(xp, xpOff + g * mr * in + k0 * mr, wp, wOff + pn * in * NR + k0 * NR, Math.min(KC, in - k0), scratch, 0, NR, acc || k0 > 0);
         }
         for (int i = 0; i < nr; i++) System.arraycopy(scratch, i * NR, y, yOff + (r0 + i) * out + o0, no);
     }
