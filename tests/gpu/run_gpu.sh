@@ -197,7 +197,19 @@ with open(sys.argv[1], "w") as f:
 
 phase_cpu16() {
   lscpu > "$OUT/lscpu.txt" 2>&1
-  run python3 tests/cpu/side_by_side.py --java java --jar "$JAR" --threads "$(nproc)" --heap 32g --out "$OUT/side_by_side_16core.json"
+  run python3 tests/cpu/side_by_side.py --java java --jar "$JAR" --threads "$(nproc)" --heap 32g --workdir "$WORK/sbs" \
+      --out "$OUT/side_by_side_16core.json"
+  # grouped expert products in one task list vs one product per expert, interleaved, on the side-by-side checkpoint
+  # and on one Qwen3-30B-A3B-geometry layer (2048 tokens)
+  for i in 1 2; do
+    for g in true false; do
+      run $J -Droutecal.groupedPanels=$g org.routecal.cli.Main bench-forward --model "$WORK/sbs/checkpoint" \
+          --tokens-file "$WORK/sbs/tokens.txt" --repeats 5 --out "$OUT/forward_grouped-$g-$i.json" > /dev/null 2>&1
+      run $J -Droutecal.groupedPanels=$g org.routecal.cli.Main bench-forward --hidden 2048 --experts 128 --top-k 8 \
+          --moe-intermediate 768 --layers 1 --heads 32 --kv-heads 4 --head-dim 128 --seq 2048 --repeats 5 \
+          --out "$OUT/forward_q30layer_grouped-$g-$i.json" > /dev/null 2>&1
+    done
+  done
   # The kernel bench (matmul share of the FMA peak at every core count) lives in the test classes: bench/gpu/device_jar.sh
   # packs it with EJML into .device/bench/ when asked (DEVICE_BENCH=1).
   if [ -f .device/bench/routecal-bench-tests.jar ]; then

@@ -77,12 +77,13 @@ public interface Backend extends AutoCloseable {
     default boolean concurrentHostWrites() { return false; }
 
     /**
-     * Whether {@link #groupedLinear} needs a layer's expert weights as views of one contiguous [E·rows, cols] tensor
-     * (one device pointer and stride for the grouped kernel). The CPU takes one tensor per expert: a layer's stack
-     * would be one array, over the JVM's 2³¹-element limit from GLM-4.5 and DeepSeek-V3 geometry up (and, below it,
-     * a humongous block the collector has to find in one piece).
+     * The largest tensor a layer's experts are stacked in, in bytes. A GPU's {@link #groupedLinear} needs each layer's
+     * experts as views of one contiguous [E·rows, cols] stack (one pointer and stride for the grouped kernel): no
+     * limit. The CPU takes any views, and keeps stacks small: a layer's stack would be one array, over the JVM's
+     * 2³¹-element limit from GLM-4.5 and DeepSeek-V3 geometry up, and a 1.6 GB block the collector has to find in
+     * one piece at Qwen3-30B-A3B's.
      */
-    default boolean contiguousExpertStacks() { return true; }
+    default long expertStackBytes() { return Long.MAX_VALUE; }
 
     /** Frees a tensor's storage; called by {@link Tensor#close()}. */
     void release(Tensor t);

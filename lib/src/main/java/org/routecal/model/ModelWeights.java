@@ -38,9 +38,9 @@ public final class ModelWeights implements AutoCloseable {
     /**
      * The routed experts of one MoE layer and the math every caller runs on them (the forward pass, calibration,
      * per-expert error), so an expert computes the same everywhere: gate/up (+ bias) → activation → down (+ bias).
-     * gateUp.get(e) [2·I, H] (gate rows first, whatever the checkpoint's packing), down.get(e) [H, I]; on a GPU the
-     * experts of one list are views of one contiguous [E·rows, cols] tensor, which the grouped expert product requires;
-     * on the CPU each is a tensor of its own ({@link Backend#contiguousExpertStacks}).
+     * gateUp.get(e) [2·I, H] (gate rows first, whatever the checkpoint's packing), down.get(e) [H, I]: views of stacks of
+     * consecutive experts; on a GPU one contiguous [E·rows, cols] stack, which the grouped expert product requires
+     * ({@link Backend#expertStackBytes}).
      *
      * @param gateUpBias [E, 2I] F32 (gate half first) or null; downBias [E, H] F32 or null (GPT-OSS)
      * @param activation silu·mul, or GPT-OSS's clamped SwiGLU with {@code swigluLimit}
@@ -397,43 +397,10 @@ public final class ModelWeights implements AutoCloseable {
             keys.add(MoeFamily.name(upT, layer, e) + ".weight");
             downKeys.add(MoeFamily.name(downT, layer, e) + ".weight");
         }
-        List<Tensor> gu, dn;
-        if (backend.contiguousExpertStacks()) {
-            String guKey = "eg|" + layer, downKey = "ed|" + layer;
-            for (int e = 0; e < experts; e++) {
-                place(keys.get(2 * e), guKey, (long) e * 2 * inter);
-                place(keys.get(2 * e + 1), guKey, (long) e * 2 * inter + inter);
-                place(downKeys.get(e), downKey, (long) e * hidden);
-            }
-            Tensor gateUp = cached(guKey, () -> {
-                Tensor t = backend.allocate(linearType, (long) experts * 2 * inter, hidden, "layer " + layer + " experts gate_up");
-                List<Part> parts = new ArrayList<>();
-                for (int e = 0; e < experts; e++) {
-                    parts.add(new Part(t, (long) e * 2 * inter, keys.get(2 * e), inter, hidden));
-                    parts.add(new Part(t, (long) e * 2 * inter + inter, keys.get(2 * e + 1), inter, hidden));
-                }
-                putAll(parts);
-                return backend.prepareLinearWeights(t, 2 * inter);
-            });
-            Tensor down = cached(downKey, () -> {
-                Tensor t = backend.allocate(linearType, (long) experts * hidden, inter, "layer " + layer + " experts down");
-                List<Part> parts = new ArrayList<>();
-                for (int e = 0; e < experts; e++) parts.add(new Part(t, (long) e * hidden, downKeys.get(e), hidden, inter));
-                putAll(parts);
-                return backend.prepareLinearWeights(t, hidden);
-            });
-            gu = new ArrayList<>(experts);
-            dn = new ArrayList<>(experts);
-            for (int e = 0; e < experts; e++) {
-                gu.add(gateUp.rows((long) e * 2 * inter, (long) (e + 1) * 2 * inter));
-                dn.add(down.rows((long) e * hidden, (long) (e + 1) * hidden));
-            }
-        } else {
-            gu = cachedExperts("eg|" + layer + "|", "layer " + layer + " expert %d gate_up", experts, 2 * inter, hidden,
-                    e -> List.of(keys.get(2 * e), keys.get(2 * e + 1)));
-            dn = cachedExperts("ed|" + layer + "|", "layer " + layer + " expert %d down", experts, hidden, inter,
-                    e -> List.of(downKeys.get(e)));
-        }
+        List<Tensor> gu = cachedExperts("eg|" + layer + "|", "layer " + layer + " experts %d-%d gate_up", experts, 2 * inter, hidden,
+                e -> List.of(keys.get(2 * e), keys.get(2 * e + 1)));
+        List<Tensor> dn = cachedExperts("ed|" + layer + "|", "layer " + layer + " experts %d-%d down", experts, hidden, inter,
+                e -> List.of(downKeys.get(e)));
         Tensor guBias = null, downBias = null;
         if (layout.bias()) {
             guBias = cached("ebg|" + layer, () -> {
@@ -503,50 +470,64 @@ public final class ModelWeights implements AutoCloseable {
     }
 
     /**
-     * One tensor [rows, cols] per expert, each cached under {@code keyPrefix + expert} (the CPU: no layer-sized array,
-     * so a layer of any size fits the JVM's array limit and no 1.6 GB block has to be found contiguous in the heap).
-     * The missing experts load together, their parts written in parallel ({@link #putAll}); each expert's source
-     * tensors fill its rows in order (gate then up), {@code rows / parts} rows each. Experts already cached are pinned
-     * like loaded ones, so loading the rest of the layer cannot evict them.
+     * One [rows, cols] view per expert into stacks of consecutive experts, each stack at most
+     * {@link Backend#expertStackBytes} (a GPU: one stack per layer; the CPU: ~256 MB stacks, so no layer-sized array)
+     * and cached under {@code keyPrefix + stack}. The missing stacks load together, their parts written in parallel
+     * ({@link #putAll}); each expert's source tensors fill its rows in order (gate then up), {@code rows / parts} rows
+     * each. Stacks already cached are pinned like loaded ones, so loading the rest of the layer cannot evict them.
      */
     private synchronized List<Tensor> cachedExperts(String keyPrefix, String nameFormat, int experts, long rows, int cols,
                                                     java.util.function.IntFunction<List<String>> sourcesOf) {
-        Tensor[] out = new Tensor[experts];
-        boolean[] fresh = new boolean[experts];
+        long expertBytes = rows * cols * linearType.bytes();
+        int perStack = (int) Math.max(1, Math.min(experts, backend.expertStackBytes() / expertBytes));
+        int stacks = (experts + perStack - 1) / perStack;
+        Tensor[] stack = new Tensor[stacks];
+        boolean[] fresh = new boolean[stacks];
         List<Part> parts = new ArrayList<>();
         try {
-            for (int e = 0; e < experts; e++) {
-                String key = keyPrefix + e;
-                List<String> sources = sourcesOf.apply(e);
-                long partRows = rows / sources.size();
-                for (int i = 0; i < sources.size(); i++) place(sources.get(i), key, i * partRows);
+            for (int s = 0; s < stacks; s++) {
+                String key = keyPrefix + s;
+                int first = s * perStack, count = Math.min(perStack, experts - first);
+                for (int e = first; e < first + count; e++) {
+                    List<String> sources = sourcesOf.apply(e);
+                    long partRows = rows / sources.size();
+                    for (int i = 0; i < sources.size(); i++) place(sources.get(i), key, (e - first) * rows + i * partRows);
+                }
                 Tensor t = cache.get(key);
                 if (t != null && !t.isClosed()) {
                     pinned.put(key, Boolean.TRUE);
-                    out[e] = t;
+                    stack[s] = t;
                     continue;
                 }
-                out[e] = backend.allocate(linearType, rows, cols, String.format(nameFormat, e));
-                fresh[e] = true;
-                for (int i = 0; i < sources.size(); i++) parts.add(new Part(out[e], i * partRows, sources.get(i), partRows, cols));
+                stack[s] = backend.allocate(linearType, count * rows, cols, String.format(nameFormat, first, first + count - 1));
+                fresh[s] = true;
+                for (int e = first; e < first + count; e++) {
+                    List<String> sources = sourcesOf.apply(e);
+                    long partRows = rows / sources.size();
+                    for (int i = 0; i < sources.size(); i++) parts.add(new Part(stack[s], (e - first) * rows + i * partRows, sources.get(i), partRows, cols));
+                }
             }
             putAll(parts);
         } catch (RuntimeException | Error failure) {
-            for (int e = 0; e < experts; e++) if (fresh[e]) out[e].close();
+            for (int s = 0; s < stacks; s++) if (fresh[s]) stack[s].close();
             throw failure;
         }
-        for (int e = 0; e < experts; e++) {
-            if (!fresh[e]) continue;
-            String key = keyPrefix + e;
-            Tensor t = backend.prepareLinearWeights(out[e], Math.toIntExact(rows));
-            out[e] = t;
-            cache.put(key, t);
+        for (int s = 0; s < stacks; s++) {
+            if (!fresh[s]) continue;
+            Tensor t = backend.prepareLinearWeights(stack[s], Math.toIntExact(rows));
+            stack[s] = t;
+            cache.put(keyPrefix + s, t);
             cachedBytes += t.bytes();
             loadedBytes += t.bytes();
-            pinned.put(key, Boolean.TRUE);
+            pinned.put(keyPrefix + s, Boolean.TRUE);
         }
         evict();
-        return List.of(out);
+        List<Tensor> views = new ArrayList<>(experts);
+        for (int e = 0; e < experts; e++) {
+            long at = (long) (e % perStack) * rows;
+            views.add(stack[e / perStack].rows(at, at + rows));
+        }
+        return views;
     }
 
     /** Marks the start of a layer: tensors loaded from here on are kept until the next call (never evicted mid-layer). */

@@ -16,46 +16,56 @@ import org.routecal.model.family.ModelConfig;
 import org.routecal.quant.FixtureTensors;
 
 /**
- * The CPU keeps one tensor per expert (no layer-sized array: a DeepSeek-V3 layer's gate/up stack has 7.5·10⁹ elements,
- * over the JVM's array limit); a GPU keeps views of one stack. Both layouts must compute the same thing, bit for bit, on
- * the CPU's own kernels (a CPU backend told to stack is the stacked side), for a per-expert family, a packed one with
- * expert biases (GPT-OSS) and MXFP4 experts; and an override of one expert must survive that expert's eviction.
+ * A layer's experts live in stacks of consecutive experts ({@link Backend#expertStackBytes}): a GPU keeps one stack,
+ * the CPU bounded ones (a DeepSeek-V3 layer's gate/up would be 7.5·10⁹ elements, over the JVM's array limit). Every
+ * stacking must compute the same thing, bit for bit, on the CPU's own kernels, for a per-expert family, a packed one
+ * with expert biases (GPT-OSS), MXFP4 experts and DeepSeek-V3; and an override of one expert must survive its
+ * stack's eviction.
  */
 class ExpertTensorsTest {
     private static final List<int[]> SEQ = List.of(new int[]{1, 5, 9, 200, 17, 3, 77, 4}, new int[]{8, 2, 130});
 
     private static Path fixture(String family) { return FixtureTensors.DIR.getParent().resolve("models/" + family + "/v1"); }
 
-    private static CpuBackend stackedCpu() {
-        return new CpuBackend(Backends.select(), Precision.FP32, "test: one stack per layer") {
-            @Override public boolean contiguousExpertStacks() { return true; }
+    /** A CPU backend whose expert stacks hold at most {@code experts} experts of the gate/up shape (0: one stack). */
+    private static CpuBackend cpuStacking(ModelConfig c, int experts) {
+        long gateUpBytes = 2L * c.expertIntermediateSize() * c.hiddenSize() * Float.BYTES;
+        return new CpuBackend(Backends.select(), Precision.FP32, "test: stacks of " + experts) {
+            @Override public long expertStackBytes() { return experts == 0 ? Long.MAX_VALUE : experts * gateUpBytes; }
         };
     }
 
-    private static CpuBackend perExpertCpu() { return new CpuBackend(Backends.select(), Precision.FP32, "test"); }
-
     @ParameterizedTest
     @ValueSource(strings = {"qwen3_moe", "gpt_oss", "gpt_oss_mxfp4", "deepseek_v3"})
-    void perExpertTensorsAndOneStackGiveTheSameLogits(String family) {
+    void everyStackingGivesTheSameLogits(String family) {
         Path dir = fixture(family);
         ModelConfig c = ModelConfig.load(dir);
-        int layer = firstMoeLayer(c);
-        try (Backend perExpert = perExpertCpu(); Backend stacked = stackedCpu();
-             MoeModel a = new MoeModel(dir, c, CheckpointSource.open(dir), perExpert, 1L << 30);
-             MoeModel b = new MoeModel(dir, c, CheckpointSource.open(dir), stacked, 1L << 30)) {
-            float[] expected = b.forwardLogits(SEQ, ForwardTaps.NONE);
-            assertArrayEquals(expected, a.forwardLogits(SEQ, ForwardTaps.NONE));
-
-            ModelWeights.Experts own = a.weights().experts(layer), views = b.weights().experts(layer);
-            assertEquals(c.expertCount(), own.gateUp().size());
-            for (int e = 0; e < c.expertCount(); e++) {
-                assertFalse(own.gateUp().get(e).isView(), "expert " + e + " gate_up is a tensor of its own");
-                assertFalse(own.down().get(e).isView(), "expert " + e + " down is a tensor of its own");
-                assertTrue(views.gateUp().get(e).isView() && views.down().get(e).isView(), "stacked: views of one tensor");
-                assertArrayEquals(perExpert.download(own.gateUp().get(e)), stacked.download(views.gateUp().get(e)), "expert " + e);
-                assertArrayEquals(perExpert.download(own.down().get(e)), stacked.download(views.down().get(e)), "expert " + e);
+        int layer = firstMoeLayer(c), experts = c.expertCount();
+        float[] expected = null;
+        List<float[]> gateUp = null;
+        for (int perStack : new int[]{0, 1, 3}) {
+            try (Backend cpu = cpuStacking(c, perStack);
+                 MoeModel m = new MoeModel(dir, c, CheckpointSource.open(dir), cpu, 1L << 30)) {
+                float[] logits = m.forwardLogits(SEQ, ForwardTaps.NONE);
+                ModelWeights.Experts ex = m.weights().experts(layer);
+                java.util.Set<Object> storages = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+                List<float[]> values = new java.util.ArrayList<>();
+                for (int e = 0; e < experts; e++) {
+                    storages.add(ex.gateUp().get(e).storage());
+                    values.add(cpu.download(ex.gateUp().get(e)));
+                    assertEquals(2 * c.expertIntermediateSize(), ex.gateUp().get(e).rowCount());
+                }
+                int stacks = perStack == 0 ? 1 : (experts + perStack - 1) / perStack;
+                assertEquals(stacks, storages.size(), "gate/up stacks of " + perStack + " experts");
+                assertSame(ex.gateUp().get(0).storage(), m.weights().experts(layer).gateUp().get(0).storage(), "cached: the same stack again");
+                if (expected == null) {
+                    expected = logits;
+                    gateUp = values;
+                    continue;
+                }
+                assertArrayEquals(expected, logits, "logits with stacks of " + perStack);
+                for (int e = 0; e < experts; e++) assertArrayEquals(gateUp.get(e), values.get(e), "expert " + e + " with stacks of " + perStack);
             }
-            assertSame(own.gateUp().get(0), a.weights().experts(layer).gateUp().get(0), "cached: the same tensors again");
         }
     }
 
@@ -69,7 +79,7 @@ class ExpertTensorsTest {
         Path dir = fixture(family);
         ModelConfig c = ModelConfig.load(dir);
         int layer = lastMoeLayer(c), expert = c.expertCount() - 1;
-        try (Backend cpu = perExpertCpu();
+        try (Backend cpu = cpuStacking(c, 2);
              MoeModel big = new MoeModel(dir, c, CheckpointSource.open(dir), cpu, 1L << 30);
              MoeModel tiny = new MoeModel(dir, c, CheckpointSource.open(dir), cpu, 1)) {
             String name = tiny.weights().expertWeightName(layer, expert, PackedExperts.Projection.UP);
@@ -78,7 +88,7 @@ class ExpertTensorsTest {
             for (int i = 0; i < changed.length; i += 2) changed[i] = 3 * changed[i] + 0.01f;
 
             float[] original = tiny.forwardLogits(SEQ, ForwardTaps.NONE); // the last layer stays cached (pinned)
-            tiny.overrideWeight(name, changed);                               // patches that expert's tensor in place
+            tiny.overrideWeight(name, changed);                               // patches that expert's rows in place
             Tensor patched = tiny.weights().experts(layer).gateUp().get(expert);
             float[] rows = cpu.download(patched);
             int inter = c.expertIntermediateSize(), hidden = c.hiddenSize();
@@ -89,7 +99,7 @@ class ExpertTensorsTest {
             float[] expected = big.forwardLogits(SEQ, ForwardTaps.NONE);
             assertFalse(Arrays.equals(original, expected), "the override changes the output");
             assertArrayEquals(expected, tiny.forwardLogits(SEQ, ForwardTaps.NONE), "evicted and loaded again");
-            assertTrue(patched.isClosed(), "the patched tensor was evicted in between");
+            assertTrue(patched.isClosed(), "the patched stack was evicted in between");
             assertArrayEquals(expected, tiny.forwardLogits(SEQ, ForwardTaps.NONE), "and after a second round trip");
         }
     }
