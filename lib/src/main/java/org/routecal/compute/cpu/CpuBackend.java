@@ -283,8 +283,8 @@ public class CpuBackend implements Backend {
 
     /**
      * 256 MB stacks: big enough to be humongous objects for G1 (allocated straight in the old generation and
-     * reclaimed eagerly, never copied by a young collection: one 12 MB array per expert made a 12-layer route 25 %
-     * slower, 15 s of pauses instead of 4), small enough to fit the array limit and the heap's free gaps.
+     * reclaimed eagerly, never copied by a young collection: one 12 MB array per expert cost the 12-layer route 15 s of
+     * pauses instead of 5), small enough to fit the array limit and the heap's free gaps.
      */
     @Override public long expertStackBytes() { return 256L << 20; }
 

@@ -76,10 +76,10 @@ public final class PanelMatmul {
      * The grouped expert product without a fork per expert: y rows [offsets[e], offsets[e+1]) = those rows of x ·
      * W_eᵀ for every expert e, W_e given by its panels (wp[e] from wOff[e], [out, in]). Row r of the group is x's row
      * {@code rowOf[r]} (a gather from token order) or row r itself when rowOf is null; y's rows are in group order from
-     * yOff. Every expert's rows are packed straight from x in one parallel pass, then all experts' (row block × panel
-     * block) tiles share one task list sized to the pool, so a few busy experts or many small ones keep every thread
-     * working. Each (row, output) is the same k-ordered sum as {@link #matmul}'s, so the result does not depend on the
-     * split.
+     * yOff. Every expert's row blocks share one task list (no fork and join per expert); a task packs its rows straight
+     * from x and runs them over all panels. When there are too few row blocks for the pool, all rows are packed first
+     * and the panels are split as well. Each (row, output) is the same k-ordered sum as {@link #matmul}'s, so the result
+     * does not depend on the split.
      */
     public static void grouped(float[] x, int xOff, int in, int[] rowOf, int[] offsets, int experts, float[][] wp, int[] wOff, int out,
                                float[] y, int yOff, ForkJoinPool pool) {
