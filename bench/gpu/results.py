@@ -192,6 +192,47 @@ def multi(out):
     return "\n\n".join(parts) if parts else "Several GPUs: not run."
 
 
+def cpu16(out):
+    """run_gpu.sh cpu16: the side by side (routecal CPU forward vs HF fp32/bf16, one GPTQ layer vs PyTorch), the
+    kernel bench's matmul share of the FMA peak, and the grouped-product A/B, all from the files of that one call."""
+    parts = []
+    sbs = load(os.path.join(out, "side_by_side_16core.json"))
+    if sbs:
+        ours = sbs.get("routecal_forward", {})
+        rows = [["routecal fp32", ours.get("forward_tokens_per_s_median"), 1.0]]
+        for key in ("hf_forward_float32", "hf_forward_bfloat16"):
+            hf = sbs.get(key) or {}
+            v = hf.get("forward_tokens_per_s_median")
+            rows.append(["HF transformers " + key.rsplit("_", 1)[1], v, v / rows[0][1] if v and rows[0][1] else None])
+        parts.append(f"Machine: {sbs.get('machine')}, {sbs.get('threads')} threads, torch {sbs.get('torch')}; "
+                     f"same top-1 as HF fp32: {fmt(sbs.get('same_top1_as_hf_float32'))}\n\n"
+                     + table(["forward (side-by-side geometry)", "tokens/s (median)", "vs routecal"], rows))
+        parts.append(table(["ratio", "value"], [[k, v] for k, v in sbs.items() if k.startswith("ratio")]))
+    for name in ("cpu-kernels-16core.json", "cpu-kernels-16core-1thread.json"):
+        k = load(os.path.join(out, name))
+        if not k:
+            continue
+        rows = [[m.get("shape"), f"{m.get('tokens')}×{m.get('in')}→{m.get('out')}", m.get("f32_panels_gflops_median"),
+                 m.get("f32_panels_fraction_of_peak_median"), m.get("f32_gflops_median"), m.get("f32_fraction_of_peak_median")]
+                for m in k.get("matmul", []) if isinstance(m, dict)]
+        parts.append(f"`{name}`: {k.get('machine')}, threads {k.get('threads')}, FMA peak {fmt(k.get('fma_peak_gflops_per_core'))} "
+                     f"GFLOP/s per core, {fmt(k.get('fma_peak_gflops_all_threads'))} all threads\n\n"
+                     + (table(["matmul", "shape", "panels GFLOP/s", "panels share of peak", "f32 GFLOP/s", "f32 share of peak"], rows)
+                        if rows else "(no matmul rows)"))
+    ab = []
+    for tag in ("forward", "forward_q30layer"):
+        for g in ("true", "false"):
+            vals = []
+            for p in sorted(glob.glob(os.path.join(out, f"{tag}_grouped-{g}-*.json"))):
+                d = load(p) or {}
+                vals.append(d.get("forward_tokens_per_s_median") or d.get("forward_tokens_per_s"))
+            if vals:
+                ab.append([tag, "grouped" if g == "true" else "per expert", ", ".join(fmt(v) for v in vals)])
+    if ab:
+        parts.append(table(["bench-forward", "expert product", "tokens/s (each run)"], ab))
+    return "\n\n".join(parts) if parts else "CPU side by side (cpu16): not run."
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "bench/gpu/out"
     if out.endswith((".tgz", ".tar.gz")):  # one call's outputs packed as one file (the device tool returns few files)
@@ -202,7 +243,8 @@ def main():
     print(f"Device: {device_line(out)}  \nFrom: `{out}`\n")
     for title, body in (("Parity", parity(out)), ("Numerics against HF transformers", numerics(out)),
                         ("Quantize on the GPU and the CPU", quantize(out)), ("Routing pass", bench(out)),
-                        ("Qwen3-30B-A3B geometry, 48 layers", big(out)), ("Several GPUs (quantize --devices)", multi(out))):
+                        ("Qwen3-30B-A3B geometry, 48 layers", big(out)), ("Several GPUs (quantize --devices)", multi(out)),
+                        ("CPU side by side on the GPU machine's cores", cpu16(out))):
         print(f"### {title}\n\n{body}\n")
     cmp = os.path.join(out, "demo_compare.txt")
     if os.path.exists(cmp):
