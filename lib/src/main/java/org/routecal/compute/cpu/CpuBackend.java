@@ -346,28 +346,34 @@ public class CpuBackend implements Backend {
         require(out.rows() == rows && out.cols() == dim && weight.elements() == dim, "rmsNorm: " + x + ", " + weight + " → " + out);
         float[] xa = f32(x), oa = f32(out), w = floats(weight);
         int xo = off(x), oo = off(out);
-        for (int r = 0; r < rows; r++) {
-            int xb = xo + r * dim, ob = oo + r * dim;
-            float ss = ops.dot(xa, xb, xa, xb, dim) / dim;
-            float inv = (float) (1.0 / Math.sqrt(ss + eps));
-            for (int i = 0; i < dim; i++) oa[ob + i] = w[i] * (xa[xb + i] * inv);
-        }
+        forRowChunks(rows, (long) rows * dim, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int xb = xo + r * dim, ob = oo + r * dim;
+                float ss = ops.dot(xa, xb, xa, xb, dim) / dim;
+                float inv = (float) (1.0 / Math.sqrt(ss + eps));
+                for (int i = 0; i < dim; i++) oa[ob + i] = w[i] * (xa[xb + i] * inv);
+            }
+        });
     }
 
     @Override
     public void add(Tensor acc, Tensor x) {
         require(acc.elements() == x.elements(), "add: " + acc + " += " + x);
         float[] a = f32(acc), b = f32(x);
-        int ao = off(acc), bo = off(x);
-        for (int i = 0, e = n(acc); i < e; i++) a[ao + i] += b[bo + i];
+        int ao = off(acc), bo = off(x), cols = acc.cols();
+        forRowChunks(acc.rowCount(), acc.elements(), (r0, r1) -> {
+            for (int i = r0 * cols, e = r1 * cols; i < e; i++) a[ao + i] += b[bo + i];
+        });
     }
 
     @Override
     public void axpy(float alpha, Tensor x, Tensor acc) {
         require(acc.elements() == x.elements(), "axpy: " + acc + " += α·" + x);
         float[] a = f32(acc), b = f32(x);
-        int ao = off(acc), bo = off(x);
-        for (int i = 0, e = n(acc); i < e; i++) a[ao + i] += alpha * b[bo + i];
+        int ao = off(acc), bo = off(x), cols = acc.cols();
+        forRowChunks(acc.rowCount(), acc.elements(), (r0, r1) -> {
+            for (int i = r0 * cols, e = r1 * cols; i < e; i++) a[ao + i] += alpha * b[bo + i];
+        });
     }
 
     @Override
@@ -600,21 +606,24 @@ public class CpuBackend implements Backend {
         int width = x.cols(), half = rotaryDim / 2;
         require(width == heads * headDim && invFreq.length >= half && rotaryDim <= headDim && rotaryDim % 2 == 0,
                 "rope: " + x + " as " + heads + "×" + headDim + ", rotary " + rotaryDim);
-        for (int t = 0; t < x.rows(); t++) {
-            int p = pos[off(positions) + t], rowBase = off(x) + t * width;
-            for (int i = 0; i < half; i++) {
-                float angle = p * invFreq[i];
-                float cos = (float) Math.cos(angle) * attentionScaling, sin = (float) Math.sin(angle) * attentionScaling;
-                // the pair: (x[2i], x[2i+1]) interleaved, (x[i], x[i + rot/2]) rotate-half
-                int first = interleaved ? 2 * i : i, second = interleaved ? 2 * i + 1 : i + half;
-                for (int h = 0; h < heads; h++) {
-                    int base = rowBase + h * headDim;
-                    float u = a[base + first], v = a[base + second];
-                    a[base + first] = u * cos - v * sin;
-                    a[base + second] = v * cos + u * sin;
+        int rows = x.rowCount();
+        forRowChunks(rows, (long) rows * width * 4, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                int p = pos[off(positions) + t], rowBase = off(x) + t * width;
+                for (int i = 0; i < half; i++) {
+                    float angle = p * invFreq[i];
+                    float cos = (float) Math.cos(angle) * attentionScaling, sin = (float) Math.sin(angle) * attentionScaling;
+                    // the pair: (x[2i], x[2i+1]) interleaved, (x[i], x[i + rot/2]) rotate-half
+                    int first = interleaved ? 2 * i : i, second = interleaved ? 2 * i + 1 : i + half;
+                    for (int h = 0; h < heads; h++) {
+                        int base = rowBase + h * headDim;
+                        float u = a[base + first], v = a[base + second];
+                        a[base + first] = u * cos - v * sin;
+                        a[base + second] = v * cos + u * sin;
+                    }
                 }
             }
-        }
+        });
     }
 
     @Override
@@ -664,12 +673,14 @@ public class CpuBackend implements Backend {
         int tokens = out.rowCount(), hidden = out.cols(), k = weights.cols();
         float[] ya = f32(y), o = f32(out), w = floats(weights);
         int[] pos = downloadInts(groups.slotPos());
-        for (int t = 0; t < tokens; t++) {
-            for (int j = 0; j < k; j++) {
-                float c = w[t * k + j];
-                if (c != 0f) ops.axpy(c, ya, off(y) + pos[t * k + j] * hidden, o, off(out) + t * hidden, hidden);
+        forRowChunks(tokens, (long) tokens * k * hidden, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                for (int j = 0; j < k; j++) {
+                    float c = w[t * k + j];
+                    if (c != 0f) ops.axpy(c, ya, off(y) + pos[t * k + j] * hidden, o, off(out) + t * hidden, hidden);
+                }
             }
-        }
+        });
     }
 
     // ---- calibration and evaluation ----------------------------------------------------------------------------------------
