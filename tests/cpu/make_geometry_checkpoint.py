@@ -4,6 +4,9 @@ tensor by tensor so it needs little memory (a 48-layer checkpoint is 61 GB; tran
 Values: normal(0, 0.02) like transformers' init, norms 1. For CPU timing of route/quantize at real geometry.
 
   python3 tests/cpu/make_geometry_checkpoint.py OUT_DIR --layers 12 [--shard-gb 4] [--seed 0]
+Any dimension can be changed, e.g. GLM-4.5-sized experts (160 × 1536 × 5120: one layer's gate/up is 2.5·10⁹ values,
+more than one Java array holds) on a small vocabulary:
+  python3 tests/cpu/make_geometry_checkpoint.py OUT_DIR --layers 1 --hidden 5120 --experts 160 --moe-inter 1536 --vocab 32000
 Needs numpy only.
 """
 import argparse
@@ -71,7 +74,10 @@ def main():
     ap.add_argument("--layers", type=int, default=12)
     ap.add_argument("--shard-gb", type=float, default=4.0)
     ap.add_argument("--seed", type=int, default=0)
+    for key, value in GEOMETRY.items():
+        ap.add_argument("--" + key.replace("_", "-"), type=int, default=value)
     a = ap.parse_args()
+    GEOMETRY.update({k: getattr(a, k) for k in GEOMETRY})
     os.makedirs(a.out, exist_ok=True)
     rng = np.random.default_rng(a.seed)
     shards, cur, size, limit = [], [], 0, int(a.shard_gb * (1 << 30))
