@@ -478,20 +478,18 @@ public final class ModelWeights implements AutoCloseable {
      */
     private synchronized List<Tensor> cachedExperts(String keyPrefix, String nameFormat, int experts, long rows, int cols,
                                                     java.util.function.IntFunction<List<String>> sourcesOf) {
-        long expertBytes = rows * cols * linearType.bytes();
-        int perStack = (int) Math.max(1, Math.min(experts, backend.expertStackBytes() / expertBytes));
-        int stacks = (experts + perStack - 1) / perStack;
-        Tensor[] stack = new Tensor[stacks];
-        boolean[] fresh = new boolean[stacks];
+        ExpertStacks layout = ExpertStacks.of(backend, linearType, experts, rows, cols);
+        Tensor[] stack = new Tensor[layout.stacks()];
+        boolean[] fresh = new boolean[stack.length];
         List<Part> parts = new ArrayList<>();
         try {
-            for (int s = 0; s < stacks; s++) {
+            for (int s = 0; s < stack.length; s++) {
                 String key = keyPrefix + s;
-                int first = s * perStack, count = Math.min(perStack, experts - first);
+                int first = layout.first(s), count = layout.count(s);
                 for (int e = first; e < first + count; e++) {
                     List<String> sources = sourcesOf.apply(e);
                     long partRows = rows / sources.size();
-                    for (int i = 0; i < sources.size(); i++) place(sources.get(i), key, (e - first) * rows + i * partRows);
+                    for (int i = 0; i < sources.size(); i++) place(sources.get(i), key, layout.rowIn(e) + i * partRows);
                 }
                 Tensor t = cache.get(key);
                 if (t != null && !t.isClosed()) {
@@ -504,15 +502,15 @@ public final class ModelWeights implements AutoCloseable {
                 for (int e = first; e < first + count; e++) {
                     List<String> sources = sourcesOf.apply(e);
                     long partRows = rows / sources.size();
-                    for (int i = 0; i < sources.size(); i++) parts.add(new Part(stack[s], (e - first) * rows + i * partRows, sources.get(i), partRows, cols));
+                    for (int i = 0; i < sources.size(); i++) parts.add(new Part(stack[s], layout.rowIn(e) + i * partRows, sources.get(i), partRows, cols));
                 }
             }
             putAll(parts);
         } catch (RuntimeException | Error failure) {
-            for (int s = 0; s < stacks; s++) if (fresh[s]) stack[s].close();
+            for (int s = 0; s < stack.length; s++) if (fresh[s]) stack[s].close();
             throw failure;
         }
-        for (int s = 0; s < stacks; s++) {
+        for (int s = 0; s < stack.length; s++) {
             if (!fresh[s]) continue;
             Tensor t = backend.prepareLinearWeights(stack[s], Math.toIntExact(rows));
             stack[s] = t;
@@ -522,12 +520,7 @@ public final class ModelWeights implements AutoCloseable {
             pinned.put(keyPrefix + s, Boolean.TRUE);
         }
         evict();
-        List<Tensor> views = new ArrayList<>(experts);
-        for (int e = 0; e < experts; e++) {
-            long at = (long) (e % perStack) * rows;
-            views.add(stack[e / perStack].rows(at, at + rows));
-        }
-        return views;
+        return layout.views(stack);
     }
 
     /** Marks the start of a layer: tensors loaded from here on are kept until the next call (never evicted mid-layer). */

@@ -1,6 +1,5 @@
 package org.routecal.route;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
 import org.routecal.compute.Backend;
@@ -9,6 +8,7 @@ import org.routecal.compute.Tensor;
 import org.routecal.compute.TensorType;
 import org.routecal.model.family.ModelConfig;
 import org.routecal.model.ExpertInputs;
+import org.routecal.model.ExpertStacks;
 import org.routecal.model.MoeModel;
 import org.routecal.model.PackedExperts;
 import org.routecal.quant.scheme.IntScheme;
@@ -33,7 +33,8 @@ final class ExpertErrorTap {
     private final double[] sensitivity;  // [slots] the reference weight-outlier score, filled as layers pass
     private final boolean[] scored;      // [MoE layers] whose experts have their score
     private int deltaLayer = -1;
-    private Tensor deltaGateUp, deltaDown; // [E·2I, H], [E·H, I] in the model's linear type
+    private Tensor[] deltaGateUp, deltaDown;     // stacks of [2I, H] and [H, I] per expert, in the model's linear type
+    private List<Tensor> gateUpViews, downViews; // one view per expert
 
     ExpertErrorTap(MoeModel model, RoutingGeometry geometry) {
         this.model = model;
@@ -66,8 +67,8 @@ final class ExpertErrorTap {
         ensureDelta(layer, experts, inter, hidden);
         try (Tensor dgu = b.allocate(TensorType.F32, g.slots(), 2 * inter, "Δgate_up");
              Tensor dd = b.allocate(TensorType.F32, g.slots(), hidden, "Δdown")) {
-            b.groupedLinear(in.rows(), in.gather(), g, views(deltaGateUp, experts), dgu);
-            b.groupedLinear(a, false, g, views(deltaDown, experts), dd);
+            b.groupedLinear(in.rows(), in.gather(), g, gateUpViews, dgu);
+            b.groupedLinear(a, false, g, downViews, dd);
             int[] off = b.downloadInts(g.offsets());
             add(l, 0, off, b.sumSquaresByGroup(dgu, off, 0, inter), b.sumSquaresByGroup(gu, off, 0, inter));
             add(l, 1, off, b.sumSquaresByGroup(dgu, off, inter, 2 * inter), b.sumSquaresByGroup(gu, off, inter, 2 * inter));
@@ -84,52 +85,61 @@ final class ExpertErrorTap {
         }
     }
 
-    private static List<Tensor> views(Tensor stack, int experts) {
-        long per = stack.rows() / experts;
-        List<Tensor> out = new ArrayList<>(experts);
-        for (int e = 0; e < experts; e++) out.add(stack.rows(e * per, (e + 1) * per));
-        return out;
-    }
-
-    /** ΔW = RTN(W) − W of every expert of {@code layer}, as stacks shaped like the model's expert weights. */
+    /**
+     * ΔW = RTN(W) − W of every expert of {@code layer}, stacked as the model's expert weights are ({@link ExpertStacks}).
+     * Experts are decoded and rounded in parallel a batch at a time (at most a stack's experts and 512 MB of host
+     * floats, not the layer's 15 GB at GLM-4.5 geometry), then written.
+     */
     private void ensureDelta(int layer, int experts, int inter, int hidden) {
         if (layer == deltaLayer) return;
         release();
         Backend b = model.backend();
         TensorType type = model.weights().linearType();
-        deltaGateUp = b.allocate(type, (long) experts * 2 * inter, hidden, "layer " + layer + " RTN Δgate_up");
-        deltaDown = b.allocate(type, (long) experts * hidden, inter, "layer " + layer + " RTN Δdown");
-        float[][] gate = new float[experts][], up = new float[experts][], down = new float[experts][];
+        ExpertStacks gu = ExpertStacks.of(b, type, experts, 2L * inter, hidden), dn = ExpertStacks.of(b, type, experts, hidden, inter);
+        deltaGateUp = gu.allocate(b, type, "layer " + layer + " RTN Δgate_up %d-%d");
+        deltaDown = dn.allocate(b, type, "layer " + layer + " RTN Δdown %d-%d");
         int l = geometry.ordinalOf(layer);
         boolean score = !scored[l];
-        IntStream.range(0, experts).parallel().forEach(e -> {
-            var w = model.weights(); // per-expert names of either layout (a packed family's are slices of its 3-D tensors)
-            float[] wg = w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.GATE), inter, hidden);
-            float[] wu = w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.UP), inter, hidden);
-            float[] wd = w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.DOWN), hidden, inter);
-            gate[e] = rtnError(wg, inter, hidden);
-            up[e] = rtnError(wu, inter, hidden);
-            down[e] = rtnError(wd, hidden, inter);
-            if (score) { // the reference weight-outlier score from the same decoded weights: the checkpoint is read once
-                sensitivity[geometry.slot(l, e)] = RouteStage.expertSensitivity(wg, wu, wd, inter, hidden);
+        int batch = (int) Math.max(1, Math.min(gu.perStack(), HOST_BATCH_BYTES / (3L * inter * hidden * Float.BYTES)));
+        float[][] gate = new float[batch][], up = new float[batch][], down = new float[batch][];
+        for (int e0 = 0; e0 < experts; e0 += batch) {
+            int from = e0, n = Math.min(batch, experts - e0);
+            IntStream.range(0, n).parallel().forEach(i -> {
+                int e = from + i;
+                var w = model.weights(); // per-expert names of either layout (a packed family's are slices of its 3-D tensors)
+                float[] wg = w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.GATE), inter, hidden);
+                float[] wu = w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.UP), inter, hidden);
+                float[] wd = w.hostValues(w.expertWeightName(layer, e, PackedExperts.Projection.DOWN), hidden, inter);
+                gate[i] = rtnError(wg, inter, hidden);
+                up[i] = rtnError(wu, inter, hidden);
+                down[i] = rtnError(wd, hidden, inter);
+                if (score) { // the reference weight-outlier score from the same decoded weights: the checkpoint is read once
+                    sensitivity[geometry.slot(l, e)] = RouteStage.expertSensitivity(wg, wu, wd, inter, hidden);
+                }
+            });
+            for (int i = 0; i < n; i++) {
+                int e = from + i;
+                b.write(deltaGateUp[gu.stackOf(e)], gu.rowIn(e), gate[i]);
+                b.write(deltaGateUp[gu.stackOf(e)], gu.rowIn(e) + inter, up[i]);
+                b.write(deltaDown[dn.stackOf(e)], dn.rowIn(e), down[i]);
             }
-        });
-        scored[l] = true;
-        for (int e = 0; e < experts; e++) {
-            b.write(deltaGateUp, (long) e * 2 * inter, gate[e]);
-            b.write(deltaGateUp, (long) e * 2 * inter + inter, up[e]);
-            b.write(deltaDown, (long) e * hidden, down[e]);
         }
-        deltaGateUp = b.prepareLinearWeights(deltaGateUp, 2 * inter); // multiplied like the model's experts (CPU: panels)
-        deltaDown = b.prepareLinearWeights(deltaDown, hidden);
+        scored[l] = true;
+        for (int s = 0; s < deltaGateUp.length; s++) deltaGateUp[s] = b.prepareLinearWeights(deltaGateUp[s], 2 * inter); // multiplied like the model's experts (CPU: panels)
+        for (int s = 0; s < deltaDown.length; s++) deltaDown[s] = b.prepareLinearWeights(deltaDown[s], hidden);
+        gateUpViews = gu.views(deltaGateUp);
+        downViews = dn.views(deltaDown);
         deltaLayer = layer;
     }
 
+    /** Host floats of decoded and rounded experts held at once while a layer's ΔW is built. */
+    private static final long HOST_BATCH_BYTES = 512L << 20;
+
     /** Frees the current layer's ΔW. */
     void release() {
-        if (deltaGateUp != null) deltaGateUp.close();
-        if (deltaDown != null) deltaDown.close();
+        for (Tensor[] stacks : new Tensor[][]{deltaGateUp, deltaDown}) if (stacks != null) for (Tensor t : stacks) t.close();
         deltaGateUp = deltaDown = null;
+        gateUpViews = downViews = null;
         deltaLayer = -1;
     }
 

@@ -35,10 +35,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * experts that saw no token report NaN.
  */
 class ExpertErrorTapTest {
+    /** perStack: experts per ΔW stack (0: the layer in one stack, as on a GPU; 3: several stacks, the last one short). */
     @ParameterizedTest
-    @ValueSource(strings = {"qwen3_moe", "llama4_text"})
-    void streamedErrorEqualsDirectComputation(String family) throws Exception {
-        try (MoeModel model = MoeModel.load(RouteStageTest.fixture(family))) {
+    @org.junit.jupiter.params.provider.CsvSource({"qwen3_moe,0", "qwen3_moe,3", "llama4_text,0", "llama4_text,3"})
+    void streamedErrorEqualsDirectComputation(String family, int perStack) throws Exception {
+        java.nio.file.Path dir = RouteStageTest.fixture(family);
+        org.routecal.model.family.ModelConfig c = org.routecal.model.family.ModelConfig.load(dir);
+        long gateUpBytes = 2L * c.expertIntermediateSize() * c.hiddenSize() * Float.BYTES;
+        try (org.routecal.compute.Backend cpu = new org.routecal.compute.cpu.CpuBackend(org.routecal.compute.cpu.Backends.select(),
+                org.routecal.compute.Precision.FP32, "test") {
+                 @Override public long expertStackBytes() { return perStack == 0 ? Long.MAX_VALUE : perStack * gateUpBytes; }
+             };
+             MoeModel model = MoeModel.load(dir, cpu)) {
             RoutingGeometry g = RouteStage.geometry(model.config());
             ExpertErrorTap tap = new ExpertErrorTap(model, g);
             int hidden = model.config().hiddenSize(), inter = model.config().expertIntermediateSize();
