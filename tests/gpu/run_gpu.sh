@@ -201,7 +201,7 @@ phase_cpu16() {
       --out "$OUT/side_by_side_16core.json"
   # grouped expert products in one task list vs one product per expert, interleaved, on the side-by-side checkpoint
   # and on one Qwen3-30B-A3B-geometry layer (2048 tokens)
-  for i in 1 2; do
+  for i in $(seq "${AB_ROUNDS:-1}"); do
     for g in true false; do
       run $J -Droutecal.groupedPanels=$g org.routecal.cli.Main bench-forward --model "$WORK/sbs/checkpoint" \
           --tokens-file "$WORK/sbs/tokens.txt" --repeats 5 --out "$OUT/forward_grouped-$g-$i.json" > /dev/null 2>&1
