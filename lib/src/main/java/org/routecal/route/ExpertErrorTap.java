@@ -99,7 +99,7 @@ final class ExpertErrorTap {
         deltaGateUp = gu.allocate(b, type, "layer " + layer + " RTN Δgate_up %d-%d");
         deltaDown = dn.allocate(b, type, "layer " + layer + " RTN Δdown %d-%d");
         int l = geometry.ordinalOf(layer);
-        boolean score = !scored[l];
+        boolean score = !scored[l], parallelWrites = b.concurrentHostWrites();
         int batch = (int) Math.max(1, Math.min(gu.perStack(), HOST_BATCH_BYTES / (3L * inter * hidden * Float.BYTES)));
         float[][] gate = new float[batch][], up = new float[batch][], down = new float[batch][];
         for (int e0 = 0; e0 < experts; e0 += batch) {
@@ -116,13 +116,15 @@ final class ExpertErrorTap {
                 if (score) { // the reference weight-outlier score from the same decoded weights: the checkpoint is read once
                     sensitivity[geometry.slot(l, e)] = RouteStage.expertSensitivity(wg, wu, wd, inter, hidden);
                 }
+                // the CPU takes each expert's rows from here (written serially after the batch, their bf16 rounding was a
+                // fifth of the profile of a GLM-4.5-sized layer's route)
+                if (parallelWrites) {
+                    write(b, gu, dn, e, gate[i], up[i], down[i], inter);
+                    gate[i] = up[i] = down[i] = null;
+                }
             });
-            for (int i = 0; i < n; i++) {
-                int e = from + i;
-                b.write(deltaGateUp[gu.stackOf(e)], gu.rowIn(e), gate[i]);
-                b.write(deltaGateUp[gu.stackOf(e)], gu.rowIn(e) + inter, up[i]);
-                b.write(deltaDown[dn.stackOf(e)], dn.rowIn(e), down[i]);
-            }
+            if (parallelWrites) continue;
+            for (int i = 0; i < n; i++) write(b, gu, dn, from + i, gate[i], up[i], down[i], inter);
         }
         scored[l] = true;
         for (int s = 0; s < deltaGateUp.length; s++) deltaGateUp[s] = b.prepareLinearWeights(deltaGateUp[s], 2 * inter); // multiplied like the model's experts (CPU: panels)
@@ -130,6 +132,12 @@ final class ExpertErrorTap {
         gateUpViews = gu.views(deltaGateUp);
         downViews = dn.views(deltaDown);
         deltaLayer = layer;
+    }
+
+    private void write(Backend b, ExpertStacks gu, ExpertStacks dn, int e, float[] gate, float[] up, float[] down, int inter) {
+        b.write(deltaGateUp[gu.stackOf(e)], gu.rowIn(e), gate);
+        b.write(deltaGateUp[gu.stackOf(e)], gu.rowIn(e) + inter, up);
+        b.write(deltaDown[dn.stackOf(e)], dn.rowIn(e), down);
     }
 
     /** Host floats of decoded and rounded experts held at once while a layer's ΔW is built. */
