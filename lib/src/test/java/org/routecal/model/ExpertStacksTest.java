@@ -12,9 +12,10 @@ import org.routecal.compute.cpu.Backends;
 import org.routecal.compute.cpu.CpuBackend;
 
 /** The stack layout: sizes at the limit's edges, a short last stack, every expert's view at its own rows. */
-class ExpertStacksTest {
-    private static Backend limited(long bytes) {
-        return new CpuBackend(Backends.select(), Precision.FP32, "test") {
+public class ExpertStacksTest {
+    /** A CPU backend whose expert stacks hold at most {@code bytes} (Long.MAX_VALUE: one stack per layer, as a GPU). */
+    public static CpuBackend limited(long bytes) {
+        return new CpuBackend(Backends.select(), Precision.FP32, "test: expert stacks of at most " + bytes + " bytes") {
             @Override public long expertStackBytes() { return bytes; }
         };
     }

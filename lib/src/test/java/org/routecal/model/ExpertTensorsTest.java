@@ -8,9 +8,7 @@ import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.routecal.compute.Backend;
-import org.routecal.compute.Precision;
 import org.routecal.compute.Tensor;
-import org.routecal.compute.cpu.Backends;
 import org.routecal.compute.cpu.CpuBackend;
 import org.routecal.model.family.ModelConfig;
 import org.routecal.quant.FixtureTensors;
@@ -30,9 +28,7 @@ class ExpertTensorsTest {
     /** A CPU backend whose expert stacks hold at most {@code experts} experts of the gate/up shape (0: one stack). */
     private static CpuBackend cpuStacking(ModelConfig c, int experts) {
         long gateUpBytes = 2L * c.expertIntermediateSize() * c.hiddenSize() * Float.BYTES;
-        return new CpuBackend(Backends.select(), Precision.FP32, "test: stacks of " + experts) {
-            @Override public long expertStackBytes() { return experts == 0 ? Long.MAX_VALUE : experts * gateUpBytes; }
-        };
+        return ExpertStacksTest.limited(experts == 0 ? Long.MAX_VALUE : experts * gateUpBytes);
     }
 
     @ParameterizedTest

@@ -42,10 +42,7 @@ class ExpertErrorTapTest {
         java.nio.file.Path dir = RouteStageTest.fixture(family);
         org.routecal.model.family.ModelConfig c = org.routecal.model.family.ModelConfig.load(dir);
         long gateUpBytes = 2L * c.expertIntermediateSize() * c.hiddenSize() * Float.BYTES;
-        try (org.routecal.compute.Backend cpu = new org.routecal.compute.cpu.CpuBackend(org.routecal.compute.cpu.Backends.select(),
-                org.routecal.compute.Precision.FP32, "test") {
-                 @Override public long expertStackBytes() { return perStack == 0 ? Long.MAX_VALUE : perStack * gateUpBytes; }
-             };
+        try (org.routecal.compute.Backend cpu = org.routecal.model.ExpertStacksTest.limited(perStack == 0 ? Long.MAX_VALUE : perStack * gateUpBytes);
              MoeModel model = MoeModel.load(dir, cpu)) {
             RoutingGeometry g = RouteStage.geometry(model.config());
             ExpertErrorTap tap = new ExpertErrorTap(model, g);

@@ -562,7 +562,8 @@ public class CpuBackend implements Backend {
     private boolean groupedOnPanels(Tensor x, ExpertGroups groups, List<Tensor> w, Tensor out, int[] offsets, int[] token, boolean gather) {
         if (!GROUPED_PANELS || !(ops instanceof VectorOps) || precision == Precision.BF16 || x.type() != TensorType.F32) return false;
         int experts = groups.experts(), in = x.cols(), n = out.cols();
-        if (!PanelWeights.fits(n) || out.rows() < offsets[experts]) return false;
+        require(out.rows() >= offsets[experts], "groupedLinear: " + offsets[experts] + " routed rows into " + out);
+        if (!PanelWeights.fits(n)) return false;
         float[][] panels = new float[experts][];
         int[] wOff = new int[experts];
         for (int e = 0; e < experts; e++) {
