@@ -17,8 +17,8 @@ grep -qx '/.device/' .git/info/exclude 2>/dev/null || echo '/.device/' >> .git/i
 xz -9 -T2 -c "$tmp/stored.jar" > .device/routecal-device.jar.xz
 # The slim JRE, as the shared device-java.sh makes it but uncompressed by jlink so that xz packs it (17.7 MB instead
 # of 30 MB with jlink's own compression); java.desktop because Tablesaw and the report charts touch java.awt (the demo
-# failed without it on the GPU machine).
-modules=java.base,java.logging,java.management,jdk.unsupported,jdk.incubator.vector,java.sql,java.net.http,java.xml,java.naming,java.desktop
+# failed without it on the GPU machine); jdk.jfr for profiles taken there (run_gpu.sh tune16).
+modules=java.base,java.logging,java.management,jdk.unsupported,jdk.incubator.vector,java.sql,java.net.http,java.xml,java.naming,java.desktop,jdk.jfr
 if [ ! -f .device/jre.tar.xz ] || [ ! -f .device/jre.modules ] || [ "$(cat .device/jre.modules)" != "$modules" ]; then
   "${JLINK_JDK:-/usr/lib/jvm/java-17-openjdk-amd64}/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages \
     --no-header-files --compress=0 --output "$tmp/jre" 2>&1 | grep -v incubator || true
@@ -30,7 +30,7 @@ rm -rf .device/bench
 if [ "${DEVICE_BENCH:-0}" = 1 ]; then
   [ -f lib/target/test-classes/org/routecal/bench/CpuKernelBench.class ] || mvn -o -q -B -pl lib -am -DskipTests test-compile
   mkdir -p .device/bench
-  (cd lib/target/test-classes && jar cf "$OLDPWD/.device/bench/routecal-bench-tests.jar" org/routecal/bench/CpuKernelBench*.class)
+  (cd lib/target/test-classes && jar cf "$OLDPWD/.device/bench/routecal-bench-tests.jar" org/routecal/bench/CpuKernelBench*.class org/routecal/bench/PanelBlockingSweep*.class)
   cp ~/.m2/repository/org/ejml/ejml-core/0.46.1/ejml-core-0.46.1.jar ~/.m2/repository/org/ejml/ejml-ddense/0.46.1/ejml-ddense-0.46.1.jar .device/bench/
 fi
 du -sh .device/routecal-device.jar.xz .device/jre.tar.xz ${DEVICE_BENCH:+.device/bench}

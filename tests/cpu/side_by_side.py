@@ -59,14 +59,17 @@ def make_checkpoint(a, directory):
     model.save_pretrained(directory, safe_serialization=True)
 
 
-def hf_forward(directory, tokens, dtype, threads, repeats):
+def hf_forward(directory, tokens, dtype, threads, repeats, warmup):
     from transformers import AutoModelForCausalLM
     torch.set_num_threads(threads)
     model = AutoModelForCausalLM.from_pretrained(directory, dtype=dtype).eval()
     ids = torch.tensor([tokens])
     rates = []
     with torch.inference_mode():
-        logits = model(ids).logits  # warm-up
+        t0 = time.perf_counter()
+        logits = model(ids).logits  # warm-up: at least one pass, more until warmup seconds have passed (as routecal's)
+        while time.perf_counter() - t0 < warmup:
+            model(ids)
         for _ in range(repeats):
             t0 = time.perf_counter()
             model(ids)
@@ -78,8 +81,9 @@ def hf_forward(directory, tokens, dtype, threads, repeats):
 
 def routecal_forward(a, directory, tokens_file, out_file):
     cmd = pin(a.threads) + [a.java, "--add-modules", "jdk.incubator.vector", f"-Xmx{a.heap}", "-XX:+UseG1GC", "-XX:G1HeapRegionSize=32m",
-                            f"-Droutecal.threads={a.threads}", "-jar", a.jar, "bench-forward", "--model", str(directory), "--tokens-file", str(tokens_file),
-                            "--repeats", str(a.repeats), "--out", str(out_file)]
+                            f"-Droutecal.threads={a.threads}", *a.jvm_option, "-jar", a.jar, "bench-forward", "--model", str(directory),
+                            "--tokens-file", str(tokens_file), "--repeats", str(a.repeats), "--warmup-seconds", str(a.warmup_seconds),
+                            "--out", str(out_file)]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     return cmd, json.loads(Path(out_file).read_text())
 
@@ -143,6 +147,10 @@ def main():
                           ("seed", 0), ("gptq-experts", 4), ("gptq-tokens", 8192), ("gptq-hidden", 2048), ("gptq-inter", 768)):
         p.add_argument("--" + name, type=int, default=default)
     p.add_argument("--skip-gptq", action="store_true")
+    p.add_argument("--jvm-option", action="append", default=[], help="extra JVM option for routecal's runs (repeatable), e.g. -Droutecal.panelBlocking=...")
+    p.add_argument("--warmup-seconds", type=float, default=5.0,
+                   help="untimed forward passes, on both sides, last at least this long (routecal's JIT compiles its hot loops "
+                        "over the first seconds)")
     p.add_argument("--workdir", help="where the checkpoint and intermediate files go (default: a temporary directory, removed)")
     p.add_argument("--out", default="side_by_side.json")
     a = p.parse_args()
@@ -164,7 +172,7 @@ def main():
         result["routecal_forward"] = ours
         result["commands"] = {"routecal_forward": " ".join(cmd)}
         for dtype in (torch.float32, torch.bfloat16):
-            result["hf_forward_" + str(dtype).split(".")[-1]] = hf_forward(ckpt, tokens, dtype, a.threads, a.repeats)
+            result["hf_forward_" + str(dtype).split(".")[-1]] = hf_forward(ckpt, tokens, dtype, a.threads, a.repeats, a.warmup_seconds)
         for key in ("hf_forward_float32", "hf_forward_bfloat16"):
             result["ratio_routecal_over_" + key] = ours["forward_tokens_per_s_median"] / result[key]["forward_tokens_per_s_median"]
         result["same_top1_as_hf_float32"] = ours["last_position_top5"][0] == result["hf_forward_float32"]["last_position_top5"][0]

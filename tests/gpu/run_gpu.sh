@@ -18,6 +18,9 @@
 #   cpu16     the CPU side by side on this machine's 16 cores (issue 19.4): routecal's CPU forward vs HF transformers'
 #             fp32/bf16 forward, and one Qwen3-30B-A3B-geometry GPTQ layer vs the PyTorch reference GPTQ
 #             (tests/cpu/side_by_side.py; the same script ran on the 2-core build box: bench/CPU-RESULTS.md)
+#   tune16    the matmul blocking on this machine's cores: PanelBlockingSweep (every Blocking on the forward's products,
+#             JSON), then the side-by-side forward (no GPTQ) with the default blocking and with the sweep's best, and a
+#             JFR profile of the forward with the best (jdk.jfr in the JRE: DEVICE_BENCH=1 bash bench/gpu/device_jar.sh)
 #   multi1    the several-device code path on ONE GPU: the demo model quantized with --devices 0, 0,0 and 0,0,0 (logical
 #             devices sharing GPU 0), codes compared (CheckpointDiff); runs on the one-GPU machine
 #   multi     scaling on several GPUs (nvidia-h200-x8; issue 20): a 48-layer Qwen3-30B-A3B-geometry checkpoint and a
@@ -141,6 +144,32 @@ phase_big() {
   ( time $R quantize --model "$m" --corpus "$WORK/demo/corpus.jsonl" --tokenizer byte --max-samples ${BIG_SAMPLES:-256} \
       --out "$WORK/quant48" --scheme w4a16 --group-size 128 --moe-mode hybrid --device cuda ) > "$OUT/quantize_48l.txt" 2>&1
   tail -5 "$OUT/quantize_48l.txt"; cp "$WORK/quant48/manifest.json" "$OUT/quantize_48l_manifest.json" 2>/dev/null
+}
+
+phase_tune16() {
+  lscpu > "$OUT/lscpu.txt" 2>&1
+  [ -f .device/bench/routecal-bench-tests.jar ] || { echo "!! tune16 needs DEVICE_BENCH=1 bash bench/gpu/device_jar.sh"; return 0; }
+  local cp=$JAR:$(ls .device/bench/*.jar | tr '\n' ':')
+  run java --add-modules jdk.incubator.vector -Xmx32g -XX:+UseG1GC -cp "$cp" org.routecal.bench.PanelBlockingSweep --samples 3 \
+      --out "$OUT/panel-blocking-16core.json" 2> "$OUT/panel-blocking-16core.txt"
+  tail -12 "$OUT/panel-blocking-16core.txt"
+  local best
+  best=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['best_overall_blocking'])" "$OUT/panel-blocking-16core.json" 2>/dev/null)
+  best=${BLOCKING:-${best:-256,256,256,4,false}}
+  for i in $(seq "${AB_ROUNDS:-1}"); do
+    run python3 tests/cpu/side_by_side.py --java java --jar "$JAR" --threads "$(nproc)" --heap 32g --workdir "$WORK/sbs" --skip-gptq \
+        --repeats 5 --out "$OUT/side_by_side_16core_default-$i.json"
+    run python3 tests/cpu/side_by_side.py --java java --jar "$JAR" --threads "$(nproc)" --heap 32g --workdir "$WORK/sbs" --skip-gptq \
+        --repeats 5 --jvm-option "-Droutecal.panelBlocking=$best" --out "$OUT/side_by_side_16core_best-$i.json"
+  done
+  for b in 256,256,256,4,false "$best"; do
+    run $J -Droutecal.panelBlocking=$b org.routecal.cli.Main bench-forward --hidden 2048 --experts 128 --top-k 8 \
+        --moe-intermediate 768 --layers 1 --heads 32 --kv-heads 4 --head-dim 128 --seq 2048 --repeats 5 \
+        --out "$OUT/forward_q30layer_blocking-${b//,/_}.json" > /dev/null 2>&1
+  done
+  run $J -Droutecal.panelBlocking=$best -XX:StartFlightRecording=delay=8s,filename=$OUT/forward-16core.jfr,settings=profile \
+      org.routecal.cli.Main bench-forward --model "$WORK/sbs/checkpoint" --tokens-file "$WORK/sbs/tokens.txt" --repeats 30 \
+      --warmup-seconds 5 --out "$OUT/forward_profiled.json" > /dev/null 2>&1
 }
 
 phase_multi1() { # the multi-device code (partition, reduction, broadcast; logical devices share GPU 0) on one GPU

@@ -88,10 +88,11 @@ public final class ForwardBench {
     /**
      * Forward pass of a checkpoint on given token ids (one sequence), for the side-by-side with HF transformers
      * (tests/cpu/side_by_side.py): tokens/s of the whole forward with the logits of every position, the work HF's
-     * {@code model(ids).logits} does (median and best of {@code repeats} after a warm-up), and the last
+     * {@code model(ids).logits} does (median and best of {@code repeats} after warm-up passes: at least one, more until
+     * {@code warmupSeconds} have passed, as the JIT compiles the hot loops over the first seconds), and the last
      * position's top-5 token ids, so the caller can check both implementations computed the same thing.
      */
-    public static Map<String, Object> runCheckpoint(java.nio.file.Path dir, int[] tokens, int repeats) {
+    public static Map<String, Object> runCheckpoint(java.nio.file.Path dir, int[] tokens, int repeats, double warmupSeconds) {
         Ops ops = Backends.select();
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("model", dir.toString());
@@ -103,7 +104,12 @@ public final class ForwardBench {
         r.put("tokens", tokens.length);
         try (MoeModel model = MoeModel.load(dir, new org.routecal.compute.cpu.CpuBackend(ops, org.routecal.compute.Precision.FP32, "bench"))) {
             List<int[]> batch = List.of(tokens);
+            long warm0 = System.nanoTime();
             float[] lg = model.forwardLogits(batch, ForwardTaps.NONE); // warm-up; its logits give the top-5
+            int warmups = 1;
+            for (; System.nanoTime() - warm0 < warmupSeconds * 1e9; warmups++) model.forwardLogits(batch, ForwardTaps.NONE);
+            r.put("warmup_passes", warmups);
+            r.put("warmup_seconds", round((System.nanoTime() - warm0) / 1e9));
             double[] rates = new double[repeats];
             for (int i = 0; i < repeats; i++) {
                 long t0 = System.nanoTime();

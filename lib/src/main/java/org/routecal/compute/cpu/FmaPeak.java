@@ -36,6 +36,48 @@ public final class FmaPeak {
         return best;
     }
 
+    /**
+     * GFLOP/s of {@code threads} threads running the FMA chains at once, best of {@code repeats}: the peak at that core
+     * count, where all-core vector clocks sit below one core's (a single-thread peak × threads overstates it).
+     */
+    public static double allThreadsGflops(int threads, int repeats) {
+        singleThreadGflops(1); // compiled before the threads start
+        double best = 0;
+        long iters = 20_000_000;
+        for (int r = 0; r < repeats; r++) {
+            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads);
+            Thread[] ts = new Thread[threads];
+            long[] nanos = new long[threads];
+            for (int t = 0; t < threads; t++) {
+                int id = t;
+                ts[t] = new Thread(() -> {
+                    try {
+                        start.await();
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                    long t0 = System.nanoTime();
+                    float sink = chains(iters);
+                    nanos[id] = System.nanoTime() - t0;
+                    if (sink == 42f) System.out.print("");
+                });
+                ts[t].start();
+            }
+            double sum = 0;
+            for (int t = 0; t < threads; t++) {
+                try {
+                    ts[t].join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+                sum += 2.0 * 8 * S.length() * iters / nanos[t];
+            }
+            best = Math.max(best, sum);
+        }
+        return best;
+    }
+
     private static float chains(long iters) {
         VectorSpecies<Float> s = S;
         FloatVector m = FloatVector.broadcast(s, 0.999999f), a = FloatVector.broadcast(s, 1e-7f);

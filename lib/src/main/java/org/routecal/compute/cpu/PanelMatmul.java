@@ -7,8 +7,9 @@ import jdk.incubator.vector.FloatVector;
  * y = x·Wᵀ (+ bias) with W packed in panels ({@link #pack}), the BLIS way: W's outputs are cut into panels of
  * {@link #NR} (two vectors), each stored k-major ([in][NR]), so a tile reads one contiguous vector pair per k; x's
  * rows are packed per call into groups of {@link PanelTiles#ROWS}, k-major, so the tile's broadcasts read one stream.
- * The input dimension is cut into blocks of {@link #KC}: a tile's x group (KC × ROWS) stays in L1 while it walks the
- * panels of its block, whose KC × NR slices come from L2. Work is split over row blocks × panel blocks on the pool.
+ * The input dimension is cut into k-slices ({@link Blocking#kc}): a tile's x group (kc × ROWS) stays in L1 while it
+ * walks a chunk of panels whose kc × NR slices come from L2. Work is split over row blocks × panel blocks on the pool;
+ * {@link Blocking} says how.
  *
  * <p>Against the dot-product tiles ({@link MatmulKernels}) this needs W in a second layout, so it serves weights that
  * live long enough to pay for packing once ({@link CpuBackend}'s Linear weights); it measured 1.55× their speed on the
@@ -19,11 +20,51 @@ import jdk.incubator.vector.FloatVector;
 public final class PanelMatmul {
     /** Outputs per packed panel. */
     public static final int NR = PanelTiles.VECTORS * PanelTiles.L;
-    /** Inputs per block of k (a tile's x group is KC × ROWS floats, 8 KB at 8 rows). */
-    static final int KC = 256;
-    private static final int X_BLOCK_BYTES = 256 << 10, W_BLOCK_BYTES = 256 << 10;
     private static final long SERIAL_MACS = 1L << 18;
-    private static final int BLOCKS_PER_THREAD = 4;
+
+    /**
+     * How a product is cut into cache blocks and tasks. {@code kc}: inputs per k-slice (a tile's x group is kc × ROWS
+     * floats, 8 KB at 256 × 8). {@code rowBlockBytes}: at most this much packed x per task and k-slice.
+     * {@code panelBlockBytes}: a task walks its panels in chunks of this much W per k-slice, the chunk staying in L2
+     * while every row group of the task passes over it. {@code tasksPerThread}: tasks wanted per pool thread.
+     * {@code rowsFirst}: reach that many tasks by cutting rows finer before splitting panels (each task then reads a
+     * small x block against all of W, which many threads share in L3), instead of splitting panels first (each task
+     * streams a large x block against a few panels).
+     */
+    public record Blocking(int kc, int rowBlockBytes, int panelBlockBytes, int tasksPerThread, boolean rowsFirst) {
+        public Blocking {
+            if (kc < 1 || rowBlockBytes < 1 || panelBlockBytes < 1 || tasksPerThread < 1) throw new IllegalArgumentException("blocking " + kc + "/" + rowBlockBytes + "/" + panelBlockBytes + "/" + tasksPerThread);
+        }
+
+        /** Row groups per task at most, for a k-slice of kb inputs. */
+        int maxGroups(int kb) { return Math.max(1, rowBlockBytes / (4 * kb * PanelTiles.ROWS)); }
+
+        /** Panels per L2 chunk, for a k-slice of kb inputs. */
+        int chunkPanels(int kb) { return Math.max(1, panelBlockBytes / (4 * kb * NR)); }
+    }
+
+    /**
+     * What {@link #matmul} and {@link #grouped} use unless given another; {@code -Droutecal.panelBlocking=kc,rowKB,
+     * chunkKB,tasksPerThread,rowsFirst} overrides it (for tuning on a new machine with PanelBlockingSweep).
+     */
+    public static final Blocking DEFAULT = parse(System.getProperty("routecal.panelBlocking", "256,256,256,4,false"));
+
+    /** "kc,rowKB,chunkKB,tasksPerThread,rowsFirst" as a blocking; a clear error for anything else. */
+    public static Blocking parse(String spec) {
+        String[] f = spec.split(",");
+        try {
+            if (f.length != 5) throw new NumberFormatException("5 fields wanted");
+            return new Blocking(Integer.parseInt(f[0].trim()), Integer.parseInt(f[1].trim()) << 10, Integer.parseInt(f[2].trim()) << 10,
+                    Integer.parseInt(f[3].trim()), Boolean.parseBoolean(f[4].trim()));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("panel blocking '" + spec + "': want kc,rowKB,chunkKB,tasksPerThread,rowsFirst (e.g. 256,256,256,4,false)", e);
+        }
+    }
+
+    /** The blocking as {@link #parse} reads it. */
+    public static String format(Blocking b) {
+        return b.kc() + "," + (b.rowBlockBytes() >> 10) + "," + (b.panelBlockBytes() >> 10) + "," + b.tasksPerThread() + "," + b.rowsFirst();
+    }
 
     private PanelMatmul() {}
 
@@ -42,12 +83,18 @@ public final class PanelMatmul {
     /** y[yOff …] (+)= x·Wᵀ + bias, W given by its panels ({@link #pack} of [out, in]); pool null: the calling thread. */
     public static void matmul(float[] x, int xOff, int rows, int in, float[] wp, int out, float[] bias, float[] y, int yOff,
                               boolean accumulate, ForkJoinPool pool) {
-        matmul(x, xOff, rows, in, wp, 0, out, bias, y, yOff, accumulate, pool);
+        matmul(x, xOff, rows, in, wp, 0, out, bias, y, yOff, accumulate, pool, DEFAULT);
     }
 
     /** As above with W's panels from wOff in wp (a view of whole panels of a larger packed tensor). */
     public static void matmul(float[] x, int xOff, int rows, int in, float[] wp, int wOff, int out, float[] bias, float[] y, int yOff,
                               boolean accumulate, ForkJoinPool pool) {
+        matmul(x, xOff, rows, in, wp, wOff, out, bias, y, yOff, accumulate, pool, DEFAULT);
+    }
+
+    /** As above, cut as {@code blocking} says (the result does not depend on it). */
+    public static void matmul(float[] x, int xOff, int rows, int in, float[] wp, int wOff, int out, float[] bias, float[] y, int yOff,
+                              boolean accumulate, ForkJoinPool pool, Blocking blocking) {
         if (rows < 0 || in < 0 || out < 0) throw new IllegalArgumentException("negative shape: rows " + rows + ", in " + in + ", out " + out);
         if (xOff < 0 || (long) xOff + (long) rows * in > x.length) throw new IllegalArgumentException("x too short: offset " + xOff + " + " + rows + "×" + in + " > " + x.length);
         if (wOff < 0 || wOff + packedLength(out, in) > wp.length) throw new IllegalArgumentException("packed W has " + wp.length + " floats, [" + out + ", " + in + "] from " + wOff + " needs " + packedLength(out, in));
@@ -60,16 +107,32 @@ public final class PanelMatmul {
         ForkJoinPool p = serial ? null : pool;
         float[] xp = new float[groups * mr * in];
         CpuThreads.forEach(p, groups, g -> packRows(x, xOff, rows, in, g, xp));
-        int kb = Math.max(1, Math.min(in, KC));
-        int groupsPerBlock = Math.max(1, Math.min(groups, X_BLOCK_BYTES / (4 * kb * mr)));
-        int rowBlocks = ceilDiv(groups, groupsPerBlock);
-        int panelBlocks = ceilDiv(panels, Math.max(1, W_BLOCK_BYTES / (4 * kb * NR)));
-        if (!serial) panelBlocks = Math.max(panelBlocks, Math.min(panels, ceilDiv(threads * BLOCKS_PER_THREAD, rowBlocks)));
-        int panelsPerBlock = ceilDiv(panels, panelBlocks), blocks = rowBlocks * ceilDiv(panels, panelsPerBlock);
+        int kb = Math.max(1, Math.min(in, blocking.kc()));
+        int[] cut = cut(groups, 1, panels, kb, serial ? 1 : threads, blocking);
+        int groupsPerBlock = cut[0], panelsPerBlock = cut[1], rowBlocks = ceilDiv(groups, groupsPerBlock);
+        int blocks = rowBlocks * ceilDiv(panels, panelsPerBlock);
         CpuThreads.forEach(p, blocks, b -> {
             int g0 = (b % rowBlocks) * groupsPerBlock, p0 = (b / rowBlocks) * panelsPerBlock;
-            block(xp, 0, rows, in, wp, wOff, out, bias, y, yOff, accumulate, g0, Math.min(groups, g0 + groupsPerBlock), p0, Math.min(panels, p0 + panelsPerBlock));
+            block(xp, 0, rows, in, wp, wOff, out, bias, y, yOff, accumulate, g0, Math.min(groups, g0 + groupsPerBlock), p0,
+                    Math.min(panels, p0 + panelsPerBlock), blocking);
         });
+    }
+
+    /**
+     * Row groups and panels per task: {groupsPerBlock, panelsPerBlock}. {@code units} row units (an expert each in a
+     * grouped product, whose row blocks never straddle two) share {@code groups} row groups. One thread: the largest
+     * row block the blocking allows, all panels (chunked inside the task). Several: at least threads × tasksPerThread
+     * tasks, reached by cutting rows finer (rowsFirst, down to one group) or by splitting panels in L2 chunks.
+     */
+    static int[] cut(int groups, int units, int panels, int kb, int threads, Blocking b) {
+        int maxG = b.maxGroups(kb), wanted = threads * b.tasksPerThread();
+        if (threads == 1) return new int[]{Math.min(groups, maxG), panels};
+        int g = Math.min(groups, maxG);
+        if (b.rowsFirst()) g = Math.max(1, Math.min(g, ceilDiv(groups, wanted)));
+        int rowBlocks = units == 1 ? ceilDiv(groups, g) : groups / g + units; // an upper bound when units > 1
+        int panelBlocks = b.rowsFirst() ? 1 : ceilDiv(panels, b.chunkPanels(kb));
+        if ((long) rowBlocks * panelBlocks < wanted) panelBlocks = Math.min(panels, Math.max(panelBlocks, ceilDiv(wanted, rowBlocks)));
+        return new int[]{g, ceilDiv(panels, panelBlocks)};
     }
 
     /**
@@ -83,6 +146,12 @@ public final class PanelMatmul {
      */
     public static void grouped(float[] x, int xOff, int in, int[] rowOf, int[] offsets, int experts, float[][] wp, int[] wOff, int out,
                                float[] y, int yOff, ForkJoinPool pool) {
+        grouped(x, xOff, in, rowOf, offsets, experts, wp, wOff, out, y, yOff, pool, DEFAULT);
+    }
+
+    /** As above, cut as {@code blocking} says (the result does not depend on it). */
+    public static void grouped(float[] x, int xOff, int in, int[] rowOf, int[] offsets, int experts, float[][] wp, int[] wOff, int out,
+                               float[] y, int yOff, ForkJoinPool pool, Blocking blocking) {
         if (in <= 0 || out <= 0) throw new IllegalArgumentException("grouped: in " + in + ", out " + out);
         final int mr = PanelTiles.ROWS, panels = ceilDiv(out, NR);
         int[] groupStart = new int[experts + 1];
@@ -98,12 +167,12 @@ public final class PanelMatmul {
         if (groups == 0) return;
         int threads = pool == null ? 1 : pool.getParallelism();
         ForkJoinPool p = threads == 1 || macs < SERIAL_MACS ? null : pool;
-        int kb = Math.min(in, KC);
-        int groupsPerBlock = Math.max(1, X_BLOCK_BYTES / (4 * kb * mr));
+        int kb = Math.min(in, blocking.kc());
+        int groupsPerBlock = cut(groups, experts, panels, kb, p == null ? 1 : threads, blocking)[0];
         int[] blockStart = new int[experts + 1];
         for (int e = 0; e < experts; e++) blockStart[e + 1] = blockStart[e] + ceilDiv(groupStart[e + 1] - groupStart[e], groupsPerBlock);
         int rowBlocks = blockStart[experts];
-        if (p == null || rowBlocks >= threads * BLOCKS_PER_THREAD) {
+        if (p == null || rowBlocks >= threads * blocking.tasksPerThread()) {
             // Enough row blocks to share: each task packs its rows and runs them over every panel while they are in L2
             // (packing every expert's rows first streams 134 MB through memory per Qwen3-30B-A3B layer call).
             CpuThreads.forEach(p, rowBlocks, t -> {
@@ -111,7 +180,7 @@ public final class PanelMatmul {
                 int g0 = (t - blockStart[e]) * groupsPerBlock, g1 = Math.min(eg, g0 + groupsPerBlock), xpOff = -g0 * mr * in;
                 float[] xp = scratch((g1 - g0) * mr * in);
                 for (int g = g0; g < g1; g++) packRows(x, xOff, rowOf, offsets[e], n, in, g, xp, xpOff);
-                block(xp, xpOff, n, in, wp[e], wOff[e], out, null, y, yOff + offsets[e] * out, false, g0, g1, 0, panels);
+                block(xp, xpOff, n, in, wp[e], wOff[e], out, null, y, yOff + offsets[e] * out, false, g0, g1, 0, panels, blocking);
             });
             return;
         }
@@ -121,14 +190,14 @@ public final class PanelMatmul {
             int e = expertOf(groupStart, g);
             packRows(x, xOff, rowOf, offsets[e], offsets[e + 1] - offsets[e], in, g - groupStart[e], xp, groupStart[e] * mr * in);
         });
-        int panelBlocks = Math.max(ceilDiv(panels, Math.max(1, W_BLOCK_BYTES / (4 * kb * NR))),
-                Math.min(panels, ceilDiv(threads * BLOCKS_PER_THREAD, rowBlocks)));
+        int wanted = threads * blocking.tasksPerThread();
+        int panelBlocks = Math.min(panels, Math.max(blocking.rowsFirst() ? 1 : ceilDiv(panels, blocking.chunkPanels(kb)), ceilDiv(wanted, rowBlocks)));
         int panelsPerBlock = ceilDiv(panels, panelBlocks), perRowBlock = ceilDiv(panels, panelsPerBlock);
         CpuThreads.forEach(p, rowBlocks * perRowBlock, t -> {
             int rb = t / perRowBlock, e = expertOf(blockStart, rb), n = offsets[e + 1] - offsets[e];
             int eg = groupStart[e + 1] - groupStart[e], g0 = (rb - blockStart[e]) * groupsPerBlock, p0 = (t % perRowBlock) * panelsPerBlock;
             block(xp, groupStart[e] * mr * in, n, in, wp[e], wOff[e], out, null, y, yOff + offsets[e] * out, false,
-                    g0, Math.min(eg, g0 + groupsPerBlock), p0, Math.min(panels, p0 + panelsPerBlock));
+                    g0, Math.min(eg, g0 + groupsPerBlock), p0, Math.min(panels, p0 + panelsPerBlock), blocking);
         });
     }
 
@@ -176,18 +245,23 @@ public final class PanelMatmul {
 
     /**
      * Row groups [g0, g1) × panels [p0, p1): whole tiles straight into y, then the edge tiles through a scratch tile.
-     * x's packed groups start at xp[xpOff].
+     * x's packed groups start at xp[xpOff]. The panels are walked in L2 chunks; within a chunk, k-slice by k-slice,
+     * every row group passes over the chunk's slice (its x group in L1, the panel slices from L2).
      */
     private static void block(float[] xp, int xpOff, int rows, int in, float[] wp, int wOff, int out, float[] bias, float[] y, int yOff, boolean acc,
-                              int g0, int g1, int p0, int p1) {
-        final int mr = PanelTiles.ROWS;
+                              int g0, int g1, int p0, int p1, Blocking blocking) {
+        final int mr = PanelTiles.ROWS, kc = Math.max(1, blocking.kc());
         int fullG = Math.min(g1, rows / mr), fullP = Math.min(p1, out / NR);
-        for (int k0 = 0; k0 < in; k0 += KC) {
-            int kl = Math.min(KC, in - k0);
-            for (int g = g0; g < fullG; g++) {
-                int xo = xpOff + g * mr * in + k0 * mr;
-                for (int pn = p0; pn < fullP; pn++) {
-                    PanelTiles.tile(xp, xo, wp, wOff + pn * in * NR + k0 * NR, kl, y, yOff + g * mr * out + pn * NR, out, acc || k0 > 0);
+        int chunk = blocking.chunkPanels(Math.max(1, Math.min(in, kc)));
+        for (int c0 = p0; c0 < fullP; c0 += chunk) {
+            int c1 = Math.min(fullP, c0 + chunk);
+            for (int k0 = 0; k0 < in; k0 += kc) {
+                int kl = Math.min(kc, in - k0);
+                for (int g = g0; g < fullG; g++) {
+                    int xo = xpOff + g * mr * in + k0 * mr;
+                    for (int pn = c0; pn < c1; pn++) {
+                        PanelTiles.tile(xp, xo, wp, wOff + pn * in * NR + k0 * NR, kl, y, yOff + g * mr * out + pn * NR, out, acc || k0 > 0);
+                    }
                 }
             }
         }
@@ -199,7 +273,7 @@ public final class PanelMatmul {
             for (int pn = p0; pn < p1; pn++) {
                 if (g < fullG && pn < fullP) continue;
                 if (scratch == null) scratch = new float[mr * NR];
-                edgeTile(xp, xpOff, rows, in, wp, wOff, out, y, yOff, acc, g, pn, scratch);
+                edgeTile(xp, xpOff, rows, in, wp, wOff, out, y, yOff, acc, g, pn, scratch, kc);
             }
         }
         if (bias != null) {
@@ -210,13 +284,13 @@ public final class PanelMatmul {
 
     /** A tile cut by the last rows or the last outputs: computed in scratch, its valid part copied to y. */
     private static void edgeTile(float[] xp, int xpOff, int rows, int in, float[] wp, int wOff, int out, float[] y, int yOff, boolean acc, int g, int pn,
-                                 float[] scratch) {
+                                 float[] scratch, int kc) {
         final int mr = PanelTiles.ROWS;
         int r0 = g * mr, nr = Math.min(mr, rows - r0), o0 = pn * NR, no = Math.min(NR, out - o0);
         java.util.Arrays.fill(scratch, 0f);
         if (acc) for (int i = 0; i < nr; i++) System.arraycopy(y, yOff + (r0 + i) * out + o0, scratch, i * NR, no);
-        for (int k0 = 0; k0 < in; k0 += KC) {
-            PanelTiles.tile(xp, xpOff + g * mr * in + k0 * mr, wp, wOff + pn * in * NR + k0 * NR, Math.min(KC, in - k0), scratch, 0, NR, acc || k0 > 0);
+        for (int k0 = 0; k0 < in; k0 += kc) {
+            PanelTiles.tile(xp, xpOff + g * mr * in + k0 * mr, wp, wOff + pn * in * NR + k0 * NR, Math.min(kc, in - k0), scratch, 0, NR, acc || k0 > 0);
         }
         for (int i = 0; i < nr; i++) System.arraycopy(scratch, i * NR, y, yOff + (r0 + i) * out + o0, no);
     }

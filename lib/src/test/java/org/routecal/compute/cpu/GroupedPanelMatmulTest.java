@@ -13,7 +13,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * {@link PanelMatmul#grouped}, all experts' tiles in one task list, against one {@link PanelMatmul#matmul} per expert
  * on its gathered rows (bit for bit: the same k-ordered sums whatever the split) and against {@link ReferenceOps}
  * (NMSE). Row counts hit the tile's edges, experts are empty, one expert takes almost every row, rows come gathered
- * from token order or straight, weights sit inside wider arrays, on one thread and on a pool.
+ * from token order or straight, weights sit inside wider arrays, on one thread and on a pool, under the default
+ * blocking and odd ones ({@link PanelBlockingTest#BLOCKINGS}).
  */
 class GroupedPanelMatmulTest {
     private static final int NR = PanelMatmul.NR;
@@ -24,10 +25,12 @@ class GroupedPanelMatmulTest {
         POOL.shutdown();
     }
 
-    @ParameterizedTest(name = "{0} experts, {1} tokens, in {2}, out {3} panels, gather {4}, pool {5}")
-    @CsvSource({"1,5,33,1,false,false", "4,37,300,2,true,true", "8,200,96,3,true,false", "8,200,96,3,true,true",
-                "32,512,257,4,true,true", "3,700,520,2,false,true", "128,300,64,1,true,true"})
-    void matchesOneMatmulPerExpertBitForBit(int experts, int tokens, int in, int panels, boolean gather, boolean pooled) {
+    @ParameterizedTest(name = "{0} experts, {1} tokens, in {2}, out {3} panels, gather {4}, pool {5}, blocking {6}")
+    @CsvSource({"1,5,33,1,false,false,0", "4,37,300,2,true,true,0", "8,200,96,3,true,false,0", "8,200,96,3,true,true,0",
+                "32,512,257,4,true,true,0", "3,700,520,2,false,true,0", "128,300,64,1,true,true,0",
+                "4,37,300,2,true,true,1", "8,200,96,3,true,false,2", "32,512,257,4,true,true,1", "32,512,257,4,true,true,2",
+                "3,700,520,5,false,true,1", "3,700,520,5,false,true,2", "128,300,64,1,true,true,2"})
+    void matchesOneMatmulPerExpertBitForBit(int experts, int tokens, int in, int panels, boolean gather, boolean pooled, int blocking) {
         Random r = new Random(experts * 1000L + tokens * 7L + in);
         int out = panels * NR, xOff = 5, yOff = 3;
         float[] x = MatmulKernelsTest.gaussian(r, xOff + tokens * in);
@@ -53,7 +56,8 @@ class GroupedPanelMatmulTest {
         float[] got = new float[yOff + slots * out + 7];
         java.util.Arrays.fill(got, Float.NaN); // every output row must be written
         for (int i = 0; i < yOff; i++) got[i] = 1f;
-        PanelMatmul.grouped(x, xOff, in, gather ? rowOf : null, offsets, experts, packed, wOff, out, got, yOff, pooled ? POOL : null);
+        PanelMatmul.grouped(x, xOff, in, gather ? rowOf : null, offsets, experts, packed, wOff, out, got, yOff, pooled ? POOL : null,
+                PanelBlockingTest.BLOCKINGS[blocking]);
 
         float[] want = new float[slots * out], ref = new float[slots * out];
         for (int e = 0; e < experts; e++) {

@@ -1,0 +1,169 @@
+package org.routecal.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ForkJoinPool;
+import org.routecal.compute.cpu.CpuThreads;
+import org.routecal.compute.cpu.FmaPeak;
+import org.routecal.compute.cpu.PanelMatmul;
+
+/**
+ * Sweeps {@link PanelMatmul.Blocking} (k-slice, row block, panel chunk, rows-first or panels-first cutting) over the
+ * products the forward runs: attention and lm_head projections of the side-by-side checkpoint, Qwen3-30B-A3B expert
+ * products one expert at a time, and grouped expert products of a whole layer (128 experts, 2048 tokens × top-8).
+ * Writes GFLOP/s per shape and blocking, each as a fraction of the all-threads FMA peak, and the best blocking per
+ * shape, as JSON. Variants of a shape are timed in turn (interleaved), so drift hits them alike. For the GPU machine's
+ * 16 cores, where the default was chosen on 2 (run_gpu.sh cpu16). Usage: {@code java --add-modules
+ * jdk.incubator.vector -cp … org.routecal.bench.PanelBlockingSweep [--out FILE] [--samples N] [--quick]}
+ */
+public final class PanelBlockingSweep {
+    private PanelBlockingSweep() {}
+
+    public static void main(String[] args) throws IOException {
+        Path out = Path.of("bench/results/panel-blocking.json");
+        int samples = 3;
+        boolean quick = false;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--out" -> out = Path.of(args[++i]);
+                case "--samples" -> samples = Integer.parseInt(args[++i]);
+                case "--quick" -> quick = true; // a small grid and small shapes: a check that it runs
+                default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (valid: --out, --samples, --quick)");
+            }
+        }
+        int threads = CpuThreads.defaultThreads();
+        ForkJoinPool pool = CpuThreads.sharedPool();
+        List<PanelMatmul.Blocking> grid = new ArrayList<>();
+        grid.add(PanelMatmul.DEFAULT);
+        for (int kc : quick ? new int[]{128, 256} : new int[]{128, 256, 512})
+            for (int rowKb : quick ? new int[]{256} : new int[]{64, 256, 1024})
+                for (int chunkKb : quick ? new int[]{256} : new int[]{128, 256, 512, 1024})
+                    for (boolean rowsFirst : new boolean[]{false, true}) {
+                        var b = new PanelMatmul.Blocking(kc, rowKb << 10, chunkKb << 10, 4, rowsFirst);
+                        if (!b.equals(PanelMatmul.DEFAULT)) grid.add(b);
+                    }
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("format", "routecal.bench.panel_blocking");
+        r.put("format_version", 1);
+        r.put("machine", CpuKernelBench.machine());
+        r.put("threads", threads);
+        double peak = FmaPeak.allThreadsGflops(threads, 3);
+        r.put("fma_peak_gflops_all_threads_at_once", CpuKernelBench.round(peak));
+        r.put("fma_peak_gflops_one_thread_times_threads", CpuKernelBench.round(FmaPeak.singleThreadGflops(3) * threads));
+        List<Map<String, Object>> shapes = new ArrayList<>();
+        int s = quick ? 4 : 1;
+        // name, rows (tokens), in, out, experts (0: one plain product)
+        Object[][] all = {
+                {"side-by-side attention q/o", 512 / s, 1024, 1024, 0},
+                {"side-by-side lm_head", 512 / s, 1024, 32000 / s, 0},
+                {"side-by-side grouped gate/up (32 experts, 512 tokens x top-4)", 2048 / s, 1024, 1024, 32},
+                {"Qwen3-30B-A3B expert gate/up", 256, 2048, 768, 0},
+                {"Qwen3-30B-A3B expert gate/up", 2048 / s, 2048, 768, 0},
+                {"Qwen3-30B-A3B expert down", 2048 / s, 768, 2048, 0},
+                {"Qwen3-30B-A3B grouped gate/up (128 experts, 2048 tokens x top-8)", 16384 / s, 2048, 1536, 128},
+                {"Qwen3-30B-A3B grouped down", 16384 / s, 768, 2048, 128},
+        };
+        for (Object[] shape : all) {
+            Map<String, Object> row = sweep((String) shape[0], (int) shape[1], (int) shape[2], (int) shape[3], (int) shape[4],
+                    grid, samples, pool, peak);
+            shapes.add(row);
+            System.err.println(shape[0] + " " + shape[1] + "x" + shape[2] + "->" + shape[3] + ": default " + row.get("default_gflops")
+                    + ", best " + row.get("best_gflops") + " " + row.get("best_blocking"));
+        }
+        r.put("shapes", shapes);
+        // one blocking for every product: the best geometric mean over the shapes
+        double[] logSum = new double[grid.size()];
+        for (Map<String, Object> row : shapes) {
+            @SuppressWarnings("unchecked") List<Map<String, Object>> each = (List<Map<String, Object>>) row.get("each");
+            for (int v = 0; v < grid.size(); v++) logSum[v] += Math.log((double) each.get(v).get("gflops_median"));
+        }
+        int best = 0;
+        for (int v = 1; v < grid.size(); v++) if (logSum[v] > logSum[best]) best = v;
+        r.put("best_overall_blocking", describe(grid.get(best)));
+        r.put("best_overall_vs_default_geomean", CpuKernelBench.round(Math.exp((logSum[best] - logSum[0]) / shapes.size())));
+        System.err.println("best overall " + r.get("best_overall_blocking") + ": " + r.get("best_overall_vs_default_geomean") + "x the default");
+        String json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r);
+        if (out.getParent() != null) Files.createDirectories(out.getParent());
+        Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
+        Files.writeString(tmp, json);
+        Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    static Map<String, Object> sweep(String name, int rows, int in, int out, int experts, List<PanelMatmul.Blocking> grid,
+                                     int samples, ForkJoinPool pool, double peak) {
+        Random rnd = new Random(rows * 31L + in * 7L + out + experts);
+        float[] x = experts == 0 ? gaussian(rnd, rows * in) : null;
+        float[] y = new float[rows * out];
+        Runnable[] variants = new Runnable[grid.size()];
+        if (experts == 0) {
+            float[] wp = PanelMatmul.pack(gaussian(rnd, out * in), 0, out, in);
+            for (int v = 0; v < variants.length; v++) {
+                PanelMatmul.Blocking b = grid.get(v);
+                variants[v] = () -> PanelMatmul.matmul(x, 0, rows, in, wp, 0, out, null, y, 0, false, pool, b);
+            }
+        } else {
+            // rows are routed slots: tokens = rows / top-k gathered in expert order, experts' loads uneven as routing is
+            int tokens = rows / 8;
+            float[] xt = gaussian(rnd, tokens * in);
+            int[] counts = new int[experts];
+            for (int i = 0; i < rows; i++) counts[(int) Math.min(experts - 1, Math.abs(rnd.nextGaussian()) * experts / 2.5)]++;
+            int[] offsets = new int[experts + 1];
+            for (int e = 0; e < experts; e++) offsets[e + 1] = offsets[e] + counts[e];
+            int[] rowOf = new int[rows];
+            for (int i = 0; i < rows; i++) rowOf[i] = rnd.nextInt(tokens);
+            float[][] wp = new float[experts][];
+            int[] wOff = new int[experts];
+            for (int e = 0; e < experts; e++) wp[e] = PanelMatmul.pack(gaussian(rnd, out * in), 0, out, in);
+            for (int v = 0; v < variants.length; v++) {
+                PanelMatmul.Blocking b = grid.get(v);
+                variants[v] = () -> PanelMatmul.grouped(xt, 0, in, rowOf, offsets, experts, wp, wOff, out, y, 0, pool, b);
+            }
+        }
+        double flops = 2.0 * rows * in * out;
+        double[][] t = CpuKernelBench.interleaved(samples, 0.05, variants);
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("shape", name);
+        row.put("rows", rows);
+        row.put("in", in);
+        row.put("out", out);
+        row.put("experts", experts);
+        List<Map<String, Object>> each = new ArrayList<>();
+        int best = 0;
+        for (int v = 0; v < grid.size(); v++) {
+            double g = flops / CpuKernelBench.median(t[v]) / 1e9;
+            if (g > flops / CpuKernelBench.median(t[best]) / 1e9) best = v;
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("blocking", describe(grid.get(v)));
+            e.put("gflops_median", CpuKernelBench.round(g));
+            e.put("fraction_of_peak", CpuKernelBench.round(g / peak));
+            each.add(e);
+        }
+        row.put("default_gflops", each.get(0).get("gflops_median"));
+        row.put("default_fraction_of_peak", each.get(0).get("fraction_of_peak"));
+        row.put("best_blocking", each.get(best).get("blocking"));
+        row.put("best_gflops", each.get(best).get("gflops_median"));
+        row.put("best_fraction_of_peak", each.get(best).get("fraction_of_peak"));
+        row.put("each", each);
+        return row;
+    }
+
+    /** As {@code -Droutecal.panelBlocking} takes it: kc,rowKB,chunkKB,tasksPerThread,rowsFirst. */
+    static String describe(PanelMatmul.Blocking b) {
+        return PanelMatmul.format(b);
+    }
+
+    static float[] gaussian(Random r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
+        return a;
+    }
+}

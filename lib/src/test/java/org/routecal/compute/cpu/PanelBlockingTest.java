@@ -1,0 +1,79 @@
+package org.routecal.compute.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import java.util.concurrent.ForkJoinPool;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * {@link PanelMatmul.Blocking} changes how a product is cut, never its result: every blocking (k-slices that do not
+ * divide the input, one-panel chunks, one-group row blocks, rows cut first or panels split first) gives the default
+ * blocking's serial result bit for bit, with bias, accumulation, edge rows and edge outputs.
+ */
+class PanelBlockingTest {
+    /** The default and two odd ones (shared with {@link GroupedPanelMatmulTest}). */
+    static final PanelMatmul.Blocking[] BLOCKINGS = {
+            PanelMatmul.DEFAULT,
+            new PanelMatmul.Blocking(64, 4 << 10, 1, 2, true),      // 1-2 groups per task, one panel per chunk
+            new PanelMatmul.Blocking(100, 1 << 20, 40 << 10, 8, false), // k-slices of 100, chunks of 3 panels at kc 100
+    };
+    private static final ForkJoinPool POOL = new ForkJoinPool(3);
+
+    @AfterAll
+    static void closePool() {
+        POOL.shutdown();
+    }
+
+    @ParameterizedTest(name = "rows {0}, in {1}, out {2}, blocking {3}, accumulate {4}")
+    @CsvSource({"1,7,5,1,false", "9,300,97,1,true", "64,256,128,1,false", "203,513,190,2,true", "203,513,190,1,false",
+                "512,96,1024,2,false", "33,1000,64,2,true"})
+    void anyBlockingGivesTheDefaultResult(int rows, int in, int out, int blocking, boolean accumulate) {
+        Random r = new Random(rows * 31L + in * 7L + out);
+        float[] x = MatmulKernelsTest.gaussian(r, 3 + rows * in), w = MatmulKernelsTest.gaussian(r, out * in);
+        float[] bias = MatmulKernelsTest.gaussian(r, out), start = MatmulKernelsTest.gaussian(r, rows * out + 2);
+        float[] wp = PanelMatmul.pack(w, 0, out, in);
+        float[] want = start.clone(), serial = start.clone(), pooled = start.clone();
+        PanelMatmul.matmul(x, 3, rows, in, wp, 0, out, bias, want, 2, accumulate, null, PanelMatmul.DEFAULT);
+        PanelMatmul.matmul(x, 3, rows, in, wp, 0, out, bias, serial, 2, accumulate, null, BLOCKINGS[blocking]);
+        PanelMatmul.matmul(x, 3, rows, in, wp, 0, out, bias, pooled, 2, accumulate, POOL, BLOCKINGS[blocking]);
+        assertArrayEquals(bits(want), bits(serial), "one thread");
+        assertArrayEquals(bits(want), bits(pooled), "pool");
+    }
+
+    @Test
+    void cutReachesTheWantedTasks() {
+        PanelMatmul.Blocking rowsFirst = new PanelMatmul.Blocking(256, 256 << 10, 256 << 10, 4, true);
+        int[] c = PanelMatmul.cut(256, 1, 24, 256, 16, rowsFirst); // 2048 rows × 768 outputs on 16 threads
+        assertArrayEquals(new int[]{4, 24}, c, "rows cut to 4 groups, every task over all panels");
+        c = PanelMatmul.cut(256, 1, 24, 256, 16, PanelMatmul.DEFAULT);
+        assertArrayEquals(new int[]{32, 3}, c, "32-group row blocks, panels split 8 ways");
+        c = PanelMatmul.cut(2, 1, 24, 256, 16, rowsFirst); // too few rows: panels split as well
+        assertArrayEquals(new int[]{1, 1}, c);
+        assertArrayEquals(new int[]{32, 24}, PanelMatmul.cut(256, 1, 24, 256, 1, rowsFirst), "one thread: one chunked walk");
+        assertThrows(IllegalArgumentException.class, () -> new PanelMatmul.Blocking(0, 1, 1, 1, false));
+    }
+
+    @Test
+    void parsesWhatItFormats() {
+        PanelMatmul.Blocking b = new PanelMatmul.Blocking(128, 64 << 10, 512 << 10, 2, true);
+        assertEquals(b, PanelMatmul.parse(PanelMatmul.format(b)));
+        assertEquals(b, PanelMatmul.parse(" 128, 64,512 ,2,true"));
+        for (String bad : new String[]{"", "256,256,256,4", "256,256,256,4,false,1", "a,256,256,4,false", "0,256,256,4,false"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PanelMatmul.parse(bad), bad);
+            assertTrue(e.getMessage().contains("kc,rowKB,chunkKB") || e.getMessage().contains("blocking"), e.getMessage());
+        }
+    }
+
+    private static int[] bits(float[] a) {
+        int[] b = new int[a.length];
+        for (int i = 0; i < a.length; i++) b[i] = Float.floatToIntBits(a[i]);
+        return b;
+    }
+}
