@@ -30,6 +30,8 @@ public class CpuBackend implements Backend {
     private static final boolean WEIGHT_PANELS = !"false".equals(System.getProperty("routecal.weightPanels"));
     /** Grouped expert products in one task list ({@code -Droutecal.groupedPanels=false}: one product per expert, for measurements). */
     private static final boolean GROUPED_PANELS = !"false".equals(System.getProperty("routecal.groupedPanels"));
+    /** BF16 Linear weights take bf16 panels ({@code -Droutecal.bf16Panels=false}: row-major bf16 and the dot-product tiles). */
+    private static final boolean BF16_PANELS = !"false".equals(System.getProperty("routecal.bf16Panels"));
 
     public CpuBackend(Ops ops, Precision precision, String reason) {
         this.ops = ops;
@@ -172,7 +174,7 @@ public class CpuBackend implements Backend {
     public void writeRaw(Tensor dst, long row, ByteBuffer data, TensorType storedAs) {
         ByteBuffer b = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         int n = b.remaining() / storedAs.bytes();
-        if (storedAs == TensorType.BF16 && dst.type() == TensorType.BF16) {
+        if (storedAs == TensorType.BF16 && dst.type() == TensorType.BF16 && dst.storage() instanceof short[]) {
             require(n % dst.cols() == 0 && row * dst.cols() + n <= dst.elements(), dst + ": " + n + " values at row " + row + " do not fit");
             b.asShortBuffer().get((short[]) dst.storage(), off(dst) + Math.toIntExact(row * dst.cols()), n);
             return;
@@ -289,20 +291,28 @@ public class CpuBackend implements Backend {
     @Override public long expertStackBytes() { return 256L << 20; }
 
     /**
-     * F32 Linear weights whose matrices are whole panels ({@link PanelWeights#fits}: rows a multiple of
+     * F32 and BF16 Linear weights whose matrices are whole panels ({@link PanelWeights#fits}: rows a multiple of
      * {@link PanelMatmul#NR}, true of every real model's projections) are packed in place for {@link PanelMatmul},
-     * 1.55× the row-major kernels' speed on the bench shapes; others stay as they are.
+     * 1.55× the row-major kernels' speed on the bench shapes (BF16 ones as bf16 panels, widened in registers); others
+     * stay as they are.
      */
     @Override
     public Tensor prepareLinearWeights(Tensor t, int segmentRows) {
-        if (!WEIGHT_PANELS || !(ops instanceof VectorOps) || t.isView() || t.type() != TensorType.F32 || !(t.storage() instanceof float[] a)
-                || t.offset() != 0 || a.length != t.elements() || !PanelWeights.fits(t.rows()) || !PanelWeights.fits(segmentRows)) {
+        if (!WEIGHT_PANELS || !(ops instanceof VectorOps) || t.isView() || t.offset() != 0 || !PanelWeights.fits(t.rows())
+                || !PanelWeights.fits(segmentRows)) {
             return t;
         }
-        Tensor packed = new Tensor(this, TensorType.F32, t.rows(), t.cols(), PanelWeights.packInPlace(a, t.rows(), t.cols(), CpuThreads.sharedPool()),
-                0, t.name(), null);
+        PanelWeights packed;
+        if (t.type() == TensorType.F32 && t.storage() instanceof float[] a && a.length == t.elements()) {
+            packed = PanelWeights.packInPlace(a, t.rows(), t.cols(), CpuThreads.sharedPool());
+        } else if (t.type() == TensorType.BF16 && BF16_PANELS && t.storage() instanceof short[] a && a.length == t.elements()) {
+            packed = PanelWeights.packInPlace(a, t.rows(), t.cols(), CpuThreads.sharedPool());
+        } else {
+            return t;
+        }
+        Tensor out = new Tensor(this, t.type(), t.rows(), t.cols(), packed, 0, t.name(), null);
         t.handOver(); // the array is in panel order now: t's row-major view of it must never be read again
-        return packed;
+        return out;
     }
 
     @Override public void synchronize() {}
@@ -509,7 +519,7 @@ public class CpuBackend implements Backend {
         }
         float[] b = bias == null ? null : floats(bias);
         if (w.storage() instanceof PanelWeights p && w.offset() % ((long) PanelWeights.NR * in) == 0 && PanelWeights.fits(outCols)) {
-            PanelMatmul.matmul(xa, xOff, rows, in, p.data, off(w), outCols, b, f32(out), off(out), accumulate, pool);
+            PanelMatmul.product(xa, xOff, rows, in, p.data, off(w), outCols, b, f32(out), off(out), accumulate, pool, PanelMatmul.DEFAULT);
             return;
         }
         if (w.storage() instanceof PanelWeights) w = upload(floats(w), outCols, in, TensorType.F32, w.name()); // a view across panels
@@ -556,15 +566,15 @@ public class CpuBackend implements Backend {
 
     /**
      * The grouped product on packed panels, every expert's tiles in one task list ({@link PanelMatmul#grouped}); false
-     * (nothing done) where a weight is not in panels (bf16 storage, shapes off the panel size, the scalar reference)
-     * or the activations go through bf16.
+     * (nothing done) where a weight is not in panels (shapes off the panel size, the scalar reference). At bf16
+     * precision the activations are rounded to bf16 first, as {@link #linear} rounds them.
      */
     private boolean groupedOnPanels(Tensor x, ExpertGroups groups, List<Tensor> w, Tensor out, int[] offsets, int[] token, boolean gather) {
-        if (!GROUPED_PANELS || !(ops instanceof VectorOps) || precision == Precision.BF16 || x.type() != TensorType.F32) return false;
+        if (!GROUPED_PANELS || !(ops instanceof VectorOps) || x.type() != TensorType.F32) return false;
         int experts = groups.experts(), in = x.cols(), n = out.cols();
         require(out.rows() >= offsets[experts], "groupedLinear: " + offsets[experts] + " routed rows into " + out);
         if (!PanelWeights.fits(n)) return false;
-        float[][] panels = new float[experts][];
+        Object[] panels = new Object[experts];
         int[] wOff = new int[experts];
         for (int e = 0; e < experts; e++) {
             if (offsets[e + 1] == offsets[e]) {
@@ -579,7 +589,17 @@ public class CpuBackend implements Backend {
             wOff[e] = off(we);
         }
         requireType(out, TensorType.F32, "groupedLinear");
-        PanelMatmul.grouped(f32(x), off(x), in, gather ? token : null, offsets, experts, panels, wOff, n, f32(out), off(out), CpuThreads.sharedPool());
+        float[] xa = f32(x);
+        int xOff = off(x);
+        if (precision == Precision.BF16) { // bf16 activations, as the GPU's GEMM inputs are
+            float[] rounded = new float[n(x)];
+            forRowChunks(x.rowCount(), rounded.length, (r0, r1) -> {
+                for (int i = r0 * in, end = r1 * in; i < end; i++) rounded[i] = roundBf16(xa[xOff + i]);
+            });
+            PanelMatmul.grouped(rounded, 0, in, gather ? token : null, offsets, experts, panels, wOff, n, f32(out), off(out), CpuThreads.sharedPool());
+        } else {
+            PanelMatmul.grouped(xa, xOff, in, gather ? token : null, offsets, experts, panels, wOff, n, f32(out), off(out), CpuThreads.sharedPool());
+        }
         return true;
     }
 

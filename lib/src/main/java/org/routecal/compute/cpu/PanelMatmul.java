@@ -80,6 +80,15 @@ public final class PanelMatmul {
         return p;
     }
 
+    /** W [out, in] as bf16 bits (from wOff) packed into bf16 panels ({@link PanelWeights} pair order), a copy. */
+    public static short[] packBf16(short[] w, int wOff, int out, int in) {
+        short[] p = new short[Math.toIntExact(packedLength(out, in))];
+        if (p.length == 0) return p;
+        System.arraycopy(w, wOff, p, 0, out * in);
+        PanelWeights.packInPlace(p, p.length / in, in, null);
+        return p;
+    }
+
     /** y[yOff …] (+)= x·Wᵀ + bias, W given by its panels ({@link #pack} of [out, in]); pool null: the calling thread. */
     public static void matmul(float[] x, int xOff, int rows, int in, float[] wp, int out, float[] bias, float[] y, int yOff,
                               boolean accumulate, ForkJoinPool pool) {
@@ -95,9 +104,24 @@ public final class PanelMatmul {
     /** As above, cut as {@code blocking} says (the result does not depend on it). */
     public static void matmul(float[] x, int xOff, int rows, int in, float[] wp, int wOff, int out, float[] bias, float[] y, int yOff,
                               boolean accumulate, ForkJoinPool pool, Blocking blocking) {
+        product(x, xOff, rows, in, wp, wOff, out, bias, y, yOff, accumulate, pool, blocking);
+    }
+
+    /**
+     * As above with bf16 panels ({@link #packBf16}): half the weight bytes, widened in registers; the widened values
+     * are W's exactly, so the result is bit for bit that of float32 panels of the same values.
+     */
+    public static void matmul(float[] x, int xOff, int rows, int in, short[] wp, int wOff, int out, float[] bias, float[] y, int yOff,
+                              boolean accumulate, ForkJoinPool pool, Blocking blocking) {
+        product(x, xOff, rows, in, wp, wOff, out, bias, y, yOff, accumulate, pool, blocking);
+    }
+
+    /** Panels as float[] or short[] (bf16): the matmul of either. */
+    static void product(float[] x, int xOff, int rows, int in, Object wp, int wOff, int out, float[] bias, float[] y, int yOff,
+                        boolean accumulate, ForkJoinPool pool, Blocking blocking) {
         if (rows < 0 || in < 0 || out < 0) throw new IllegalArgumentException("negative shape: rows " + rows + ", in " + in + ", out " + out);
         if (xOff < 0 || (long) xOff + (long) rows * in > x.length) throw new IllegalArgumentException("x too short: offset " + xOff + " + " + rows + "×" + in + " > " + x.length);
-        if (wOff < 0 || wOff + packedLength(out, in) > wp.length) throw new IllegalArgumentException("packed W has " + wp.length + " floats, [" + out + ", " + in + "] from " + wOff + " needs " + packedLength(out, in));
+        if (wOff < 0 || wOff + packedLength(out, in) > length(wp)) throw new IllegalArgumentException("packed W has " + length(wp) + " values, [" + out + ", " + in + "] from " + wOff + " needs " + packedLength(out, in));
         if (yOff < 0 || (long) yOff + (long) rows * out > y.length) throw new IllegalArgumentException("y too short: offset " + yOff + " + " + rows + "×" + out + " > " + y.length);
         if (bias != null && bias.length < out) throw new IllegalArgumentException("bias has " + bias.length + " values, need " + out);
         if (rows == 0 || out == 0) return;
@@ -144,13 +168,13 @@ public final class PanelMatmul {
      * and the panels are split as well. Each (row, output) is the same k-ordered sum as {@link #matmul}'s, so the result
      * does not depend on the split.
      */
-    public static void grouped(float[] x, int xOff, int in, int[] rowOf, int[] offsets, int experts, float[][] wp, int[] wOff, int out,
+    public static void grouped(float[] x, int xOff, int in, int[] rowOf, int[] offsets, int experts, Object[] wp, int[] wOff, int out,
                                float[] y, int yOff, ForkJoinPool pool) {
         grouped(x, xOff, in, rowOf, offsets, experts, wp, wOff, out, y, yOff, pool, DEFAULT);
     }
 
-    /** As above, cut as {@code blocking} says (the result does not depend on it). */
-    public static void grouped(float[] x, int xOff, int in, int[] rowOf, int[] offsets, int experts, float[][] wp, int[] wOff, int out,
+    /** As above, cut as {@code blocking} says (the result does not depend on it); wp: float[]s or short[]s (bf16 panels). */
+    public static void grouped(float[] x, int xOff, int in, int[] rowOf, int[] offsets, int experts, Object[] wp, int[] wOff, int out,
                                float[] y, int yOff, ForkJoinPool pool, Blocking blocking) {
         if (in <= 0 || out <= 0) throw new IllegalArgumentException("grouped: in " + in + ", out " + out);
         final int mr = PanelTiles.ROWS, panels = ceilDiv(out, NR);
@@ -159,7 +183,7 @@ public final class PanelMatmul {
         for (int e = 0; e < experts; e++) {
             int n = offsets[e + 1] - offsets[e];
             if (n < 0) throw new IllegalArgumentException("grouped: offsets decrease at expert " + e);
-            if (n > 0 && wOff[e] + packedLength(out, in) > wp[e].length) throw new IllegalArgumentException("grouped: expert " + e + "'s panels too short");
+            if (n > 0 && wOff[e] + packedLength(out, in) > length(wp[e])) throw new IllegalArgumentException("grouped: expert " + e + "'s panels too short");
             groupStart[e + 1] = groupStart[e] + ceilDiv(n, mr);
             macs += (long) n * in * out;
         }
@@ -248,7 +272,7 @@ public final class PanelMatmul {
      * x's packed groups start at xp[xpOff]. The panels are walked in L2 chunks; within a chunk, k-slice by k-slice,
      * every row group passes over the chunk's slice (its x group in L1, the panel slices from L2).
      */
-    private static void block(float[] xp, int xpOff, int rows, int in, float[] wp, int wOff, int out, float[] bias, float[] y, int yOff, boolean acc,
+    private static void block(float[] xp, int xpOff, int rows, int in, Object wp, int wOff, int out, float[] bias, float[] y, int yOff, boolean acc,
                               int g0, int g1, int p0, int p1, Blocking blocking) {
         final int mr = PanelTiles.ROWS, kc = Math.max(1, blocking.kc());
         int fullG = Math.min(g1, rows / mr), fullP = Math.min(p1, out / NR);
@@ -283,7 +307,7 @@ public final class PanelMatmul {
     }
 
     /** A tile cut by the last rows or the last outputs: computed in scratch, its valid part copied to y. */
-    private static void edgeTile(float[] xp, int xpOff, int rows, int in, float[] wp, int wOff, int out, float[] y, int yOff, boolean acc, int g, int pn,
+    private static void edgeTile(float[] xp, int xpOff, int rows, int in, Object wp, int wOff, int out, float[] y, int yOff, boolean acc, int g, int pn,
                                  float[] scratch, int kc) {
         final int mr = PanelTiles.ROWS;
         int r0 = g * mr, nr = Math.min(mr, rows - r0), o0 = pn * NR, no = Math.min(NR, out - o0);
@@ -305,4 +329,11 @@ public final class PanelMatmul {
     }
 
     private static int ceilDiv(int a, int b) { return (a + b - 1) / b; }
+
+    /** Values in a panel array (float[] or short[]); anything else is refused. */
+    private static int length(Object wp) {
+        if (wp instanceof float[] f) return f.length;
+        if (wp instanceof short[] s) return s.length;
+        throw new IllegalArgumentException("panels must be float[] or short[] (bf16), not " + (wp == null ? "null" : wp.getClass().getSimpleName()));
+    }
 }

@@ -47,6 +47,31 @@ class PanelBlockingTest {
         assertArrayEquals(bits(want), bits(pooled), "pool");
     }
 
+    @ParameterizedTest(name = "rows {0}, in {1}, out {2}, blocking {3}")
+    @CsvSource({"9,300,64,0", "203,513,192,1", "512,96,1024,2", "33,1000,64,0"})
+    void bf16PanelsGiveTheFloat32PanelsResultOfTheSameValues(int rows, int in, int out, int blocking) {
+        Random r = new Random(rows + in * 3L + out * 11L);
+        float[] x = MatmulKernelsTest.gaussian(r, rows * in), w = MatmulKernelsTest.gaussian(r, out * in);
+        short[] bits = new short[w.length];
+        for (int i = 0; i < w.length; i++) {
+            bits[i] = CpuBackend.bf16(w[i]);
+            w[i] = Float.intBitsToFloat(bits[i] << 16);
+        }
+        float[] want = new float[rows * out], got = new float[rows * out];
+        PanelMatmul.matmul(x, 0, rows, in, PanelMatmul.pack(w, 0, out, in), 0, out, null, want, 0, false, null, PanelMatmul.DEFAULT);
+        PanelMatmul.matmul(x, 0, rows, in, PanelMatmul.packBf16(bits, 0, out, in), 0, out, null, got, 0, false, POOL, BLOCKINGS[blocking]);
+        assertArrayEquals(bits(want), bits(got), "matmul");
+        // grouped over two experts sharing the weight, rows gathered in reverse
+        int[] offsets = {0, rows / 2, rows}, rowOf = new int[rows];
+        for (int i = 0; i < rows; i++) rowOf[i] = rows - 1 - i;
+        short[] bp = PanelMatmul.packBf16(bits, 0, out, in);
+        float[] wp = PanelMatmul.pack(w, 0, out, in);
+        float[] gf = new float[rows * out], gb = new float[rows * out];
+        PanelMatmul.grouped(x, 0, in, rowOf, offsets, 2, new float[][]{wp, wp}, new int[2], out, gf, 0, null);
+        PanelMatmul.grouped(x, 0, in, rowOf, offsets, 2, new short[][]{bp, bp}, new int[2], out, gb, 0, POOL, BLOCKINGS[blocking]);
+        assertArrayEquals(bits(gf), bits(gb), "grouped");
+    }
+
     @Test
     void cutReachesTheWantedTasks() {
         PanelMatmul.Blocking rowsFirst = new PanelMatmul.Blocking(256, 256 << 10, 256 << 10, 4, true);

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.routecal.compute.Precision;
 import org.routecal.compute.Tensor;
 import org.routecal.compute.TensorType;
@@ -16,7 +18,7 @@ import org.routecal.compute.TensorType;
  * Linear weights handed to the CPU backend ({@code prepareLinearWeights}) are packed in place into panels: products
  * over the whole stack and over each expert's view give the row-major result, views across panels fall back, and
  * every way of reading or writing the tensor (download, row views, write as an override does, copyRows, zero, the
- * embedding gather) sees row-major values, so no caller can tell the layout apart.
+ * embedding gather) sees row-major values, so no caller can tell the layout apart; float32 and bf16 (bf16 panels).
  */
 class PanelWeightsTest {
     private final CpuBackend cpu = new CpuBackend(new VectorOps(2), Precision.FP32, "test");
@@ -41,12 +43,19 @@ class PanelWeightsTest {
         }
     }
 
-    @Test
-    void expertViewsMultiplyAndReadRowMajor() {
+    /** Values as a tensor of this type stores them (bf16: rounded), so expectations are exact. */
+    private static float[] stored(float[] v, TensorType type) {
+        if (type == TensorType.BF16) for (int i = 0; i < v.length; i++) v[i] = CpuBackend.roundBf16(v[i]);
+        return v;
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = TensorType.class, names = {"F32", "BF16"})
+    void expertViewsMultiplyAndReadRowMajor(TensorType type) {
         Random r = new Random(3);
         int experts = 3, segRows = 2 * NR, in = 70, rows = 13;
-        float[] w = gaussian(r, experts * segRows * in), x = gaussian(r, rows * in);
-        Tensor stack = cpu.prepareLinearWeights(cpu.upload(w, (long) experts * segRows, in, TensorType.F32, "stack"), segRows);
+        float[] w = stored(gaussian(r, experts * segRows * in), type), x = gaussian(r, rows * in);
+        Tensor stack = cpu.prepareLinearWeights(cpu.upload(w, (long) experts * segRows, in, type, "stack"), segRows);
         assertTrue(stack.storage() instanceof PanelWeights, "packed");
         Tensor xt = cpu.upload(x, rows, in, TensorType.F32, "x");
         assertArrayEquals(w, cpu.download(stack), "download is row-major");
@@ -56,13 +65,13 @@ class PanelWeightsTest {
         }
         assertClose(reference(x, rows, in, w, 5 * in, 40), product(xt, stack.rows(5, 45)), "a view across panels");
         // an override patches expert 1's rows; the next product and download see it
-        float[] patch = gaussian(r, segRows * in);
+        float[] patch = stored(gaussian(r, segRows * in), type);
         cpu.write(stack, segRows, patch);
         System.arraycopy(patch, 0, w, segRows * in, patch.length);
         assertArrayEquals(w, cpu.download(stack), "download after the write");
         assertClose(reference(x, rows, in, w, segRows * in, segRows), product(xt, stack.rows(segRows, 2L * segRows)), "expert 1 after the write");
         // copyRows both ways, zero, the embedding gather
-        Tensor plain = cpu.upload(new float[3 * in], 3, in, TensorType.F32, "plain");
+        Tensor plain = cpu.upload(new float[3 * in], 3, in, type, "plain");
         cpu.copyRows(stack, 7, plain, 0, 3);
         assertArrayEquals(java.util.Arrays.copyOfRange(w, 7 * in, 10 * in), cpu.download(plain), "copyRows out of panels");
         int to = 5 * NR / 2; // inside expert 1, not on a panel boundary
@@ -75,7 +84,7 @@ class PanelWeightsTest {
         assertArrayEquals(java.util.Arrays.copyOfRange(cpu.download(stack), (6 * NR - 1) * in, 6 * NR * in), java.util.Arrays.copyOfRange(g, in, 2 * in), "gather the last row");
         // a range with a partial panel on each side and whole panels between, written and read back
         long lo = NR - 3, hi = 3L * NR + 2;
-        float[] mixed = gaussian(r, (int) (hi - lo) * in);
+        float[] mixed = stored(gaussian(r, (int) (hi - lo) * in), type);
         cpu.write(stack.rows(lo, hi), 0, mixed);
         assertArrayEquals(mixed, cpu.download(stack.rows(lo, hi)), "partial + whole panels written and read");
         assertArrayEquals(java.util.Arrays.copyOfRange(w, 0, (int) lo * in), cpu.download(stack.rows(0, lo)), "rows before the range kept");
@@ -87,8 +96,8 @@ class PanelWeightsTest {
     void matricesThatAreNotWholePanelsStayRowMajor() {
         Tensor odd = cpu.upload(new float[(NR + 1) * 4], NR + 1, 4, TensorType.F32, "odd");
         assertSame(odd, cpu.prepareLinearWeights(odd, NR + 1));
-        Tensor bf16 = cpu.upload(new float[NR * 4], NR, 4, TensorType.BF16, "bf16");
-        assertSame(bf16, cpu.prepareLinearWeights(bf16, NR));
+        Tensor bf16 = cpu.upload(new float[(NR + 1) * 4], NR + 1, 4, TensorType.BF16, "bf16");
+        assertSame(bf16, cpu.prepareLinearWeights(bf16, NR + 1));
     }
 
     @Test
