@@ -21,6 +21,8 @@
 #   tune16    the matmul blocking on this machine's cores: PanelBlockingSweep (every Blocking on the forward's products,
 #             JSON), then the side-by-side forward (no GPTQ) with the default blocking and with the sweep's best, and a
 #             JFR profile of the forward with the best (jdk.jfr in the JRE: DEVICE_BENCH=1 bash bench/gpu/device_jar.sh)
+#   sbs16     the side-by-side forward only (no GPTQ), then routecal's forward with the first default blocking
+#             (SBS_BLOCKINGS) and with the default again, each after WARMUP (12) seconds of untimed passes
 #   multi1    the several-device code path on ONE GPU: the demo model quantized with --devices 0, 0,0 and 0,0,0 (logical
 #             devices sharing GPU 0), codes compared (CheckpointDiff); runs on the one-GPU machine
 #   multi     scaling on several GPUs (nvidia-h200-x8; issue 20): a 48-layer Qwen3-30B-A3B-geometry checkpoint and a
@@ -160,16 +162,27 @@ phase_tune16() {
     run python3 tests/cpu/side_by_side.py --java java --jar "$JAR" --threads "$(nproc)" --heap 32g --workdir "$WORK/sbs" --skip-gptq \
         --repeats 5 --out "$OUT/side_by_side_16core_default-$i.json"
     run python3 tests/cpu/side_by_side.py --java java --jar "$JAR" --threads "$(nproc)" --heap 32g --workdir "$WORK/sbs" --skip-gptq \
-        --repeats 5 --jvm-option "-Droutecal.panelBlocking=$best" --out "$OUT/side_by_side_16core_best-$i.json"
+        --repeats 5 --jvm-option="-Droutecal.panelBlocking=$best" --out "$OUT/side_by_side_16core_best-$i.json"
   done
+  run $J -Droutecal.panelBlocking=$best -XX:StartFlightRecording=delay=8s,filename=$OUT/forward-16core.jfr,settings=profile \
+      org.routecal.cli.Main bench-forward --model "$WORK/sbs/checkpoint" --tokens-file "$WORK/sbs/tokens.txt" --repeats 30 \
+      --warmup-seconds 5 --out "$OUT/forward_profiled.json" > /dev/null 2>&1
   for b in 256,256,256,4,false "$best"; do
     run $J -Droutecal.panelBlocking=$b org.routecal.cli.Main bench-forward --hidden 2048 --experts 128 --top-k 8 \
         --moe-intermediate 768 --layers 1 --heads 32 --kv-heads 4 --head-dim 128 --seq 2048 --repeats 5 \
         --out "$OUT/forward_q30layer_blocking-${b//,/_}.json" > /dev/null 2>&1
   done
-  run $J -Droutecal.panelBlocking=$best -XX:StartFlightRecording=delay=8s,filename=$OUT/forward-16core.jfr,settings=profile \
-      org.routecal.cli.Main bench-forward --model "$WORK/sbs/checkpoint" --tokens-file "$WORK/sbs/tokens.txt" --repeats 30 \
-      --warmup-seconds 5 --out "$OUT/forward_profiled.json" > /dev/null 2>&1
+}
+
+phase_sbs16() { # the side-by-side forward (no GPTQ) with the default blockings, then bench-forward with others
+  run python3 tests/cpu/side_by_side.py --java java --jar "$JAR" --threads "$(nproc)" --heap 32g --workdir "$WORK/sbs" --skip-gptq \
+      --repeats 5 --warmup-seconds "${WARMUP:-12}" --out "$OUT/side_by_side_16core.json"
+  for b in ${SBS_BLOCKINGS:-256,256,256,4,false} default; do
+    local opt=-Droutecal.panelBlocking=$b
+    [ "$b" = default ] && opt=-Dunused=0
+    run $J "$opt" org.routecal.cli.Main bench-forward --model "$WORK/sbs/checkpoint" --tokens-file "$WORK/sbs/tokens.txt" \
+        --repeats 5 --warmup-seconds "${WARMUP:-12}" --out "$OUT/forward_blocking-${b//,/_}.json" > /dev/null 2>&1
+  done
 }
 
 phase_multi1() { # the multi-device code (partition, reduction, broadcast; logical devices share GPU 0) on one GPU

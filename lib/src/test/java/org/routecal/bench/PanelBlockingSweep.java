@@ -43,13 +43,14 @@ public final class PanelBlockingSweep {
         int threads = CpuThreads.defaultThreads();
         ForkJoinPool pool = CpuThreads.sharedPool();
         List<PanelMatmul.Blocking> grid = new ArrayList<>();
-        grid.add(PanelMatmul.DEFAULT);
+        PanelMatmul.Blocking first = new PanelMatmul.Blocking(256, 256 << 10, 256 << 10, 4, false); // the first default
+        grid.add(first);
         for (int kc : quick ? new int[]{128, 256} : new int[]{128, 256, 512})
-            for (int rowKb : quick ? new int[]{256} : new int[]{64, 256, 1024})
-                for (int chunkKb : quick ? new int[]{256} : new int[]{128, 256, 512, 1024})
+            for (int rowKb : quick ? new int[]{64, 1024} : new int[]{64, 256, 1024})
+                for (int chunkKb : quick ? new int[]{128, 256} : new int[]{128, 256, 512, 1024})
                     for (boolean rowsFirst : new boolean[]{false, true}) {
                         var b = new PanelMatmul.Blocking(kc, rowKb << 10, chunkKb << 10, 4, rowsFirst);
-                        if (!b.equals(PanelMatmul.DEFAULT)) grid.add(b);
+                        if (!b.equals(first)) grid.add(b);
                     }
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("format", "routecal.bench.panel_blocking");
@@ -149,6 +150,12 @@ public final class PanelBlockingSweep {
         }
         row.put("default_gflops", each.get(0).get("gflops_median"));
         row.put("default_fraction_of_peak", each.get(0).get("fraction_of_peak"));
+        int auto = grid.indexOf(PanelMatmul.blockingFor(4L * PanelMatmul.packedLength(out, in)));
+        if (auto >= 0) {
+            row.put("auto_blocking", each.get(auto).get("blocking"));
+            row.put("auto_gflops", each.get(auto).get("gflops_median"));
+            row.put("auto_fraction_of_peak", each.get(auto).get("fraction_of_peak"));
+        }
         row.put("best_blocking", each.get(best).get("blocking"));
         row.put("best_gflops", each.get(best).get("gflops_median"));
         row.put("best_fraction_of_peak", each.get(best).get("fraction_of_peak"));

@@ -519,7 +519,7 @@ public class CpuBackend implements Backend {
         }
         float[] b = bias == null ? null : floats(bias);
         if (w.storage() instanceof PanelWeights p && w.offset() % ((long) PanelWeights.NR * in) == 0 && PanelWeights.fits(outCols)) {
-            PanelMatmul.product(xa, xOff, rows, in, p.data, off(w), outCols, b, f32(out), off(out), accumulate, pool, PanelMatmul.DEFAULT);
+            PanelMatmul.product(xa, xOff, rows, in, p.data, off(w), outCols, b, f32(out), off(out), accumulate, pool, null);
             return;
         }
         if (w.storage() instanceof PanelWeights) w = upload(floats(w), outCols, in, TensorType.F32, w.name()); // a view across panels

@@ -44,10 +44,28 @@ public final class PanelMatmul {
     }
 
     /**
-     * What {@link #matmul} and {@link #grouped} use unless given another; {@code -Droutecal.panelBlocking=kc,rowKB,
-     * chunkKB,tasksPerThread,rowsFirst} overrides it (for tuning on a new machine with PanelBlockingSweep).
+     * The blocking for weights that stay in the last-level cache (up to {@link #RESIDENT_WEIGHT_BYTES}): k-slices of
+     * 512, row blocks of 32 rows, L2 chunks of 2 panels — many small tasks over one shared W. On the GPU machine's 16
+     * cores it ran the forward's expert and attention products 1.1–1.8× the first default (256,256,256,4,false), and
+     * on 2 cores at par (PanelBlockingSweep; bench/CPU-RESULTS.md).
      */
-    public static final Blocking DEFAULT = parse(System.getProperty("routecal.panelBlocking", "256,256,256,4,false"));
+    public static final Blocking RESIDENT = new Blocking(512, 64 << 10, 128 << 10, 4, false);
+    /**
+     * The blocking for larger weights (an lm_head of 32k × 1k is 131 MB in float32): row blocks of up to 1 MB of x, so
+     * W streams from memory a few times rather than once per small row block.
+     */
+    public static final Blocking STREAMED = new Blocking(512, 1 << 20, 256 << 10, 4, false);
+    /** Packed weights up to this size count as cache-resident. */
+    public static final long RESIDENT_WEIGHT_BYTES = 16L << 20;
+    /** {@code -Droutecal.panelBlocking=kc,rowKB,chunkKB,tasksPerThread,rowsFirst}: one blocking for every product. */
+    private static final Blocking OVERRIDE = System.getProperty("routecal.panelBlocking") == null ? null
+            : parse(System.getProperty("routecal.panelBlocking"));
+
+    /** The blocking a product with {@code weightBytes} of packed weights gets unless given one. */
+    public static Blocking blockingFor(long weightBytes) {
+        if (OVERRIDE != null) return OVERRIDE;
+        return weightBytes <= RESIDENT_WEIGHT_BYTES ? RESIDENT : STREAMED;
+    }
 
     /** "kc,rowKB,chunkKB,tasksPerThread,rowsFirst" as a blocking; a clear error for anything else. */
     public static Blocking parse(String spec) {
@@ -92,13 +110,13 @@ public final class PanelMatmul {
     /** y[yOff …] (+)= x·Wᵀ + bias, W given by its panels ({@link #pack} of [out, in]); pool null: the calling thread. */
     public static void matmul(float[] x, int xOff, int rows, int in, float[] wp, int out, float[] bias, float[] y, int yOff,
                               boolean accumulate, ForkJoinPool pool) {
-        matmul(x, xOff, rows, in, wp, 0, out, bias, y, yOff, accumulate, pool, DEFAULT);
+        matmul(x, xOff, rows, in, wp, 0, out, bias, y, yOff, accumulate, pool, blockingFor(4 * packedLength(out, in)));
     }
 
     /** As above with W's panels from wOff in wp (a view of whole panels of a larger packed tensor). */
     public static void matmul(float[] x, int xOff, int rows, int in, float[] wp, int wOff, int out, float[] bias, float[] y, int yOff,
                               boolean accumulate, ForkJoinPool pool) {
-        matmul(x, xOff, rows, in, wp, wOff, out, bias, y, yOff, accumulate, pool, DEFAULT);
+        matmul(x, xOff, rows, in, wp, wOff, out, bias, y, yOff, accumulate, pool, blockingFor(4 * packedLength(out, in)));
     }
 
     /** As above, cut as {@code blocking} says (the result does not depend on it). */
@@ -116,9 +134,10 @@ public final class PanelMatmul {
         product(x, xOff, rows, in, wp, wOff, out, bias, y, yOff, accumulate, pool, blocking);
     }
 
-    /** Panels as float[] or short[] (bf16): the matmul of either. */
+    /** Panels as float[] or short[] (bf16): the matmul of either; blocking null: {@link #blockingFor} W's bytes. */
     static void product(float[] x, int xOff, int rows, int in, Object wp, int wOff, int out, float[] bias, float[] y, int yOff,
-                        boolean accumulate, ForkJoinPool pool, Blocking blocking) {
+                        boolean accumulate, ForkJoinPool pool, Blocking given) {
+        Blocking blocking = given != null ? given : blockingFor((wp instanceof short[] ? 2L : 4L) * packedLength(out, in));
         if (rows < 0 || in < 0 || out < 0) throw new IllegalArgumentException("negative shape: rows " + rows + ", in " + in + ", out " + out);
         if (xOff < 0 || (long) xOff + (long) rows * in > x.length) throw new IllegalArgumentException("x too short: offset " + xOff + " + " + rows + "×" + in + " > " + x.length);
         if (wOff < 0 || wOff + packedLength(out, in) > length(wp)) throw new IllegalArgumentException("packed W has " + length(wp) + " values, [" + out + ", " + in + "] from " + wOff + " needs " + packedLength(out, in));
@@ -170,7 +189,8 @@ public final class PanelMatmul {
      */
     public static void grouped(float[] x, int xOff, int in, int[] rowOf, int[] offsets, int experts, Object[] wp, int[] wOff, int out,
                                float[] y, int yOff, ForkJoinPool pool) {
-        grouped(x, xOff, in, rowOf, offsets, experts, wp, wOff, out, y, yOff, pool, DEFAULT);
+        long bytesPerValue = experts > 0 && wp[0] instanceof short[] ? 2 : 4;
+        grouped(x, xOff, in, rowOf, offsets, experts, wp, wOff, out, y, yOff, pool, blockingFor(bytesPerValue * packedLength(out, in)));
     }
 
     /** As above, cut as {@code blocking} says (the result does not depend on it); wp: float[]s or short[]s (bf16 panels). */
@@ -225,7 +245,14 @@ public final class PanelMatmul {
         });
     }
 
-    private static final ThreadLocal<float[]> SCRATCH = new ThreadLocal<>();
+    private static final ThreadLocal<float[]> SCRATCH = new ThreadLocal<>(), EDGE = new ThreadLocal<>();
+
+    /** This thread's scratch for a partial row group's tiles, at least n floats. */
+    private static float[] edgeScratch(int n) {
+        float[] a = EDGE.get();
+        if (a == null || a.length < n) EDGE.set(a = new float[n]);
+        return a;
+    }
 
     /** This thread's packing scratch, at least n floats (stale values beyond what a task packs are never read). */
     private static float[] scratch(int n) {
@@ -277,8 +304,14 @@ public final class PanelMatmul {
         final int mr = PanelTiles.ROWS, kc = Math.max(1, blocking.kc());
         int fullG = Math.min(g1, rows / mr), fullP = Math.min(p1, out / NR);
         int chunk = blocking.chunkPanels(Math.max(1, Math.min(in, kc)));
+        // the last, partial row group of this block (its padding rows are zeros in xp) runs with the others, on the
+        // chunk while it is in L2, into a scratch tile row whose valid rows are copied to y after the chunk's last k
+        int pg = rows / mr, partialRows = rows - pg * mr;
+        boolean partial = partialRows > 0 && pg >= g0 && pg < g1 && in > 0;
         for (int c0 = p0; c0 < fullP; c0 += chunk) {
-            int c1 = Math.min(fullP, c0 + chunk);
+            int c1 = Math.min(fullP, c0 + chunk), cw = (c1 - c0) * NR;
+            float[] edge = partial ? edgeScratch(mr * cw) : null;
+            if (partial && acc) for (int i = 0; i < partialRows; i++) System.arraycopy(y, yOff + (pg * mr + i) * out + c0 * NR, edge, i * cw, cw);
             for (int k0 = 0; k0 < in; k0 += kc) {
                 int kl = Math.min(kc, in - k0);
                 for (int g = g0; g < fullG; g++) {
@@ -287,7 +320,14 @@ public final class PanelMatmul {
                         PanelTiles.tile(xp, xo, wp, wOff + pn * in * NR + k0 * NR, kl, y, yOff + g * mr * out + pn * NR, out, acc || k0 > 0);
                     }
                 }
+                if (partial) {
+                    int xo = xpOff + pg * mr * in + k0 * mr;
+                    for (int pn = c0; pn < c1; pn++) {
+                        PanelTiles.tile(xp, xo, wp, wOff + pn * in * NR + k0 * NR, kl, edge, (pn - c0) * NR, cw, acc || k0 > 0);
+                    }
+                }
             }
+            if (partial) for (int i = 0; i < partialRows; i++) System.arraycopy(edge, i * cw, y, yOff + (pg * mr + i) * out + c0 * NR, cw);
         }
         if (in == 0 && !acc) for (int g = g0; g < fullG; g++) for (int i = 0; i < mr; i++) {
             java.util.Arrays.fill(y, yOff + (g * mr + i) * out + p0 * NR, yOff + (g * mr + i) * out + fullP * NR, 0f);
@@ -295,7 +335,7 @@ public final class PanelMatmul {
         float[] scratch = null;
         for (int g = g0; g < g1; g++) {
             for (int pn = p0; pn < p1; pn++) {
-                if (g < fullG && pn < fullP) continue;
+                if (pn < fullP && (g < fullG || (partial && g == pg))) continue;
                 if (scratch == null) scratch = new float[mr * NR];
                 edgeTile(xp, xpOff, rows, in, wp, wOff, out, y, yOff, acc, g, pn, scratch, kc);
             }

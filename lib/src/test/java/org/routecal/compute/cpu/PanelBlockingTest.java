@@ -18,11 +18,14 @@ import org.junit.jupiter.params.provider.CsvSource;
  * blocking's serial result bit for bit, with bias, accumulation, edge rows and edge outputs.
  */
 class PanelBlockingTest {
-    /** The default and two odd ones (shared with {@link GroupedPanelMatmulTest}). */
+    /** The first default, the two defaults, and two odd ones (shared with {@link GroupedPanelMatmulTest}). */
+    static final PanelMatmul.Blocking FIRST = new PanelMatmul.Blocking(256, 256 << 10, 256 << 10, 4, false);
     static final PanelMatmul.Blocking[] BLOCKINGS = {
-            PanelMatmul.DEFAULT,
+            FIRST,
             new PanelMatmul.Blocking(64, 4 << 10, 1, 2, true),      // 1-2 groups per task, one panel per chunk
             new PanelMatmul.Blocking(100, 1 << 20, 40 << 10, 8, false), // k-slices of 100, chunks of 3 panels at kc 100
+            PanelMatmul.RESIDENT,
+            PanelMatmul.STREAMED,
     };
     private static final ForkJoinPool POOL = new ForkJoinPool(3);
 
@@ -33,14 +36,14 @@ class PanelBlockingTest {
 
     @ParameterizedTest(name = "rows {0}, in {1}, out {2}, blocking {3}, accumulate {4}")
     @CsvSource({"1,7,5,1,false", "9,300,97,1,true", "64,256,128,1,false", "203,513,190,2,true", "203,513,190,1,false",
-                "512,96,1024,2,false", "33,1000,64,2,true"})
+                "512,96,1024,2,false", "33,1000,64,2,true", "203,1100,190,3,true", "512,600,1024,4,false", "77,513,64,3,false"})
     void anyBlockingGivesTheDefaultResult(int rows, int in, int out, int blocking, boolean accumulate) {
         Random r = new Random(rows * 31L + in * 7L + out);
         float[] x = MatmulKernelsTest.gaussian(r, 3 + rows * in), w = MatmulKernelsTest.gaussian(r, out * in);
         float[] bias = MatmulKernelsTest.gaussian(r, out), start = MatmulKernelsTest.gaussian(r, rows * out + 2);
         float[] wp = PanelMatmul.pack(w, 0, out, in);
         float[] want = start.clone(), serial = start.clone(), pooled = start.clone();
-        PanelMatmul.matmul(x, 3, rows, in, wp, 0, out, bias, want, 2, accumulate, null, PanelMatmul.DEFAULT);
+        PanelMatmul.matmul(x, 3, rows, in, wp, 0, out, bias, want, 2, accumulate, null, FIRST);
         PanelMatmul.matmul(x, 3, rows, in, wp, 0, out, bias, serial, 2, accumulate, null, BLOCKINGS[blocking]);
         PanelMatmul.matmul(x, 3, rows, in, wp, 0, out, bias, pooled, 2, accumulate, POOL, BLOCKINGS[blocking]);
         assertArrayEquals(bits(want), bits(serial), "one thread");
@@ -58,7 +61,7 @@ class PanelBlockingTest {
             w[i] = Float.intBitsToFloat(bits[i] << 16);
         }
         float[] want = new float[rows * out], got = new float[rows * out];
-        PanelMatmul.matmul(x, 0, rows, in, PanelMatmul.pack(w, 0, out, in), 0, out, null, want, 0, false, null, PanelMatmul.DEFAULT);
+        PanelMatmul.matmul(x, 0, rows, in, PanelMatmul.pack(w, 0, out, in), 0, out, null, want, 0, false, null, FIRST);
         PanelMatmul.matmul(x, 0, rows, in, PanelMatmul.packBf16(bits, 0, out, in), 0, out, null, got, 0, false, POOL, BLOCKINGS[blocking]);
         assertArrayEquals(bits(want), bits(got), "matmul");
         // grouped over two experts sharing the weight, rows gathered in reverse
@@ -77,12 +80,18 @@ class PanelBlockingTest {
         PanelMatmul.Blocking rowsFirst = new PanelMatmul.Blocking(256, 256 << 10, 256 << 10, 4, true);
         int[] c = PanelMatmul.cut(256, 1, 24, 256, 16, rowsFirst); // 2048 rows × 768 outputs on 16 threads
         assertArrayEquals(new int[]{4, 24}, c, "rows cut to 4 groups, every task over all panels");
-        c = PanelMatmul.cut(256, 1, 24, 256, 16, PanelMatmul.DEFAULT);
+        c = PanelMatmul.cut(256, 1, 24, 256, 16, FIRST);
         assertArrayEquals(new int[]{32, 3}, c, "32-group row blocks, panels split 8 ways");
         c = PanelMatmul.cut(2, 1, 24, 256, 16, rowsFirst); // too few rows: panels split as well
         assertArrayEquals(new int[]{1, 1}, c);
         assertArrayEquals(new int[]{32, 24}, PanelMatmul.cut(256, 1, 24, 256, 1, rowsFirst), "one thread: one chunked walk");
         assertThrows(IllegalArgumentException.class, () -> new PanelMatmul.Blocking(0, 1, 1, 1, false));
+    }
+
+    @Test
+    void smallWeightsGetTheResidentBlockingLargeOnesTheStreamedOne() {
+        assertEquals(PanelMatmul.RESIDENT, PanelMatmul.blockingFor(PanelMatmul.RESIDENT_WEIGHT_BYTES));
+        assertEquals(PanelMatmul.STREAMED, PanelMatmul.blockingFor(PanelMatmul.RESIDENT_WEIGHT_BYTES + 1));
     }
 
     @Test
