@@ -45,7 +45,7 @@ public final class PanelBlockingSweep {
         List<PanelMatmul.Blocking> grid = new ArrayList<>();
         PanelMatmul.Blocking first = new PanelMatmul.Blocking(256, 256 << 10, 256 << 10, 4, false); // the first default
         grid.add(first);
-        for (int kc : quick ? new int[]{128, 256} : new int[]{128, 256, 512})
+        for (int kc : quick ? new int[]{256, 512} : new int[]{128, 256, 512})
             for (int rowKb : quick ? new int[]{64, 1024} : new int[]{64, 256, 1024})
                 for (int chunkKb : quick ? new int[]{128, 256} : new int[]{128, 256, 512, 1024})
                     for (boolean rowsFirst : new boolean[]{false, true}) {
