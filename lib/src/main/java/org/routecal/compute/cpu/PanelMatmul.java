@@ -175,7 +175,7 @@ public final class PanelMatmul {
         int rowBlocks = units == 1 ? ceilDiv(groups, g) : groups / g + units; // an upper bound when units > 1
         int panelBlocks = b.rowsFirst() ? 1 : ceilDiv(panels, b.chunkPanels(kb));
         if ((long) rowBlocks * panelBlocks < wanted) panelBlocks = Math.min(panels, Math.max(panelBlocks, ceilDiv(wanted, rowBlocks)));
-        return new int[]{g, ceilDiv(panels, panelBlocks)};
+        return new int[]{g, Math.max(1, panels / panelBlocks)}; // at least panelBlocks blocks
     }
 
     /**
