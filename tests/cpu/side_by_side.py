@@ -79,11 +79,11 @@ def hf_forward(directory, tokens, dtype, threads, repeats, warmup):
             "forward_tokens_per_s_best": max(rates), "last_position_top5": top5}
 
 
-def routecal_forward(a, directory, tokens_file, out_file):
+def routecal_forward(a, directory, tokens_file, out_file, precision="fp32"):
     cmd = pin(a.threads) + [a.java, "--add-modules", "jdk.incubator.vector", f"-Xmx{a.heap}", "-XX:+UseG1GC", "-XX:G1HeapRegionSize=32m",
                             f"-Droutecal.threads={a.threads}", *a.jvm_option, "-jar", a.jar, "bench-forward", "--model", str(directory),
                             "--tokens-file", str(tokens_file), "--repeats", str(a.repeats), "--warmup-seconds", str(a.warmup_seconds),
-                            "--out", str(out_file)]
+                            "--precision", precision, "--out", str(out_file)]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     return cmd, json.loads(Path(out_file).read_text())
 
@@ -147,6 +147,7 @@ def main():
                           ("seed", 0), ("gptq-experts", 4), ("gptq-tokens", 8192), ("gptq-hidden", 2048), ("gptq-inter", 768)):
         p.add_argument("--" + name, type=int, default=default)
     p.add_argument("--skip-gptq", action="store_true")
+    p.add_argument("--skip-bf16", action="store_true", help="no routecal bf16 forward (HF's bf16 forward still runs)")
     p.add_argument("--jvm-option", action="append", default=[], help="extra JVM option for routecal's runs (repeatable), e.g. -Droutecal.panelBlocking=...")
     p.add_argument("--warmup-seconds", type=float, default=5.0,
                    help="untimed forward passes, on both sides, last at least this long (routecal's JIT compiles its hot loops "
@@ -171,10 +172,19 @@ def main():
         cmd, ours = routecal_forward(a, ckpt, tokens_file, work / "routecal_forward.json")
         result["routecal_forward"] = ours
         result["commands"] = {"routecal_forward": " ".join(cmd)}
+        if not a.skip_bf16:  # routecal's bf16 forward (bf16 panels, bf16-rounded activations) against HF's bf16
+            cmd16, ours16 = routecal_forward(a, ckpt, tokens_file, work / "routecal_forward_bf16.json", "bf16")
+            result["routecal_forward_bf16"] = ours16
+            result["commands"]["routecal_forward_bf16"] = " ".join(cmd16)
         for dtype in (torch.float32, torch.bfloat16):
             result["hf_forward_" + str(dtype).split(".")[-1]] = hf_forward(ckpt, tokens, dtype, a.threads, a.repeats, a.warmup_seconds)
         for key in ("hf_forward_float32", "hf_forward_bfloat16"):
             result["ratio_routecal_over_" + key] = ours["forward_tokens_per_s_median"] / result[key]["forward_tokens_per_s_median"]
+        if "routecal_forward_bf16" in result:
+            result["ratio_routecal_bf16_over_hf_forward_bfloat16"] = (result["routecal_forward_bf16"]["forward_tokens_per_s_median"]
+                                                                       / result["hf_forward_bfloat16"]["forward_tokens_per_s_median"])
+            result["same_top1_bf16_as_hf_bfloat16"] = (result["routecal_forward_bf16"]["last_position_top5"][0]
+                                                       == result["hf_forward_bfloat16"]["last_position_top5"][0])
         result["same_top1_as_hf_float32"] = ours["last_position_top5"][0] == result["hf_forward_float32"]["last_position_top5"][0]
         if not a.skip_gptq:
             cmd, rg = routecal_gptq(a, work / "routecal_gptq.json")

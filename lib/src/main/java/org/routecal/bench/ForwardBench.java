@@ -92,7 +92,8 @@ public final class ForwardBench {
      * {@code warmupSeconds} have passed, as the JIT compiles the hot loops over the first seconds), and the last
      * position's top-5 token ids, so the caller can check both implementations computed the same thing.
      */
-    public static Map<String, Object> runCheckpoint(java.nio.file.Path dir, int[] tokens, int repeats, double warmupSeconds) {
+    public static Map<String, Object> runCheckpoint(java.nio.file.Path dir, int[] tokens, int repeats, double warmupSeconds,
+                                                    org.routecal.compute.Precision precision) {
         Ops ops = Backends.select();
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("model", dir.toString());
@@ -102,7 +103,8 @@ public final class ForwardBench {
         r.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
         r.put("cpu", cpuModel());
         r.put("tokens", tokens.length);
-        try (MoeModel model = MoeModel.load(dir, new org.routecal.compute.cpu.CpuBackend(ops, org.routecal.compute.Precision.FP32, "bench"))) {
+        r.put("precision", precision.id());
+        try (MoeModel model = MoeModel.load(dir, new org.routecal.compute.cpu.CpuBackend(ops, precision, "bench"))) {
             List<int[]> batch = List.of(tokens);
             long warm0 = System.nanoTime();
             float[] lg = model.forwardLogits(batch, ForwardTaps.NONE); // warm-up; its logits give the top-5

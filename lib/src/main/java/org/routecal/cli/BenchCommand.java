@@ -27,6 +27,8 @@ public final class BenchCommand implements StageCommand {
     @Option(names = "--seq", defaultValue = "512") int seq;
     @Option(names = "--batch", defaultValue = "1") int batch;
     @Option(names = "--repeats", defaultValue = "3") int repeats;
+    @Option(names = "--precision", defaultValue = "fp32", description = "with --model: fp32 or bf16 (bf16 weights in bf16 panels,"
+            + " activations rounded to bf16 at each product, as HF transformers' bf16 forward; default ${DEFAULT-VALUE})") String precision;
     @Option(names = "--warmup-seconds", defaultValue = "0", description = "with --model: untimed passes until this long has passed"
             + " (at least one), so the timed ones run JIT-compiled code (default ${DEFAULT-VALUE}: one pass)") double warmupSeconds;
     @Option(names = "--seed", defaultValue = "0") long seed;
@@ -42,7 +44,8 @@ public final class BenchCommand implements StageCommand {
             if (tokensFile == null) throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--model needs --tokens-file");
             int[] tokens = java.util.Arrays.stream(java.nio.file.Files.readString(tokensFile).trim().split("[\\s,\\[\\]]+"))
                     .filter(t -> !t.isEmpty()).mapToInt(Integer::parseInt).toArray();
-            r = ForwardBench.runCheckpoint(model, tokens, repeats, warmupSeconds);
+            org.routecal.compute.Precision p = org.routecal.compute.Precision.parseOrAuto(precision);
+            r = ForwardBench.runCheckpoint(model, tokens, repeats, warmupSeconds, p == null ? org.routecal.compute.Precision.FP32 : p);
         } else {
             r = ForwardBench.run(new ForwardBench.Settings(hidden, layers, experts, topK, moeIntermediate,
                     heads, kvHeads, headDim, vocab, seq, batch, repeats, seed));
