@@ -59,36 +59,26 @@ def bf16_tile(R, C, name):
     L.append("    }")
     return "\n".join(L)
 
-def panel_tile(R, C, name):
+def panel_tile(R, C, name, bf16=False):
+    # bf16 panels hold the two output vectors of a k interleaved in pairs: short 2j = output j, short 2j+1 = output
+    # j + L, so one short-vector load read as ints gives both: (int << 16) is outputs 0..L-1, (int & 0xFFFF0000) L..2L-1
+    assert C == 2 or not bf16
     L = []
-    L.append(f"    /** {R} rows × {C} output vectors: {R*C} accumulators + {C} weight vectors + 1 broadcast live. */")
-    L.append(f"    static void {name}(float[] xp, int x0, float[] wp, int wOff, int kc, float[] c, int c0, int ldc, boolean load) {{")
+    if bf16:
+        L.append(f"    /** {R} rows × 2 output vectors from a bf16 panel: {R*2} accumulators + 2 widened weight vectors + 1 broadcast live. */")
+        L.append(f"    static void {name}Bf16(float[] xp, int x0, short[] wp, int wOff, int kc, float[] c, int c0, int ldc, boolean load) {{")
+    else:
+        L.append(f"    /** {R} rows × {C} output vectors: {R*C} accumulators + {C} weight vectors + 1 broadcast live. */")
+        L.append(f"    static void {name}(float[] xp, int x0, float[] wp, int wOff, int kc, float[] c, int c0, int ldc, boolean load) {{")
     for r in range(R):
         L.append("        FloatVector " + ", ".join(f"a{r}{v} = load ? FloatVector.fromArray(F, c, c0 + {r} * ldc + {v} * L) : FloatVector.zero(F)" for v in range(C)) + ";")
     L.append("        for (int k = 0; k < kc; k++) {")
     L.append(f"            final int wk = wOff + k * {C} * L, xk = x0 + k * {R};")
-    L.append("            " + " ".join(f"FloatVector w{v} = FloatVector.fromArray(F, wp, wk + {v} * L);" for v in range(C)))
-    for r in range(R):
-        L.append(f"            FloatVector b{r} = FloatVector.broadcast(F, xp[xk + {r}]); " + " ".join(f"a{r}{v} = w{v}.fma(b{r}, a{r}{v});" for v in range(C)))
-    L.append("        }")
-    for r in range(R):
-        L.append("        " + " ".join(f"a{r}{v}.intoArray(c, c0 + {r} * ldc + {v} * L);" for v in range(C)))
-    L.append("    }")
-    return "\n".join(L)
-
-def panel_bf16_tile(R, C, name):
-    # bf16 panels hold the two output vectors of a k interleaved in pairs: short 2j = output j, short 2j+1 = output
-    # j + L, so one short-vector load read as ints gives both: (int << 16) is outputs 0..L-1, (int & 0xFFFF0000) L..2L-1
-    assert C == 2
-    L = []
-    L.append(f"    /** {R} rows × 2 output vectors from a bf16 panel: {R*2} accumulators + 2 widened weight vectors + 1 broadcast live. */")
-    L.append(f"    static void {name}Bf16(float[] xp, int x0, short[] wp, int wOff, int kc, float[] c, int c0, int ldc, boolean load) {{")
-    for r in range(R):
-        L.append("        FloatVector " + ", ".join(f"a{r}{v} = load ? FloatVector.fromArray(F, c, c0 + {r} * ldc + {v} * L) : FloatVector.zero(F)" for v in range(C)) + ";")
-    L.append("        for (int k = 0; k < kc; k++) {")
-    L.append(f"            final int wk = wOff + k * 2 * L, xk = x0 + k * {R};")
-    L.append("            IntVector p = ShortVector.fromArray(S, wp, wk).reinterpretAsInts();")
-    L.append("            FloatVector w0 = p.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), w1 = p.and(HIGH_HALF).reinterpretAsFloats();")
+    if bf16:
+        L.append("            IntVector p = ShortVector.fromArray(S, wp, wk).reinterpretAsInts();")
+        L.append("            FloatVector w0 = p.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), w1 = p.and(HIGH_HALF).reinterpretAsFloats();")
+    else:
+        L.append("            " + " ".join(f"FloatVector w{v} = FloatVector.fromArray(F, wp, wk + {v} * L);" for v in range(C)))
     for r in range(R):
         L.append(f"            FloatVector b{r} = FloatVector.broadcast(F, xp[xk + {r}]); " + " ".join(f"a{r}{v} = w{v}.fma(b{r}, a{r}{v});" for v in range(C)))
     L.append("        }")
@@ -100,5 +90,6 @@ def panel_bf16_tile(R, C, name):
 kind = sys.argv[1]
 for spec in sys.argv[2:]:
     R, C = map(int, spec.split("x"))
-    print({"f32": f32_tile, "bf16": bf16_tile, "panel": panel_tile, "panel-bf16": panel_bf16_tile}[kind](R, C, f"tile{R}x{C}"))
+    print({"f32": f32_tile, "bf16": bf16_tile, "panel": panel_tile,
+     "panel-bf16": lambda R, C, name: panel_tile(R, C, name, bf16=True)}[kind](R, C, f"tile{R}x{C}"))
     print()

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -94,9 +93,7 @@ public final class PanelBlockingSweep {
         System.err.println("best overall " + r.get("best_overall_blocking") + ": " + r.get("best_overall_vs_default_geomean") + "x the default");
         String json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r);
         if (out.getParent() != null) Files.createDirectories(out.getParent());
-        Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
-        Files.writeString(tmp, json);
-        Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        org.routecal.io.AtomicFiles.writeString(out, json);
     }
 
     static Map<String, Object> sweep(String name, int rows, int in, int out, int experts, List<PanelMatmul.Blocking> grid,
