@@ -200,6 +200,9 @@ def cpu16(out):
     if sbs:
         ours = sbs.get("routecal_forward", {})
         rows = [["routecal fp32", ours.get("forward_tokens_per_s_median"), 1.0]]
+        ours16 = sbs.get("routecal_forward_bf16") or {}
+        if ours16.get("forward_tokens_per_s_median") and rows[0][1]:
+            rows.append(["routecal bf16", ours16["forward_tokens_per_s_median"], ours16["forward_tokens_per_s_median"] / rows[0][1]])
         for key in ("hf_forward_float32", "hf_forward_bfloat16"):
             hf = sbs.get(key) or {}
             v = hf.get("forward_tokens_per_s_median")
@@ -233,6 +236,36 @@ def cpu16(out):
     return "\n\n".join(parts) if parts else "CPU side by side (cpu16): not run."
 
 
+def tune16(out):
+    """run_gpu.sh tune16: the blocking sweep (first default, the default for that weight size, the best of the grid, as
+    GFLOP/s and share of the all-threads-at-once FMA peak), the side by side with the default and with the sweep's best,
+    and the profiled forward's rates."""
+    parts = []
+    sw = load(os.path.join(out, "panel-blocking-16core.json"))
+    if sw:
+        rows = [[s.get("shape"), f"{s.get('rows')}×{s.get('in')}→{s.get('out')}", s.get("default_gflops"), s.get("default_fraction_of_peak"),
+                 s.get("auto_blocking"), s.get("auto_gflops"), s.get("auto_fraction_of_peak"), s.get("best_blocking"), s.get("best_gflops"),
+                 s.get("best_fraction_of_peak")] for s in sw.get("shapes", [])]
+        parts.append(f"Sweep: {sw.get('threads')} threads, FMA peak all threads at once {fmt(sw.get('fma_peak_gflops_all_threads_at_once'))} "
+                     f"GFLOP/s; best overall `{sw.get('best_overall_blocking')}` = {fmt(sw.get('best_overall_vs_default_geomean'))}× "
+                     "the first default (geometric mean)\n\n"
+                     + table(["product", "shape", "first default", "share", "default now", "GFLOP/s", "share", "best", "GFLOP/s", "share"], rows))
+    sbs = []
+    for p in sorted(glob.glob(os.path.join(out, "side_by_side_16core_*.json"))):
+        d = load(p) or {}
+        ours = d.get("routecal_forward") or {}
+        sbs.append([os.path.basename(p)[len("side_by_side_16core_"):-5], ours.get("forward_tokens_per_s_median"),
+                    (d.get("hf_forward_float32") or {}).get("forward_tokens_per_s_median"), d.get("ratio_routecal_over_hf_forward_float32")])
+    if sbs:
+        parts.append(table(["side by side", "routecal tokens/s", "HF fp32 tokens/s", "ratio"], sbs))
+    prof = load(os.path.join(out, "forward_profiled.json"))
+    if prof:
+        parts.append(f"Profiled forward (JFR): median {fmt(prof.get('forward_tokens_per_s_median'))}, best "
+                     f"{fmt(prof.get('forward_tokens_per_s_best'))} tokens/s after {prof.get('warmup_passes')} warm-up passes; each: "
+                     + ", ".join(fmt(v) for v in prof.get("forward_tokens_per_s_each", [])))
+    return "\n\n".join(parts) if parts else "Blocking sweep (tune16): not run."
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "bench/gpu/out"
     if out.endswith((".tgz", ".tar.gz")):  # one call's outputs packed as one file (the device tool returns few files)
@@ -244,7 +277,8 @@ def main():
     for title, body in (("Parity", parity(out)), ("Numerics against HF transformers", numerics(out)),
                         ("Quantize on the GPU and the CPU", quantize(out)), ("Routing pass", bench(out)),
                         ("Qwen3-30B-A3B geometry, 48 layers", big(out)), ("Several GPUs (quantize --devices)", multi(out)),
-                        ("CPU side by side on the GPU machine's cores", cpu16(out))):
+                        ("CPU side by side on the GPU machine's cores", cpu16(out)),
+                        ("Matmul blocking on the GPU machine's cores", tune16(out))):
         print(f"### {title}\n\n{body}\n")
     cmp = os.path.join(out, "demo_compare.txt")
     if os.path.exists(cmp):
