@@ -19,8 +19,9 @@
 #             fp32/bf16 forward, and one Qwen3-30B-A3B-geometry GPTQ layer vs the PyTorch reference GPTQ
 #             (tests/cpu/side_by_side.py; the same script ran on the 2-core build box: bench/CPU-RESULTS.md)
 #   tune16    the matmul blocking on this machine's cores: PanelBlockingSweep (every Blocking on the forward's products,
-#             JSON), then the side-by-side forward (no GPTQ) with the default blocking and with the sweep's best, and a
-#             JFR profile of the forward with the best (jdk.jfr in the JRE: DEVICE_BENCH=1 bash bench/gpu/device_jar.sh)
+#             JSON), the side-by-side forward (no GPTQ; fp32 and bf16) with the defaults and fp32 with the sweep's best,
+#             a JFR profile of the forward, and its warm-up curve with and without a pre-touched heap (jdk.jfr in the
+#             JRE and the sweep: DEVICE_BENCH=1 bash bench/gpu/device_jar.sh; ~7 min)
 #   sbs16     the side-by-side forward only (no GPTQ), then routecal's forward with the first default blocking
 #             (SBS_BLOCKINGS) and with the default again, each after WARMUP (12) seconds of untimed passes
 #   multi1    the several-device code path on ONE GPU: the demo model quantized with --devices 0, 0,0 and 0,0,0 (logical
@@ -152,25 +153,28 @@ phase_tune16() {
   lscpu > "$OUT/lscpu.txt" 2>&1
   [ -f .device/bench/routecal-bench-tests.jar ] || { echo "!! tune16 needs DEVICE_BENCH=1 bash bench/gpu/device_jar.sh"; return 0; }
   local cp=$JAR:$(ls .device/bench/*.jar | tr '\n' ':')
-  run java --add-modules jdk.incubator.vector -Xmx32g -XX:+UseG1GC -cp "$cp" org.routecal.bench.PanelBlockingSweep --samples 3 \
+  run java --add-modules jdk.incubator.vector -Xmx32g -XX:+UseG1GC -cp "$cp" org.routecal.bench.PanelBlockingSweep --samples 3 ${SWEEP_ARGS:-} \
       --out "$OUT/panel-blocking-16core.json" 2> "$OUT/panel-blocking-16core.txt"
   tail -12 "$OUT/panel-blocking-16core.txt"
   local best
   best=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['best_overall_blocking'])" "$OUT/panel-blocking-16core.json" 2>/dev/null)
-  best=${BLOCKING:-${best:-256,256,256,4,false}}
-  for i in $(seq "${AB_ROUNDS:-1}"); do
-    run python3 tests/cpu/side_by_side.py --java java --jar "$JAR" --threads "$(nproc)" --heap 32g --workdir "$WORK/sbs" --skip-gptq \
-        --repeats 5 --out "$OUT/side_by_side_16core_default-$i.json"
-    run python3 tests/cpu/side_by_side.py --java java --jar "$JAR" --threads "$(nproc)" --heap 32g --workdir "$WORK/sbs" --skip-gptq \
-        --repeats 5 --jvm-option="-Droutecal.panelBlocking=$best" --out "$OUT/side_by_side_16core_best-$i.json"
-  done
-  run $J -Droutecal.panelBlocking=$best -XX:StartFlightRecording=delay=8s,filename=$OUT/forward-16core.jfr,settings=profile \
+  best=${BLOCKING:-${best:-512,64,128,4,false}}
+  # the defaults (fp32 and bf16 against HF's), then one blocking for everything: the sweep's best
+  run python3 tests/cpu/side_by_side.py --java java --jar "$JAR" --threads "$(nproc)" --heap 32g --workdir "$WORK/sbs" --skip-gptq \
+      --repeats 5 --warmup-seconds "${WARMUP:-12}" --out "$OUT/side_by_side_16core_default.json"
+  run python3 tests/cpu/side_by_side.py --java java --jar "$JAR" --threads "$(nproc)" --heap 32g --workdir "$WORK/sbs" --skip-gptq \
+      --skip-bf16 --repeats 5 --warmup-seconds "${WARMUP:-12}" --jvm-option="-Droutecal.panelBlocking=$best" \
+      --out "$OUT/side_by_side_16core_best.json"
+  run $J -XX:StartFlightRecording=delay=15s,filename=$OUT/forward-16core.jfr,settings=profile \
       org.routecal.cli.Main bench-forward --model "$WORK/sbs/checkpoint" --tokens-file "$WORK/sbs/tokens.txt" --repeats 30 \
-      --warmup-seconds 5 --out "$OUT/forward_profiled.json" > /dev/null 2>&1
-  for b in 256,256,256,4,false "$best"; do
-    run $J -Droutecal.panelBlocking=$b org.routecal.cli.Main bench-forward --hidden 2048 --experts 128 --top-k 8 \
-        --moe-intermediate 768 --layers 1 --heads 32 --kv-heads 4 --head-dim 128 --seq 2048 --repeats 5 \
-        --out "$OUT/forward_q30layer_blocking-${b//,/_}.json" > /dev/null 2>&1
+      --warmup-seconds 12 --out "$OUT/forward_profiled.json" > /dev/null 2>&1
+  # the warm-up curve (15 passes to steady speed in the first 16-core run): as is, and with the heap committed and touched
+  local label
+  for label in as-is pretouch; do
+    local opt=-Dunused=0
+    [ "$label" = pretouch ] && opt="-Xms${HEAP:-64g} -XX:+AlwaysPreTouch"
+    run $J $opt org.routecal.cli.Main bench-forward --model "$WORK/sbs/checkpoint" --tokens-file "$WORK/sbs/tokens.txt" --repeats 20 \
+        --out "$OUT/forward_warmup_$label.json" > /dev/null 2>&1
   done
 }
 
