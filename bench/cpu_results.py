@@ -45,12 +45,16 @@ def kernels_section(k):
              f"× {k['threads']} threads = {k['fma_peak_gflops_all_threads']} GFLOP/s, the denominator below.", "",
              "#### Matmul y = x·Wᵀ (GFLOP/s, median of interleaved samples; fraction of the measured peak)", ""]
     panels = all("f32_panels_gflops_median" in r for r in k["matmul"])
+    bf16_panels = all("bf16_panels_gflops_median" in r for r in k["matmul"])
     rows = [[r["shape"], f"{r['tokens']}×{r['in']}→{r['out']}", r["f32_gflops_median"], f"{r['f32_fraction_of_peak_median']:.0%}",
              r["bf16_gflops_median"], f"{r['bf16_fraction_of_peak_median']:.0%}"]
             + ([r["f32_panels_gflops_median"], f"{r['f32_panels_fraction_of_peak_median']:.0%}",
-                f"{r['f32_panels_gflops_median'] / r['f32_gflops_median']:.2f}×"] if panels else []) for r in k["matmul"]]
+                f"{r['f32_panels_gflops_median'] / r['f32_gflops_median']:.2f}×"] if panels else [])
+            + ([r["bf16_panels_gflops_median"], f"{r['bf16_panels_fraction_of_peak_median']:.0%}"] if bf16_panels else [])
+            for r in k["matmul"]]
     lines.append(table(["shape", "tokens×in→out", "f32 GFLOP/s", "f32 % peak", "bf16 GFLOP/s", "bf16 % peak"]
-                       + (["f32 panels GFLOP/s", "panels % peak", "panels / f32"] if panels else []), rows))
+                       + (["f32 panels GFLOP/s", "panels % peak", "panels / f32"] if panels else [])
+                       + (["bf16 panels GFLOP/s", "bf16 panels % peak"] if bf16_panels else []), rows))
     if "panel_packing" in k:
         p = k["panel_packing"]
         lines += ["", f"Packing a [{p['rows']}, {p['cols']}] f32 weight into panels in place (`PanelWeights.packInPlace`): "

@@ -33,7 +33,7 @@ import pabeles.concurrency.GrowArray;
  * CPU kernel benchmark, written as JSON (bench/results/cpu-kernels.json; bench/cpu_results.py renders
  * bench/CPU-RESULTS.md from it):
  * <ul>
- *   <li>matmul y = x·Wᵀ, float32 and bf16 weights, at the bench-forward shapes and Qwen3-30B-A3B expert shapes
+ *   <li>matmul y = x·Wᵀ, float32 and bf16 weights, row-major (dot-product tiles) and in panels, at the bench-forward shapes and Qwen3-30B-A3B expert shapes
  *       (tokens 16…2048 × 2048 → 768, and the down projection), against the measured FMA peak × threads and the
  *       peak of all threads running FMAs at once;</li>
  *   <li>Cholesky + triangular inverse at 768² and 2048², ours against EJML 0.46.1's multi-threaded block Cholesky
@@ -115,17 +115,20 @@ public final class CpuKernelBench {
             }
             double flops = 2.0 * m * in * n;
             float[] wp = PanelMatmul.pack(w, 0, n, in);
+            short[] wbp = PanelMatmul.packBf16(wb, 0, n, in);
+            PanelMatmul.Blocking blocking = PanelMatmul.blockingFor(2L * wbp.length);
             double[][] g = interleaved(samples, 0.15,
                     () -> MatmulKernels.matmulTransposed(x, 0, m, in, w, 0, n, null, y, 0, false, pool),
                     () -> MatmulKernels.matmulTransposed(x, 0, m, in, wb, 0, n, null, y, 0, false, pool),
-                    () -> PanelMatmul.matmul(x, 0, m, in, wp, n, null, y, 0, false, pool));
+                    () -> PanelMatmul.matmul(x, 0, m, in, wp, n, null, y, 0, false, pool),
+                    () -> PanelMatmul.matmul(x, 0, m, in, wbp, 0, n, null, y, 0, false, pool, blocking));
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("shape", s[0]);
             row.put("tokens", m);
             row.put("in", in);
             row.put("out", n);
-            for (int v = 0; v < 3; v++) {
-                String key = new String[]{"f32", "bf16", "f32_panels"}[v];
+            for (int v = 0; v < 4; v++) {
+                String key = new String[]{"f32", "bf16", "f32_panels", "bf16_panels"}[v];
                 double med = flops / median(g[v]) / 1e9, best = flops / min(g[v]) / 1e9;
                 row.put(key + "_gflops_median", round(med));
                 row.put(key + "_gflops_best", round(best));
