@@ -115,6 +115,17 @@ public class CpuBackend implements Backend {
 
     static float roundBf16(float f) { return Float.intBitsToFloat(bf16(f) << 16); }
 
+    /** A copy of a float tensor's elements rounded to bf16 (row chunks on the pool): the GEMM inputs at bf16 precision. */
+    private static float[] roundedToBf16(Tensor x) {
+        boolean plain = x.type() == TensorType.F32 && !(x.storage() instanceof PanelWeights);
+        float[] src = plain ? f32(x) : floats(x), r = new float[n(x)];
+        int so = plain ? off(x) : 0, cols = x.cols();
+        forRowChunks(x.rowCount(), r.length, (r0, r1) -> {
+            for (int i = r0 * cols, end = r1 * cols; i < end; i++) r[i] = roundBf16(src[so + i]);
+        });
+        return r;
+    }
+
     // ---- tensors ---------------------------------------------------------------------------------------------------
 
     @Override
@@ -508,10 +519,11 @@ public class CpuBackend implements Backend {
         requireType(out, TensorType.F32, "linear");
         float[] xa;
         int xOff;
-        if (precision == Precision.BF16 || x.type() != TensorType.F32) { // bf16 activations, as the GPU's GEMM inputs are
+        if (precision == Precision.BF16) { // bf16 activations, as the GPU's GEMM inputs are
+            xa = roundedToBf16(x);
+            xOff = 0;
+        } else if (x.type() != TensorType.F32) {
             xa = floats(x);
-            if (xa == x.storage()) xa = xa.clone();
-            if (precision == Precision.BF16) for (int i = 0; i < xa.length; i++) xa[i] = roundBf16(xa[i]);
             xOff = 0;
         } else {
             xa = f32(x);
@@ -589,17 +601,9 @@ public class CpuBackend implements Backend {
             wOff[e] = off(we);
         }
         requireType(out, TensorType.F32, "groupedLinear");
-        float[] xa = f32(x);
-        int xOff = off(x);
-        if (precision == Precision.BF16) { // bf16 activations, as the GPU's GEMM inputs are
-            float[] rounded = new float[n(x)];
-            forRowChunks(x.rowCount(), rounded.length, (r0, r1) -> {
-                for (int i = r0 * in, end = r1 * in; i < end; i++) rounded[i] = roundBf16(xa[xOff + i]);
-            });
-            PanelMatmul.grouped(rounded, 0, in, gather ? token : null, offsets, experts, panels, wOff, n, f32(out), off(out), CpuThreads.sharedPool());
-        } else {
-            PanelMatmul.grouped(xa, xOff, in, gather ? token : null, offsets, experts, panels, wOff, n, f32(out), off(out), CpuThreads.sharedPool());
-        }
+        boolean bf16 = precision == Precision.BF16; // bf16 activations, as linear rounds them
+        PanelMatmul.grouped(bf16 ? roundedToBf16(x) : f32(x), bf16 ? 0 : off(x), in, gather ? token : null, offsets, experts, panels, wOff, n,
+                f32(out), off(out), CpuThreads.sharedPool());
         return true;
     }
 

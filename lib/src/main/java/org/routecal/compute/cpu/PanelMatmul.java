@@ -72,8 +72,10 @@ public final class PanelMatmul {
         String[] f = spec.split(",");
         try {
             if (f.length != 5) throw new NumberFormatException("5 fields wanted");
+            String rowsFirst = f[4].trim();
+            if (!rowsFirst.equals("true") && !rowsFirst.equals("false")) throw new NumberFormatException("rowsFirst must be true or false");
             return new Blocking(Integer.parseInt(f[0].trim()), Integer.parseInt(f[1].trim()) << 10, Integer.parseInt(f[2].trim()) << 10,
-                    Integer.parseInt(f[3].trim()), Boolean.parseBoolean(f[4].trim()));
+                    Integer.parseInt(f[3].trim()), Boolean.parseBoolean(rowsFirst));
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("panel blocking '" + spec + "': want kc,rowKB,chunkKB,tasksPerThread,rowsFirst (e.g. 256,256,256,4,false)", e);
         }
@@ -110,13 +112,13 @@ public final class PanelMatmul {
     /** y[yOff …] (+)= x·Wᵀ + bias, W given by its panels ({@link #pack} of [out, in]); pool null: the calling thread. */
     public static void matmul(float[] x, int xOff, int rows, int in, float[] wp, int out, float[] bias, float[] y, int yOff,
                               boolean accumulate, ForkJoinPool pool) {
-        matmul(x, xOff, rows, in, wp, 0, out, bias, y, yOff, accumulate, pool, blockingFor(4 * packedLength(out, in)));
+        product(x, xOff, rows, in, wp, 0, out, bias, y, yOff, accumulate, pool, null);
     }
 
     /** As above with W's panels from wOff in wp (a view of whole panels of a larger packed tensor). */
     public static void matmul(float[] x, int xOff, int rows, int in, float[] wp, int wOff, int out, float[] bias, float[] y, int yOff,
                               boolean accumulate, ForkJoinPool pool) {
-        matmul(x, xOff, rows, in, wp, wOff, out, bias, y, yOff, accumulate, pool, blockingFor(4 * packedLength(out, in)));
+        product(x, xOff, rows, in, wp, wOff, out, bias, y, yOff, accumulate, pool, null);
     }
 
     /** As above, cut as {@code blocking} says (the result does not depend on it). */
@@ -137,7 +139,7 @@ public final class PanelMatmul {
     /** Panels as float[] or short[] (bf16): the matmul of either; blocking null: {@link #blockingFor} W's bytes. */
     static void product(float[] x, int xOff, int rows, int in, Object wp, int wOff, int out, float[] bias, float[] y, int yOff,
                         boolean accumulate, ForkJoinPool pool, Blocking given) {
-        Blocking blocking = given != null ? given : blockingFor((wp instanceof short[] ? 2L : 4L) * packedLength(out, in));
+        Blocking blocking = given != null ? given : blockingFor(weightBytes(wp, out, in));
         if (rows < 0 || in < 0 || out < 0) throw new IllegalArgumentException("negative shape: rows " + rows + ", in " + in + ", out " + out);
         if (xOff < 0 || (long) xOff + (long) rows * in > x.length) throw new IllegalArgumentException("x too short: offset " + xOff + " + " + rows + "×" + in + " > " + x.length);
         if (wOff < 0 || wOff + packedLength(out, in) > length(wp)) throw new IllegalArgumentException("packed W has " + length(wp) + " values, [" + out + ", " + in + "] from " + wOff + " needs " + packedLength(out, in));
@@ -189,13 +191,15 @@ public final class PanelMatmul {
      */
     public static void grouped(float[] x, int xOff, int in, int[] rowOf, int[] offsets, int experts, Object[] wp, int[] wOff, int out,
                                float[] y, int yOff, ForkJoinPool pool) {
-        long bytesPerValue = experts > 0 && wp[0] instanceof short[] ? 2 : 4;
-        grouped(x, xOff, in, rowOf, offsets, experts, wp, wOff, out, y, yOff, pool, blockingFor(bytesPerValue * packedLength(out, in)));
+        grouped(x, xOff, in, rowOf, offsets, experts, wp, wOff, out, y, yOff, pool, null);
     }
 
-    /** As above, cut as {@code blocking} says (the result does not depend on it); wp: float[]s or short[]s (bf16 panels). */
+    /**
+     * As above, cut as {@code given} says (the result does not depend on it; null: {@link #blockingFor} one expert's
+     * weight bytes); wp: float[]s or short[]s (bf16 panels); an expert without rows may hold any placeholder.
+     */
     public static void grouped(float[] x, int xOff, int in, int[] rowOf, int[] offsets, int experts, Object[] wp, int[] wOff, int out,
-                               float[] y, int yOff, ForkJoinPool pool, Blocking blocking) {
+                               float[] y, int yOff, ForkJoinPool pool, Blocking given) {
         if (in <= 0 || out <= 0) throw new IllegalArgumentException("grouped: in " + in + ", out " + out);
         final int mr = PanelTiles.ROWS, panels = ceilDiv(out, NR);
         int[] groupStart = new int[experts + 1];
@@ -209,6 +213,9 @@ public final class PanelMatmul {
         }
         int groups = groupStart[experts];
         if (groups == 0) return;
+        int routed = 0;
+        while (offsets[routed + 1] == offsets[routed]) routed++; // an empty expert's array may be a placeholder
+        final Blocking blocking = given != null ? given : blockingFor(weightBytes(wp[routed], out, in));
         int threads = pool == null ? 1 : pool.getParallelism();
         ForkJoinPool p = threads == 1 || macs < SERIAL_MACS ? null : pool;
         int kb = Math.min(in, blocking.kc());
@@ -369,6 +376,9 @@ public final class PanelMatmul {
     }
 
     private static int ceilDiv(int a, int b) { return (a + b - 1) / b; }
+
+    /** Bytes of one [out, in] weight packed in panels of wp's type (float32 or bf16). */
+    private static long weightBytes(Object wp, int out, int in) { return (wp instanceof short[] ? 2L : 4L) * packedLength(out, in); }
 
     /** Values in a panel array (float[] or short[]); anything else is refused. */
     private static int length(Object wp) {

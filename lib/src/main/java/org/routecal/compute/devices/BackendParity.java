@@ -111,6 +111,11 @@ public final class BackendParity {
         return new Pair(ref.upload(v, rows, cols, type, "ref"), dut.upload(v, rows, cols, type, "dut"));
     }
 
+    /** As {@link #pair}, the device side's weight prepared as models hand weights over ({@code prepareLinearWeights}). */
+    private Pair prepared(float[] v, int rows, int cols, TensorType type, int segmentRows) {
+        return new Pair(ref.upload(v, rows, cols, type, "ref"), dut.prepareLinearWeights(dut.upload(v, rows, cols, type, "dut"), segmentRows));
+    }
+
     private Pair ints(int[] v, int rows, int cols) {
         return new Pair(ref.uploadInts(v, rows, cols, "ref"), dut.uploadInts(v, rows, cols, "dut"));
     }
@@ -271,6 +276,19 @@ public final class BackendParity {
             float[] fr = new float[sr.length], fd = new float[sd.length];
             for (int i = 0; i < sr.length; i++) { fr[i] = (float) sr[i]; fd[i] = (float) sd[i]; }
             nmse("sumSquaresByGroup", experts + " groups, cols 100..400", fr, fd, 1e-10);
+            gr.close();
+            gd.close();
+        }
+        // the same products on weights as models hand them over: the CPU packs them in panels (bf16 ones as bf16 panels)
+        try (Pair idt = ints(ids, tokens, k); Pair x = pair(randn(tokens * hidden, 1), tokens, hidden, TensorType.F32);
+             Pair stack = prepared(randn(experts * 2 * inter * hidden, 0.02), experts * 2 * inter, hidden, wt, 2 * inter);
+             Pair gu = zeros(TensorType.F32, tokens * k, 2 * inter); Pair o = zeros(TensorType.F32, tokens, 2 * inter)) {
+            ExpertGroups gr = ref.groupByExpert(idt.r(), experts), gd = dut.groupByExpert(idt.d(), experts);
+            ref.groupedLinear(x.r(), true, gr, views(stack.r(), experts), gu.r());
+            dut.groupedLinear(x.d(), true, gd, views(stack.d(), experts), gu.d());
+            nmse("groupedLinear gather, prepared " + wt, tokens + "x8 -> " + experts + " experts " + 2 * inter + "x" + hidden, gu, 1e-8);
+            both(b -> b.linear(side(b, x), b == ref ? stack.r().rows(0, 2L * inter) : stack.d().rows(0, 2L * inter), null, side(b, o), false));
+            nmse("linear, prepared " + wt, "M" + tokens + " K" + hidden + " N" + 2 * inter, o, 1e-8);
             gr.close();
             gd.close();
         }

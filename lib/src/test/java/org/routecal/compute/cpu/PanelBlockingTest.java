@@ -105,7 +105,7 @@ class PanelBlockingTest {
         PanelMatmul.Blocking b = new PanelMatmul.Blocking(128, 64 << 10, 512 << 10, 2, true);
         assertEquals(b, PanelMatmul.parse(PanelMatmul.format(b)));
         assertEquals(b, PanelMatmul.parse(" 128, 64,512 ,2,true"));
-        for (String bad : new String[]{"", "256,256,256,4", "256,256,256,4,false,1", "a,256,256,4,false", "0,256,256,4,false"}) {
+        for (String bad : new String[]{"", "256,256,256,4", "256,256,256,4,false,1", "a,256,256,4,false", "0,256,256,4,false", "256,256,256,4,yes"}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PanelMatmul.parse(bad), bad);
             assertTrue(e.getMessage().contains("kc,rowKB,chunkKB") || e.getMessage().contains("blocking"), e.getMessage());
         }
