@@ -34,6 +34,25 @@ __device__ __forceinline__ float rc_block_sum(float v, float* scratch) {
     return t;
 }
 
+// Tensor-core product of one m16n8k16 tile, bf16 operands, fp32 accumulate in place (c += a · b). Fragment layout:
+// PTX ISA "Matrix Fragments for mma.m16n8k16"; gemm_bf16.cu spells it out.
+__device__ __forceinline__ void rc_mma_bf16(float* c, unsigned a0, unsigned a1, unsigned a2, unsigned a3,
+                                            unsigned b0, unsigned b1) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+        "{%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ unsigned rc_ld32(const __nv_bfloat16* p) { return *reinterpret_cast<const unsigned*>(p); }
+
+// Two floats as one bf16x2 register, round to nearest even; `lo` in the low half (the lower column of a fragment).
+__device__ __forceinline__ unsigned rc_pack_bf16(float lo, float hi) {
+    __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<unsigned*>(&v);
+}
+
 // Output conversion used by kernels that come in f32-out and bf16-out flavours.
 __device__ __forceinline__ void rc_store(float* p, float v) { *p = v; }
 __device__ __forceinline__ void rc_store(__nv_bfloat16* p, float v) { *p = __float2bfloat16_rn(v); }

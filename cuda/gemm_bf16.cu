@@ -16,6 +16,10 @@
 // Variants: 1. 128×128×32 block tile, 8 warps as 2 (M) × 4 (N), warp tile 64×32 = 4×4 mma tiles, two-stage
 //              cp.async double buffer, fragments read from padded shared memory (row pitch 40 bf16: the 8 rows ×
 //              4 column pairs a fragment load touches fall in 32 distinct banks).
+//           2. (the *_v2 entries) the same tiles with a four-stage cp.async pipeline (80 KiB of dynamic shared memory,
+//              one barrier per k-step) and fragments loaded by ldmatrix.x4: 6 shared loads per 16 mma instead of 24
+//              (the H100 profile of the routing pass had the expert GEMM at 200 TFLOP/s with variant 1). Same
+//              products and summation order per output as variant 1, so the results are bit-identical.
 // Fragment layout of m16n8k16 (PTX ISA "Matrix Fragments for mma.m16n8k16"), g = lane/4, t = lane%4:
 //   A regs: {A[g][2t..2t+1], A[g+8][2t..2t+1], A[g][2t+8..2t+9], A[g+8][2t+8..2t+9]}
 //   B regs: {W[g][2t..2t+1], W[g][2t+8..2t+9]}   (B = Wᵀ, so B's column n is W's row n)
@@ -39,17 +43,6 @@ __device__ __forceinline__ void rc_cp_async16(void* smem, const void* gmem, int 
 __device__ __forceinline__ void rc_cp_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 template <int N>
 __device__ __forceinline__ void rc_cp_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
-
-__device__ __forceinline__ void rc_mma_bf16(float* c, unsigned a0, unsigned a1, unsigned a2, unsigned a3,
-                                            unsigned b0, unsigned b1) {
-    asm volatile(
-        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-        "{%0,%1,%2,%3};\n"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
-}
-
-__device__ __forceinline__ unsigned rc_ld32(const __nv_bfloat16* p) { return *reinterpret_cast<const unsigned*>(p); }
 
 // One 128×128 output tile: rows [m0, min(m0+128, rowEnd)) of the (possibly gathered) A, columns [n0, n0+128) ∩ [0, N).
 template <typename OUT>
@@ -143,6 +136,154 @@ __device__ void gemm_tile(GemmSmem& sm, const __nv_bfloat16* __restrict__ A, int
                 }
             }
 }
+
+// ---- variant 2: four stages, ldmatrix ---------------------------------------------------------------------------
+
+#define GB_STAGES 4
+
+struct GemmStage {
+    __nv_bfloat16 a[GB_BM][GB_LDS];
+    __nv_bfloat16 b[GB_BN][GB_LDS];
+};
+
+__device__ __forceinline__ void rc_ldmatrix_x4(unsigned* r, const __nv_bfloat16* p) {
+    unsigned s = (unsigned)__cvta_generic_to_shared(p);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(s));
+}
+
+template <typename OUT>
+__device__ void gemm_tile_v2(GemmStage* sm, const __nv_bfloat16* __restrict__ A, int lda, const int* __restrict__ rowIndex,
+                             int m0, int rowEnd, const __nv_bfloat16* __restrict__ W, int N, int K,
+                             OUT* C, int ldc, int accumulate, int n0) {
+    int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    int warpM = warp >> 2, warpN = warp & 3;
+    int g = lane >> 2, t = lane & 3;
+    float acc[4][4][4];
+#pragma unroll
+    for (int i = 0; i < 4; ++i)
+#pragma unroll
+        for (int j = 0; j < 4; ++j)
+#pragma unroll
+            for (int r = 0; r < 4; ++r) acc[i][j][r] = 0.f;
+
+    const __nv_bfloat16* aSrc[2];
+    const __nv_bfloat16* bSrc[2];
+    bool aOk[2], bOk[2];
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+        int c = tid + h * 256, row = c >> 2, kc = (c & 3) * 8;
+        int gr = m0 + row;
+        aOk[h] = gr < rowEnd;
+        long long ar = aOk[h] ? (rowIndex != nullptr ? rowIndex[gr] : gr) : 0;
+        aSrc[h] = A + ar * lda + kc;
+        int gn = n0 + row;
+        bOk[h] = gn < N;
+        bSrc[h] = W + (long long)(bOk[h] ? gn : 0) * K + kc;
+    }
+    int nk = (K + GB_BK - 1) / GB_BK;
+    auto load = [&](int stage, int k0) {
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+            int c = tid + h * 256, row = c >> 2, kc = (c & 3) * 8;
+            bool kin = k0 + kc < K;
+            rc_cp_async16(&sm[stage].a[row][kc], aOk[h] && kin ? aSrc[h] + k0 : A, aOk[h] && kin ? 16 : 0);
+            rc_cp_async16(&sm[stage].b[row][kc], bOk[h] && kin ? bSrc[h] + k0 : W, bOk[h] && kin ? 16 : 0);
+        }
+    };
+#pragma unroll
+    for (int s = 0; s < GB_STAGES - 1; ++s) {
+        if (s < nk) load(s, s * GB_BK);
+        rc_cp_commit();  // empty groups keep the count the wait below relies on
+    }
+    // ldmatrix row addresses: A matrices (rows 0-7|8-15) × (k 0-7|8-15); B matrices (k 0-7|8-15) × (n-tile 2p|2p+1)
+    int aRow = warpM * 64 + (lane & 15), aCol = (lane >> 4) * 8;
+    int bRow = warpN * 32 + ((lane >> 4) & 1) * 8 + (lane & 7), bCol = ((lane >> 3) & 1) * 8;
+    for (int kt = 0; kt < nk; ++kt) {
+        rc_cp_wait<GB_STAGES - 2>();  // stage kt has landed (for this thread)
+        __syncthreads();              // ... for every thread, and stage kt - 1 is consumed by all
+        int next = kt + GB_STAGES - 1;
+        if (next < nk) load(next % GB_STAGES, next * GB_BK);
+        rc_cp_commit();
+        const GemmStage& st = sm[kt % GB_STAGES];
+#pragma unroll
+        for (int kk = 0; kk < GB_BK; kk += 16) {
+            unsigned af[4][4], bq[2][4];
+#pragma unroll
+            for (int i = 0; i < 4; ++i) rc_ldmatrix_x4(af[i], &st.a[aRow + i * 16][kk + aCol]);
+#pragma unroll
+            for (int p = 0; p < 2; ++p) rc_ldmatrix_x4(bq[p], &st.b[bRow + p * 16][kk + bCol]);
+#pragma unroll
+            for (int i = 0; i < 4; ++i)
+#pragma unroll
+                for (int j = 0; j < 4; ++j)
+                    rc_mma_bf16(acc[i][j], af[i][0], af[i][1], af[i][2], af[i][3], bq[j >> 1][(j & 1) * 2],
+                                bq[j >> 1][(j & 1) * 2 + 1]);
+        }
+    }
+    rc_cp_wait<0>();
+#pragma unroll
+    for (int i = 0; i < 4; ++i)
+#pragma unroll
+        for (int j = 0; j < 4; ++j)
+#pragma unroll
+            for (int r = 0; r < 4; ++r) {
+                int row = m0 + warpM * 64 + i * 16 + g + (r >= 2 ? 8 : 0);
+                int col = n0 + warpN * 32 + j * 8 + 2 * t + (r & 1);
+                if (row < rowEnd && col < N) {
+                    OUT* p = C + (long long)row * ldc + col;
+                    float v = acc[i][j][r];
+                    rc_store(p, accumulate ? rc_load(p) + v : v);
+                }
+            }
+}
+
+template <typename OUT>
+__device__ void gemm_entry_v2(const __nv_bfloat16* A, int lda, const __nv_bfloat16* W, OUT* C, int ldc,
+                              int M, int N, int K, int accumulate) {
+    extern __shared__ __align__(16) unsigned char gemmDynamic[];
+    gemm_tile_v2<OUT>(reinterpret_cast<GemmStage*>(gemmDynamic), A, lda, nullptr, blockIdx.y * GB_BM, M, W, N, K, C, ldc,
+                      accumulate, blockIdx.x * GB_BN);
+}
+
+template <typename OUT>
+__device__ void grouped_entry_v2(const __nv_bfloat16* A, int lda, const int* rowIndex, const int* offsets, int experts,
+                                 const __nv_bfloat16* W, OUT* C, int ldc, int N, int K, int accumulate) {
+    extern __shared__ __align__(16) unsigned char gemmDynamic[];
+    __shared__ int segInfo[2];
+    if (threadIdx.x == 0) {
+        int seg = -1, row = 0;
+        if (!rc_segment_tile(offsets, experts, GB_BM, blockIdx.y, &seg, &row)) seg = -1;
+        segInfo[0] = seg;
+        segInfo[1] = row;
+    }
+    __syncthreads();
+    int e = segInfo[0];
+    if (e < 0) return;
+    gemm_tile_v2<OUT>(reinterpret_cast<GemmStage*>(gemmDynamic), A, lda, rowIndex, segInfo[1], offsets[e + 1],
+                      W + (long long)e * N * K, N, K, C, ldc, accumulate, blockIdx.x * GB_BN);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_bf16_v2_f32(const __nv_bfloat16* A, int lda,
+        const __nv_bfloat16* W, float* C, int ldc, int M, int N, int K, int accumulate) {
+    gemm_entry_v2<float>(A, lda, W, C, ldc, M, N, K, accumulate);
+}
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_bf16_v2_bf16(const __nv_bfloat16* A, int lda,
+        const __nv_bfloat16* W, __nv_bfloat16* C, int ldc, int M, int N, int K, int accumulate) {
+    gemm_entry_v2<__nv_bfloat16>(A, lda, W, C, ldc, M, N, K, accumulate);
+}
+extern "C" __global__ void __launch_bounds__(256, 2) grouped_gemm_bf16_v2_f32(const __nv_bfloat16* A, int lda,
+        const int* rowIndex, const int* offsets, int experts, const __nv_bfloat16* W, float* C, int ldc,
+        int N, int K, int accumulate) {
+    grouped_entry_v2<float>(A, lda, rowIndex, offsets, experts, W, C, ldc, N, K, accumulate);
+}
+extern "C" __global__ void __launch_bounds__(256, 2) grouped_gemm_bf16_v2_bf16(const __nv_bfloat16* A, int lda,
+        const int* rowIndex, const int* offsets, int experts, const __nv_bfloat16* W, __nv_bfloat16* C, int ldc,
+        int N, int K, int accumulate) {
+    grouped_entry_v2<__nv_bfloat16>(A, lda, rowIndex, offsets, experts, W, C, ldc, N, K, accumulate);
+}
+
+// ---- entries of variant 1 -------------------------------------------------------------------------------------------
 
 template <typename OUT>
 __device__ void gemm_entry(const __nv_bfloat16* A, int lda, const __nv_bfloat16* W, OUT* C, int ldc,

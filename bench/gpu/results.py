@@ -147,6 +147,31 @@ def bench(out):
     return table(["system", "how", "batch", "seq", "tokens/s", "vs fastest HF at this shape"], rows)
 
 
+def profile(out):
+    """GPU time per kernel of one routing pass (EngineBench --profile: CUDA events around every launch)."""
+    parts = []
+    for p in sorted(glob.glob(os.path.join(out, "engine_*.json"))):
+        for r in (load(p) or {}).get("routing_pass", []):
+            prof = r.get("profile")
+            if not prof:
+                continue
+            rows = [[k["kernel"], k["launches"], k["ms"], k["share_of_wall"]] for k in prof["kernels"]]
+            parts.append(f"{os.path.basename(p)}, {r['batch']} x {r['seq']} tokens: kernels {fmt(prof['kernel_ms'])} ms of "
+                         f"{fmt(prof['wall_ms'])} ms wall\n\n" + table(["kernel", "launches", "GPU ms", "share of wall"], rows))
+    return "\n\n".join(parts) if parts else "Kernel profile: not run."
+
+
+def gemm(out):
+    """Our bf16 GEMM variants beside torch on the same shapes (GemmBench + torch_gemm_bench.py, one call)."""
+    g = load(os.path.join(out, "gemm_side_by_side.json"))
+    if not g:
+        return "GEMM side by side: not run."
+    rows = [[r["kind"], r["experts"], r["rows_per_expert"], r["n"], r["k"], r["torch_impl"], r["torch_tflops"],
+             r.get("v1_tflops"), r.get("v2_tflops"), r.get("v2_vs_torch")] for r in g["gemms"]]
+    return f"torch {g.get('torch')} on {g.get('device')}\n\n" + table(
+        ["kind", "experts", "rows per expert", "N", "K", "torch", "torch TFLOP/s", "ours v1", "ours v2", "v2 / torch"], rows)
+
+
 def big(out):
     rows = []
     for name in ("route_48l", "quantize_48l"):
@@ -276,6 +301,7 @@ def main():
     print(f"Device: {device_line(out)}  \nFrom: `{out}`\n")
     for title, body in (("Parity", parity(out)), ("Numerics against HF transformers", numerics(out)),
                         ("Quantize on the GPU and the CPU", quantize(out)), ("Routing pass", bench(out)),
+                        ("GPU time per kernel of the routing pass", profile(out)), ("bf16 GEMM against torch", gemm(out)),
                         ("Qwen3-30B-A3B geometry, 48 layers", big(out)), ("Several GPUs (quantize --devices)", multi(out)),
                         ("CPU side by side on the GPU machine's cores", cpu16(out)),
                         ("Matmul blocking on the GPU machine's cores", tune16(out))):

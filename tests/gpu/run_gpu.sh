@@ -12,7 +12,11 @@
 #             three evaluated against the original on held-out text (KL)
 #   demo      `routecal demo --device auto` (must pick the GPU); evidence.json compared with the CPU run's
 #   bench     HF routing pass (tests/gpu/hf_bench.py) and ours (org.routecal.bench.EngineBench) on one 4-layer
-#             Qwen3-30B-A3B-geometry checkpoint, 1×2048 and 8×2048 tokens, resident and streamed
+#             Qwen3-30B-A3B-geometry checkpoint, 1×2048 and 8×2048 tokens, resident (with GPU time per kernel) and
+#             streamed; BENCH_QUICK=1 stops after the resident run
+#   gemm      org.routecal.bench.GemmBench (every gemm_bf16.cu variant at 8192³, the attention projections and the
+#             grouped expert shapes) beside torch's matmul/grouped_mm on the same shapes (tests/gpu/torch_gemm_bench.py),
+#             then the routing pass with GEMM variant 1 (after bench, which writes the checkpoint)
 #   big       a 48-layer Qwen3-30B-A3B-geometry checkpoint written by transformers: HF and our routing pass, then
 #             `routecal route --device cuda` and `routecal quantize --device cuda` on it
 #   cpu16     the CPU side by side on this machine's 16 cores (issue 19.4): routecal's CPU forward vs HF transformers'
@@ -34,6 +38,8 @@
 #             a quarter of the heap for partial Hessians: run it with HEAP=256g, e.g.
 #               HEAP=256g MULTI_MODELS=q48 bash tests/gpu/run_gpu.sh setup multi       (call 1, ~15 min with the checkpoint)
 #               HEAP=256g MULTI_MODELS=dsv3 MULTI_GPUS="1 8" bash tests/gpu/run_gpu.sh setup multi   (call 2)
+# JOPTS adds JVM options to every Java run, e.g. JOPTS=-Droutecal.tensorCoreAttention=true; PARITY_ARGS=--small makes
+# BackendParity's products quarter-size (about a minute instead of four).
 # Everything lands in $OUT (the device tool's output folder; bench/gpu/out by default). Prepare on the build machine:
 #   mvn -o -q -B -Pdevice -pl lib -am package -DskipTests && bash bench/gpu/device_jar.sh
 set -uo pipefail
@@ -51,7 +57,7 @@ fi
 JAR=$WORK/routecal.jar
 [ -f "$JAR" ] || xz -dc .device/routecal-device.jar.xz > "$JAR"
 JTMP=$(mktemp -d /tmp/routecal-jcuda.XXXXXX) # JCuda unpacks its native library here
-J="java --add-modules jdk.incubator.vector -Xmx${HEAP:-64g} -XX:+UseG1GC -XX:G1HeapRegionSize=32m -Djava.io.tmpdir=$JTMP -cp $JAR"
+J="java --add-modules jdk.incubator.vector -Xmx${HEAP:-64g} -XX:+UseG1GC -XX:G1HeapRegionSize=32m -Djava.io.tmpdir=$JTMP ${JOPTS:-} -cp $JAR"
 R="$J org.routecal.cli.Main"
 run() { log "$*"; "$@"; local rc=$?; [ $rc -eq 0 ] || echo "!! exit $rc: $*"; return 0; }
 
@@ -64,7 +70,7 @@ phase_setup() {
 }
 
 phase_parity() {
-  run $J org.routecal.compute.devices.BackendParity --device cuda --precision both --out "$OUT/backend_parity.json" > "$OUT/backend_parity.txt" 2>&1
+  run $J org.routecal.compute.devices.BackendParity --device cuda --precision both ${PARITY_ARGS:-} --out "$OUT/backend_parity.json" > "$OUT/backend_parity.txt" 2>&1
   grep -E "FAIL|checks passed" "$OUT/backend_parity.txt"
   [ "${GPU_PARITY:-0}" = 1 ] && run timeout 240 $J org.routecal.compute.cuda.GpuParity --out "$OUT/gpu_parity.json" > "$OUT/gpu_parity.txt" 2>&1
   grep -E "FAIL|pass" "$OUT/gpu_parity.txt" | tail -5
@@ -128,11 +134,21 @@ phase_demo() {
 }
 
 phase_bench() {
-  [ -d "$WORK/q4" ] || run python3 tests/gpu/hf_bench.py --layers 4 --seq 2048 --batch 1 --reps 5 --out "$OUT/hf_bench_4l_b1.json" --save-checkpoint "$WORK/q4"
+  local quick=()
+  [ "${BENCH_QUICK:-0}" = 1 ] && quick=(--skip-gptq)
+  [ -d "$WORK/q4" ] || run python3 tests/gpu/hf_bench.py --layers 4 --seq 2048 --batch 1 --reps 5 "${quick[@]}" --out "$OUT/hf_bench_4l_b1.json" --save-checkpoint "$WORK/q4"
   run python3 tests/gpu/hf_bench.py --layers 4 --seq 2048 --batch 8 --reps 5 --skip-gptq --out "$OUT/hf_bench_4l_b8.json"
-  run $J org.routecal.bench.EngineBench --model "$WORK/q4" --device cuda --batches 1,8 --seq 2048 --repeats 5 --out "$OUT/engine_4l.json"
+  run $J org.routecal.bench.EngineBench --model "$WORK/q4" --device cuda --batches 1,8 --seq 2048 --repeats 5 --profile --out "$OUT/engine_4l.json"
+  [ "${BENCH_QUICK:-0}" = 1 ] && return 0
   run $J org.routecal.bench.EngineBench --model "$WORK/q4" --device cuda --batches 1,8 --seq 2048 --repeats 3 --streamed --out "$OUT/engine_4l_streamed.json"
   run $J org.routecal.bench.EngineBench --model "$WORK/q4" --device cuda --precision fp32 --batches 1 --seq 2048 --repeats 3 --out "$OUT/engine_4l_fp32.json"
+}
+
+phase_gemm() {  # our bf16 GEMM variants beside torch's matmul and grouped_mm on the same shapes; the routing pass with variant 1
+  run $J org.routecal.bench.GemmBench --out "$WORK/gemm_ours.json" > "$OUT/gemm.txt" 2>&1
+  run python3 tests/gpu/torch_gemm_bench.py --ours "$WORK/gemm_ours.json" --out "$OUT/gemm_side_by_side.json" | tee -a "$OUT/gemm.txt"
+  [ -d "$WORK/q4" ] && run $J -Droutecal.gemmVariant=1 org.routecal.bench.EngineBench --model "$WORK/q4" --device cuda --batches 1,8 --seq 2048 \
+      --repeats 5 --out "$OUT/engine_4l_gemm_v1.json"
 }
 
 phase_big() {

@@ -13,6 +13,8 @@ import java.util.SplittableRandom;
 import org.routecal.compute.Backend;
 import org.routecal.compute.devices.Devices;
 import org.routecal.compute.Tensor;
+import org.routecal.compute.cuda.CudaBackend;
+import org.routecal.compute.cuda.KernelProfile;
 import org.routecal.model.Activations;
 import org.routecal.model.ForwardTaps;
 import org.routecal.model.MoeModel;
@@ -21,7 +23,7 @@ import org.routecal.model.MoeModel;
  * The routing pass of the engine on a checkpoint: every layer with routing capture (top-k ids of every layer stay on
  * the backend and are downloaded once per pass, as the route stage needs them), no lm_head, random token ids; weights
  * resident (loaded before timing) or streamed (a cache smaller than the model). Warm-up, then the median of
- * {@code --repeats} timed passes per batch size. Writes JSON beside HF's numbers from tests/gpu/hf_bench.py.
+ * {@code --repeats} timed passes per batch size; {@code --profile} adds one pass with GPU time per kernel. Writes JSON beside HF's numbers from tests/gpu/hf_bench.py.
  *
  * <pre>java -cp routecal.jar org.routecal.bench.EngineBench --model DIR --device cuda --batches 1,8 --seq 2048 --out x.json</pre>
  */
@@ -33,7 +35,7 @@ public final class EngineBench {
         String device = "cuda", precision = "auto";
         int seq = 2048, repeats = 5;
         int[] batches = {1, 8};
-        boolean streamed = false;
+        boolean streamed = false, profile = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--model" -> model = Path.of(args[++i]);
@@ -43,6 +45,7 @@ public final class EngineBench {
                 case "--repeats" -> repeats = Integer.parseInt(args[++i]);
                 case "--batches" -> batches = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--streamed" -> streamed = true;
+                case "--profile" -> profile = true;
                 case "--out" -> out = Path.of(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
@@ -86,6 +89,7 @@ public final class EngineBench {
                     row.put("tokens_per_second", batch * seq / median);
                     row.put("all_seconds", seconds);
                     row.put("weight_bytes_uploaded_per_pass", loaded0);
+                    if (profile) row.put("profile", profiledPass(m, seqs));
                     rows.add(row);
                     System.out.printf("routecal %s, %d x %d tokens: %.1f tokens/s (median of %d)%n", b.name(), batch, seq, batch * seq / median, repeats);
                 }
@@ -94,6 +98,43 @@ public final class EngineBench {
             }
         }
         if (out != null) Files.writeString(out, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report));
+    }
+
+    /**
+     * One more routing pass with every kernel launch timed by CUDA events ({@link KernelProfile}): GPU milliseconds per
+     * kernel and what the kernels leave of the wall time (host work, copies, waits). Null on a backend without kernels.
+     */
+    static Map<String, Object> profiledPass(MoeModel m, List<int[]> seqs) {
+        if (!(m.backend() instanceof CudaBackend cb)) return null;
+        KernelProfile p = new KernelProfile();
+        cb.synchronize();
+        cb.context().profile(p);
+        long t0 = System.nanoTime();
+        try {
+            routingPass(m, seqs);
+            cb.synchronize();
+        } finally {
+            cb.context().profile(null);
+        }
+        double wallMs = (System.nanoTime() - t0) / 1e6;
+        p.drain();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("wall_ms", wallMs);
+        out.put("kernel_ms", p.totalMillis());
+        out.put("host_ms", wallMs - p.totalMillis());
+        List<Map<String, Object>> kernels = new ArrayList<>();
+        for (KernelProfile.Entry e : p.entries()) {
+            Map<String, Object> k = new LinkedHashMap<>();
+            k.put("kernel", e.kernel());
+            k.put("launches", e.launches());
+            k.put("ms", e.millis());
+            k.put("share_of_wall", e.millis() / wallMs);
+            kernels.add(k);
+            System.out.printf("  %-28s %6d launches %9.3f ms  %5.1f %%%n", e.kernel(), e.launches(), e.millis(), 100 * e.millis() / wallMs);
+        }
+        System.out.printf("  kernels %.3f ms of %.3f ms wall%n", p.totalMillis(), wallMs);
+        out.put("kernels", kernels);
+        return out;
     }
 
     /** One routing pass: all layers, the top-k ids of every MoE layer kept on the backend, downloaded at the end. */

@@ -196,7 +196,8 @@ public interface Backend extends AutoCloseable {
 
     /**
      * Causal GQA attention (see {@link AttentionLayout}): out [Tq, heads·valueHeadDim] from q [Tq, heads·headDim],
-     * k [Tkv, kvHeads·headDim], v [Tkv, kvHeads·valueHeadDim].
+     * k [Tkv, kvHeads·headDim], v [Tkv, kvHeads·valueHeadDim]; fp32 at either precision (at bf16 the GPU's tensor-core
+     * kernel splits its operands into bf16 pairs to keep fp32 accuracy, about 1e-6 relative).
      */
     void attention(Tensor q, Tensor k, Tensor v, AttentionLayout layout, Tensor out);
 

@@ -423,10 +423,29 @@ public final class CudaBackend implements Backend, SolverOps {
         else k.ropeNeox(buf(x), x.cols(), buf(positions), f, x.rowCount(), heads, headDim, rotaryDim, attentionScaling, stream);
     }
 
+    /**
+     * {@code -Droutecal.tensorCoreAttention=true} runs causal prefill at bf16 precision on tensor cores (variant 2 of
+     * attention_prefill.cu, split bf16 operands). Off by default until it has passed BackendParity and the HF numerics
+     * on a GPU: its first version (q, k, v rounded to bf16) made the routing pass 2.8-3.5× faster on an H100 but moved
+     * GLM-4.5's bf16 logits past HF bf16's distance from HF fp32; this one keeps fp32 accuracy and has not run yet
+     * (bench/RESULTS.md says how to check it).
+     */
+    private static final boolean TENSOR_CORE_ATTENTION = Boolean.parseBoolean(System.getProperty("routecal.tensorCoreAttention", "false"));
+
+    /** Rows of 4-float multiples at a 4-float offset: 16-byte aligned (allocations are 256-byte aligned) for float4 loads. */
+    private static boolean vectorAligned(Tensor t) { return t.type() == TensorType.F32 && t.cols() % 4 == 0 && t.offset() % 4 == 0; }
+
     @Override
     public void attention(Tensor q, Tensor kk, Tensor v, AttentionLayout l, Tensor out) {
         int totalQ = q.rowCount(), hd = l.headDim();
         if (totalQ == 0) return;
+        if (TENSOR_CORE_ATTENTION && precision == Precision.BF16 && l.plain() && l.selfOnly() && l.slidingWindow() == 0 && (hd == 64 || hd == 128) && vectorAligned(q)
+                && vectorAligned(kk) && vectorAligned(v) && out.cols() % 2 == 0 && out.offset() % 2 == 0) {
+            // tensor cores with split bf16 operands: the fp32 result to ~1e-6 relative (fp32 precision keeps the exact kernel)
+            k.attentionPrefillTc(buf(q), q.cols(), buf(kk), kk.cols(), buf(v), v.cols(), buf(out), out.cols(), buf(l.qStart()), l.sequences(),
+                    totalQ, l.heads(), l.kvHeads(), hd, l.scale(), stream);
+            return;
+        }
         if (!l.plain() || hd % 32 != 0 || hd > 256) {
             // value heads of their own width, chunks, sinks, or head widths the older kernels were not built for
             k.attentionExt(buf(q), q.cols(), buf(kk), kk.cols(), buf(v), v.cols(), buf(out), out.cols(), buf(l.qStart()), buf(l.kvStart()),

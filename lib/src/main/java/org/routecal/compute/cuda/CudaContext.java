@@ -5,6 +5,7 @@ import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
+import static jcuda.driver.JCudaDriver.cuFuncSetAttribute;
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
 import static jcuda.driver.JCudaDriver.cuModuleLoadData;
@@ -21,6 +22,7 @@ import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUjit_option;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUresult;
@@ -39,7 +41,9 @@ public final class CudaContext implements AutoCloseable {
     private final CudaAvailability.Probe probe;
     private final Map<String, CUmodule> modules = new HashMap<>();
     private final Map<Kernel, CUfunction> functions = new EnumMap<>(Kernel.class);
+    private final Map<Kernel, Integer> dynamicShared = new EnumMap<>(Kernel.class);
     private boolean closed;
+    private KernelProfile profile;
 
     private final int ordinal;
 
@@ -81,6 +85,19 @@ public final class CudaContext implements AutoCloseable {
     public void synchronize(String after) {
         makeCurrent();
         CudaException.check(cuCtxSynchronize(), "cuCtxSynchronize after " + after);
+    }
+
+    /** Times every launch of this context into {@code p} from now on (null stops); see {@link KernelProfile}. */
+    public void profile(KernelProfile p) { this.profile = p; }
+
+    /** Lets {@code k} launch with {@code bytes} of dynamic shared memory (above 48 KiB the driver needs the opt-in). */
+    void allowDynamicShared(Kernel k, int bytes) {
+        Integer allowed = dynamicShared.get(k);
+        if (allowed != null && allowed >= bytes) return;
+        makeCurrent();
+        CudaException.check(cuFuncSetAttribute(function(k), CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes),
+                "cuFuncSetAttribute(" + k.entry() + ", max dynamic shared memory " + bytes + " bytes)");
+        dynamicShared.put(k, bytes);
     }
 
     /** The function handle of a kernel, loading its module on first use. */
@@ -151,10 +168,13 @@ public final class CudaContext implements AutoCloseable {
         if (gridX <= 0 || gridY <= 0 || gridZ <= 0) return;  // empty problem: nothing to do
         makeCurrent();
         CUfunction f = function(k);
-        CudaException.check(cuLaunchKernel(f, gridX, gridY, gridZ, block, 1, 1, sharedBytes,
-                        stream != null ? stream.handle() : null, args.toKernelParams(), null),
+        jcuda.driver.CUstream s = stream != null ? stream.handle() : null;
+        KernelProfile p = profile;
+        if (p != null) p.beforeLaunch(k.entry(), s);
+        CudaException.check(cuLaunchKernel(f, gridX, gridY, gridZ, block, 1, 1, sharedBytes, s, args.toKernelParams(), null),
                 "launch of " + k.entry() + " (" + k.module() + ".cu, grid " + gridX + "×" + gridY + "×" + gridZ
                         + ", block " + block + ")");
+        if (p != null) p.afterLaunch(s);
     }
 
     @Override
@@ -164,6 +184,7 @@ public final class CudaContext implements AutoCloseable {
         for (CUmodule m : modules.values()) cuModuleUnload(m);
         modules.clear();
         functions.clear();
+        dynamicShared.clear();
         closed = true;
         cuDevicePrimaryCtxRelease(device);
     }

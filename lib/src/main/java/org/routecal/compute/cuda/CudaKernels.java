@@ -9,6 +9,23 @@ import org.routecal.compute.cuda.ref.RouterScoring;
  */
 public final class CudaKernels {
     private static final int BLOCK = 256;
+    /**
+     * Which gemm_bf16.cu variant the bf16 GEMMs run: 2 (four stages, ldmatrix; the default) or 1, set with
+     * {@code -Droutecal.gemmVariant} for side-by-side measurements. Both give bit-identical results.
+     */
+    static final int GEMM_VARIANT = gemmVariant(System.getProperty("routecal.gemmVariant", "2"));
+    /** Dynamic shared memory of variant 2: four stages of a 128×40 A tile and a 128×40 W tile, bf16. */
+    static final int GEMM_V2_SHARED = 4 * 2 * 128 * 40 * 2;
+
+    private int gemmVariant = GEMM_VARIANT;
+
+    /** Runs the bf16 GEMMs with variant {@code v} (1 or 2) from now on: for benchmarks that time both in one run. */
+    public void useGemmVariant(int v) { gemmVariant = gemmVariant(Integer.toString(v)); }
+
+    static int gemmVariant(String spec) {
+        if (spec.equals("1") || spec.equals("2")) return Integer.parseInt(spec);
+        throw new IllegalArgumentException("-Droutecal.gemmVariant must be 1 or 2, got '" + spec + "'");
+    }
     private static final int MAX_GRID = 65535 * 4;
     private final CudaContext ctx;
 
@@ -126,10 +143,12 @@ public final class CudaKernels {
     /** C[M, N] (stride ldc) (+)= A[M, K] (bf16, stride lda) · Wᵀ, W [N, K] bf16. */
     public void gemmBf16(DeviceBuffer a, int lda, DeviceBuffer w, DeviceBuffer c, int ldc, int m, int n, int kDim,
                          boolean bf16Out, boolean accumulate, CudaStream stream) {
-        Kernel k = bf16Out ? Kernel.GEMM_BF16_BF16 : Kernel.GEMM_BF16_F32;
+        boolean v2 = gemmVariant == 2;
+        Kernel k = v2 ? (bf16Out ? Kernel.GEMM_BF16_V2_BF16 : Kernel.GEMM_BF16_V2_F32) : (bf16Out ? Kernel.GEMM_BF16_BF16 : Kernel.GEMM_BF16_F32);
         requireGemm(k, kDim, lda);
         LaunchArgs args = new LaunchArgs().ptr(a).i(lda).ptr(w).ptr(c).i(ldc).i(m).i(n).i(kDim).i(accumulate ? 1 : 0);
-        ctx.launch(k, (n + 127) / 128, (m + 127) / 128, 1, BLOCK, 0, stream, args);
+        if (v2) ctx.allowDynamicShared(k, GEMM_V2_SHARED);
+        ctx.launch(k, (n + 127) / 128, (m + 127) / 128, 1, BLOCK, v2 ? GEMM_V2_SHARED : 0, stream, args);
     }
 
     /**
@@ -139,11 +158,14 @@ public final class CudaKernels {
     public void groupedGemmBf16(DeviceBuffer a, int lda, DeviceBuffer rowIndex, DeviceBuffer offsets, int experts, int totalRows,
                                 DeviceBuffer w, DeviceBuffer c, int ldc, int n, int kDim, boolean bf16Out, boolean accumulate,
                                 CudaStream stream) {
-        Kernel k = bf16Out ? Kernel.GROUPED_GEMM_BF16_BF16 : Kernel.GROUPED_GEMM_BF16_F32;
+        boolean v2 = gemmVariant == 2;
+        Kernel k = v2 ? (bf16Out ? Kernel.GROUPED_GEMM_BF16_V2_BF16 : Kernel.GROUPED_GEMM_BF16_V2_F32)
+                : (bf16Out ? Kernel.GROUPED_GEMM_BF16_BF16 : Kernel.GROUPED_GEMM_BF16_F32);
         requireGemm(k, kDim, lda);
         LaunchArgs args = new LaunchArgs().ptr(a).i(lda).ptr(rowIndex).ptr(offsets).i(experts).ptr(w).ptr(c).i(ldc).i(n).i(kDim)
                 .i(accumulate ? 1 : 0);
-        ctx.launch(k, (n + 127) / 128, (totalRows + 127) / 128 + experts, 1, BLOCK, 0, stream, args);
+        if (v2) ctx.allowDynamicShared(k, GEMM_V2_SHARED);
+        ctx.launch(k, (n + 127) / 128, (totalRows + 127) / 128 + experts, 1, BLOCK, v2 ? GEMM_V2_SHARED : 0, stream, args);
     }
 
     private static void requireGemm(Kernel k, int kDim, int lda) {
@@ -160,6 +182,25 @@ public final class CudaKernels {
         LaunchArgs a = new LaunchArgs().ptr(q).i(ldq).ptr(k).i(ldk).ptr(v).i(ldv).ptr(out).i(ldo).ptr(seqStart).i(numSeqs)
                 .i(hq).i(hkv).f(scale);
         ctx.launch(kern, (totalTokens + 15) / 16 + numSeqs, hq, 1, 128, 0, stream, a);
+    }
+
+    /**
+     * The same attention on tensor cores at fp32 accuracy (variant 2 of attention_prefill.cu: every operand as hi + lo
+     * bf16 terms). Needs 16-byte aligned q, k, v and strides that are multiples of 4.
+     */
+    public void attentionPrefillTc(DeviceBuffer q, int ldq, DeviceBuffer k, int ldk, DeviceBuffer v, int ldv, DeviceBuffer out, int ldo,
+                                   DeviceBuffer seqStart, int numSeqs, int totalTokens, int hq, int hkv, int headDim, float scale,
+                                   CudaStream stream) {
+        Kernel kern = headDim == 128 ? Kernel.ATTENTION_PREFILL_TC_D128 : Kernel.ATTENTION_PREFILL_TC_D64;
+        require(headDim == 64 || headDim == 128, kern, "head_dim " + headDim + " not compiled (64 and 128 are)");
+        require(hkv > 0 && hq % hkv == 0, kern, "query heads " + hq + " must be a multiple of KV heads " + hkv);
+        require(ldq % 4 == 0 && ldk % 4 == 0 && ldv % 4 == 0 && ldo % 2 == 0, kern,
+                "needs ldq, ldk, ldv multiples of 4 and ldo of 2 (float4 loads, float2 stores), got " + ldq + ", " + ldk + ", " + ldv + ", " + ldo);
+        LaunchArgs a = new LaunchArgs().ptr(q).i(ldq).ptr(k).i(ldk).ptr(v).i(ldv).ptr(out).i(ldo).ptr(seqStart).i(numSeqs)
+                .i(hq).i(hkv).f(scale);
+        int shared = 2 * 64 * (headDim + 8) * 2 + 2 * headDim * 72 * 2;  // TcSmem<D>: K and Vᵀ tiles, hi and lo terms
+        ctx.allowDynamicShared(kern, shared);
+        ctx.launch(kern, (totalTokens + 63) / 64 + numSeqs, hq, 1, 128, shared, stream, a);
     }
 
     /** H[b] += alpha · Σ_r w_r x_r x_rᵀ over rows offsets[b]..offsets[b+1] (see hessian.cu); X fp32 or bf16. */
