@@ -426,7 +426,7 @@ public final class CudaBackend implements Backend, SolverOps {
     /**
      * {@code -Droutecal.tensorCoreAttention=true} runs causal prefill at bf16 precision on tensor cores (variant 2 of
      * attention_prefill.cu, split bf16 operands). Off by default until it has passed BackendParity and the HF numerics
-     * on a GPU: its first version (q, k, v rounded to bf16) made the routing pass 2.8-3.5× faster on an H100 but moved
+     * on a GPU: its first version (q, k, v rounded to bf16) made the routing pass 2.8-3.7× faster on an H100 but moved
      * GLM-4.5's bf16 logits past HF bf16's distance from HF fp32; this one keeps fp32 accuracy and has not run yet
      * (bench/RESULTS.md says how to check it).
      */
