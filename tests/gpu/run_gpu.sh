@@ -26,6 +26,8 @@
 #             JSON), the side-by-side forward (no GPTQ; fp32 and bf16) with the defaults and fp32 with the sweep's best,
 #             a JFR profile of the forward, and its warm-up curve with and without a pre-touched heap (jdk.jfr in the
 #             JRE and the sweep: DEVICE_BENCH=1 bash bench/gpu/device_jar.sh; ~7 min)
+#   scale16   the panel matmul at 1, 2, 4, 8 and 16 threads, f32 and bf16 panels, against the FMA peak at each count
+#             (PanelBlockingSweep --scaling; where per-thread speed is lost on 16 cores; DEVICE_BENCH=1 jar, ~3 min)
 #   sbs16     the side-by-side forward only (no GPTQ), then routecal's forward with the first default blocking
 #             (SBS_BLOCKINGS) and with the default again, each after WARMUP (12) seconds of untimed passes
 #   multi1    the several-device code path on ONE GPU: the demo model quantized with --devices 0, 0,0 and 0,0,0 (logical
@@ -163,6 +165,15 @@ phase_big() {
   ( time $R quantize --model "$m" --corpus "$WORK/demo/corpus.jsonl" --tokenizer byte --max-samples ${BIG_SAMPLES:-256} \
       --out "$WORK/quant48" --scheme w4a16 --group-size 128 --moe-mode hybrid --device cuda ) > "$OUT/quantize_48l.txt" 2>&1
   tail -5 "$OUT/quantize_48l.txt"; cp "$WORK/quant48/manifest.json" "$OUT/quantize_48l_manifest.json" 2>/dev/null
+}
+
+phase_scale16() {  # the panel matmul's thread-scaling curve (1, 2, 4, 8, 16 threads; f32 and bf16 panels; issue 19)
+  lscpu > "$OUT/lscpu.txt" 2>&1
+  [ -f .device/bench/routecal-bench-tests.jar ] || { echo "!! scale16 needs DEVICE_BENCH=1 bash bench/gpu/device_jar.sh"; return 0; }
+  local cp=$JAR:$(ls .device/bench/*.jar | tr '\n' ':')
+  run java --add-modules jdk.incubator.vector -Xmx32g -XX:+UseG1GC -cp "$cp" org.routecal.bench.PanelBlockingSweep --scaling --samples 3 \
+      --out "$OUT/thread-scaling-16core.json" 2> "$OUT/thread-scaling-16core.txt"
+  grep -v WARN "$OUT/thread-scaling-16core.txt" | tail -40
 }
 
 phase_tune16() {

@@ -22,7 +22,8 @@ import org.routecal.compute.cpu.PanelMatmul;
  * Writes GFLOP/s per shape and blocking, each as a fraction of the all-threads FMA peak, and the best blocking per
  * shape, as JSON. Variants of a shape are timed in turn (interleaved), so drift hits them alike. For the GPU machine's
  * 16 cores, where the default was chosen on 2 (run_gpu.sh cpu16). Usage: {@code java --add-modules
- * jdk.incubator.vector -cp … org.routecal.bench.PanelBlockingSweep [--out FILE] [--samples N] [--quick]}
+ * jdk.incubator.vector -cp … org.routecal.bench.PanelBlockingSweep [--out FILE] [--samples N] [--quick] [--scaling]};
+ * {@code --scaling} writes {@link ThreadScaling}'s curve instead.
  */
 public final class PanelBlockingSweep {
     private PanelBlockingSweep() {}
@@ -30,14 +31,19 @@ public final class PanelBlockingSweep {
     public static void main(String[] args) throws IOException {
         Path out = Path.of("bench/results/panel-blocking.json");
         int samples = 3;
-        boolean quick = false;
+        boolean quick = false, scaling = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--out" -> out = Path.of(args[++i]);
                 case "--samples" -> samples = Integer.parseInt(args[++i]);
                 case "--quick" -> quick = true; // a small grid and small shapes: a check that it runs
-                default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (valid: --out, --samples, --quick)");
+                case "--scaling" -> scaling = true;
+                default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (valid: --out, --samples, --quick, --scaling)");
             }
+        }
+        if (scaling) {
+            writeJson(out, ThreadScaling.run(samples, quick));
+            return;
         }
         int threads = CpuThreads.defaultThreads();
         ForkJoinPool pool = CpuThreads.sharedPool();
@@ -91,7 +97,11 @@ public final class PanelBlockingSweep {
         r.put("best_overall_blocking", describe(grid.get(best)));
         r.put("best_overall_vs_default_geomean", CpuKernelBench.round(Math.exp((logSum[best] - logSum[0]) / shapes.size())));
         System.err.println("best overall " + r.get("best_overall_blocking") + ": " + r.get("best_overall_vs_default_geomean") + "x the default");
-        String json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r);
+        writeJson(out, r);
+    }
+
+    static void writeJson(Path out, Object value) throws IOException {
+        String json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(value);
         if (out.getParent() != null) Files.createDirectories(out.getParent());
         org.routecal.io.AtomicFiles.writeString(out, json);
     }
