@@ -42,12 +42,23 @@
 #               HEAP=256g MULTI_MODELS=dsv3 MULTI_GPUS="1 8" bash tests/gpu/run_gpu.sh setup multi   (call 2)
 # JOPTS adds JVM options to every Java run, e.g. JOPTS=-Droutecal.tensorCoreAttention=true; PARITY_ARGS=--small makes
 # BackendParity's products quarter-size (about a minute instead of four).
-# Everything lands in $OUT (the device tool's output folder; bench/gpu/out by default). Prepare on the build machine:
+# Everything lands in $OUT (the device tool's output folder; bench/gpu/out by default), or with PACK=NAME in one
+# $OUT/NAME.tgz with the log (the tool returns only about 8 files; calls lost JSON to that). Prepare on the build machine:
 #   mvn -o -q -B -Pdevice -pl lib -am package -DskipTests && bash bench/gpu/device_jar.sh
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-bench/gpu/out}
 mkdir -p "$OUT"
+if [ -n "${PACK:-}" ]; then
+  # The device tool returns only a few files per call: with PACK=NAME everything goes to a private folder and is packed
+  # into $OUT/NAME.tgz (with the log) when the script ends; after a timeout's TERM, once the running command has
+  # stopped (best effort: give it a few seconds before the call returns).
+  PACKED_TO=$OUT; OUT=$(mktemp -d /tmp/routecal-out.XXXXXX)
+  exec > >(tee "$OUT/log.txt") 2>&1
+  pack() { trap - EXIT TERM INT; sleep 1; tar czf "$PACKED_TO/$PACK.tgz" -C "$OUT" .; echo "packed $PACKED_TO/$PACK.tgz"; }
+  trap pack EXIT
+  trap 'pack; exit 124' TERM INT
+fi
 WORK=${WORK:-/dev/shm/routecal}
 mkdir -p "$WORK"
 export PYTHONUNBUFFERED=1
