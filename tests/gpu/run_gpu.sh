@@ -162,6 +162,9 @@ phase_bench() {
 phase_gemm() {  # our bf16 GEMM variants beside torch's matmul and grouped_mm on the same shapes; the routing pass with variant 1
   run $J org.routecal.bench.GemmBench --out "$WORK/gemm_ours.json" > "$OUT/gemm.txt" 2>&1
   run python3 tests/gpu/torch_gemm_bench.py --ours "$WORK/gemm_ours.json" --out "$OUT/gemm_side_by_side.json" | tee -a "$OUT/gemm.txt"
+  # variant 3 (not yet run on a GPU) in a JVM of its own, so a fault there cannot take the side by side with it
+  run $J org.routecal.bench.GemmBench --variants 1,3 --out "$OUT/gemm_v3.json" > "$OUT/gemm_v3.txt" 2>&1
+  grep -o "kind=[a-z]*\|v3_tflops=[0-9.]*\|v3_outputs_differing_from_v1=[0-9]*" "$OUT/gemm_v3.txt" | paste -sd' ' | head -c 2000; echo
   [ -d "$WORK/q4" ] && run $J -Droutecal.gemmVariant=1 org.routecal.bench.EngineBench --model "$WORK/q4" --device cuda --batches 1,8 --seq 2048 \
       --repeats 5 --out "$OUT/engine_4l_gemm_v1.json"
 }

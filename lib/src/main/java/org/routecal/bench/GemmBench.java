@@ -18,9 +18,10 @@ import org.routecal.io.AtomicFiles;
  * Our bf16 tensor-core GEMMs (gemm_bf16.cu, every variant in one run) at 8192³, at the attention projections of
  * Qwen3-30B-A3B, and as the grouped expert GEMM at its expert shapes (tokens per expert 16 to 4096, gate_up 2048→1536
  * and down 768→2048): TFLOP/s from CUDA events, median of 5 timings of 10 launches after warm-up. The JSON lists the
- * shapes so tests/gpu/torch_gemm_bench.py times torch's matmul and grouped_mm on the same ones (the anchor).
+ * shapes so tests/gpu/torch_gemm_bench.py times torch's matmul and grouped_mm on the same ones (the anchor). Every
+ * variant's output is compared with the first variant's, bit for bit ({@code vN_outputs_differing_from_vM}, must be 0).
  *
- * <pre>java -cp routecal.jar org.routecal.bench.GemmBench --out gemm.json [--variants 1,2]</pre>
+ * <pre>java -cp routecal.jar org.routecal.bench.GemmBench --out gemm.json [--variants 1,2[,3]]</pre>
  */
 public final class GemmBench {
     private GemmBench() {}
@@ -75,6 +76,7 @@ public final class GemmBench {
                     row.put("n", s.n());
                     row.put("k", s.k());
                     row.put("flops", s.flops());
+                    float[] first = null;
                     for (int v : variants) {
                         k.useGemmVariant(v);
                         Runnable launch = s.kind().equals("dense")
@@ -83,6 +85,16 @@ public final class GemmBench {
                         double ms = medianMillis(stream, launch);
                         row.put("v" + v + "_ms", ms);
                         row.put("v" + v + "_tflops", s.flops() / (ms * 1e-3) / 1e12);
+                        // every variant sums each output in the same k order: their results must be equal bit for bit
+                        stream.synchronize();
+                        float[] result = c.downloadFloats(Math.toIntExact(rows0 * s.n()));
+                        if (first == null) {
+                            first = result;
+                        } else {
+                            long differ = 0;
+                            for (int i = 0; i < result.length; i++) if (Float.floatToRawIntBits(result[i]) != Float.floatToRawIntBits(first[i])) differ++;
+                            row.put("v" + v + "_outputs_differing_from_v" + variants[0], differ);
+                        }
                     }
                     rows.add(row);
                     System.out.println(row);

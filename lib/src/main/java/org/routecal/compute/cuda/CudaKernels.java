@@ -10,21 +10,32 @@ import org.routecal.compute.cuda.ref.RouterScoring;
 public final class CudaKernels {
     private static final int BLOCK = 256;
     /**
-     * Which gemm_bf16.cu variant the bf16 GEMMs run: 2 (four stages, ldmatrix; the default) or 1, set with
-     * {@code -Droutecal.gemmVariant} for side-by-side measurements. Both give bit-identical results.
+     * Which gemm_bf16.cu variant the bf16 GEMMs run: 2 (four stages, ldmatrix; the default), 1, or 3 (128×256 tiles;
+     * not yet run on a GPU), set with {@code -Droutecal.gemmVariant} for side-by-side measurements. All give
+     * bit-identical results (the same k order per output).
      */
     static final int GEMM_VARIANT = gemmVariant(System.getProperty("routecal.gemmVariant", "2"));
     /** Dynamic shared memory of variant 2: four stages of a 128×40 A tile and a 128×40 W tile, bf16. */
-    static final int GEMM_V2_SHARED = 4 * 2 * 128 * 40 * 2;
+    static final int GEMM_V2_SHARED = 4 * (128 + 128) * 40 * 2;
+    /** Dynamic shared memory of variant 3: three stages of a 128×40 A tile and a 256×40 W tile, bf16. */
+    static final int GEMM_V3_SHARED = 3 * (128 + 256) * 40 * 2;
+
+    static int gemmShared(int variant) {
+        return switch (variant) {
+            case 3 -> GEMM_V3_SHARED;
+            case 2 -> GEMM_V2_SHARED;
+            default -> 0;
+        };
+    }
 
     private int gemmVariant = GEMM_VARIANT;
 
-    /** Runs the bf16 GEMMs with variant {@code v} (1 or 2) from now on: for benchmarks that time both in one run. */
+    /** Runs the bf16 GEMMs with variant {@code v} (1, 2 or 3) from now on: for benchmarks that time both in one run. */
     public void useGemmVariant(int v) { gemmVariant = gemmVariant(Integer.toString(v)); }
 
     static int gemmVariant(String spec) {
-        if (spec.equals("1") || spec.equals("2")) return Integer.parseInt(spec);
-        throw new IllegalArgumentException("-Droutecal.gemmVariant must be 1 or 2, got '" + spec + "'");
+        if (spec.equals("1") || spec.equals("2") || spec.equals("3")) return Integer.parseInt(spec);
+        throw new IllegalArgumentException("-Droutecal.gemmVariant must be 1, 2 or 3, got '" + spec + "'");
     }
     private static final int MAX_GRID = 65535 * 4;
     private final CudaContext ctx;
@@ -143,12 +154,16 @@ public final class CudaKernels {
     /** C[M, N] (stride ldc) (+)= A[M, K] (bf16, stride lda) · Wᵀ, W [N, K] bf16. */
     public void gemmBf16(DeviceBuffer a, int lda, DeviceBuffer w, DeviceBuffer c, int ldc, int m, int n, int kDim,
                          boolean bf16Out, boolean accumulate, CudaStream stream) {
-        boolean v2 = gemmVariant == 2;
-        Kernel k = v2 ? (bf16Out ? Kernel.GEMM_BF16_V2_BF16 : Kernel.GEMM_BF16_V2_F32) : (bf16Out ? Kernel.GEMM_BF16_BF16 : Kernel.GEMM_BF16_F32);
+        Kernel k = switch (gemmVariant) {
+            case 3 -> bf16Out ? Kernel.GEMM_BF16_V3_BF16 : Kernel.GEMM_BF16_V3_F32;
+            case 2 -> bf16Out ? Kernel.GEMM_BF16_V2_BF16 : Kernel.GEMM_BF16_V2_F32;
+            default -> bf16Out ? Kernel.GEMM_BF16_BF16 : Kernel.GEMM_BF16_F32;
+        };
         requireGemm(k, kDim, lda);
         LaunchArgs args = new LaunchArgs().ptr(a).i(lda).ptr(w).ptr(c).i(ldc).i(m).i(n).i(kDim).i(accumulate ? 1 : 0);
-        if (v2) ctx.allowDynamicShared(k, GEMM_V2_SHARED);
-        ctx.launch(k, (n + 127) / 128, (m + 127) / 128, 1, BLOCK, v2 ? GEMM_V2_SHARED : 0, stream, args);
+        int shared = gemmShared(gemmVariant), tileN = gemmVariant == 3 ? 256 : 128;
+        if (shared > 0) ctx.allowDynamicShared(k, shared);
+        ctx.launch(k, (n + tileN - 1) / tileN, (m + 127) / 128, 1, BLOCK, shared, stream, args);
     }
 
     /**
@@ -158,14 +173,17 @@ public final class CudaKernels {
     public void groupedGemmBf16(DeviceBuffer a, int lda, DeviceBuffer rowIndex, DeviceBuffer offsets, int experts, int totalRows,
                                 DeviceBuffer w, DeviceBuffer c, int ldc, int n, int kDim, boolean bf16Out, boolean accumulate,
                                 CudaStream stream) {
-        boolean v2 = gemmVariant == 2;
-        Kernel k = v2 ? (bf16Out ? Kernel.GROUPED_GEMM_BF16_V2_BF16 : Kernel.GROUPED_GEMM_BF16_V2_F32)
-                : (bf16Out ? Kernel.GROUPED_GEMM_BF16_BF16 : Kernel.GROUPED_GEMM_BF16_F32);
+        Kernel k = switch (gemmVariant) {
+            case 3 -> bf16Out ? Kernel.GROUPED_GEMM_BF16_V3_BF16 : Kernel.GROUPED_GEMM_BF16_V3_F32;
+            case 2 -> bf16Out ? Kernel.GROUPED_GEMM_BF16_V2_BF16 : Kernel.GROUPED_GEMM_BF16_V2_F32;
+            default -> bf16Out ? Kernel.GROUPED_GEMM_BF16_BF16 : Kernel.GROUPED_GEMM_BF16_F32;
+        };
         requireGemm(k, kDim, lda);
         LaunchArgs args = new LaunchArgs().ptr(a).i(lda).ptr(rowIndex).ptr(offsets).i(experts).ptr(w).ptr(c).i(ldc).i(n).i(kDim)
                 .i(accumulate ? 1 : 0);
-        if (v2) ctx.allowDynamicShared(k, GEMM_V2_SHARED);
-        ctx.launch(k, (n + 127) / 128, (totalRows + 127) / 128 + experts, 1, BLOCK, v2 ? GEMM_V2_SHARED : 0, stream, args);
+        int shared = gemmShared(gemmVariant), tileN = gemmVariant == 3 ? 256 : 128;
+        if (shared > 0) ctx.allowDynamicShared(k, shared);
+        ctx.launch(k, (n + tileN - 1) / tileN, (totalRows + 127) / 128 + experts, 1, BLOCK, shared, stream, args);
     }
 
     private static void requireGemm(Kernel k, int kDim, int lda) {

@@ -6,21 +6,26 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
-/** The -Droutecal.gemmVariant switch: the two compiled variants, a clear error for anything else, and variant 2's smem. */
+/** The -Droutecal.gemmVariant switch: the compiled variants, a clear error for anything else, and their shared memory. */
 class GemmVariantTest {
     @Test
     void acceptsTheCompiledVariantsOnly() {
         assertEquals(1, CudaKernels.gemmVariant("1"));
         assertEquals(2, CudaKernels.gemmVariant("2"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CudaKernels.gemmVariant("3"));
+        assertEquals(3, CudaKernels.gemmVariant("3"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CudaKernels.gemmVariant("4"));
         assertTrue(e.getMessage().contains("routecal.gemmVariant"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> CudaKernels.gemmVariant(" 2"));
     }
 
     @Test
-    void variantTwoAsksForItsFourStagesAboveTheStaticLimit() {
-        // GB_STAGES × (A tile + W tile) of 128 rows × 40 bf16: must match gemm_bf16.cu and need the dynamic-smem opt-in
-        assertEquals(4 * (128 * 40 + 128 * 40) * 2, CudaKernels.GEMM_V2_SHARED);
-        assertTrue(CudaKernels.GEMM_V2_SHARED > 48 * 1024);
+    void sharedMemoryOfEachVariantFitsAnSm80Block() {
+        // variant 1 is static (40 KiB); 2 and 3 need the dynamic-smem opt-in above 48 KiB and must fit sm_80's 163 KiB
+        // and sm_86/89's 99 KiB per block
+        assertEquals(0, CudaKernels.gemmShared(1));
+        for (int v : new int[]{2, 3}) {
+            assertTrue(CudaKernels.gemmShared(v) > 48 * 1024, "variant " + v);
+            assertTrue(CudaKernels.gemmShared(v) <= 99 * 1024, "variant " + v);
+        }
     }
 }
