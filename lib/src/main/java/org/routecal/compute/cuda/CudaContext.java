@@ -171,7 +171,9 @@ public final class CudaContext implements AutoCloseable {
         jcuda.driver.CUstream s = stream != null ? stream.handle() : null;
         KernelProfile p = profile;
         if (p != null) p.beforeLaunch(k.entry(), s);
-        CudaException.check(cuLaunchKernel(f, gridX, gridY, gridZ, block, 1, 1, sharedBytes, s, args.toKernelParams(), null),
+        int rc = cuLaunchKernel(f, gridX, gridY, gridZ, block, 1, 1, sharedBytes, s, args.toKernelParams(), null);
+        if (rc != CUresult.CUDA_SUCCESS && p != null) p.dropLast(); // no stop event will be recorded for it
+        CudaException.check(rc,
                 "launch of " + k.entry() + " (" + k.module() + ".cu, grid " + gridX + "×" + gridY + "×" + gridZ
                         + ", block " + block + ")");
         if (p != null) p.afterLaunch(s);

@@ -40,6 +40,13 @@ public final class KernelProfile {
         CudaException.check(cuEventRecord(p.stop, stream), "cuEventRecord(profile " + p.kernel + ")");
     }
 
+    /** Forgets the launch just begun (it failed to launch, so its stop event is never recorded). */
+    void dropLast() {
+        Pending p = pending.remove(pending.size() - 1);
+        cuEventDestroy(p.start);
+        cuEventDestroy(p.stop);
+    }
+
     private static CUevent event() {
         CUevent e = new CUevent();
         CudaException.check(cuEventCreate(e, CUevent_flags.CU_EVENT_DEFAULT), "cuEventCreate(profile)");
