@@ -163,13 +163,22 @@ def profile(out):
 
 def gemm(out):
     """Our bf16 GEMM variants beside torch on the same shapes (GemmBench + torch_gemm_bench.py, one call)."""
-    g = load(os.path.join(out, "gemm_side_by_side.json"))
+    folder = out
+    g = load(os.path.join(folder, "gemm_side_by_side.json"))
     if not g:
         return "GEMM side by side: not run."
     rows = [[r["kind"], r["experts"], r["rows_per_expert"], r["n"], r["k"], r["torch_impl"], r["torch_tflops"],
-             r.get("v1_tflops"), r.get("v2_tflops"), r.get("v2_vs_torch")] for r in g["gemms"]]
-    return f"torch {g.get('torch')} on {g.get('device')}\n\n" + table(
-        ["kind", "experts", "rows per expert", "N", "K", "torch", "torch TFLOP/s", "ours v1", "ours v2", "v2 / torch"], rows)
+             r.get("v1_tflops"), r.get("v2_tflops"), r.get("v2_vs_torch"), r.get("v2_outputs_differing_from_v1")] for r in g["gemms"]]
+    text = f"torch {g.get('torch')} on {g.get('device')}\n\n" + table(
+        ["kind", "experts", "rows per expert", "N", "K", "torch", "torch TFLOP/s", "ours v1", "ours v2", "v2 / torch",
+         "v2 outputs ≠ v1"], rows)
+    v3 = load(os.path.join(folder, "gemm_v3.json"))
+    if v3:
+        text += "\n\nVariant 3 (GemmBench --variants 1,3)\n\n" + table(
+            ["kind", "experts", "rows per expert", "N", "K", "ours v1", "ours v3", "v3 outputs ≠ v1"],
+            [[r["kind"], r["experts"], r["rows_per_expert"], r["n"], r["k"], r.get("v1_tflops"), r.get("v3_tflops"),
+              r.get("v3_outputs_differing_from_v1")] for r in v3["gemms"]])
+    return text
 
 
 def big(out):
