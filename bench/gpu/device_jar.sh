@@ -30,7 +30,7 @@ rm -rf .device/bench
 if [ "${DEVICE_BENCH:-0}" = 1 ]; then
   [ -f lib/target/test-classes/org/routecal/bench/CpuKernelBench.class ] || mvn -o -q -B -pl lib -am -DskipTests test-compile
   mkdir -p .device/bench
-  (cd lib/target/test-classes && jar cf "$OLDPWD/.device/bench/routecal-bench-tests.jar" org/routecal/bench/CpuKernelBench*.class org/routecal/bench/PanelBlockingSweep*.class)
+  (cd lib/target/test-classes && jar cf "$OLDPWD/.device/bench/routecal-bench-tests.jar" org/routecal/bench/CpuKernelBench*.class org/routecal/bench/PanelBlockingSweep*.class org/routecal/bench/ThreadScaling*.class)
   cp ~/.m2/repository/org/ejml/ejml-core/0.46.1/ejml-core-0.46.1.jar ~/.m2/repository/org/ejml/ejml-ddense/0.46.1/ejml-ddense-0.46.1.jar .device/bench/
 fi
 du -sh .device/routecal-device.jar.xz .device/jre.tar.xz ${DEVICE_BENCH:+.device/bench}
