@@ -39,18 +39,9 @@ __device__ void attention_prefill_impl(const float* __restrict__ q, int ldq, con
     __shared__ float qs[AT_BQ][D];
     __shared__ float ks[AT_BKV][D + 1];
     __shared__ float vs[AT_BKV][D];
-    __shared__ int segInfo[2];
-    if (threadIdx.x == 0) {
-        int seg = -1, row = 0;
-        if (!rc_segment_tile(seqStart, numSeqs, AT_BQ, blockIdx.x, &seg, &row)) seg = -1;
-        segInfo[0] = seg;
-        segInfo[1] = row;
-    }
-    __syncthreads();
-    int seg = segInfo[0];
-    if (seg < 0) return;
+    int seg, q0;
+    if (!rc_block_segment(seqStart, numSeqs, AT_BQ, blockIdx.x, &seg, &q0)) return;
     int segBegin = seqStart[seg], segEnd = seqStart[seg + 1];
-    int q0 = segInfo[1];
     int h = blockIdx.y, hk = h / (hq / hkv);
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 
@@ -156,18 +147,9 @@ __device__ void attention_tc_impl(const float* __restrict__ q, int ldq, const fl
     constexpr int NS = TC_BKV / 8;  // n-tiles of the score tile
     extern __shared__ __align__(16) unsigned char tcDynamic[];
     TcSmem<D>& sm = *reinterpret_cast<TcSmem<D>*>(tcDynamic);
-    __shared__ int segInfo[2];
-    if (threadIdx.x == 0) {
-        int seg = -1, row = 0;
-        if (!rc_segment_tile(seqStart, numSeqs, TC_BQ, blockIdx.x, &seg, &row)) seg = -1;
-        segInfo[0] = seg;
-        segInfo[1] = row;
-    }
-    __syncthreads();
-    int seg = segInfo[0];
-    if (seg < 0) return;
+    int seg, q0;
+    if (!rc_block_segment(seqStart, numSeqs, TC_BQ, blockIdx.x, &seg, &q0)) return;
     int segBegin = seqStart[seg], segEnd = seqStart[seg + 1];
-    int q0 = segInfo[1];
     int h = blockIdx.y, hk = h / (hq / hkv);
     int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, g = lane >> 2, t = lane & 3;
     int wr = warp * 16;

@@ -79,3 +79,20 @@ __device__ __forceinline__ bool rc_segment_tile(const int* offsets, int nseg, in
     }
     return false;
 }
+
+// rc_segment_tile for a whole block: thread 0 walks the tile counts, every thread gets (segment, first row) through
+// shared memory. Returns false for surplus blocks (every thread), which must exit. Synchronizes the block once.
+__device__ __forceinline__ bool rc_block_segment(const int* offsets, int nseg, int tile, int blockTile, int* segOut,
+                                                 int* rowOut) {
+    __shared__ int info[2];
+    if (threadIdx.x == 0) {
+        int seg = -1, row = 0;
+        if (!rc_segment_tile(offsets, nseg, tile, blockTile, &seg, &row)) seg = -1;
+        info[0] = seg;
+        info[1] = row;
+    }
+    __syncthreads();
+    *segOut = info[0];
+    *rowOut = info[1];
+    return info[0] >= 0;
+}

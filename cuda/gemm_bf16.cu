@@ -22,7 +22,7 @@
 //              products and summation order per output as variant 1, so the results are bit-identical.
 //           3. (the *_v3 entries) 128×256×32 block tiles, warp tile 64×64 (4×8 mma tiles: 8 ldmatrix per 32 mma),
 //              three stages (90 KiB of dynamic shared memory), one block of 8 warps per SM (128 accumulators per
-//              thread). Bit-identical to variants 1 and 2 (same k order per output). Not yet run on a GPU: opt-in with
+//              thread). Variants 2 and 3 are one template, gemm_tile_ms<OUT, BN, STAGES>. Bit-identical to variants 1 and 2 (same k order per output). Not yet run on a GPU: opt-in with
 //              -Droutecal.gemmVariant=3 (GemmBench checks every variant's output against variant 1's, bit for bit).
 // Fragment layout of m16n8k16 (PTX ISA "Matrix Fragments for mma.m16n8k16"), g = lane/4, t = lane%4:
 //   A regs: {A[g][2t..2t+1], A[g+8][2t..2t+1], A[g][2t+8..2t+9], A[g+8][2t+8..2t+9]}
@@ -141,13 +141,14 @@ __device__ void gemm_tile(GemmSmem& sm, const __nv_bfloat16* __restrict__ A, int
             }
 }
 
-// ---- variant 2: four stages, ldmatrix ---------------------------------------------------------------------------
+// ---- variants 2 and 3: multistage cp.async, ldmatrix --------------------------------------------------------------
+// One template: BN columns per block (warp tile 64 × BN/4, i.e. BN/32 n-tiles of 8), STAGES pipeline stages.
+// Variant 2 = <128, 4>, variant 3 = <256, 3>.
 
-#define GB_STAGES 4
-
+template <int BN>
 struct GemmStage {
     __nv_bfloat16 a[GB_BM][GB_LDS];
-    __nv_bfloat16 b[GB_BN][GB_LDS];
+    __nv_bfloat16 b[BN][GB_LDS];
 };
 
 __device__ __forceinline__ void rc_ldmatrix_x4(unsigned* r, const __nv_bfloat16* p) {
@@ -156,31 +157,36 @@ __device__ __forceinline__ void rc_ldmatrix_x4(unsigned* r, const __nv_bfloat16*
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(s));
 }
 
-template <typename OUT>
-__device__ void gemm_tile_v2(GemmStage* sm, const __nv_bfloat16* __restrict__ A, int lda, const int* __restrict__ rowIndex,
+template <typename OUT, int BN, int STAGES>
+__device__ void gemm_tile_ms(GemmStage<BN>* sm, const __nv_bfloat16* __restrict__ A, int lda, const int* __restrict__ rowIndex,
                              int m0, int rowEnd, const __nv_bfloat16* __restrict__ W, int N, int K,
                              OUT* C, int ldc, int accumulate, int n0) {
+    constexpr int NT = BN / 32;   // n-tiles of 8 per warp
+    constexpr int BH = BN / 64;   // 16-byte W chunks per thread per stage
     int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     int warpM = warp >> 2, warpN = warp & 3;
     int g = lane >> 2, t = lane & 3;
-    float acc[4][4][4];
+    float acc[4][NT][4];
 #pragma unroll
     for (int i = 0; i < 4; ++i)
 #pragma unroll
-        for (int j = 0; j < 4; ++j)
+        for (int j = 0; j < NT; ++j)
 #pragma unroll
             for (int r = 0; r < 4; ++r) acc[i][j][r] = 0.f;
 
+    // per stage: A 128 rows × 4 chunks of 16 B (2 per thread), W BN rows × 4 chunks (BH per thread)
     const __nv_bfloat16* aSrc[2];
-    const __nv_bfloat16* bSrc[2];
-    bool aOk[2], bOk[2];
+    const __nv_bfloat16* bSrc[BH];
+    bool aOk[2], bOk[BH];
 #pragma unroll
-    for (int h = 0; h < 2; ++h) {
+    for (int h = 0; h < BH; ++h) {  // BH ≥ 2: the A chunks go with the first two W chunks
         int c = tid + h * 256, row = c >> 2, kc = (c & 3) * 8;
-        int gr = m0 + row;
-        aOk[h] = gr < rowEnd;
-        long long ar = aOk[h] ? (rowIndex != nullptr ? rowIndex[gr] : gr) : 0;
-        aSrc[h] = A + ar * lda + kc;
+        if (h < 2) {
+            int gr = m0 + row;
+            aOk[h] = gr < rowEnd;
+            long long ar = aOk[h] ? (rowIndex != nullptr ? rowIndex[gr] : gr) : 0;
+            aSrc[h] = A + ar * lda + kc;
+        }
         int gn = n0 + row;
         bOk[h] = gn < N;
         bSrc[h] = W + (long long)(bOk[h] ? gn : 0) * K + kc;
@@ -188,39 +194,39 @@ __device__ void gemm_tile_v2(GemmStage* sm, const __nv_bfloat16* __restrict__ A,
     int nk = (K + GB_BK - 1) / GB_BK;
     auto load = [&](int stage, int k0) {
 #pragma unroll
-        for (int h = 0; h < 2; ++h) {
+        for (int h = 0; h < BH; ++h) {
             int c = tid + h * 256, row = c >> 2, kc = (c & 3) * 8;
             bool kin = k0 + kc < K;
-            rc_cp_async16(&sm[stage].a[row][kc], aOk[h] && kin ? aSrc[h] + k0 : A, aOk[h] && kin ? 16 : 0);
+            if (h < 2) rc_cp_async16(&sm[stage].a[row][kc], aOk[h] && kin ? aSrc[h] + k0 : A, aOk[h] && kin ? 16 : 0);
             rc_cp_async16(&sm[stage].b[row][kc], bOk[h] && kin ? bSrc[h] + k0 : W, bOk[h] && kin ? 16 : 0);
         }
     };
 #pragma unroll
-    for (int s = 0; s < GB_STAGES - 1; ++s) {
+    for (int s = 0; s < STAGES - 1; ++s) {
         if (s < nk) load(s, s * GB_BK);
         rc_cp_commit();  // empty groups keep the count the wait below relies on
     }
     // ldmatrix row addresses: A matrices (rows 0-7|8-15) × (k 0-7|8-15); B matrices (k 0-7|8-15) × (n-tile 2p|2p+1)
     int aRow = warpM * 64 + (lane & 15), aCol = (lane >> 4) * 8;
-    int bRow = warpN * 32 + ((lane >> 4) & 1) * 8 + (lane & 7), bCol = ((lane >> 3) & 1) * 8;
+    int bRow = warpN * (BN / 4) + ((lane >> 4) & 1) * 8 + (lane & 7), bCol = ((lane >> 3) & 1) * 8;
     for (int kt = 0; kt < nk; ++kt) {
-        rc_cp_wait<GB_STAGES - 2>();  // stage kt has landed (for this thread)
-        __syncthreads();              // ... for every thread, and stage kt - 1 is consumed by all
-        int next = kt + GB_STAGES - 1;
-        if (next < nk) load(next % GB_STAGES, next * GB_BK);
+        rc_cp_wait<STAGES - 2>();  // stage kt has landed (for this thread)
+        __syncthreads();           // ... for every thread, and stage kt - 1 is consumed by all
+        int next = kt + STAGES - 1;
+        if (next < nk) load(next % STAGES, next * GB_BK);
         rc_cp_commit();
-        const GemmStage& st = sm[kt % GB_STAGES];
+        const GemmStage<BN>& st = sm[kt % STAGES];
 #pragma unroll
         for (int kk = 0; kk < GB_BK; kk += 16) {
-            unsigned af[4][4], bq[2][4];
+            unsigned af[4][4], bq[NT / 2][4];
 #pragma unroll
             for (int i = 0; i < 4; ++i) rc_ldmatrix_x4(af[i], &st.a[aRow + i * 16][kk + aCol]);
 #pragma unroll
-            for (int p = 0; p < 2; ++p) rc_ldmatrix_x4(bq[p], &st.b[bRow + p * 16][kk + bCol]);
+            for (int p = 0; p < NT / 2; ++p) rc_ldmatrix_x4(bq[p], &st.b[bRow + p * 16][kk + bCol]);
 #pragma unroll
             for (int i = 0; i < 4; ++i)
 #pragma unroll
-                for (int j = 0; j < 4; ++j)
+                for (int j = 0; j < NT; ++j)
                     rc_mma_bf16(acc[i][j], af[i][0], af[i][1], af[i][2], af[i][3], bq[j >> 1][(j & 1) * 2],
                                 bq[j >> 1][(j & 1) * 2 + 1]);
         }
@@ -229,11 +235,11 @@ __device__ void gemm_tile_v2(GemmStage* sm, const __nv_bfloat16* __restrict__ A,
 #pragma unroll
     for (int i = 0; i < 4; ++i)
 #pragma unroll
-        for (int j = 0; j < 4; ++j)
+        for (int j = 0; j < NT; ++j)
 #pragma unroll
             for (int r = 0; r < 4; ++r) {
                 int row = m0 + warpM * 64 + i * 16 + g + (r >= 2 ? 8 : 0);
-                int col = n0 + warpN * 32 + j * 8 + 2 * t + (r & 1);
+                int col = n0 + warpN * (BN / 4) + j * 8 + 2 * t + (r & 1);
                 if (row < rowEnd && col < N) {
                     OUT* p = C + (long long)row * ldc + col;
                     float v = acc[i][j][r];
@@ -242,199 +248,59 @@ __device__ void gemm_tile_v2(GemmStage* sm, const __nv_bfloat16* __restrict__ A,
             }
 }
 
-template <typename OUT>
-__device__ void gemm_entry_v2(const __nv_bfloat16* A, int lda, const __nv_bfloat16* W, OUT* C, int ldc,
+template <typename OUT, int BN, int STAGES>
+__device__ void gemm_entry_ms(const __nv_bfloat16* A, int lda, const __nv_bfloat16* W, OUT* C, int ldc,
                               int M, int N, int K, int accumulate) {
     extern __shared__ __align__(16) unsigned char gemmDynamic[];
-    gemm_tile_v2<OUT>(reinterpret_cast<GemmStage*>(gemmDynamic), A, lda, nullptr, blockIdx.y * GB_BM, M, W, N, K, C, ldc,
-                      accumulate, blockIdx.x * GB_BN);
+    gemm_tile_ms<OUT, BN, STAGES>(reinterpret_cast<GemmStage<BN>*>(gemmDynamic), A, lda, nullptr, blockIdx.y * GB_BM, M, W, N,
+                                  K, C, ldc, accumulate, blockIdx.x * BN);
 }
 
-template <typename OUT>
-__device__ void grouped_entry_v2(const __nv_bfloat16* A, int lda, const int* rowIndex, const int* offsets, int experts,
+template <typename OUT, int BN, int STAGES>
+__device__ void grouped_entry_ms(const __nv_bfloat16* A, int lda, const int* rowIndex, const int* offsets, int experts,
                                  const __nv_bfloat16* W, OUT* C, int ldc, int N, int K, int accumulate) {
     extern __shared__ __align__(16) unsigned char gemmDynamic[];
-    __shared__ int segInfo[2];
-    if (threadIdx.x == 0) {
-        int seg = -1, row = 0;
-        if (!rc_segment_tile(offsets, experts, GB_BM, blockIdx.y, &seg, &row)) seg = -1;
-        segInfo[0] = seg;
-        segInfo[1] = row;
-    }
-    __syncthreads();
-    int e = segInfo[0];
-    if (e < 0) return;
-    gemm_tile_v2<OUT>(reinterpret_cast<GemmStage*>(gemmDynamic), A, lda, rowIndex, segInfo[1], offsets[e + 1],
-                      W + (long long)e * N * K, N, K, C, ldc, accumulate, blockIdx.x * GB_BN);
+    int e, row;
+    if (!rc_block_segment(offsets, experts, GB_BM, blockIdx.y, &e, &row)) return;
+    gemm_tile_ms<OUT, BN, STAGES>(reinterpret_cast<GemmStage<BN>*>(gemmDynamic), A, lda, rowIndex, row, offsets[e + 1],
+                                  W + (long long)e * N * K, N, K, C, ldc, accumulate, blockIdx.x * BN);
 }
 
 extern "C" __global__ void __launch_bounds__(256, 2) gemm_bf16_v2_f32(const __nv_bfloat16* A, int lda,
         const __nv_bfloat16* W, float* C, int ldc, int M, int N, int K, int accumulate) {
-    gemm_entry_v2<float>(A, lda, W, C, ldc, M, N, K, accumulate);
+    gemm_entry_ms<float, 128, 4>(A, lda, W, C, ldc, M, N, K, accumulate);
 }
 extern "C" __global__ void __launch_bounds__(256, 2) gemm_bf16_v2_bf16(const __nv_bfloat16* A, int lda,
         const __nv_bfloat16* W, __nv_bfloat16* C, int ldc, int M, int N, int K, int accumulate) {
-    gemm_entry_v2<__nv_bfloat16>(A, lda, W, C, ldc, M, N, K, accumulate);
+    gemm_entry_ms<__nv_bfloat16, 128, 4>(A, lda, W, C, ldc, M, N, K, accumulate);
 }
 extern "C" __global__ void __launch_bounds__(256, 2) grouped_gemm_bf16_v2_f32(const __nv_bfloat16* A, int lda,
         const int* rowIndex, const int* offsets, int experts, const __nv_bfloat16* W, float* C, int ldc,
         int N, int K, int accumulate) {
-    grouped_entry_v2<float>(A, lda, rowIndex, offsets, experts, W, C, ldc, N, K, accumulate);
+    grouped_entry_ms<float, 128, 4>(A, lda, rowIndex, offsets, experts, W, C, ldc, N, K, accumulate);
 }
 extern "C" __global__ void __launch_bounds__(256, 2) grouped_gemm_bf16_v2_bf16(const __nv_bfloat16* A, int lda,
         const int* rowIndex, const int* offsets, int experts, const __nv_bfloat16* W, __nv_bfloat16* C, int ldc,
         int N, int K, int accumulate) {
-    grouped_entry_v2<__nv_bfloat16>(A, lda, rowIndex, offsets, experts, W, C, ldc, N, K, accumulate);
+    grouped_entry_ms<__nv_bfloat16, 128, 4>(A, lda, rowIndex, offsets, experts, W, C, ldc, N, K, accumulate);
 }
-
-// ---- variant 3: 128×256 tiles, 64×64 warp tiles, three stages --------------------------------------------------------
-
-#define G3_BN 256
-#define G3_STAGES 3
-
-struct Gemm3Stage {
-    __nv_bfloat16 a[GB_BM][GB_LDS];
-    __nv_bfloat16 b[G3_BN][GB_LDS];
-};
-
-template <typename OUT>
-__device__ void gemm_tile_v3(Gemm3Stage* sm, const __nv_bfloat16* __restrict__ A, int lda, const int* __restrict__ rowIndex,
-                             int m0, int rowEnd, const __nv_bfloat16* __restrict__ W, int N, int K,
-                             OUT* C, int ldc, int accumulate, int n0) {
-    int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-    int warpM = warp >> 2, warpN = warp & 3;
-    int g = lane >> 2, t = lane & 3;
-    float acc[4][8][4];
-#pragma unroll
-    for (int i = 0; i < 4; ++i)
-#pragma unroll
-        for (int j = 0; j < 8; ++j)
-#pragma unroll
-            for (int r = 0; r < 4; ++r) acc[i][j][r] = 0.f;
-
-    // per stage: A 128 rows × 4 chunks of 16 B (2 per thread), W 256 rows × 4 chunks (4 per thread)
-    const __nv_bfloat16* aSrc[2];
-    const __nv_bfloat16* bSrc[4];
-    bool aOk[2], bOk[4];
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-        int c = tid + h * 256, row = c >> 2, kc = (c & 3) * 8;
-        int gr = m0 + row;
-        aOk[h] = gr < rowEnd;
-        long long ar = aOk[h] ? (rowIndex != nullptr ? rowIndex[gr] : gr) : 0;
-        aSrc[h] = A + ar * lda + kc;
-    }
-#pragma unroll
-    for (int h = 0; h < 4; ++h) {
-        int c = tid + h * 256, row = c >> 2, kc = (c & 3) * 8;
-        int gn = n0 + row;
-        bOk[h] = gn < N;
-        bSrc[h] = W + (long long)(bOk[h] ? gn : 0) * K + kc;
-    }
-    int nk = (K + GB_BK - 1) / GB_BK;
-    auto load = [&](int stage, int k0) {
-#pragma unroll
-        for (int h = 0; h < 2; ++h) {
-            int c = tid + h * 256, row = c >> 2, kc = (c & 3) * 8;
-            bool ok = aOk[h] && k0 + kc < K;
-            rc_cp_async16(&sm[stage].a[row][kc], ok ? aSrc[h] + k0 : A, ok ? 16 : 0);
-        }
-#pragma unroll
-        for (int h = 0; h < 4; ++h) {
-            int c = tid + h * 256, row = c >> 2, kc = (c & 3) * 8;
-            bool ok = bOk[h] && k0 + kc < K;
-            rc_cp_async16(&sm[stage].b[row][kc], ok ? bSrc[h] + k0 : W, ok ? 16 : 0);
-        }
-    };
-#pragma unroll
-    for (int s = 0; s < G3_STAGES - 1; ++s) {
-        if (s < nk) load(s, s * GB_BK);
-        rc_cp_commit();
-    }
-    int aRow = warpM * 64 + (lane & 15), aCol = (lane >> 4) * 8;
-    int bRow = warpN * 64 + ((lane >> 4) & 1) * 8 + (lane & 7), bCol = ((lane >> 3) & 1) * 8;
-    for (int kt = 0; kt < nk; ++kt) {
-        rc_cp_wait<G3_STAGES - 2>();
-        __syncthreads();
-        int next = kt + G3_STAGES - 1;
-        if (next < nk) load(next % G3_STAGES, next * GB_BK);
-        rc_cp_commit();
-        const Gemm3Stage& st = sm[kt % G3_STAGES];
-#pragma unroll
-        for (int kk = 0; kk < GB_BK; kk += 16) {
-            unsigned af[4][4], bq[4][4];
-#pragma unroll
-            for (int i = 0; i < 4; ++i) rc_ldmatrix_x4(af[i], &st.a[aRow + i * 16][kk + aCol]);
-#pragma unroll
-            for (int p = 0; p < 4; ++p) rc_ldmatrix_x4(bq[p], &st.b[bRow + p * 16][kk + bCol]);
-#pragma unroll
-            for (int i = 0; i < 4; ++i)
-#pragma unroll
-                for (int j = 0; j < 8; ++j)
-                    rc_mma_bf16(acc[i][j], af[i][0], af[i][1], af[i][2], af[i][3], bq[j >> 1][(j & 1) * 2],
-                                bq[j >> 1][(j & 1) * 2 + 1]);
-        }
-    }
-    rc_cp_wait<0>();
-#pragma unroll
-    for (int i = 0; i < 4; ++i)
-#pragma unroll
-        for (int j = 0; j < 8; ++j)
-#pragma unroll
-            for (int r = 0; r < 4; ++r) {
-                int row = m0 + warpM * 64 + i * 16 + g + (r >= 2 ? 8 : 0);
-                int col = n0 + warpN * 64 + j * 8 + 2 * t + (r & 1);
-                if (row < rowEnd && col < N) {
-                    OUT* p = C + (long long)row * ldc + col;
-                    float v = acc[i][j][r];
-                    rc_store(p, accumulate ? rc_load(p) + v : v);
-                }
-            }
-}
-
-template <typename OUT>
-__device__ void gemm_entry_v3(const __nv_bfloat16* A, int lda, const __nv_bfloat16* W, OUT* C, int ldc,
-                              int M, int N, int K, int accumulate) {
-    extern __shared__ __align__(16) unsigned char gemmDynamic[];
-    gemm_tile_v3<OUT>(reinterpret_cast<Gemm3Stage*>(gemmDynamic), A, lda, nullptr, blockIdx.y * GB_BM, M, W, N, K, C, ldc,
-                      accumulate, blockIdx.x * G3_BN);
-}
-
-template <typename OUT>
-__device__ void grouped_entry_v3(const __nv_bfloat16* A, int lda, const int* rowIndex, const int* offsets, int experts,
-                                 const __nv_bfloat16* W, OUT* C, int ldc, int N, int K, int accumulate) {
-    extern __shared__ __align__(16) unsigned char gemmDynamic[];
-    __shared__ int segInfo[2];
-    if (threadIdx.x == 0) {
-        int seg = -1, row = 0;
-        if (!rc_segment_tile(offsets, experts, GB_BM, blockIdx.y, &seg, &row)) seg = -1;
-        segInfo[0] = seg;
-        segInfo[1] = row;
-    }
-    __syncthreads();
-    int e = segInfo[0];
-    if (e < 0) return;
-    gemm_tile_v3<OUT>(reinterpret_cast<Gemm3Stage*>(gemmDynamic), A, lda, rowIndex, segInfo[1], offsets[e + 1],
-                      W + (long long)e * N * K, N, K, C, ldc, accumulate, blockIdx.x * G3_BN);
-}
-
 extern "C" __global__ void __launch_bounds__(256, 1) gemm_bf16_v3_f32(const __nv_bfloat16* A, int lda,
         const __nv_bfloat16* W, float* C, int ldc, int M, int N, int K, int accumulate) {
-    gemm_entry_v3<float>(A, lda, W, C, ldc, M, N, K, accumulate);
+    gemm_entry_ms<float, 256, 3>(A, lda, W, C, ldc, M, N, K, accumulate);
 }
 extern "C" __global__ void __launch_bounds__(256, 1) gemm_bf16_v3_bf16(const __nv_bfloat16* A, int lda,
         const __nv_bfloat16* W, __nv_bfloat16* C, int ldc, int M, int N, int K, int accumulate) {
-    gemm_entry_v3<__nv_bfloat16>(A, lda, W, C, ldc, M, N, K, accumulate);
+    gemm_entry_ms<__nv_bfloat16, 256, 3>(A, lda, W, C, ldc, M, N, K, accumulate);
 }
 extern "C" __global__ void __launch_bounds__(256, 1) grouped_gemm_bf16_v3_f32(const __nv_bfloat16* A, int lda,
         const int* rowIndex, const int* offsets, int experts, const __nv_bfloat16* W, float* C, int ldc,
         int N, int K, int accumulate) {
-    grouped_entry_v3<float>(A, lda, rowIndex, offsets, experts, W, C, ldc, N, K, accumulate);
+    grouped_entry_ms<float, 256, 3>(A, lda, rowIndex, offsets, experts, W, C, ldc, N, K, accumulate);
 }
 extern "C" __global__ void __launch_bounds__(256, 1) grouped_gemm_bf16_v3_bf16(const __nv_bfloat16* A, int lda,
         const int* rowIndex, const int* offsets, int experts, const __nv_bfloat16* W, __nv_bfloat16* C, int ldc,
         int N, int K, int accumulate) {
-    grouped_entry_v3<__nv_bfloat16>(A, lda, rowIndex, offsets, experts, W, C, ldc, N, K, accumulate);
+    grouped_entry_ms<__nv_bfloat16, 256, 3>(A, lda, rowIndex, offsets, experts, W, C, ldc, N, K, accumulate);
 }
 
 // ---- entries of variant 1 -------------------------------------------------------------------------------------------
@@ -450,17 +316,9 @@ template <typename OUT>
 __device__ void grouped_entry(const __nv_bfloat16* A, int lda, const int* rowIndex, const int* offsets, int experts,
                               const __nv_bfloat16* W, OUT* C, int ldc, int N, int K, int accumulate) {
     __shared__ __align__(16) GemmSmem sm;
-    __shared__ int segInfo[2];
-    if (threadIdx.x == 0) {
-        int seg = -1, row = 0;
-        if (!rc_segment_tile(offsets, experts, GB_BM, blockIdx.y, &seg, &row)) seg = -1;
-        segInfo[0] = seg;
-        segInfo[1] = row;
-    }
-    __syncthreads();
-    int e = segInfo[0];
-    if (e < 0) return;
-    gemm_tile<OUT>(sm, A, lda, rowIndex, segInfo[1], offsets[e + 1], W + (long long)e * N * K, N, K, C, ldc,
+    int e, row;
+    if (!rc_block_segment(offsets, experts, GB_BM, blockIdx.y, &e, &row)) return;
+    gemm_tile<OUT>(sm, A, lda, rowIndex, row, offsets[e + 1], W + (long long)e * N * K, N, K, C, ldc,
                    accumulate, blockIdx.x * GB_BN);
 }
 

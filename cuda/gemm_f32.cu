@@ -72,16 +72,8 @@ extern "C" __global__ void gemm_f32(const float* A, int lda, const float* W, flo
 
 extern "C" __global__ void grouped_gemm_f32(const float* A, int lda, const int* rowIndex, const int* offsets, int experts,
                                             const float* W, float* C, int ldc, int N, int K, int accumulate) {
-    __shared__ int seg[2];
-    if (threadIdx.x == 0) {
-        int s = -1, row = 0;
-        if (!rc_segment_tile(offsets, experts, GF_T, blockIdx.y, &s, &row)) s = -1;
-        seg[0] = s;
-        seg[1] = row;
-    }
-    __syncthreads();
-    int e = seg[0];
-    if (e < 0) return;
-    int rowBegin = seg[1], rowEnd = min(offsets[e + 1], rowBegin + GF_T);
+    int e, rowBegin;
+    if (!rc_block_segment(offsets, experts, GF_T, blockIdx.y, &e, &rowBegin)) return;
+    int rowEnd = min(offsets[e + 1], rowBegin + GF_T);
     gemm_f32_tile(A, lda, rowIndex, rowBegin, rowEnd, W + (size_t)e * N * K, blockIdx.x * GF_T, N, K, C, ldc, accumulate);
 }

@@ -1,8 +1,5 @@
 package org.routecal.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -97,7 +94,7 @@ public final class EngineBench {
                 report.put("device_memory_free_after_bytes", b.memoryAvailable());
             }
         }
-        if (out != null) Files.writeString(out, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report));
+        if (out != null) org.routecal.io.AtomicFiles.writeJson(out, report);
     }
 
     /**

@@ -1,7 +1,5 @@
 package org.routecal.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -102,7 +100,7 @@ public final class GemmBench {
             }
         }
         report.put("gemms", rows);
-        if (out != null) AtomicFiles.writeString(out, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report));
+        if (out != null) AtomicFiles.writeJson(out, report);
     }
 
     static int[] offsets(Shape s) {

@@ -1,7 +1,5 @@
 package org.routecal.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -101,9 +99,8 @@ public final class PanelBlockingSweep {
     }
 
     static void writeJson(Path out, Object value) throws IOException {
-        String json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(value);
         if (out.getParent() != null) Files.createDirectories(out.getParent());
-        org.routecal.io.AtomicFiles.writeString(out, json);
+        org.routecal.io.AtomicFiles.writeJson(out, value);
     }
 
     static Map<String, Object> sweep(String name, int rows, int in, int out, int experts, List<PanelMatmul.Blocking> grid,

@@ -159,11 +159,8 @@ public final class CudaKernels {
             case 2 -> bf16Out ? Kernel.GEMM_BF16_V2_BF16 : Kernel.GEMM_BF16_V2_F32;
             default -> bf16Out ? Kernel.GEMM_BF16_BF16 : Kernel.GEMM_BF16_F32;
         };
-        requireGemm(k, kDim, lda);
-        LaunchArgs args = new LaunchArgs().ptr(a).i(lda).ptr(w).ptr(c).i(ldc).i(m).i(n).i(kDim).i(accumulate ? 1 : 0);
-        int shared = gemmShared(gemmVariant), tileN = gemmVariant == 3 ? 256 : 128;
-        if (shared > 0) ctx.allowDynamicShared(k, shared);
-        ctx.launch(k, (n + tileN - 1) / tileN, (m + 127) / 128, 1, BLOCK, shared, stream, args);
+        launchGemm(k, kDim, lda, n, (m + 127) / 128, stream,
+                new LaunchArgs().ptr(a).i(lda).ptr(w).ptr(c).i(ldc).i(m).i(n).i(kDim).i(accumulate ? 1 : 0));
     }
 
     /**
@@ -178,16 +175,16 @@ public final class CudaKernels {
             case 2 -> bf16Out ? Kernel.GROUPED_GEMM_BF16_V2_BF16 : Kernel.GROUPED_GEMM_BF16_V2_F32;
             default -> bf16Out ? Kernel.GROUPED_GEMM_BF16_BF16 : Kernel.GROUPED_GEMM_BF16_F32;
         };
-        requireGemm(k, kDim, lda);
-        LaunchArgs args = new LaunchArgs().ptr(a).i(lda).ptr(rowIndex).ptr(offsets).i(experts).ptr(w).ptr(c).i(ldc).i(n).i(kDim)
-                .i(accumulate ? 1 : 0);
-        int shared = gemmShared(gemmVariant), tileN = gemmVariant == 3 ? 256 : 128;
-        if (shared > 0) ctx.allowDynamicShared(k, shared);
-        ctx.launch(k, (n + tileN - 1) / tileN, (totalRows + 127) / 128 + experts, 1, BLOCK, shared, stream, args);
+        launchGemm(k, kDim, lda, n, (totalRows + 127) / 128 + experts, stream,
+                new LaunchArgs().ptr(a).i(lda).ptr(rowIndex).ptr(offsets).i(experts).ptr(w).ptr(c).i(ldc).i(n).i(kDim).i(accumulate ? 1 : 0));
     }
 
-    private static void requireGemm(Kernel k, int kDim, int lda) {
+    /** One bf16 GEMM launch of the current variant: its column tile, its dynamic shared memory; rowBlocks is grid y. */
+    private void launchGemm(Kernel k, int kDim, int lda, int n, int rowBlocks, CudaStream stream, LaunchArgs args) {
         require(kDim % 8 == 0 && lda % 8 == 0, k, "needs K and lda multiples of 8 (16-byte cp.async chunks), got K=" + kDim + " lda=" + lda);
+        int shared = gemmShared(gemmVariant), tileN = gemmVariant == 3 ? 256 : 128;
+        if (shared > 0) ctx.allowDynamicShared(k, shared);
+        ctx.launch(k, (n + tileN - 1) / tileN, rowBlocks, 1, BLOCK, shared, stream, args);
     }
 
     /** Causal GQA prefill attention over packed sequences seqStart [numSeqs+1]; head dim 64 or 128. */
