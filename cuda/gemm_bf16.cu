@@ -20,10 +20,9 @@
 //              one barrier per k-step) and fragments loaded by ldmatrix.x4: 6 shared loads per 16 mma instead of 24
 //              (the H100 profile of the routing pass had the expert GEMM at 200 TFLOP/s with variant 1). Same
 //              products and summation order per output as variant 1, so the results are bit-identical.
-//           3. (the *_v3 entries) 128×256×32 block tiles, warp tile 64×64 (4×8 mma tiles: 8 ldmatrix per 32 mma),
-//              three stages (90 KiB of dynamic shared memory), one block of 8 warps per SM (128 accumulators per
-//              thread). Variants 2 and 3 are one template, gemm_tile_ms<OUT, BN, STAGES>. Bit-identical to variants 1 and 2 (same k order per output). Not yet run on a GPU: opt-in with
-//              -Droutecal.gemmVariant=3 (GemmBench checks every variant's output against variant 1's, bit for bit).
+//           (A variant 3, 128×256 tiles with a 64×64 warp tile and three stages, was measured on an H200 on 2026-12-05:
+//           bit-identical, but 0.75–0.99× variant 2 on every shape but 8192³ (0.99×), so it was removed; the template
+//           below keeps BN and STAGES as parameters for the next attempt.)
 // Fragment layout of m16n8k16 (PTX ISA "Matrix Fragments for mma.m16n8k16"), g = lane/4, t = lane%4:
 //   A regs: {A[g][2t..2t+1], A[g+8][2t..2t+1], A[g][2t+8..2t+9], A[g+8][2t+8..2t+9]}
 //   B regs: {W[g][2t..2t+1], W[g][2t+8..2t+9]}   (B = Wᵀ, so B's column n is W's row n)
@@ -141,9 +140,9 @@ __device__ void gemm_tile(GemmSmem& sm, const __nv_bfloat16* __restrict__ A, int
             }
 }
 
-// ---- variants 2 and 3: multistage cp.async, ldmatrix --------------------------------------------------------------
+// ---- variant 2: multistage cp.async, ldmatrix --------------------------------------------------------------
 // One template: BN columns per block (warp tile 64 × BN/4, i.e. BN/32 n-tiles of 8), STAGES pipeline stages.
-// Variant 2 = <128, 4>, variant 3 = <256, 3>.
+// Variant 2 = <128, 4>.
 
 template <int BN>
 struct GemmStage {
@@ -284,25 +283,6 @@ extern "C" __global__ void __launch_bounds__(256, 2) grouped_gemm_bf16_v2_bf16(c
         int N, int K, int accumulate) {
     grouped_entry_ms<__nv_bfloat16, 128, 4>(A, lda, rowIndex, offsets, experts, W, C, ldc, N, K, accumulate);
 }
-extern "C" __global__ void __launch_bounds__(256, 1) gemm_bf16_v3_f32(const __nv_bfloat16* A, int lda,
-        const __nv_bfloat16* W, float* C, int ldc, int M, int N, int K, int accumulate) {
-    gemm_entry_ms<float, 256, 3>(A, lda, W, C, ldc, M, N, K, accumulate);
-}
-extern "C" __global__ void __launch_bounds__(256, 1) gemm_bf16_v3_bf16(const __nv_bfloat16* A, int lda,
-        const __nv_bfloat16* W, __nv_bfloat16* C, int ldc, int M, int N, int K, int accumulate) {
-    gemm_entry_ms<__nv_bfloat16, 256, 3>(A, lda, W, C, ldc, M, N, K, accumulate);
-}
-extern "C" __global__ void __launch_bounds__(256, 1) grouped_gemm_bf16_v3_f32(const __nv_bfloat16* A, int lda,
-        const int* rowIndex, const int* offsets, int experts, const __nv_bfloat16* W, float* C, int ldc,
-        int N, int K, int accumulate) {
-    grouped_entry_ms<float, 256, 3>(A, lda, rowIndex, offsets, experts, W, C, ldc, N, K, accumulate);
-}
-extern "C" __global__ void __launch_bounds__(256, 1) grouped_gemm_bf16_v3_bf16(const __nv_bfloat16* A, int lda,
-        const int* rowIndex, const int* offsets, int experts, const __nv_bfloat16* W, __nv_bfloat16* C, int ldc,
-        int N, int K, int accumulate) {
-    grouped_entry_ms<__nv_bfloat16, 256, 3>(A, lda, rowIndex, offsets, experts, W, C, ldc, N, K, accumulate);
-}
-
 // ---- entries of variant 1 -------------------------------------------------------------------------------------------
 
 template <typename OUT>

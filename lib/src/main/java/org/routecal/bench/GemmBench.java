@@ -19,7 +19,7 @@ import org.routecal.io.AtomicFiles;
  * shapes so tests/gpu/torch_gemm_bench.py times torch's matmul and grouped_mm on the same ones (the anchor). Every
  * variant's output is compared with the first variant's, bit for bit ({@code vN_outputs_differing_from_vM}, must be 0).
  *
- * <pre>java -cp routecal.jar org.routecal.bench.GemmBench --out gemm.json [--variants 1,2[,3]]</pre>
+ * <pre>java -cp routecal.jar org.routecal.bench.GemmBench --out gemm.json [--variants 1,2]</pre>
  */
 public final class GemmBench {
     private GemmBench() {}

@@ -10,32 +10,26 @@ import org.routecal.compute.cuda.ref.RouterScoring;
 public final class CudaKernels {
     private static final int BLOCK = 256;
     /**
-     * Which gemm_bf16.cu variant the bf16 GEMMs run: 2 (four stages, ldmatrix; the default), 1, or 3 (128×256 tiles;
-     * not yet run on a GPU), set with {@code -Droutecal.gemmVariant} for side-by-side measurements. All give
-     * bit-identical results (the same k order per output).
+     * Which gemm_bf16.cu variant the bf16 GEMMs run: 2 (four stages, ldmatrix; the default) or 1, set with
+     * {@code -Droutecal.gemmVariant} for side-by-side measurements. Both give bit-identical results (the same k order
+     * per output).
      */
     static final int GEMM_VARIANT = gemmVariant(System.getProperty("routecal.gemmVariant", "2"));
     /** Dynamic shared memory of variant 2: four stages of a 128×40 A tile and a 128×40 W tile, bf16. */
     static final int GEMM_V2_SHARED = 4 * (128 + 128) * 40 * 2;
-    /** Dynamic shared memory of variant 3: three stages of a 128×40 A tile and a 256×40 W tile, bf16. */
-    static final int GEMM_V3_SHARED = 3 * (128 + 256) * 40 * 2;
 
     static int gemmShared(int variant) {
-        return switch (variant) {
-            case 3 -> GEMM_V3_SHARED;
-            case 2 -> GEMM_V2_SHARED;
-            default -> 0;
-        };
+        return variant == 2 ? GEMM_V2_SHARED : 0;
     }
 
     private int gemmVariant = GEMM_VARIANT;
 
-    /** Runs the bf16 GEMMs with variant {@code v} (1, 2 or 3) from now on: for benchmarks that time both in one run. */
+    /** Runs the bf16 GEMMs with variant {@code v} (1 or 2) from now on: for benchmarks that time both in one run. */
     public void useGemmVariant(int v) { gemmVariant = gemmVariant(Integer.toString(v)); }
 
     static int gemmVariant(String spec) {
-        if (spec.equals("1") || spec.equals("2") || spec.equals("3")) return Integer.parseInt(spec);
-        throw new IllegalArgumentException("-Droutecal.gemmVariant must be 1, 2 or 3, got '" + spec + "'");
+        if (spec.equals("1") || spec.equals("2")) return Integer.parseInt(spec);
+        throw new IllegalArgumentException("-Droutecal.gemmVariant must be 1 or 2, got '" + spec + "'");
     }
     private static final int MAX_GRID = 65535 * 4;
     private final CudaContext ctx;
@@ -155,7 +149,6 @@ public final class CudaKernels {
     public void gemmBf16(DeviceBuffer a, int lda, DeviceBuffer w, DeviceBuffer c, int ldc, int m, int n, int kDim,
                          boolean bf16Out, boolean accumulate, CudaStream stream) {
         Kernel k = switch (gemmVariant) {
-            case 3 -> bf16Out ? Kernel.GEMM_BF16_V3_BF16 : Kernel.GEMM_BF16_V3_F32;
             case 2 -> bf16Out ? Kernel.GEMM_BF16_V2_BF16 : Kernel.GEMM_BF16_V2_F32;
             default -> bf16Out ? Kernel.GEMM_BF16_BF16 : Kernel.GEMM_BF16_F32;
         };
@@ -171,7 +164,6 @@ public final class CudaKernels {
                                 DeviceBuffer w, DeviceBuffer c, int ldc, int n, int kDim, boolean bf16Out, boolean accumulate,
                                 CudaStream stream) {
         Kernel k = switch (gemmVariant) {
-            case 3 -> bf16Out ? Kernel.GROUPED_GEMM_BF16_V3_BF16 : Kernel.GROUPED_GEMM_BF16_V3_F32;
             case 2 -> bf16Out ? Kernel.GROUPED_GEMM_BF16_V2_BF16 : Kernel.GROUPED_GEMM_BF16_V2_F32;
             default -> bf16Out ? Kernel.GROUPED_GEMM_BF16_BF16 : Kernel.GROUPED_GEMM_BF16_F32;
         };
@@ -182,7 +174,7 @@ public final class CudaKernels {
     /** One bf16 GEMM launch of the current variant: its column tile, its dynamic shared memory; rowBlocks is grid y. */
     private void launchGemm(Kernel k, int kDim, int lda, int n, int rowBlocks, CudaStream stream, LaunchArgs args) {
         require(kDim % 8 == 0 && lda % 8 == 0, k, "needs K and lda multiples of 8 (16-byte cp.async chunks), got K=" + kDim + " lda=" + lda);
-        int shared = gemmShared(gemmVariant), tileN = gemmVariant == 3 ? 256 : 128;
+        int shared = gemmShared(gemmVariant), tileN = 128;
         if (shared > 0) ctx.allowDynamicShared(k, shared);
         ctx.launch(k, (n + tileN - 1) / tileN, rowBlocks, 1, BLOCK, shared, stream, args);
     }
