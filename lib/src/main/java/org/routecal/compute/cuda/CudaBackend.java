@@ -424,13 +424,12 @@ public final class CudaBackend implements Backend, SolverOps {
     }
 
     /**
-     * {@code -Droutecal.tensorCoreAttention=true} runs causal prefill at bf16 precision on tensor cores (variant 2 of
-     * attention_prefill.cu, split bf16 operands). Off by default until it has passed BackendParity and the HF numerics
-     * on a GPU: its first version (q, k, v rounded to bf16) made the routing pass 2.8-3.7× faster on an H100 but moved
-     * GLM-4.5's bf16 logits past HF bf16's distance from HF fp32; this one keeps fp32 accuracy and has not run yet
-     * (bench/RESULTS.md says how to check it).
+     * Causal prefill at bf16 precision runs on tensor cores (variant 2 of attention_prefill.cu, split bf16 operands:
+     * fp32 accuracy). On by default since it passed BackendParity and the HF numerics on an H200 (2026-12-05: GLM-4.5's
+     * bf16 logits 5.8e-4 NMSE from HF fp32, HF bf16 1.35e-3); {@code -Droutecal.tensorCoreAttention=false} keeps the
+     * CUDA-core kernel (variant 1), e.g. for A/B timing.
      */
-    private static final boolean TENSOR_CORE_ATTENTION = Boolean.parseBoolean(System.getProperty("routecal.tensorCoreAttention", "false"));
+    private static final boolean TENSOR_CORE_ATTENTION = Boolean.parseBoolean(System.getProperty("routecal.tensorCoreAttention", "true"));
 
     /** Rows of 4-float multiples at a 4-float offset: 16-byte aligned (allocations are 256-byte aligned) for float4 loads. */
     private static boolean vectorAligned(Tensor t) { return t.type() == TensorType.F32 && t.cols() % 4 == 0 && t.offset() % 4 == 0; }
