@@ -28,6 +28,10 @@
 #             JSON), the side-by-side forward (no GPTQ; fp32 and bf16) with the defaults and fp32 with the sweep's best,
 #             a JFR profile of the forward, and its warm-up curve with and without a pre-touched heap (jdk.jfr in the
 #             JRE and the sweep: DEVICE_BENCH=1 bash bench/gpu/device_jar.sh; ~7 min)
+#   sweep16   tune16's sweep alone; SWEEP_ARGS='--grid "512,64,128,4,false;512,512,128,2,balanced"' times only those
+#             blockings (the first is the baseline), SWEEP_SAMPLES (3) samples each
+#   scale16ab the scaling bench at SCALE_THREADS (16) threads with a JVM property at each of AB_VALUES, twice, alternating
+#             (AB_PROP, default routecal.keepPackedX)
 #   scale16   the panel matmul at 1, 2, 4, 8 and 16 threads, f32 and bf16 panels, against the FMA peak at each count
 #             (PanelBlockingSweep --scaling; where per-thread speed is lost on 16 cores; DEVICE_BENCH=1 jar, ~3 min)
 #   sbs16     the side-by-side forward only (no GPTQ), then routecal's forward with the first default blocking
@@ -191,13 +195,32 @@ phase_scale16() {  # the panel matmul's thread-scaling curve (1, 2, 4, 8, 16 thr
   grep -v WARN "$OUT/thread-scaling-16core.txt" | tail -40
 }
 
-phase_tune16() {
+phase_sweep16() { # the panel blockings on all cores; SWEEP_ARGS='--grid "a;b;…"' for a few (the first is the baseline)
   lscpu > "$OUT/lscpu.txt" 2>&1
-  [ -f .device/bench/routecal-bench-tests.jar ] || { echo "!! tune16 needs DEVICE_BENCH=1 bash bench/gpu/device_jar.sh"; return 0; }
+  [ -f .device/bench/routecal-bench-tests.jar ] || { echo "!! sweep16 needs DEVICE_BENCH=1 bash bench/gpu/device_jar.sh"; return 1; }
   local cp=$JAR:$(ls .device/bench/*.jar | tr '\n' ':')
-  run java --add-modules jdk.incubator.vector -Xmx32g -XX:+UseG1GC -cp "$cp" org.routecal.bench.PanelBlockingSweep --samples 3 ${SWEEP_ARGS:-} \
+  eval "set -- ${SWEEP_ARGS:-}"
+  run java --add-modules jdk.incubator.vector -Xmx32g -XX:+UseG1GC -cp "$cp" org.routecal.bench.PanelBlockingSweep --samples "${SWEEP_SAMPLES:-3}" "$@" \
       --out "$OUT/panel-blocking-16core.json" 2> "$OUT/panel-blocking-16core.txt"
   tail -12 "$OUT/panel-blocking-16core.txt"
+}
+
+phase_scale16ab() { # A/B of a JVM property on the thread-scaling bench: AB_PROP=routecal.keepPackedX AB_VALUES="false true",
+                    # each value twice, alternating, at SCALE_THREADS (16) threads
+  lscpu > "$OUT/lscpu.txt" 2>&1
+  [ -f .device/bench/routecal-bench-tests.jar ] || { echo "!! scale16ab needs DEVICE_BENCH=1 bash bench/gpu/device_jar.sh"; return 0; }
+  local cp=$JAR:$(ls .device/bench/*.jar | tr '\n' ':') round v
+  for round in 1 2; do
+    for v in ${AB_VALUES:-false true}; do
+      run java --add-modules jdk.incubator.vector -Xmx32g -XX:+UseG1GC "-D${AB_PROP:-routecal.keepPackedX}=$v" -cp "$cp" org.routecal.bench.PanelBlockingSweep \
+          --scaling --threads "${SCALE_THREADS:-16}" --samples 3 --out "$OUT/thread-scaling-ab-$v-$round.json" 2> "$OUT/thread-scaling-ab-$v-$round.txt"
+      grep -v WARN "$OUT/thread-scaling-ab-$v-$round.txt" | sed "s/^/$v #$round /"
+    done
+  done
+}
+
+phase_tune16() {
+  phase_sweep16 || return 0
   local best
   best=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['best_overall_blocking'])" "$OUT/panel-blocking-16core.json" 2>/dev/null)
   best=${BLOCKING:-${best:-512,64,128,4,false}}

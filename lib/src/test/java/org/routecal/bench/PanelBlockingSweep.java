@@ -20,7 +20,9 @@ import org.routecal.compute.cpu.PanelMatmul;
  * Writes GFLOP/s per shape and blocking, each as a fraction of the all-threads FMA peak, and the best blocking per
  * shape, as JSON. Variants of a shape are timed in turn (interleaved), so drift hits them alike. For the GPU machine's
  * 16 cores, where the default was chosen on 2 (run_gpu.sh cpu16). Usage: {@code java --add-modules
- * jdk.incubator.vector -cp … org.routecal.bench.PanelBlockingSweep [--out FILE] [--samples N] [--quick] [--scaling]};
+ * jdk.incubator.vector -cp … org.routecal.bench.PanelBlockingSweep [--out FILE] [--samples N] [--quick] [--scaling]
+ * [--grid "kc,rowKB,chunkKB,tasks,split;…"] [--threads 1,16]} ({@code --grid}: those blockings only, the first as the
+ * baseline; {@code --threads}: the scaling curve at those thread counts only);
  * {@code --scaling} writes {@link ThreadScaling}'s curve instead.
  */
 public final class PanelBlockingSweep {
@@ -30,17 +32,20 @@ public final class PanelBlockingSweep {
         Path out = Path.of("bench/results/panel-blocking.json");
         int samples = 3;
         boolean quick = false, scaling = false;
+        String gridSpec = null, threadCounts = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--out" -> out = Path.of(args[++i]);
                 case "--samples" -> samples = Integer.parseInt(args[++i]);
                 case "--quick" -> quick = true; // a small grid and small shapes: a check that it runs
                 case "--scaling" -> scaling = true;
-                default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (valid: --out, --samples, --quick, --scaling)");
+                case "--grid" -> gridSpec = args[++i]; // blockings separated by ';', the first is the baseline
+                case "--threads" -> threadCounts = args[++i]; // --scaling at these counts only, e.g. 16 or 1,16
+                default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (valid: --out, --samples, --quick, --scaling, --grid, --threads)");
             }
         }
         if (scaling) {
-            writeJson(out, ThreadScaling.run(samples, quick));
+            writeJson(out, ThreadScaling.run(samples, quick, threadCounts));
             return;
         }
         int threads = CpuThreads.defaultThreads();
@@ -48,7 +53,10 @@ public final class PanelBlockingSweep {
         List<PanelMatmul.Blocking> grid = new ArrayList<>();
         PanelMatmul.Blocking first = new PanelMatmul.Blocking(256, 256 << 10, 256 << 10, 4, false); // the first default
         grid.add(first);
-        for (int kc : quick ? new int[]{256, 512} : new int[]{128, 256, 512})
+        if (gridSpec != null) {
+            grid.clear();
+            for (String b : gridSpec.split(";")) grid.add(PanelMatmul.parse(b));
+        } else for (int kc : quick ? new int[]{256, 512} : new int[]{128, 256, 512})
             for (int rowKb : quick ? new int[]{64, 1024} : new int[]{64, 256, 1024})
                 for (int chunkKb : quick ? new int[]{128, 256} : new int[]{128, 256, 512, 1024})
                     for (boolean rowsFirst : new boolean[]{false, true}) {
@@ -154,7 +162,7 @@ public final class PanelBlockingSweep {
         }
         row.put("default_gflops", each.get(0).get("gflops_median"));
         row.put("default_fraction_of_peak", each.get(0).get("fraction_of_peak"));
-        int auto = grid.indexOf(PanelMatmul.blockingFor(4L * PanelMatmul.packedLength(out, in)));
+        int auto = grid.indexOf(experts > 0 ? PanelMatmul.GROUPED : PanelMatmul.blockingFor(4L * PanelMatmul.packedLength(out, in)));
         if (auto >= 0) {
             row.put("auto_blocking", each.get(auto).get("blocking"));
             row.put("auto_gflops", each.get(auto).get("gflops_median"));
@@ -167,7 +175,7 @@ public final class PanelBlockingSweep {
         return row;
     }
 
-    /** As {@code -Droutecal.panelBlocking} takes it: kc,rowKB,chunkKB,tasksPerThread,rowsFirst. */
+    /** As {@code -Droutecal.panelBlocking} takes it: kc,rowKB,chunkKB,tasksPerThread,split. */
     static String describe(PanelMatmul.Blocking b) {
         return PanelMatmul.format(b);
     }

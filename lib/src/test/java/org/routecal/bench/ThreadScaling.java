@@ -21,11 +21,16 @@ import org.routecal.compute.cpu.PanelMatmul;
 final class ThreadScaling {
     private ThreadScaling() {}
 
-    static Map<String, Object> run(int samples, boolean quick) {
+    /** counts: comma-separated thread counts, or null for 1, 2, 4, … and the machine's count. */
+    static Map<String, Object> run(int samples, boolean quick, String countSpec) {
         int max = CpuThreads.defaultThreads();
         List<Integer> counts = new ArrayList<>();
-        for (int t = 1; t < max; t *= 2) counts.add(t);
-        counts.add(max);
+        if (countSpec != null) {
+            for (String c : countSpec.split(",")) counts.add(Integer.parseInt(c.trim()));
+        } else {
+            for (int t = 1; t < max; t *= 2) counts.add(t);
+            counts.add(max);
+        }
         int s = quick ? 4 : 1;
         // name, rows, in, out, experts (0: one plain product)
         Object[][] shapes = {
@@ -38,6 +43,7 @@ final class ThreadScaling {
         r.put("format", "routecal.bench.thread_scaling");
         r.put("format_version", 1);
         r.put("machine", CpuKernelBench.machine());
+        r.put("keep_packed_x", !"false".equals(System.getProperty("routecal.keepPackedX")));
         List<Map<String, Object>> rows = new ArrayList<>();
         for (int threads : counts) {
             ForkJoinPool pool = threads == 1 ? null : new ForkJoinPool(threads);

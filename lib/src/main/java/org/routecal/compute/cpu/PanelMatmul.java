@@ -24,17 +24,22 @@ public final class PanelMatmul {
 
     /**
      * How a product is cut into cache blocks and tasks. {@code kc}: inputs per k-slice (a tile's x group is kc × ROWS
-     * floats, 8 KB at 256 × 8). {@code rowBlockBytes}: at most this much packed x per task and k-slice.
-     * {@code panelBlockBytes}: a task walks its panels in chunks of this much W per k-slice, the chunk staying in L2
-     * while every row group of the task passes over it. {@code tasksPerThread}: tasks wanted per pool thread.
-     * {@code rowsFirst}: reach that many tasks by cutting rows finer before splitting panels (each task then reads a
-     * small x block against all of W, which many threads share in L3), instead of splitting panels first (each task
-     * streams a large x block against a few panels).
+     * floats, 16 KB at 512 × 8). {@code rowBlockBytes}: at most this much packed x per task and k-slice (it stays in L2
+     * while the task's panels pass over it). {@code panelBlockBytes}: a task walks its panels in chunks of this much W
+     * per k-slice, the chunk staying in L2 while every row group of the task passes over it. {@code tasksPerThread}:
+     * tasks wanted per pool thread. {@code split}: how that many tasks are reached (see {@link Split}).
      */
-    public record Blocking(int kc, int rowBlockBytes, int panelBlockBytes, int tasksPerThread, boolean rowsFirst) {
+    public record Blocking(int kc, int rowBlockBytes, int panelBlockBytes, int tasksPerThread, Split split) {
         public Blocking {
-            if (kc < 1 || rowBlockBytes < 1 || panelBlockBytes < 1 || tasksPerThread < 1) throw new IllegalArgumentException("blocking " + kc + "/" + rowBlockBytes + "/" + panelBlockBytes + "/" + tasksPerThread);
+            if (kc < 1 || rowBlockBytes < 1 || panelBlockBytes < 1 || tasksPerThread < 1 || split == null) throw new IllegalArgumentException("blocking " + kc + "/" + rowBlockBytes + "/" + panelBlockBytes + "/" + tasksPerThread + "/" + split);
         }
+
+        /** The two-way form of the first blockings: rows first or panels first. */
+        public Blocking(int kc, int rowBlockBytes, int panelBlockBytes, int tasksPerThread, boolean rowsFirst) {
+            this(kc, rowBlockBytes, panelBlockBytes, tasksPerThread, rowsFirst ? Split.ROWS : Split.PANELS);
+        }
+
+        boolean rowsFirst() { return split == Split.ROWS; }
 
         /** Row groups per task at most, for a k-slice of kb inputs. */
         int maxGroups(int kb) { return Math.max(1, rowBlockBytes / (4 * kb * PanelTiles.ROWS)); }
@@ -42,6 +47,17 @@ public final class PanelMatmul {
         /** Panels per L2 chunk, for a k-slice of kb inputs. */
         int chunkPanels(int kb) { return Math.max(1, panelBlockBytes / (4 * kb * NR)); }
     }
+
+    /**
+     * How a product's tasks are cut. {@code PANELS} ("false" in {@link #parse}): row blocks as large as rowBlockBytes
+     * allows, then panels split into L2 chunks and finer until there are enough tasks. {@code ROWS} ("true"): rows cut
+     * finer first, down to one group per task, every task over all panels. {@code BALANCED} ("balanced"): the rows ×
+     * panels grid with enough, evenly sized tasks that reads the least data from outside the cores' L2 (x once per
+     * panel block, W once per row block). With many threads the first two cut tasks so small (32 rows × 64 outputs
+     * at Qwen3-30B-A3B's expert size) that each flop fetched 0.1 byte from L3: 16 cores sharing it ran the product at
+     * under half their FMA peak, where one or two cores reached 80 %.
+     */
+    public enum Split { PANELS, ROWS, BALANCED }
 
     /**
      * The blocking for weights that stay in the last-level cache (up to {@link #RESIDENT_WEIGHT_BYTES}): k-slices of
@@ -55,9 +71,16 @@ public final class PanelMatmul {
      * W streams from memory a few times rather than once per small row block.
      */
     public static final Blocking STREAMED = new Blocking(512, 1 << 20, 256 << 10, 4, false);
+    /**
+     * The blocking of grouped expert products ({@link #grouped}): row blocks of up to 512 KB of x per k-slice (256
+     * rows at kc 512), so most experts' rows form one task that streams the expert's W once, two tasks per thread. On
+     * the GPU machine's 16 cores it ran Qwen3-30B-A3B's grouped gate/up at 63 % of the FMA peak and down at 57 %, where
+     * RESIDENT gave 57 % and 50 % (same run, interleaved); on 2 cores at par (85 %; bench/CPU-RESULTS.md).
+     */
+    public static final Blocking GROUPED = new Blocking(512, 512 << 10, 128 << 10, 2, Split.BALANCED);
     /** Packed weights up to this size count as cache-resident. */
     public static final long RESIDENT_WEIGHT_BYTES = 16L << 20;
-    /** {@code -Droutecal.panelBlocking=kc,rowKB,chunkKB,tasksPerThread,rowsFirst}: one blocking for every product. */
+    /** {@code -Droutecal.panelBlocking=kc,rowKB,chunkKB,tasksPerThread,split}: one blocking for every product. */
     private static final Blocking OVERRIDE = System.getProperty("routecal.panelBlocking") == null ? null
             : parse(System.getProperty("routecal.panelBlocking"));
 
@@ -67,23 +90,32 @@ public final class PanelMatmul {
         return weightBytes <= RESIDENT_WEIGHT_BYTES ? RESIDENT : STREAMED;
     }
 
-    /** "kc,rowKB,chunkKB,tasksPerThread,rowsFirst" as a blocking; a clear error for anything else. */
+    /** "kc,rowKB,chunkKB,tasksPerThread,split" as a blocking (split: false, true or balanced); a clear error for anything else. */
     public static Blocking parse(String spec) {
         String[] f = spec.split(",");
         try {
             if (f.length != 5) throw new NumberFormatException("5 fields wanted");
-            String rowsFirst = f[4].trim();
-            if (!rowsFirst.equals("true") && !rowsFirst.equals("false")) throw new NumberFormatException("rowsFirst must be true or false");
+            Split split = switch (f[4].trim()) {
+                case "false" -> Split.PANELS;
+                case "true" -> Split.ROWS;
+                case "balanced" -> Split.BALANCED;
+                default -> throw new NumberFormatException("the split must be false (panels first), true (rows first) or balanced");
+            };
             return new Blocking(Integer.parseInt(f[0].trim()), Integer.parseInt(f[1].trim()) << 10, Integer.parseInt(f[2].trim()) << 10,
-                    Integer.parseInt(f[3].trim()), Boolean.parseBoolean(rowsFirst));
+                    Integer.parseInt(f[3].trim()), split);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("panel blocking '" + spec + "': want kc,rowKB,chunkKB,tasksPerThread,rowsFirst (e.g. 256,256,256,4,false)", e);
+            throw new IllegalArgumentException("panel blocking '" + spec + "': want kc,rowKB,chunkKB,tasksPerThread,split (e.g. 512,512,128,2,balanced)", e);
         }
     }
 
     /** The blocking as {@link #parse} reads it. */
     public static String format(Blocking b) {
-        return b.kc() + "," + (b.rowBlockBytes() >> 10) + "," + (b.panelBlockBytes() >> 10) + "," + b.tasksPerThread() + "," + b.rowsFirst();
+        String split = switch (b.split()) {
+            case PANELS -> "false";
+            case ROWS -> "true";
+            case BALANCED -> "balanced";
+        };
+        return b.kc() + "," + (b.rowBlockBytes() >> 10) + "," + (b.panelBlockBytes() >> 10) + "," + b.tasksPerThread() + "," + split;
     }
 
     private PanelMatmul() {}
@@ -150,10 +182,10 @@ public final class PanelMatmul {
         int threads = pool == null ? 1 : pool.getParallelism();
         boolean serial = threads == 1 || (long) rows * out * in < SERIAL_MACS;
         ForkJoinPool p = serial ? null : pool;
-        float[] xp = new float[groups * mr * in];
+        float[] xp = packed(Math.multiplyExact(groups * mr, in));
         CpuThreads.forEach(p, groups, g -> packRows(x, xOff, rows, in, g, xp));
         int kb = Math.max(1, Math.min(in, blocking.kc()));
-        int[] cut = cut(groups, 1, panels, kb, serial ? 1 : threads, blocking);
+        int[] cut = cut(groups, 1, panels, kb, serial ? 1 : threads, blocking, valueBytes(wp));
         int groupsPerBlock = cut[0], panelsPerBlock = cut[1], rowBlocks = ceilDiv(groups, groupsPerBlock);
         int blocks = rowBlocks * ceilDiv(panels, panelsPerBlock);
         CpuThreads.forEach(p, blocks, b -> {
@@ -161,23 +193,67 @@ public final class PanelMatmul {
             block(xp, 0, rows, in, wp, wOff, out, bias, y, yOff, accumulate, g0, Math.min(groups, g0 + groupsPerBlock), p0,
                     Math.min(panels, p0 + panelsPerBlock), blocking);
         });
+        release(xp);
     }
 
     /**
      * Row groups and panels per task: {groupsPerBlock, panelsPerBlock}. {@code units} row units (an expert each in a
      * grouped product, whose row blocks never straddle two) share {@code groups} row groups. One thread: the largest
      * row block the blocking allows, all panels (chunked inside the task). Several: at least threads × tasksPerThread
-     * tasks, reached by cutting rows finer (rowsFirst, down to one group) or by splitting panels in L2 chunks.
+     * tasks, reached as the blocking's {@link Split} says; a balanced grouped product keeps the largest row blocks
+     * (each streams its expert's W once). {@code weightBytes}: bytes per packed weight value (4, or 2 for bf16).
      */
-    static int[] cut(int groups, int units, int panels, int kb, int threads, Blocking b) {
+    static int[] cut(int groups, int units, int panels, int kb, int threads, Blocking b, int weightBytes) {
         int maxG = b.maxGroups(kb), wanted = threads * b.tasksPerThread();
         if (threads == 1) return new int[]{Math.min(groups, maxG), panels};
+        if (b.split() == Split.BALANCED) {
+            if (units > 1) return new int[]{Math.min(groups, maxG), panels};
+            return balancedCut(groups, panels, maxG, threads, wanted, 4L * PanelTiles.ROWS, (long) NR * weightBytes);
+        }
         int g = Math.min(groups, maxG);
         if (b.rowsFirst()) g = Math.max(1, Math.min(g, ceilDiv(groups, wanted)));
         int rowBlocks = units == 1 ? ceilDiv(groups, g) : groups / g + units; // an upper bound when units > 1
         int panelBlocks = b.rowsFirst() ? 1 : ceilDiv(panels, b.chunkPanels(kb));
         if ((long) rowBlocks * panelBlocks < wanted) panelBlocks = Math.min(panels, Math.max(panelBlocks, ceilDiv(wanted, rowBlocks)));
         return new int[]{g, Math.max(1, panels / panelBlocks)}; // at least panelBlocks blocks
+    }
+
+    /** Tasks are balanced when the busiest thread's share is at least this fraction of an even split's. */
+    static final double BALANCE = 0.85;
+
+    /**
+     * The rows × panels grid for {@link Split#BALANCED}: of the cuts into panel blocks × row blocks (row blocks of at
+     * most maxG groups, at least {@code wanted} tasks where the rows allow), those whose tasks share out evenly over
+     * the threads (rounds of equal tasks, at least {@link #BALANCE} of the ideal), the one that reads the least: x
+     * once per panel block, W once per row block (bytes per row group and per panel over all k). None even: the most
+     * even one.
+     */
+    static int[] balancedCut(int groups, int panels, int maxG, int threads, int wanted, long xBytesPerGroup, long wBytesPerPanel) {
+        int minRowBlocks = ceilDiv(groups, maxG);
+        double ideal = (double) groups * panels / threads;
+        int[] best = null;
+        double bestCost = 0, bestEven = -1;
+        for (int pb = 1; pb <= panels; pb++) {
+            int ppb = ceilDiv(panels, pb);
+            if (ceilDiv(panels, ppb) != pb) continue; // the same cut as a smaller pb
+            int rb = Math.min(groups, Math.max(minRowBlocks, ceilDiv(wanted, pb)));
+            int gpb = ceilDiv(groups, rb);
+            rb = ceilDiv(groups, gpb);
+            long tasks = (long) rb * pb;
+            double even = ideal / ((double) ((tasks + threads - 1) / threads) * gpb * ppb);
+            double cost = (double) pb * groups * xBytesPerGroup + (double) rb * panels * wBytesPerPanel;
+            boolean better;
+            if (best == null) better = true;
+            else if ((even >= BALANCE) != (bestEven >= BALANCE)) better = even >= BALANCE;
+            else if (even >= BALANCE) better = cost < bestCost;
+            else better = even > bestEven || (even == bestEven && cost < bestCost);
+            if (better) {
+                best = new int[]{gpb, ppb};
+                bestCost = cost;
+                bestEven = even;
+            }
+        }
+        return best;
     }
 
     /**
@@ -195,8 +271,8 @@ public final class PanelMatmul {
     }
 
     /**
-     * As above, cut as {@code given} says (the result does not depend on it; null: {@link #blockingFor} one expert's
-     * weight bytes); wp: float[]s or short[]s (bf16 panels); an expert without rows may hold any placeholder.
+     * As above, cut as {@code given} says (the result does not depend on it; null: {@link #GROUPED}, or the
+     * {@code routecal.panelBlocking} override); wp: float[]s or short[]s (bf16 panels); an expert without rows may hold any placeholder.
      */
     public static void grouped(float[] x, int xOff, int in, int[] rowOf, int[] offsets, int experts, Object[] wp, int[] wOff, int out,
                                float[] y, int yOff, ForkJoinPool pool, Blocking given) {
@@ -215,11 +291,11 @@ public final class PanelMatmul {
         if (groups == 0) return;
         int routed = 0;
         while (offsets[routed + 1] == offsets[routed]) routed++; // an empty expert's array may be a placeholder
-        final Blocking blocking = given != null ? given : blockingFor(weightBytes(wp[routed], out, in));
+        final Blocking blocking = given != null ? given : OVERRIDE != null ? OVERRIDE : GROUPED;
         int threads = pool == null ? 1 : pool.getParallelism();
         ForkJoinPool p = threads == 1 || macs < SERIAL_MACS ? null : pool;
         int kb = Math.min(in, blocking.kc());
-        int groupsPerBlock = cut(groups, experts, panels, kb, p == null ? 1 : threads, blocking)[0];
+        int groupsPerBlock = cut(groups, experts, panels, kb, p == null ? 1 : threads, blocking, valueBytes(wp[routed]))[0];
         int[] blockStart = new int[experts + 1];
         for (int e = 0; e < experts; e++) blockStart[e + 1] = blockStart[e] + ceilDiv(groupStart[e + 1] - groupStart[e], groupsPerBlock);
         int rowBlocks = blockStart[experts];
@@ -236,7 +312,7 @@ public final class PanelMatmul {
             return;
         }
         // Few rows: pack them all, then split the panels too, so that every thread gets work.
-        float[] xp = new float[Math.multiplyExact(groups * mr, in)];
+        float[] xp = packed(Math.multiplyExact(groups * mr, in));
         CpuThreads.forEach(p, groups, g -> {
             int e = expertOf(groupStart, g);
             packRows(x, xOff, rowOf, offsets[e], offsets[e + 1] - offsets[e], in, g - groupStart[e], xp, groupStart[e] * mr * in);
@@ -250,9 +326,35 @@ public final class PanelMatmul {
             block(xp, groupStart[e] * mr * in, n, in, wp[e], wOff[e], out, null, y, yOff + offsets[e] * out, false,
                     g0, Math.min(eg, g0 + groupsPerBlock), p0, Math.min(panels, p0 + panelsPerBlock), blocking);
         });
+        release(xp);
     }
 
-    private static final ThreadLocal<float[]> SCRATCH = new ThreadLocal<>(), EDGE = new ThreadLocal<>();
+    private static final ThreadLocal<float[]> SCRATCH = new ThreadLocal<>(), EDGE = new ThreadLocal<>(), PACKED = new ThreadLocal<>();
+    /** Packed x up to this many floats (64 MB) is kept per calling thread for its next product. */
+    static final int KEPT_PACKED_FLOATS = 16 << 20;
+    /** {@code -Droutecal.keepPackedX=false}: a fresh packed-x array per product (the earlier behaviour), for A/B. */
+    private static final boolean KEEP_PACKED = !"false".equals(System.getProperty("routecal.keepPackedX"));
+
+    /**
+     * An array for a product's packed x, at least n floats: the calling thread's kept one when it is free and large
+     * enough. A fresh array of tens of MB is zeroed (and on a new heap page-faulted) by the one allocating thread while
+     * the pool waits, a serial step whose share grows with the thread count. The array is taken out while in use, so a
+     * product that starts on this thread meanwhile (a pool worker may run other tasks while it joins) gets its own;
+     * stale values past what a product packs are never read. Hand it back with {@link #release}.
+     */
+    private static float[] packed(int n) {
+        float[] a = KEEP_PACKED ? PACKED.get() : null;
+        if (a == null || a.length < n) return new float[n];
+        PACKED.set(null);
+        return a;
+    }
+
+    /** Keeps a packed-x array for this thread's next product (the larger one, up to {@link #KEPT_PACKED_FLOATS}). */
+    private static void release(float[] a) {
+        if (!KEEP_PACKED || a.length > KEPT_PACKED_FLOATS) return;
+        float[] kept = PACKED.get();
+        if (kept == null || kept.length < a.length) PACKED.set(a);
+    }
 
     /** This thread's scratch for a partial row group's tiles, at least n floats. */
     private static float[] edgeScratch(int n) {
@@ -311,16 +413,19 @@ public final class PanelMatmul {
         final int mr = PanelTiles.ROWS, kc = Math.max(1, blocking.kc());
         int fullG = Math.min(g1, rows / mr), fullP = Math.min(p1, out / NR);
         int chunk = blocking.chunkPanels(Math.max(1, Math.min(in, kc)));
-        // the last, partial row group of this block (its padding rows are zeros in xp) runs with the others, on the
-        // chunk while it is in L2, into a scratch tile row whose valid rows are copied to y after the chunk's last k
+        // the last, partial row group of this block (its padding rows are zeros in xp) runs with the others, on each
+        // chunk while it is in L2, into a scratch tile row whose valid rows are copied to y after the last k-slice
         int pg = rows / mr, partialRows = rows - pg * mr;
-        boolean partial = partialRows > 0 && pg >= g0 && pg < g1 && in > 0;
-        for (int c0 = p0; c0 < fullP; c0 += chunk) {
-            int c1 = Math.min(fullP, c0 + chunk), cw = (c1 - c0) * NR;
-            float[] edge = partial ? edgeScratch(mr * cw) : null;
-            if (partial && acc) for (int i = 0; i < partialRows; i++) System.arraycopy(y, yOff + (pg * mr + i) * out + c0 * NR, edge, i * cw, cw);
-            for (int k0 = 0; k0 < in; k0 += kc) {
-                int kl = Math.min(kc, in - k0);
+        boolean partial = partialRows > 0 && pg >= g0 && pg < g1 && in > 0 && fullP > p0;
+        int span = Math.max(0, fullP - p0) * NR;
+        float[] edge = partial ? edgeScratch(mr * span) : null;
+        if (partial && acc) for (int i = 0; i < partialRows; i++) System.arraycopy(y, yOff + (pg * mr + i) * out + p0 * NR, edge, i * span, span);
+        // k-slices outside, chunks inside: the block's x slice (at most rowBlockBytes) stays in L2 across the chunks,
+        // so x and W each come from outside L2 once per task
+        for (int k0 = 0; k0 < in; k0 += kc) {
+            int kl = Math.min(kc, in - k0);
+            for (int c0 = p0; c0 < fullP; c0 += chunk) {
+                int c1 = Math.min(fullP, c0 + chunk);
                 for (int g = g0; g < fullG; g++) {
                     int xo = xpOff + g * mr * in + k0 * mr;
                     for (int pn = c0; pn < c1; pn++) {
@@ -330,12 +435,12 @@ public final class PanelMatmul {
                 if (partial) {
                     int xo = xpOff + pg * mr * in + k0 * mr;
                     for (int pn = c0; pn < c1; pn++) {
-                        PanelTiles.tile(xp, xo, wp, wOff + pn * in * NR + k0 * NR, kl, edge, (pn - c0) * NR, cw, acc || k0 > 0);
+                        PanelTiles.tile(xp, xo, wp, wOff + pn * in * NR + k0 * NR, kl, edge, (pn - p0) * NR, span, acc || k0 > 0);
                     }
                 }
             }
-            if (partial) for (int i = 0; i < partialRows; i++) System.arraycopy(edge, i * cw, y, yOff + (pg * mr + i) * out + c0 * NR, cw);
         }
+        if (partial) for (int i = 0; i < partialRows; i++) System.arraycopy(edge, i * span, y, yOff + (pg * mr + i) * out + p0 * NR, span);
         if (in == 0 && !acc) for (int g = g0; g < fullG; g++) for (int i = 0; i < mr; i++) {
             java.util.Arrays.fill(y, yOff + (g * mr + i) * out + p0 * NR, yOff + (g * mr + i) * out + fullP * NR, 0f);
         }
@@ -376,6 +481,8 @@ public final class PanelMatmul {
     }
 
     private static int ceilDiv(int a, int b) { return (a + b - 1) / b; }
+
+    private static int valueBytes(Object wp) { return wp instanceof short[] ? 2 : 4; }
 
     /** Bytes of one [out, in] weight packed in panels of wp's type (float32 or bf16). */
     private static long weightBytes(Object wp, int out, int in) { return (wp instanceof short[] ? 2L : 4L) * packedLength(out, in); }

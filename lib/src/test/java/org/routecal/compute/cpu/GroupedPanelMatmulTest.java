@@ -29,7 +29,8 @@ class GroupedPanelMatmulTest {
     @CsvSource({"1,5,33,1,false,false,0", "4,37,300,2,true,true,0", "8,200,96,3,true,false,0", "8,200,96,3,true,true,0",
                 "32,512,257,4,true,true,0", "3,700,520,2,false,true,0", "128,300,64,1,true,true,0",
                 "4,37,300,2,true,true,1", "8,200,96,3,true,false,2", "32,512,257,4,true,true,1", "32,512,257,4,true,true,2",
-                "3,700,520,5,false,true,1", "3,700,520,5,false,true,2", "128,300,64,1,true,true,2"})
+                "3,700,520,5,false,true,1", "3,700,520,5,false,true,2", "128,300,64,1,true,true,2",
+                "32,512,257,4,true,true,5", "8,200,96,3,true,true,6", "3,700,520,5,false,true,6", "128,300,64,1,true,true,6"})
     void matchesOneMatmulPerExpertBitForBit(int experts, int tokens, int in, int panels, boolean gather, boolean pooled, int blocking) {
         Random r = new Random(experts * 1000L + tokens * 7L + in);
         int out = panels * NR, xOff = 5, yOff = 3;

@@ -26,6 +26,8 @@ class PanelBlockingTest {
             new PanelMatmul.Blocking(100, 1 << 20, 40 << 10, 8, false), // k-slices of 100, chunks of 3 panels at kc 100
             PanelMatmul.RESIDENT,
             PanelMatmul.STREAMED,
+            new PanelMatmul.Blocking(100, 8 << 10, 40 << 10, 2, PanelMatmul.Split.BALANCED), // small row blocks, balanced grid
+            PanelMatmul.GROUPED,
     };
     private static final ForkJoinPool POOL = new ForkJoinPool(3);
 
@@ -36,7 +38,8 @@ class PanelBlockingTest {
 
     @ParameterizedTest(name = "rows {0}, in {1}, out {2}, blocking {3}, accumulate {4}")
     @CsvSource({"1,7,5,1,false", "9,300,97,1,true", "64,256,128,1,false", "203,513,190,2,true", "203,513,190,1,false",
-                "512,96,1024,2,false", "33,1000,64,2,true", "203,1100,190,3,true", "512,600,1024,4,false", "77,513,64,3,false"})
+                "512,96,1024,2,false", "33,1000,64,2,true", "203,1100,190,3,true", "512,600,1024,4,false", "77,513,64,3,false",
+                "203,513,190,5,true", "512,600,1024,5,false", "9,300,97,5,false"})
     void anyBlockingGivesTheDefaultResult(int rows, int in, int out, int blocking, boolean accumulate) {
         Random r = new Random(rows * 31L + in * 7L + out);
         float[] x = MatmulKernelsTest.gaussian(r, 3 + rows * in), w = MatmulKernelsTest.gaussian(r, out * in);
@@ -79,15 +82,79 @@ class PanelBlockingTest {
     void cutReachesTheWantedTasks() { // in the ISA's own tile rows (8 with 32 vector registers, 6 with 16)
         PanelMatmul.Blocking rowsFirst = new PanelMatmul.Blocking(256, 256 << 10, 256 << 10, 4, true);
         int maxG = rowsFirst.maxGroups(256), wanted = 16 * 4;
-        int[] c = PanelMatmul.cut(256, 1, 24, 256, 16, rowsFirst); // 256 row groups × 24 panels on 16 threads
+        int[] c = PanelMatmul.cut(256, 1, 24, 256, 16, rowsFirst, 4); // 256 row groups × 24 panels on 16 threads
         assertArrayEquals(new int[]{4, 24}, c, "rows cut to 256 / 64 = 4 groups, every task over all panels");
-        c = PanelMatmul.cut(256, 1, 24, 256, 16, FIRST);
+        c = PanelMatmul.cut(256, 1, 24, 256, 16, FIRST, 4);
         assertEquals(maxG, c[0], "panels first: row blocks as large as the blocking allows");
         assertTrue(tasks(256, 24, c) >= wanted && c[1] < 24, "panels split until there are enough tasks: " + tasks(256, 24, c));
-        c = PanelMatmul.cut(2, 1, 24, 256, 16, rowsFirst); // too few rows: panels split as well
+        c = PanelMatmul.cut(2, 1, 24, 256, 16, rowsFirst, 4); // too few rows: panels split as well
         assertArrayEquals(new int[]{1, 1}, c);
-        assertArrayEquals(new int[]{maxG, 24}, PanelMatmul.cut(256, 1, 24, 256, 1, rowsFirst), "one thread: one chunked walk");
+        assertArrayEquals(new int[]{maxG, 24}, PanelMatmul.cut(256, 1, 24, 256, 1, rowsFirst, 4), "one thread: one chunked walk");
         assertThrows(IllegalArgumentException.class, () -> new PanelMatmul.Blocking(0, 1, 1, 1, false));
+    }
+
+    @Test
+    void productsRunningAtOnceKeepTheirOwnPackedRows() throws Exception {
+        // packed x is reused per calling thread: products started at once from several threads, and from inside the
+        // pool's own tasks (whose joins may run other tasks on the same thread), must each give their serial result
+        int n = 6;
+        float[][] x = new float[n][], wp = new float[n][], want = new float[n][];
+        int[] rows = new int[n], in = new int[n], out = new int[n];
+        Random r = new Random(5);
+        for (int i = 0; i < n; i++) {
+            rows[i] = 40 + 37 * i;
+            in[i] = 96 + 64 * (i % 3);
+            out[i] = 64 + 32 * (i % 2);
+            x[i] = MatmulKernelsTest.gaussian(r, rows[i] * in[i]);
+            wp[i] = PanelMatmul.pack(MatmulKernelsTest.gaussian(r, out[i] * in[i]), 0, out[i], in[i]);
+            want[i] = new float[rows[i] * out[i]];
+            PanelMatmul.matmul(x[i], 0, rows[i], in[i], wp[i], 0, out[i], null, want[i], 0, false, null, FIRST);
+        }
+        java.util.concurrent.atomic.AtomicInteger wrong = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.function.IntConsumer check = t -> {
+            for (int rep = 0; rep < 20; rep++) {
+                int i = (t + rep) % n;
+                float[] y = new float[rows[i] * out[i]];
+                PanelMatmul.matmul(x[i], 0, rows[i], in[i], wp[i], 0, out[i], null, y, 0, false, POOL, BLOCKINGS[(t + rep) % BLOCKINGS.length]);
+                if (!java.util.Arrays.equals(bits(want[i]), bits(y))) wrong.incrementAndGet();
+            }
+        };
+        Thread[] callers = new Thread[4];
+        for (int t = 0; t < callers.length; t++) {
+            int id = t;
+            callers[t] = new Thread(() -> check.accept(id));
+            callers[t].start();
+        }
+        CpuThreads.forEach(POOL, 8, t -> check.accept(t)); // products started inside the pool's tasks
+        for (Thread c : callers) c.join();
+        assertEquals(0, wrong.get(), "products that did not give their serial result");
+    }
+
+    @Test
+    void balancedCutReadsLeastAmongEvenGrids() {
+        // Qwen3-30B-A3B expert gate/up (2048 rows, 2048 → 768) in 8-row groups and 32-output panels on 16 threads, 32
+        // tasks wanted, row blocks of at most 32 groups: x is 16.8 MB, W 6.3 MB. Of the even grids (1×32 … 8×4 panel
+        // × row blocks) 4 panel blocks × 8 row blocks reads least: 4·16.8 + 8·6.3 = 117 MB (the panels-first default
+        // cut read 590 MB).
+        long xGroup = 4L * 8, wPanel = 32L * 4; // per input; the cost compares multiples of `in`, which cancels
+        int[] c = PanelMatmul.balancedCut(256, 24, 32, 16, 32, xGroup, wPanel);
+        assertArrayEquals(new int[]{32, 6}, c, "8 row blocks of 32 groups × 4 panel blocks of 6");
+        // bf16 panels halve W's bytes: more row blocks are worth it, still even
+        c = PanelMatmul.balancedCut(256, 24, 32, 16, 32, xGroup, wPanel / 2);
+        assertTrue(tasks(256, 24, c) >= 32, "tasks " + tasks(256, 24, c));
+        // a large W (lm_head 512 rows → 32000 outputs) is read once: one row block when it fits, panels split instead
+        c = PanelMatmul.balancedCut(64, 1000, 64, 16, 32, xGroup, wPanel);
+        assertEquals(64, c[0], "one row block");
+        assertTrue(tasks(64, 1000, c) >= 32);
+        // one row (decode): only panels can be split; 24 panels on 16 threads take two panels' time however cut, so
+        // 12 tasks of 2 (x read 12 times, not 24)
+        c = PanelMatmul.balancedCut(1, 24, 32, 16, 32, xGroup, wPanel);
+        assertArrayEquals(new int[]{1, 2}, c);
+        // through cut(): one thread keeps one walk; a grouped product keeps its largest row blocks
+        PanelMatmul.Blocking b = new PanelMatmul.Blocking(512, 512 << 10, 128 << 10, 2, PanelMatmul.Split.BALANCED);
+        int maxG = b.maxGroups(512);
+        assertArrayEquals(new int[]{Math.min(256, maxG), 24}, PanelMatmul.cut(256, 1, 24, 512, 1, b, 4));
+        assertEquals(Math.min(256, maxG), PanelMatmul.cut(256, 128, 48, 512, 16, b, 4)[0]);
     }
 
     private static long tasks(int groups, int panels, int[] cut) {
@@ -105,6 +172,9 @@ class PanelBlockingTest {
         PanelMatmul.Blocking b = new PanelMatmul.Blocking(128, 64 << 10, 512 << 10, 2, true);
         assertEquals(b, PanelMatmul.parse(PanelMatmul.format(b)));
         assertEquals(b, PanelMatmul.parse(" 128, 64,512 ,2,true"));
+        PanelMatmul.Blocking balanced = new PanelMatmul.Blocking(512, 512 << 10, 128 << 10, 2, PanelMatmul.Split.BALANCED);
+        assertEquals("512,512,128,2,balanced", PanelMatmul.format(balanced));
+        assertEquals(balanced, PanelMatmul.parse("512,512,128,2,balanced"));
         for (String bad : new String[]{"", "256,256,256,4", "256,256,256,4,false,1", "a,256,256,4,false", "0,256,256,4,false", "256,256,256,4,yes"}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PanelMatmul.parse(bad), bad);
             assertTrue(e.getMessage().contains("kc,rowKB,chunkKB") || e.getMessage().contains("blocking"), e.getMessage());
