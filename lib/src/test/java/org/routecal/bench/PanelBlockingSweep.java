@@ -68,6 +68,7 @@ public final class PanelBlockingSweep {
         r.put("format_version", 1);
         r.put("machine", CpuKernelBench.machine());
         r.put("threads", threads);
+        r.put("tile_rows", PanelMatmul.TILE_ROWS);
         double peak = FmaPeak.allThreadsGflops(threads, 3);
         r.put("fma_peak_gflops_all_threads_at_once", CpuKernelBench.round(peak));
         r.put("fma_peak_gflops_one_thread_times_threads", CpuKernelBench.round(FmaPeak.singleThreadGflops(3) * threads));

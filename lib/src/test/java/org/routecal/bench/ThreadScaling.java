@@ -44,6 +44,7 @@ final class ThreadScaling {
         r.put("format_version", 1);
         r.put("machine", CpuKernelBench.machine());
         r.put("keep_packed_x", !"false".equals(System.getProperty("routecal.keepPackedX")));
+        r.put("tile_rows", PanelMatmul.TILE_ROWS);
         List<Map<String, Object>> rows = new ArrayList<>();
         for (int threads : counts) {
             ForkJoinPool pool = threads == 1 ? null : new ForkJoinPool(threads);
