@@ -32,6 +32,9 @@ public class CpuBackend implements Backend {
     private static final boolean GROUPED_PANELS = !"false".equals(System.getProperty("routecal.groupedPanels"));
     /** BF16 Linear weights take bf16 panels ({@code -Droutecal.bf16Panels=false}: row-major bf16 and the dot-product tiles). */
     private static final boolean BF16_PANELS = !"false".equals(System.getProperty("routecal.bf16Panels"));
+    /** Large F32 arrays of closed tensors are reused ({@code -Droutecal.reuseArrays=false}: always fresh, for A/B). */
+    private static final boolean REUSE_ARRAYS = !"false".equals(System.getProperty("routecal.reuseArrays"));
+    private final FloatArrayPool arrays = new FloatArrayPool();
 
     public CpuBackend(Ops ops, Precision precision, String reason) {
         this.ops = ops;
@@ -134,7 +137,7 @@ public class CpuBackend implements Backend {
         require(count <= Integer.MAX_VALUE - 8, name + ": " + count + " elements exceed one host array");
         int c = (int) count;
         Object storage = switch (type) {
-            case F32 -> new float[c];
+            case F32 -> REUSE_ARRAYS ? arrays.zeroed(c) : new float[c];
             case BF16 -> new short[c];
             case I32 -> new int[c];
             case F64 -> new double[c];
@@ -289,7 +292,13 @@ public class CpuBackend implements Backend {
         }
     }
 
-    @Override public void release(Tensor t) { /* host arrays: the GC frees them */ }
+    /** Host arrays go to the GC, but for large F32 ones, kept for the next allocation of their length ({@link FloatArrayPool}). */
+    @Override
+    public void release(Tensor t) {
+        if (REUSE_ARRAYS && t.type() == TensorType.F32 && t.storage() instanceof float[] a && t.offset() == 0 && a.length == t.elements()) {
+            arrays.give(a);
+        }
+    }
 
     /** Host arrays: writes into disjoint rows touch disjoint elements (packing happens after loading). */
     @Override public boolean concurrentHostWrites() { return true; }
@@ -331,7 +340,7 @@ public class CpuBackend implements Backend {
     @Override
     public long memoryAvailable() {
         Runtime r = Runtime.getRuntime();
-        return r.maxMemory() - (r.totalMemory() - r.freeMemory());
+        return r.maxMemory() - (r.totalMemory() - r.freeMemory()) + arrays.heldBytes(); // kept arrays are softly held
     }
 
     // ---- element-wise, norms -----------------------------------------------------------------------------------------
