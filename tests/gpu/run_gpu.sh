@@ -19,8 +19,10 @@
 #   gemm      org.routecal.bench.GemmBench (every gemm_bf16.cu variant at 8192³, the attention projections and the
 #             grouped expert shapes) beside torch's matmul/grouped_mm on the same shapes (tests/gpu/torch_gemm_bench.py),
 #             then the routing pass with GEMM variant 1 (after bench, which writes the checkpoint)
-#   big       a 48-layer Qwen3-30B-A3B-geometry checkpoint written by transformers: HF and our routing pass, then
-#             `routecal route --device cuda` and `routecal quantize --device cuda` on it
+#   big       a 48-layer Qwen3-30B-A3B-geometry checkpoint written by transformers (make_geometry.py; BIG_HF=1:
+#             hf_bench.py, timing HF's pass too): our routing pass, then `routecal route --device cuda` and `routecal
+#             quantize --device cuda` on it; too long for one 10-minute call, so also as big1 (checkpoint + routing
+#             pass), big2 (route) and big3 (quantize), one call each while the machine stays warm ($WORK survives)
 #   cpu16     the CPU side by side on this machine's 16 cores (issue 19.4): routecal's CPU forward vs HF transformers'
 #             fp32/bf16 forward, and one Qwen3-30B-A3B-geometry GPTQ layer vs the PyTorch reference GPTQ
 #             (tests/cpu/side_by_side.py; the same script ran on the 2-core build box: bench/CPU-RESULTS.md)
@@ -172,19 +174,37 @@ phase_gemm() {  # our bf16 GEMM variants beside torch's matmul and grouped_mm on
       --repeats 5 --out "$OUT/engine_4l_gemm_v1.json"
 }
 
-phase_big() {
+big_checkpoint() { # the 48-layer checkpoint in $WORK/q48, once per warm machine (BIG_HF=1: written by hf_bench, timing HF too)
   local m=$WORK/q48
-  [ -d "$m" ] || run python3 tests/gpu/hf_bench.py --layers 48 --seq 2048 --batch 1 --reps 3 --skip-gptq --out "$OUT/hf_bench_48l.json" --save-checkpoint "$m"
+  [ -d "$m" ] && return 0
+  if [ "${BIG_HF:-0}" = 1 ]; then
+    run python3 tests/gpu/hf_bench.py --layers 48 --seq 2048 --batch 1 --reps 3 --skip-gptq --out "$OUT/hf_bench_48l.json" --save-checkpoint "$m"
+  else
+    run python3 tests/gpu/make_geometry.py --family qwen3_30b --layers 48 --out "$m"
+  fi
   du -sh "$m"
-  run $R inspect --model "$m" > "$OUT/inspect_48l.txt"
-  run $J org.routecal.bench.EngineBench --model "$m" --device cuda --batches 1,8 --seq 2048 --repeats 3 --out "$OUT/engine_48l.json"
-  demo_assets
-  ( time $R route --model "$m" --corpus "$WORK/demo/corpus.jsonl" --tokenizer byte --out "$WORK/route48" --device cuda ) > "$OUT/route_48l.txt" 2>&1
+}
+
+phase_big1() { # the checkpoint, inspect, and our routing pass on it
+  big_checkpoint
+  run $R inspect --model "$WORK/q48" > "$OUT/inspect_48l.txt"
+  run $J org.routecal.bench.EngineBench --model "$WORK/q48" --device cuda --batches 1,8 --seq 2048 --repeats 3 --out "$OUT/engine_48l.json"
+}
+
+phase_big2() { # route on the 48-layer checkpoint (the demo corpus, byte tokens)
+  big_checkpoint; demo_assets
+  ( time $R route --model "$WORK/q48" --corpus "$WORK/demo/corpus.jsonl" --tokenizer byte --out "$WORK/route48" --device cuda ) > "$OUT/route_48l.txt" 2>&1
   tail -3 "$OUT/route_48l.txt"; cp "$WORK/route48/manifest.json" "$OUT/route_48l_manifest.json" 2>/dev/null
-  ( time $R quantize --model "$m" --corpus "$WORK/demo/corpus.jsonl" --tokenizer byte --max-samples ${BIG_SAMPLES:-256} \
+}
+
+phase_big3() { # quantize the 48-layer checkpoint (issue 13's goal: under 10 minutes)
+  big_checkpoint; demo_assets
+  ( time $R quantize --model "$WORK/q48" --corpus "$WORK/demo/corpus.jsonl" --tokenizer byte --max-samples ${BIG_SAMPLES:-256} \
       --out "$WORK/quant48" --scheme w4a16 --group-size 128 --moe-mode hybrid --device cuda ) > "$OUT/quantize_48l.txt" 2>&1
   tail -5 "$OUT/quantize_48l.txt"; cp "$WORK/quant48/manifest.json" "$OUT/quantize_48l_manifest.json" 2>/dev/null
 }
+
+phase_big() { phase_big1; phase_big2; phase_big3; }
 
 phase_scale16() {  # the panel matmul's thread-scaling curve (1, 2, 4, 8, 16 threads; f32 and bf16 panels; issue 19)
   lscpu > "$OUT/lscpu.txt" 2>&1
