@@ -25,7 +25,6 @@ final class FloatArrayPool {
     private static final int ZERO_CHUNK = 1 << 18;
 
     private final Map<Integer, ArrayDeque<SoftReference<float[]>>> free = new HashMap<>();
-    private long heldBytes;
 
     /** A zero-filled array of n floats: a kept one when there is one of that length, else a fresh one. */
     float[] zeroed(int n) {
@@ -44,19 +43,27 @@ final class FloatArrayPool {
         q.removeIf(r -> r.get() == null);
         if (q.size() >= PER_LENGTH) return;
         q.push(new SoftReference<>(a));
-        heldBytes += 4L * a.length;
     }
 
     private synchronized float[] take(int n) {
         ArrayDeque<SoftReference<float[]>> q = free.get(n);
         while (q != null && !q.isEmpty()) {
             float[] a = q.pop().get();
-            heldBytes -= 4L * n;
             if (a != null) return a;
         }
         return null;
     }
 
-    /** Bytes of kept arrays (some may have been taken back by the collector already): memory the heap can reclaim. */
-    synchronized long heldBytes() { return heldBytes; }
+    /** Bytes of the kept arrays the collector has not taken back: memory the heap can reclaim. */
+    synchronized long heldBytes() {
+        long live = 0;
+        for (ArrayDeque<SoftReference<float[]>> q : free.values()) {
+            q.removeIf(r -> r.get() == null);
+            for (SoftReference<float[]> r : q) {
+                float[] a = r.get();
+                if (a != null) live += 4L * a.length;
+            }
+        }
+        return live;
+    }
 }
