@@ -118,10 +118,13 @@ public class CpuBackend implements Backend {
 
     static float roundBf16(float f) { return Float.intBitsToFloat(bf16(f) << 16); }
 
-    /** A copy of a float tensor's elements rounded to bf16 (row chunks on the pool): the GEMM inputs at bf16 precision. */
-    private static float[] roundedToBf16(Tensor x) {
+    /**
+     * A copy of a float tensor's elements rounded to bf16 (row chunks on the pool): the GEMM inputs at bf16 precision.
+     * The caller hands it back ({@link #recycle}) once the product has read it.
+     */
+    private float[] roundedToBf16(Tensor x) {
         boolean plain = x.type() == TensorType.F32 && !(x.storage() instanceof PanelWeights);
-        float[] src = plain ? f32(x) : floats(x), r = new float[n(x)];
+        float[] src = plain ? f32(x) : floats(x), r = REUSE_ARRAYS ? arrays.overwritten(n(x)) : new float[n(x)];
         int so = plain ? off(x) : 0, cols = x.cols();
         forRowChunks(x.rowCount(), r.length, (r0, r1) -> {
             for (int i = r0 * cols, end = r1 * cols; i < end; i++) r[i] = roundBf16(src[so + i]);
@@ -523,13 +526,32 @@ public class CpuBackend implements Backend {
 
     /** As {@link #linear(Tensor, Tensor, Tensor, Tensor, boolean)} on the given pool (null: the calling thread). */
     private void linear(Tensor x, Tensor w, Tensor bias, Tensor out, boolean accumulate, ForkJoinPool pool) {
+        if (precision != Precision.BF16) {
+            linear(x, null, w, bias, out, accumulate, pool);
+            return;
+        }
+        float[] rounded = roundedToBf16(x); // bf16 activations, as the GPU's GEMM inputs are
+        try {
+            linear(x, rounded, w, bias, out, accumulate, pool);
+        } finally {
+            recycle(rounded);
+        }
+    }
+
+    /** A temporary array (a bf16-rounded copy) back to the pool once nothing reads it. */
+    private void recycle(float[] a) {
+        if (REUSE_ARRAYS) arrays.give(a);
+    }
+
+    /** The product with x's values from {@code rounded} (bf16 precision) or from x itself (null). */
+    private void linear(Tensor x, float[] rounded, Tensor w, Tensor bias, Tensor out, boolean accumulate, ForkJoinPool pool) {
         int rows = x.rowCount(), in = x.cols(), outCols = w.rowCount();
         require(w.cols() == in && out.rows() == rows && out.cols() == outCols, "linear: " + x + " · " + w + "ᵀ → " + out);
         requireType(out, TensorType.F32, "linear");
         float[] xa;
         int xOff;
-        if (precision == Precision.BF16) { // bf16 activations, as the GPU's GEMM inputs are
-            xa = roundedToBf16(x);
+        if (rounded != null) {
+            xa = rounded;
             xOff = 0;
         } else if (x.type() != TensorType.F32) {
             xa = floats(x);
@@ -610,9 +632,13 @@ public class CpuBackend implements Backend {
             wOff[e] = off(we);
         }
         requireType(out, TensorType.F32, "groupedLinear");
-        boolean bf16 = precision == Precision.BF16; // bf16 activations, as linear rounds them
-        PanelMatmul.grouped(bf16 ? roundedToBf16(x) : f32(x), bf16 ? 0 : off(x), in, gather ? token : null, offsets, experts, panels, wOff, n,
-                f32(out), off(out), CpuThreads.sharedPool());
+        float[] rounded = precision == Precision.BF16 ? roundedToBf16(x) : null; // bf16 activations, as linear rounds them
+        try {
+            PanelMatmul.grouped(rounded != null ? rounded : f32(x), rounded != null ? 0 : off(x), in, gather ? token : null, offsets, experts,
+                    panels, wOff, n, f32(out), off(out), CpuThreads.sharedPool());
+        } finally {
+            if (rounded != null) recycle(rounded);
+        }
         return true;
     }
 

@@ -36,6 +36,12 @@ final class FloatArrayPool {
         return a;
     }
 
+    /** An array of n floats whose contents the caller overwrites in full: a kept one (stale values) or a fresh one. */
+    float[] overwritten(int n) {
+        float[] a = n >= MIN_FLOATS ? take(n) : null;
+        return a != null ? a : new float[n];
+    }
+
     /** Keeps a no longer used array for the next allocation of its length (small ones and surplus are left to the GC). */
     synchronized void give(float[] a) {
         if (a.length < MIN_FLOATS) return;

@@ -40,6 +40,28 @@ class FloatArrayPoolTest {
     }
 
     @Test
+    void bf16RoundedInputsReusedFromThePoolGiveTheSameProducts() {
+        // at bf16 precision every product reads a bf16-rounded copy of x, now a pooled array: a second product over a
+        // reused (stale) array must give the same bits, equal to fp32 on the rounded values
+        int rows = 1024, in = 1024, out = 64; // x is MIN_FLOATS floats: pooled
+        java.util.Random r = new java.util.Random(3);
+        float[] xv = MatmulKernelsTest.gaussian(r, rows * in), wv = MatmulKernelsTest.gaussian(r, out * in), xr = xv.clone();
+        for (int i = 0; i < xr.length; i++) xr[i] = CpuBackend.roundBf16(xr[i]);
+        CpuBackend bf16 = new CpuBackend(Backends.select(), org.routecal.compute.Precision.BF16, "test"), fp32 = CpuBackend.fp32();
+        Tensor w16 = bf16.prepareLinearWeights(bf16.upload(wv, out, in, TensorType.F32, "w"), out);
+        Tensor w32 = fp32.prepareLinearWeights(fp32.upload(wv, out, in, TensorType.F32, "w"), out);
+        Tensor want = fp32.allocate(TensorType.F32, rows, out, "want");
+        fp32.linear(fp32.upload(xr, rows, in, TensorType.F32, "x rounded"), w32, null, want, false);
+        float[] expected = fp32.download(want);
+        for (int rep = 0; rep < 3; rep++) {
+            float[] x2 = rep == 1 ? MatmulKernelsTest.gaussian(r, rows * in) : xv; // a different x between: the pool's array holds stale values
+            Tensor y = bf16.allocate(TensorType.F32, rows, out, "y");
+            bf16.linear(bf16.upload(x2, rows, in, TensorType.F32, "x"), w16, null, y, false);
+            if (rep != 1) assertTrue(Arrays.equals(expected, bf16.download(y)), "product " + rep);
+        }
+    }
+
+    @Test
     void theBackendReusesAClosedTensorsArrayAndTheClosedTensorFailsLoudly() {
         CpuBackend b = CpuBackend.fp32();
         Tensor t = b.allocate(TensorType.F32, N, 1, "activation");
