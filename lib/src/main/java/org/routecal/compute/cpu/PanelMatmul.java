@@ -484,10 +484,11 @@ public final class PanelMatmul {
 
     private static int ceilDiv(int a, int b) { return (a + b - 1) / b; }
 
+    /** Bytes per packed weight value: 2 for bf16 panels (short[]), 4 for float32. */
     private static int valueBytes(Object wp) { return wp instanceof short[] ? 2 : 4; }
 
     /** Bytes of one [out, in] weight packed in panels of wp's type (float32 or bf16). */
-    private static long weightBytes(Object wp, int out, int in) { return (wp instanceof short[] ? 2L : 4L) * packedLength(out, in); }
+    private static long weightBytes(Object wp, int out, int in) { return valueBytes(wp) * packedLength(out, in); }
 
     /** Values in a panel array (float[] or short[]); anything else is refused. */
     private static int length(Object wp) {
