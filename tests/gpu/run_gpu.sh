@@ -31,13 +31,15 @@
 #             a JFR profile of the forward, and its warm-up curve with and without a pre-touched heap (jdk.jfr in the
 #             JRE and the sweep: DEVICE_BENCH=1 bash bench/gpu/device_jar.sh; ~7 min)
 #   sweep16   tune16's sweep alone; SWEEP_ARGS='--grid "512,64,128,4,false;512,512,128,2,balanced"' times only those
-#             blockings (the first is the baseline), SWEEP_SAMPLES (3) samples each
+#             blockings (the first is the baseline), SWEEP_SAMPLES (3) samples each; SWEEP_PROPS="p=a p=b" runs one
+#             sweep (its own JVM and file) per JVM property setting, e.g. routecal.panelRows=8 routecal.panelRows=12
 #   scale16ab the scaling bench at SCALE_THREADS (16) threads with a JVM property at each of AB_VALUES, twice, alternating
 #             (AB_PROP, default routecal.keepPackedX)
 #   scale16   the panel matmul at 1, 2, 4, 8 and 16 threads, f32 and bf16 panels, against the FMA peak at each count
 #             (PanelBlockingSweep --scaling; where per-thread speed is lost on 16 cores; DEVICE_BENCH=1 jar, ~3 min)
 #   sbs16     the side-by-side forward only (no GPTQ), then routecal's forward with the first default blocking
-#             (SBS_BLOCKINGS) and with the default again, each after WARMUP (12) seconds of untimed passes
+#             (SBS_BLOCKINGS) and with the default again, each after WARMUP (12) seconds of untimed passes; then once per
+#             JVM option in SBS_OPTS (e.g. "-Droutecal.spinMicros=0 default -Droutecal.spinMicros=0 default")
 #   multi1    the several-device code path on ONE GPU: the demo model quantized with --devices 0, 0,0 and 0,0,0 (logical
 #             devices sharing GPU 0), codes compared (CheckpointDiff); runs on the one-GPU machine
 #   multi     scaling on several GPUs (nvidia-h200-x8; issue 20): a 48-layer Qwen3-30B-A3B-geometry checkpoint and a
@@ -215,14 +217,19 @@ phase_scale16() {  # the panel matmul's thread-scaling curve (1, 2, 4, 8, 16 thr
   grep -v WARN "$OUT/thread-scaling-16core.txt" | tail -40
 }
 
-phase_sweep16() { # the panel blockings on all cores; SWEEP_ARGS='--grid "a;b;…"' for a few (the first is the baseline)
+phase_sweep16() { # the panel blockings on all cores; SWEEP_ARGS='--grid "a;b;…"' for a few (the first is the baseline);
+                  # SWEEP_PROPS="routecal.panelRows=8 routecal.panelRows=12": one sweep (JVM) per property setting
   lscpu > "$OUT/lscpu.txt" 2>&1
   [ -f .device/bench/routecal-bench-tests.jar ] || { echo "!! sweep16 needs DEVICE_BENCH=1 bash bench/gpu/device_jar.sh"; return 1; }
-  local cp=$JAR:$(ls .device/bench/*.jar | tr '\n' ':')
+  local cp=$JAR:$(ls .device/bench/*.jar | tr '\n' ':') prop name
   eval "set -- ${SWEEP_ARGS:-}"
-  run java --add-modules jdk.incubator.vector -Xmx32g -XX:+UseG1GC -cp "$cp" org.routecal.bench.PanelBlockingSweep --samples "${SWEEP_SAMPLES:-3}" "$@" \
-      --out "$OUT/panel-blocking-16core.json" 2> "$OUT/panel-blocking-16core.txt"
-  tail -12 "$OUT/panel-blocking-16core.txt"
+  for prop in ${SWEEP_PROPS:-none}; do
+    name=panel-blocking-16core
+    [ "$prop" = none ] || name=$name-${prop//[^A-Za-z0-9]/_}
+    run java --add-modules jdk.incubator.vector -Xmx32g -XX:+UseG1GC "-D${prop/#none/unused=0}" -cp "$cp" org.routecal.bench.PanelBlockingSweep \
+        --samples "${SWEEP_SAMPLES:-3}" "$@" --out "$OUT/$name.json" 2> "$OUT/$name.txt"
+    grep -v WARN "$OUT/$name.txt" | sed "s/^/$prop: /" | tail -12
+  done
 }
 
 phase_scale16ab() { # A/B of a JVM property on the thread-scaling bench: AB_PROP=routecal.keepPackedX AB_VALUES="false true",
@@ -271,6 +278,13 @@ phase_sbs16() { # the side-by-side forward (no GPTQ) with the default blockings,
     [ "$b" = default ] && opt=-Dunused=0
     run $J "$opt" org.routecal.cli.Main bench-forward --model "$WORK/sbs/checkpoint" --tokens-file "$WORK/sbs/tokens.txt" \
         --repeats 5 --warmup-seconds "${WARMUP:-12}" --out "$OUT/forward_blocking-${b//,/_}.json" > /dev/null 2>&1
+  done
+  # SBS_OPTS="-Droutecal.spinMicros=0 default": the forward once per JVM option ("default": none), for A/B
+  for o in ${SBS_OPTS:-}; do
+    local name=${o//[^A-Za-z0-9]/_}
+    run $J "${o/#default/-Dunused=0}" org.routecal.cli.Main bench-forward --model "$WORK/sbs/checkpoint" --tokens-file "$WORK/sbs/tokens.txt" \
+        --repeats 5 --warmup-seconds "${WARMUP:-12}" --out "$OUT/forward_opt$name.json" > /dev/null 2>&1
+    python3 -c "import json,sys; d = json.load(open(sys.argv[1])); print(sys.argv[2], d.get('forward_tokens_per_s_median', d.get('forward_tokens_per_s')), 'tokens/s median')" "$OUT/forward_opt$name.json" "$o" 2>/dev/null
   done
 }
 

@@ -21,9 +21,12 @@ import org.routecal.compute.cpu.PanelMatmul;
  * shape, as JSON. Variants of a shape are timed in turn (interleaved), so drift hits them alike. For the GPU machine's
  * 16 cores, where the default was chosen on 2 (run_gpu.sh cpu16). Usage: {@code java --add-modules
  * jdk.incubator.vector -cp … org.routecal.bench.PanelBlockingSweep [--out FILE] [--samples N] [--quick] [--scaling]
- * [--grid "kc,rowKB,chunkKB,tasks,split;…"] [--threads 1,16]} ({@code --grid}: those blockings only, the first as the
- * baseline; {@code --threads}: the scaling curve at those thread counts only);
- * {@code --scaling} writes {@link ThreadScaling}'s curve instead.
+ * [--grid "kc,rowKB,chunkKB,tasks,split;…"] [--ab fused|spin] [--threads 1,16]} ({@code --grid}: those blockings only,
+ * the first as the baseline; {@code --ab}: each blocking twice, interleaved in this JVM, with a switch off and then on:
+ * {@code fused}, x packed by the tasks ({@link PanelMatmul#fusedPacking}) rather than in a pass of its own;
+ * {@code spin}, helpers spinning 500 µs for the next call ({@link CpuThreads#spinMicros}) rather than none;
+ * {@code --threads}: the scaling curve at those thread counts only); {@code --scaling} writes {@link ThreadScaling}'s
+ * curve instead.
  */
 public final class PanelBlockingSweep {
     private PanelBlockingSweep() {}
@@ -32,6 +35,7 @@ public final class PanelBlockingSweep {
         Path out = Path.of("bench/results/panel-blocking.json");
         int samples = 3;
         boolean quick = false, scaling = false;
+        String ab = null;
         String gridSpec = null, threadCounts = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -41,7 +45,8 @@ public final class PanelBlockingSweep {
                 case "--scaling" -> scaling = true;
                 case "--grid" -> gridSpec = args[++i]; // blockings separated by ';', the first is the baseline
                 case "--threads" -> threadCounts = args[++i]; // --scaling at these counts only, e.g. 16 or 1,16
-                default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (valid: --out, --samples, --quick, --scaling, --grid, --threads)");
+                case "--ab" -> ab = args[++i];
+                default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (valid: --out, --samples, --quick, --scaling, --grid, --ab, --threads)");
             }
         }
         if (scaling) {
@@ -63,8 +68,21 @@ public final class PanelBlockingSweep {
                         var b = new PanelMatmul.Blocking(kc, rowKb << 10, chunkKb << 10, 4, rowsFirst);
                         if (!b.equals(first)) grid.add(b);
                     }
+        if (ab != null && !ab.equals("fused") && !ab.equals("spin")) throw new IllegalArgumentException("--ab takes fused or spin, not " + ab);
+        List<Boolean> fused = new ArrayList<>(); // per variant: the --ab switch (null: the JVM's setting)
+        if (ab != null) {
+            List<PanelMatmul.Blocking> twice = new ArrayList<>();
+            for (PanelMatmul.Blocking b : grid) {
+                twice.add(b);
+                twice.add(b);
+                fused.add(false);
+                fused.add(true);
+            }
+            grid = twice;
+        } else for (int i = 0; i < grid.size(); i++) fused.add(null);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("format", "routecal.bench.panel_blocking");
+        if (ab != null) r.put("ab", ab);
         r.put("format_version", 1);
         r.put("machine", CpuKernelBench.machine());
         r.put("threads", threads);
@@ -72,6 +90,7 @@ public final class PanelBlockingSweep {
         double peak = FmaPeak.allThreadsGflops(threads, 3);
         r.put("fma_peak_gflops_all_threads_at_once", CpuKernelBench.round(peak));
         r.put("fma_peak_gflops_one_thread_times_threads", CpuKernelBench.round(FmaPeak.singleThreadGflops(3) * threads));
+        r.put("fork_join_microseconds", forkJoinCost(pool, threads));
         List<Map<String, Object>> shapes = new ArrayList<>();
         int s = quick ? 4 : 1;
         // name, rows (tokens), in, out, experts (0: one plain product)
@@ -87,10 +106,18 @@ public final class PanelBlockingSweep {
         };
         for (Object[] shape : all) {
             Map<String, Object> row = sweep((String) shape[0], (int) shape[1], (int) shape[2], (int) shape[3], (int) shape[4],
-                    grid, samples, pool, peak);
+                    grid, ab, fused, samples, pool, peak);
             shapes.add(row);
             System.err.println(shape[0] + " " + shape[1] + "x" + shape[2] + "->" + shape[3] + ": default " + row.get("default_gflops")
-                    + ", best " + row.get("best_gflops") + " " + row.get("best_blocking"));
+                    + ", best " + row.get("best_gflops") + " " + row.get("best_blocking")
+                    + (row.containsKey("best_ab_on") ? " " + ab + " " + row.get("best_ab_on") : ""));
+            StringBuilder line = new StringBuilder("  each:");
+            @SuppressWarnings("unchecked") List<Map<String, Object>> each = (List<Map<String, Object>>) row.get("each");
+            for (Map<String, Object> e : each) {
+                line.append(String.format(" %.0f (%.0f %%)%s", (double) e.get("gflops_median"), 100 * (double) e.get("fraction_of_peak"),
+                        Boolean.TRUE.equals(e.get("ab_on")) ? " |" : ""));
+            }
+            System.err.println(line);
         }
         r.put("shapes", shapes);
         // one blocking for every product: the best geometric mean over the shapes
@@ -102,9 +129,43 @@ public final class PanelBlockingSweep {
         int best = 0;
         for (int v = 1; v < grid.size(); v++) if (logSum[v] > logSum[best]) best = v;
         r.put("best_overall_blocking", describe(grid.get(best)));
+        if (fused.get(best) != null) r.put("best_overall_ab_on", fused.get(best));
         r.put("best_overall_vs_default_geomean", CpuKernelBench.round(Math.exp((logSum[best] - logSum[0]) / shapes.size())));
         System.err.println("best overall " + r.get("best_overall_blocking") + ": " + r.get("best_overall_vs_default_geomean") + "x the default");
         writeJson(out, r);
+    }
+
+    /**
+     * What one {@link CpuThreads#forEach} over the pool costs beyond its tasks, in µs (median of 400 calls): with one
+     * empty task per thread, with tasks of about 20 µs each, and the same 20 µs tasks on the calling thread alone
+     * (their own time). A small product's share of it is what fusing or dropping a pass saves.
+     */
+    static Map<String, Object> forkJoinCost(ForkJoinPool pool, int threads) {
+        double[] sink = new double[threads];
+        java.util.function.IntConsumer busy = t -> {
+            double a = t;
+            for (int i = 0; i < 20_000; i++) a = a * 0.999999 + 1e-9; // ~20 µs of dependent flops
+            sink[t] += a;
+        };
+        Map<String, Object> r = new LinkedHashMap<>();
+        for (int pass = 0; pass < 2; pass++) { // the first pass warms up the JIT
+            r.put("empty_tasks", medianMicros(() -> CpuThreads.forEach(pool, threads, t -> sink[t] += 1)));
+            r.put("tasks_of_20us", medianMicros(() -> CpuThreads.forEach(pool, threads, busy)));
+            r.put("one_20us_task_serial", medianMicros(() -> busy.accept(0)));
+        }
+        System.err.println("forEach over " + threads + " threads, µs: " + r);
+        return r;
+    }
+
+    private static double medianMicros(Runnable run) {
+        double[] t = new double[400];
+        for (int i = 0; i < t.length; i++) {
+            long t0 = System.nanoTime();
+            run.run();
+            t[i] = (System.nanoTime() - t0) / 1e3;
+        }
+        java.util.Arrays.sort(t);
+        return CpuKernelBench.round(t[t.length / 2]);
     }
 
     static void writeJson(Path out, Object value) throws IOException {
@@ -113,7 +174,7 @@ public final class PanelBlockingSweep {
     }
 
     static Map<String, Object> sweep(String name, int rows, int in, int out, int experts, List<PanelMatmul.Blocking> grid,
-                                     int samples, ForkJoinPool pool, double peak) {
+                                     String ab, List<Boolean> fused, int samples, ForkJoinPool pool, double peak) {
         Random rnd = new Random(rows * 31L + in * 7L + out + experts);
         float[] x = experts == 0 ? gaussian(rnd, rows * in) : null;
         float[] y = new float[rows * out];
@@ -122,7 +183,12 @@ public final class PanelBlockingSweep {
             float[] wp = PanelMatmul.pack(gaussian(rnd, out * in), 0, out, in);
             for (int v = 0; v < variants.length; v++) {
                 PanelMatmul.Blocking b = grid.get(v);
-                variants[v] = () -> PanelMatmul.matmul(x, 0, rows, in, wp, 0, out, null, y, 0, false, pool, b);
+                Boolean f = fused.get(v);
+                variants[v] = () -> {
+                    if (f != null && ab.equals("fused")) PanelMatmul.fusedPacking(f);
+                    if (f != null && ab.equals("spin")) CpuThreads.spinMicros(f ? 500 : 0);
+                    PanelMatmul.matmul(x, 0, rows, in, wp, 0, out, null, y, 0, false, pool, b);
+                };
             }
         } else {
             // rows are routed slots: tokens = rows / top-k gathered in expert order, experts' loads uneven as routing is
@@ -139,7 +205,12 @@ public final class PanelBlockingSweep {
             for (int e = 0; e < experts; e++) wp[e] = PanelMatmul.pack(gaussian(rnd, out * in), 0, out, in);
             for (int v = 0; v < variants.length; v++) {
                 PanelMatmul.Blocking b = grid.get(v);
-                variants[v] = () -> PanelMatmul.grouped(xt, 0, in, rowOf, offsets, experts, wp, wOff, out, y, 0, pool, b);
+                Boolean f = fused.get(v);
+                variants[v] = () -> {
+                    if (f != null && ab.equals("fused")) PanelMatmul.fusedPacking(f);
+                    if (f != null && ab.equals("spin")) CpuThreads.spinMicros(f ? 500 : 0);
+                    PanelMatmul.grouped(xt, 0, in, rowOf, offsets, experts, wp, wOff, out, y, 0, pool, b);
+                };
             }
         }
         double flops = 2.0 * rows * in * out;
@@ -157,19 +228,21 @@ public final class PanelBlockingSweep {
             if (g > flops / CpuKernelBench.median(t[best]) / 1e9) best = v;
             Map<String, Object> e = new LinkedHashMap<>();
             e.put("blocking", describe(grid.get(v)));
+            if (fused.get(v) != null) e.put("ab_on", fused.get(v));
             e.put("gflops_median", CpuKernelBench.round(g));
             e.put("fraction_of_peak", CpuKernelBench.round(g / peak));
             each.add(e);
         }
         row.put("default_gflops", each.get(0).get("gflops_median"));
         row.put("default_fraction_of_peak", each.get(0).get("fraction_of_peak"));
-        int auto = grid.indexOf(experts > 0 ? PanelMatmul.GROUPED : PanelMatmul.blockingFor(4L * PanelMatmul.packedLength(out, in)));
+        int auto = grid.lastIndexOf(experts > 0 ? PanelMatmul.GROUPED : PanelMatmul.blockingFor(4L * PanelMatmul.packedLength(out, in)));
         if (auto >= 0) {
             row.put("auto_blocking", each.get(auto).get("blocking"));
             row.put("auto_gflops", each.get(auto).get("gflops_median"));
             row.put("auto_fraction_of_peak", each.get(auto).get("fraction_of_peak"));
         }
         row.put("best_blocking", each.get(best).get("blocking"));
+        if (fused.get(best) != null) row.put("best_ab_on", fused.get(best));
         row.put("best_gflops", each.get(best).get("gflops_median"));
         row.put("best_fraction_of_peak", each.get(best).get("fraction_of_peak"));
         row.put("each", each);

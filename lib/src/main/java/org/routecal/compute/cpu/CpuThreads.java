@@ -3,12 +3,16 @@ package org.routecal.compute.cpu;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.RecursiveAction;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 import java.util.stream.Stream;
@@ -77,7 +81,8 @@ public final class CpuThreads {
      * pool's own workers forks there (work stealing, no worker blocked on a nested invoke). A call from any other
      * thread works too: it and up to parallelism − 1 helpers on the pool claim tasks from a shared counter. Blocking it
      * in {@code pool.invoke} instead left both workers parked between calls and waking them cost 20–25 % of a split
-     * 512×1024→1024 product on this 2-vCPU VM (155–173 vs 193–197 GFLOP/s).
+     * 512×1024→1024 product on this 2-vCPU VM (155–173 vs 193–197 GFLOP/s). Helpers that run out of tasks stay
+     * {@link #spinMicros} on the lookout for the next call's tasks before they go back to the pool (and park).
      */
     public static void forEach(ForkJoinPool pool, int n, IntConsumer task) {
         if (pool == null || n <= 1) {
@@ -88,23 +93,89 @@ public final class CpuThreads {
             new Range(task, 0, n).invoke();
             return;
         }
-        Shared work = new Shared(task, n);
-        for (int h = Math.min(n, pool.getParallelism()) - 1; h > 0; h--) pool.execute(work::claimAndRun);
+        int helpers = Math.min(n, pool.getParallelism()) - 1;
+        Shared work = new Shared(task, n, helpers);
+        long linger = lingerNanos;
+        Lookout lookout = linger > 0 ? lookout(pool) : null;
+        if (lookout != null) {
+            lookout.latest.set(work); // before counting the helpers: see Shared.help
+            helpers -= lookout.alive.get();
+            if (helpers > 0) lookout.alive.addAndGet(helpers);
+        }
+        for (int h = helpers; h > 0; h--) pool.execute(() -> work.help(lookout, linger));
         work.claimAndRun();
         work.awaitAll();
+        if (lookout != null) lookout.latest.compareAndSet(work, null);
+    }
+
+    /**
+     * How long a helper with no task left spins for the next call's tasks, {@code -Droutecal.spinMicros} (default 500;
+     * 0: return to the pool at once), in ns. A parked worker takes tens of µs to wake on a VM (its idle vCPU halted): on the
+     * GPU machine's 16 vCPUs one call of 16 tasks of 47 µs took 113 µs, a fork and join of 66 µs that every product
+     * paid (about a tenth of a 0.6 ms product) — OpenMP runtimes spin between parallel regions for the same reason.
+     */
+    private static volatile long lingerNanos = 1000L * Math.max(0, Integer.getInteger("routecal.spinMicros", 500));
+
+    /** Sets the spin of helpers on the lookout for this JVM in µs (benchmarks compare settings in one process). */
+    public static void spinMicros(int micros) { lingerNanos = 1000L * Math.max(0, micros); }
+
+    /**
+     * Per pool: the latest call from outside (its tasks for helpers on the lookout) and the helpers started and not yet
+     * returned to the pool (queued, running tasks or on the lookout: each takes the latest call's tasks when it has
+     * any, so a caller starts only the helpers beyond these).
+     */
+    private static final class Lookout {
+        final AtomicReference<Shared> latest = new AtomicReference<>();
+        final AtomicInteger alive = new AtomicInteger();
+    }
+
+    private static final Map<ForkJoinPool, Lookout> LOOKOUTS = Collections.synchronizedMap(new WeakHashMap<>());
+
+    private static Lookout lookout(ForkJoinPool pool) {
+        return LOOKOUTS.computeIfAbsent(pool, p -> new Lookout());
     }
 
     /** Tasks claimed from a counter by the calling thread and its helpers; the caller waits for the last one. */
     private static final class Shared {
         private final IntConsumer task;
-        private final int n;
-        private final AtomicInteger next = new AtomicInteger(), done = new AtomicInteger();
+        private final int n, maxHelpers;
+        private final AtomicInteger next = new AtomicInteger(), done = new AtomicInteger(), helpers = new AtomicInteger();
         private final Thread caller = Thread.currentThread();
         private volatile Throwable failure;
 
-        Shared(IntConsumer task, int n) {
+        Shared(IntConsumer task, int n, int maxHelpers) {
             this.task = task;
             this.n = n;
+            this.maxHelpers = maxHelpers;
+        }
+
+        boolean unclaimed() { return next.get() < n; }
+
+        /**
+         * A helper's turn: claims tasks unless parallelism − 1 helpers already joined (so at most parallelism threads
+         * run a call), then stays on the lookout for later calls' tasks. A caller counts the live helpers after
+         * publishing its work, and a helper leaving looks at the latest work after it stops being counted (both
+         * sequentially consistent): either the caller starts a helper in its place or it sees the work and helps.
+         */
+        void help(Lookout lookout, long linger) {
+            if (helpers.getAndIncrement() < maxHelpers) claimAndRun();
+            if (lookout == null) return;
+            Shared seen = this;
+            for (long deadline = System.nanoTime() + linger; ; ) {
+                Shared s = lookout.latest.get();
+                if (s != null && s != seen && s.unclaimed()) {
+                    seen = s;
+                    if (s.helpers.getAndIncrement() < s.maxHelpers) s.claimAndRun();
+                    deadline = System.nanoTime() + linger;
+                } else if (System.nanoTime() - deadline > 0) {
+                    lookout.alive.decrementAndGet();
+                    s = lookout.latest.get();
+                    if (s != null && s != seen && s.unclaimed() && s.helpers.getAndIncrement() < s.maxHelpers) s.claimAndRun();
+                    return;
+                } else {
+                    Thread.onSpinWait();
+                }
+            }
         }
 
         void claimAndRun() {

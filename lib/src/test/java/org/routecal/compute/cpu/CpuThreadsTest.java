@@ -104,6 +104,33 @@ class CpuThreadsTest {
         assertTrue(Thread.interrupted(), "the interrupt is kept (and cleared here)");
     }
 
+    /**
+     * Helpers on the lookout take the next call's tasks instead of new helpers being started: over 3,000 back-to-back
+     * calls (each on a fresh pool's worth of indices) every index runs once, no call runs on more than parallelism
+     * threads, and no helper tasks pile up in the pool's queue (a miscounted lookout would add two per call).
+     */
+    @Test
+    void backToBackCallsShareTheHelpersOnTheLookout() {
+        int maxThreads = 0;
+        long maxQueued = 0;
+        for (int call = 0; call < 3000; call++) {
+            int n = 1 + call % 7;
+            boolean slow = call % 3 == 0;
+            AtomicIntegerArray runs = new AtomicIntegerArray(n);
+            Set<Thread> threads = ConcurrentHashMap.newKeySet();
+            CpuThreads.forEach(pool, n, i -> {
+                runs.incrementAndGet(i);
+                threads.add(Thread.currentThread());
+                if (slow) spin(5_000);
+            });
+            for (int i = 0; i < n; i++) assertEquals(1, runs.get(i), "call " + call + ", index " + i);
+            maxThreads = Math.max(maxThreads, threads.size());
+            maxQueued = Math.max(maxQueued, pool.getQueuedSubmissionCount() + pool.getQueuedTaskCount());
+        }
+        assertTrue(maxThreads <= 3, "a call ran on " + maxThreads + " threads, parallelism is 3");
+        assertTrue(maxQueued <= 4, "helper tasks queued in the pool: " + maxQueued);
+    }
+
     private static void awaitQuietly(CountDownLatch latch) {
         try {
             latch.await(30, TimeUnit.SECONDS);

@@ -78,6 +78,30 @@ class PanelBlockingTest {
         assertArrayEquals(bits(gf), bits(gb), "grouped");
     }
 
+    @ParameterizedTest(name = "rows {0}, in {1}, out {2}")
+    @CsvSource({"1,7,5", "203,513,190", "512,600,1024", "77,1000,64"})
+    void packingByTheTasksGivesThePackingPassResult(int rows, int in, int out) {
+        // x packed by the tasks that read it (row blocks packed by their first task, helpers claiming groups) or in a
+        // pass of its own first: the same bits under every blocking, on one thread and on the pool
+        Random r = new Random(rows * 5L + in + out * 3L);
+        float[] x = MatmulKernelsTest.gaussian(r, rows * in), wp = PanelMatmul.pack(MatmulKernelsTest.gaussian(r, out * in), 0, out, in);
+        float[] bias = MatmulKernelsTest.gaussian(r, out);
+        try {
+            for (PanelMatmul.Blocking b : BLOCKINGS) {
+                for (ForkJoinPool pool : new ForkJoinPool[]{null, POOL}) {
+                    float[] fused = new float[rows * out], separate = new float[rows * out];
+                    PanelMatmul.fusedPacking(true);
+                    PanelMatmul.matmul(x, 0, rows, in, wp, 0, out, bias, fused, 0, false, pool, b);
+                    PanelMatmul.fusedPacking(false);
+                    PanelMatmul.matmul(x, 0, rows, in, wp, 0, out, bias, separate, 0, false, pool, b);
+                    assertArrayEquals(bits(separate), bits(fused), PanelMatmul.format(b) + (pool == null ? ", one thread" : ", pool"));
+                }
+            }
+        } finally {
+            PanelMatmul.fusedPacking(true);
+        }
+    }
+
     @Test
     void cutReachesTheWantedTasks() { // in the ISA's own tile rows (8 with 32 vector registers, 6 with 16)
         PanelMatmul.Blocking rowsFirst = new PanelMatmul.Blocking(256, 256 << 10, 256 << 10, 4, true);
