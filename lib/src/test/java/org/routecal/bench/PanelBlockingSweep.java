@@ -21,12 +21,13 @@ import org.routecal.compute.cpu.PanelMatmul;
  * shape, as JSON. Variants of a shape are timed in turn (interleaved), so drift hits them alike. For the GPU machine's
  * 16 cores, where the default was chosen on 2 (run_gpu.sh cpu16). Usage: {@code java --add-modules
  * jdk.incubator.vector -cp … org.routecal.bench.PanelBlockingSweep [--out FILE] [--samples N] [--quick] [--scaling]
- * [--grid "kc,rowKB,chunkKB,tasks,split;…"] [--ab fused|spin] [--threads 1,16]} ({@code --grid}: those blockings only,
+ * [--grid "kc,rowKB,chunkKB,tasks,split;…"] [--ab fused|spin] [--bf16] [--threads 1,16]} ({@code --grid}: those blockings only,
  * the first as the baseline; {@code --ab}: each blocking twice, interleaved in this JVM, with a switch off and then on:
  * {@code fused}, x packed by the tasks ({@link PanelMatmul#fusedPacking}) rather than in a pass of its own;
  * {@code spin}, helpers spinning 500 µs for the next call ({@link CpuThreads#spinMicros}) rather than none;
- * {@code --threads}: the scaling curve at those thread counts only); {@code --scaling} writes {@link ThreadScaling}'s
- * curve instead.
+ * {@code --bf16}: bf16 weight panels; {@code --threads}: the scaling curve at those thread counts only);
+ * {@code --scaling} writes {@link ThreadScaling}'s curve instead. Each shape also gets its roofline: the speed at
+ * which its bytes from memory (W once, x and y once) take as long as the measured triad bandwidth allows.
  */
 public final class PanelBlockingSweep {
     private PanelBlockingSweep() {}
@@ -36,6 +37,7 @@ public final class PanelBlockingSweep {
         int samples = 3;
         boolean quick = false, scaling = false;
         String ab = null;
+        boolean bf16 = false;
         String gridSpec = null, threadCounts = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -46,7 +48,8 @@ public final class PanelBlockingSweep {
                 case "--grid" -> gridSpec = args[++i]; // blockings separated by ';', the first is the baseline
                 case "--threads" -> threadCounts = args[++i]; // --scaling at these counts only, e.g. 16 or 1,16
                 case "--ab" -> ab = args[++i];
-                default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (valid: --out, --samples, --quick, --scaling, --grid, --ab, --threads)");
+                case "--bf16" -> bf16 = true; // bf16 panels (a bf16 checkpoint's), not float32
+                default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (valid: --out, --samples, --quick, --scaling, --grid, --ab, --bf16, --threads)");
             }
         }
         if (scaling) {
@@ -91,6 +94,9 @@ public final class PanelBlockingSweep {
         r.put("fma_peak_gflops_all_threads_at_once", CpuKernelBench.round(peak));
         r.put("fma_peak_gflops_one_thread_times_threads", CpuKernelBench.round(FmaPeak.singleThreadGflops(3) * threads));
         r.put("fork_join_microseconds", forkJoinCost(pool, threads));
+        double bandwidth = memoryGbps(pool, threads);
+        r.put("memory_gbps_triad_all_threads", CpuKernelBench.round(bandwidth));
+        r.put("panels", bf16 ? "bf16" : "f32");
         List<Map<String, Object>> shapes = new ArrayList<>();
         int s = quick ? 4 : 1;
         // name, rows (tokens), in, out, experts (0: one plain product)
@@ -106,12 +112,12 @@ public final class PanelBlockingSweep {
         };
         for (Object[] shape : all) {
             Map<String, Object> row = sweep((String) shape[0], (int) shape[1], (int) shape[2], (int) shape[3], (int) shape[4],
-                    grid, ab, fused, samples, pool, peak);
+                    grid, ab, fused, samples, pool, peak, bandwidth, bf16);
             shapes.add(row);
             System.err.println(shape[0] + " " + shape[1] + "x" + shape[2] + "->" + shape[3] + ": default " + row.get("default_gflops")
                     + ", best " + row.get("best_gflops") + " " + row.get("best_blocking")
                     + (row.containsKey("best_ab_on") ? " " + ab + " " + row.get("best_ab_on") : ""));
-            StringBuilder line = new StringBuilder("  each:");
+            StringBuilder line = new StringBuilder("  roofline " + row.get("roofline_gflops") + " (" + row.get("flops_per_byte_from_memory") + " flop/byte); each:");
             @SuppressWarnings("unchecked") List<Map<String, Object>> each = (List<Map<String, Object>>) row.get("each");
             for (Map<String, Object> e : each) {
                 line.append(String.format(" %.0f (%.0f %%)%s", (double) e.get("gflops_median"), 100 * (double) e.get("fraction_of_peak"),
@@ -168,26 +174,58 @@ public final class PanelBlockingSweep {
         return CpuKernelBench.round(t[t.length / 2]);
     }
 
+    /** W packed as float32 panels, or as bf16 panels of W's bits truncated (timing only). */
+    private static Object panels(float[] w, int out, int in, boolean bf16) {
+        return bf16 ? PanelMatmul.packBf16(ThreadScaling.bf16Bits(w), 0, out, in) : PanelMatmul.pack(w, 0, out, in);
+    }
+
+    /**
+     * Memory bandwidth with all threads at once, GB/s: the best of 5 passes of a = b + s·c over three 256 MB arrays
+     * (12 bytes per element counted, write-allocate not), the roofline a product whose weights stream from memory
+     * can reach: on a shared host it moves with the neighbours, as the FMA peak does, so it is measured in the same run.
+     */
+    static double memoryGbps(ForkJoinPool pool, int threads) {
+        int n = 64 << 20, chunk = 1 << 16;
+        float[] a = new float[n], b = new float[n], c = new float[n];
+        CpuThreads.forEach(pool, n / chunk, k -> java.util.Arrays.fill(b, k * chunk, (k + 1) * chunk, 1f)); // touched by all threads
+        CpuThreads.forEach(pool, n / chunk, k -> java.util.Arrays.fill(c, k * chunk, (k + 1) * chunk, 2f));
+        var sp = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+        double best = 0;
+        for (int pass = 0; pass < 5; pass++) {
+            long t0 = System.nanoTime();
+            CpuThreads.forEach(pool, n / chunk, k -> {
+                for (int i = k * chunk; i < (k + 1) * chunk; i += sp.length()) {
+                    jdk.incubator.vector.FloatVector.fromArray(sp, c, i).mul(0.5f).add(jdk.incubator.vector.FloatVector.fromArray(sp, b, i)).intoArray(a, i);
+                }
+            });
+            best = Math.max(best, 12.0 * n / (System.nanoTime() - t0));
+        }
+        System.err.printf("memory bandwidth (triad, %d threads): %.1f GB/s%n", threads, best);
+        return best;
+    }
+
     static void writeJson(Path out, Object value) throws IOException {
         if (out.getParent() != null) Files.createDirectories(out.getParent());
         org.routecal.io.AtomicFiles.writeJson(out, value);
     }
 
     static Map<String, Object> sweep(String name, int rows, int in, int out, int experts, List<PanelMatmul.Blocking> grid,
-                                     String ab, List<Boolean> fused, int samples, ForkJoinPool pool, double peak) {
+                                     String ab, List<Boolean> fused, int samples, ForkJoinPool pool, double peak, double bandwidth,
+                                     boolean bf16) {
         Random rnd = new Random(rows * 31L + in * 7L + out + experts);
         float[] x = experts == 0 ? gaussian(rnd, rows * in) : null;
         float[] y = new float[rows * out];
         Runnable[] variants = new Runnable[grid.size()];
         if (experts == 0) {
-            float[] wp = PanelMatmul.pack(gaussian(rnd, out * in), 0, out, in);
+            Object wp = panels(gaussian(rnd, out * in), out, in, bf16);
             for (int v = 0; v < variants.length; v++) {
                 PanelMatmul.Blocking b = grid.get(v);
                 Boolean f = fused.get(v);
                 variants[v] = () -> {
                     if (f != null && ab.equals("fused")) PanelMatmul.fusedPacking(f);
                     if (f != null && ab.equals("spin")) CpuThreads.spinMicros(f ? 500 : 0);
-                    PanelMatmul.matmul(x, 0, rows, in, wp, 0, out, null, y, 0, false, pool, b);
+                    if (wp instanceof short[] h) PanelMatmul.matmul(x, 0, rows, in, h, 0, out, null, y, 0, false, pool, b);
+                    else PanelMatmul.matmul(x, 0, rows, in, (float[]) wp, 0, out, null, y, 0, false, pool, b);
                 };
             }
         } else {
@@ -200,9 +238,9 @@ public final class PanelBlockingSweep {
             for (int e = 0; e < experts; e++) offsets[e + 1] = offsets[e] + counts[e];
             int[] rowOf = new int[rows];
             for (int i = 0; i < rows; i++) rowOf[i] = rnd.nextInt(tokens);
-            float[][] wp = new float[experts][];
+            Object[] wp = new Object[experts];
             int[] wOff = new int[experts];
-            for (int e = 0; e < experts; e++) wp[e] = PanelMatmul.pack(gaussian(rnd, out * in), 0, out, in);
+            for (int e = 0; e < experts; e++) wp[e] = panels(gaussian(rnd, out * in), out, in, bf16);
             for (int v = 0; v < variants.length; v++) {
                 PanelMatmul.Blocking b = grid.get(v);
                 Boolean f = fused.get(v);
@@ -215,12 +253,17 @@ public final class PanelBlockingSweep {
         }
         double flops = 2.0 * rows * in * out;
         double[][] t = CpuKernelBench.interleaved(samples, 0.05, variants);
+        // the roofline: W (every expert's) read once from memory, x and y once each; the product can go no faster
+        double bytes = (double) Math.max(1, experts) * out * in * (bf16 ? 2 : 4) + 4.0 * rows * (in + out);
+        double roofline = Math.min(peak, bandwidth * flops / bytes);
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("shape", name);
         row.put("rows", rows);
         row.put("in", in);
         row.put("out", out);
         row.put("experts", experts);
+        row.put("flops_per_byte_from_memory", CpuKernelBench.round(flops / bytes));
+        row.put("roofline_gflops", CpuKernelBench.round(roofline));
         List<Map<String, Object>> each = new ArrayList<>();
         int best = 0;
         for (int v = 0; v < grid.size(); v++) {
@@ -231,6 +274,7 @@ public final class PanelBlockingSweep {
             if (fused.get(v) != null) e.put("ab_on", fused.get(v));
             e.put("gflops_median", CpuKernelBench.round(g));
             e.put("fraction_of_peak", CpuKernelBench.round(g / peak));
+            e.put("fraction_of_roofline", CpuKernelBench.round(g / roofline));
             each.add(e);
         }
         row.put("default_gflops", each.get(0).get("gflops_median"));
