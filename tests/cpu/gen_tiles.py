@@ -1,7 +1,7 @@
 # Writes out the unrolled register tiles of compute/cpu/F32Tiles.java and Bf16Tiles.java (pasted between their
 # "4 rows × 4 outputs" and "One (row, output) dot product" comments), and of PanelTiles.java (kind "panel": rows ×
-# output vectors). Usage: python3 tests/cpu/gen_tiles.py f32 4x4 2x4 1x4 ; python3 tests/cpu/gen_tiles.py panel 8x2 6x2 12x2 ;
-# python3 tests/cpu/gen_tiles.py panel-bf16 8x2 6x2 12x2
+# output vectors). Usage: python3 tests/cpu/gen_tiles.py f32 4x4 2x4 1x4 ; python3 tests/cpu/gen_tiles.py panel 8x2 6x2 ;
+# python3 tests/cpu/gen_tiles.py panel-bf16 8x2 6x2
 import sys
 def f32_tile(R, C, name):
     L = []

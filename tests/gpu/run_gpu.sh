@@ -32,7 +32,7 @@
 #             JRE and the sweep: DEVICE_BENCH=1 bash bench/gpu/device_jar.sh; ~7 min)
 #   sweep16   tune16's sweep alone; SWEEP_ARGS='--grid "512,64,128,4,false;512,512,128,2,balanced"' times only those
 #             blockings (the first is the baseline), SWEEP_SAMPLES (3) samples each; SWEEP_PROPS="p=a p=b" runs one
-#             sweep (its own JVM and file) per JVM property setting, e.g. routecal.panelRows=8 routecal.panelRows=12
+#             sweep (its own JVM and file) per JVM property setting, e.g. routecal.spinMicros=0 routecal.spinMicros=500
 #   scale16ab the scaling bench at SCALE_THREADS (16) threads with a JVM property at each of AB_VALUES, twice, alternating
 #             (AB_PROP, default routecal.keepPackedX)
 #   scale16   the panel matmul at 1, 2, 4, 8 and 16 threads, f32 and bf16 panels, against the FMA peak at each count
@@ -218,7 +218,7 @@ phase_scale16() {  # the panel matmul's thread-scaling curve (1, 2, 4, 8, 16 thr
 }
 
 phase_sweep16() { # the panel blockings on all cores; SWEEP_ARGS='--grid "a;b;…"' for a few (the first is the baseline);
-                  # SWEEP_PROPS="routecal.panelRows=8 routecal.panelRows=12": one sweep (JVM) per property setting
+                  # SWEEP_PROPS="routecal.spinMicros=0 routecal.spinMicros=500": one sweep (JVM) per property setting
   lscpu > "$OUT/lscpu.txt" 2>&1
   [ -f .device/bench/routecal-bench-tests.jar ] || { echo "!! sweep16 needs DEVICE_BENCH=1 bash bench/gpu/device_jar.sh"; return 1; }
   local cp=$JAR:$(ls .device/bench/*.jar | tr '\n' ':') prop name

@@ -22,7 +22,7 @@ import jdk.incubator.vector.FloatVector;
 public final class PanelMatmul {
     /** Outputs per packed panel. */
     public static final int NR = PanelTiles.VECTORS * PanelTiles.L;
-    /** Rows per register tile and per packed x group (8 or 12 on 32 vector registers, 6 on 16). */
+    /** Rows per register tile and per packed x group (8 on 32 vector registers, 6 on 16). */
     public static final int TILE_ROWS = PanelTiles.ROWS;
     private static final long SERIAL_MACS = 1L << 18;
 

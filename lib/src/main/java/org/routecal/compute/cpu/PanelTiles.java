@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  * k order, one FMA at a time, so a row's result does not depend on which tile or batch it lands in. Sizes fit the
  * register file: 8 rows × 2 vectors on 32-register ISAs (16 accumulators + 2 weight vectors + 1 broadcast), 6 × 2 on
  * 16-register AVX2 (12 + 2 + 1); 8×2 measured fastest of 4×4, 6×4, 8×3, 12×2, 6×3, 14×2 on the AVX-512 build box.
- * Written out by {@code tests/cpu/gen_tiles.py panel 8x2 6x2 12x2} and {@code panel-bf16 8x2 6x2 12x2}: the bf16 variants read
+ * Written out by {@code tests/cpu/gen_tiles.py panel 8x2 6x2} and {@code panel-bf16 8x2 6x2}: the bf16 variants read
  * a panel of bf16 weights (half the bytes) and widen each k-row in registers, one shift and one mask for both vectors;
  * the widened values are exactly the float32 ones, so the sums, and the results, are bit-identical.
  *
@@ -30,19 +30,11 @@ final class PanelTiles {
     /** Output vectors per tile (the panel is this many vectors wide). */
     static final int VECTORS = 2;
     /**
-     * Tile rows: 8 with 32 vector registers, 6 with 16. {@code -Droutecal.panelRows=12} takes 12 × 2 on 32 registers
-     * (24 accumulators: a third less weight read from L2 per flop) for A/B on machines where that may pay; the 2-core
-     * AMD box measured 8 × 2 faster.
+     * Tile rows: 8 with 32 vector registers, 6 with 16. A 12 × 2 tile (24 accumulators, a third less weight read from
+     * L2 per flop) ran 1–37 % slower on the 2-core AMD box and 3–11 % slower on the GPU machine's 16 Intel cores
+     * (bench/CPU-RESULTS.md, tenth session), so it was removed.
      */
-    static final int ROWS = rows(MatmulKernels.TILES == MatmulKernels.Tiles.WIDE, System.getProperty("routecal.panelRows"));
-
-    static int rows(boolean wide, String forced) {
-        if (forced == null) return wide ? 8 : 6;
-        if (wide && (forced.equals("8") || forced.equals("12"))) return Integer.parseInt(forced);
-        if (!wide && forced.equals("6")) return 6;
-        throw new IllegalArgumentException("-Droutecal.panelRows=" + forced + ": " + (wide ? "8 or 12" : "6") + " on this machine's "
-                + (wide ? "32" : "16") + " vector registers");
-    }
+    static final int ROWS = MatmulKernels.TILES == MatmulKernels.Tiles.WIDE ? 8 : 6;
 
     private PanelTiles() {}
 
@@ -50,13 +42,11 @@ final class PanelTiles {
     static void tile(float[] xp, int x0, Object wp, int wOff, int kc, float[] c, int c0, int ldc, boolean load) {
         if (wp instanceof float[] w) {
             if (ROWS == 8) tile8x2(xp, x0, w, wOff, kc, c, c0, ldc, load);
-            else if (ROWS == 6) tile6x2(xp, x0, w, wOff, kc, c, c0, ldc, load);
-            else tile12x2(xp, x0, w, wOff, kc, c, c0, ldc, load);
+            else tile6x2(xp, x0, w, wOff, kc, c, c0, ldc, load);
         } else {
             short[] w = (short[]) wp;
             if (ROWS == 8) tile8x2Bf16(xp, x0, w, wOff, kc, c, c0, ldc, load);
-            else if (ROWS == 6) tile6x2Bf16(xp, x0, w, wOff, kc, c, c0, ldc, load);
-            else tile12x2Bf16(xp, x0, w, wOff, kc, c, c0, ldc, load);
+            else tile6x2Bf16(xp, x0, w, wOff, kc, c, c0, ldc, load);
         }
     }
 
@@ -178,92 +168,4 @@ final class PanelTiles {
         a50.intoArray(c, c0 + 5 * ldc + 0 * L); a51.intoArray(c, c0 + 5 * ldc + 1 * L);
     }
 
-    /** 12 rows × 2 output vectors: 24 accumulators + 2 weight vectors + 1 broadcast live. */
-    static void tile12x2(float[] xp, int x0, float[] wp, int wOff, int kc, float[] c, int c0, int ldc, boolean load) {
-        FloatVector a00 = load ? FloatVector.fromArray(F, c, c0 + 0 * ldc + 0 * L) : FloatVector.zero(F), a01 = load ? FloatVector.fromArray(F, c, c0 + 0 * ldc + 1 * L) : FloatVector.zero(F);
-        FloatVector a10 = load ? FloatVector.fromArray(F, c, c0 + 1 * ldc + 0 * L) : FloatVector.zero(F), a11 = load ? FloatVector.fromArray(F, c, c0 + 1 * ldc + 1 * L) : FloatVector.zero(F);
-        FloatVector a20 = load ? FloatVector.fromArray(F, c, c0 + 2 * ldc + 0 * L) : FloatVector.zero(F), a21 = load ? FloatVector.fromArray(F, c, c0 + 2 * ldc + 1 * L) : FloatVector.zero(F);
-        FloatVector a30 = load ? FloatVector.fromArray(F, c, c0 + 3 * ldc + 0 * L) : FloatVector.zero(F), a31 = load ? FloatVector.fromArray(F, c, c0 + 3 * ldc + 1 * L) : FloatVector.zero(F);
-        FloatVector a40 = load ? FloatVector.fromArray(F, c, c0 + 4 * ldc + 0 * L) : FloatVector.zero(F), a41 = load ? FloatVector.fromArray(F, c, c0 + 4 * ldc + 1 * L) : FloatVector.zero(F);
-        FloatVector a50 = load ? FloatVector.fromArray(F, c, c0 + 5 * ldc + 0 * L) : FloatVector.zero(F), a51 = load ? FloatVector.fromArray(F, c, c0 + 5 * ldc + 1 * L) : FloatVector.zero(F);
-        FloatVector a60 = load ? FloatVector.fromArray(F, c, c0 + 6 * ldc + 0 * L) : FloatVector.zero(F), a61 = load ? FloatVector.fromArray(F, c, c0 + 6 * ldc + 1 * L) : FloatVector.zero(F);
-        FloatVector a70 = load ? FloatVector.fromArray(F, c, c0 + 7 * ldc + 0 * L) : FloatVector.zero(F), a71 = load ? FloatVector.fromArray(F, c, c0 + 7 * ldc + 1 * L) : FloatVector.zero(F);
-        FloatVector a80 = load ? FloatVector.fromArray(F, c, c0 + 8 * ldc + 0 * L) : FloatVector.zero(F), a81 = load ? FloatVector.fromArray(F, c, c0 + 8 * ldc + 1 * L) : FloatVector.zero(F);
-        FloatVector a90 = load ? FloatVector.fromArray(F, c, c0 + 9 * ldc + 0 * L) : FloatVector.zero(F), a91 = load ? FloatVector.fromArray(F, c, c0 + 9 * ldc + 1 * L) : FloatVector.zero(F);
-        FloatVector a100 = load ? FloatVector.fromArray(F, c, c0 + 10 * ldc + 0 * L) : FloatVector.zero(F), a101 = load ? FloatVector.fromArray(F, c, c0 + 10 * ldc + 1 * L) : FloatVector.zero(F);
-        FloatVector a110 = load ? FloatVector.fromArray(F, c, c0 + 11 * ldc + 0 * L) : FloatVector.zero(F), a111 = load ? FloatVector.fromArray(F, c, c0 + 11 * ldc + 1 * L) : FloatVector.zero(F);
-        for (int k = 0; k < kc; k++) {
-            final int wk = wOff + k * 2 * L, xk = x0 + k * 12;
-            FloatVector w0 = FloatVector.fromArray(F, wp, wk + 0 * L); FloatVector w1 = FloatVector.fromArray(F, wp, wk + 1 * L);
-            FloatVector b0 = FloatVector.broadcast(F, xp[xk + 0]); a00 = w0.fma(b0, a00); a01 = w1.fma(b0, a01);
-            FloatVector b1 = FloatVector.broadcast(F, xp[xk + 1]); a10 = w0.fma(b1, a10); a11 = w1.fma(b1, a11);
-            FloatVector b2 = FloatVector.broadcast(F, xp[xk + 2]); a20 = w0.fma(b2, a20); a21 = w1.fma(b2, a21);
-            FloatVector b3 = FloatVector.broadcast(F, xp[xk + 3]); a30 = w0.fma(b3, a30); a31 = w1.fma(b3, a31);
-            FloatVector b4 = FloatVector.broadcast(F, xp[xk + 4]); a40 = w0.fma(b4, a40); a41 = w1.fma(b4, a41);
-            FloatVector b5 = FloatVector.broadcast(F, xp[xk + 5]); a50 = w0.fma(b5, a50); a51 = w1.fma(b5, a51);
-            FloatVector b6 = FloatVector.broadcast(F, xp[xk + 6]); a60 = w0.fma(b6, a60); a61 = w1.fma(b6, a61);
-            FloatVector b7 = FloatVector.broadcast(F, xp[xk + 7]); a70 = w0.fma(b7, a70); a71 = w1.fma(b7, a71);
-            FloatVector b8 = FloatVector.broadcast(F, xp[xk + 8]); a80 = w0.fma(b8, a80); a81 = w1.fma(b8, a81);
-            FloatVector b9 = FloatVector.broadcast(F, xp[xk + 9]); a90 = w0.fma(b9, a90); a91 = w1.fma(b9, a91);
-            FloatVector b10 = FloatVector.broadcast(F, xp[xk + 10]); a100 = w0.fma(b10, a100); a101 = w1.fma(b10, a101);
-            FloatVector b11 = FloatVector.broadcast(F, xp[xk + 11]); a110 = w0.fma(b11, a110); a111 = w1.fma(b11, a111);
-        }
-        a00.intoArray(c, c0 + 0 * ldc + 0 * L); a01.intoArray(c, c0 + 0 * ldc + 1 * L);
-        a10.intoArray(c, c0 + 1 * ldc + 0 * L); a11.intoArray(c, c0 + 1 * ldc + 1 * L);
-        a20.intoArray(c, c0 + 2 * ldc + 0 * L); a21.intoArray(c, c0 + 2 * ldc + 1 * L);
-        a30.intoArray(c, c0 + 3 * ldc + 0 * L); a31.intoArray(c, c0 + 3 * ldc + 1 * L);
-        a40.intoArray(c, c0 + 4 * ldc + 0 * L); a41.intoArray(c, c0 + 4 * ldc + 1 * L);
-        a50.intoArray(c, c0 + 5 * ldc + 0 * L); a51.intoArray(c, c0 + 5 * ldc + 1 * L);
-        a60.intoArray(c, c0 + 6 * ldc + 0 * L); a61.intoArray(c, c0 + 6 * ldc + 1 * L);
-        a70.intoArray(c, c0 + 7 * ldc + 0 * L); a71.intoArray(c, c0 + 7 * ldc + 1 * L);
-        a80.intoArray(c, c0 + 8 * ldc + 0 * L); a81.intoArray(c, c0 + 8 * ldc + 1 * L);
-        a90.intoArray(c, c0 + 9 * ldc + 0 * L); a91.intoArray(c, c0 + 9 * ldc + 1 * L);
-        a100.intoArray(c, c0 + 10 * ldc + 0 * L); a101.intoArray(c, c0 + 10 * ldc + 1 * L);
-        a110.intoArray(c, c0 + 11 * ldc + 0 * L); a111.intoArray(c, c0 + 11 * ldc + 1 * L);
-    }
-
-    /** 12 rows × 2 output vectors from a bf16 panel: 24 accumulators + 2 widened weight vectors + 1 broadcast live. */
-    static void tile12x2Bf16(float[] xp, int x0, short[] wp, int wOff, int kc, float[] c, int c0, int ldc, boolean load) {
-        FloatVector a00 = load ? FloatVector.fromArray(F, c, c0 + 0 * ldc + 0 * L) : FloatVector.zero(F), a01 = load ? FloatVector.fromArray(F, c, c0 + 0 * ldc + 1 * L) : FloatVector.zero(F);
-        FloatVector a10 = load ? FloatVector.fromArray(F, c, c0 + 1 * ldc + 0 * L) : FloatVector.zero(F), a11 = load ? FloatVector.fromArray(F, c, c0 + 1 * ldc + 1 * L) : FloatVector.zero(F);
-        FloatVector a20 = load ? FloatVector.fromArray(F, c, c0 + 2 * ldc + 0 * L) : FloatVector.zero(F), a21 = load ? FloatVector.fromArray(F, c, c0 + 2 * ldc + 1 * L) : FloatVector.zero(F);
-        FloatVector a30 = load ? FloatVector.fromArray(F, c, c0 + 3 * ldc + 0 * L) : FloatVector.zero(F), a31 = load ? FloatVector.fromArray(F, c, c0 + 3 * ldc + 1 * L) : FloatVector.zero(F);
-        FloatVector a40 = load ? FloatVector.fromArray(F, c, c0 + 4 * ldc + 0 * L) : FloatVector.zero(F), a41 = load ? FloatVector.fromArray(F, c, c0 + 4 * ldc + 1 * L) : FloatVector.zero(F);
-        FloatVector a50 = load ? FloatVector.fromArray(F, c, c0 + 5 * ldc + 0 * L) : FloatVector.zero(F), a51 = load ? FloatVector.fromArray(F, c, c0 + 5 * ldc + 1 * L) : FloatVector.zero(F);
-        FloatVector a60 = load ? FloatVector.fromArray(F, c, c0 + 6 * ldc + 0 * L) : FloatVector.zero(F), a61 = load ? FloatVector.fromArray(F, c, c0 + 6 * ldc + 1 * L) : FloatVector.zero(F);
-        FloatVector a70 = load ? FloatVector.fromArray(F, c, c0 + 7 * ldc + 0 * L) : FloatVector.zero(F), a71 = load ? FloatVector.fromArray(F, c, c0 + 7 * ldc + 1 * L) : FloatVector.zero(F);
-        FloatVector a80 = load ? FloatVector.fromArray(F, c, c0 + 8 * ldc + 0 * L) : FloatVector.zero(F), a81 = load ? FloatVector.fromArray(F, c, c0 + 8 * ldc + 1 * L) : FloatVector.zero(F);
-        FloatVector a90 = load ? FloatVector.fromArray(F, c, c0 + 9 * ldc + 0 * L) : FloatVector.zero(F), a91 = load ? FloatVector.fromArray(F, c, c0 + 9 * ldc + 1 * L) : FloatVector.zero(F);
-        FloatVector a100 = load ? FloatVector.fromArray(F, c, c0 + 10 * ldc + 0 * L) : FloatVector.zero(F), a101 = load ? FloatVector.fromArray(F, c, c0 + 10 * ldc + 1 * L) : FloatVector.zero(F);
-        FloatVector a110 = load ? FloatVector.fromArray(F, c, c0 + 11 * ldc + 0 * L) : FloatVector.zero(F), a111 = load ? FloatVector.fromArray(F, c, c0 + 11 * ldc + 1 * L) : FloatVector.zero(F);
-        for (int k = 0; k < kc; k++) {
-            final int wk = wOff + k * 2 * L, xk = x0 + k * 12;
-            IntVector p = ShortVector.fromArray(S, wp, wk).reinterpretAsInts();
-            FloatVector w0 = p.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), w1 = p.and(HIGH_HALF).reinterpretAsFloats();
-            FloatVector b0 = FloatVector.broadcast(F, xp[xk + 0]); a00 = w0.fma(b0, a00); a01 = w1.fma(b0, a01);
-            FloatVector b1 = FloatVector.broadcast(F, xp[xk + 1]); a10 = w0.fma(b1, a10); a11 = w1.fma(b1, a11);
-            FloatVector b2 = FloatVector.broadcast(F, xp[xk + 2]); a20 = w0.fma(b2, a20); a21 = w1.fma(b2, a21);
-            FloatVector b3 = FloatVector.broadcast(F, xp[xk + 3]); a30 = w0.fma(b3, a30); a31 = w1.fma(b3, a31);
-            FloatVector b4 = FloatVector.broadcast(F, xp[xk + 4]); a40 = w0.fma(b4, a40); a41 = w1.fma(b4, a41);
-            FloatVector b5 = FloatVector.broadcast(F, xp[xk + 5]); a50 = w0.fma(b5, a50); a51 = w1.fma(b5, a51);
-            FloatVector b6 = FloatVector.broadcast(F, xp[xk + 6]); a60 = w0.fma(b6, a60); a61 = w1.fma(b6, a61);
-            FloatVector b7 = FloatVector.broadcast(F, xp[xk + 7]); a70 = w0.fma(b7, a70); a71 = w1.fma(b7, a71);
-            FloatVector b8 = FloatVector.broadcast(F, xp[xk + 8]); a80 = w0.fma(b8, a80); a81 = w1.fma(b8, a81);
-            FloatVector b9 = FloatVector.broadcast(F, xp[xk + 9]); a90 = w0.fma(b9, a90); a91 = w1.fma(b9, a91);
-            FloatVector b10 = FloatVector.broadcast(F, xp[xk + 10]); a100 = w0.fma(b10, a100); a101 = w1.fma(b10, a101);
-            FloatVector b11 = FloatVector.broadcast(F, xp[xk + 11]); a110 = w0.fma(b11, a110); a111 = w1.fma(b11, a111);
-        }
-        a00.intoArray(c, c0 + 0 * ldc + 0 * L); a01.intoArray(c, c0 + 0 * ldc + 1 * L);
-        a10.intoArray(c, c0 + 1 * ldc + 0 * L); a11.intoArray(c, c0 + 1 * ldc + 1 * L);
-        a20.intoArray(c, c0 + 2 * ldc + 0 * L); a21.intoArray(c, c0 + 2 * ldc + 1 * L);
-        a30.intoArray(c, c0 + 3 * ldc + 0 * L); a31.intoArray(c, c0 + 3 * ldc + 1 * L);
-        a40.intoArray(c, c0 + 4 * ldc + 0 * L); a41.intoArray(c, c0 + 4 * ldc + 1 * L);
-        a50.intoArray(c, c0 + 5 * ldc + 0 * L); a51.intoArray(c, c0 + 5 * ldc + 1 * L);
-        a60.intoArray(c, c0 + 6 * ldc + 0 * L); a61.intoArray(c, c0 + 6 * ldc + 1 * L);
-        a70.intoArray(c, c0 + 7 * ldc + 0 * L); a71.intoArray(c, c0 + 7 * ldc + 1 * L);
-        a80.intoArray(c, c0 + 8 * ldc + 0 * L); a81.intoArray(c, c0 + 8 * ldc + 1 * L);
-        a90.intoArray(c, c0 + 9 * ldc + 0 * L); a91.intoArray(c, c0 + 9 * ldc + 1 * L);
-        a100.intoArray(c, c0 + 10 * ldc + 0 * L); a101.intoArray(c, c0 + 10 * ldc + 1 * L);
-        a110.intoArray(c, c0 + 11 * ldc + 0 * L); a111.intoArray(c, c0 + 11 * ldc + 1 * L);
-    }
 }

@@ -129,14 +129,14 @@ class MatmulKernelsTest {
     }
 
     /**
-     * Every panel register tile (the JVM uses one: 8 or, with -Droutecal.panelRows=12, 12 rows on 32 registers; 6 on
-     * 16), on one tile of packed operands; each bf16 tile gives its float32 twin's result bit for bit.
+     * Every panel register tile (the JVM uses one: 8 rows on 32 registers, 6 on 16), on one tile of packed operands;
+     * each bf16 tile gives its float32 twin's result bit for bit.
      */
     @Test
     void everyPanelTileMatchesReference() {
         Random r = new Random(9);
         int in = 300, nr = PanelMatmul.NR;
-        for (int mr : new int[]{12, 8, 6}) {
+        for (int mr : new int[]{8, 6}) {
             float[] x = gaussian(r, mr * in), w = gaussian(r, nr * in), xp = new float[mr * in], want = new float[mr * nr];
             short[] wb = new short[w.length];
             for (int i = 0; i < w.length; i++) {
@@ -148,19 +148,12 @@ class MatmulKernelsTest {
             float[] got = new float[mr * nr], gotBf16 = new float[mr * nr], wp = PanelMatmul.pack(w, 0, nr, in);
             short[] wpb = PanelMatmul.packBf16(wb, 0, nr, in);
             switch (mr) {
-                case 12 -> { PanelTiles.tile12x2(xp, 0, wp, 0, in, got, 0, nr, false); PanelTiles.tile12x2Bf16(xp, 0, wpb, 0, in, gotBf16, 0, nr, false); }
                 case 8 -> { PanelTiles.tile8x2(xp, 0, wp, 0, in, got, 0, nr, false); PanelTiles.tile8x2Bf16(xp, 0, wpb, 0, in, gotBf16, 0, nr, false); }
                 default -> { PanelTiles.tile6x2(xp, 0, wp, 0, in, got, 0, nr, false); PanelTiles.tile6x2Bf16(xp, 0, wpb, 0, in, gotBf16, 0, nr, false); }
             }
             assertTrue(nmse(want, got) <= NMSE, mr + "x2 tile: nmse " + nmse(want, got));
             for (int i = 0; i < got.length; i++) assertEquals(Float.floatToIntBits(got[i]), Float.floatToIntBits(gotBf16[i]), mr + "x2 bf16 tile, value " + i);
         }
-        assertEquals(8, PanelTiles.rows(true, null));
-        assertEquals(12, PanelTiles.rows(true, "12"));
-        assertEquals(6, PanelTiles.rows(false, null));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PanelTiles.rows(false, "12"));
-        assertTrue(e.getMessage().contains("panelRows"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> PanelTiles.rows(true, "10"));
     }
 
     private static void assertClose(float[] want, float[] got, String what) {
