@@ -161,13 +161,15 @@ public final class CpuThreads {
             if (helpers.getAndIncrement() < maxHelpers) claimAndRun();
             if (lookout == null) return;
             Shared seen = this;
-            for (long deadline = System.nanoTime() + linger; ; ) {
+            ForkJoinPool own = ForkJoinTask.getPool();
+            for (long deadline = System.nanoTime() + linger, spins = 0; ; spins++) {
                 Shared s = lookout.latest.get();
                 if (s != null && s != seen && s.unclaimed()) {
                     seen = s;
                     if (s.helpers.getAndIncrement() < s.maxHelpers) s.claimAndRun();
                     deadline = System.nanoTime() + linger;
-                } else if (System.nanoTime() - deadline > 0) {
+                } else if (System.nanoTime() - deadline > 0 || (spins & 255) == 255 && own != null && own.getQueuedTaskCount() > 0) {
+                    // the lookout is over, or the pool has forked tasks waiting (a pool task's nested call): back to it
                     lookout.alive.decrementAndGet();
                     s = lookout.latest.get();
                     if (s != null && s != seen && s.unclaimed() && s.helpers.getAndIncrement() < s.maxHelpers) s.claimAndRun();
