@@ -8,8 +8,10 @@ import jdk.incubator.vector.VectorSpecies;
  * value of each tile row is broadcast and multiplied into a row of B loaded as vectors along the outputs. No horizontal
  * reductions, so it suits small input widths, where the dot-product tiles of {@link F32Tiles} spend most of their time
  * reducing: attention's Q·Kᵀ (input = the head dim, with K packed transposed) and P·V (V in its natural layout).
- * Tiles: 4 rows × 4 vectors on 32-register ISAs (16 accumulators + 4 B vectors + 1 broadcast), 4 rows × 2 vectors on
- * 16-register AVX2. {@link ReferenceOps#matmulTransposed} on Bᵀ is its reference (tests).
+ * Tiles: 4 rows × 4 vectors on 32-register ISAs (16 accumulators + 4 B vectors + 1 broadcast), 6 rows × 2 vectors on
+ * 16-register AVX2 (12 + 2 + 1: the 4 × 2 tile's 8 accumulators could not cover the FMA latency of two units, and
+ * the 6 × 2 ran the blocked attention at 71–73 against 51–58 GFLOP/s on the 2-core AMD box), then 4 × 2 for the rows
+ * left. {@link ReferenceOps#matmulTransposed} on Bᵀ is its reference (tests).
  */
 final class BroadcastTiles {
     static final VectorSpecies<Float> F = VectorOps.SPECIES;
@@ -26,6 +28,11 @@ final class BroadcastTiles {
     static void matmul(float[] x, int xOff, int ldx, int rows, int in, float[] b, int bOff, int ldb, int out,
                        float[] y, int yOff, int ldy) {
         int wide = COLS * L, r = 0;
+        if (COLS == 2) for (; r + 6 <= rows; r += 6) { // AVX2: 6 rows first, the last 4 of a 64-query block in 4
+            int o = 0;
+            for (; o + wide <= out; o += wide) tile6x2(x, xOff + r * ldx, ldx, in, b, bOff + o, ldb, y, yOff + r * ldy + o, ldy);
+            for (int i = r; i < r + 6; i++) rest(x, xOff + i * ldx, in, b, bOff, ldb, out, y, yOff + i * ldy, o);
+        }
         for (; r + 4 <= rows; r += 4) {
             int o = 0;
             for (; o + wide <= out; o += wide) {
@@ -57,6 +64,33 @@ final class BroadcastTiles {
         a10.intoArray(y, y0 + ldy); a11.intoArray(y, y0 + ldy + L); a12.intoArray(y, y0 + ldy + 2 * L); a13.intoArray(y, y0 + ldy + 3 * L);
         a20.intoArray(y, y0 + 2 * ldy); a21.intoArray(y, y0 + 2 * ldy + L); a22.intoArray(y, y0 + 2 * ldy + 2 * L); a23.intoArray(y, y0 + 2 * ldy + 3 * L);
         a30.intoArray(y, y0 + 3 * ldy); a31.intoArray(y, y0 + 3 * ldy + L); a32.intoArray(y, y0 + 3 * ldy + 2 * L); a33.intoArray(y, y0 + 3 * ldy + 3 * L);
+    }
+
+    private static void tile6x2(float[] x, int x0, int ldx, int in, float[] b, int b0, int ldb, float[] y, int y0, int ldy) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00,
+                a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+        for (int k = 0; k < in; k++) {
+            int bk = b0 + k * ldb;
+            FloatVector c0 = FloatVector.fromArray(F, b, bk), c1 = FloatVector.fromArray(F, b, bk + L);
+            FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
+            a00 = c0.fma(v, a00); a01 = c1.fma(v, a01);
+            v = FloatVector.broadcast(F, x[x0 + ldx + k]);
+            a10 = c0.fma(v, a10); a11 = c1.fma(v, a11);
+            v = FloatVector.broadcast(F, x[x0 + 2 * ldx + k]);
+            a20 = c0.fma(v, a20); a21 = c1.fma(v, a21);
+            v = FloatVector.broadcast(F, x[x0 + 3 * ldx + k]);
+            a30 = c0.fma(v, a30); a31 = c1.fma(v, a31);
+            v = FloatVector.broadcast(F, x[x0 + 4 * ldx + k]);
+            a40 = c0.fma(v, a40); a41 = c1.fma(v, a41);
+            v = FloatVector.broadcast(F, x[x0 + 5 * ldx + k]);
+            a50 = c0.fma(v, a50); a51 = c1.fma(v, a51);
+        }
+        a00.intoArray(y, y0); a01.intoArray(y, y0 + L);
+        a10.intoArray(y, y0 + ldy); a11.intoArray(y, y0 + ldy + L);
+        a20.intoArray(y, y0 + 2 * ldy); a21.intoArray(y, y0 + 2 * ldy + L);
+        a30.intoArray(y, y0 + 3 * ldy); a31.intoArray(y, y0 + 3 * ldy + L);
+        a40.intoArray(y, y0 + 4 * ldy); a41.intoArray(y, y0 + 4 * ldy + L);
+        a50.intoArray(y, y0 + 5 * ldy); a51.intoArray(y, y0 + 5 * ldy + L);
     }
 
     private static void tile4x2(float[] x, int x0, int ldx, int in, float[] b, int b0, int ldb, float[] y, int y0, int ldy) {
