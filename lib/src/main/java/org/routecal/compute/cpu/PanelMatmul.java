@@ -192,10 +192,10 @@ public final class PanelMatmul {
         int groupsPerBlock = cut[0], panelsPerBlock = cut[1], rowBlocks = ceilDiv(groups, groupsPerBlock);
         int blocks = rowBlocks * ceilDiv(panels, panelsPerBlock);
         if (!fusedPacking) CpuThreads.forEach(p, groups, g -> packRows(x, xOff, rows, in, g, xp));
-        RowPacking packing = fusedPacking ? new RowPacking(groups, groupsPerBlock) : null;
+        RowPacking packing = fusedPacking ? new RowPacking(rowBlocks) : null;
         CpuThreads.forEach(p, blocks, b -> {
             int g0 = (b % rowBlocks) * groupsPerBlock, p0 = (b / rowBlocks) * panelsPerBlock, g1 = Math.min(groups, g0 + groupsPerBlock);
-            if (packing != null) packing.ensure(b % rowBlocks, g -> packRows(x, xOff, rows, in, g, xp));
+            if (packing != null) packing.ensure(b % rowBlocks, g1 - g0, i -> packRows(x, xOff, rows, in, g0 + i, xp));
             block(xp, 0, rows, in, wp, wOff, out, bias, y, yOff, accumulate, g0, g1, p0, Math.min(panels, p0 + panelsPerBlock), blocking);
         });
         release(xp);
@@ -210,30 +210,27 @@ public final class PanelMatmul {
     /**
      * x's row groups packed by the tasks that use them, not in a pass (a fork and join) of their own before them. The
      * first task of a row block packs it; a task that arrives meanwhile helps, claiming the block's groups one at a time,
-     * then waits for the last. Tasks run row blocks first ({@code b % rowBlocks}), so the first round's tasks pack
-     * distinct blocks side by side, each into the L2 of the core that then reads it. On 16 cores the separate pass and
-     * its join cost the small products (attention q/o, a 256-row expert: about 0.6 ms each) a tenth of their time.
+     * then waits for the last. A plain product's tasks run row blocks first ({@code b % rowBlocks}), so the first
+     * round's tasks pack distinct blocks side by side, each into the L2 of the core that then reads it; a grouped
+     * product with few rows runs a row block's panel blocks together, whose tasks share its packing. On 16 cores the
+     * separate pass and its join cost the small products (attention q/o, a 256-row expert: about 0.6 ms each) a tenth
+     * of their time.
      */
     private static final class RowPacking {
-        private final int groups, groupsPerBlock;
         private final AtomicIntegerArray claimed, packed;
         private volatile Throwable failure;
 
-        RowPacking(int groups, int groupsPerBlock) {
-            this.groups = groups;
-            this.groupsPerBlock = groupsPerBlock;
-            int blocks = ceilDiv(groups, groupsPerBlock);
-            claimed = new AtomicIntegerArray(blocks);
-            packed = new AtomicIntegerArray(blocks);
+        RowPacking(int rowBlocks) {
+            claimed = new AtomicIntegerArray(rowBlocks);
+            packed = new AtomicIntegerArray(rowBlocks);
         }
 
-        /** Returns once every group of row block rb is packed (packing what is left to claim). */
-        void ensure(int rb, IntConsumer packGroup) {
-            int g0 = rb * groupsPerBlock, n = Math.min(groups, g0 + groupsPerBlock) - g0;
+        /** Returns once the n groups of row block rb are packed (packing what is left to claim: packGroup(i), i < n). */
+        void ensure(int rb, int n, IntConsumer packGroup) {
             if (packed.get(rb) == n) return;
             for (int i; (i = claimed.getAndIncrement(rb)) < n; ) {
                 try {
-                    packGroup.accept(g0 + i);
+                    packGroup.accept(i);
                 } catch (Throwable t) {
                     failure = t; // the waiters below stop on it instead of spinning on a group never packed
                     throw t;
@@ -365,20 +362,23 @@ public final class PanelMatmul {
             });
             return;
         }
-        // Few rows: pack them all, then split the panels too, so that every thread gets work.
+        // Few rows: split the panels too, so that every thread gets work; a row block's tasks share packing its rows
         float[] xp = packed(Math.multiplyExact(groups * mr, in));
-        CpuThreads.forEach(p, groups, g -> {
+        if (!fusedPacking) CpuThreads.forEach(p, groups, g -> {
             int e = expertOf(groupStart, g);
             packRows(x, xOff, rowOf, offsets[e], offsets[e + 1] - offsets[e], in, g - groupStart[e], xp, groupStart[e] * mr * in);
         });
+        RowPacking packing = fusedPacking ? new RowPacking(rowBlocks) : null;
         int wanted = threads * blocking.tasksPerThread();
         int panelBlocks = Math.min(panels, Math.max(blocking.rowsFirst() ? 1 : ceilDiv(panels, blocking.chunkPanels(kb)), ceilDiv(wanted, rowBlocks)));
         int panelsPerBlock = ceilDiv(panels, panelBlocks), perRowBlock = ceilDiv(panels, panelsPerBlock);
         CpuThreads.forEach(p, rowBlocks * perRowBlock, t -> {
             int rb = t / perRowBlock, e = expertOf(blockStart, rb), n = offsets[e + 1] - offsets[e];
             int eg = groupStart[e + 1] - groupStart[e], g0 = (rb - blockStart[e]) * groupsPerBlock, p0 = (t % perRowBlock) * panelsPerBlock;
-            block(xp, groupStart[e] * mr * in, n, in, wp[e], wOff[e], out, null, y, yOff + offsets[e] * out, false,
-                    g0, Math.min(eg, g0 + groupsPerBlock), p0, Math.min(panels, p0 + panelsPerBlock), blocking);
+            int g1 = Math.min(eg, g0 + groupsPerBlock), xpOff = groupStart[e] * mr * in;
+            if (packing != null) packing.ensure(rb, g1 - g0, i -> packRows(x, xOff, rowOf, offsets[e], n, in, g0 + i, xp, xpOff));
+            block(xp, xpOff, n, in, wp[e], wOff[e], out, null, y, yOff + offsets[e] * out, false,
+                    g0, g1, p0, Math.min(panels, p0 + panelsPerBlock), blocking);
         });
         release(xp);
     }

@@ -95,6 +95,16 @@ class PanelBlockingTest {
                     PanelMatmul.fusedPacking(false);
                     PanelMatmul.matmul(x, 0, rows, in, wp, 0, out, bias, separate, 0, false, pool, b);
                     assertArrayEquals(bits(separate), bits(fused), PanelMatmul.format(b) + (pool == null ? ", one thread" : ", pool"));
+                    // grouped, rows gathered in reverse over three experts (few rows: the panels are split too)
+                    int[] offsets = {0, rows / 2, rows / 2, rows}, rowOf = new int[rows];
+                    for (int i = 0; i < rows; i++) rowOf[i] = rows - 1 - i;
+                    float[] gf = new float[rows * out], gs = new float[rows * out];
+                    Object[] w3 = {wp, wp, wp};
+                    PanelMatmul.fusedPacking(true);
+                    PanelMatmul.grouped(x, 0, in, rowOf, offsets, 3, w3, new int[3], out, gf, 0, pool, b);
+                    PanelMatmul.fusedPacking(false);
+                    PanelMatmul.grouped(x, 0, in, rowOf, offsets, 3, w3, new int[3], out, gs, 0, pool, b);
+                    assertArrayEquals(bits(gs), bits(gf), "grouped, " + PanelMatmul.format(b) + (pool == null ? ", one thread" : ", pool"));
                 }
             }
         } finally {
