@@ -5,7 +5,6 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ForkJoinPool;
-import java.util.stream.IntStream;
 import org.routecal.compute.AttentionLayout;
 import org.routecal.compute.Backend;
 import org.routecal.compute.DeviceInfo;
@@ -791,7 +790,7 @@ public class CpuBackend implements Backend {
         int rows = logits.rowCount(), vocab = logits.cols();
         float[] p = floats(logits), r = reference == null ? null : floats(reference), o = f32(out);
         int[] tg = downloadInts(targets);
-        IntStream.range(0, rows).parallel().forEach(row -> {
+        CpuThreads.forEach(CpuThreads.sharedPool(), rows, row -> { // the kernels' threads, not the common pool's
             double lse = logSumExp(p, row * vocab, vocab);
             int target = tg[row];
             double nll = target < 0 ? 0 : lse - p[row * vocab + target];

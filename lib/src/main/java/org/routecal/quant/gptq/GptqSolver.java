@@ -3,6 +3,7 @@ package org.routecal.quant.gptq;
 import java.util.ArrayList;
 import java.util.List;
 import org.routecal.RoutecalException;
+import org.routecal.compute.cpu.CpuThreads;
 import org.routecal.compute.cpu.GptqSweepKernels;
 import org.routecal.quant.scheme.QuantParams;
 import org.routecal.quant.scheme.QuantScheme;
@@ -143,7 +144,7 @@ public final class GptqSolver {
                                 int[] groupOfStep, int blockSize, int[] codes) {
         int chunks = (rows + ROW_CHUNK - 1) / ROW_CHUNK;
         double[] losses = new double[chunks];
-        java.util.stream.IntStream.range(0, chunks).parallel().forEach(c -> losses[c] = sweepRows(scheme, w, c * ROW_CHUNK,
+        CpuThreads.forEach(CpuThreads.sharedPool(), chunks, c -> losses[c] = sweepRows(scheme, w, c * ROW_CHUNK,
                 Math.min(rows, (c + 1) * ROW_CHUNK), cols, u, params, groupOfStep, blockSize, codes));
         double loss = 0;
         for (double l : losses) loss += l;
