@@ -1,7 +1,7 @@
 # Writes out the unrolled register tiles of compute/cpu/F32Tiles.java and Bf16Tiles.java (pasted between their
 # "4 rows × 4 outputs" and "One (row, output) dot product" comments), and of PanelTiles.java (kind "panel": rows ×
 # output vectors). Usage: python3 tests/cpu/gen_tiles.py f32 4x4 2x4 1x4 ; python3 tests/cpu/gen_tiles.py panel 8x2 6x2 ;
-# python3 tests/cpu/gen_tiles.py panel-bf16 8x2 6x2
+# python3 tests/cpu/gen_tiles.py panel-bf16 8x2 6x2 ; python3 tests/cpu/gen_tiles.py broadcast 4x4 6x2 4x2 (BroadcastTiles)
 import sys
 def f32_tile(R, C, name):
     L = []
@@ -87,9 +87,27 @@ def panel_tile(R, C, name, bf16=False):
     L.append("    }")
     return "\n".join(L)
 
+def broadcast_tile(R, C, name):
+    # BroadcastTiles: y = x·B, B row-major [in, out]; x's tile rows read in place (stride ldx), one broadcast per row and k
+    L = []
+    L.append(f"    /** {R} rows × {C} output vectors: {R*C} accumulators + {C} B vectors + 1 broadcast live. */")
+    L.append(f"    private static void {name}(float[] x, int x0, int ldx, int in, float[] b, int b0, int ldb, float[] y, int y0, int ldy) {{")
+    accs = [f"a{r}{c}" for r in range(R) for c in range(C)]
+    L.append("        FloatVector " + ", ".join(f"{a} = FloatVector.zero(F)" if i == 0 else f"{a} = a00" for i, a in enumerate(accs)) + ";")
+    L.append("        for (int k = 0; k < in; k++) {")
+    L.append("            int bk = b0 + k * ldb;")
+    L.append("            " + " ".join(f"FloatVector c{c} = FloatVector.fromArray(F, b, bk + {c} * L);" for c in range(C)))
+    for r in range(R):
+        L.append(f"            FloatVector v{r} = FloatVector.broadcast(F, x[x0 + {r} * ldx + k]); " + " ".join(f"a{r}{c} = c{c}.fma(v{r}, a{r}{c});" for c in range(C)))
+    L.append("        }")
+    for r in range(R):
+        L.append("        " + " ".join(f"a{r}{c}.intoArray(y, y0 + {r} * ldy + {c} * L);" for c in range(C)))
+    L.append("    }")
+    return "\n".join(L)
+
 kind = sys.argv[1]
 for spec in sys.argv[2:]:
     R, C = map(int, spec.split("x"))
-    print({"f32": f32_tile, "bf16": bf16_tile, "panel": panel_tile,
+    print({"f32": f32_tile, "bf16": bf16_tile, "panel": panel_tile, "broadcast": broadcast_tile,
      "panel-bf16": lambda R, C, name: panel_tile(R, C, name, bf16=True)}[kind](R, C, f"tile{R}x{C}"))
     print()
