@@ -170,8 +170,7 @@ public final class PanelBlockingSweep {
             run.run();
             t[i] = (System.nanoTime() - t0) / 1e3;
         }
-        java.util.Arrays.sort(t);
-        return CpuKernelBench.round(t[t.length / 2]);
+        return CpuKernelBench.round(CpuKernelBench.median(t));
     }
 
     /** W packed as float32 panels, or as bf16 panels of W's bits truncated (timing only). */
