@@ -21,10 +21,11 @@ import org.routecal.compute.cpu.PanelMatmul;
  * shape, as JSON. Variants of a shape are timed in turn (interleaved), so drift hits them alike. For the GPU machine's
  * 16 cores, where the default was chosen on 2 (run_gpu.sh cpu16). Usage: {@code java --add-modules
  * jdk.incubator.vector -cp … org.routecal.bench.PanelBlockingSweep [--out FILE] [--samples N] [--quick] [--scaling]
- * [--grid "kc,rowKB,chunkKB,tasks,split;…"] [--ab fused|spin] [--bf16] [--threads 1,16]} ({@code --grid}: those blockings only,
+ * [--grid "kc,rowKB,chunkKB,tasks,split;…"] [--ab fused|spin|shares] [--bf16] [--threads 1,16]} ({@code --grid}: those blockings only,
  * the first as the baseline; {@code --ab}: each blocking twice, interleaved in this JVM, with a switch off and then on:
  * {@code fused}, x packed by the tasks ({@link PanelMatmul#fusedPacking}) rather than in a pass of its own;
  * {@code spin}, helpers spinning 500 µs for the next call ({@link CpuThreads#spinMicros}) rather than none;
+ * {@code shares}, each thread first running a contiguous share of the tasks ({@link PanelMatmul#taskShares});
  * {@code --bf16}: bf16 weight panels; {@code --threads}: the scaling curve at those thread counts only);
  * {@code --scaling} writes {@link ThreadScaling}'s curve instead. Each shape also gets its roofline: the speed at
  * which its bytes from memory (W once, x and y once) take as long as the measured triad bandwidth allows.
@@ -71,7 +72,7 @@ public final class PanelBlockingSweep {
                         var b = new PanelMatmul.Blocking(kc, rowKb << 10, chunkKb << 10, 4, rowsFirst);
                         if (!b.equals(first)) grid.add(b);
                     }
-        if (ab != null && !ab.equals("fused") && !ab.equals("spin")) throw new IllegalArgumentException("--ab takes fused or spin, not " + ab);
+        if (ab != null && !List.of("fused", "spin", "shares").contains(ab)) throw new IllegalArgumentException("--ab takes fused, spin or shares, not " + ab);
         List<Boolean> fused = new ArrayList<>(); // per variant: the --ab switch (null: the JVM's setting)
         if (ab != null) {
             List<PanelMatmul.Blocking> twice = new ArrayList<>();
@@ -208,6 +209,17 @@ public final class PanelBlockingSweep {
         org.routecal.io.AtomicFiles.writeJson(out, value);
     }
 
+    /** Sets the --ab switch ({@code on} null: leaves the JVM's setting). */
+    private static void applyAb(String ab, Boolean on) {
+        if (on == null) return;
+        switch (ab) {
+            case "fused" -> PanelMatmul.fusedPacking(on);
+            case "spin" -> CpuThreads.spinMicros(on ? 500 : 0);
+            case "shares" -> PanelMatmul.taskShares(on);
+            default -> throw new IllegalArgumentException("--ab " + ab);
+        }
+    }
+
     static Map<String, Object> sweep(String name, int rows, int in, int out, int experts, List<PanelMatmul.Blocking> grid,
                                      String ab, List<Boolean> fused, int samples, ForkJoinPool pool, double peak, double bandwidth,
                                      boolean bf16) {
@@ -221,8 +233,7 @@ public final class PanelBlockingSweep {
                 PanelMatmul.Blocking b = grid.get(v);
                 Boolean f = fused.get(v);
                 variants[v] = () -> {
-                    if (f != null && ab.equals("fused")) PanelMatmul.fusedPacking(f);
-                    if (f != null && ab.equals("spin")) CpuThreads.spinMicros(f ? 500 : 0);
+                    applyAb(ab, f);
                     if (wp instanceof short[] h) PanelMatmul.matmul(x, 0, rows, in, h, 0, out, null, y, 0, false, pool, b);
                     else PanelMatmul.matmul(x, 0, rows, in, (float[]) wp, 0, out, null, y, 0, false, pool, b);
                 };
@@ -244,8 +255,7 @@ public final class PanelBlockingSweep {
                 PanelMatmul.Blocking b = grid.get(v);
                 Boolean f = fused.get(v);
                 variants[v] = () -> {
-                    if (f != null && ab.equals("fused")) PanelMatmul.fusedPacking(f);
-                    if (f != null && ab.equals("spin")) CpuThreads.spinMicros(f ? 500 : 0);
+                    applyAb(ab, f);
                     PanelMatmul.grouped(xt, 0, in, rowOf, offsets, experts, wp, wOff, out, y, 0, pool, b);
                 };
             }

@@ -12,6 +12,7 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.RecursiveAction;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
@@ -85,6 +86,21 @@ public final class CpuThreads {
      * {@link #spinMicros} on the lookout for the next call's tasks before they go back to the pool (and park).
      */
     public static void forEach(ForkJoinPool pool, int n, IntConsumer task) {
+        forEach(pool, n, task, false);
+    }
+
+    /**
+     * {@link #forEach}, but the calling thread and each helper first take the tasks of a contiguous share of [0, n) of
+     * their own (about n / threads of them, in order), then help with the others' shares. Neighbouring tasks that read
+     * the same data (a panel product's tasks of one row block) then run on one core, out of its L2, rather than on
+     * whichever thread claims them next; the tail still balances. Same results as forEach where tasks write their own
+     * outputs.
+     */
+    public static void forEachInShares(ForkJoinPool pool, int n, IntConsumer task) {
+        forEach(pool, n, task, true);
+    }
+
+    private static void forEach(ForkJoinPool pool, int n, IntConsumer task, boolean inShares) {
         if (pool == null || n <= 1) {
             for (int i = 0; i < n; i++) task.accept(i);
             return;
@@ -94,7 +110,7 @@ public final class CpuThreads {
             return;
         }
         int helpers = Math.min(n, pool.getParallelism()) - 1;
-        Shared work = new Shared(task, n, helpers);
+        Shared work = new Shared(task, n, helpers, inShares ? helpers + 1 : 1);
         long linger = lingerNanos;
         Lookout lookout = linger > 0 ? lookout(pool) : null;
         if (lookout != null) {
@@ -103,7 +119,7 @@ public final class CpuThreads {
             if (helpers > 0) lookout.alive.addAndGet(helpers);
         }
         for (int h = helpers; h > 0; h--) pool.execute(() -> work.help(lookout, linger));
-        work.claimAndRun();
+        work.claimAndRun(0);
         work.awaitAll();
         if (lookout != null) lookout.latest.compareAndSet(work, null);
     }
@@ -135,21 +151,35 @@ public final class CpuThreads {
         return LOOKOUTS.computeIfAbsent(pool, p -> new Lookout());
     }
 
-    /** Tasks claimed from a counter by the calling thread and its helpers; the caller waits for the last one. */
+    /**
+     * Tasks claimed by the calling thread and its helpers from counters over [0, n) cut into {@code shares} contiguous
+     * shares (one counter per share, on cache lines of their own): participant s (the caller 0, helpers 1, 2, … in the
+     * order they join) starts in share s mod shares, then goes on to the next shares. The caller waits for the last one.
+     */
     private static final class Shared {
+        private static final int PAD = 16; // ints per counter: one 64-byte line each
         private final IntConsumer task;
-        private final int n, maxHelpers;
-        private final AtomicInteger next = new AtomicInteger(), done = new AtomicInteger(), helpers = new AtomicInteger();
+        private final int n, maxHelpers, shares;
+        private final AtomicIntegerArray next;
+        private final AtomicInteger done = new AtomicInteger(), helpers = new AtomicInteger();
         private final Thread caller = Thread.currentThread();
         private volatile Throwable failure;
 
-        Shared(IntConsumer task, int n, int maxHelpers) {
+        Shared(IntConsumer task, int n, int maxHelpers, int shares) {
             this.task = task;
             this.n = n;
             this.maxHelpers = maxHelpers;
+            this.shares = shares;
+            next = new AtomicIntegerArray(shares * PAD);
+            for (int r = 1; r < shares; r++) next.set(r * PAD, start(r));
         }
 
-        boolean unclaimed() { return next.get() < n; }
+        private int start(int share) { return (int) ((long) share * n / shares); }
+
+        boolean unclaimed() {
+            for (int r = 0; r < shares; r++) if (next.get(r * PAD) < start(r + 1)) return true;
+            return false;
+        }
 
         /**
          * A helper's turn: claims tasks unless parallelism − 1 helpers already joined (so at most parallelism threads
@@ -158,7 +188,7 @@ public final class CpuThreads {
          * sequentially consistent): either the caller starts a helper in its place or it sees the work and helps.
          */
         void help(Lookout lookout, long linger) {
-            if (helpers.getAndIncrement() < maxHelpers) claimAndRun();
+            join();
             if (lookout == null) return;
             Shared seen = this;
             ForkJoinPool own = ForkJoinTask.getPool();
@@ -166,13 +196,13 @@ public final class CpuThreads {
                 Shared s = lookout.latest.get();
                 if (s != null && s != seen && s.unclaimed()) {
                     seen = s;
-                    if (s.helpers.getAndIncrement() < s.maxHelpers) s.claimAndRun();
+                    s.join();
                     deadline = System.nanoTime() + linger;
                 } else if (System.nanoTime() - deadline > 0 || (spins & 255) == 255 && own != null && own.getQueuedTaskCount() > 0) {
                     // the lookout is over, or the pool has forked tasks waiting (a pool task's nested call): back to it
                     lookout.alive.decrementAndGet();
                     s = lookout.latest.get();
-                    if (s != null && s != seen && s.unclaimed() && s.helpers.getAndIncrement() < s.maxHelpers) s.claimAndRun();
+                    if (s != null && s != seen && s.unclaimed()) s.join();
                     return;
                 } else {
                     Thread.onSpinWait();
@@ -180,16 +210,26 @@ public final class CpuThreads {
             }
         }
 
-        void claimAndRun() {
-            for (int i; (i = next.getAndIncrement()) < n; ) {
-                try {
-                    if (failure == null) task.accept(i);
-                } catch (Throwable t) {
-                    synchronized (this) {
-                        if (failure == null) failure = t;
+        /** A helper joins: participant 1, 2, … in the order they come, none beyond maxHelpers. */
+        void join() {
+            int slot = helpers.getAndIncrement();
+            if (slot < maxHelpers) claimAndRun(slot + 1);
+        }
+
+        void claimAndRun(int participant) {
+            for (int j = 0; j < shares; j++) {
+                int r = (participant + j) % shares, end = start(r + 1);
+                if (next.get(r * PAD) >= end) continue; // spares a drained share's line the increment
+                for (int i; (i = next.getAndIncrement(r * PAD)) < end; ) {
+                    try {
+                        if (failure == null) task.accept(i);
+                    } catch (Throwable t) {
+                        synchronized (this) {
+                            if (failure == null) failure = t;
+                        }
                     }
+                    if (done.incrementAndGet() == n && Thread.currentThread() != caller) LockSupport.unpark(caller);
                 }
-                if (done.incrementAndGet() == n && Thread.currentThread() != caller) LockSupport.unpark(caller);
             }
         }
 

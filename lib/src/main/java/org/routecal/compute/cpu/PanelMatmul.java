@@ -193,11 +193,18 @@ public final class PanelMatmul {
         int blocks = rowBlocks * ceilDiv(panels, panelsPerBlock);
         if (!fusedPacking) CpuThreads.forEach(p, groups, g -> packRows(x, xOff, rows, in, g, xp));
         RowPacking packing = fusedPacking ? new RowPacking(rowBlocks) : null;
-        CpuThreads.forEach(p, blocks, b -> {
-            int g0 = (b % rowBlocks) * groupsPerBlock, p0 = (b / rowBlocks) * panelsPerBlock, g1 = Math.min(groups, g0 + groupsPerBlock);
-            if (packing != null) packing.ensure(b % rowBlocks, g1 - g0, i -> packRows(x, xOff, rows, in, g0 + i, xp));
+        boolean inShares = taskShares;
+        int panelBlocks = blocks / rowBlocks;
+        IntConsumer task = b -> {
+            // in shares, a thread's tasks are a row block's panel blocks (its x packed into and read from its own L2);
+            // else rows first, so the first round packs distinct row blocks side by side
+            int rb = inShares ? b / panelBlocks : b % rowBlocks, pb = inShares ? b % panelBlocks : b / rowBlocks;
+            int g0 = rb * groupsPerBlock, p0 = pb * panelsPerBlock, g1 = Math.min(groups, g0 + groupsPerBlock);
+            if (packing != null) packing.ensure(rb, g1 - g0, i -> packRows(x, xOff, rows, in, g0 + i, xp));
             block(xp, 0, rows, in, wp, wOff, out, bias, y, yOff, accumulate, g0, g1, p0, Math.min(panels, p0 + panelsPerBlock), blocking);
-        });
+        };
+        if (inShares) CpuThreads.forEachInShares(p, blocks, task);
+        else CpuThreads.forEach(p, blocks, task);
         release(xp);
     }
 
@@ -206,6 +213,16 @@ public final class PanelMatmul {
 
     /** Sets {@link RowPacking} on or off for this JVM (benchmarks compare both in one process; the result is the same). */
     public static void fusedPacking(boolean on) { fusedPacking = on; }
+
+    /**
+     * {@code -Droutecal.taskShares=true}: each thread first runs a contiguous share of the tasks, a row block's panel
+     * blocks ({@link CpuThreads#forEachInShares}), so its x stays in that core's L2 instead of being read by whichever
+     * cores claim the block's tasks; off by default until measured on the 16-core host. Same results either way.
+     */
+    private static volatile boolean taskShares = "true".equals(System.getProperty("routecal.taskShares"));
+
+    /** Sets {@link #taskShares} for this JVM (benchmarks compare both in one process). */
+    public static void taskShares(boolean on) { taskShares = on; }
 
     /**
      * x's row groups packed by the tasks that use them, not in a pass (a fork and join) of their own before them. The
@@ -372,14 +389,16 @@ public final class PanelMatmul {
         int wanted = threads * blocking.tasksPerThread();
         int panelBlocks = Math.min(panels, Math.max(blocking.rowsFirst() ? 1 : ceilDiv(panels, blocking.chunkPanels(kb)), ceilDiv(wanted, rowBlocks)));
         int panelsPerBlock = ceilDiv(panels, panelBlocks), perRowBlock = ceilDiv(panels, panelsPerBlock);
-        CpuThreads.forEach(p, rowBlocks * perRowBlock, t -> {
+        IntConsumer task = t -> {
             int rb = t / perRowBlock, e = expertOf(blockStart, rb), n = offsets[e + 1] - offsets[e];
             int eg = groupStart[e + 1] - groupStart[e], g0 = (rb - blockStart[e]) * groupsPerBlock, p0 = (t % perRowBlock) * panelsPerBlock;
             int g1 = Math.min(eg, g0 + groupsPerBlock), xpOff = groupStart[e] * mr * in;
             if (packing != null) packing.ensure(rb, g1 - g0, i -> packRows(x, xOff, rowOf, offsets[e], n, in, g0 + i, xp, xpOff));
             block(xp, xpOff, n, in, wp[e], wOff[e], out, null, y, yOff + offsets[e] * out, false,
                     g0, g1, p0, Math.min(panels, p0 + panelsPerBlock), blocking);
-        });
+        };
+        if (taskShares) CpuThreads.forEachInShares(p, rowBlocks * perRowBlock, task);
+        else CpuThreads.forEach(p, rowBlocks * perRowBlock, task);
         release(xp);
     }
 

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -13,21 +15,25 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * {@link CpuThreads#forEach}: every index runs exactly once, from an outside thread (which works alongside the pool's
+ * {@link CpuThreads#forEach} and {@link CpuThreads#forEachInShares}: every index runs exactly once, from an outside thread (which works alongside the pool's
  * helpers) and nested inside the pool's own tasks; the first exception reaches the caller only after every task that
  * started has finished; an interrupt does not cut the wait short and is kept for the caller.
  */
 class CpuThreadsTest {
     private final ForkJoinPool pool = new ForkJoinPool(3);
 
-    @Test
-    void everyIndexOnceFromOutside() {
+    @ParameterizedTest(name = "in shares {0}")
+    @ValueSource(booleans = {false, true})
+    void everyIndexOnceFromOutside(boolean inShares) {
         for (int n : new int[]{1, 2, 3, 7, 100, 1000}) {
             AtomicIntegerArray runs = new AtomicIntegerArray(n);
             Set<Thread> threads = ConcurrentHashMap.newKeySet();
-            CpuThreads.forEach(pool, n, i -> {
+            ForEach forEach = inShares ? CpuThreads::forEachInShares : CpuThreads::forEach;
+            forEach.run(pool, n, i -> {
                 runs.incrementAndGet(i);
                 threads.add(Thread.currentThread());
                 spin(20_000);
@@ -60,6 +66,39 @@ class CpuThreadsTest {
         });
         assertEquals(0, callerRan.getCount(), "the caller ran no task");
         assertEquals(0, helperTimeouts.get(), "helpers waited 30 s for the caller");
+    }
+
+    /**
+     * In shares, the caller starts at index 0 and the two helpers at the starts of shares of their own (100 and 200 of
+     * 300): each thread's first task waits until all three have claimed one, so none can have drained another's share
+     * first (timing-free).
+     */
+    @Test
+    void inSharesEachThreadStartsAtTheStartOfItsOwnShare() {
+        CountDownLatch allStarted = new CountDownLatch(3);
+        Map<Thread, Integer> first = new ConcurrentHashMap<>();
+        AtomicIntegerArray runs = new AtomicIntegerArray(300);
+        AtomicInteger timeouts = new AtomicInteger();
+        CpuThreads.forEachInShares(pool, 300, i -> {
+            runs.incrementAndGet(i);
+            if (first.putIfAbsent(Thread.currentThread(), i) == null) {
+                allStarted.countDown();
+                try {
+                    if (!allStarted.await(30, TimeUnit.SECONDS)) timeouts.incrementAndGet();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        for (int i = 0; i < 300; i++) assertEquals(1, runs.get(i), "index " + i);
+        assertEquals(0, timeouts.get(), "three threads never ran a task each");
+        assertEquals(0, first.get(Thread.currentThread()), "the caller's first index");
+        assertEquals(Set.of(0, 100, 200), new HashSet<>(first.values()), "first indices");
+    }
+
+    @FunctionalInterface
+    private interface ForEach {
+        void run(ForkJoinPool pool, int n, java.util.function.IntConsumer task);
     }
 
     @Test
@@ -118,7 +157,8 @@ class CpuThreadsTest {
             boolean slow = call % 3 == 0;
             AtomicIntegerArray runs = new AtomicIntegerArray(n);
             Set<Thread> threads = ConcurrentHashMap.newKeySet();
-            CpuThreads.forEach(pool, n, i -> {
+            ForEach forEach = call % 2 == 0 ? CpuThreads::forEach : CpuThreads::forEachInShares;
+            forEach.run(pool, n, i -> {
                 runs.incrementAndGet(i);
                 threads.add(Thread.currentThread());
                 if (slow) spin(5_000);

@@ -80,35 +80,40 @@ class PanelBlockingTest {
 
     @ParameterizedTest(name = "rows {0}, in {1}, out {2}")
     @CsvSource({"1,7,5", "203,513,190", "512,600,1024", "77,1000,64"})
-    void packingByTheTasksGivesThePackingPassResult(int rows, int in, int out) {
-        // x packed by the tasks that read it (row blocks packed by their first task, helpers claiming groups) or in a
-        // pass of its own first: the same bits under every blocking, on one thread and on the pool
+    void packingByTheTasksAndTaskSharesGiveThePackingPassResult(int rows, int in, int out) {
+        // x packed by the tasks that read it (row blocks packed by their first task, helpers claiming groups), with the
+        // tasks claimed in per-thread shares or not, or x packed in a pass of its own first: the same bits under every
+        // blocking, on one thread and on the pool
         Random r = new Random(rows * 5L + in + out * 3L);
         float[] x = MatmulKernelsTest.gaussian(r, rows * in), wp = PanelMatmul.pack(MatmulKernelsTest.gaussian(r, out * in), 0, out, in);
         float[] bias = MatmulKernelsTest.gaussian(r, out);
+        // grouped, rows gathered in reverse over three experts (few rows: the panels are split too)
+        int[] offsets = {0, rows / 2, rows / 2, rows}, rowOf = new int[rows];
+        for (int i = 0; i < rows; i++) rowOf[i] = rows - 1 - i;
+        Object[] w3 = {wp, wp, wp};
         try {
             for (PanelMatmul.Blocking b : BLOCKINGS) {
                 for (ForkJoinPool pool : new ForkJoinPool[]{null, POOL}) {
-                    float[] fused = new float[rows * out], separate = new float[rows * out];
-                    PanelMatmul.fusedPacking(true);
-                    PanelMatmul.matmul(x, 0, rows, in, wp, 0, out, bias, fused, 0, false, pool, b);
-                    PanelMatmul.fusedPacking(false);
-                    PanelMatmul.matmul(x, 0, rows, in, wp, 0, out, bias, separate, 0, false, pool, b);
-                    assertArrayEquals(bits(separate), bits(fused), PanelMatmul.format(b) + (pool == null ? ", one thread" : ", pool"));
-                    // grouped, rows gathered in reverse over three experts (few rows: the panels are split too)
-                    int[] offsets = {0, rows / 2, rows / 2, rows}, rowOf = new int[rows];
-                    for (int i = 0; i < rows; i++) rowOf[i] = rows - 1 - i;
-                    float[] gf = new float[rows * out], gs = new float[rows * out];
-                    Object[] w3 = {wp, wp, wp};
-                    PanelMatmul.fusedPacking(true);
-                    PanelMatmul.grouped(x, 0, in, rowOf, offsets, 3, w3, new int[3], out, gf, 0, pool, b);
-                    PanelMatmul.fusedPacking(false);
-                    PanelMatmul.grouped(x, 0, in, rowOf, offsets, 3, w3, new int[3], out, gs, 0, pool, b);
-                    assertArrayEquals(bits(gs), bits(gf), "grouped, " + PanelMatmul.format(b) + (pool == null ? ", one thread" : ", pool"));
+                    String where = PanelMatmul.format(b) + (pool == null ? ", one thread" : ", pool");
+                    float[] plainWant = null, groupedWant = null;
+                    for (String mode : new String[]{"separate pass", "fused", "fused, in shares"}) {
+                        PanelMatmul.fusedPacking(!mode.equals("separate pass"));
+                        PanelMatmul.taskShares(mode.endsWith("shares"));
+                        float[] plain = new float[rows * out], grouped = new float[rows * out];
+                        PanelMatmul.matmul(x, 0, rows, in, wp, 0, out, bias, plain, 0, false, pool, b);
+                        PanelMatmul.grouped(x, 0, in, rowOf, offsets, 3, w3, new int[3], out, grouped, 0, pool, b);
+                        if (plainWant == null) {
+                            plainWant = plain;
+                            groupedWant = grouped;
+                        }
+                        assertArrayEquals(bits(plainWant), bits(plain), mode + ", " + where);
+                        assertArrayEquals(bits(groupedWant), bits(grouped), "grouped, " + mode + ", " + where);
+                    }
                 }
             }
         } finally {
             PanelMatmul.fusedPacking(true);
+            PanelMatmul.taskShares(false);
         }
     }
 
