@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
+import java.util.function.IntToDoubleFunction;
 import java.util.stream.Stream;
 
 /**
@@ -122,6 +123,18 @@ public final class CpuThreads {
         work.claimAndRun(0);
         work.awaitAll();
         if (lookout != null) lookout.latest.compareAndSet(work, null);
+    }
+
+    /**
+     * Σ f(i) for i in [0, n), the terms computed on the pool and added in index order: the same bits on any number of
+     * threads (a parallel stream's sum splits by the common pool's size, so it moved with the machine's core count).
+     */
+    public static double sum(ForkJoinPool pool, int n, IntToDoubleFunction f) {
+        double[] terms = new double[n];
+        forEach(pool, n, i -> terms[i] = f.applyAsDouble(i));
+        double s = 0;
+        for (double t : terms) s += t;
+        return s;
     }
 
     /**

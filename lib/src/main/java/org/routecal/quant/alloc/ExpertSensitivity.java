@@ -1,6 +1,6 @@
 package org.routecal.quant.alloc;
 
-import java.util.stream.IntStream;
+import org.routecal.compute.cpu.CpuThreads;
 import org.routecal.quant.gptq.GptqResult;
 
 /**
@@ -13,7 +13,7 @@ public final class ExpertSensitivity {
 
     /** tr((W − Q)·H·(W − Q)ᵀ) directly: rows·cols² multiply-adds. w, q [rows, cols]; h [cols, cols] row-major. */
     public static double outputError(float[] w, float[] q, double[] h, int rows, int cols) {
-        return IntStream.range(0, rows).parallel().mapToDouble(r -> {
+        return CpuThreads.sum(CpuThreads.sharedPool(), rows, r -> {
             double[] d = new double[cols];
             for (int i = 0; i < cols; i++) d[i] = (double) w[r * cols + i] - q[r * cols + i];
             double s = 0;
@@ -24,7 +24,7 @@ public final class ExpertSensitivity {
                 s += d[i] * hi;
             }
             return s;
-        }).sum();
+        });
     }
 
     /**

@@ -3,8 +3,8 @@ package org.routecal.quant.awq;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.stream.IntStream;
 import org.routecal.RoutecalException;
+import org.routecal.compute.cpu.CpuThreads;
 import org.routecal.quant.scheme.Fp8Scheme;
 import org.routecal.quant.scheme.QuantParams;
 import org.routecal.quant.scheme.QuantScheme;
@@ -158,7 +158,7 @@ public final class AwqSearch {
         QuantParams p = scheme.observe(ws, rows, cols);
         int gs = scheme.groupSize(cols);
         float[] out = new float[w.length];
-        IntStream.range(0, rows).parallel().forEach(r -> {
+        CpuThreads.forEach(CpuThreads.sharedPool(), rows, r -> {
             for (int c = 0; c < cols; c++) {
                 int g = c / gs;
                 float q = scheme.fakeQuantize(ws[r * cols + c], p.effectiveScale(r, g), p.zero(r, g));

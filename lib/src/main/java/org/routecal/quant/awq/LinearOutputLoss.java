@@ -1,7 +1,7 @@
 package org.routecal.quant.awq;
 
 import java.util.List;
-import java.util.stream.IntStream;
+import org.routecal.compute.cpu.CpuThreads;
 
 /**
  * The loss when the balances' parent is the Linear layers themselves (llm-compressor's up_proj → down_proj mapping,
@@ -70,7 +70,7 @@ public final class LinearOutputLoss implements AwqLoss {
 
     private double squaredError(AwqBalance bal, float[] w2) {
         float[] w = bal.weight();
-        return IntStream.range(0, bal.rows()).parallel().mapToDouble(o -> {
+        return CpuThreads.sum(CpuThreads.sharedPool(), bal.rows(), o -> {
             double[] e = new double[cols];
             for (int c = 0; c < cols; c++) e[c] = (double) w2[o * cols + c] - w[o * cols + c];
             double s = 0;
@@ -88,6 +88,6 @@ public final class LinearOutputLoss implements AwqLoss {
                 }
             }
             return s;
-        }).sum();
+        });
     }
 }

@@ -2,7 +2,7 @@ package org.routecal.quant.awq;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.IntStream;
+import org.routecal.compute.cpu.CpuThreads;
 
 /**
  * The loss of the post-attention-norm mapping of an MoE layer, whose balances are the router and every expert's
@@ -140,7 +140,7 @@ public final class MoeBlockLoss implements AwqLoss {
     /** [n, hidden] Σ over each token's MLPs of combine · mlp(x_t). */
     private double[] blockOutputs(List<float[]> weights) {
         double[] out = new double[n * hidden];
-        IntStream.range(0, n).parallel().forEach(t -> {
+        CpuThreads.forEach(CpuThreads.sharedPool(), n, t -> {
             double[] y = new double[hidden];
             for (int[] slot : perToken.get(t)) {
                 Mlp mlp = mlps.get(slot[0]);
@@ -157,7 +157,7 @@ public final class MoeBlockLoss implements AwqLoss {
     private double[] mlpOutputs(Mlp mlp, List<float[]> weights) {
         int[] tok = mlp.tokens();
         double[] out = new double[tok.length * hidden];
-        IntStream.range(0, tok.length).parallel().forEach(k -> System.arraycopy(mlpOutput(mlp, weights, tok[k]), 0, out, k * hidden, hidden));
+        CpuThreads.forEach(CpuThreads.sharedPool(), tok.length, k -> System.arraycopy(mlpOutput(mlp, weights, tok[k]), 0, out, k * hidden, hidden));
         return out;
     }
 

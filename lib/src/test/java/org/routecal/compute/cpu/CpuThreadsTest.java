@@ -101,6 +101,18 @@ class CpuThreadsTest {
         void run(ForkJoinPool pool, int n, java.util.function.IntConsumer task);
     }
 
+    /** The sum's terms run on the pool but add in index order: the bits of a serial loop, whatever the threads. */
+    @Test
+    void sumAddsInIndexOrderOnAnyPool() {
+        int n = 10_000;
+        java.util.function.IntToDoubleFunction term = i -> (i % 3 == 0 ? 1e16 : i % 3 == 1 ? 1.0 + i * 1e-3 : -1e16) / (1 + i % 7);
+        double serial = 0;
+        for (int i = 0; i < n; i++) serial += term.applyAsDouble(i);
+        for (ForkJoinPool p : new ForkJoinPool[]{null, pool, new ForkJoinPool(2)}) {
+            assertEquals(Double.doubleToRawLongBits(serial), Double.doubleToRawLongBits(CpuThreads.sum(p, n, term)), "pool " + p);
+        }
+    }
+
     @Test
     void nestedCallsInsideThePool() {
         AtomicIntegerArray runs = new AtomicIntegerArray(8 * 50);
