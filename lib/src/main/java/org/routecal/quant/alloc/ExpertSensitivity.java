@@ -1,6 +1,7 @@
 package org.routecal.quant.alloc;
 
 import org.routecal.compute.cpu.CpuThreads;
+import org.routecal.compute.cpu.QuadraticForms;
 import org.routecal.quant.gptq.GptqResult;
 
 /**
@@ -13,18 +14,7 @@ public final class ExpertSensitivity {
 
     /** tr((W − Q)·H·(W − Q)ᵀ) directly: rows·cols² multiply-adds. w, q [rows, cols]; h [cols, cols] row-major. */
     public static double outputError(float[] w, float[] q, double[] h, int rows, int cols) {
-        return CpuThreads.sum(CpuThreads.sharedPool(), rows, r -> {
-            double[] d = new double[cols];
-            for (int i = 0; i < cols; i++) d[i] = (double) w[r * cols + i] - q[r * cols + i];
-            double s = 0;
-            for (int i = 0; i < cols; i++) {
-                if (d[i] == 0) continue;
-                double hi = 0;
-                for (int j = 0; j < cols; j++) hi += h[i * cols + j] * d[j];
-                s += d[i] * hi;
-            }
-            return s;
-        });
+        return QuadraticForms.traceOfDifference(w, q, rows, cols, h, CpuThreads.sharedPool());
     }
 
     /**

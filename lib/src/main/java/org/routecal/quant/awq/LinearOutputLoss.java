@@ -2,6 +2,7 @@ package org.routecal.quant.awq;
 
 import java.util.List;
 import org.routecal.compute.cpu.CpuThreads;
+import org.routecal.compute.cpu.QuadraticForms;
 
 /**
  * The loss when the balances' parent is the Linear layers themselves (llm-compressor's up_proj → down_proj mapping,
@@ -70,22 +71,15 @@ public final class LinearOutputLoss implements AwqLoss {
 
     private double squaredError(AwqBalance bal, float[] w2) {
         float[] w = bal.weight();
+        if (gram != null) return QuadraticForms.traceOfDifference(w2, w, bal.rows(), cols, gram, CpuThreads.sharedPool());
         return CpuThreads.sum(CpuThreads.sharedPool(), bal.rows(), o -> {
             double[] e = new double[cols];
             for (int c = 0; c < cols; c++) e[c] = (double) w2[o * cols + c] - w[o * cols + c];
             double s = 0;
-            if (gram != null) {
-                for (int i = 0; i < cols; i++) {
-                    double hi = 0;
-                    for (int j = 0; j < cols; j++) hi += gram[i * cols + j] * e[j];
-                    s += e[i] * hi;
-                }
-            } else {
-                for (int t = 0; t < n; t++) {
-                    double y = 0;
-                    for (int c = 0; c < cols; c++) y += e[c] * x[t * cols + c];
-                    s += (weight == null ? 1 : weight[t]) * y * y;
-                }
+            for (int t = 0; t < n; t++) {
+                double y = 0;
+                for (int c = 0; c < cols; c++) y += e[c] * x[t * cols + c];
+                s += (weight == null ? 1 : weight[t]) * y * y;
             }
             return s;
         });

@@ -1,0 +1,85 @@
+package org.routecal.bench;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ForkJoinPool;
+import java.util.stream.IntStream;
+import org.routecal.compute.cpu.CpuThreads;
+import org.routecal.compute.cpu.QuadraticForms;
+
+/**
+ * tr(ΔW·H·ΔWᵀ) — AWQ's Gram-form loss and the bit allocation's output error — on Qwen3-30B-A3B expert shapes
+ * (gate/up 768 × 2048, down 2048 × 768): {@link QuadraticForms} (double tiles, the kernels' pool) beside the scalar
+ * loop it replaced (one dot of H's row with d per input, on a parallel stream, as the code was), interleaved, as JSON.
+ * Usage: {@code java --add-modules jdk.incubator.vector -cp … org.routecal.bench.QuadraticFormBench [--out FILE] [--samples N]}
+ */
+public final class QuadraticFormBench {
+    private QuadraticFormBench() {}
+
+    public static void main(String[] args) throws IOException {
+        Path out = Path.of("bench/results/quadratic-form.json");
+        int samples = 3;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--out" -> out = Path.of(args[++i]);
+                case "--samples" -> samples = Integer.parseInt(args[++i]);
+                default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (valid: --out, --samples)");
+            }
+        }
+        ForkJoinPool pool = CpuThreads.sharedPool();
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("format", "routecal.bench.quadratic_form");
+        r.put("format_version", 1);
+        r.put("machine", CpuKernelBench.machine());
+        r.put("threads", CpuThreads.defaultThreads());
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (int[] shape : new int[][]{{768, 2048}, {2048, 768}}) {
+            int n = shape[0], cols = shape[1];
+            Random rnd = new Random(n * 7L + cols);
+            float[] w = new float[n * cols], q = new float[n * cols];
+            for (int i = 0; i < w.length; i++) {
+                w[i] = (float) rnd.nextGaussian();
+                q[i] = w[i] + (float) (0.01 * rnd.nextGaussian());
+            }
+            double[] h = CpuKernelBench.spd(cols);
+            double[] got = new double[2];
+            double[][] t = CpuKernelBench.interleaved(samples, 0.0,
+                    () -> got[0] = QuadraticForms.traceOfDifference(w, q, n, cols, h, pool),
+                    () -> got[1] = scalarLoop(w, q, h, n, cols));
+            double macs = (double) n * cols * cols;
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("rows", n);
+            row.put("cols", cols);
+            row.put("tiles_seconds_median", CpuKernelBench.round(CpuKernelBench.median(t[0])));
+            row.put("scalar_loop_seconds_median", CpuKernelBench.round(CpuKernelBench.median(t[1])));
+            row.put("tiles_gflops_median", CpuKernelBench.round(2 * macs / CpuKernelBench.median(t[0]) / 1e9));
+            row.put("speedup", CpuKernelBench.round(CpuKernelBench.median(t[1]) / CpuKernelBench.median(t[0])));
+            row.put("relative_difference", Math.abs(got[0] - got[1]) / Math.abs(got[1]));
+            rows.add(row);
+            System.err.println(row);
+        }
+        r.put("shapes", rows);
+        PanelBlockingSweep.writeJson(out, r);
+    }
+
+    /** The former ExpertSensitivity.outputError: per row, Σ_i d_i Σ_j H_ij d_j in scalar doubles, rows on a parallel stream. */
+    static double scalarLoop(float[] w, float[] q, double[] h, int rows, int cols) {
+        return IntStream.range(0, rows).parallel().mapToDouble(r -> {
+            double[] d = new double[cols];
+            for (int i = 0; i < cols; i++) d[i] = (double) w[r * cols + i] - q[r * cols + i];
+            double s = 0;
+            for (int i = 0; i < cols; i++) {
+                if (d[i] == 0) continue;
+                double hi = 0;
+                for (int j = 0; j < cols; j++) hi += h[i * cols + j] * d[j];
+                s += d[i] * hi;
+            }
+            return s;
+        }).sum();
+    }
+}
