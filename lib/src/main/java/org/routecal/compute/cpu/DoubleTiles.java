@@ -4,7 +4,8 @@ import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The double-precision update tile shared by {@link GramKernels} (XᵀX) and {@link CholeskyKernels}: C (+)= sign·A·B on
+ * The double-precision update tile shared by {@link GramKernels} (XᵀX), {@link CholeskyKernels} and
+ * {@link QuadraticForms} (tr(D·H·Dᵀ)): C (+)= sign·A·B on
  * a block of ROWS rows × WIDTH columns, B read as vectors along its rows, A as broadcast scalars addressed through two
  * strides — (row stride 1, column stride lda) reads Aᵀ in place, which is how the symmetric updates use it. Outer-product
  * form: no horizontal reductions. Sizes fit the register file like the float tiles (4 × 4 vectors = 16 accumulators + 4 +
