@@ -10,12 +10,14 @@ import java.util.Random;
 import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
 import org.routecal.compute.cpu.CpuThreads;
+import org.routecal.compute.cpu.DoubleMatmul;
 import org.routecal.compute.cpu.QuadraticForms;
 
 /**
  * tr(ΔW·H·ΔWᵀ) — AWQ's Gram-form loss and the bit allocation's output error — on Qwen3-30B-A3B expert shapes
  * (gate/up 768 × 2048, down 2048 × 768): {@link QuadraticForms} (double tiles, the kernels' pool) beside the scalar
- * loop it replaced (one dot of H's row with d per input, on a parallel stream, as the code was), interleaved, as JSON.
+ * loop it replaced (one dot of H's row with d per input, on a parallel stream, as the code was), interleaved, as JSON;
+ * and the MoE-block loss's per-expert MLP ({@link #mlp}).
  * Usage: {@code java --add-modules jdk.incubator.vector -cp … org.routecal.bench.QuadraticFormBench [--out FILE] [--samples N]}
  */
 public final class QuadraticFormBench {
@@ -64,7 +66,72 @@ public final class QuadraticFormBench {
             System.err.println(row);
         }
         r.put("shapes", rows);
+        r.put("moe_mlp", mlp(samples));
         PanelBlockingSweep.writeJson(out, r);
+    }
+
+    /**
+     * AWQ's MoE-block loss evaluates each expert's MLP on its routed tokens at every grid point: batched on double tiles
+     * ({@link DoubleMatmul}, X·gateᵀ, X·upᵀ, silu·mul, ·downᵀ) beside the scalar loop it replaced (a token at a time),
+     * one expert of Qwen3-30B-A3B geometry (hidden 2048, inter 768) on one thread, for a few token counts.
+     */
+    static List<Map<String, Object>> mlp(int samples) {
+        int hidden = 2048, inter = 768;
+        Random rnd = new Random(11);
+        float[] gate = new float[inter * hidden], up = new float[inter * hidden], down = new float[hidden * inter];
+        for (float[] w : new float[][]{gate, up, down}) for (int i = 0; i < w.length; i++) w[i] = (float) (0.02 * rnd.nextGaussian());
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (int k : new int[]{16, 128, 512}) {
+            float[] x = new float[k * hidden];
+            for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+            double[] got = new double[2];
+            double[][] t = CpuKernelBench.interleaved(samples, 0.0, () -> {
+                double[] xd = new double[k * hidden];
+                for (int i = 0; i < xd.length; i++) xd[i] = x[i];
+                double[] g = DoubleMatmul.timesTransposed(xd, k, hidden, gate, inter), u = DoubleMatmul.timesTransposed(xd, k, hidden, up, inter);
+                for (int i = 0; i < g.length; i++) g[i] = g[i] / (1 + Math.exp(-g[i])) * u[i];
+                got[0] = DoubleMatmul.timesTransposed(g, k, inter, down, hidden)[k * hidden - 1];
+            }, () -> {
+                double[] y = null;
+                for (int tok = 0; tok < k; tok++) y = scalarMlp(x, tok, hidden, inter, gate, up, down);
+                got[1] = y[hidden - 1];
+            });
+            double macs = 3.0 * k * hidden * inter;
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("tokens", k);
+            row.put("hidden", hidden);
+            row.put("inter", inter);
+            row.put("tiles_seconds_median", CpuKernelBench.round(CpuKernelBench.median(t[0])));
+            row.put("scalar_loop_seconds_median", CpuKernelBench.round(CpuKernelBench.median(t[1])));
+            row.put("tiles_gflops_median", CpuKernelBench.round(2 * macs / CpuKernelBench.median(t[0]) / 1e9));
+            row.put("speedup", CpuKernelBench.round(CpuKernelBench.median(t[1]) / CpuKernelBench.median(t[0])));
+            row.put("relative_difference_last_output", Math.abs(got[0] - got[1]) / Math.abs(got[1]));
+            rows.add(row);
+            System.err.println(row);
+        }
+        return rows;
+    }
+
+    /** The former MoeBlockLoss.mlpOutput: one token's gated MLP in scalar doubles. */
+    static double[] scalarMlp(float[] x, int t, int hidden, int inter, float[] gate, float[] up, float[] down) {
+        int xb = t * hidden;
+        double[] a = new double[inter];
+        for (int i = 0; i < inter; i++) {
+            double g = 0, u = 0;
+            int wb = i * hidden;
+            for (int c = 0; c < hidden; c++) {
+                g += (double) gate[wb + c] * x[xb + c];
+                u += (double) up[wb + c] * x[xb + c];
+            }
+            a[i] = g / (1 + Math.exp(-g)) * u;
+        }
+        double[] y = new double[hidden];
+        for (int h = 0; h < hidden; h++) {
+            double s = 0;
+            for (int i = 0; i < inter; i++) s += down[h * inter + i] * a[i];
+            y[h] = s;
+        }
+        return y;
     }
 
     /** The former ExpertSensitivity.outputError: per row, Σ_i d_i Σ_j H_ij d_j in scalar doubles, rows on a parallel stream. */
