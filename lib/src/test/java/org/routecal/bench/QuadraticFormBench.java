@@ -57,10 +57,7 @@ public final class QuadraticFormBench {
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("rows", n);
             row.put("cols", cols);
-            row.put("tiles_seconds_median", CpuKernelBench.round(CpuKernelBench.median(t[0])));
-            row.put("scalar_loop_seconds_median", CpuKernelBench.round(CpuKernelBench.median(t[1])));
-            row.put("tiles_gflops_median", CpuKernelBench.round(2 * macs / CpuKernelBench.median(t[0]) / 1e9));
-            row.put("speedup", CpuKernelBench.round(CpuKernelBench.median(t[1]) / CpuKernelBench.median(t[0])));
+            putTimings(row, t, macs);
             row.put("relative_difference", Math.abs(got[0] - got[1]) / Math.abs(got[1]));
             rows.add(row);
             System.err.println(row);
@@ -101,15 +98,21 @@ public final class QuadraticFormBench {
             row.put("tokens", k);
             row.put("hidden", hidden);
             row.put("inter", inter);
-            row.put("tiles_seconds_median", CpuKernelBench.round(CpuKernelBench.median(t[0])));
-            row.put("scalar_loop_seconds_median", CpuKernelBench.round(CpuKernelBench.median(t[1])));
-            row.put("tiles_gflops_median", CpuKernelBench.round(2 * macs / CpuKernelBench.median(t[0]) / 1e9));
-            row.put("speedup", CpuKernelBench.round(CpuKernelBench.median(t[1]) / CpuKernelBench.median(t[0])));
+            putTimings(row, t, macs);
             row.put("relative_difference_last_output", Math.abs(got[0] - got[1]) / Math.abs(got[1]));
             rows.add(row);
             System.err.println(row);
         }
         return rows;
+    }
+
+    /** Medians of the tiles (t[0]) and the scalar loop (t[1]), the tiles' GFLOP/s for macs multiply-adds, the speed-up. */
+    private static void putTimings(Map<String, Object> row, double[][] t, double macs) {
+        double tiles = CpuKernelBench.median(t[0]), loop = CpuKernelBench.median(t[1]);
+        row.put("tiles_seconds_median", CpuKernelBench.round(tiles));
+        row.put("scalar_loop_seconds_median", CpuKernelBench.round(loop));
+        row.put("tiles_gflops_median", CpuKernelBench.round(2 * macs / tiles / 1e9));
+        row.put("speedup", CpuKernelBench.round(loop / tiles));
     }
 
     /** The former MoeBlockLoss.mlpOutput: one token's gated MLP in scalar doubles. */
