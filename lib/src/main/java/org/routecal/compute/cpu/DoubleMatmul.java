@@ -8,6 +8,9 @@ package org.routecal.compute.cpu;
  * callers run independent products in parallel.
  */
 public final class DoubleMatmul {
+    /** Depth per slice: B's slice of one column block (KC × WIDTH doubles) is 32 KB, an L1's worth. */
+    static final int KC = Math.max(1, 4096 / DoubleTiles.WIDTH);
+
     private DoubleMatmul() {}
 
     /** A·Wᵀ as a new [rows, out] array. */
@@ -16,25 +19,35 @@ public final class DoubleMatmul {
         if (a.length < (long) rows * depth || w.length < (long) out * depth) throw new IllegalArgumentException("A or W shorter than " + rows + "×" + depth + ", " + out + "×" + depth);
         double[] c = new double[rows * out];
         if (rows == 0 || out == 0 || depth == 0) return c;
-        final int width = DoubleTiles.WIDTH, tileRows = DoubleTiles.ROWS, kcMax = QuadraticForms.KC;
+        final int width = DoubleTiles.WIDTH, tileRows = DoubleTiles.ROWS;
         int outPad = ceilDiv(out, width) * width, rowsPad = ceilDiv(rows, tileRows) * tileRows;
         double[] wt = new double[depth * outPad]; // Wᵀ [depth, outPad]
         for (int o = 0; o < out; o++) for (int p = 0; p < depth; p++) wt[p * outPad + o] = w[o * depth + p];
         double[] ap = a;
-        if (rowsPad != rows || a.length != rows * depth) { // the last row tile reads whole tiles: zero rows below
+        if (rowsPad != rows) { // the last row tile reads whole tiles: zero rows below
             ap = new double[rowsPad * depth];
             System.arraycopy(a, 0, ap, 0, rows * depth);
         }
-        double[] cp = new double[rowsPad * outPad], tmp = new double[DoubleTiles.D.length()];
-        for (int j0 = 0; j0 < outPad; j0 += width) {
-            for (int p0 = 0; p0 < depth; p0 += kcMax) {
-                int kc = Math.min(kcMax, depth - p0);
+        double[] cp = timesPadded(ap, rowsPad, depth, wt, outPad);
+        for (int r = 0; r < rows; r++) System.arraycopy(cp, r * outPad, c, r * out, out);
+        return c;
+    }
+
+    /**
+     * A·B as a new [rowsPad, nPad] array, all of them padded: A [rowsPad, depth] with rowsPad a multiple of
+     * {@link DoubleTiles#ROWS}, B [depth, nPad] with nPad a multiple of {@link DoubleTiles#WIDTH}.
+     */
+    static double[] timesPadded(double[] a, int rowsPad, int depth, double[] b, int nPad) {
+        final int width = DoubleTiles.WIDTH, tileRows = DoubleTiles.ROWS;
+        double[] c = new double[rowsPad * nPad], tmp = new double[DoubleTiles.D.length()];
+        for (int j0 = 0; j0 < nPad; j0 += width) {
+            for (int p0 = 0; p0 < depth; p0 += KC) {
+                int kc = Math.min(KC, depth - p0);
                 for (int i0 = 0; i0 < rowsPad; i0 += tileRows) {
-                    DoubleTiles.tile(ap, i0 * depth + p0, depth, 1, wt, p0 * outPad + j0, outPad, kc, cp, 0, outPad, 1.0, i0, j0, 0, false, tmp);
+                    DoubleTiles.tile(a, i0 * depth + p0, depth, 1, b, p0 * nPad + j0, nPad, kc, c, 0, nPad, 1.0, i0, j0, 0, false, tmp);
                 }
             }
         }
-        for (int r = 0; r < rows; r++) System.arraycopy(cp, r * outPad, c, r * out, out);
         return c;
     }
 

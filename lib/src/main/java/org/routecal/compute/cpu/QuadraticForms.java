@@ -5,16 +5,14 @@ import java.util.concurrent.ForkJoinPool;
 /**
  * tr(D·H·Dᵀ) = Σ_r d_r·H·d_rᵀ with D = A − B [rows, cols] (float inputs, double arithmetic) and H [cols, cols]
  * symmetric, double: the layer-output error of a weight change under an input Gram matrix (AWQ's loss, the bit
- * allocation's output error). Computed as (D·H) ⊙ D on {@link DoubleTiles} — D·H's tiles read a slice of a column block
- * of H from L1 while every row tile of a task's block passes over it — instead of one scalar dot of H's row with d per input (a scalar
- * reduction the JIT cannot vectorize). Tasks are fixed row blocks summed in index order ({@link CpuThreads#sum}), so
+ * allocation's output error). Computed as (D·H) ⊙ D, D·H by {@link DoubleMatmul} (tiles that read a slice of a
+ * column block of H from L1 while every row tile of a task's block passes over it), instead of one scalar dot of H's
+ * row with d per input (a scalar reduction the JIT cannot vectorize). Tasks are fixed row blocks summed in index order ({@link CpuThreads#sum}), so
  * the result is the same on any number of threads.
  */
 public final class QuadraticForms {
     /** Rows per task: their D block (rows × cols doubles, 512 KB at cols 2048) stays in L2 across H's column blocks. */
     static final int TASK_ROWS = 32;
-    /** Inputs per slice: H's slice of one column block (KC × WIDTH doubles) is 32 KB, an L1's worth. */
-    static final int KC = Math.max(1, 4096 / DoubleTiles.WIDTH);
 
     private QuadraticForms() {}
 
@@ -24,8 +22,8 @@ public final class QuadraticForms {
         if (a.length < (long) rows * cols || b.length < (long) rows * cols) throw new IllegalArgumentException("A or B shorter than " + rows + "×" + cols);
         if (h.length < (long) cols * cols) throw new IllegalArgumentException("H shorter than " + cols + "×" + cols);
         if (rows == 0 || cols == 0) return 0;
-        final int width = DoubleTiles.WIDTH, tileRows = DoubleTiles.ROWS;
-        final int colsPad = ceilDiv(cols, width) * width;
+        final int tileRows = DoubleTiles.ROWS;
+        final int colsPad = ceilDiv(cols, DoubleTiles.WIDTH) * DoubleTiles.WIDTH;
         // H with rows padded to whole tile widths (zeros beyond cols), as the tile reads B: width values per p
         double[] hp = new double[cols * colsPad];
         for (int p = 0; p < cols; p++) System.arraycopy(h, p * cols, hp, p * colsPad, cols);
@@ -34,23 +32,9 @@ public final class QuadraticForms {
             int r0 = t * TASK_ROWS, n = Math.min(TASK_ROWS, rows - r0), nPad = ceilDiv(n, tileRows) * tileRows;
             double[] d = new double[nPad * cols]; // this block's D, zero rows padding the last tile
             for (int i = 0, at = r0 * cols; i < n * cols; i++, at++) d[i] = (double) a[at] - b[at];
-            double[] c = new double[nPad * width], tmp = new double[DoubleTiles.D.length()];
+            double[] dh = DoubleMatmul.timesPadded(d, nPad, cols, hp, colsPad); // [nPad, colsPad]
             double s = 0;
-            for (int j0 = 0; j0 < colsPad; j0 += width) {
-                java.util.Arrays.fill(c, 0);
-                // c[i, t] = Σ_p d[i, p] · H[p, j0 + t], p in slices whose H block (kc × width) stays in L1 while
-                // every row tile of the block passes over it
-                for (int p0 = 0; p0 < cols; p0 += KC) {
-                    int kc = Math.min(KC, cols - p0);
-                    for (int i0 = 0; i0 < nPad; i0 += tileRows) {
-                        DoubleTiles.tile(d, i0 * cols + p0, cols, 1, hp, p0 * colsPad + j0, colsPad, kc, c, 0, width, 1.0, i0, 0, 0, false, tmp);
-                    }
-                }
-                int valid = Math.min(width, cols - j0);
-                for (int i = 0; i < n; i++) {
-                    for (int q = 0; q < valid; q++) s += c[i * width + q] * d[i * cols + j0 + q];
-                }
-            }
+            for (int i = 0; i < n; i++) for (int q = 0; q < cols; q++) s += dh[i * colsPad + q] * d[i * cols + q];
             return s;
         });
     }
