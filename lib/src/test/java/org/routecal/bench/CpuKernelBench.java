@@ -24,6 +24,7 @@ import org.routecal.compute.cpu.CpuThreads;
 import org.routecal.compute.cpu.FmaPeak;
 import org.routecal.compute.cpu.GramKernels;
 import org.routecal.compute.cpu.MatmulKernels;
+import org.routecal.compute.cpu.PanelBlocking;
 import org.routecal.compute.cpu.PanelMatmul;
 import org.routecal.compute.cpu.PanelWeights;
 import pabeles.concurrency.GrowArray;
@@ -113,7 +114,7 @@ public final class CpuKernelBench {
             double flops = 2.0 * m * in * n;
             float[] wp = PanelMatmul.pack(w, 0, n, in);
             short[] wbp = PanelMatmul.packBf16(wb, 0, n, in);
-            PanelMatmul.Blocking blocking = PanelMatmul.blockingFor(2L * wbp.length);
+            PanelBlocking blocking = PanelBlocking.blockingFor(2L * wbp.length);
             double[][] g = interleaved(samples, 0.15,
                     () -> MatmulKernels.matmulTransposed(x, 0, m, in, w, 0, n, null, y, 0, false, pool),
                     () -> MatmulKernels.matmulTransposed(x, 0, m, in, wb, 0, n, null, y, 0, false, pool),

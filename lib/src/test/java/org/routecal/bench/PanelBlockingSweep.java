@@ -11,21 +11,24 @@ import java.util.Random;
 import java.util.concurrent.ForkJoinPool;
 import org.routecal.compute.cpu.CpuThreads;
 import org.routecal.compute.cpu.FmaPeak;
+import org.routecal.compute.cpu.PanelBlocking;
 import org.routecal.compute.cpu.PanelMatmul;
 
 /**
- * Sweeps {@link PanelMatmul.Blocking} (k-slice, row block, panel chunk, rows-first or panels-first cutting) over the
- * products the forward runs: attention and lm_head projections of the side-by-side checkpoint, Qwen3-30B-A3B expert
+ * Sweeps {@link PanelBlocking} (k-slice, row block, panel chunk, rows-first or panels-first cutting) over the
+ * products the forward runs: attention (q/o alone, and q, k and v as one product) and lm_head projections of the
+ * side-by-side checkpoint, Qwen3-30B-A3B attention q/k/v and expert
  * products one expert at a time, and grouped expert products of a whole layer (128 experts, 2048 tokens × top-8).
  * Writes GFLOP/s per shape and blocking, each as a fraction of the all-threads FMA peak, and the best blocking per
  * shape, as JSON. Variants of a shape are timed in turn (interleaved), so drift hits them alike. For the GPU machine's
  * 16 cores, where the default was chosen on 2 (run_gpu.sh cpu16). Usage: {@code java --add-modules
  * jdk.incubator.vector -cp … org.routecal.bench.PanelBlockingSweep [--out FILE] [--samples N] [--quick] [--scaling]
- * [--grid "kc,rowKB,chunkKB,tasks,split;…"] [--ab fused|spin|shares] [--bf16] [--threads 1,16]} ({@code --grid}: those blockings only,
+ * [--grid "kc,rowKB,chunkKB,tasks,split;…"] [--ab fused|spin|shares|linears] [--bf16] [--threads 1,16]} ({@code --grid}: those blockings only,
  * the first as the baseline; {@code --ab}: each blocking twice, interleaved in this JVM, with a switch off and then on:
  * {@code fused}, x packed by the tasks ({@link PanelMatmul#fusedPacking}) rather than in a pass of its own;
  * {@code spin}, helpers spinning 500 µs for the next call ({@link CpuThreads#spinMicros}) rather than none;
  * {@code shares}, each thread first running a contiguous share of the tasks ({@link PanelMatmul#taskShares});
+ * {@code linears}, q, k and v as one product over x ({@link PanelMatmul#products}) rather than three;
  * {@code --bf16}: bf16 weight panels; {@code --threads}: the scaling curve at those thread counts only);
  * {@code --scaling} writes {@link ThreadScaling}'s curve instead. Each shape also gets its roofline: the speed at
  * which its bytes from memory (W once, x and y once) take as long as the measured triad bandwidth allows.
@@ -59,24 +62,24 @@ public final class PanelBlockingSweep {
         }
         int threads = CpuThreads.defaultThreads();
         ForkJoinPool pool = CpuThreads.sharedPool();
-        List<PanelMatmul.Blocking> grid = new ArrayList<>();
-        PanelMatmul.Blocking first = new PanelMatmul.Blocking(256, 256 << 10, 256 << 10, 4, false); // the first default
+        List<PanelBlocking> grid = new ArrayList<>();
+        PanelBlocking first = new PanelBlocking(256, 256 << 10, 256 << 10, 4, false); // the first default
         grid.add(first);
         if (gridSpec != null) {
             grid.clear();
-            for (String b : gridSpec.split(";")) grid.add(PanelMatmul.parse(b));
+            for (String b : gridSpec.split(";")) grid.add(PanelBlocking.parse(b));
         } else for (int kc : quick ? new int[]{256, 512} : new int[]{128, 256, 512})
             for (int rowKb : quick ? new int[]{64, 1024} : new int[]{64, 256, 1024})
                 for (int chunkKb : quick ? new int[]{128, 256} : new int[]{128, 256, 512, 1024})
                     for (boolean rowsFirst : new boolean[]{false, true}) {
-                        var b = new PanelMatmul.Blocking(kc, rowKb << 10, chunkKb << 10, 4, rowsFirst);
+                        var b = new PanelBlocking(kc, rowKb << 10, chunkKb << 10, 4, rowsFirst);
                         if (!b.equals(first)) grid.add(b);
                     }
-        if (ab != null && !List.of("fused", "spin", "shares").contains(ab)) throw new IllegalArgumentException("--ab takes fused, spin or shares, not " + ab);
+        if (ab != null && !List.of("fused", "spin", "shares", "linears").contains(ab)) throw new IllegalArgumentException("--ab takes fused, spin, shares or linears, not " + ab);
         List<Boolean> fused = new ArrayList<>(); // per variant: the --ab switch (null: the JVM's setting)
         if (ab != null) {
-            List<PanelMatmul.Blocking> twice = new ArrayList<>();
-            for (PanelMatmul.Blocking b : grid) {
+            List<PanelBlocking> twice = new ArrayList<>();
+            for (PanelBlocking b : grid) {
                 twice.add(b);
                 twice.add(b);
                 fused.add(false);
@@ -100,20 +103,23 @@ public final class PanelBlockingSweep {
         r.put("panels", bf16 ? "bf16" : "f32");
         List<Map<String, Object>> shapes = new ArrayList<>();
         int s = quick ? 4 : 1;
-        // name, rows (tokens), in, out, experts (0: one plain product)
+        // name, rows (tokens), in, out, experts (0: one plain product), and for products of several weights over one x
+        // (q, k and v: PanelMatmul.products) their widths
         Object[][] all = {
                 {"side-by-side attention q/o", 512 / s, 1024, 1024, 0},
+                {"side-by-side attention q/k/v", 512 / s, 1024, 1536, 0, new int[]{1024, 256, 256}},
                 {"side-by-side lm_head", 512 / s, 1024, 32000 / s, 0},
                 {"side-by-side grouped gate/up (32 experts, 512 tokens x top-4)", 2048 / s, 1024, 1024, 32},
                 {"Qwen3-30B-A3B expert gate/up", 256, 2048, 768, 0},
                 {"Qwen3-30B-A3B expert gate/up", 2048 / s, 2048, 768, 0},
                 {"Qwen3-30B-A3B expert down", 2048 / s, 768, 2048, 0},
+                {"Qwen3-30B-A3B attention q/k/v", 2048 / s, 2048, 5120, 0, new int[]{4096, 512, 512}},
                 {"Qwen3-30B-A3B grouped gate/up (128 experts, 2048 tokens x top-8)", 16384 / s, 2048, 1536, 128},
                 {"Qwen3-30B-A3B grouped down", 16384 / s, 768, 2048, 128},
         };
         for (Object[] shape : all) {
             Map<String, Object> row = sweep((String) shape[0], (int) shape[1], (int) shape[2], (int) shape[3], (int) shape[4],
-                    grid, ab, fused, samples, pool, peak, bandwidth, bf16);
+                    shape.length > 5 ? (int[]) shape[5] : null, grid, ab, fused, samples, pool, peak, bandwidth, bf16);
             shapes.add(row);
             System.err.println(shape[0] + " " + shape[1] + "x" + shape[2] + "->" + shape[3] + ": default " + row.get("default_gflops")
                     + ", best " + row.get("best_gflops") + " " + row.get("best_blocking")
@@ -209,6 +215,9 @@ public final class PanelBlockingSweep {
         org.routecal.io.AtomicFiles.writeJson(out, value);
     }
 
+    /** Several weights over one x as one {@link PanelMatmul#products} (the forward's way), or one product each. */
+    private static volatile boolean oneProduct = true;
+
     /** Sets the --ab switch ({@code on} null: leaves the JVM's setting). */
     private static void applyAb(String ab, Boolean on) {
         if (on == null) return;
@@ -216,21 +225,41 @@ public final class PanelBlockingSweep {
             case "fused" -> PanelMatmul.fusedPacking(on);
             case "spin" -> CpuThreads.spinMicros(on ? 500 : 0);
             case "shares" -> PanelMatmul.taskShares(on);
+            case "linears" -> oneProduct = on;
             default -> throw new IllegalArgumentException("--ab " + ab);
         }
     }
 
-    static Map<String, Object> sweep(String name, int rows, int in, int out, int experts, List<PanelMatmul.Blocking> grid,
+    static Map<String, Object> sweep(String name, int rows, int in, int out, int experts, int[] widths, List<PanelBlocking> grid,
                                      String ab, List<Boolean> fused, int samples, ForkJoinPool pool, double peak, double bandwidth,
                                      boolean bf16) {
         Random rnd = new Random(rows * 31L + in * 7L + out + experts);
         float[] x = experts == 0 ? gaussian(rnd, rows * in) : null;
         float[] y = new float[rows * out];
         Runnable[] variants = new Runnable[grid.size()];
-        if (experts == 0) {
+        if (widths != null) { // several weights over one x, y's rows holding their outputs side by side
+            int n = widths.length;
+            Object[] wps = new Object[n];
+            int[] yOff = new int[n];
+            for (int i = 0; i < n; i++) {
+                wps[i] = panels(gaussian(rnd, widths[i] * in), widths[i], in, bf16);
+                if (i > 0) yOff[i] = yOff[i - 1] + rows * widths[i - 1];
+            }
+            for (int v = 0; v < variants.length; v++) {
+                PanelBlocking b = grid.get(v);
+                Boolean f = fused.get(v);
+                variants[v] = () -> {
+                    applyAb(ab, f);
+                    PanelMatmul.Output[] outputs = new PanelMatmul.Output[n];
+                    for (int i = 0; i < n; i++) outputs[i] = new PanelMatmul.Output(wps[i], 0, widths[i], null, y, yOff[i]);
+                    if (oneProduct) PanelMatmul.products(x, 0, rows, in, outputs, false, pool, b);
+                    else for (PanelMatmul.Output o : outputs) PanelMatmul.products(x, 0, rows, in, new PanelMatmul.Output[]{o}, false, pool, b);
+                };
+            }
+        } else if (experts == 0) {
             Object wp = panels(gaussian(rnd, out * in), out, in, bf16);
             for (int v = 0; v < variants.length; v++) {
-                PanelMatmul.Blocking b = grid.get(v);
+                PanelBlocking b = grid.get(v);
                 Boolean f = fused.get(v);
                 variants[v] = () -> {
                     applyAb(ab, f);
@@ -252,7 +281,7 @@ public final class PanelBlockingSweep {
             int[] wOff = new int[experts];
             for (int e = 0; e < experts; e++) wp[e] = panels(gaussian(rnd, out * in), out, in, bf16);
             for (int v = 0; v < variants.length; v++) {
-                PanelMatmul.Blocking b = grid.get(v);
+                PanelBlocking b = grid.get(v);
                 Boolean f = fused.get(v);
                 variants[v] = () -> {
                     applyAb(ab, f);
@@ -288,7 +317,7 @@ public final class PanelBlockingSweep {
         }
         row.put("default_gflops", each.get(0).get("gflops_median"));
         row.put("default_fraction_of_peak", each.get(0).get("fraction_of_peak"));
-        int auto = grid.lastIndexOf(experts > 0 ? PanelMatmul.GROUPED : PanelMatmul.blockingFor(4L * PanelMatmul.packedLength(out, in)));
+        int auto = grid.lastIndexOf(experts > 0 ? PanelBlocking.GROUPED : PanelBlocking.blockingFor(4L * PanelMatmul.packedLength(out, in)));
         if (auto >= 0) {
             row.put("auto_blocking", each.get(auto).get("blocking"));
             row.put("auto_gflops", each.get(auto).get("gflops_median"));
@@ -303,8 +332,8 @@ public final class PanelBlockingSweep {
     }
 
     /** As {@code -Droutecal.panelBlocking} takes it: kc,rowKB,chunkKB,tasksPerThread,split. */
-    static String describe(PanelMatmul.Blocking b) {
-        return PanelMatmul.format(b);
+    static String describe(PanelBlocking b) {
+        return PanelBlocking.format(b);
     }
 
     static float[] gaussian(Random r, int n) {

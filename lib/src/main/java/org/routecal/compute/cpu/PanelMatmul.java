@@ -9,9 +9,9 @@ import jdk.incubator.vector.FloatVector;
  * y = x·Wᵀ (+ bias) with W packed in panels ({@link #pack}), the BLIS way: W's outputs are cut into panels of
  * {@link #NR} (two vectors), each stored k-major ([in][NR]), so a tile reads one contiguous vector pair per k; x's
  * rows are packed per call into groups of {@link PanelTiles#ROWS}, k-major, so the tile's broadcasts read one stream.
- * The input dimension is cut into k-slices ({@link Blocking#kc}): a tile's x group (kc × ROWS) stays in L1 while it
+ * The input dimension is cut into k-slices ({@link PanelBlocking#kc}): a tile's x group (kc × ROWS) stays in L1 while it
  * walks a chunk of panels whose kc × NR slices come from L2. Work is split over row blocks × panel blocks on the pool;
- * {@link Blocking} says how.
+ * {@link PanelBlocking} says how.
  *
  * <p>Against the dot-product tiles ({@link MatmulKernels}) this needs W in a second layout, so it serves weights that
  * live long enough to pay for packing once ({@link CpuBackend}'s Linear weights); it measured 1.55× their speed on the
@@ -25,102 +25,6 @@ public final class PanelMatmul {
     /** Rows per register tile and per packed x group (8 on 32 vector registers, 6 on 16). */
     public static final int TILE_ROWS = PanelTiles.ROWS;
     private static final long SERIAL_MACS = 1L << 18;
-
-    /**
-     * How a product is cut into cache blocks and tasks. {@code kc}: inputs per k-slice (a tile's x group is kc × ROWS
-     * floats, 16 KB at 512 × 8). {@code rowBlockBytes}: at most this much packed x per task and k-slice (it stays in L2
-     * while the task's panels pass over it). {@code panelBlockBytes}: a task walks its panels in chunks of this much W
-     * per k-slice, the chunk staying in L2 while every row group of the task passes over it. {@code tasksPerThread}:
-     * tasks wanted per pool thread. {@code split}: how that many tasks are reached (see {@link Split}).
-     */
-    public record Blocking(int kc, int rowBlockBytes, int panelBlockBytes, int tasksPerThread, Split split) {
-        public Blocking {
-            if (kc < 1 || rowBlockBytes < 1 || panelBlockBytes < 1 || tasksPerThread < 1 || split == null) throw new IllegalArgumentException("blocking " + kc + "/" + rowBlockBytes + "/" + panelBlockBytes + "/" + tasksPerThread + "/" + split);
-        }
-
-        /** The two-way form of the first blockings: rows first or panels first. */
-        public Blocking(int kc, int rowBlockBytes, int panelBlockBytes, int tasksPerThread, boolean rowsFirst) {
-            this(kc, rowBlockBytes, panelBlockBytes, tasksPerThread, rowsFirst ? Split.ROWS : Split.PANELS);
-        }
-
-        boolean rowsFirst() { return split == Split.ROWS; }
-
-        /** Row groups per task at most, for a k-slice of kb inputs. */
-        int maxGroups(int kb) { return Math.max(1, rowBlockBytes / (4 * kb * PanelTiles.ROWS)); }
-
-        /** Panels per L2 chunk, for a k-slice of kb inputs. */
-        int chunkPanels(int kb) { return Math.max(1, panelBlockBytes / (4 * kb * NR)); }
-    }
-
-    /**
-     * How a product's tasks are cut. {@code PANELS} ("false" in {@link #parse}): row blocks as large as rowBlockBytes
-     * allows, then panels split into L2 chunks and finer until there are enough tasks. {@code ROWS} ("true"): rows cut
-     * finer first, down to one group per task, every task over all panels. {@code BALANCED} ("balanced"): the rows ×
-     * panels grid with enough, evenly sized tasks that reads the least data from outside the cores' L2 (x once per
-     * panel block, W once per row block); for a grouped product, the largest row blocks. On 16 cores it read 5× less
-     * for a Qwen3-30B-A3B expert product yet ran it slower than PANELS (37 % against 45 % of the FMA peak), while the
-     * grouped products gained 6–7 points: it is the grouped default ({@link #GROUPED}), not the plain one.
-     */
-    public enum Split { PANELS, ROWS, BALANCED }
-
-    /**
-     * The blocking for weights that stay in the last-level cache (up to {@link #RESIDENT_WEIGHT_BYTES}): k-slices of
-     * 512, row blocks of 32 rows, L2 chunks of 2 panels — many small tasks over one shared W. On the GPU machine's 16
-     * cores it ran the forward's expert and attention products 1.1–1.8× the first default (256,256,256,4,false), and
-     * on 2 cores at par (PanelBlockingSweep; bench/CPU-RESULTS.md).
-     */
-    public static final Blocking RESIDENT = new Blocking(512, 64 << 10, 128 << 10, 4, false);
-    /**
-     * The blocking for larger weights (an lm_head of 32k × 1k is 131 MB in float32): row blocks of up to 1 MB of x, so
-     * W streams from memory a few times rather than once per small row block.
-     */
-    public static final Blocking STREAMED = new Blocking(512, 1 << 20, 256 << 10, 4, false);
-    /**
-     * The blocking of grouped expert products ({@link #grouped}): row blocks of up to 512 KB of x per k-slice (256
-     * rows at kc 512), so most experts' rows form one task that streams the expert's W once, two tasks per thread. On
-     * the GPU machine's 16 cores it ran Qwen3-30B-A3B's grouped gate/up at 63 % of the FMA peak and down at 57 %, where
-     * RESIDENT gave 57 % and 50 % (same run, interleaved); on 2 cores at par (85 %; bench/CPU-RESULTS.md).
-     */
-    public static final Blocking GROUPED = new Blocking(512, 512 << 10, 128 << 10, 2, Split.BALANCED);
-    /** Packed weights up to this size count as cache-resident. */
-    public static final long RESIDENT_WEIGHT_BYTES = 16L << 20;
-    /** {@code -Droutecal.panelBlocking=kc,rowKB,chunkKB,tasksPerThread,split}: one blocking for every product. */
-    private static final Blocking OVERRIDE = System.getProperty("routecal.panelBlocking") == null ? null
-            : parse(System.getProperty("routecal.panelBlocking"));
-
-    /** The blocking a product with {@code weightBytes} of packed weights gets unless given one. */
-    public static Blocking blockingFor(long weightBytes) {
-        if (OVERRIDE != null) return OVERRIDE;
-        return weightBytes <= RESIDENT_WEIGHT_BYTES ? RESIDENT : STREAMED;
-    }
-
-    /** "kc,rowKB,chunkKB,tasksPerThread,split" as a blocking (split: false, true or balanced); a clear error for anything else. */
-    public static Blocking parse(String spec) {
-        String[] f = spec.split(",");
-        try {
-            if (f.length != 5) throw new NumberFormatException("5 fields wanted");
-            Split split = switch (f[4].trim()) {
-                case "false" -> Split.PANELS;
-                case "true" -> Split.ROWS;
-                case "balanced" -> Split.BALANCED;
-                default -> throw new NumberFormatException("the split must be false (panels first), true (rows first) or balanced");
-            };
-            return new Blocking(Integer.parseInt(f[0].trim()), Integer.parseInt(f[1].trim()) << 10, Integer.parseInt(f[2].trim()) << 10,
-                    Integer.parseInt(f[3].trim()), split);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("panel blocking '" + spec + "': want kc,rowKB,chunkKB,tasksPerThread,split (e.g. 512,512,128,2,balanced)", e);
-        }
-    }
-
-    /** The blocking as {@link #parse} reads it. */
-    public static String format(Blocking b) {
-        String split = switch (b.split()) {
-            case PANELS -> "false";
-            case ROWS -> "true";
-            case BALANCED -> "balanced";
-        };
-        return b.kc() + "," + (b.rowBlockBytes() >> 10) + "," + (b.panelBlockBytes() >> 10) + "," + b.tasksPerThread() + "," + split;
-    }
 
     private PanelMatmul() {}
 
@@ -159,7 +63,7 @@ public final class PanelMatmul {
 
     /** As above, cut as {@code blocking} says (the result does not depend on it). */
     public static void matmul(float[] x, int xOff, int rows, int in, float[] wp, int wOff, int out, float[] bias, float[] y, int yOff,
-                              boolean accumulate, ForkJoinPool pool, Blocking blocking) {
+                              boolean accumulate, ForkJoinPool pool, PanelBlocking blocking) {
         product(x, xOff, rows, in, wp, wOff, out, bias, y, yOff, accumulate, pool, blocking);
     }
 
@@ -168,33 +72,67 @@ public final class PanelMatmul {
      * are W's exactly, so the result is bit for bit that of float32 panels of the same values.
      */
     public static void matmul(float[] x, int xOff, int rows, int in, short[] wp, int wOff, int out, float[] bias, float[] y, int yOff,
-                              boolean accumulate, ForkJoinPool pool, Blocking blocking) {
+                              boolean accumulate, ForkJoinPool pool, PanelBlocking blocking) {
         product(x, xOff, rows, in, wp, wOff, out, bias, y, yOff, accumulate, pool, blocking);
     }
 
-    /** Panels as float[] or short[] (bf16): the matmul of either; blocking null: {@link #blockingFor} W's bytes. */
+    /** Panels as float[] or short[] (bf16): the matmul of either; blocking null: {@link PanelBlocking#blockingFor} W's bytes. */
     static void product(float[] x, int xOff, int rows, int in, Object wp, int wOff, int out, float[] bias, float[] y, int yOff,
-                        boolean accumulate, ForkJoinPool pool, Blocking given) {
-        Blocking blocking = given != null ? given : blockingFor(weightBytes(wp, out, in));
-        if (rows < 0 || in < 0 || out < 0) throw new IllegalArgumentException("negative shape: rows " + rows + ", in " + in + ", out " + out);
+                        boolean accumulate, ForkJoinPool pool, PanelBlocking given) {
+        products(x, xOff, rows, in, new Output[]{new Output(wp, wOff, out, bias, y, yOff)}, accumulate, pool, given);
+    }
+
+    /**
+     * One weight of a product of several over the same x ({@link #products}): W [out, in] given by its panels (float[]
+     * or short[] bf16) from wOff, bias [out] or null, y [rows, out] from yOff.
+     */
+    public record Output(Object wp, int wOff, int out, float[] bias, float[] y, int yOff) {}
+
+    /**
+     * y_i (+)= x·W_iᵀ (+ bias_i) for every output i over one x (q, k and v; MLA's q_a and kv_a): x is packed once and
+     * every weight's panel blocks share one task list, so the small products (k and v: 512 outputs at Qwen3-30B-A3B
+     * geometry) pay no fork, join or packing of their own. Each (row, output) is the same k-ordered sum as a product
+     * of its weight alone, so the results are those of separate products, bit for bit. Blocking null:
+     * {@link PanelBlocking#blockingFor} all weights' bytes.
+     */
+    public static void products(float[] x, int xOff, int rows, int in, Output[] outputs, boolean accumulate, ForkJoinPool pool,
+                                PanelBlocking given) {
+        if (rows < 0 || in < 0) throw new IllegalArgumentException("negative shape: rows " + rows + ", in " + in);
         if (xOff < 0 || (long) xOff + (long) rows * in > x.length) throw new IllegalArgumentException("x too short: offset " + xOff + " + " + rows + "×" + in + " > " + x.length);
-        if (wOff < 0 || wOff + packedLength(out, in) > length(wp)) throw new IllegalArgumentException("packed W has " + length(wp) + " values, [" + out + ", " + in + "] from " + wOff + " needs " + packedLength(out, in));
-        if (yOff < 0 || (long) yOff + (long) rows * out > y.length) throw new IllegalArgumentException("y too short: offset " + yOff + " + " + rows + "×" + out + " > " + y.length);
-        if (bias != null && bias.length < out) throw new IllegalArgumentException("bias has " + bias.length + " values, need " + out);
-        if (rows == 0 || out == 0) return;
-        final int mr = PanelTiles.ROWS, groups = ceilDiv(rows, mr), panels = ceilDiv(out, NR);
+        int n = outputs.length;
+        int[] panelsOf = new int[n];
+        long outs = 0, wBytes = 0;
+        int panels = 0;
+        for (int i = 0; i < n; i++) {
+            Output o = outputs[i];
+            int out = o.out();
+            if (out < 0) throw new IllegalArgumentException("negative shape: rows " + rows + ", in " + in + ", out " + out);
+            if (o.wOff() < 0 || o.wOff() + packedLength(out, in) > length(o.wp())) throw new IllegalArgumentException("packed W has " + length(o.wp()) + " values, [" + out + ", " + in + "] from " + o.wOff() + " needs " + packedLength(out, in));
+            if (o.yOff() < 0 || (long) o.yOff() + (long) rows * out > o.y().length) throw new IllegalArgumentException("y too short: offset " + o.yOff() + " + " + rows + "×" + out + " > " + o.y().length);
+            if (o.bias() != null && o.bias().length < out) throw new IllegalArgumentException("bias has " + o.bias().length + " values, need " + out);
+            panelsOf[i] = ceilDiv(out, NR);
+            panels = Math.addExact(panels, panelsOf[i]);
+            outs += out;
+            wBytes += weightBytes(o.wp(), out, in);
+        }
+        if (rows == 0 || outs == 0) return;
+        PanelBlocking blocking = given != null ? given : PanelBlocking.blockingFor(wBytes);
+        final int mr = PanelTiles.ROWS, groups = ceilDiv(rows, mr);
         int threads = pool == null ? 1 : pool.getParallelism();
-        boolean serial = threads == 1 || (long) rows * out * in < SERIAL_MACS;
+        boolean serial = threads == 1 || (long) rows * outs * in < SERIAL_MACS;
         ForkJoinPool p = serial ? null : pool;
         float[] xp = packed(Math.multiplyExact(groups * mr, in));
         int kb = Math.max(1, Math.min(in, blocking.kc()));
-        int[] cut = cut(groups, 1, panels, kb, serial ? 1 : threads, blocking, valueBytes(wp));
+        int firstWeight = 0;
+        while (panelsOf[firstWeight] == 0) firstWeight++;
+        int[] cut = PanelBlocking.cut(groups, 1, panels, kb, serial ? 1 : threads, blocking, valueBytes(outputs[firstWeight].wp()));
         int groupsPerBlock = cut[0], panelsPerBlock = cut[1], rowBlocks = ceilDiv(groups, groupsPerBlock);
-        int blocks = rowBlocks * ceilDiv(panels, panelsPerBlock);
+        int[] blockStart = new int[n + 1]; // output i's panel blocks: [blockStart[i], blockStart[i+1])
+        for (int i = 0; i < n; i++) blockStart[i + 1] = blockStart[i] + ceilDiv(panelsOf[i], panelsPerBlock);
+        int panelBlocks = blockStart[n], blocks = rowBlocks * panelBlocks;
         if (!fusedPacking) CpuThreads.forEach(p, groups, g -> packRows(x, xOff, rows, in, g, xp));
         RowPacking packing = fusedPacking ? new RowPacking(rowBlocks) : null;
-        boolean inShares = taskShares, rowMajor = inShares && weightBytes(wp, out, in) <= RESIDENT_WEIGHT_BYTES;
-        int panelBlocks = blocks / rowBlocks;
+        boolean inShares = taskShares, rowMajor = inShares && wBytes <= PanelBlocking.RESIDENT_WEIGHT_BYTES;
         IntConsumer task = b -> {
             // rows first, so the first round packs distinct row blocks side by side and a panel block's W is read by
             // consecutive tasks; in shares with a cache-resident W, a thread's tasks are a row block's panel blocks (its
@@ -202,9 +140,12 @@ public final class PanelMatmul {
             // is a run of panel blocks over every row block (W once from memory: row-major streamed an lm_head's
             // 131 MB once per row block, 141 -> 114 GFLOP/s on 2 cores)
             int rb = rowMajor ? b / panelBlocks : b % rowBlocks, pb = rowMajor ? b % panelBlocks : b / rowBlocks;
-            int g0 = rb * groupsPerBlock, p0 = pb * panelsPerBlock, g1 = Math.min(groups, g0 + groupsPerBlock);
-            if (packing != null) packing.ensure(rb, g1 - g0, i -> packRows(x, xOff, rows, in, g0 + i, xp));
-            block(xp, 0, rows, in, wp, wOff, out, bias, y, yOff, accumulate, g0, g1, p0, Math.min(panels, p0 + panelsPerBlock), blocking);
+            int i = expertOf(blockStart, pb), p0 = (pb - blockStart[i]) * panelsPerBlock;
+            int g0 = rb * groupsPerBlock, g1 = Math.min(groups, g0 + groupsPerBlock);
+            if (packing != null) packing.ensure(rb, g1 - g0, k -> packRows(x, xOff, rows, in, g0 + k, xp));
+            Output o = outputs[i];
+            block(xp, 0, rows, in, o.wp(), o.wOff(), o.out(), o.bias(), o.y(), o.yOff(), accumulate, g0, g1, p0,
+                    Math.min(panelsOf[i], p0 + panelsPerBlock), blocking);
         };
         if (inShares) CpuThreads.forEachInShares(p, blocks, task);
         else CpuThreads.forEach(p, blocks, task);
@@ -268,66 +209,6 @@ public final class PanelMatmul {
     }
 
     /**
-     * Row groups and panels per task: {groupsPerBlock, panelsPerBlock}. {@code units} row units (an expert each in a
-     * grouped product, whose row blocks never straddle two) share {@code groups} row groups. One thread: the largest
-     * row block the blocking allows, all panels (chunked inside the task). Several: at least threads × tasksPerThread
-     * tasks, reached as the blocking's {@link Split} says; a balanced grouped product keeps the largest row blocks
-     * (each streams its expert's W once). {@code weightBytes}: bytes per packed weight value (4, or 2 for bf16).
-     */
-    static int[] cut(int groups, int units, int panels, int kb, int threads, Blocking b, int weightBytes) {
-        int maxG = b.maxGroups(kb), wanted = threads * b.tasksPerThread();
-        if (threads == 1) return new int[]{Math.min(groups, maxG), panels};
-        if (b.split() == Split.BALANCED) {
-            if (units > 1) return new int[]{Math.min(groups, maxG), panels};
-            return balancedCut(groups, panels, maxG, threads, wanted, 4L * PanelTiles.ROWS, (long) NR * weightBytes);
-        }
-        int g = Math.min(groups, maxG);
-        if (b.rowsFirst()) g = Math.max(1, Math.min(g, ceilDiv(groups, wanted)));
-        int rowBlocks = units == 1 ? ceilDiv(groups, g) : groups / g + units; // an upper bound when units > 1
-        int panelBlocks = b.rowsFirst() ? 1 : ceilDiv(panels, b.chunkPanels(kb));
-        if ((long) rowBlocks * panelBlocks < wanted) panelBlocks = Math.min(panels, Math.max(panelBlocks, ceilDiv(wanted, rowBlocks)));
-        return new int[]{g, Math.max(1, panels / panelBlocks)}; // at least panelBlocks blocks
-    }
-
-    /** Tasks are balanced when the busiest thread's share is at least this fraction of an even split's. */
-    static final double BALANCE = 0.85;
-
-    /**
-     * The rows × panels grid for {@link Split#BALANCED}: of the cuts into panel blocks × row blocks (row blocks of at
-     * most maxG groups, at least {@code wanted} tasks where the rows allow), those whose tasks share out evenly over
-     * the threads (rounds of equal tasks, at least {@link #BALANCE} of the ideal), the one that reads the least: x
-     * once per panel block, W once per row block (bytes per row group and per panel over all k). None even: the most
-     * even one.
-     */
-    static int[] balancedCut(int groups, int panels, int maxG, int threads, int wanted, long xBytesPerGroup, long wBytesPerPanel) {
-        int minRowBlocks = ceilDiv(groups, maxG);
-        double ideal = (double) groups * panels / threads;
-        int[] best = null;
-        double bestCost = 0, bestEven = -1;
-        for (int pb = 1; pb <= panels; pb++) {
-            int ppb = ceilDiv(panels, pb);
-            if (ceilDiv(panels, ppb) != pb) continue; // the same cut as a smaller pb
-            int rb = Math.min(groups, Math.max(minRowBlocks, ceilDiv(wanted, pb)));
-            int gpb = ceilDiv(groups, rb);
-            rb = ceilDiv(groups, gpb);
-            long tasks = (long) rb * pb;
-            double even = ideal / ((double) ((tasks + threads - 1) / threads) * gpb * ppb);
-            double cost = (double) pb * groups * xBytesPerGroup + (double) rb * panels * wBytesPerPanel;
-            boolean better;
-            if (best == null) better = true;
-            else if ((even >= BALANCE) != (bestEven >= BALANCE)) better = even >= BALANCE;
-            else if (even >= BALANCE) better = cost < bestCost;
-            else better = even > bestEven || (even == bestEven && cost < bestCost);
-            if (better) {
-                best = new int[]{gpb, ppb};
-                bestCost = cost;
-                bestEven = even;
-            }
-        }
-        return best;
-    }
-
-    /**
      * The grouped expert product without a fork per expert: y rows [offsets[e], offsets[e+1]) = those rows of x ·
      * W_eᵀ for every expert e, W_e given by its panels (wp[e] from wOff[e], [out, in]). Row r of the group is x's row
      * {@code rowOf[r]} (a gather from token order) or row r itself when rowOf is null; y's rows are in group order from
@@ -342,11 +223,11 @@ public final class PanelMatmul {
     }
 
     /**
-     * As above, cut as {@code given} says (the result does not depend on it; null: {@link #GROUPED}, or the
+     * As above, cut as {@code given} says (the result does not depend on it; null: {@link PanelBlocking#GROUPED}, or the
      * {@code routecal.panelBlocking} override); wp: float[]s or short[]s (bf16 panels); an expert without rows may hold any placeholder.
      */
     public static void grouped(float[] x, int xOff, int in, int[] rowOf, int[] offsets, int experts, Object[] wp, int[] wOff, int out,
-                               float[] y, int yOff, ForkJoinPool pool, Blocking given) {
+                               float[] y, int yOff, ForkJoinPool pool, PanelBlocking given) {
         if (in <= 0 || out <= 0) throw new IllegalArgumentException("grouped: in " + in + ", out " + out);
         final int mr = PanelTiles.ROWS, panels = ceilDiv(out, NR);
         int[] groupStart = new int[experts + 1];
@@ -362,11 +243,11 @@ public final class PanelMatmul {
         if (groups == 0) return;
         int routed = 0;
         while (offsets[routed + 1] == offsets[routed]) routed++; // an empty expert's array may be a placeholder
-        final Blocking blocking = given != null ? given : OVERRIDE != null ? OVERRIDE : GROUPED;
+        final PanelBlocking blocking = given != null ? given : PanelBlocking.forGrouped();
         int threads = pool == null ? 1 : pool.getParallelism();
         ForkJoinPool p = threads == 1 || macs < SERIAL_MACS ? null : pool;
         int kb = Math.min(in, blocking.kc());
-        int groupsPerBlock = cut(groups, experts, panels, kb, p == null ? 1 : threads, blocking, valueBytes(wp[routed]))[0];
+        int groupsPerBlock = PanelBlocking.cut(groups, experts, panels, kb, p == null ? 1 : threads, blocking, valueBytes(wp[routed]))[0];
         int[] blockStart = new int[experts + 1];
         for (int e = 0; e < experts; e++) blockStart[e + 1] = blockStart[e] + ceilDiv(groupStart[e + 1] - groupStart[e], groupsPerBlock);
         int rowBlocks = blockStart[experts];
@@ -446,7 +327,7 @@ public final class PanelMatmul {
         return a;
     }
 
-    /** The expert whose range [start[e], start[e+1]) holds i (start non-decreasing; empty ranges skipped). */
+    /** The expert (or output) whose range [start[e], start[e+1]) holds i (start non-decreasing; empty ranges skipped). */
     private static int expertOf(int[] start, int i) {
         int lo = 0, hi = start.length - 2;
         while (lo < hi) {
@@ -485,7 +366,7 @@ public final class PanelMatmul {
      * every row group passes over the chunk's slice (its x group in L1, the panel slices from L2).
      */
     private static void block(float[] xp, int xpOff, int rows, int in, Object wp, int wOff, int out, float[] bias, float[] y, int yOff, boolean acc,
-                              int g0, int g1, int p0, int p1, Blocking blocking) {
+                              int g0, int g1, int p0, int p1, PanelBlocking blocking) {
         final int mr = PanelTiles.ROWS, kc = Math.max(1, blocking.kc());
         int fullG = Math.min(g1, rows / mr), fullP = Math.min(p1, out / NR);
         int chunk = blocking.chunkPanels(Math.max(1, Math.min(in, kc)));

@@ -13,21 +13,21 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * {@link PanelMatmul.Blocking} changes how a product is cut, never its result: every blocking (k-slices that do not
+ * {@link PanelBlocking} changes how a product is cut, never its result: every blocking (k-slices that do not
  * divide the input, one-panel chunks, one-group row blocks, rows cut first or panels split first) gives the default
  * blocking's serial result bit for bit, with bias, accumulation, edge rows and edge outputs.
  */
 class PanelBlockingTest {
     /** The first default, the two defaults, and two odd ones (shared with {@link GroupedPanelMatmulTest}). */
-    static final PanelMatmul.Blocking FIRST = new PanelMatmul.Blocking(256, 256 << 10, 256 << 10, 4, false);
-    static final PanelMatmul.Blocking[] BLOCKINGS = {
+    static final PanelBlocking FIRST = new PanelBlocking(256, 256 << 10, 256 << 10, 4, false);
+    static final PanelBlocking[] BLOCKINGS = {
             FIRST,
-            new PanelMatmul.Blocking(64, 4 << 10, 1, 2, true),      // 1-2 groups per task, one panel per chunk
-            new PanelMatmul.Blocking(100, 1 << 20, 40 << 10, 8, false), // k-slices of 100, chunks of 3 panels at kc 100
-            PanelMatmul.RESIDENT,
-            PanelMatmul.STREAMED,
-            new PanelMatmul.Blocking(100, 8 << 10, 40 << 10, 2, PanelMatmul.Split.BALANCED), // small row blocks, balanced grid
-            PanelMatmul.GROUPED,
+            new PanelBlocking(64, 4 << 10, 1, 2, true),      // 1-2 groups per task, one panel per chunk
+            new PanelBlocking(100, 1 << 20, 40 << 10, 8, false), // k-slices of 100, chunks of 3 panels at kc 100
+            PanelBlocking.RESIDENT,
+            PanelBlocking.STREAMED,
+            new PanelBlocking(100, 8 << 10, 40 << 10, 2, PanelBlocking.Split.BALANCED), // small row blocks, balanced grid
+            PanelBlocking.GROUPED,
     };
     private static final ForkJoinPool POOL = new ForkJoinPool(3);
 
@@ -92,9 +92,9 @@ class PanelBlockingTest {
         for (int i = 0; i < rows; i++) rowOf[i] = rows - 1 - i;
         Object[] w3 = {wp, wp, wp};
         try {
-            for (PanelMatmul.Blocking b : BLOCKINGS) {
+            for (PanelBlocking b : BLOCKINGS) {
                 for (ForkJoinPool pool : new ForkJoinPool[]{null, POOL}) {
-                    String where = PanelMatmul.format(b) + (pool == null ? ", one thread" : ", pool");
+                    String where = PanelBlocking.format(b) + (pool == null ? ", one thread" : ", pool");
                     float[] plainWant = null, groupedWant = null;
                     for (String mode : new String[]{"separate pass", "fused", "fused, in shares"}) {
                         PanelMatmul.fusedPacking(!mode.equals("separate pass"));
@@ -117,19 +117,70 @@ class PanelBlockingTest {
         }
     }
 
+    @ParameterizedTest(name = "rows {0}, in {1}, outs {2}, accumulate {3}")
+    @CsvSource({"1,7,5 0 3,false", "203,513,190 64 64,true", "512,600,1024 128 128,false", "77,1000,64 33 700,true", "9,300,0 97,false"})
+    void productsOfSeveralWeightsGiveEachWeightsOwnProduct(int rows, int in, String outList, boolean accumulate) {
+        // q, k and v over one packed x in one task list: every output the bits of its weight's product alone, with
+        // float32 and bf16 panels mixed, widths off the panel size, biases, accumulation, under every blocking, on
+        // one thread and on the pool, with task shares on and off
+        String[] f = outList.split(" ");
+        int n = f.length;
+        Random r = new Random(rows * 13L + in + n);
+        float[] x = MatmulKernelsTest.gaussian(r, 5 + rows * in);
+        Object[] wp = new Object[n];
+        float[][] bias = new float[n][], start = new float[n][];
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = Integer.parseInt(f[i]);
+            float[] w = MatmulKernelsTest.gaussian(r, out[i] * in);
+            if (i % 2 == 1) { // bf16 panels for every other weight
+                short[] b = new short[w.length];
+                for (int j = 0; j < w.length; j++) b[j] = CpuBackend.bf16(w[j]);
+                wp[i] = PanelMatmul.packBf16(b, 0, out[i], in);
+            } else {
+                wp[i] = PanelMatmul.pack(w, 0, out[i], in);
+            }
+            bias[i] = i == 1 ? null : MatmulKernelsTest.gaussian(r, out[i]);
+            start[i] = MatmulKernelsTest.gaussian(r, 1 + rows * out[i]);
+        }
+        try {
+            for (PanelBlocking b : BLOCKINGS) {
+                for (ForkJoinPool pool : new ForkJoinPool[]{null, POOL}) {
+                    for (boolean shares : new boolean[]{false, true}) {
+                        PanelMatmul.taskShares(shares);
+                        String where = PanelBlocking.format(b) + (pool == null ? ", one thread" : ", pool") + (shares ? ", shares" : "");
+                        PanelMatmul.Output[] outputs = new PanelMatmul.Output[n];
+                        float[][] got = new float[n][];
+                        for (int i = 0; i < n; i++) outputs[i] = new PanelMatmul.Output(wp[i], 0, out[i], bias[i], got[i] = start[i].clone(), 1);
+                        PanelMatmul.products(x, 5, rows, in, outputs, accumulate, pool, b);
+                        for (int i = 0; i < n; i++) {
+                            float[] alone = start[i].clone();
+                            PanelMatmul.product(x, 5, rows, in, wp[i], 0, out[i], bias[i], alone, 1, accumulate, null, FIRST);
+                            assertArrayEquals(bits(alone), bits(got[i]), "output " + i + ", " + where);
+                        }
+                    }
+                }
+            }
+        } finally {
+            PanelMatmul.taskShares(false);
+        }
+        PanelMatmul.Output tooShort = new PanelMatmul.Output(wp[0], 0, out[0], null, new float[rows * out[0] - 1 + (out[0] == 0 ? 1 : 0)], 0);
+        if (out[0] > 0) assertThrows(IllegalArgumentException.class, () -> PanelMatmul.products(x, 5, rows, in, new PanelMatmul.Output[]{tooShort}, false, POOL, null));
+    }
+
     @Test
     void cutReachesTheWantedTasks() { // in the ISA's own tile rows (8 with 32 vector registers, 6 with 16)
-        PanelMatmul.Blocking rowsFirst = new PanelMatmul.Blocking(256, 256 << 10, 256 << 10, 4, true);
+        PanelBlocking rowsFirst = new PanelBlocking(256, 256 << 10, 256 << 10, 4, true);
         int maxG = rowsFirst.maxGroups(256), wanted = 16 * 4;
-        int[] c = PanelMatmul.cut(256, 1, 24, 256, 16, rowsFirst, 4); // 256 row groups × 24 panels on 16 threads
+        int[] c = PanelBlocking.cut(256, 1, 24, 256, 16, rowsFirst, 4); // 256 row groups × 24 panels on 16 threads
         assertArrayEquals(new int[]{4, 24}, c, "rows cut to 256 / 64 = 4 groups, every task over all panels");
-        c = PanelMatmul.cut(256, 1, 24, 256, 16, FIRST, 4);
+        c = PanelBlocking.cut(256, 1, 24, 256, 16, FIRST, 4);
         assertEquals(maxG, c[0], "panels first: row blocks as large as the blocking allows");
         assertTrue(tasks(256, 24, c) >= wanted && c[1] < 24, "panels split until there are enough tasks: " + tasks(256, 24, c));
-        c = PanelMatmul.cut(2, 1, 24, 256, 16, rowsFirst, 4); // too few rows: panels split as well
+        c = PanelBlocking.cut(2, 1, 24, 256, 16, rowsFirst, 4); // too few rows: panels split as well
         assertArrayEquals(new int[]{1, 1}, c);
-        assertArrayEquals(new int[]{maxG, 24}, PanelMatmul.cut(256, 1, 24, 256, 1, rowsFirst, 4), "one thread: one chunked walk");
-        assertThrows(IllegalArgumentException.class, () -> new PanelMatmul.Blocking(0, 1, 1, 1, false));
+        assertArrayEquals(new int[]{maxG, 24}, PanelBlocking.cut(256, 1, 24, 256, 1, rowsFirst, 4), "one thread: one chunked walk");
+        assertThrows(IllegalArgumentException.class, () -> new PanelBlocking(0, 1, 1, 1, false));
     }
 
     @Test
@@ -176,24 +227,24 @@ class PanelBlockingTest {
         // × row blocks) 4 panel blocks × 8 row blocks reads least: 4·16.8 + 8·6.3 = 117 MB (the panels-first default
         // cut read 590 MB).
         long xGroup = 4L * 8, wPanel = 32L * 4; // per input; the cost compares multiples of `in`, which cancels
-        int[] c = PanelMatmul.balancedCut(256, 24, 32, 16, 32, xGroup, wPanel);
+        int[] c = PanelBlocking.balancedCut(256, 24, 32, 16, 32, xGroup, wPanel);
         assertArrayEquals(new int[]{32, 6}, c, "8 row blocks of 32 groups × 4 panel blocks of 6");
         // bf16 panels halve W's bytes: more row blocks are worth it, still even
-        c = PanelMatmul.balancedCut(256, 24, 32, 16, 32, xGroup, wPanel / 2);
+        c = PanelBlocking.balancedCut(256, 24, 32, 16, 32, xGroup, wPanel / 2);
         assertTrue(tasks(256, 24, c) >= 32, "tasks " + tasks(256, 24, c));
         // a large W (lm_head 512 rows → 32000 outputs) is read once: one row block when it fits, panels split instead
-        c = PanelMatmul.balancedCut(64, 1000, 64, 16, 32, xGroup, wPanel);
+        c = PanelBlocking.balancedCut(64, 1000, 64, 16, 32, xGroup, wPanel);
         assertEquals(64, c[0], "one row block");
         assertTrue(tasks(64, 1000, c) >= 32);
         // one row (decode): only panels can be split; 24 panels on 16 threads take two panels' time however cut, so
         // 12 tasks of 2 (x read 12 times, not 24)
-        c = PanelMatmul.balancedCut(1, 24, 32, 16, 32, xGroup, wPanel);
+        c = PanelBlocking.balancedCut(1, 24, 32, 16, 32, xGroup, wPanel);
         assertArrayEquals(new int[]{1, 2}, c);
         // through cut(): one thread keeps one walk; a grouped product keeps its largest row blocks
-        PanelMatmul.Blocking b = new PanelMatmul.Blocking(512, 512 << 10, 128 << 10, 2, PanelMatmul.Split.BALANCED);
+        PanelBlocking b = new PanelBlocking(512, 512 << 10, 128 << 10, 2, PanelBlocking.Split.BALANCED);
         int maxG = b.maxGroups(512);
-        assertArrayEquals(new int[]{Math.min(256, maxG), 24}, PanelMatmul.cut(256, 1, 24, 512, 1, b, 4));
-        assertEquals(Math.min(256, maxG), PanelMatmul.cut(256, 128, 48, 512, 16, b, 4)[0]);
+        assertArrayEquals(new int[]{Math.min(256, maxG), 24}, PanelBlocking.cut(256, 1, 24, 512, 1, b, 4));
+        assertEquals(Math.min(256, maxG), PanelBlocking.cut(256, 128, 48, 512, 16, b, 4)[0]);
     }
 
     private static long tasks(int groups, int panels, int[] cut) {
@@ -202,20 +253,20 @@ class PanelBlockingTest {
 
     @Test
     void smallWeightsGetTheResidentBlockingLargeOnesTheStreamedOne() {
-        assertEquals(PanelMatmul.RESIDENT, PanelMatmul.blockingFor(PanelMatmul.RESIDENT_WEIGHT_BYTES));
-        assertEquals(PanelMatmul.STREAMED, PanelMatmul.blockingFor(PanelMatmul.RESIDENT_WEIGHT_BYTES + 1));
+        assertEquals(PanelBlocking.RESIDENT, PanelBlocking.blockingFor(PanelBlocking.RESIDENT_WEIGHT_BYTES));
+        assertEquals(PanelBlocking.STREAMED, PanelBlocking.blockingFor(PanelBlocking.RESIDENT_WEIGHT_BYTES + 1));
     }
 
     @Test
     void parsesWhatItFormats() {
-        PanelMatmul.Blocking b = new PanelMatmul.Blocking(128, 64 << 10, 512 << 10, 2, true);
-        assertEquals(b, PanelMatmul.parse(PanelMatmul.format(b)));
-        assertEquals(b, PanelMatmul.parse(" 128, 64,512 ,2,true"));
-        PanelMatmul.Blocking balanced = new PanelMatmul.Blocking(512, 512 << 10, 128 << 10, 2, PanelMatmul.Split.BALANCED);
-        assertEquals("512,512,128,2,balanced", PanelMatmul.format(balanced));
-        assertEquals(balanced, PanelMatmul.parse("512,512,128,2,balanced"));
+        PanelBlocking b = new PanelBlocking(128, 64 << 10, 512 << 10, 2, true);
+        assertEquals(b, PanelBlocking.parse(PanelBlocking.format(b)));
+        assertEquals(b, PanelBlocking.parse(" 128, 64,512 ,2,true"));
+        PanelBlocking balanced = new PanelBlocking(512, 512 << 10, 128 << 10, 2, PanelBlocking.Split.BALANCED);
+        assertEquals("512,512,128,2,balanced", PanelBlocking.format(balanced));
+        assertEquals(balanced, PanelBlocking.parse("512,512,128,2,balanced"));
         for (String bad : new String[]{"", "256,256,256,4", "256,256,256,4,false,1", "a,256,256,4,false", "0,256,256,4,false", "256,256,256,4,yes"}) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PanelMatmul.parse(bad), bad);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PanelBlocking.parse(bad), bad);
             assertTrue(e.getMessage().contains("kc,rowKB,chunkKB") || e.getMessage().contains("blocking"), e.getMessage());
         }
     }
