@@ -164,6 +164,16 @@ public interface Backend extends AutoCloseable {
     void linear(Tensor x, Tensor w, Tensor bias, Tensor out, boolean accumulate);
 
     /**
+     * out[i] = x · w[i]ᵀ (+ bias[i]) for Linear weights that read the same x (q, k and v; MLA's q_a and kv_a); bias
+     * entries may be null. The values of separate {@link #linear}s; a backend may run them as one product (the CPU
+     * packs x once and runs every weight's tiles in one task list).
+     */
+    default void linears(Tensor x, Tensor[] w, Tensor[] bias, Tensor[] out) {
+        if (w.length != bias.length || w.length != out.length) throw new IllegalArgumentException("linears: " + w.length + " weights, " + bias.length + " biases, " + out.length + " outputs");
+        for (int i = 0; i < w.length; i++) linear(x, w[i], bias[i], out[i], false);
+    }
+
+    /**
      * Expert products over rows grouped by expert: sorted row r of expert e gets
      * {@code out[r] = in[r'] · w[e]ᵀ}, where r' = groups.sortedToken[r] when {@code gather} (x in token order) and
      * r' = r otherwise (x already in sorted order). {@code w} holds one [N, K] tensor per expert.

@@ -84,9 +84,8 @@ final class AttentionBlock {
         Tensor k = backend.allocate(TensorType.F32, tokens, kvWidth, "k");  // [T, kvHeads·hd]
         Tensor v = backend.allocate(TensorType.F32, tokens, kvWidth, "v");
         try {
-            backend.linear(x, qProj.w(), qProj.b(), q, false);
-            backend.linear(x, kProj.w(), kProj.b(), k, false);
-            backend.linear(x, vProj.w(), vProj.b(), v, false);
+            backend.linears(x, new Tensor[]{qProj.w(), kProj.w(), vProj.w()}, new Tensor[]{qProj.b(), kProj.b(), vProj.b()},
+                    new Tensor[]{q, k, v}); // one product over x
             normsRopeTemperature(layer, act, q, k, v);
         } catch (RuntimeException e) {
             q.close();

@@ -46,22 +46,6 @@ final class LatentProjection {
         Linear kvB = weights.linear(names.kvBProj(), layer, 0, heads * (nope + vd), kvRank, false);
         block.inputNorm(layer, act, x);
         Tensor q = backend.allocate(TensorType.F32, tokens, heads * dk, "q");              // [T, heads·dk]
-        if (mla.qLoraRank() > 0) {
-            Linear qA = weights.linear(names.qAProj(), layer, 0, mla.qLoraRank(), hidden, bias);
-            Linear qB = weights.linear(names.qBProj(), layer, 0, heads * dk, mla.qLoraRank(), false);
-            // q_a_proj and kv_a_proj_with_mqa read the same input: one tap, q_a first (its Hessian key)
-            taps.linearInput(layer, act, new String[]{qA.module(), kvA.module()}, x);
-            try (Tensor qa = backend.allocate(TensorType.F32, tokens, mla.qLoraRank(), "q latent")) {
-                backend.linear(x, qA.w(), qA.b(), qa, false);
-                backend.rmsNorm(qa, weights.vector(MoeFamily.name(names.qANorm(), layer, 0), mla.qLoraRank()), eps, qa);
-                taps.linearInput(layer, act, new String[]{qB.module()}, qa);
-                backend.linear(qa, qB.w(), null, q, false);
-            }
-        } else {
-            Linear qProj = weights.linear(names.qProj(), layer, 0, heads * dk, hidden, false);
-            taps.linearInput(layer, act, new String[]{qProj.module(), kvA.module()}, x);
-            backend.linear(x, qProj.w(), null, q, false);
-        }
         Tensor k = backend.allocate(TensorType.F32, tokens, heads * dk, "k");              // [T, heads·dk]
         Tensor v = backend.allocate(TensorType.F32, tokens, heads * vd, "v");              // [T, heads·vd]
         try (Tensor ckv = backend.allocate(TensorType.F32, tokens, kvRank + rot, "compressed kv");
@@ -69,7 +53,23 @@ final class LatentProjection {
              Tensor kRot = backend.allocate(TensorType.F32, tokens, rot, "k rot");
              Tensor qRot = backend.allocate(TensorType.F32, tokens, heads * rot, "q rot");
              Tensor kv = backend.allocate(TensorType.F32, tokens, heads * (nope + vd), "kv")) {
-            backend.linear(x, kvA.w(), kvA.b(), ckv, false);
+            // q_a_proj (or q_proj) and kv_a_proj_with_mqa read the same input: one tap (q's first, its Hessian key)
+            // and one product
+            if (mla.qLoraRank() > 0) {
+                Linear qA = weights.linear(names.qAProj(), layer, 0, mla.qLoraRank(), hidden, bias);
+                Linear qB = weights.linear(names.qBProj(), layer, 0, heads * dk, mla.qLoraRank(), false);
+                taps.linearInput(layer, act, new String[]{qA.module(), kvA.module()}, x);
+                try (Tensor qa = backend.allocate(TensorType.F32, tokens, mla.qLoraRank(), "q latent")) {
+                    backend.linears(x, new Tensor[]{qA.w(), kvA.w()}, new Tensor[]{qA.b(), kvA.b()}, new Tensor[]{qa, ckv});
+                    backend.rmsNorm(qa, weights.vector(MoeFamily.name(names.qANorm(), layer, 0), mla.qLoraRank()), eps, qa);
+                    taps.linearInput(layer, act, new String[]{qB.module()}, qa);
+                    backend.linear(qa, qB.w(), null, q, false);
+                }
+            } else {
+                Linear qProj = weights.linear(names.qProj(), layer, 0, heads * dk, hidden, false);
+                taps.linearInput(layer, act, new String[]{qProj.module(), kvA.module()}, x);
+                backend.linears(x, new Tensor[]{qProj.w(), kvA.w()}, new Tensor[]{null, kvA.b()}, new Tensor[]{q, ckv});
+            }
             backend.copyColumns(ckv, 0, 0, latent, 0, kvRank, kvRank, 1);
             backend.copyColumns(ckv, kvRank, 0, kRot, 0, rot, rot, 1);
             backend.rmsNorm(latent, weights.vector(MoeFamily.name(names.kvANorm(), layer, 0), kvRank), eps, latent);

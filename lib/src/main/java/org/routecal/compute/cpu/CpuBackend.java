@@ -537,6 +537,38 @@ public class CpuBackend implements Backend {
         }
     }
 
+    @Override
+    public void linears(Tensor x, Tensor[] w, Tensor[] bias, Tensor[] out) {
+        if (w.length != bias.length || w.length != out.length) throw new IllegalArgumentException("linears: " + w.length + " weights, " + bias.length + " biases, " + out.length + " outputs");
+        int rows = x.rowCount(), in = x.cols();
+        for (int i = 0; i < w.length; i++) {
+            require(w[i].cols() == in && out[i].rows() == rows && out[i].cols() == w[i].rowCount(), "linears: " + x + " · " + w[i] + "ᵀ → " + out[i]);
+            requireType(out[i], TensorType.F32, "linears");
+            if (!onPanels(w[i], in)) { // a weight not in whole panels: each product on its own
+                Backend.super.linears(x, w, bias, out);
+                return;
+            }
+        }
+        float[] rounded = precision == Precision.BF16 ? roundedToBf16(x) : null; // once for all the weights
+        try {
+            float[] xa = rounded != null ? rounded : x.type() == TensorType.F32 ? f32(x) : floats(x);
+            int xOff = rounded == null && x.type() == TensorType.F32 ? off(x) : 0;
+            PanelMatmul.Output[] outputs = new PanelMatmul.Output[w.length];
+            for (int i = 0; i < w.length; i++) {
+                outputs[i] = new PanelMatmul.Output(((PanelWeights) w[i].storage()).data, off(w[i]), w[i].rowCount(),
+                        bias[i] == null ? null : floats(bias[i]), f32(out[i]), off(out[i]));
+            }
+            PanelMatmul.products(xa, xOff, rows, in, outputs, false, CpuThreads.sharedPool(), null);
+        } finally {
+            if (rounded != null) recycle(rounded);
+        }
+    }
+
+    /** Whether w [N, in] is whole panels of a packed weight, which {@link PanelMatmul} reads in place. */
+    private static boolean onPanels(Tensor w, int in) {
+        return w.storage() instanceof PanelWeights && w.offset() % ((long) PanelWeights.NR * in) == 0 && PanelWeights.fits(w.rowCount());
+    }
+
     /** A temporary array (a bf16-rounded copy) back to the pool once nothing reads it. */
     private void recycle(float[] a) {
         if (REUSE_ARRAYS) arrays.give(a);
@@ -560,8 +592,8 @@ public class CpuBackend implements Backend {
             xOff = off(x);
         }
         float[] b = bias == null ? null : floats(bias);
-        if (w.storage() instanceof PanelWeights p && w.offset() % ((long) PanelWeights.NR * in) == 0 && PanelWeights.fits(outCols)) {
-            PanelMatmul.product(xa, xOff, rows, in, p.data, off(w), outCols, b, f32(out), off(out), accumulate, pool, null);
+        if (onPanels(w, in)) {
+            PanelMatmul.product(xa, xOff, rows, in, ((PanelWeights) w.storage()).data, off(w), outCols, b, f32(out), off(out), accumulate, pool, null);
             return;
         }
         if (w.storage() instanceof PanelWeights) w = upload(floats(w), outCols, in, TensorType.F32, w.name()); // a view across panels
