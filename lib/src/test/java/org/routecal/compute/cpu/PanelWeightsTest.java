@@ -50,6 +50,39 @@ class PanelWeightsTest {
     }
 
     @ParameterizedTest
+    @EnumSource(value = Precision.class)
+    void linearsOverOneInputGiveSeparateLinearsBits(Precision precision) {
+        // q, k and v as one product (Backend.linears): each output the bits of its own linear, at fp32 and at bf16
+        // precision (x rounded once), with biases; a weight that is a view across panels sends all of them the
+        // separate way, with the same bits
+        CpuBackend b = new CpuBackend(new VectorOps(2), precision, "test");
+        Random r = new Random(11);
+        int rows = 37, in = 96;
+        int[] outs = {4 * NR, NR, NR};
+        Tensor x = b.upload(gaussian(r, rows * in), rows, in, TensorType.F32, "x");
+        Tensor[] w = new Tensor[3], bias = new Tensor[3];
+        for (int i = 0; i < 3; i++) {
+            w[i] = b.prepareLinearWeights(b.upload(gaussian(r, outs[i] * in), outs[i], in, i == 2 ? TensorType.BF16 : TensorType.F32, "w" + i), outs[i]);
+            bias[i] = i == 1 ? null : b.upload(gaussian(r, outs[i]), 1, outs[i], TensorType.F32, "b" + i);
+        }
+        Tensor stack = b.prepareLinearWeights(b.upload(gaussian(r, 2 * NR * in), 2L * NR, in, TensorType.F32, "stack"), 2 * NR);
+        Tensor[][] cases = {w, {w[0], stack.rows(3, 3 + NR), w[2]}};
+        for (Tensor[] ws : cases) {
+            Tensor[] out = new Tensor[3];
+            for (int i = 0; i < 3; i++) out[i] = b.allocate(TensorType.F32, rows, ws[i].rowCount(), "out" + i);
+            b.linears(x, ws, bias, out);
+            for (int i = 0; i < 3; i++) {
+                try (Tensor alone = b.allocate(TensorType.F32, rows, ws[i].rowCount(), "alone")) {
+                    b.linear(x, ws[i], bias[i], alone, false);
+                    assertArrayEquals(b.download(alone), b.download(out[i]), precision + ", output " + i + (ws == w ? "" : ", with a view across panels"));
+                }
+                out[i].close();
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> b.linears(x, w, new Tensor[2], new Tensor[3]));
+    }
+
+    @ParameterizedTest
     @EnumSource(value = TensorType.class, names = {"F32", "BF16"})
     void expertViewsMultiplyAndReadRowMajor(TensorType type) {
         Random r = new Random(3);
