@@ -23,12 +23,13 @@ import org.routecal.compute.cpu.PanelMatmul;
  * shape, as JSON. Variants of a shape are timed in turn (interleaved), so drift hits them alike. For the GPU machine's
  * 16 cores, where the default was chosen on 2 (run_gpu.sh cpu16). Usage: {@code java --add-modules
  * jdk.incubator.vector -cp … org.routecal.bench.PanelBlockingSweep [--out FILE] [--samples N] [--quick] [--scaling]
- * [--grid "kc,rowKB,chunkKB,tasks,split;…"] [--ab fused|spin|shares|linears] [--bf16] [--threads 1,16]} ({@code --grid}: those blockings only,
+ * [--grid "kc,rowKB,chunkKB,tasks,split;…"] [--ab fused|spin|shares|linears|order] [--bf16] [--threads 1,16]} ({@code --grid}: those blockings only,
  * the first as the baseline; {@code --ab}: each blocking twice, interleaved in this JVM, with a switch off and then on:
  * {@code fused}, x packed by the tasks ({@link PanelMatmul#fusedPacking}) rather than in a pass of its own;
  * {@code spin}, helpers spinning 500 µs for the next call ({@link CpuThreads#spinMicros}) rather than none;
  * {@code shares}, each thread first running a contiguous share of the tasks ({@link PanelMatmul#taskShares});
  * {@code linears}, q, k and v as one product over x ({@link PanelMatmul#products}) rather than three;
+ * {@code order}, a grouped product's row blocks largest and smallest in turn rather than in expert order;
  * {@code --bf16}: bf16 weight panels; {@code --threads}: the scaling curve at those thread counts only);
  * {@code --scaling} writes {@link ThreadScaling}'s curve instead. Each shape also gets its roofline: the speed at
  * which its bytes from memory (W once, x and y once) take as long as the measured triad bandwidth allows.
@@ -75,7 +76,7 @@ public final class PanelBlockingSweep {
                         var b = new PanelBlocking(kc, rowKb << 10, chunkKb << 10, 4, rowsFirst);
                         if (!b.equals(first)) grid.add(b);
                     }
-        if (ab != null && !List.of("fused", "spin", "shares", "linears").contains(ab)) throw new IllegalArgumentException("--ab takes fused, spin, shares or linears, not " + ab);
+        if (ab != null && !List.of("fused", "spin", "shares", "linears", "order").contains(ab)) throw new IllegalArgumentException("--ab takes fused, spin, shares, linears or order, not " + ab);
         List<Boolean> fused = new ArrayList<>(); // per variant: the --ab switch (null: the JVM's setting)
         if (ab != null) {
             List<PanelBlocking> twice = new ArrayList<>();
@@ -226,6 +227,7 @@ public final class PanelBlockingSweep {
             case "spin" -> CpuThreads.spinMicros(on ? 500 : 0);
             case "shares" -> PanelMatmul.taskShares(on);
             case "linears" -> oneProduct = on;
+            case "order" -> PanelMatmul.mixedGroupedOrder(on);
             default -> throw new IllegalArgumentException("--ab " + ab);
         }
     }

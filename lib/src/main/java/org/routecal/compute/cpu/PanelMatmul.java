@@ -159,11 +159,13 @@ public final class PanelMatmul {
     public static void fusedPacking(boolean on) { fusedPacking = on; }
 
     /**
-     * {@code -Droutecal.taskShares=true}: each thread first runs a contiguous share of the tasks, a row block's panel
-     * blocks ({@link CpuThreads#forEachInShares}), so its x stays in that core's L2 instead of being read by whichever
-     * cores claim the block's tasks; off by default until measured on the 16-core host. Same results either way.
+     * Task shares: each thread first runs a contiguous share of the tasks, a row block's panel blocks
+     * ({@link CpuThreads#forEachInShares}), so its x stays in that core's L2 instead of being read by whichever cores
+     * claim the block's tasks. On the GPU machine's 16 cores (one JVM, interleaved) the small products gained 11–26 %
+     * (attention q/o 1,085 -> 1,234 GFLOP/s, lm_head 1,091 -> 1,380, a 256-row expert 942 -> 1,049), the large ones
+     * were unchanged; on 2 cores all equal. {@code -Droutecal.taskShares=false} turns them off (A/B). Same results.
      */
-    private static volatile boolean taskShares = "true".equals(System.getProperty("routecal.taskShares"));
+    private static volatile boolean taskShares = !"false".equals(System.getProperty("routecal.taskShares"));
 
     /** Sets {@link #taskShares} for this JVM (benchmarks compare both in one process). */
     public static void taskShares(boolean on) { taskShares = on; }
@@ -254,7 +256,12 @@ public final class PanelMatmul {
         if (p == null || rowBlocks >= threads * blocking.tasksPerThread()) {
             // Enough row blocks to share: each task packs its rows and runs them over every panel while they are in L2
             // (packing every expert's rows first streams 134 MB through memory per Qwen3-30B-A3B layer call).
-            CpuThreads.forEach(p, rowBlocks, t -> {
+            int[] order = mixedOrder ? largeAndSmallInTurn(rowBlocks, t -> {
+                int e = expertOf(blockStart, t), eg = groupStart[e + 1] - groupStart[e];
+                return Math.min(groupsPerBlock, eg - (t - blockStart[e]) * groupsPerBlock);
+            }) : null;
+            CpuThreads.forEach(p, rowBlocks, i -> {
+                int t = order == null ? i : order[i];
                 int e = expertOf(blockStart, t), n = offsets[e + 1] - offsets[e], eg = groupStart[e + 1] - groupStart[e];
                 int g0 = (t - blockStart[e]) * groupsPerBlock, g1 = Math.min(eg, g0 + groupsPerBlock), xpOff = -g0 * mr * in;
                 float[] xp = scratch((g1 - g0) * mr * in);
@@ -284,6 +291,31 @@ public final class PanelMatmul {
         if (taskShares) CpuThreads.forEachInShares(p, rowBlocks * perRowBlock, task);
         else CpuThreads.forEach(p, rowBlocks * perRowBlock, task);
         release(xp);
+    }
+
+    /**
+     * {@code -Droutecal.groupedOrder=index}: a grouped product's row blocks run in expert order (A/B); by default they
+     * run largest and smallest in turn ({@link #largeAndSmallInTurn}).
+     */
+    private static volatile boolean mixedOrder = !"index".equals(System.getProperty("routecal.groupedOrder"));
+
+    /** Sets {@link #mixedOrder} for this JVM (benchmarks compare both in one process; the result is the same). */
+    public static void mixedGroupedOrder(boolean on) { mixedOrder = on; }
+
+    /**
+     * Task indices 0..n-1 as largest, smallest, second largest, second smallest, …, by size (ties by index). A row block
+     * of a rarely routed expert streams the expert's whole W for a few rows: bound by memory, where a large block is
+     * bound by the FMAs. In expert order, routing's skew can put the small blocks together, and then every core waits
+     * on memory at once; in turn, each core's memory-bound tasks overlap the others' compute, and the largest start
+     * first, so the last round is of middle-sized tasks.
+     */
+    static int[] largeAndSmallInTurn(int n, java.util.function.IntUnaryOperator size) {
+        Integer[] bySize = new Integer[n];
+        for (int i = 0; i < n; i++) bySize[i] = i;
+        java.util.Arrays.sort(bySize, (a, b) -> size.applyAsInt(a) != size.applyAsInt(b) ? Integer.compare(size.applyAsInt(b), size.applyAsInt(a)) : Integer.compare(a, b));
+        int[] order = new int[n];
+        for (int i = 0, lo = 0, hi = n - 1; i < n; i++) order[i] = (i % 2 == 0) ? bySize[lo++] : bySize[hi--];
+        return order;
     }
 
     private static final ThreadLocal<float[]> SCRATCH = new ThreadLocal<>(), EDGE = new ThreadLocal<>(), PACKED = new ThreadLocal<>();

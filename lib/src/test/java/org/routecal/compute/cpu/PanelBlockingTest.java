@@ -113,7 +113,7 @@ class PanelBlockingTest {
             }
         } finally {
             PanelMatmul.fusedPacking(true);
-            PanelMatmul.taskShares(false);
+            PanelMatmul.taskShares(true);
         }
     }
 
@@ -162,10 +162,39 @@ class PanelBlockingTest {
                 }
             }
         } finally {
-            PanelMatmul.taskShares(false);
+            PanelMatmul.taskShares(true);
         }
         PanelMatmul.Output tooShort = new PanelMatmul.Output(wp[0], 0, out[0], null, new float[rows * out[0] - 1 + (out[0] == 0 ? 1 : 0)], 0);
         if (out[0] > 0) assertThrows(IllegalArgumentException.class, () -> PanelMatmul.products(x, 5, rows, in, new PanelMatmul.Output[]{tooShort}, false, POOL, null));
+    }
+
+    @Test
+    void largeAndSmallBlocksRunInTurnAndTheGroupedResultIsTheSame() {
+        int[] sizes = {5, 1, 9, 1, 3, 7};
+        assertArrayEquals(new int[]{2, 3, 5, 1, 0, 4}, PanelMatmul.largeAndSmallInTurn(sizes.length, i -> sizes[i]),
+                "largest, smallest (of equal sizes the later index), next largest, next smallest, …");
+        assertArrayEquals(new int[]{0}, PanelMatmul.largeAndSmallInTurn(1, i -> 4));
+        // a skewed routing over 40 experts (many rows on the first, a few on the last): the same bits in either order
+        Random r = new Random(17);
+        int experts = 40, in = 200, out = 96;
+        int[] offsets = new int[experts + 1];
+        for (int e = 0; e < experts; e++) offsets[e + 1] = offsets[e] + Math.max(0, 90 - 2 * e + r.nextInt(7));
+        int rows = offsets[experts];
+        int[] rowOf = new int[rows];
+        for (int i = 0; i < rows; i++) rowOf[i] = r.nextInt(300);
+        float[] x = MatmulKernelsTest.gaussian(r, 300 * in);
+        Object[] wp = new Object[experts];
+        for (int e = 0; e < experts; e++) wp[e] = PanelMatmul.pack(MatmulKernelsTest.gaussian(r, out * in), 0, out, in);
+        float[] inTurn = new float[rows * out], byIndex = new float[rows * out];
+        PanelBlocking small = new PanelBlocking(64, 8 << 10, 64 << 10, 1, PanelBlocking.Split.BALANCED); // many row blocks
+        try {
+            PanelMatmul.mixedGroupedOrder(false);
+            PanelMatmul.grouped(x, 0, in, rowOf, offsets, experts, wp, new int[experts], out, byIndex, 0, POOL, small);
+        } finally {
+            PanelMatmul.mixedGroupedOrder(true);
+        }
+        PanelMatmul.grouped(x, 0, in, rowOf, offsets, experts, wp, new int[experts], out, inTurn, 0, POOL, small);
+        assertArrayEquals(bits(byIndex), bits(inTurn));
     }
 
     @Test
