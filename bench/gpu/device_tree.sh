@@ -16,6 +16,11 @@ case ${1:-} in
       [ -e "$store/$p" ] && { echo "device_tree: $store/$p exists; restore first"; exit 2; }
       mv "$p" "$store/$p"
     done
+    # while they are hidden, a commit would record them as deleted (it happened once): a pre-commit hook refuses
+    mkdir -p .git/hooks
+    [ -e .git/hooks/pre-commit ] || printf '%s\n' '#!/bin/sh' '# installed by bench/gpu/device_tree.sh hide; removed by restore' \
+      'echo "device_tree: tracked files are hidden for a device call; run bash bench/gpu/device_tree.sh restore before committing" >&2' \
+      'exit 1' > .git/hooks/pre-commit && chmod +x .git/hooks/pre-commit
     echo "device_tree: hidden ${paths[*]}; carried tree now $(git ls-files -z | xargs -0 cat 2>/dev/null | wc -c) bytes + .device $(du -cb .device/*.xz | tail -1 | cut -f1) bytes" ;;
   restore)
     for p in "${paths[@]}"; do
@@ -24,6 +29,7 @@ case ${1:-} in
       mkdir -p "$(dirname "$p")"
       mv "$store/$p" "$p"
     done
+    grep -q 'installed by bench/gpu/device_tree.sh' .git/hooks/pre-commit 2>/dev/null && rm -f .git/hooks/pre-commit
     git status --short -- "${paths[@]}" ;;
   *) echo "usage: bash bench/gpu/device_tree.sh hide|restore"; exit 2 ;;
 esac
