@@ -231,23 +231,27 @@ final class AwqLayer {
             ModelWeights.Experts experts = lq.experts();
             int hidden = cal.blockInput.cols(), inter = experts.intermediate();
             float[] act;
-            double[] gram;
+            double[] gram = null;
             double mass = 0;
             for (float c : w) mass += c;
+            // fewer tokens than down's inputs (a rarely routed expert): the loss from the rows (n·inter per output row
+            // and evaluation) is cheaper than from their Gram matrix (inter²)
+            boolean fromRows = n < inter;
             try (Tensor idx = backend.uploadInts(rows, 1, n, "AWQ expert rows");
                  Tensor wt = backend.upload(w, 1, n, TensorType.F32, "AWQ expert token weights");
                  Tensor x = backend.allocate(TensorType.F32, n, hidden, "AWQ expert rows");
-                 Tensor h = backend.allocate(backend.hessianType(), inter, inter, "AWQ down Gram")) {
+                 Tensor h = fromRows ? null : backend.allocate(backend.hessianType(), inter, inter, "AWQ down Gram")) {
                 backend.gatherRows(cal.blockInput, idx, x);
                 try (Tensor a = experts.activation(backend, m.expert(), x)) {
                     act = backend.download(a);
-                    backend.gram(a, null, wt, new int[]{0, n}, h, 1f);
+                    if (!fromRows) backend.gram(a, null, wt, new int[]{0, n}, h, 1f);
                 }
-                gram = backend.downloadDoubles(h);
+                if (!fromRows) gram = backend.downloadDoubles(h);
             }
             ActivationMean mean = new ActivationMean(inter);
             mean.add(act, n, w);
-            return AwqSearch.search(smooth, mean.mean(), balances, o.awq(), LinearOutputLoss.ofGram(balances, gram, mass));
+            return AwqSearch.search(smooth, mean.mean(), balances, o.awq(),
+                    fromRows ? LinearOutputLoss.ofRows(balances, act, n, w) : LinearOutputLoss.ofGram(balances, gram, mass));
         }
 
         /** The MoE block (router + experts' gate/up + shared expert) or a dense MLP, on the first calibration tokens. */

@@ -17,7 +17,8 @@ import org.routecal.compute.cpu.QuadraticForms;
  * tr(ΔW·H·ΔWᵀ) — AWQ's Gram-form loss and the bit allocation's output error — on Qwen3-30B-A3B expert shapes
  * (gate/up 768 × 2048, down 2048 × 768): {@link QuadraticForms} (double tiles, the kernels' pool) beside the scalar
  * loop it replaced (one dot of H's row with d per input, on a parallel stream, as the code was), interleaved, as JSON;
- * and the MoE-block loss's per-expert MLP ({@link #mlp}).
+ * the routed-expert loss from its tokens' rows against from their Gram matrix ({@link #fromRows}); and the MoE-block
+ * loss's per-expert MLP ({@link #mlp}).
  * Usage: {@code java --add-modules jdk.incubator.vector -cp … org.routecal.bench.QuadraticFormBench [--out FILE] [--samples N]}
  */
 public final class QuadraticFormBench {
@@ -63,6 +64,7 @@ public final class QuadraticFormBench {
             System.err.println(row);
         }
         r.put("shapes", rows);
+        r.put("expert_down_loss", fromRows(pool, samples));
         r.put("moe_mlp", mlp(samples));
         PanelBlockingSweep.writeJson(out, r);
     }
@@ -106,13 +108,54 @@ public final class QuadraticFormBench {
         return rows;
     }
 
+    /**
+     * AWQ's loss for a routed expert's down_proj (2048 × 768) on its n tokens: from their Gram matrix (rows·cols² per
+     * evaluation, the form used for every expert before) against from the rows themselves (rows·cols·n), which AWQ
+     * now takes while n < cols.
+     */
+    static List<Map<String, Object>> fromRows(ForkJoinPool pool, int samples) {
+        int out = 2048, cols = 768;
+        Random rnd = new Random(5);
+        float[] w = new float[out * cols], q = new float[out * cols];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) rnd.nextGaussian();
+            q[i] = w[i] + (float) (0.01 * rnd.nextGaussian());
+        }
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (int n : new int[]{16, 128, 512}) {
+            float[] x = new float[n * cols], c = new float[n];
+            for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+            for (int t = 0; t < n; t++) c[t] = 0.5f + rnd.nextFloat();
+            double[] h = new double[cols * cols];
+            for (int t = 0; t < n; t++) for (int i = 0; i < cols; i++) for (int j = 0; j < cols; j++) h[i * cols + j] += (double) c[t] * x[t * cols + i] * x[t * cols + j];
+            double[] got = new double[2];
+            double[][] t = CpuKernelBench.interleaved(samples, 0.0,
+                    () -> got[0] = QuadraticForms.traceOfDifference(w, q, out, cols, x, n, c, pool),
+                    () -> got[1] = QuadraticForms.traceOfDifference(w, q, out, cols, h, pool));
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("tokens", n);
+            row.put("rows", out);
+            row.put("cols", cols);
+            putTimings(row, t, (double) out * cols * n, "from_rows", "from_gram");
+            row.put("relative_difference", Math.abs(got[0] - got[1]) / Math.abs(got[1]));
+            rows.add(row);
+            System.err.println(row);
+        }
+        return rows;
+    }
+
     /** Medians of the tiles (t[0]) and the scalar loop (t[1]), the tiles' GFLOP/s for macs multiply-adds, the speed-up. */
     private static void putTimings(Map<String, Object> row, double[][] t, double macs) {
-        double tiles = CpuKernelBench.median(t[0]), loop = CpuKernelBench.median(t[1]);
-        row.put("tiles_seconds_median", CpuKernelBench.round(tiles));
-        row.put("scalar_loop_seconds_median", CpuKernelBench.round(loop));
-        row.put("tiles_gflops_median", CpuKernelBench.round(2 * macs / tiles / 1e9));
-        row.put("speedup", CpuKernelBench.round(loop / tiles));
+        putTimings(row, t, macs, "tiles", "scalar_loop");
+    }
+
+    /** As above with the two variants named: {first}_seconds_median, {second}_seconds_median, {first}_gflops_median. */
+    private static void putTimings(Map<String, Object> row, double[][] t, double macs, String first, String second) {
+        double a = CpuKernelBench.median(t[0]), b = CpuKernelBench.median(t[1]);
+        row.put(first + "_seconds_median", CpuKernelBench.round(a));
+        row.put(second + "_seconds_median", CpuKernelBench.round(b));
+        row.put(first + "_gflops_median", CpuKernelBench.round(2 * macs / a / 1e9));
+        row.put("speedup", CpuKernelBench.round(b / a));
     }
 
     /** The former MoeBlockLoss.mlpOutput: one token's gated MLP in scalar doubles. */

@@ -39,5 +39,28 @@ public final class QuadraticForms {
         });
     }
 
+    /**
+     * The same trace with H given by its rows, H = Σ_t c_t x_tᵀx_t: Σ_r Σ_t c_t (d_r·x_t)², D·Xᵀ on double tiles
+     * ({@link DoubleMatmul}) in row blocks summed in index order. rows·cols·n multiply-adds where the Gram form takes
+     * rows·cols²: the cheaper one while n < cols (an expert's few routed tokens). x [n, cols] row-major, c [n] or null
+     * (all 1).
+     */
+    public static double traceOfDifference(float[] a, float[] b, int rows, int cols, float[] x, int n, float[] c, ForkJoinPool pool) {
+        if (rows < 0 || cols < 0 || n < 0) throw new IllegalArgumentException("negative shape " + rows + "×" + cols + ", " + n + " rows of x");
+        if (a.length < (long) rows * cols || b.length < (long) rows * cols) throw new IllegalArgumentException("A or B shorter than " + rows + "×" + cols);
+        if (x.length < (long) n * cols) throw new IllegalArgumentException("x shorter than " + n + "×" + cols);
+        if (c != null && c.length < n) throw new IllegalArgumentException("c shorter than " + n);
+        if (rows == 0 || cols == 0 || n == 0) return 0;
+        return CpuThreads.sum(pool, ceilDiv(rows, TASK_ROWS), t -> {
+            int r0 = t * TASK_ROWS, nr = Math.min(TASK_ROWS, rows - r0);
+            double[] d = new double[nr * cols];
+            for (int i = 0, at = r0 * cols; i < nr * cols; i++, at++) d[i] = (double) a[at] - b[at];
+            double[] dx = DoubleMatmul.timesTransposed(d, nr, cols, x, n); // [nr, n]
+            double s = 0;
+            for (int i = 0; i < nr; i++) for (int k = 0; k < n; k++) s += (c == null ? 1 : c[k]) * dx[i * n + k] * dx[i * n + k];
+            return s;
+        });
+    }
+
     private static int ceilDiv(int a, int b) { return (a + b - 1) / b; }
 }

@@ -10,8 +10,9 @@ import org.routecal.compute.cpu.QuadraticForms;
  * by the token mass times the balances' total output rows. Unquantized balances contribute zero error but count in
  * the denominator, as their outputs would in the parent's.
  *
- * <p>Two exact forms: sample rows ({@link #ofRows}: n·rows·cols per evaluation) or their Gram matrix H = Σ_t c_t x_tᵀx_t
- * ({@link #ofGram}: rows·cols² per evaluation, and free where GPTQ already accumulates H for the same tokens).
+ * <p>Two exact forms: sample rows ({@link #ofRows}: n·rows·cols per evaluation, the cheaper while n < cols) or their
+ * Gram matrix H = Σ_t c_t x_tᵀx_t ({@link #ofGram}: rows·cols² per evaluation, and free where GPTQ already accumulates
+ * H for the same tokens). Both on double tiles ({@link QuadraticForms}).
  */
 public final class LinearOutputLoss implements AwqLoss {
     private final List<AwqBalance> balances;
@@ -72,16 +73,6 @@ public final class LinearOutputLoss implements AwqLoss {
     private double squaredError(AwqBalance bal, float[] w2) {
         float[] w = bal.weight();
         if (gram != null) return QuadraticForms.traceOfDifference(w2, w, bal.rows(), cols, gram, CpuThreads.sharedPool());
-        return CpuThreads.sum(CpuThreads.sharedPool(), bal.rows(), o -> {
-            double[] e = new double[cols];
-            for (int c = 0; c < cols; c++) e[c] = (double) w2[o * cols + c] - w[o * cols + c];
-            double s = 0;
-            for (int t = 0; t < n; t++) {
-                double y = 0;
-                for (int c = 0; c < cols; c++) y += e[c] * x[t * cols + c];
-                s += (weight == null ? 1 : weight[t]) * y * y;
-            }
-            return s;
-        });
+        return QuadraticForms.traceOfDifference(w2, w, bal.rows(), cols, x, n, weight, CpuThreads.sharedPool());
     }
 }

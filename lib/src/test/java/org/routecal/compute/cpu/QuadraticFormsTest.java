@@ -48,6 +48,42 @@ class QuadraticFormsTest {
                 "the same bits on a pool");
     }
 
+    @ParameterizedTest(name = "rows {0}, cols {1}, n {2}")
+    @CsvSource({"1,1,1", "3,17,5", "33,100,16", "70,130,40", "65,64,200"})
+    void fromTheRowsOfHMatchesTheGramForm(int rows, int cols, int n) {
+        // H = Σ_t c_t x_tᵀx_t given by its rows: the trace from D·Xᵀ equals the Gram form's and the plain loop's
+        Random r = new Random(rows * 7L + cols * 3L + n);
+        float[] a = new float[rows * cols], b = new float[rows * cols], x = new float[n * cols], c = new float[n];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) r.nextGaussian();
+            b[i] = a[i] + (float) (0.01 * r.nextGaussian());
+        }
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        for (int t = 0; t < n; t++) c[t] = 0.5f + r.nextFloat();
+        double[] h = new double[cols * cols];
+        for (int t = 0; t < n; t++) for (int i = 0; i < cols; i++) for (int j = 0; j < cols; j++) h[i * cols + j] += (double) c[t] * x[t * cols + i] * x[t * cols + j];
+        double want = 0;
+        for (int row = 0; row < rows; row++) {
+            for (int t = 0; t < n; t++) {
+                double y = 0;
+                for (int i = 0; i < cols; i++) y += ((double) a[row * cols + i] - b[row * cols + i]) * x[t * cols + i];
+                want += c[t] * y * y;
+            }
+        }
+        double fromRows = QuadraticForms.traceOfDifference(a, b, rows, cols, x, n, c, null);
+        assertEquals(want, fromRows, 1e-12 * Math.abs(want), "against the plain loop");
+        assertEquals(QuadraticForms.traceOfDifference(a, b, rows, cols, h, null), fromRows, 1e-11 * Math.abs(want), "against the Gram form");
+        assertEquals(Double.doubleToRawLongBits(fromRows), Double.doubleToRawLongBits(QuadraticForms.traceOfDifference(a, b, rows, cols, x, n, c, POOL)),
+                "the same bits on a pool");
+        double unweighted = 0;
+        for (int row = 0; row < rows; row++) for (int t = 0; t < n; t++) {
+            double y = 0;
+            for (int i = 0; i < cols; i++) y += ((double) a[row * cols + i] - b[row * cols + i]) * x[t * cols + i];
+            unweighted += y * y;
+        }
+        assertEquals(unweighted, QuadraticForms.traceOfDifference(a, b, rows, cols, x, n, null, POOL), 1e-12 * unweighted, "c null: all 1");
+    }
+
     @Test
     void emptyIsZeroAndShortInputsAreRefused() {
         assertEquals(0.0, QuadraticForms.traceOfDifference(new float[0], new float[0], 0, 4, new double[16], null));
