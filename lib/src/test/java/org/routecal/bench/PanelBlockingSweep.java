@@ -23,7 +23,9 @@ import org.routecal.compute.cpu.PanelMatmul;
  * shape, as JSON. Variants of a shape are timed in turn (interleaved), so drift hits them alike. For the GPU machine's
  * 16 cores, where the default was chosen on 2 (run_gpu.sh cpu16). Usage: {@code java --add-modules
  * jdk.incubator.vector -cp … org.routecal.bench.PanelBlockingSweep [--out FILE] [--samples N] [--quick] [--scaling]
- * [--grid "kc,rowKB,chunkKB,tasks,split;…"] [--ab fused|spin|shares|linears|order] [--bf16] [--threads 1,16]} ({@code --grid}: those blockings only,
+ * [--grid "kc,rowKB,chunkKB,tasks,split;…"] [--ab fused|spin|shares|linears|order] [--bf16] [--threads 1,16]
+ * [--grouped-sizes]} ({@code --grouped-sizes}: the skewed Qwen3-30B-A3B grouped gate/up and the same with every expert
+ * given 16, 32, 64, 128 or 256 rows, nothing else; {@code --grid}: those blockings only,
  * the first as the baseline; {@code --ab}: each blocking twice, interleaved in this JVM, with a switch off and then on:
  * {@code fused}, x packed by the tasks ({@link PanelMatmul#fusedPacking}) rather than in a pass of its own;
  * {@code spin}, helpers spinning 500 µs for the next call ({@link CpuThreads#spinMicros}) rather than none;
@@ -40,7 +42,7 @@ public final class PanelBlockingSweep {
     public static void main(String[] args) throws IOException {
         Path out = Path.of("bench/results/panel-blocking.json");
         int samples = 3;
-        boolean quick = false, scaling = false;
+        boolean quick = false, scaling = false, groupedSizes = false;
         String ab = null;
         boolean bf16 = false;
         String gridSpec = null, threadCounts = null;
@@ -54,7 +56,8 @@ public final class PanelBlockingSweep {
                 case "--threads" -> threadCounts = args[++i]; // --scaling at these counts only, e.g. 16 or 1,16
                 case "--ab" -> ab = args[++i];
                 case "--bf16" -> bf16 = true; // bf16 panels (a bf16 checkpoint's), not float32
-                default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (valid: --out, --samples, --quick, --scaling, --grid, --ab, --bf16, --threads)");
+                case "--grouped-sizes" -> groupedSizes = true; // grouped products only, skewed and with even expert sizes
+                default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (valid: --out, --samples, --quick, --scaling, --grid, --ab, --bf16, --threads, --grouped-sizes)");
             }
         }
         if (scaling) {
@@ -118,9 +121,17 @@ public final class PanelBlockingSweep {
                 {"Qwen3-30B-A3B grouped gate/up (128 experts, 2048 tokens x top-8)", 16384 / s, 2048, 1536, 128},
                 {"Qwen3-30B-A3B grouped down", 16384 / s, 768, 2048, 128},
         };
+        if (groupedSizes) { // where a grouped product loses: the skewed routing against every expert with the same rows
+            List<Object[]> g = new ArrayList<>();
+            g.add(all[all.length - 2]);
+            for (int perExpert : new int[]{16, 32, 64, 128, 256}) {
+                g.add(new Object[]{"Qwen3-30B-A3B grouped gate/up, " + perExpert + " rows per expert", 128 * perExpert / s, 2048, 1536, 128, null, true});
+            }
+            all = g.toArray(new Object[0][]);
+        }
         for (Object[] shape : all) {
             Map<String, Object> row = sweep((String) shape[0], (int) shape[1], (int) shape[2], (int) shape[3], (int) shape[4],
-                    shape.length > 5 ? (int[]) shape[5] : null, grid, ab, fused, samples, pool, peak, bandwidth, bf16);
+                    shape.length > 5 ? (int[]) shape[5] : null, shape.length > 6 && (boolean) shape[6], grid, ab, fused, samples, pool, peak, bandwidth, bf16);
             shapes.add(row);
             System.err.println(shape[0] + " " + shape[1] + "x" + shape[2] + "->" + shape[3] + ": default " + row.get("default_gflops")
                     + ", best " + row.get("best_gflops") + " " + row.get("best_blocking")
@@ -232,7 +243,7 @@ public final class PanelBlockingSweep {
         }
     }
 
-    static Map<String, Object> sweep(String name, int rows, int in, int out, int experts, int[] widths, List<PanelBlocking> grid,
+    static Map<String, Object> sweep(String name, int rows, int in, int out, int experts, int[] widths, boolean evenExperts, List<PanelBlocking> grid,
                                      String ab, List<Boolean> fused, int samples, ForkJoinPool pool, double peak, double bandwidth,
                                      boolean bf16) {
         Random rnd = new Random(rows * 31L + in * 7L + out + experts);
@@ -274,7 +285,7 @@ public final class PanelBlockingSweep {
             int tokens = rows / 8;
             float[] xt = gaussian(rnd, tokens * in);
             int[] counts = new int[experts];
-            for (int i = 0; i < rows; i++) counts[(int) Math.min(experts - 1, Math.abs(rnd.nextGaussian()) * experts / 2.5)]++;
+            for (int i = 0; i < rows; i++) counts[evenExperts ? i % experts : (int) Math.min(experts - 1, Math.abs(rnd.nextGaussian()) * experts / 2.5)]++;
             int[] offsets = new int[experts + 1];
             for (int e = 0; e < experts; e++) offsets[e + 1] = offsets[e] + counts[e];
             int[] rowOf = new int[rows];
