@@ -132,10 +132,10 @@ public final class PanelMatmul {
         int panelBlocks = blockStart[n], blocks = rowBlocks * panelBlocks;
         if (!fusedPacking) CpuThreads.forEach(p, groups, g -> packRows(x, xOff, rows, in, g, xp));
         RowPacking packing = fusedPacking ? new RowPacking(rowBlocks) : null;
-        boolean inShares = taskShares, rowMajor = inShares && wBytes <= PanelBlocking.RESIDENT_WEIGHT_BYTES;
+        boolean inShares = taskShares, rowMajor = inShares && wBytes <= ROW_MAJOR_SHARES_BYTES;
         IntConsumer task = b -> {
             // rows first, so the first round packs distinct row blocks side by side and a panel block's W is read by
-            // consecutive tasks; in shares with a cache-resident W, a thread's tasks are a row block's panel blocks (its
+            // consecutive tasks; in shares with a small W (ROW_MAJOR_SHARES_BYTES), a thread's tasks are a row block's panel blocks (its
             // x packed into and read from its own L2), while a larger W keeps rows first so that each thread's share
             // is a run of panel blocks over every row block (W once from memory: row-major streamed an lm_head's
             // 131 MB once per row block, 141 -> 114 GFLOP/s on 2 cores)
@@ -166,6 +166,13 @@ public final class PanelMatmul {
      * were unchanged; on 2 cores all equal. {@code -Droutecal.taskShares=false} turns them off (A/B). Same results.
      */
     private static volatile boolean taskShares = !"false".equals(System.getProperty("routecal.taskShares"));
+
+    /**
+     * In shares, tasks go row block by row block only while W is at most this large: each row block then reads all of
+     * W. Qwen3-30B-A3B's q/k/v (42 MB) in 64 row blocks ran at 1,049 GFLOP/s that way on 16 cores, against 1,419 rows
+     * first (two hosts; bench/CPU-RESULTS.md, twelfth session), so this stays at the 16 MB it was measured with.
+     */
+    static final long ROW_MAJOR_SHARES_BYTES = 16L << 20;
 
     /** Sets {@link #taskShares} for this JVM (benchmarks compare both in one process). */
     public static void taskShares(boolean on) { taskShares = on; }
