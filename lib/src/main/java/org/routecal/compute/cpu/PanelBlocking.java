@@ -51,11 +51,14 @@ public record PanelBlocking(int kc, int rowBlockBytes, int panelBlockBytes, int 
     public static final PanelBlocking STREAMED = new PanelBlocking(512, 1 << 20, 256 << 10, 4, false);
     /**
      * The blocking of grouped expert products ({@link PanelMatmul#grouped}): row blocks of up to 512 KB of x per k-slice (256
-     * rows at kc 512), so most experts' rows form one task that streams the expert's W once, two tasks per thread. On
-     * the GPU machine's 16 cores it ran Qwen3-30B-A3B's grouped gate/up at 63 % of the FMA peak and down at 57 %, where
-     * RESIDENT gave 57 % and 50 % (same run, interleaved); on 2 cores at par (85 %; bench/CPU-RESULTS.md).
+     * rows at kc 512), so most experts' rows form one task that streams the expert's W once. On the GPU machine's 16
+     * cores it ran Qwen3-30B-A3B's grouped gate/up at 63 % of the FMA peak and down at 57 %, where RESIDENT gave 57 %
+     * and 50 % (same run, interleaved); on 2 cores at par (85 %; bench/CPU-RESULTS.md). Four tasks per thread: with
+     * fewer row blocks than that (32 experts on 16 cores) the panels are split too, which ran the side-by-side
+     * model's grouped gate/up 19–25 % faster than whole-expert tasks in three 16-core sweeps (STREAMED, which does so,
+     * against this blocking with two); products with more row blocks are cut the same either way.
      */
-    public static final PanelBlocking GROUPED = new PanelBlocking(512, 512 << 10, 128 << 10, 2, Split.BALANCED);
+    public static final PanelBlocking GROUPED = new PanelBlocking(512, 512 << 10, 128 << 10, 4, Split.BALANCED);
     /**
      * Packed weights up to this size count as cache-resident. 64 MB: Qwen3-30B-A3B's q/k/v (42 MB in float32, one
      * product) ran 11 % faster with RESIDENT than STREAMED on the GPU machine's 16 cores (1,419 against 1,276 GFLOP/s;
