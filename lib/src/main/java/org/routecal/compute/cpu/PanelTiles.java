@@ -15,7 +15,9 @@ import jdk.incubator.vector.VectorSpecies;
  * register file: 8 rows × 2 vectors on 32-register ISAs (16 accumulators + 2 weight vectors + 1 broadcast), 6 × 2 on
  * 16-register AVX2 (12 + 2 + 1); 8×2 measured fastest of 4×4, 6×4, 8×3, 12×2, 6×3, 14×2 on the AVX-512 build box.
  * Written out by {@code tests/cpu/gen_tiles.py panel 8x2 6x2} and {@code panel-bf16 8x2 6x2}: the bf16 variants read
- * a panel of bf16 weights (half the bytes) and widen each k-row in registers, one shift and one mask for both vectors;
+ * a panel of bf16 weights (half the bytes) and widen each k-row in registers, one shift and one mask for both vectors
+ * (two shifts in the 16-register 6 × 2 tile, whose mask constant is one live register too many: 71-74 against 46-54
+ * GFLOP/s on one AVX2 thread);
  * the widened values are exactly the float32 ones, so the sums, and the results, are bit-identical.
  *
  * <p>Operands: xp [k][ROWS] (a packed row group), wp [k][2·L] (a packed weight panel), c [ROWS rows, stride ldc];
@@ -152,7 +154,7 @@ final class PanelTiles {
         for (int k = 0; k < kc; k++) {
             final int wk = wOff + k * 2 * L, xk = x0 + k * 6;
             IntVector p = ShortVector.fromArray(S, wp, wk).reinterpretAsInts();
-            FloatVector w0 = p.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), w1 = p.and(HIGH_HALF).reinterpretAsFloats();
+            FloatVector w0 = p.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), w1 = p.lanewise(VectorOperators.LSHR, 16).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector b0 = FloatVector.broadcast(F, xp[xk + 0]); a00 = w0.fma(b0, a00); a01 = w1.fma(b0, a01);
             FloatVector b1 = FloatVector.broadcast(F, xp[xk + 1]); a10 = w0.fma(b1, a10); a11 = w1.fma(b1, a11);
             FloatVector b2 = FloatVector.broadcast(F, xp[xk + 2]); a20 = w0.fma(b2, a20); a21 = w1.fma(b2, a21);
