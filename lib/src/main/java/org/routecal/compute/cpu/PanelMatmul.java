@@ -169,8 +169,9 @@ public final class PanelMatmul {
 
     /**
      * In shares, tasks go row block by row block only while W is at most this large: each row block then reads all of
-     * W. Qwen3-30B-A3B's q/k/v (42 MB) in 64 row blocks ran at 1,049 GFLOP/s that way on 16 cores, against 1,419 rows
-     * first (two hosts; bench/CPU-RESULTS.md, twelfth session), so this stays at the 16 MB it was measured with.
+     * W. Qwen3-30B-A3B's q/k/v (42 MB) in 64 row blocks ran at 1,049 GFLOP/s that way on 16 cores, and at 1,702 rows
+     * first on the same kind of host (bench/CPU-RESULTS.md, twelfth session), so this stays at the 16 MB it was
+     * measured with.
      */
     static final long ROW_MAJOR_SHARES_BYTES = 16L << 20;
 
